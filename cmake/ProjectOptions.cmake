@@ -1,0 +1,20 @@
+# Warnings and sanitizers come from INTERFACE targets that each of our targets links,
+# so third-party code and global flags stay untouched.
+add_library(sy_warnings INTERFACE)
+add_library(sy::warnings ALIAS sy_warnings)
+target_compile_options(sy_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+  -Woverloaded-virtual -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough
+  $<$<BOOL:${SY_WARNINGS_AS_ERRORS}>:-Werror>)
+
+add_library(sy_sanitizers INTERFACE)
+add_library(sy::sanitizers ALIAS sy_sanitizers)
+if(SY_SANITIZE)
+  target_compile_options(sy_sanitizers INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                                  -fno-sanitize-recover=undefined)
+  target_link_options(sy_sanitizers INTERFACE -fsanitize=address,undefined)
+endif()
+
+add_library(sy_project_options INTERFACE)
+add_library(sy::options ALIAS sy_project_options)
+target_link_libraries(sy_project_options INTERFACE sy_warnings sy_sanitizers)

@@ -1,0 +1,32 @@
+#pragma once
+// Integrated loudness and true peak (EBU R128) through libebur128, and the final
+// look-ahead true-peak limiter.
+#include <cstddef>
+#include <memory>
+
+#include "engine/processor.h"
+
+namespace sy {
+
+class LoudnessMeter {
+ public:
+  LoudnessMeter(int sample_rate, bool measure_true_peak = false);
+  ~LoudnessMeter();
+  LoudnessMeter(const LoudnessMeter&) = delete;
+  LoudnessMeter& operator=(const LoudnessMeter&) = delete;
+  void add(const float* const* planes, std::size_t frames);
+  double integrated_lufs() const;     // -inf for silence
+  double true_peak_dbtp() const;      // max over both channels; requires measure_true_peak
+  double short_term_lufs() const;     // last 3 s
+  double momentary_lufs() const;      // last 400 ms
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Look-ahead limiter whose output never exceeds `ceiling_dbtp` in true peak (4x
+// oversampled detection). Reports its look-ahead as latency().
+std::unique_ptr<StereoProcessor> make_true_peak_limiter(double ceiling_dbtp);
+
+}  // namespace sy

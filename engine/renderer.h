@@ -1,0 +1,19 @@
+#pragma once
+// The whole 8D chain before loudness: bass split, binaural rotation, room.
+#include <memory>
+#include <string>
+
+#include "engine/processor.h"
+#include "engine/settings.h"
+
+namespace sy {
+
+inline constexpr const char* kDefaultSofaPath = "/usr/share/libmysofa/default.sofa";
+
+// Builds the 8D renderer for `settings`. The HRTF set is read from `sofa_path` and
+// resampled to the rate passed to prepare(). Throws std::runtime_error when the HRTF
+// set cannot be loaded.
+std::unique_ptr<StereoProcessor> make_renderer(const EngineSettings& settings,
+                                               const std::string& sofa_path = kDefaultSofaPath);
+
+}  // namespace sy

@@ -1,0 +1,41 @@
+#pragma once
+// Streaming audio encoding and muxing through FFmpeg's libraries.
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "io/metadata.h"
+
+namespace sy {
+
+enum class OutputFormat { kMp3, kM4a, kOpus, kFlac, kWav };
+
+// "mp3" -> kMp3 ... ; throws UsageError for an unknown name.
+OutputFormat parse_format(const std::string& name);
+std::string format_name(OutputFormat f);       // "mp3"
+std::string format_extension(OutputFormat f);  // ".mp3"
+// From a file name's extension; returns false if it names no format we write.
+bool format_from_path(const std::string& path, OutputFormat* out);
+
+struct EncodeOptions {
+  OutputFormat format = OutputFormat::kMp3;
+  int bitrate = 192000;     // bits per second, CBR, for lossy formats
+  int vbr_quality = -1;     // MP3 only: LAME VBR quality 0 (best) .. 9; -1 means CBR
+  int sample_rate = 48000;  // of the audio handed to write(); Opus resamples to 48 kHz itself
+};
+
+// Writes stereo planar float to `path` with the tags and cover art of `metadata`
+// (the caller adjusts the title). MP3 gets a LAME/Xing header with encoder delay and
+// padding so gapless decoders give back exactly the frames written.
+// Throws std::runtime_error on failure; the caller removes the partial file.
+class Encoder {
+ public:
+  static std::unique_ptr<Encoder> open(const std::string& path, const EncodeOptions& options,
+                                       const Metadata& metadata);
+  virtual ~Encoder() = default;
+  virtual void write(const float* const* src, std::size_t frames) = 0;
+  // Flushes the encoder and writes the trailer. Must be called once for a valid file.
+  virtual void finish() = 0;
+};
+
+}  // namespace sy

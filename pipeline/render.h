@@ -1,0 +1,55 @@
+#pragma once
+// decode -> fixed blocks -> 8D engine -> loudness -> limiter -> encode, streaming.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "engine/settings.h"
+#include "io/decoder.h"
+#include "io/encoder.h"
+
+namespace sy {
+
+enum class Stage { kOpening, kAnalysing, kRendering, kFinishing, kDone };
+std::string stage_name(Stage s);  // "opening", "analysing", "rendering", "finishing", "done"
+
+struct RenderOptions {
+  EngineSettings engine;
+  EncodeOptions encode;          // format/bitrate; sample_rate is filled in by the pipeline
+  InputLimits limits;
+  bool keep_tail = false;        // let the room ring out instead of a short fade
+  bool normalize = true;         // two-pass loudness normalisation + limiter
+  bool gain_only = false;        // foundation mode: a plain gain stage instead of the engine
+  std::size_t block_frames = 1024;
+  std::string sofa_path;         // empty: the default HRTF set
+};
+
+struct Progress {
+  Stage stage = Stage::kOpening;
+  double fraction = 0;           // 0..1 over the whole render
+  double seconds_done = 0;       // of audio, in the current pass
+  double seconds_total = 0;      // of audio (estimate until decoded)
+  double realtime_factor = 0;    // audio seconds per wall second so far
+  double eta_seconds = -1;       // -1 when unknown
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct RenderResult {
+  std::int64_t frames = 0;       // written to the output
+  int sample_rate = 0;
+  double duration_seconds = 0;
+  double input_lufs = 0;         // loudness of the rendered 8D mix before normalisation
+  double output_gain_db = 0;     // gain applied to reach the target
+  double wall_seconds = 0;
+  std::int64_t bytes = 0;        // output file size
+};
+
+// Renders `input` into `output`. Writes to a temporary file beside `output` and renames it
+// only on success; on any failure or cancellation nothing is left behind.
+// Throws InputError (bad input, exit 3), Cancelled, or std::runtime_error.
+RenderResult render_file(const std::string& input, const std::string& output,
+                         const RenderOptions& options, const ProgressFn& progress = {},
+                         const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace sy
