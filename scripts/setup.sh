@@ -11,6 +11,8 @@ packages=(
   libmysofa-dev libmysofa1 libfftw3-dev libebur128-dev
   # CLI, logging, JSON
   libcli11-dev libspdlog-dev nlohmann-json3-dev
+  # service: HTTP (Boost.Beast/Asio), signatures, embedded queue, config, metrics, load tests
+  libboost-dev libssl-dev libsqlite3-dev libtomlplusplus-dev prometheus-cpp-dev wrk
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   ffmpeg hyperrogue-music time

@@ -1,0 +1,27 @@
+#pragma once
+// Object keys from PRODUCT.md: uploads/<job-id>/<sanitised name> and
+// processed/<job-id>/<name> (8D).<ext>. Nothing a user sends can make a key leave its prefix.
+#include <string>
+#include <string_view>
+
+namespace sy::storage {
+
+// A file name safe as one key segment: no path parts, no control characters, no leading dots,
+// at most 120 bytes (the extension is kept when shortening). Valid UTF-8 letters are kept.
+std::string sanitise_filename(std::string_view name);
+
+// Relative, '/'-separated, no empty, "." or ".." segments, no backslash or control characters.
+bool is_valid_key(std::string_view key);
+
+std::string upload_key(std::string_view job_id, std::string_view filename);
+// `filename` is the original (sanitised) upload name; its extension is replaced by `extension`
+// ("mp3", without the dot).
+std::string processed_key(std::string_view job_id, std::string_view filename,
+                          std::string_view extension);
+// The last segment of a key.
+std::string key_basename(std::string_view key);
+
+// MIME type from a key's extension ("application/octet-stream" when unknown).
+std::string content_type_for(std::string_view key);
+
+}  // namespace sy::storage

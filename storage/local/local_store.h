@@ -1,0 +1,98 @@
+#pragma once
+// The embedded object store: files under <data>/objects, served by our own HTTP server at
+// /store/<key>, reached through SigV4-presigned URLs exactly like S3.
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "storage/object_store.h"
+#include "storage/sigv4.h"
+
+namespace sy::storage {
+
+// Where a presigned request to the embedded store points: http://host:port/store/<key>.
+inline constexpr std::string_view kStorePathPrefix = "/store/";
+
+struct LocalStoreOptions {
+  std::filesystem::path root;       // objects/ and tmp/ are created below it
+  std::string public_url;           // scheme://host[:port] that clients use, no trailing slash
+  SigV4Credentials credentials;
+  std::int64_t max_object_bytes = 200LL * 1024 * 1024;
+};
+
+// A request to /store/... that passed its signature check.
+struct StoreRequest {
+  std::string key;
+  std::int64_t content_length = -1;      // PUT: the signed, declared size
+  std::string content_disposition;       // GET: response-content-disposition if signed
+  std::string content_type;              // GET: response-content-type or from the extension
+};
+
+struct StoreError {
+  int status = 403;  // 400, 403, 404, 411, 413
+  std::string code;
+  std::string message;
+};
+
+// Streams one PUT body to a temporary file; commit() checks the size, fsyncs, renames into
+// place and raises the object-created event. Destroyed without commit: nothing is left.
+class PutWriter {
+ public:
+  virtual ~PutWriter() = default;
+  // Returns false once more bytes arrived than declared (the caller answers 413).
+  virtual bool write(const char* data, std::size_t n) = 0;
+  virtual std::int64_t bytes_written() const = 0;
+  // Throws std::runtime_error on a size mismatch (nothing stored) or an I/O failure.
+  virtual void commit() = 0;
+};
+
+class LocalObjectStore final : public ObjectStore {
+ public:
+  explicit LocalObjectStore(LocalStoreOptions options);
+
+  PresignedRequest presign_put(const std::string& key, std::int64_t size,
+                               const std::string& content_type,
+                               std::chrono::seconds ttl) override;
+  PresignedRequest presign_get(const std::string& key, const std::string& download_name,
+                               std::chrono::seconds ttl) override;
+  std::optional<ObjectInfo> stat(const std::string& key) override;
+  std::vector<ObjectInfo> list(const std::string& prefix) override;
+  void remove(const std::string& key) override;
+  void remove_prefix(const std::string& prefix) override;
+  void download_to_file(const std::string& key, const std::filesystem::path& dest) override;
+  void upload_from_file(const std::string& key, const std::filesystem::path& src) override;
+  std::optional<std::filesystem::path> local_path(const std::string& key) override;
+  void set_object_created_handler(ObjectCreatedHandler handler) override;
+
+  // Server side. `target` is the raw request target ("/store/a/b?X-Amz-..."); `header` looks
+  // up a request header by lower-case name. Checks key, signature, expiry and (for PUT) the
+  // declared size against Content-Length and the store's limit.
+  using HeaderFn = std::function<std::optional<std::string>(std::string_view)>;
+  // Returns the request or the error to answer with.
+  bool authorize(std::string_view method, std::string_view target, const HeaderFn& header,
+                 Clock::time_point now, StoreRequest* out, StoreError* error) const;
+
+  std::unique_ptr<PutWriter> begin_put(const std::string& key, std::int64_t expected_size);
+
+  // Deletes temporary files of uploads that never finished, older than `age`.
+  std::size_t remove_stale_temp_files(std::chrono::seconds age);
+
+  std::filesystem::path path_for(const std::string& key) const;  // throws on an invalid key
+  const LocalStoreOptions& options() const { return options_; }
+
+ private:
+  friend class LocalPutWriter;
+  void raise_created(const ObjectCreated& event);
+  std::string host() const;
+
+  LocalStoreOptions options_;
+  std::filesystem::path objects_;
+  std::filesystem::path tmp_;
+  std::mutex handler_mutex_;
+  ObjectCreatedHandler handler_;
+};
+
+}  // namespace sy::storage

@@ -1,0 +1,181 @@
+#include "storage/local/local_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "storage/keys.h"
+
+namespace sy::storage {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class LocalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root = fs::temp_directory_path() /
+           ("sy_store_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root);
+    LocalStoreOptions o;
+    o.root = root;
+    o.public_url = "http://127.0.0.1:8080";
+    o.credentials = {"local", "a-long-random-secret", "us-east-1", "s3"};
+    o.max_object_bytes = 1 << 20;
+    store = std::make_unique<LocalObjectStore>(o);
+    store->set_object_created_handler([this](const ObjectCreated& e) { events.push_back(e); });
+  }
+  void TearDown() override { fs::remove_all(root); }
+
+  // The target the client sends, from a presigned URL.
+  static std::string target_of(const std::string& url) {
+    return url.substr(url.find('/', std::string("http://").size()));
+  }
+  bool authorize(const std::string& method, const std::string& target,
+                 std::map<std::string, std::string> headers, StoreRequest* req, StoreError* err,
+                 Clock::time_point now = Clock::now()) {
+    headers.emplace("host", "127.0.0.1:8080");
+    return store->authorize(
+        method, target,
+        [&](std::string_view n) -> std::optional<std::string> {
+          auto it = headers.find(std::string(n));
+          if (it == headers.end()) return std::nullopt;
+          return it->second;
+        },
+        now, req, err);
+  }
+  static std::string noise(std::size_t n) {
+    std::mt19937 rng(7);
+    std::string s(n, '\0');
+    for (auto& c : s) c = static_cast<char>(rng());
+    return s;
+  }
+
+  fs::path root;
+  std::unique_ptr<LocalObjectStore> store;
+  std::vector<ObjectCreated> events;
+};
+
+TEST_F(LocalStoreTest, PresignedPutStreamsToDiskAndRaisesEvent) {
+  const std::string key = upload_key("job1", "My Song (live).mp3");
+  const std::string data = noise(300000);
+  const auto put = store->presign_put(key, static_cast<std::int64_t>(data.size()), "audio/mpeg", 900s);
+  EXPECT_EQ(put.method, "PUT");
+  for (const char* p : {"X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Credential=", "X-Amz-Date=",
+                        "X-Amz-Expires=900", "X-Amz-SignedHeaders=content-length%3Bhost",
+                        "X-Amz-Signature="})
+    EXPECT_NE(put.url.find(p), std::string::npos) << p;
+
+  StoreRequest req;
+  StoreError err;
+  ASSERT_TRUE(authorize("PUT", target_of(put.url),
+                        {{"content-length", std::to_string(data.size())}}, &req, &err))
+      << err.message;
+  EXPECT_EQ(req.key, key);
+  auto w = store->begin_put(req.key, req.content_length);
+  for (std::size_t off = 0; off < data.size(); off += 4096)
+    ASSERT_TRUE(w->write(data.data() + off, std::min<std::size_t>(4096, data.size() - off)));
+  EXPECT_FALSE(store->stat(key));  // not visible before commit
+  w->commit();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].key, key);
+  EXPECT_EQ(events[0].size, static_cast<std::int64_t>(data.size()));
+  std::ifstream in(store->path_for(key), std::ios::binary);
+  std::ostringstream back;
+  back << in.rdbuf();
+  EXPECT_EQ(back.str(), data);
+  EXPECT_TRUE(fs::is_empty(root / "tmp"));
+}
+
+TEST_F(LocalStoreTest, WrongSizeStoresNothing) {
+  const std::string key = upload_key("job1", "a.mp3");
+  {
+    auto w = store->begin_put(key, 10);
+    EXPECT_TRUE(w->write("12345", 5));
+    EXPECT_THROW(w->commit(), std::runtime_error);
+  }
+  {
+    auto w = store->begin_put(key, 4);
+    EXPECT_FALSE(w->write("12345", 5));
+  }
+  EXPECT_FALSE(store->stat(key));
+  EXPECT_TRUE(events.empty());
+  EXPECT_TRUE(fs::is_empty(root / "tmp"));
+}
+
+TEST_F(LocalStoreTest, PutRefusesOtherSizesTamperingAndExpiry) {
+  const std::string key = upload_key("job1", "a.mp3");
+  const auto put = store->presign_put(key, 1000, "", 60s);
+  const std::string t = target_of(put.url);
+  StoreRequest req;
+  StoreError err;
+  EXPECT_FALSE(authorize("PUT", t, {{"content-length", "1001"}}, &req, &err));
+  EXPECT_EQ(err.status, 403);
+  EXPECT_FALSE(authorize("PUT", t, {{"content-length", "2000000"}}, &req, &err));
+  EXPECT_EQ(err.status, 413);
+  EXPECT_FALSE(authorize("PUT", t, {}, &req, &err));
+  EXPECT_EQ(err.status, 411);
+  std::string tampered = t;
+  tampered[tampered.size() - 1] = tampered.back() == '0' ? '1' : '0';
+  EXPECT_FALSE(authorize("PUT", tampered, {{"content-length", "1000"}}, &req, &err));
+  EXPECT_EQ(err.status, 403);
+  EXPECT_EQ(err.code, "SignatureDoesNotMatch");
+  EXPECT_FALSE(authorize("PUT", t, {{"content-length", "1000"}}, &req, &err, Clock::now() + 61s));
+  EXPECT_EQ(err.status, 403);
+  EXPECT_EQ(err.code, "ExpiredRequest");
+  // The same signature on another job's key.
+  std::string other = t;
+  other.replace(other.find("job1"), 4, "job2");
+  EXPECT_FALSE(authorize("PUT", other, {{"content-length", "1000"}}, &req, &err));
+  EXPECT_EQ(err.status, 403);
+  EXPECT_TRUE(authorize("PUT", t, {{"content-length", "1000"}}, &req, &err));
+}
+
+TEST_F(LocalStoreTest, GetCarriesDispositionAndRejectsTraversal) {
+  const std::string key = processed_key("job1", "My Song.mp3", "mp3");
+  const auto get = store->presign_get(key, "My Song (8D).mp3", 3600s);
+  StoreRequest req;
+  StoreError err;
+  ASSERT_TRUE(authorize("GET", target_of(get.url), {}, &req, &err)) << err.message;
+  EXPECT_EQ(req.key, key);
+  EXPECT_EQ(req.content_type, "audio/mpeg");
+  EXPECT_NE(req.content_disposition.find("filename=\"My Song (8D).mp3\""), std::string::npos);
+  EXPECT_FALSE(authorize("GET", "/store/../../etc/passwd", {}, &req, &err));
+  EXPECT_EQ(err.status, 400);
+  EXPECT_FALSE(authorize("GET", "/store/uploads/%2e%2e/%2e%2e/x", {}, &req, &err));
+  EXPECT_EQ(err.status, 400);
+  EXPECT_THROW(store->path_for("../x"), std::invalid_argument);
+}
+
+TEST_F(LocalStoreTest, ListRemoveAndCopy) {
+  const fs::path src = root / "src.bin";
+  { std::ofstream(src, std::ios::binary) << noise(5000); }
+  store->upload_from_file("processed/j1/a (8D).mp3", src);
+  store->upload_from_file("uploads/j1/a.mp3", src);
+  store->upload_from_file("uploads/j2/b.mp3", src);
+  EXPECT_EQ(store->list("uploads/").size(), 2u);
+  EXPECT_EQ(store->stat("uploads/j1/a.mp3")->size, 5000);
+  store->download_to_file("uploads/j2/b.mp3", root / "copy.bin");
+  EXPECT_EQ(fs::file_size(root / "copy.bin"), 5000u);
+  store->remove_prefix("uploads/j1/");
+  EXPECT_FALSE(store->stat("uploads/j1/a.mp3"));
+  EXPECT_FALSE(fs::exists(root / "objects/uploads/j1"));
+  EXPECT_TRUE(store->stat("uploads/j2/b.mp3"));
+  EXPECT_EQ(events.size(), 3u);
+}
+
+TEST_F(LocalStoreTest, StaleTempFilesAreRemoved) {
+  auto w = store->begin_put("uploads/j/a.mp3", 100);
+  w->write("abc", 3);
+  EXPECT_EQ(store->remove_stale_temp_files(1h), 0u);
+  EXPECT_EQ(store->remove_stale_temp_files(-1s), 1u);
+}
+
+}  // namespace
+}  // namespace sy::storage

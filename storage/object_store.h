@@ -1,0 +1,67 @@
+#pragma once
+// Where uploads and results live. One interface, one folder per backend (local/, later s3/),
+// so the API and the workers never know which one they talk to.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sy::storage {
+
+using Clock = std::chrono::system_clock;
+
+struct PresignedRequest {
+  std::string method;                                        // "PUT" or "GET"
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;  // the client must send these
+  Clock::time_point expires_at;
+};
+
+struct ObjectInfo {
+  std::string key;
+  std::int64_t size = 0;
+  Clock::time_point modified;
+};
+
+// Raised when an object has been stored completely: the embedded store calls it after the
+// rename; with S3 the bucket notification arrives through the API instead.
+struct ObjectCreated {
+  std::string key;
+  std::int64_t size = 0;
+};
+using ObjectCreatedHandler = std::function<void(const ObjectCreated&)>;
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // A URL that accepts exactly `size` bytes for `key` until it expires.
+  virtual PresignedRequest presign_put(const std::string& key, std::int64_t size,
+                                       const std::string& content_type,
+                                       std::chrono::seconds ttl) = 0;
+  // A URL that reads `key`; the response names the file `download_name`.
+  virtual PresignedRequest presign_get(const std::string& key, const std::string& download_name,
+                                       std::chrono::seconds ttl) = 0;
+
+  virtual std::optional<ObjectInfo> stat(const std::string& key) = 0;
+  virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
+  virtual void remove(const std::string& key) = 0;
+  // Removes every object whose key starts with `prefix`.
+  virtual void remove_prefix(const std::string& prefix) = 0;
+
+  // For workers: copy an object to a local file / store a local file as an object.
+  virtual void download_to_file(const std::string& key, const std::filesystem::path& dest) = 0;
+  virtual void upload_from_file(const std::string& key, const std::filesystem::path& src) = 0;
+  // A path the object can be read from in place, when the store is on this machine.
+  virtual std::optional<std::filesystem::path> local_path(const std::string& /*key*/) {
+    return std::nullopt;
+  }
+
+  virtual void set_object_created_handler(ObjectCreatedHandler handler) = 0;
+};
+
+}  // namespace sy::storage
