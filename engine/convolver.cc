@@ -1,0 +1,138 @@
+#include "engine/convolver.h"
+
+#include <fftw3.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+namespace sy {
+
+namespace {
+constexpr std::size_t kAlignFloats = 16;  // 64 bytes: every spectrum starts SIMD-aligned
+fftwf_plan as_plan(void* p) { return static_cast<fftwf_plan>(p); }
+}  // namespace
+
+std::mutex& fftw_planner_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+void PartitionedConvolver::FloatDeleter::operator()(float* p) const noexcept { fftwf_free(p); }
+
+PartitionedConvolver::FloatArray PartitionedConvolver::alloc(std::size_t n) {
+  auto* p = fftwf_alloc_real(std::max<std::size_t>(n, 1));
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, std::max<std::size_t>(n, 1) * sizeof(float));
+  return FloatArray(p);
+}
+
+PartitionedConvolver::PartitionedConvolver(std::size_t block, std::size_t inputs, std::size_t outputs)
+    : block_(block), inputs_(inputs), outputs_(outputs), bins_(block + 1),
+      stride_((block + 1 + kAlignFloats - 1) / kAlignFloats * kAlignFloats),
+      paths_(inputs * outputs) {
+  if (block == 0 || inputs == 0 || outputs == 0)
+    throw std::invalid_argument("convolver needs a block size, inputs and outputs");
+  history_spectra_ = alloc(inputs_ * history_ * 2 * stride_);
+  previous_ = alloc(inputs_ * block_);
+  time_ = alloc(2 * block_);
+  acc_ = alloc(2 * stride_);
+
+  const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+  fftwf_iodim dim{static_cast<int>(2 * block_), 1, 1};
+  float* re = acc_.get();
+  float* im = acc_.get() + stride_;
+  forward_ = fftwf_plan_guru_split_dft_r2c(1, &dim, 0, nullptr, time_.get(), re, im, FFTW_MEASURE);
+  inverse_ = fftwf_plan_guru_split_dft_c2r(1, &dim, 0, nullptr, re, im, time_.get(), FFTW_MEASURE);
+  if (forward_ == nullptr || inverse_ == nullptr) throw std::runtime_error("FFTW could not plan");
+  std::memset(time_.get(), 0, 2 * block_ * sizeof(float));
+  std::memset(acc_.get(), 0, 2 * stride_ * sizeof(float));
+}
+
+PartitionedConvolver::~PartitionedConvolver() {
+  const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+  if (forward_ != nullptr) fftwf_destroy_plan(as_plan(forward_));
+  if (inverse_ != nullptr) fftwf_destroy_plan(as_plan(inverse_));
+}
+
+void PartitionedConvolver::grow_history(std::size_t partitions) {
+  if (partitions <= history_) return;
+  history_ = partitions;
+  history_spectra_ = alloc(inputs_ * history_ * 2 * stride_);
+  reset();
+}
+
+void PartitionedConvolver::set_filter(std::size_t output, std::size_t input,
+                                      std::span<const float> response) {
+  if (output >= outputs_ || input >= inputs_) throw std::out_of_range("convolver path");
+  Path& path = paths_[output * inputs_ + input];
+  path.partitions = (response.size() + block_ - 1) / block_;
+  path.spectra = alloc(path.partitions * 2 * stride_);
+  grow_history(path.partitions);
+  const float scale = 1.0f / static_cast<float>(2 * block_);
+  for (std::size_t p = 0; p < path.partitions; ++p) {
+    std::memset(time_.get(), 0, 2 * block_ * sizeof(float));
+    const std::size_t begin = p * block_;
+    const std::size_t count = std::min(block_, response.size() - begin);
+    std::copy_n(response.data() + begin, count, time_.get());
+    float* re = path.spectra.get() + p * 2 * stride_;
+    float* im = re + stride_;
+    fftwf_execute_split_dft_r2c(as_plan(forward_), time_.get(), re, im);
+    for (std::size_t k = 0; k < bins_; ++k) {
+      re[k] *= scale;
+      im[k] *= scale;
+    }
+  }
+  std::memset(time_.get(), 0, 2 * block_ * sizeof(float));
+}
+
+void PartitionedConvolver::reset() noexcept {
+  std::memset(history_spectra_.get(), 0, inputs_ * history_ * 2 * stride_ * sizeof(float));
+  std::memset(previous_.get(), 0, inputs_ * block_ * sizeof(float));
+  head_ = 0;
+}
+
+void PartitionedConvolver::process(const float* const* in, float* const* out) noexcept {
+  head_ = (head_ + 1) % history_;
+  float* const time = time_.get();
+  for (std::size_t i = 0; i < inputs_; ++i) {
+    float* previous = previous_.get() + i * block_;
+    std::memcpy(time, previous, block_ * sizeof(float));
+    std::memcpy(time + block_, in[i], block_ * sizeof(float));
+    std::memcpy(previous, in[i], block_ * sizeof(float));
+    float* re = history_spectra_.get() + (i * history_ + head_) * 2 * stride_;
+    fftwf_execute_split_dft_r2c(as_plan(forward_), time, re, re + stride_);
+  }
+
+  float* const acc_re = acc_.get();
+  float* const acc_im = acc_.get() + stride_;
+  const std::size_t bins = bins_;
+  for (std::size_t o = 0; o < outputs_; ++o) {
+    std::memset(acc_re, 0, 2 * stride_ * sizeof(float));
+    bool any = false;
+    for (std::size_t i = 0; i < inputs_; ++i) {
+      const Path& path = paths_[o * inputs_ + i];
+      for (std::size_t p = 0; p < path.partitions; ++p) {
+        const std::size_t slot = (head_ + history_ - p) % history_;
+        const float* xr = history_spectra_.get() + (i * history_ + slot) * 2 * stride_;
+        const float* xi = xr + stride_;
+        const float* hr = path.spectra.get() + p * 2 * stride_;
+        const float* hi = hr + stride_;
+        for (std::size_t k = 0; k < bins; ++k) {
+          acc_re[k] += xr[k] * hr[k] - xi[k] * hi[k];
+          acc_im[k] += xr[k] * hi[k] + xi[k] * hr[k];
+        }
+        any = true;
+      }
+    }
+    if (!any) {
+      std::memset(out[o], 0, block_ * sizeof(float));
+      continue;
+    }
+    fftwf_execute_split_dft_c2r(as_plan(inverse_), acc_re, acc_im, time);
+    std::memcpy(out[o], time + block_, block_ * sizeof(float));
+  }
+}
+
+}  // namespace sy

@@ -1,0 +1,71 @@
+#pragma once
+// Uniformly partitioned overlap-save convolution through FFTW3 (single precision).
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+namespace sy {
+
+// FFTW's planner is not thread-safe (only fftwf_execute is); every plan made or destroyed
+// in the engine takes this lock, so renders on several threads can build convolvers.
+std::mutex& fftw_planner_mutex();
+
+// Convolves `inputs` channels with a matrix of impulse responses and sums them into
+// `outputs` channels: out[o] = sum_i h[o][i] * in[i]. Works in fixed blocks of
+// `block` frames with no latency inside the block contract: each process() call takes
+// exactly `block` new input frames and returns the matching `block` output frames.
+// (Any block size is handled one level up by a FIFO; see the renderer.)
+//
+// Every input spectrum is computed once per block and shared by all outputs, and each
+// output needs one inverse FFT, so a 16 x 2 decoder costs 16 + 2 FFTs per block.
+// Hand-written because no Debian package offers a partitioned FFT convolver; FFTW does
+// the transforms.
+class PartitionedConvolver {
+ public:
+  PartitionedConvolver(std::size_t block, std::size_t inputs, std::size_t outputs);
+  ~PartitionedConvolver();
+  PartitionedConvolver(const PartitionedConvolver&) = delete;
+  PartitionedConvolver& operator=(const PartitionedConvolver&) = delete;
+
+  // Sets the response from `input` to `output` (may allocate; call before processing).
+  // An empty response removes the path.
+  void set_filter(std::size_t output, std::size_t input, std::span<const float> response);
+
+  void reset() noexcept;
+  // in[0..inputs), out[0..outputs) each hold block() frames. in and out must not alias.
+  void process(const float* const* in, float* const* out) noexcept;
+
+  std::size_t block() const noexcept { return block_; }
+  std::size_t num_inputs() const noexcept { return inputs_; }
+  std::size_t num_outputs() const noexcept { return outputs_; }
+
+ private:
+  struct FloatDeleter {
+    void operator()(float* p) const noexcept;
+  };
+  using FloatArray = std::unique_ptr<float, FloatDeleter>;
+  static FloatArray alloc(std::size_t n);
+
+  struct Path {
+    std::size_t partitions = 0;
+    FloatArray spectra;  // partitions x {re[stride], im[stride]}, scaled by 1/(2*block)
+  };
+
+  void grow_history(std::size_t partitions);
+
+  std::size_t block_, inputs_, outputs_;
+  std::size_t bins_, stride_;             // block+1 bins, padded to keep SIMD alignment
+  std::size_t history_ = 1;               // input spectra kept per input (max partitions)
+  std::size_t head_ = 0;                  // slot of the newest spectrum
+  std::vector<Path> paths_;               // outputs x inputs
+  FloatArray history_spectra_;            // inputs x history_ x {re, im}
+  FloatArray previous_;                   // inputs x block: the last block of each input
+  FloatArray time_;                       // 2*block scratch
+  FloatArray acc_;                        // {re, im} accumulator
+  void* forward_ = nullptr;               // fftwf_plan
+  void* inverse_ = nullptr;
+};
+
+}  // namespace sy
