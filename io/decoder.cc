@@ -1,1 +1,297 @@
 #include "io/decoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "io/demux.h"
+#include "io/errors.h"
+#include "io/ffmpeg_util.h"
+
+extern "C" {
+#include <libavutil/opt.h>
+}
+
+namespace sy {
+namespace {
+
+// A few undecodable packets are forgiven (real files carry the odd broken frame); a run
+// of them means the data is corrupt.
+constexpr std::int64_t kForgivenErrors = 8;
+constexpr std::int64_t kMaxErrorShare = 20;  // more than 1 in 20 packets fails: corrupt
+
+std::string seconds_text(double s) {
+  char buf[32];
+  if (s >= 120) {
+    std::snprintf(buf, sizeof buf, "%.0f min", s / 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f s", s);
+  }
+  return buf;
+}
+
+int choose_output_rate(int input_rate) {
+  return (input_rate == 44100 || input_rate == 48000) ? input_rate : 48000;
+}
+
+// Containers whose per-stream length in the header is written once the data is complete,
+// so a shorter stream means a cut-off file. WAV/AIFF/CAF headers are left out: tools
+// that stream them write placeholder sizes, and such files are fine.
+bool header_length_is_reliable(const AVFormatContext* ctx) {
+  if (ctx->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE) return false;
+  return av_match_list(ctx->iformat->name, "mp3,flac,mov,ogg,wv,ape,tta", ',') > 0;
+}
+
+class FfmpegDecoder final : public Decoder {
+ public:
+  FfmpegDecoder(const std::string& path, const DecodeOptions& options)
+      : input_(demux::open(path, options.limits)),
+        info_(demux::describe(input_, path)),
+        limits_(options.limits),
+        speed_(options.speed),
+        packet_(ffmpeg::make_packet()),
+        frame_(ffmpeg::make_frame()) {
+    AVFormatContext* ctx = input_.context.get();
+    for (unsigned i = 0; i < ctx->nb_streams; ++i) {
+      if (static_cast<int>(i) != input_.audio_stream) ctx->streams[i]->discard = AVDISCARD_ALL;
+    }
+    const AVStream* st = ctx->streams[input_.audio_stream];
+    const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
+    if (codec == nullptr) {
+      throw InputError(std::string("unsupported audio codec: ") +
+                       avcodec_get_name(st->codecpar->codec_id));
+    }
+    codec_.reset(avcodec_alloc_context3(codec));
+    if (!codec_) throw std::bad_alloc();
+    if (avcodec_parameters_to_context(codec_.get(), st->codecpar) < 0 ||
+        avcodec_open2(codec_.get(), codec, nullptr) < 0) {
+      throw InputError(std::string("cannot decode the ") + avcodec_get_name(codec->id) +
+                       " audio stream");
+    }
+    codec_->pkt_timebase = st->time_base;
+    out_rate_ = choose_output_rate(st->codecpar->sample_rate);
+    fifo_.reset(av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, 2, 4096));
+    if (!fifo_) throw std::bad_alloc();
+
+    if (header_length_is_reliable(ctx) && st->duration != AV_NOPTS_VALUE && st->duration > 0) {
+      declared_seconds_ = static_cast<double>(st->duration) * av_q2d(st->time_base);
+    }
+  }
+
+  ~FfmpegDecoder() override { av_channel_layout_uninit(&swr_in_layout_); }
+
+  const AudioInfo& info() const override { return info_; }
+  int output_sample_rate() const override { return out_rate_; }
+
+  std::int64_t estimated_frames() const override {
+    double seconds = info_.duration_seconds;
+    if (limits_.max_duration_seconds > 0) seconds = std::min(seconds, limits_.max_duration_seconds);
+    return std::llround(seconds * out_rate_ / speed_);
+  }
+
+  std::size_t read(float* const* dst, std::size_t max_frames) override {
+    const auto wanted = static_cast<int>(std::min<std::size_t>(max_frames, 1 << 20));
+    while (av_audio_fifo_size(fifo_.get()) < wanted && !finished_) pump();
+    const int n = std::min(wanted, av_audio_fifo_size(fifo_.get()));
+    if (n <= 0) return 0;
+    const int got = av_audio_fifo_read(fifo_.get(), reinterpret_cast<void**>(const_cast<float**>(dst)), n);
+    if (got < 0) throw std::runtime_error("audio FIFO read failed");
+    frames_read_ += got;
+    return static_cast<std::size_t>(got);
+  }
+
+  std::int64_t frames_read() const override { return frames_read_; }
+
+ private:
+  // Moves the stream forward by one packet (or the final flush) into the FIFO.
+  void pump() {
+    if (!demux_done_) {
+      const int err = av_read_frame(input_.context.get(), packet_.get());
+      if (err == AVERROR(EAGAIN)) return;
+      if (err < 0) {
+        if (err != AVERROR_EOF) {
+          throw InputError("the file is damaged: reading stopped after " +
+                           seconds_text(decoded_seconds_));
+        }
+        demux_done_ = true;
+        avcodec_send_packet(codec_.get(), nullptr);
+      } else {
+        if (packet_->stream_index == input_.audio_stream) {
+          ++packets_;
+          const int sent = avcodec_send_packet(codec_.get(), packet_.get());
+          if (sent < 0 && sent != AVERROR(EAGAIN)) note_decode_error();
+        }
+        av_packet_unref(packet_.get());
+      }
+    }
+    receive_frames();
+  }
+
+  void receive_frames() {
+    for (;;) {
+      const int err = avcodec_receive_frame(codec_.get(), frame_.get());
+      if (err == AVERROR(EAGAIN)) return;
+      if (err == AVERROR_EOF) {
+        finish();
+        return;
+      }
+      if (err < 0) {
+        note_decode_error();
+        if (demux_done_) {
+          finish();
+          return;
+        }
+        continue;
+      }
+      convert(frame_.get());
+      av_frame_unref(frame_.get());
+    }
+  }
+
+  void note_decode_error() {
+    ++errors_;
+    if (errors_ > kForgivenErrors && errors_ * kMaxErrorShare > packets_) {
+      throw InputError("the audio data is corrupt");
+    }
+  }
+
+  void configure_resampler(const AVFrame* frame) {
+    if (swr_ && frame->sample_rate == swr_in_rate_ && frame->format == swr_in_format_ &&
+        av_channel_layout_compare(&frame->ch_layout, &swr_in_layout_) == 0) {
+      return;
+    }
+    if (swr_) drain_resampler();  // the stream changed shape mid-way (chained Ogg, ...)
+    av_channel_layout_uninit(&swr_in_layout_);
+    if (av_channel_layout_copy(&swr_in_layout_, &frame->ch_layout) < 0) throw std::bad_alloc();
+    AVChannelLayout in_layout{};
+    if (frame->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC || frame->ch_layout.nb_channels <= 0) {
+      // "2 channels, order unknown" (WAV without a channel mask): assume the usual order.
+      av_channel_layout_default(&in_layout, std::max(frame->ch_layout.nb_channels, 1));
+    } else if (av_channel_layout_copy(&in_layout, &frame->ch_layout) < 0) {
+      throw std::bad_alloc();
+    }
+    swr_in_rate_ = frame->sample_rate;
+    swr_in_format_ = frame->format;
+    const int channels = in_layout.nb_channels;
+    // Varispeed: claiming the input runs at rate*speed makes the resampler stretch it.
+    const int claimed_rate = static_cast<int>(std::lround(frame->sample_rate * speed_));
+
+    SwrContext* raw = nullptr;
+    AVChannelLayout stereo = ffmpeg::stereo_layout();
+    const int made = swr_alloc_set_opts2(&raw, &stereo, AV_SAMPLE_FMT_FLTP, out_rate_,
+                                         &in_layout, static_cast<AVSampleFormat>(frame->format),
+                                         claimed_rate, 0, nullptr);
+    av_channel_layout_uninit(&in_layout);
+    if (made < 0) throw InputError("unsupported audio layout");
+    ffmpeg::SwrPtr swr(raw);
+    // Without this swr rounds the rate ratio to its phase count, and varispeed drifts.
+    av_opt_set_int(swr.get(), "exact_rational", 1, 0);
+    if (channels == 1) {
+      // Both ears get the mono signal at full level (swr's default is -3 dB each).
+      const double matrix[2] = {1.0, 1.0};
+      swr_set_matrix(swr.get(), matrix, 1);
+    } else if (channels > 2) {
+      // Standard downmix (centre and surrounds at -3 dB, LFE left out) scaled so that
+      // no output sample can exceed the loudest input: the mix never clips.
+      av_opt_set_double(swr.get(), "rematrix_maxval", 1.0, 0);
+    }
+    if (swr_init(swr.get()) < 0) throw InputError("unsupported audio layout");
+    swr_ = std::move(swr);
+  }
+
+  void store(int frames) {
+    if (frames <= 0) return;
+    void* planes[2] = {left_.data(), right_.data()};
+    if (av_audio_fifo_write(fifo_.get(), planes, frames) < frames) throw std::bad_alloc();
+  }
+
+  void reserve_scratch(int frames) {
+    if (static_cast<int>(left_.size()) < frames) {
+      left_.resize(static_cast<std::size_t>(frames));
+      right_.resize(static_cast<std::size_t>(frames));
+    }
+  }
+
+  void convert(const AVFrame* frame) {
+    if (frame->nb_samples <= 0 || frame->sample_rate <= 0) return;
+    decoded_seconds_ += static_cast<double>(frame->nb_samples) / frame->sample_rate;
+    if (limits_.max_duration_seconds > 0 && decoded_seconds_ > limits_.max_duration_seconds) {
+      throw InputError("the audio is longer than the " +
+                       seconds_text(limits_.max_duration_seconds) + " limit");
+    }
+    configure_resampler(frame);
+    const int capacity = swr_get_out_samples(swr_.get(), frame->nb_samples);
+    reserve_scratch(capacity);
+    std::uint8_t* out[2] = {reinterpret_cast<std::uint8_t*>(left_.data()),
+                            reinterpret_cast<std::uint8_t*>(right_.data())};
+    const int got = swr_convert(swr_.get(), out, capacity,
+                                const_cast<const std::uint8_t**>(frame->extended_data),
+                                frame->nb_samples);
+    if (got < 0) throw InputError("the audio data is corrupt");
+    store(got);
+  }
+
+  void drain_resampler() {
+    constexpr int kChunk = 4096;
+    reserve_scratch(kChunk);
+    for (;;) {
+      std::uint8_t* out[2] = {reinterpret_cast<std::uint8_t*>(left_.data()),
+                              reinterpret_cast<std::uint8_t*>(right_.data())};
+      const int got = swr_convert(swr_.get(), out, kChunk, nullptr, 0);
+      if (got <= 0) break;
+      store(got);
+    }
+  }
+
+  void finish() {
+    if (finished_) return;
+    if (swr_) drain_resampler();
+    finished_ = true;
+    if (decoded_seconds_ <= 0) throw InputError("the file holds no audio that can be decoded");
+    const double shortfall = declared_seconds_ - decoded_seconds_;
+    if (declared_seconds_ > 0 && shortfall > std::max(0.5, 0.01 * declared_seconds_)) {
+      throw InputError("the file is truncated: it ends after " + seconds_text(decoded_seconds_) +
+                       " of the " + seconds_text(declared_seconds_) + " its header declares");
+    }
+  }
+
+  demux::Input input_;
+  AudioInfo info_;
+  InputLimits limits_;
+  double speed_ = 1;
+  ffmpeg::CodecContextPtr codec_;
+  ffmpeg::SwrPtr swr_;
+  ffmpeg::FifoPtr fifo_;
+  ffmpeg::PacketPtr packet_;
+  ffmpeg::FramePtr frame_;
+  AVChannelLayout swr_in_layout_{};
+  int swr_in_rate_ = 0;
+  int swr_in_format_ = -1;
+  std::vector<float> left_, right_;  // resampler output before it enters the FIFO
+  int out_rate_ = 48000;
+  double declared_seconds_ = 0;  // per-stream length from a trustworthy header, else 0
+  double decoded_seconds_ = 0;   // of source audio actually decoded
+  std::int64_t packets_ = 0;
+  std::int64_t errors_ = 0;
+  std::int64_t frames_read_ = 0;
+  bool demux_done_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Decoder> Decoder::open(const std::string& path, const DecodeOptions& options) {
+  if (!(options.speed >= 0.25 && options.speed <= 4.0)) {
+    throw UsageError("speed must be between 0.25 and 4");
+  }
+  return std::make_unique<FfmpegDecoder>(path, options);
+}
+
+AudioInfo probe(const std::string& path, const InputLimits& limits) {
+  const demux::Input input = demux::open(path, limits);
+  return demux::describe(input, path);
+}
+
+}  // namespace sy

@@ -1,0 +1,395 @@
+#include "io/decoder.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "io/errors.h"
+#include "io/test_fixtures.h"
+
+namespace sy {
+namespace {
+
+using testing::Decoded;
+using testing::decode_all;
+using testing::ffmpeg;
+using testing::fit_tone;
+using testing::TempDir;
+
+// 2 s: left 0.5 * 440 Hz, right 0.25 * 660 Hz.
+const std::string kTwoTones =
+    "-f lavfi -i \"aevalsrc='0.5*sin(2*PI*440*t)|0.25*sin(2*PI*660*t)':s=44100:d=2\" ";
+
+// Runs `fn`, expects InputError, returns its message.
+template <typename Fn>
+std::string input_error(Fn&& fn) {
+  try {
+    fn();
+  } catch (const InputError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected InputError, got: " << e.what();
+    return {};
+  }
+  ADD_FAILURE() << "expected InputError, nothing was thrown";
+  return {};
+}
+
+void expect_human_message(const std::string& msg) {
+  EXPECT_FALSE(msg.empty());
+  EXPECT_EQ(msg.find("AVERROR"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('@'), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+}
+
+TEST(Decoder, FloatWavIsDeliveredUnchanged) {
+  TempDir dir;
+  const auto wav = dir.file("tones.wav");
+  ffmpeg(kTwoTones + "-c:a pcm_f32le " + wav);
+  const Decoded d = decode_all(wav);
+  EXPECT_EQ(d.sample_rate, 44100);
+  ASSERT_EQ(d.frames(), 88200u);
+  for (std::size_t i = 0; i < d.frames(); i += 97) {
+    const double t = static_cast<double>(i) / 44100;
+    EXPECT_NEAR(d.left[i], 0.5 * std::sin(2 * M_PI * 440 * t), 1e-5) << i;
+    EXPECT_NEAR(d.right[i], 0.25 * std::sin(2 * M_PI * 660 * t), 1e-5) << i;
+  }
+}
+
+TEST(Decoder, ChunkSizeDoesNotChangeTheStream) {
+  TempDir dir;
+  const auto mp3 = dir.file("tones.mp3");
+  ffmpeg(kTwoTones + "-c:a libmp3lame -b:a 128k " + mp3);
+  const Decoded a = decode_all(mp3, {}, 1);
+  const Decoded b = decode_all(mp3, {}, 4096);
+  const Decoded c = decode_all(mp3, {}, 777);
+  ASSERT_EQ(a.frames(), b.frames());
+  ASSERT_EQ(a.frames(), c.frames());
+  EXPECT_EQ(a.left, b.left);
+  EXPECT_EQ(a.right, c.right);
+}
+
+struct FormatCase {
+  const char* name;
+  const char* args;  // codec and container options for the fixture
+  int expected_rate;
+};
+
+class DecodesFormat : public ::testing::TestWithParam<FormatCase> {};
+
+TEST_P(DecodesFormat, ToneSurvivesWithItsLength) {
+  const FormatCase& c = GetParam();
+  TempDir dir;
+  const auto path = dir.file(std::string("tones.") + c.name);
+  ffmpeg(kTwoTones + c.args + " " + path);
+  const Decoded d = decode_all(path);
+  EXPECT_EQ(d.sample_rate, c.expected_rate);
+  EXPECT_NEAR(static_cast<double>(d.frames()) / d.sample_rate, 2.0, 0.03);
+  const std::size_t edge = static_cast<std::size_t>(d.sample_rate) / 10;
+  const auto left = fit_tone(d.left, 440, d.sample_rate, edge, d.frames() - edge);
+  const auto right = fit_tone(d.right, 660, d.sample_rate, edge, d.frames() - edge);
+  EXPECT_NEAR(left.amplitude, 0.5, 0.03);
+  EXPECT_NEAR(right.amplitude, 0.25, 0.02);
+  EXPECT_GT(left.snr_db, 25);
+  EXPECT_GT(right.snr_db, 25);
+  EXPECT_GT(d.info.file_size, 0);
+  EXPECT_EQ(d.info.channels, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllInputs, DecodesFormat,
+    ::testing::Values(FormatCase{"wav", "-c:a pcm_s16le", 44100},
+                      FormatCase{"mp3", "-c:a libmp3lame -b:a 192k", 44100},
+                      FormatCase{"flac", "-c:a flac", 44100},
+                      FormatCase{"ogg", "-c:a libvorbis -q:a 5", 44100},
+                      FormatCase{"opus", "-c:a libopus -b:a 128k", 48000},
+                      FormatCase{"m4a", "-c:a aac -b:a 192k", 44100},
+                      FormatCase{"aiff", "-c:a pcm_s16be", 44100},
+                      FormatCase{"mp4", "-f lavfi -i testsrc=s=64x48:r=10:d=2 -c:v mpeg4 "
+                                        "-c:a aac -b:a 192k -shortest", 44100},
+                      FormatCase{"mkv", "-f lavfi -i testsrc=s=64x48:r=10:d=2 -c:v mpeg4 "
+                                        "-c:a flac -shortest", 44100},
+                      FormatCase{"webm", "-f lavfi -i testsrc=s=64x48:r=10:d=2 -c:v libvpx "
+                                         "-deadline realtime -c:a libopus -shortest", 48000}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
+
+TEST(Decoder, HighRateIsResampledTo48k) {
+  TempDir dir;
+  const auto wav = dir.file("hi.flac");
+  ffmpeg("-f lavfi -i \"aevalsrc='0.5*sin(2*PI*1000*t)|0.5*sin(2*PI*1000*t)':s=96000:d=2\" " + wav);
+  const Decoded d = decode_all(wav);
+  EXPECT_EQ(d.info.sample_rate, 96000);
+  EXPECT_EQ(d.sample_rate, 48000);
+  EXPECT_NEAR(static_cast<double>(d.frames()), 96000.0, 2);
+  const auto fit = fit_tone(d.left, 1000, 48000, 4800, d.frames() - 4800);
+  EXPECT_NEAR(fit.amplitude, 0.5, 0.005);
+  EXPECT_GT(fit.snr_db, 60);
+}
+
+TEST(Decoder, MonoBecomesTwoIdenticalFullLevelChannels) {
+  TempDir dir;
+  const auto wav = dir.file("mono.wav");
+  ffmpeg("-f lavfi -i \"aevalsrc='0.5*sin(2*PI*440*t)':s=48000:d=1\" -c:a pcm_f32le " + wav);
+  const Decoded d = decode_all(wav);
+  EXPECT_EQ(d.info.channels, 1);
+  ASSERT_EQ(d.frames(), 48000u);
+  EXPECT_EQ(d.left, d.right);
+  EXPECT_NEAR(fit_tone(d.left, 440, 48000).amplitude, 0.5, 1e-4);
+}
+
+TEST(Decoder, SurroundIsDownmixedWithoutLfeAndWithoutClipping) {
+  TempDir dir;
+  const auto path = dir.file("surround.flac");
+  // FL 440, FR 660, FC 1000, LFE 50, BL 440 (in phase with FL), BR 660, all near full scale.
+  ffmpeg("-f lavfi -i \"aevalsrc='0.9*sin(2*PI*440*t)|0.9*sin(2*PI*660*t)|0.9*sin(2*PI*1000*t)|"
+         "0.9*sin(2*PI*50*t)|0.9*sin(2*PI*440*t)|0.9*sin(2*PI*660*t)':c=5.1:s=48000:d=1\" " +
+         path);
+  const Decoded d = decode_all(path);
+  EXPECT_EQ(d.info.channels, 6);
+  EXPECT_EQ(d.info.channel_layout, "5.1");
+  ASSERT_EQ(d.frames(), 48000u);
+  EXPECT_LE(testing::peak(d.left), 1.0);
+  EXPECT_LE(testing::peak(d.right), 1.0);
+  const double front = fit_tone(d.left, 440, 48000).amplitude;
+  const double centre_l = fit_tone(d.left, 1000, 48000).amplitude;
+  const double centre_r = fit_tone(d.right, 1000, 48000).amplitude;
+  EXPECT_GT(front, 0.3);
+  EXPECT_NEAR(centre_l, centre_r, 1e-3);
+  // Front + surround in phase: 1 + 0.707 relative to the centre's 0.707.
+  EXPECT_NEAR(centre_l / front, M_SQRT1_2 / (1 + M_SQRT1_2), 0.01);
+  EXPECT_LT(fit_tone(d.left, 660, 48000).amplitude, 0.01);   // right stays right
+  EXPECT_LT(fit_tone(d.left, 50, 48000).amplitude, 0.01);    // LFE left out
+  EXPECT_LT(fit_tone(d.right, 50, 48000).amplitude, 0.01);
+}
+
+TEST(Decoder, WorstCaseSurroundDoesNotClip) {
+  TempDir dir;
+  const auto path = dir.file("loud.wav");
+  ffmpeg("-f lavfi -i \"aevalsrc='0.99*sin(2*PI*440*t)':c=5.1:s=48000:d=1\" -c:a pcm_f32le " +
+         path);
+  const Decoded d = decode_all(path);
+  EXPECT_LE(testing::peak(d.left), 1.0);
+  EXPECT_GT(testing::peak(d.left), 0.5);
+}
+
+TEST(Decoder, VarispeedStretchesLengthAndLowersPitch) {
+  TempDir dir;
+  const auto wav = dir.file("tone.wav");
+  ffmpeg("-f lavfi -i \"aevalsrc='0.5*sin(2*PI*1000*t)|0.5*sin(2*PI*1000*t)':s=44100:d=2\" " + wav);
+  DecodeOptions opt;
+  opt.speed = 0.85;
+  const Decoded d = decode_all(wav, opt);
+  EXPECT_EQ(d.sample_rate, 44100);
+  EXPECT_NEAR(static_cast<double>(d.frames()), 88200 / 0.85, 10);
+  const auto slowed = fit_tone(d.left, 850, 44100, 4410, d.frames() - 4410);
+  EXPECT_NEAR(slowed.amplitude, 0.5, 0.01);
+  EXPECT_GT(slowed.snr_db, 40);
+}
+
+TEST(Probe, ReadsTagsCoverAndFacts) {
+  TempDir dir;
+  const auto cover = dir.file("cover.png");
+  ffmpeg("-f lavfi -i color=red:s=32x32 -frames:v 1 " + cover);
+  const auto mp3 = dir.file("tagged.mp3");
+  ffmpeg(kTwoTones + "-i " + cover +
+         " -map 0:a -map 1:v -c:a libmp3lame -b:a 192k -c:v copy -disposition:v attached_pic "
+         "-id3v2_version 3 -metadata title=Song -metadata artist=\"The Band\" "
+         "-metadata album=Record -metadata album_artist=Various -metadata date=2021 "
+         "-metadata track=3/12 -metadata genre=Pop " + mp3);
+  const AudioInfo info = probe(mp3);
+  EXPECT_EQ(info.container, "mp3");
+  EXPECT_EQ(info.codec, "mp3");
+  EXPECT_EQ(info.sample_rate, 44100);
+  EXPECT_EQ(info.channels, 2);
+  EXPECT_EQ(info.channel_layout, "stereo");
+  EXPECT_NEAR(info.duration_seconds, 2.0, 0.1);
+  EXPECT_EQ(info.bit_rate, 192000);
+  EXPECT_EQ(info.file_size, static_cast<std::int64_t>(std::filesystem::file_size(mp3)));
+  const auto& tags = info.metadata.tags;
+  EXPECT_EQ(tags.at("title"), "Song");
+  EXPECT_EQ(tags.at("artist"), "The Band");
+  EXPECT_EQ(tags.at("album"), "Record");
+  EXPECT_EQ(tags.at("album_artist"), "Various");
+  EXPECT_EQ(tags.at("date"), "2021");
+  EXPECT_EQ(tags.at("track"), "3/12");
+  EXPECT_EQ(tags.at("genre"), "Pop");
+  EXPECT_EQ(info.metadata.cover.mime, "image/png");
+  EXPECT_EQ(info.metadata.cover.data, [&] {
+    const auto bytes = testing::read_bytes(cover);
+    return std::vector<std::uint8_t>(bytes.begin(), bytes.end());
+  }());
+}
+
+TEST(Probe, ReadsVorbisCommentsOfOgg) {
+  TempDir dir;
+  const auto ogg = dir.file("tagged.ogg");
+  ffmpeg(kTwoTones + "-c:a libvorbis -metadata title=Ogg -metadata artist=Someone " + ogg);
+  const AudioInfo info = probe(ogg);
+  EXPECT_EQ(info.codec, "vorbis");
+  EXPECT_EQ(info.metadata.tags.at("title"), "Ogg");
+  EXPECT_EQ(info.metadata.tags.at("artist"), "Someone");
+}
+
+// ---- hostile and broken input ----
+
+TEST(BadInput, MissingFile) {
+  const auto msg = input_error([] { probe("/nonexistent/song.mp3"); });
+  EXPECT_NE(msg.find("not found"), std::string::npos) << msg;
+}
+
+TEST(BadInput, EmptyFile) {
+  TempDir dir;
+  testing::write_text(dir.file("empty.mp3"), "");
+  const auto msg = input_error([&] { Decoder::open(dir.file("empty.mp3")); });
+  EXPECT_NE(msg.find("empty"), std::string::npos) << msg;
+}
+
+TEST(BadInput, Directory) {
+  TempDir dir;
+  expect_human_message(input_error([&] { Decoder::open(dir.path()); }));
+}
+
+TEST(BadInput, TextRenamedMp3) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "This is a shopping list, not a song. Eggs, milk.\n";
+  testing::write_text(dir.file("list.mp3"), text);
+  const auto msg = input_error([&] { decode_all(dir.file("list.mp3")); });
+  expect_human_message(msg);
+  EXPECT_NE(msg.find("not"), std::string::npos) << msg;
+}
+
+TEST(BadInput, PictureRenamedMp3) {
+  TempDir dir;
+  const auto png = dir.file("pic.png");
+  ffmpeg("-f lavfi -i color=blue:s=64x64 -frames:v 1 " + png);
+  std::filesystem::rename(png, dir.file("pic.mp3"));
+  const auto msg = input_error([&] { decode_all(dir.file("pic.mp3")); });
+  EXPECT_NE(msg.find("picture"), std::string::npos) << msg;
+}
+
+TEST(BadInput, VideoWithoutAudio) {
+  TempDir dir;
+  const auto mp4 = dir.file("silent.mp4");
+  ffmpeg("-f lavfi -i testsrc=s=64x48:r=10:d=1 -c:v mpeg4 " + mp4);
+  const auto msg = input_error([&] { Decoder::open(mp4); });
+  EXPECT_NE(msg.find("no audio"), std::string::npos) << msg;
+}
+
+TEST(BadInput, HlsPlaylistIsRefused) {
+  TempDir dir;
+  const auto wav = dir.file("a.wav");
+  ffmpeg(kTwoTones + wav);
+  testing::write_text(dir.file("list.m3u8"),
+                      "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n" + wav +
+                          "\n#EXT-X-ENDLIST\n");
+  const auto msg = input_error([&] { Decoder::open(dir.file("list.m3u8")); });
+  expect_human_message(msg);
+  EXPECT_NE(msg.find("unsupported"), std::string::npos) << msg;
+}
+
+TEST(BadInput, ConcatScriptIsRefused) {
+  TempDir dir;
+  const auto wav = dir.file("a.wav");
+  ffmpeg(kTwoTones + wav);
+  testing::write_text(dir.file("list.mp3"), "ffconcat version 1.0\nfile '" + wav + "'\n");
+  const auto msg = input_error([&] { Decoder::open(dir.file("list.mp3")); });
+  expect_human_message(msg);
+}
+
+TEST(BadInput, TruncatedMp3) {
+  TempDir dir;
+  const auto mp3 = dir.file("cut.mp3");
+  ffmpeg("-f lavfi -i sine=f=440:d=10 -ac 2 -c:a libmp3lame -b:a 192k " + mp3);
+  testing::truncate_file(mp3, 0.5);
+  const auto msg = input_error([&] { decode_all(mp3); });
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+}
+
+TEST(BadInput, TruncatedFlac) {
+  TempDir dir;
+  const auto flac = dir.file("cut.flac");
+  ffmpeg("-f lavfi -i sine=f=440:d=10 -ac 2 -c:a flac " + flac);
+  testing::truncate_file(flac, 0.5);
+  expect_human_message(input_error([&] { decode_all(flac); }));
+}
+
+TEST(BadInput, BrokenHyperrogueOggs) {
+  const std::string dir = "/usr/share/hyperrogue/music/";
+  for (const char* name : {"hr-savino-caribbean.ogg", "hr-savino-ivory.ogg", "hr-savino-ocean.ogg"}) {
+    if (!std::filesystem::exists(dir + name)) GTEST_SKIP() << "hyperrogue-music is not installed";
+    expect_human_message(input_error([&] { decode_all(dir + name); }));
+  }
+}
+
+TEST(BadInput, OverSizeLimit) {
+  TempDir dir;
+  const auto wav = dir.file("a.wav");
+  ffmpeg(kTwoTones + wav);
+  DecodeOptions opt;
+  opt.limits.max_bytes = 1000;
+  const auto msg = input_error([&] { Decoder::open(wav, opt); });
+  EXPECT_NE(msg.find("limit"), std::string::npos) << msg;
+}
+
+TEST(BadInput, OverDurationLimitWhileDecoding) {
+  TempDir dir;
+  const auto wav = dir.file("a.wav");
+  ffmpeg(kTwoTones + wav);
+  DecodeOptions opt;
+  opt.limits.max_duration_seconds = 1.5;
+  const auto msg = input_error([&] { decode_all(wav, opt); });
+  EXPECT_NE(msg.find("longer"), std::string::npos) << msg;
+}
+
+// A header that claims ten hours in front of one second of data: the real length counts.
+TEST(BadInput, WavHeaderClaimingTenHoursHoldsOneSecond) {
+  TempDir dir;
+  const int rate = 44100;
+  const std::uint32_t claimed = 10u * 3600u * rate * 2u;  // mono 16-bit
+  std::vector<char> bytes;
+  auto put = [&](const std::string& s) { bytes.insert(bytes.end(), s.begin(), s.end()); };
+  auto le = [&](std::uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) bytes.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  put("RIFF");
+  le(claimed + 36, 4);
+  put("WAVEfmt ");
+  le(16, 4);
+  le(1, 2);         // PCM
+  le(1, 2);         // mono
+  le(rate, 4);
+  le(rate * 2, 4);  // byte rate
+  le(2, 2);         // block align
+  le(16, 2);        // bits
+  put("data");
+  le(claimed, 4);
+  for (int i = 0; i < rate; ++i) {
+    const auto v = static_cast<std::int16_t>(std::lround(16000 * std::sin(2 * M_PI * 440 * i / rate)));
+    le(static_cast<std::uint16_t>(v), 2);
+  }
+  const auto wav = dir.file("liar.wav");
+  testing::write_bytes(wav, bytes);
+
+  auto decoder = Decoder::open(wav);
+  EXPECT_LE(decoder->estimated_frames(), static_cast<std::int64_t>(30 * 60 * rate));
+  const Decoded d = decode_all(wav);
+  EXPECT_EQ(d.frames(), static_cast<std::size_t>(rate));
+  EXPECT_NEAR(fit_tone(d.left, 440, rate).amplitude, 16000.0 / 32768, 1e-3);
+}
+
+TEST(BadInput, NonsenseSpeedIsAUsageError) {
+  TempDir dir;
+  const auto wav = dir.file("a.wav");
+  ffmpeg(kTwoTones + wav);
+  DecodeOptions opt;
+  opt.speed = 0;
+  EXPECT_THROW(Decoder::open(wav, opt), UsageError);
+}
+
+}  // namespace
+}  // namespace sy

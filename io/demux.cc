@@ -1,0 +1,169 @@
+#include "io/demux.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <system_error>
+
+#include "io/errors.h"
+#include "io/tags.h"
+
+namespace sy::demux {
+namespace {
+
+// Audio files and the usual video containers (their first audio stream is used).
+// Anything that can reference other files or URLs (hls, concat, dash, image2, ...) is
+// absent on purpose.
+constexpr const char* kAllowedFormats =
+    "mp3,wav,w64,flac,ogg,mov,mp4,m4a,matroska,webm,aiff,aac,caf,wv,ape,au,tta,asf,avi,"
+    "mpeg,mpegts,ac3,eac3,dts,truehd,mlp,loas,amr,wsaud,voc,dsf";
+constexpr const char* kProbeSize = "5000000";       // bytes read to recognise streams
+constexpr const char* kAnalyzeDuration = "5000000";  // microseconds of stream analysed
+
+std::string megabytes(std::int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return buf;
+}
+
+// av_match_list() semantics: any comma-separated name of `names` is in `allowed`.
+bool any_name_allowed(const char* names) {
+  return av_match_list(names, kAllowedFormats, ',') > 0;
+}
+
+std::int64_t check_file(const std::string& path, const InputLimits& limits) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) {
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      throw InputError("cannot read the file: " + ec.message());
+    }
+    throw InputError("file not found");
+  }
+  if (fs::is_directory(status)) throw InputError("is a directory, not an audio file");
+  if (!fs::is_regular_file(status)) throw InputError("not a regular file");
+  const auto size = static_cast<std::int64_t>(fs::file_size(path, ec));
+  if (ec) throw InputError("cannot read the file: " + ec.message());
+  if (size == 0) throw InputError("the file is empty");
+  if (limits.max_bytes > 0 && size > limits.max_bytes) {
+    throw InputError("the file is " + megabytes(size) + ", over the " +
+                     megabytes(limits.max_bytes) + " limit");
+  }
+  return size;
+}
+
+// Recognises the format from the first bytes only, so a playlist or a script is refused
+// without FFmpeg ever acting on it.
+const AVInputFormat* recognise(const std::string& url) {
+  ffmpeg::Options options;
+  options.set("protocol_whitelist", "file");
+  AVIOContext* io = nullptr;
+  int err = avio_open2(&io, url.c_str(), AVIO_FLAG_READ, nullptr, options.ptr());
+  if (err < 0) throw InputError("cannot read the file: " + ffmpeg::error_text(err));
+  const AVInputFormat* format = nullptr;
+  err = av_probe_input_buffer2(io, &format, url.c_str(), nullptr, 0, 1 << 20);
+  avio_closep(&io);
+  if (err < 0 || format == nullptr) {
+    throw InputError("not an audio file (the format is not recognised)");
+  }
+  if (!any_name_allowed(format->name)) {
+    const std::string name = format->name;
+    if (name == "image2" || name.find("_pipe") != std::string::npos) {
+      throw InputError("not an audio file (it is a picture)");
+    }
+    if (name == "tty" || name == "srt" || name == "webvtt" || name == "ass") {
+      throw InputError("not an audio file (it is text)");
+    }
+    const char* what = format->long_name != nullptr ? format->long_name : format->name;
+    throw InputError(std::string("unsupported file type: ") + what);
+  }
+  return format;
+}
+
+}  // namespace
+
+const char* allowed_formats() { return kAllowedFormats; }
+
+Input open(const std::string& path, const InputLimits& limits) {
+  ffmpeg::quiet_log();
+  Input input;
+  input.file_size = check_file(path, limits);
+  // "file:" keeps a colon in the name from being read as a protocol.
+  const std::string url = "file:" + path;
+  const AVInputFormat* format = recognise(url);
+
+  AVFormatContext* raw = avformat_alloc_context();
+  if (raw == nullptr) throw std::bad_alloc();
+  ffmpeg::Options options;
+  options.set("format_whitelist", kAllowedFormats);
+  options.set("protocol_whitelist", "file");
+  options.set("probesize", kProbeSize);
+  options.set("analyzeduration", kAnalyzeDuration);
+  options.set("max_streams", "64");
+  // On failure avformat_open_input frees the context itself.
+  int err = avformat_open_input(&raw, url.c_str(), format, options.ptr());
+  if (err < 0) {
+    throw InputError("cannot read the file: it is damaged or not a supported audio file");
+  }
+  input.context.reset(raw);
+  AVFormatContext* ctx = input.context.get();
+
+  err = avformat_find_stream_info(ctx, nullptr);
+  if (err < 0) throw InputError("cannot read the file: it is damaged or not a supported audio file");
+
+  for (unsigned i = 0; i < ctx->nb_streams; ++i) {
+    const AVStream* st = ctx->streams[i];
+    if (st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO && input.audio_stream < 0) {
+      input.audio_stream = static_cast<int>(i);
+    }
+  }
+  if (input.audio_stream < 0) throw InputError("the file holds no audio stream");
+  const AVCodecParameters* par = ctx->streams[input.audio_stream]->codecpar;
+  if (par->sample_rate <= 0 || par->ch_layout.nb_channels <= 0) {
+    throw InputError("cannot read the file: the audio stream is damaged");
+  }
+  return input;
+}
+
+AudioInfo describe(const Input& input, const std::string& path) {
+  const AVFormatContext* ctx = input.context.get();
+  const AVStream* st = ctx->streams[input.audio_stream];
+  const AVCodecParameters* par = st->codecpar;
+  AudioInfo info;
+  info.path = path;
+  info.container = ctx->iformat->name;
+  info.codec = avcodec_get_name(par->codec_id);
+  info.sample_rate = par->sample_rate;
+  info.channels = par->ch_layout.nb_channels;
+  char layout[128] = {};
+  if (av_channel_layout_describe(&par->ch_layout, layout, sizeof layout) > 0) {
+    info.channel_layout = layout;
+  }
+  if (ctx->duration != AV_NOPTS_VALUE && ctx->duration > 0) {
+    info.duration_seconds = static_cast<double>(ctx->duration) / AV_TIME_BASE;
+  } else if (st->duration != AV_NOPTS_VALUE && st->duration > 0) {
+    info.duration_seconds = static_cast<double>(st->duration) * av_q2d(st->time_base);
+  }
+  info.bit_rate = par->bit_rate > 0 ? par->bit_rate : std::max<std::int64_t>(ctx->bit_rate, 0);
+  info.file_size = input.file_size;
+
+  tags::merge(ctx->metadata, &info.metadata.tags);
+  tags::merge(st->metadata, &info.metadata.tags);
+  for (unsigned i = 0; i < ctx->nb_streams; ++i) {
+    const AVStream* pic = ctx->streams[i];
+    if ((pic->disposition & AV_DISPOSITION_ATTACHED_PIC) == 0 || pic->attached_pic.size <= 0) {
+      continue;
+    }
+    std::string mime = tags::mime_for_codec(pic->codecpar->codec_id);
+    if (mime.empty()) continue;
+    info.metadata.cover.mime = std::move(mime);
+    info.metadata.cover.data.assign(pic->attached_pic.data,
+                                    pic->attached_pic.data + pic->attached_pic.size);
+    break;
+  }
+  return info;
+}
+
+}  // namespace sy::demux

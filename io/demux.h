@@ -1,0 +1,29 @@
+#pragma once
+// Opening untrusted files: size limit, format allowlist, `file` protocol only.
+#include <string>
+
+#include "io/decoder.h"
+#include "io/ffmpeg_util.h"
+#include "io/metadata.h"
+
+namespace sy::demux {
+
+struct Input {
+  ffmpeg::InputContextPtr context;
+  int audio_stream = -1;      // first audio stream
+  std::int64_t file_size = 0;
+};
+
+// Checks the file (exists, regular, not empty, within limits.max_bytes), recognises its
+// format, refuses anything outside the allowlist of audio/video containers (playlists,
+// concat scripts, images, ... are refused before FFmpeg interprets them), reads the
+// stream info and finds the first audio stream. Throws InputError with a human message.
+Input open(const std::string& path, const InputLimits& limits);
+
+// The demuxer names we accept, comma-separated as FFmpeg's format_whitelist wants them.
+const char* allowed_formats();
+
+// Header facts, tags and cover art of an opened input.
+AudioInfo describe(const Input& input, const std::string& path);
+
+}  // namespace sy::demux

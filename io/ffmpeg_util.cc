@@ -1,0 +1,71 @@
+#include "io/ffmpeg_util.h"
+
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string_view>
+
+extern "C" {
+#include <libavutil/error.h>
+#include <libavutil/log.h>
+}
+
+namespace sy::ffmpeg {
+
+FramePtr make_frame() {
+  FramePtr frame(av_frame_alloc());
+  if (!frame) throw std::bad_alloc();
+  return frame;
+}
+
+PacketPtr make_packet() {
+  PacketPtr packet(av_packet_alloc());
+  if (!packet) throw std::bad_alloc();
+  return packet;
+}
+
+std::string error_text(int errnum) {
+  std::array<char, AV_ERROR_MAX_STRING_SIZE> buf{};
+  av_strerror(errnum, buf.data(), buf.size());
+  return buf.data();
+}
+
+namespace {
+
+int log_level_from_env() {
+  const char* env = std::getenv("SY_FFMPEG_LOG");
+  if (env == nullptr || *env == '\0') return AV_LOG_QUIET;
+  struct Named {
+    std::string_view name;
+    int level;
+  };
+  constexpr std::array<Named, 8> kLevels{{{"quiet", AV_LOG_QUIET},
+                                          {"panic", AV_LOG_PANIC},
+                                          {"fatal", AV_LOG_FATAL},
+                                          {"error", AV_LOG_ERROR},
+                                          {"warning", AV_LOG_WARNING},
+                                          {"info", AV_LOG_INFO},
+                                          {"verbose", AV_LOG_VERBOSE},
+                                          {"debug", AV_LOG_DEBUG}}};
+  for (const auto& l : kLevels) {
+    if (l.name == env) return l.level;
+  }
+  return std::atoi(env);
+}
+
+}  // namespace
+
+void quiet_log() {
+  static std::once_flag once;
+  std::call_once(once, [] { av_log_set_level(log_level_from_env()); });
+}
+
+AVChannelLayout stereo_layout() {
+  AVChannelLayout layout{};
+  av_channel_layout_default(&layout, 2);
+  return layout;
+}
+
+}  // namespace sy::ffmpeg

@@ -1,0 +1,103 @@
+#include "io/test_fixtures.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <numbers>
+#include <stdexcept>
+
+namespace sy::testing {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "sy-io-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void ffmpeg(const std::string& args) {
+  const std::string cmd = "ffmpeg -nostdin -hide_banner -loglevel error -y " + args;
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("fixture command failed: " + cmd);
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+void write_bytes(const std::string& path, const std::vector<char>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void truncate_file(const std::string& path, double keep_fraction) {
+  const auto size = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, static_cast<std::uintmax_t>(static_cast<double>(size) * keep_fraction));
+}
+
+Decoded decode_all(const std::string& path, const DecodeOptions& options, std::size_t chunk) {
+  auto decoder = Decoder::open(path, options);
+  Decoded out;
+  out.sample_rate = decoder->output_sample_rate();
+  out.info = decoder->info();
+  std::vector<float> l(chunk), r(chunk);
+  float* dst[2] = {l.data(), r.data()};
+  for (;;) {
+    const std::size_t n = decoder->read(dst, chunk);
+    if (n == 0) break;
+    out.left.insert(out.left.end(), l.begin(), l.begin() + static_cast<std::ptrdiff_t>(n));
+    out.right.insert(out.right.end(), r.begin(), r.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  if (decoder->frames_read() != static_cast<std::int64_t>(out.frames())) {
+    throw std::runtime_error("frames_read() disagrees with the frames delivered");
+  }
+  return out;
+}
+
+ToneFit fit_tone(const std::vector<float>& x, double hz, int rate, std::size_t begin,
+                 std::size_t end) {
+  if (end == 0 || end > x.size()) end = x.size();
+  double ss = 0, sc = 0, cc = 0, xs = 0, xc = 0, xx = 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    const double w = 2 * std::numbers::pi * hz * static_cast<double>(i) / rate;
+    const double s = std::sin(w), c = std::cos(w), v = x[i];
+    ss += s * s;
+    sc += s * c;
+    cc += c * c;
+    xs += v * s;
+    xc += v * c;
+    xx += v * v;
+  }
+  // Solve the 2x2 normal equations for x ~ a sin + b cos.
+  const double det = ss * cc - sc * sc;
+  const double a = (xs * cc - xc * sc) / det;
+  const double b = (xc * ss - xs * sc) / det;
+  const double tone = a * xs + b * xc;
+  const double rest = std::max(xx - tone, 1e-30);
+  return {std::hypot(a, b), 10 * std::log10(std::max(tone, 1e-30) / rest)};
+}
+
+double peak(const std::vector<float>& x) {
+  double p = 0;
+  for (float v : x) p = std::max(p, static_cast<double>(std::fabs(v)));
+  return p;
+}
+
+double rms(const std::vector<float>& x) {
+  double s = 0;
+  for (float v : x) s += static_cast<double>(v) * static_cast<double>(v);
+  return x.empty() ? 0 : std::sqrt(s / static_cast<double>(x.size()));
+}
+
+}  // namespace sy::testing
