@@ -1,0 +1,398 @@
+#include "queue/sqlite/sqlite_queue.h"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+#include <utility>
+
+namespace sy::queue {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::int64_t to_ms(Clock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+Clock::time_point from_ms(std::int64_t ms) {
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(milliseconds(ms)));
+}
+std::int64_t now_ms() { return to_ms(Clock::now()); }
+
+// Each entry moves the schema one version up; never edit an entry once released.
+constexpr const char* kMigrations[] = {
+    // 1: the jobs table.
+    R"sql(
+    CREATE TABLE jobs (
+      id TEXT PRIMARY KEY,
+      token_hash TEXT NOT NULL,
+      filename TEXT NOT NULL,
+      upload_key TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      settings TEXT NOT NULL,
+      status TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      max_attempts INTEGER NOT NULL DEFAULT 3,
+      lease_owner TEXT,
+      lease_expires INTEGER,
+      progress REAL NOT NULL DEFAULT 0,
+      stage TEXT NOT NULL DEFAULT '',
+      error TEXT NOT NULL DEFAULT '',
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      queued_at INTEGER
+    );
+    )sql",
+    // 2: results and the indexes the worker and janitor queries use.
+    R"sql(
+    ALTER TABLE jobs ADD COLUMN result_key TEXT;
+    ALTER TABLE jobs ADD COLUMN result_bytes INTEGER;
+    ALTER TABLE jobs ADD COLUMN result_duration REAL;
+    ALTER TABLE jobs ADD COLUMN result_format TEXT;
+    ALTER TABLE jobs ADD COLUMN result_wall REAL;
+    CREATE INDEX jobs_claim ON jobs(status, queued_at);
+    CREATE INDEX jobs_updated ON jobs(status, updated_at);
+    )sql",
+};
+
+constexpr const char* kColumns =
+    "id, token_hash, filename, upload_key, size, settings, status, attempts, max_attempts, "
+    "lease_owner, lease_expires, progress, stage, error, created_at, updated_at, result_key, "
+    "result_bytes, result_duration, result_format, result_wall";
+
+[[noreturn]] void fail_sqlite(sqlite3* db, const std::string& what) {
+  throw std::runtime_error("sqlite: " + what + ": " + sqlite3_errmsg(db));
+}
+
+}  // namespace
+
+// A prepared statement with RAII finalize and typed binding.
+class SqliteJobQueue::Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail_sqlite(db, sql);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int i, const std::string& v) {
+    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Statement& bind(int i, std::int64_t v) {
+    check(sqlite3_bind_int64(stmt_, i, v));
+    return *this;
+  }
+  Statement& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  Statement& bind(int i, double v) {
+    check(sqlite3_bind_double(stmt_, i, v));
+    return *this;
+  }
+  // True while there is a row.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail_sqlite(db_, "step");
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+  std::string text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) const { return sqlite3_column_double(stmt_, col); }
+  bool null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+  Job job() const {
+    Job j;
+    j.id = text(0);
+    j.token_hash = text(1);
+    j.filename = text(2);
+    j.upload_key = text(3);
+    j.size = int64(4);
+    j.settings_json = text(5);
+    j.status = parse_status(text(6)).value_or(JobStatus::kFailed);
+    j.attempts = static_cast<int>(int64(7));
+    j.max_attempts = static_cast<int>(int64(8));
+    j.lease_owner = text(9);
+    j.lease_expires = from_ms(int64(10));
+    j.progress = real(11);
+    j.stage = text(12);
+    j.error = text(13);
+    j.created_at = from_ms(int64(14));
+    j.updated_at = from_ms(int64(15));
+    if (!null(16)) j.result = JobResult{text(16), int64(17), real(18), text(19), real(20)};
+    return j;
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail_sqlite(db_, "bind");
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+namespace {
+// BEGIN IMMEDIATE takes the write lock up front, so two processes sharing the file cannot
+// both read the same queued job before either updates it.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+      fail_sqlite(db_, "begin");
+  }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+      fail_sqlite(db_, "commit");
+    done_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  bool done_ = false;
+};
+}  // namespace
+
+SqliteJobQueue::SqliteJobQueue(const std::filesystem::path& file) {
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  if (sqlite3_open_v2(file.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw std::runtime_error("sqlite: cannot open " + file.string() + ": " + msg);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  try {
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
+    exec("PRAGMA foreign_keys=ON");
+    migrate();
+  } catch (...) {
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+SqliteJobQueue::~SqliteJobQueue() { sqlite3_close(db_); }
+
+void SqliteJobQueue::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw std::runtime_error(std::string("sqlite: ") + msg);
+  }
+}
+
+int SqliteJobQueue::latest_schema_version() {
+  return static_cast<int>(std::size(kMigrations));
+}
+
+int SqliteJobQueue::schema_version() {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, "PRAGMA user_version");
+  st.step();
+  return static_cast<int>(st.int64(0));
+}
+
+void SqliteJobQueue::migrate() {
+  Transaction tx(db_);
+  int version = 0;
+  {
+    Statement st(db_, "PRAGMA user_version");
+    st.step();
+    version = static_cast<int>(st.int64(0));
+  }
+  if (version > latest_schema_version())
+    throw std::runtime_error("sqlite: the queue database has schema version " +
+                             std::to_string(version) + ", newer than this binary's " +
+                             std::to_string(latest_schema_version()));
+  for (int v = version; v < latest_schema_version(); ++v) {
+    exec(kMigrations[v]);
+    exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+  }
+  tx.commit();
+}
+
+void SqliteJobQueue::create(const NewJob& job) {
+  std::lock_guard lock(mutex_);
+  const auto now = now_ms();
+  Statement st(db_,
+               "INSERT INTO jobs (id, token_hash, filename, upload_key, size, settings, status, "
+               "max_attempts, stage, created_at, updated_at) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'awaiting_upload', ?7, 'awaiting_upload', ?8, ?8)");
+  st.bind(1, job.id).bind(2, job.token_hash).bind(3, job.filename).bind(4, job.upload_key);
+  st.bind(5, job.size).bind(6, job.settings_json).bind(7, job.max_attempts).bind(8, now);
+  st.run();
+}
+
+std::optional<Job> SqliteJobQueue::get(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, (std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?1").c_str());
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return st.job();
+}
+
+bool SqliteJobQueue::enqueue(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_,
+               "UPDATE jobs SET status = 'queued', stage = 'queued', queued_at = ?2, "
+               "updated_at = ?2 WHERE id = ?1 AND status = 'awaiting_upload'");
+  st.bind(1, id).bind(2, now_ms()).run();
+  return sqlite3_changes(db_) == 1;
+}
+
+std::optional<Job> SqliteJobQueue::claim(const std::string& worker, std::chrono::milliseconds lease) {
+  std::lock_guard lock(mutex_);
+  const auto now = now_ms();
+  Transaction tx(db_);
+  // Leases that ran out on the last attempt: the dead-letter state, reason kept.
+  Statement dead(db_,
+                 "UPDATE jobs SET status = 'failed', stage = 'failed', lease_owner = NULL, "
+                 "error = CASE WHEN error = '' THEN 'the worker stopped responding ' || attempts "
+                 "|| ' times (lease expired)' ELSE error END, updated_at = ?1 "
+                 "WHERE status = 'processing' AND lease_expires < ?1 AND attempts >= max_attempts");
+  dead.bind(1, now).run();
+  std::string id;
+  {
+    Statement pick(db_,
+                   "SELECT id FROM jobs WHERE status = 'queued' OR "
+                   "(status = 'processing' AND lease_expires < ?1) "
+                   "ORDER BY queued_at LIMIT 1");
+    pick.bind(1, now);
+    if (!pick.step()) {
+      tx.commit();
+      return std::nullopt;
+    }
+    id = pick.text(0);
+  }
+  Statement take(db_,
+                 "UPDATE jobs SET status = 'processing', stage = 'starting', progress = 0, "
+                 "attempts = attempts + 1, lease_owner = ?2, lease_expires = ?3, updated_at = ?4 "
+                 "WHERE id = ?1");
+  take.bind(1, id).bind(2, worker).bind(3, now + lease.count()).bind(4, now).run();
+  Statement read(db_, (std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?1").c_str());
+  read.bind(1, id);
+  read.step();
+  Job job = read.job();
+  tx.commit();
+  return job;
+}
+
+bool SqliteJobQueue::renew(const std::string& id, const std::string& worker,
+                           std::chrono::milliseconds lease) {
+  std::lock_guard lock(mutex_);
+  const auto now = now_ms();
+  // A worker whose lease already ran out may have lost the job to another: it must stop.
+  Statement st(db_,
+               "UPDATE jobs SET lease_expires = ?3 WHERE id = ?1 AND lease_owner = ?2 "
+               "AND status = 'processing' AND lease_expires >= ?4");
+  st.bind(1, id).bind(2, worker).bind(3, now + lease.count()).bind(4, now).run();
+  return sqlite3_changes(db_) == 1;
+}
+
+bool SqliteJobQueue::report_progress(const std::string& id, const std::string& worker,
+                                     double fraction, const std::string& stage) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_,
+               "UPDATE jobs SET progress = ?3, stage = ?4, updated_at = ?5 "
+               "WHERE id = ?1 AND lease_owner = ?2 AND status = 'processing'");
+  st.bind(1, id).bind(2, worker).bind(3, fraction).bind(4, stage).bind(5, now_ms()).run();
+  return sqlite3_changes(db_) == 1;
+}
+
+bool SqliteJobQueue::complete(const std::string& id, const std::string& worker,
+                              const JobResult& result) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_,
+               "UPDATE jobs SET status = 'done', stage = 'done', progress = 1, error = '', "
+               "lease_owner = NULL, result_key = ?3, result_bytes = ?4, result_duration = ?5, "
+               "result_format = ?6, result_wall = ?7, updated_at = ?8 "
+               "WHERE id = ?1 AND lease_owner = ?2 AND status = 'processing'");
+  st.bind(1, id).bind(2, worker).bind(3, result.key).bind(4, result.bytes);
+  st.bind(5, result.duration_seconds).bind(6, result.format).bind(7, result.wall_seconds);
+  st.bind(8, now_ms()).run();
+  return sqlite3_changes(db_) == 1;
+}
+
+std::optional<JobStatus> SqliteJobQueue::fail(const std::string& id, const std::string& worker,
+                                              const std::string& reason, bool permanent) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_,
+               "UPDATE jobs SET status = CASE WHEN ?4 OR attempts >= max_attempts THEN 'failed' "
+               "ELSE 'queued' END, stage = CASE WHEN ?4 OR attempts >= max_attempts "
+               "THEN 'failed' ELSE 'queued' END, error = ?3, lease_owner = NULL, progress = 0, "
+               "queued_at = ?5, updated_at = ?5 "
+               "WHERE id = ?1 AND lease_owner = ?2 AND status = 'processing' RETURNING status");
+  st.bind(1, id).bind(2, worker).bind(3, reason).bind(4, permanent ? 1 : 0).bind(5, now_ms());
+  if (!st.step()) return std::nullopt;
+  auto status = parse_status(st.text(0));
+  st.run();
+  return status;
+}
+
+bool SqliteJobQueue::release(const std::string& id, const std::string& worker) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_,
+               "UPDATE jobs SET status = 'queued', stage = 'queued', progress = 0, "
+               "attempts = MAX(attempts - 1, 0), lease_owner = NULL, updated_at = ?3 "
+               "WHERE id = ?1 AND lease_owner = ?2 AND status = 'processing'");
+  st.bind(1, id).bind(2, worker).bind(3, now_ms()).run();
+  return sqlite3_changes(db_) == 1;
+}
+
+bool SqliteJobQueue::remove(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, "DELETE FROM jobs WHERE id = ?1");
+  st.bind(1, id).run();
+  return sqlite3_changes(db_) == 1;
+}
+
+std::map<JobStatus, std::int64_t> SqliteJobQueue::count_by_status() {
+  std::lock_guard lock(mutex_);
+  std::map<JobStatus, std::int64_t> out;
+  for (auto s : {JobStatus::kAwaitingUpload, JobStatus::kQueued, JobStatus::kProcessing,
+                 JobStatus::kDone, JobStatus::kFailed, JobStatus::kExpired})
+    out[s] = 0;
+  Statement st(db_, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
+  while (st.step())
+    if (auto s = parse_status(st.text(0))) out[*s] = st.int64(1);
+  return out;
+}
+
+std::vector<std::string> SqliteJobQueue::expire_uploads(Clock::time_point cutoff) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  Statement st(db_,
+               "UPDATE jobs SET status = 'expired', stage = 'expired', "
+               "error = 'the upload was never completed', updated_at = ?2 "
+               "WHERE status = 'awaiting_upload' AND created_at < ?1 RETURNING id");
+  st.bind(1, to_ms(cutoff)).bind(2, now_ms());
+  while (st.step()) ids.push_back(st.text(0));
+  return ids;
+}
+
+std::vector<std::string> SqliteJobQueue::finished_before(Clock::time_point cutoff) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  Statement st(db_,
+               "SELECT id FROM jobs WHERE status IN ('done', 'failed', 'expired') "
+               "AND updated_at < ?1");
+  st.bind(1, to_ms(cutoff));
+  while (st.step()) ids.push_back(st.text(0));
+  return ids;
+}
+
+}  // namespace sy::queue

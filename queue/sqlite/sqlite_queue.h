@@ -1,0 +1,52 @@
+#pragma once
+// The embedded queue: one SQLite file in WAL mode under the data directory.
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "queue/job_queue.h"
+
+struct sqlite3;
+
+namespace sy::queue {
+
+class SqliteJobQueue final : public JobQueue {
+ public:
+  // Opens (creating if needed) and migrates the database. Throws std::runtime_error,
+  // also when the file was written by a newer schema than this binary knows.
+  explicit SqliteJobQueue(const std::filesystem::path& file);
+  ~SqliteJobQueue() override;
+  SqliteJobQueue(const SqliteJobQueue&) = delete;
+  SqliteJobQueue& operator=(const SqliteJobQueue&) = delete;
+
+  static int latest_schema_version();
+  int schema_version();
+
+  void create(const NewJob& job) override;
+  std::optional<Job> get(const std::string& id) override;
+  bool enqueue(const std::string& id) override;
+  std::optional<Job> claim(const std::string& worker, std::chrono::milliseconds lease) override;
+  bool renew(const std::string& id, const std::string& worker,
+             std::chrono::milliseconds lease) override;
+  bool report_progress(const std::string& id, const std::string& worker, double fraction,
+                       const std::string& stage) override;
+  bool complete(const std::string& id, const std::string& worker,
+                const JobResult& result) override;
+  std::optional<JobStatus> fail(const std::string& id, const std::string& worker,
+                                const std::string& reason, bool permanent) override;
+  bool release(const std::string& id, const std::string& worker) override;
+  bool remove(const std::string& id) override;
+  std::map<JobStatus, std::int64_t> count_by_status() override;
+  std::vector<std::string> expire_uploads(Clock::time_point cutoff) override;
+  std::vector<std::string> finished_before(Clock::time_point cutoff) override;
+
+ private:
+  class Statement;
+  void exec(const char* sql);
+  void migrate();
+
+  std::mutex mutex_;  // one connection, used by one thread at a time
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace sy::queue
