@@ -1,0 +1,274 @@
+#include "io/encoder.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "io/decoder.h"
+#include "io/errors.h"
+#include "io/test_fixtures.h"
+
+namespace sy {
+namespace {
+
+using testing::Decoded;
+using testing::decode_all;
+using testing::TempDir;
+
+constexpr double kSeconds = 3.0;
+
+// Left: a chirp from 200 Hz to 5 kHz (its cross-correlation has one sharp peak, so any
+// misalignment shows); right: a steady 660 Hz tone.
+double left_at(double t) {
+  constexpr double f0 = 200, f1 = 5000;
+  const double k = (f1 - f0) / kSeconds;
+  return 0.5 * std::sin(2 * std::numbers::pi * (f0 * t + 0.5 * k * t * t));
+}
+double right_at(double t) { return 0.25 * std::sin(2 * std::numbers::pi * 660 * t); }
+
+std::vector<float> render(double (*fn)(double), int rate, std::size_t frames) {
+  std::vector<float> out(frames);
+  for (std::size_t i = 0; i < frames; ++i) {
+    out[i] = static_cast<float>(fn(static_cast<double>(i) / rate));
+  }
+  return out;
+}
+
+// Writes the test signal in uneven chunks, as the pipeline's blocks might arrive.
+std::size_t write_signal(const std::string& path, const EncodeOptions& options,
+                         const Metadata& metadata = {}) {
+  const auto frames = static_cast<std::size_t>(kSeconds * options.sample_rate);
+  const auto left = render(left_at, options.sample_rate, frames);
+  const auto right = render(right_at, options.sample_rate, frames);
+  auto encoder = Encoder::open(path, options, metadata);
+  const std::size_t chunks[] = {1000, 333, 4097, 1, 1024, 5000};
+  std::size_t done = 0;
+  for (int i = 0; done < frames; ++i) {
+    const std::size_t n = std::min(chunks[i % 6], frames - done);
+    const float* src[2] = {left.data() + done, right.data() + done};
+    encoder->write(src, n);
+    done += n;
+  }
+  encoder->finish();
+  return frames;
+}
+
+// Lag (in frames) at which `decoded` best matches `reference`, searched in +-max_lag
+// around a window in the middle.
+long best_lag(const std::vector<float>& reference, const std::vector<float>& decoded,
+              long max_lag) {
+  const long begin = static_cast<long>(reference.size()) / 3;
+  const long len = 8192;
+  long best = 0;
+  double best_score = -1e300;
+  for (long lag = -max_lag; lag <= max_lag; ++lag) {
+    double score = 0;
+    for (long i = begin; i < begin + len; ++i) {
+      const long j = i + lag;
+      if (j >= 0 && j < static_cast<long>(decoded.size())) {
+        score += static_cast<double>(reference[static_cast<std::size_t>(i)]) *
+                 static_cast<double>(decoded[static_cast<std::size_t>(j)]);
+      }
+    }
+    if (score > best_score) {
+      best_score = score;
+      best = lag;
+    }
+  }
+  return best;
+}
+
+// Signal-to-error ratio of `decoded` against `reference`, in dB, away from the edges.
+double snr_db(const std::vector<float>& reference, const std::vector<float>& decoded) {
+  const std::size_t n = std::min(reference.size(), decoded.size());
+  const std::size_t edge = n / 20;
+  double sig = 0, err = 0;
+  for (std::size_t i = edge; i < n - edge; ++i) {
+    const double r = reference[i], d = decoded[i];
+    sig += r * r;
+    err += (r - d) * (r - d);
+  }
+  return 10 * std::log10(sig / std::max(err, 1e-30));
+}
+
+struct RoundTrip {
+  OutputFormat format;
+  int rate;
+  double min_snr_db;       // of the chirp channel after decoding
+  long allowed_length_error;  // extra frames allowed at the end
+};
+
+class EncodesFormat : public ::testing::TestWithParam<RoundTrip> {};
+
+TEST_P(EncodesFormat, RoundTripKeepsLengthAlignmentAndContent) {
+  const RoundTrip& c = GetParam();
+  TempDir dir;
+  // A temporary name with a foreign extension: the format comes from the options.
+  const auto path = dir.file("song" + format_extension(c.format) + ".part-1234");
+  EncodeOptions options;
+  options.format = c.format;
+  options.sample_rate = c.rate;
+  const std::size_t written = write_signal(path, options);
+  ASSERT_TRUE(std::filesystem::exists(path));
+
+  const Decoded d = decode_all(path);
+  // Opus always runs at 48 kHz; everything else keeps the rate it was given.
+  const int out_rate = c.format == OutputFormat::kOpus ? 48000 : c.rate;
+  EXPECT_EQ(d.sample_rate, out_rate);
+  const auto expected_frames =
+      static_cast<long>(std::lround(static_cast<double>(written) * out_rate / c.rate));
+  EXPECT_GE(static_cast<long>(d.frames()), expected_frames);
+  EXPECT_LE(static_cast<long>(d.frames()), expected_frames + c.allowed_length_error);
+
+  const auto ref_left = render(left_at, out_rate, d.frames());
+  const auto ref_right = render(right_at, out_rate, d.frames());
+  EXPECT_EQ(best_lag(ref_left, d.left, 3000), 0) << "decoded audio is shifted";
+  EXPECT_GT(snr_db(ref_left, d.left), c.min_snr_db);
+  EXPECT_GT(snr_db(ref_right, d.right), c.min_snr_db);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllFormats, EncodesFormat,
+    ::testing::Values(RoundTrip{OutputFormat::kWav, 44100, 80, 0},
+                      RoundTrip{OutputFormat::kFlac, 48000, 120, 0},
+                      RoundTrip{OutputFormat::kMp3, 44100, 20, 0},
+                      RoundTrip{OutputFormat::kMp3, 48000, 20, 0},
+                      // The edit list holds the exact length, but FFmpeg 5.1's mov demuxer
+                      // only trims the start: up to one AAC frame of padding remains.
+                      RoundTrip{OutputFormat::kM4a, 44100, 20, 1024},
+                      RoundTrip{OutputFormat::kOpus, 48000, 15, 0},
+                      RoundTrip{OutputFormat::kOpus, 44100, 15, 2}),
+    [](const auto& param_info) {
+      return format_name(param_info.param.format) + std::to_string(param_info.param.rate);
+    });
+
+TEST(Encoder, WavIsSampleExact16Bit) {
+  TempDir dir;
+  EncodeOptions options;
+  options.format = OutputFormat::kWav;
+  options.sample_rate = 44100;
+  const auto path = dir.file("exact.wav");
+  const std::size_t frames = write_signal(path, options);
+  const AudioInfo info = probe(path);
+  EXPECT_EQ(info.codec, "pcm_s16le");
+  const Decoded d = decode_all(path);
+  ASSERT_EQ(d.frames(), frames);
+  const auto ref = render(left_at, 44100, frames);
+  double worst = 0;
+  for (std::size_t i = 0; i < frames; ++i) {
+    worst = std::max(worst, std::fabs(static_cast<double>(d.left[i]) - static_cast<double>(ref[i])));
+  }
+  EXPECT_LE(worst, 1.0 / 32768);  // rounding to 16 bits, nothing more
+}
+
+TEST(Encoder, FlacKeeps24Bits) {
+  TempDir dir;
+  EncodeOptions options;
+  options.format = OutputFormat::kFlac;
+  const auto path = dir.file("exact.flac");
+  const std::size_t frames = write_signal(path, options);
+  const Decoded d = decode_all(path);
+  ASSERT_EQ(d.frames(), frames);
+  const auto ref = render(right_at, options.sample_rate, frames);
+  double worst = 0;
+  for (std::size_t i = 0; i < frames; ++i) {
+    worst = std::max(worst, std::fabs(static_cast<double>(d.right[i]) - static_cast<double>(ref[i])));
+  }
+  EXPECT_LE(worst, 1.0 / (1 << 23));
+}
+
+TEST(Encoder, Mp3BitrateAndVbr) {
+  TempDir dir;
+  EncodeOptions cbr;
+  cbr.sample_rate = 44100;
+  write_signal(dir.file("cbr.mp3"), cbr);
+  EXPECT_EQ(probe(dir.file("cbr.mp3")).bit_rate, 192000);
+
+  EncodeOptions vbr = cbr;
+  vbr.vbr_quality = 9;  // smallest
+  const std::size_t frames = write_signal(dir.file("vbr.mp3"), vbr);
+  EXPECT_LT(std::filesystem::file_size(dir.file("vbr.mp3")),
+            std::filesystem::file_size(dir.file("cbr.mp3")) * 3 / 4);
+  EXPECT_EQ(decode_all(dir.file("vbr.mp3")).frames(), frames);
+}
+
+Metadata song_metadata(const TempDir& dir) {
+  const auto png = dir.file("cover.png");
+  testing::ffmpeg("-f lavfi -i color=green:s=48x48 -frames:v 1 " + png);
+  const auto bytes = testing::read_bytes(png);
+  Metadata m;
+  m.tags = {{"title", "Song (8D)"},     {"artist", "Ünïcode Artist"}, {"album", "Record"},
+            {"album_artist", "Various"}, {"date", "2021"},              {"track", "3/12"},
+            {"genre", "Pop"},            {"replaygain_track_gain", "-6.00 dB"}};
+  m.cover.mime = "image/png";
+  m.cover.data.assign(bytes.begin(), bytes.end());
+  return m;
+}
+
+class KeepsTags : public ::testing::TestWithParam<OutputFormat> {};
+
+TEST_P(KeepsTags, TagsAndCoverSurvive) {
+  TempDir dir;
+  const Metadata in = song_metadata(dir);
+  EncodeOptions options;
+  options.format = GetParam();
+  options.sample_rate = 44100;
+  const auto path = dir.file("tagged.part");
+  write_signal(path, options, in);
+  const AudioInfo info = probe(path);
+  const auto& tags = info.metadata.tags;
+  for (const char* key : {"title", "artist", "album", "album_artist", "date", "track", "genre"}) {
+    ASSERT_TRUE(tags.count(key)) << key;
+    EXPECT_EQ(tags.at(key), in.tags.at(key)) << key;
+  }
+  EXPECT_EQ(tags.count("replaygain_track_gain"), 0u) << "stale loudness tag was copied";
+  EXPECT_EQ(info.metadata.cover.mime, "image/png");
+  EXPECT_EQ(info.metadata.cover.data, in.cover.data);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTaggedFormats, KeepsTags,
+                         ::testing::Values(OutputFormat::kMp3, OutputFormat::kM4a,
+                                           OutputFormat::kFlac, OutputFormat::kOpus),
+                         [](const auto& param_info) { return format_name(param_info.param); });
+
+TEST(Encoder, WavKeepsTitleAndArtist) {
+  TempDir dir;
+  EncodeOptions options;
+  options.format = OutputFormat::kWav;
+  const auto path = dir.file("tagged.wav");
+  write_signal(path, options, song_metadata(dir));
+  const AudioInfo info = probe(path);
+  EXPECT_EQ(info.metadata.tags.at("title"), "Song (8D)");
+  EXPECT_EQ(info.metadata.tags.at("artist"), "Ünïcode Artist");
+}
+
+TEST(Encoder, UnwritablePathThrows) {
+  EncodeOptions options;
+  EXPECT_THROW(Encoder::open("/nonexistent-dir/out.mp3", options, {}), std::runtime_error);
+}
+
+TEST(Formats, NamesExtensionsAndPaths) {
+  EXPECT_EQ(parse_format("mp3"), OutputFormat::kMp3);
+  EXPECT_EQ(parse_format("FLAC"), OutputFormat::kFlac);
+  EXPECT_EQ(parse_format("aac"), OutputFormat::kM4a);
+  EXPECT_THROW(parse_format("xyz"), UsageError);
+  for (OutputFormat f : {OutputFormat::kMp3, OutputFormat::kM4a, OutputFormat::kOpus,
+                         OutputFormat::kFlac, OutputFormat::kWav}) {
+    EXPECT_EQ(parse_format(format_name(f)), f);
+    OutputFormat from_path{};
+    ASSERT_TRUE(format_from_path("/music/a.b/song" + format_extension(f), &from_path));
+    EXPECT_EQ(from_path, f);
+  }
+  OutputFormat f{};
+  EXPECT_FALSE(format_from_path("/music/a.b/song", &f));
+  EXPECT_FALSE(format_from_path("song.txt", &f));
+  EXPECT_TRUE(format_from_path("SONG.MP3", &f));
+  EXPECT_EQ(f, OutputFormat::kMp3);
+}
+
+}  // namespace
+}  // namespace sy
