@@ -1,0 +1,36 @@
+#pragma once
+// 4th-order Linkwitz-Riley band split: keeps the bass centred while the rest rotates.
+#include <cstddef>
+
+namespace sy {
+
+// One second-order section in transposed direct form II, double state so a low cutoff
+// at 44.1 kHz keeps its precision.
+struct Biquad {
+  double b0 = 1, b1 = 0, b2 = 0, a1 = 0, a2 = 0;
+  double z1 = 0, z2 = 0;
+
+  double tick(double x) noexcept {
+    const double y = b0 * x + z1;
+    z1 = b1 * x - a1 * y + z2;
+    z2 = b2 * x - a2 * y;
+    return y;
+  }
+  void reset() noexcept { z1 = z2 = 0; }
+};
+
+// Splits one channel into low and high bands; low + high is an allpass (flat magnitude),
+// each band is -6 dB at the cutoff and falls at 24 dB/octave.
+class LinkwitzRiley4 {
+ public:
+  void prepare(double sample_rate, double cutoff_hz);
+  void reset() noexcept;
+  // in, low and high hold n samples; in may alias low or high.
+  void process(const float* in, float* low, float* high, std::size_t n) noexcept;
+
+ private:
+  Biquad low_[2];
+  Biquad high_[2];
+};
+
+}  // namespace sy

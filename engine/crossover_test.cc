@@ -1,0 +1,91 @@
+#include "engine/crossover.h"
+
+#include <cmath>
+#include <complex>
+#include <numbers>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace sy {
+namespace {
+
+constexpr double kRate = 44100.0;
+constexpr double kCutoff = 150.0;
+constexpr std::size_t kLength = 1 << 16;  // the 150 Hz split has decayed far below 1e-9 by then
+
+struct Responses {
+  std::vector<float> low, high, sum;
+};
+
+Responses impulse_responses(double cutoff) {
+  LinkwitzRiley4 xo;
+  xo.prepare(kRate, cutoff);
+  std::vector<float> in(kLength, 0.0f);
+  in[0] = 1.0f;
+  Responses r{std::vector<float>(kLength), std::vector<float>(kLength), std::vector<float>(kLength)};
+  // Process in uneven blocks to prove the state carries across calls.
+  std::size_t pos = 0;
+  for (std::size_t block = 1; pos < kLength; block = block * 3 % 997 + 1) {
+    const std::size_t n = std::min(block, kLength - pos);
+    xo.process(in.data() + pos, r.low.data() + pos, r.high.data() + pos, n);
+    pos += n;
+  }
+  for (std::size_t i = 0; i < kLength; ++i) r.sum[i] = r.low[i] + r.high[i];
+  return r;
+}
+
+// Magnitude in dB of the DFT of `h` at `freq`.
+double gain_db(const std::vector<float>& h, double freq) {
+  const double w = 2.0 * std::numbers::pi * freq / kRate;
+  std::complex<double> acc = 0;
+  for (std::size_t n = 0; n < h.size(); ++n) {
+    acc += static_cast<double>(h[n]) * std::polar(1.0, -w * static_cast<double>(n));
+  }
+  return 20.0 * std::log10(std::abs(acc));
+}
+
+TEST(CrossoverTest, SumIsFlatFrom20HzTo20kHz) {
+  const Responses r = impulse_responses(kCutoff);
+  double worst = 0;
+  for (double f = 20.0; f <= 20000.0; f *= std::pow(2.0, 1.0 / 6.0)) {
+    worst = std::max(worst, std::abs(gain_db(r.sum, f)));
+  }
+  EXPECT_LT(worst, 0.1) << "worst deviation " << worst << " dB";
+}
+
+TEST(CrossoverTest, EachBandIsMinus6dBAtTheCutoff) {
+  for (double cutoff : {40.0, 150.0, 500.0}) {
+    const Responses r = impulse_responses(cutoff);
+    EXPECT_NEAR(gain_db(r.low, cutoff), -6.02, 0.1) << cutoff;
+    EXPECT_NEAR(gain_db(r.high, cutoff), -6.02, 0.1) << cutoff;
+  }
+}
+
+TEST(CrossoverTest, SlopesAre24dBPerOctave) {
+  const Responses r = impulse_responses(kCutoff);
+  // Far from the cutoff each band falls by 4 x 6 dB per octave.
+  const double low_slope = gain_db(r.low, 8 * kCutoff) - gain_db(r.low, 16 * kCutoff);
+  const double high_slope = gain_db(r.high, kCutoff / 16) - gain_db(r.high, kCutoff / 32);
+  EXPECT_NEAR(low_slope, 24.0, 1.0);
+  EXPECT_NEAR(high_slope, 24.0, 1.0);
+  EXPECT_NEAR(gain_db(r.low, 20.0), 0.0, 0.05);
+  EXPECT_NEAR(gain_db(r.high, 10000.0), 0.0, 0.05);
+}
+
+TEST(CrossoverTest, ResetClearsState) {
+  LinkwitzRiley4 xo;
+  xo.prepare(kRate, kCutoff);
+  std::vector<float> loud(4096, 0.9f), low(4096), high(4096);
+  xo.process(loud.data(), low.data(), high.data(), loud.size());
+  xo.reset();
+  std::vector<float> silence(64, 0.0f);
+  xo.process(silence.data(), low.data(), high.data(), silence.size());
+  for (std::size_t i = 0; i < silence.size(); ++i) {
+    EXPECT_EQ(low[i], 0.0f);
+    EXPECT_EQ(high[i], 0.0f);
+  }
+}
+
+}  // namespace
+}  // namespace sy
