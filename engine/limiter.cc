@@ -1,0 +1,162 @@
+#include "engine/limiter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace sy {
+
+namespace {
+
+double bessel_i0(double x) {
+  double sum = 1.0, term = 1.0;
+  for (int k = 1; k < 50; ++k) {
+    term *= (x / (2.0 * k)) * (x / (2.0 * k));
+    sum += term;
+    if (term < 1e-12 * sum) break;
+  }
+  return sum;
+}
+
+double kaiser(double x, double half_width, double beta) {
+  const double r = x / half_width;
+  if (r <= -1.0 || r >= 1.0) return 0.0;
+  return bessel_i0(beta * std::sqrt(1.0 - r * r)) / bessel_i0(beta);
+}
+
+double sinc(double x) {
+  if (x == 0.0) return 1.0;
+  return std::sin(std::numbers::pi * x) / (std::numbers::pi * x);
+}
+
+}  // namespace
+
+TruePeakLimiter::TruePeakLimiter(double ceiling_dbtp) : ceiling_dbtp_(ceiling_dbtp) {
+  constexpr double kBeta = 8.0;
+  for (std::size_t p = 0; p + 1 < kOversample; ++p) {
+    const double frac = static_cast<double>(p + 1) / static_cast<double>(kOversample);
+    double sum = 0;
+    std::array<double, kTaps> c{};
+    for (std::size_t j = 0; j < kTaps; ++j) {
+      // Window position j holds x[m - kHalfTaps + 1 + j]; the point is m + frac.
+      const double d = static_cast<double>(kHalfTaps) - 1.0 + frac - static_cast<double>(j);
+      c[j] = sinc(d) * kaiser(d, static_cast<double>(kHalfTaps), kBeta);
+      sum += c[j];
+    }
+    for (std::size_t j = 0; j < kTaps; ++j) phases_[p][j] = static_cast<float>(c[j] / sum);
+  }
+}
+
+void TruePeakLimiter::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
+  threshold_ = static_cast<float>(std::pow(10.0, (ceiling_dbtp_ - kMarginDb) / 20.0));
+  attack_ = std::max<std::size_t>(8, static_cast<std::size_t>(std::lround(kAttackSeconds * sample_rate)));
+  hold_length_ = attack_ + 2 * kGuard;
+  latency_ = kHalfTaps + attack_ - 1 + kGuard;
+  release_coef_ = 1.0 - std::exp(-1.0 / (kReleaseSeconds * sample_rate));
+  hold_time_.assign(hold_length_ + 1, 0);
+  hold_gain_.assign(hold_length_ + 1, 1.0f);
+  box_.assign(attack_, 1.0);
+  for (auto& d : delay_) d.assign(latency_ + 1, 0.0f);
+  reset();
+}
+
+void TruePeakLimiter::reset() noexcept {
+  for (auto& h : history_) h.fill(0.0f);
+  history_pos_ = 0;
+  hold_head_ = hold_count_ = 0;
+  time_ = 0;
+  release_state_ = 1.0;
+  std::fill(box_.begin(), box_.end(), 1.0);
+  box_pos_ = 0;
+  box_sum_ = static_cast<double>(attack_);
+  for (auto& d : delay_) std::fill(d.begin(), d.end(), 0.0f);
+  delay_pos_ = 0;
+  min_gain_ = 1.0f;
+}
+
+float TruePeakLimiter::detect(float left, float right) noexcept {
+  const std::size_t w = history_pos_;
+  history_[0][w] = history_[0][w + kTaps] = left;
+  history_[1][w] = history_[1][w + kTaps] = right;
+  history_pos_ = (w + 1) % kTaps;
+  float peak = 0.0f;
+  for (std::size_t c = 0; c < 2; ++c) {
+    const float* window = history_[c].data() + w + 1;  // oldest .. newest
+    peak = std::max(peak, std::abs(window[kHalfTaps - 1]));
+    for (std::size_t p = 0; p + 1 < kOversample; ++p) {
+      const float* coef = phases_[p].data();
+      float acc = 0.0f;
+      for (std::size_t j = 0; j < kTaps; ++j) acc += coef[j] * window[j];
+      peak = std::max(peak, std::abs(acc));
+    }
+  }
+  return peak;
+}
+
+float TruePeakLimiter::gain_for(float peak) const noexcept {
+  // Written so NaN compares false and leaves the gain at 1.
+  return peak > threshold_ ? threshold_ / peak : 1.0f;
+}
+
+float TruePeakLimiter::hold(float gain) noexcept {
+  const std::size_t cap = hold_time_.size();
+  // Drop entries that the new, smaller-or-equal gain makes irrelevant.
+  while (hold_count_ > 0) {
+    const std::size_t back = (hold_head_ + hold_count_ - 1) % cap;
+    if (hold_gain_[back] < gain) break;
+    --hold_count_;
+  }
+  const std::size_t slot = (hold_head_ + hold_count_) % cap;
+  hold_time_[slot] = time_;
+  hold_gain_[slot] = gain;
+  ++hold_count_;
+  // Drop the front when it has left the window.
+  if (time_ - hold_time_[hold_head_] >= hold_length_) {
+    hold_head_ = (hold_head_ + 1) % cap;
+    --hold_count_;
+  }
+  ++time_;
+  return hold_gain_[hold_head_];
+}
+
+void TruePeakLimiter::process(const float* const* in, float* const* out, std::size_t frames) noexcept {
+  const std::size_t delay_len = delay_[0].size();
+  for (std::size_t i = 0; i < frames; ++i) {
+    const float left = in[0][i];
+    const float right = in[1][i];
+
+    const float held = hold(gain_for(detect(left, right)));
+    if (static_cast<double>(held) < release_state_) {
+      release_state_ = static_cast<double>(held);
+    } else {
+      release_state_ += (static_cast<double>(held) - release_state_) * release_coef_;
+      if (1.0 - release_state_ < 1e-9) release_state_ = 1.0;
+    }
+
+    box_sum_ += release_state_ - box_[box_pos_];
+    box_[box_pos_] = release_state_;
+    if (++box_pos_ == attack_) {
+      // Re-add exactly once per window so rounding never drifts the gain.
+      box_pos_ = 0;
+      double exact = 0;
+      for (double v : box_) exact += v;
+      box_sum_ = exact;
+    }
+    const float gain = std::min(1.0f, static_cast<float>(box_sum_ / static_cast<double>(attack_)));
+    min_gain_ = std::min(min_gain_, gain);
+
+    // The ring holds latency_ + 1 samples: read the oldest, then overwrite it.
+    const std::size_t read = (delay_pos_ + 1) % delay_len;
+    delay_[0][delay_pos_] = left;
+    delay_[1][delay_pos_] = right;
+    out[0][i] = delay_[0][read] * gain;
+    out[1][i] = delay_[1][read] * gain;
+    delay_pos_ = read;
+  }
+}
+
+std::unique_ptr<StereoProcessor> make_true_peak_limiter(double ceiling_dbtp) {
+  return std::make_unique<TruePeakLimiter>(ceiling_dbtp);
+}
+
+}  // namespace sy

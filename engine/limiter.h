@@ -1,0 +1,79 @@
+#pragma once
+// Look-ahead true-peak limiter, the last stage before the encoder.
+// Hand-written: no Debian package offers a true-peak look-ahead limiter as a C/C++ API.
+#include <array>
+#include <cstddef>
+#include <vector>
+
+#include "engine/loudness.h"  // declares make_true_peak_limiter()
+#include "engine/processor.h"
+
+namespace sy {
+
+// Gain computer, in order:
+//   1. true-peak detection of both channels, 4x oversampled with a windowed-sinc
+//      polyphase interpolator (kHalfTaps samples of delay), linked across channels;
+//   2. the gain each sample needs to stay under the ceiling (minus a safety margin);
+//   3. sliding-window minimum over attack + 2 x guard samples (hold);
+//   4. exponential release (instant attack at this point);
+//   5. a moving average over the attack window, so gain falls as a linear ramp that
+//      ends `kGuard` samples before the peak and holds until `kGuard` samples after it.
+// The audio is delayed by exactly latency() = kHalfTaps + attack - 1 + kGuard frames.
+class TruePeakLimiter final : public StereoProcessor {
+ public:
+  static constexpr std::size_t kHalfTaps = 16;        // interpolator half length
+  static constexpr std::size_t kTaps = 2 * kHalfTaps;
+  static constexpr std::size_t kOversample = 4;
+  static constexpr std::size_t kGuard = kHalfTaps;     // samples of held gain either side of a peak
+  static constexpr double kAttackSeconds = 0.003;
+  static constexpr double kReleaseSeconds = 0.1;
+  // libebur128 reads up to ~0.2 dB above our detector on full-band noise (its short
+  // interpolator ripples near Nyquist), so the gain aims this much under the ceiling.
+  static constexpr double kMarginDb = 0.3;
+
+  explicit TruePeakLimiter(double ceiling_dbtp);
+
+  void prepare(double sample_rate, std::size_t max_block_frames) override;
+  void reset() noexcept override;
+  void process(const float* const* in, float* const* out, std::size_t frames) noexcept override;
+  std::size_t latency() const noexcept override { return latency_; }
+
+  // The smallest gain applied since the last reset (1 when nothing was limited).
+  float min_gain() const noexcept { return min_gain_; }
+
+ private:
+  float detect(float left, float right) noexcept;
+  float gain_for(float peak) const noexcept;
+  float hold(float gain) noexcept;
+
+  double ceiling_dbtp_;
+  float threshold_ = 1.0f;
+  std::size_t attack_ = 1;
+  std::size_t hold_length_ = 1;
+  std::size_t latency_ = 0;
+  double release_coef_ = 0;
+
+  // Interpolator: kTaps coefficients per fractional phase 1/4, 2/4, 3/4.
+  std::array<std::array<float, kTaps>, kOversample - 1> phases_{};
+  // Per channel, the last kTaps samples written twice so a window is contiguous.
+  std::array<std::array<float, 2 * kTaps>, 2> history_{};
+  std::size_t history_pos_ = 0;
+
+  // Sliding minimum: a monotonic queue of (time, gain) in a ring buffer.
+  std::vector<std::size_t> hold_time_;
+  std::vector<float> hold_gain_;
+  std::size_t hold_head_ = 0, hold_count_ = 0, time_ = 0;
+
+  double release_state_ = 1.0;
+
+  std::vector<double> box_;
+  std::size_t box_pos_ = 0;
+  double box_sum_ = 0;
+
+  std::array<std::vector<float>, 2> delay_;
+  std::size_t delay_pos_ = 0;
+
+  float min_gain_ = 1.0f;
+};
+
+}  // namespace sy

@@ -1,0 +1,95 @@
+#include "engine/loudness.h"
+
+#include <ebur128.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sy {
+
+namespace {
+constexpr unsigned kChannels = 2;
+constexpr std::size_t kChunkFrames = 4096;
+
+double to_lufs(int status, double value) {
+  if (status != EBUR128_SUCCESS) return -std::numeric_limits<double>::infinity();
+  return value;  // libebur128 already reports -HUGE_VAL for silence
+}
+}  // namespace
+
+struct LoudnessMeter::Impl {
+  ebur128_state* state = nullptr;
+  bool true_peak = false;
+  std::vector<float> interleaved = std::vector<float>(kChunkFrames * kChannels);
+};
+
+LoudnessMeter::LoudnessMeter(int sample_rate, bool measure_true_peak) : impl_(std::make_unique<Impl>()) {
+  if (sample_rate <= 0) throw std::invalid_argument("loudness meter: sample rate must be positive");
+  int mode = EBUR128_MODE_I | EBUR128_MODE_S | EBUR128_MODE_M;
+  if (measure_true_peak) mode |= EBUR128_MODE_TRUE_PEAK;
+  impl_->state = ebur128_init(kChannels, static_cast<unsigned long>(sample_rate), mode);
+  if (impl_->state == nullptr) {
+    throw std::runtime_error("loudness meter: libebur128 could not start at " +
+                             std::to_string(sample_rate) + " Hz");
+  }
+  impl_->true_peak = measure_true_peak;
+}
+
+LoudnessMeter::~LoudnessMeter() {
+  if (impl_ && impl_->state != nullptr) ebur128_destroy(&impl_->state);
+}
+
+void LoudnessMeter::add(const float* const* planes, std::size_t frames) {
+  // libebur128 takes interleaved frames only; interleave through a fixed chunk buffer.
+  float* buf = impl_->interleaved.data();
+  for (std::size_t start = 0; start < frames; start += kChunkFrames) {
+    const std::size_t n = std::min(kChunkFrames, frames - start);
+    for (std::size_t i = 0; i < n; ++i) {
+      buf[2 * i] = planes[0][start + i];
+      buf[2 * i + 1] = planes[1][start + i];
+    }
+    if (ebur128_add_frames_float(impl_->state, buf, n) != EBUR128_SUCCESS) {
+      throw std::runtime_error("loudness meter: libebur128 rejected the samples");
+    }
+  }
+}
+
+double LoudnessMeter::integrated_lufs() const {
+  double v = 0;
+  const int status = ebur128_loudness_global(impl_->state, &v);
+  return to_lufs(status, v);
+}
+
+double LoudnessMeter::short_term_lufs() const {
+  double v = 0;
+  const int status = ebur128_loudness_shortterm(impl_->state, &v);
+  return to_lufs(status, v);
+}
+
+double LoudnessMeter::momentary_lufs() const {
+  double v = 0;
+  const int status = ebur128_loudness_momentary(impl_->state, &v);
+  return to_lufs(status, v);
+}
+
+double LoudnessMeter::true_peak_dbtp() const {
+  if (!impl_->true_peak) {
+    throw std::logic_error("loudness meter: true peak was not requested at construction");
+  }
+  double peak = 0;
+  for (unsigned c = 0; c < kChannels; ++c) {
+    double v = 0;
+    if (ebur128_true_peak(impl_->state, c, &v) != EBUR128_SUCCESS) {
+      throw std::runtime_error("loudness meter: libebur128 true peak failed");
+    }
+    peak = std::max(peak, v);
+  }
+  if (peak <= 0) return -std::numeric_limits<double>::infinity();
+  return 20.0 * std::log10(peak);
+}
+
+}  // namespace sy

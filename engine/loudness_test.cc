@@ -1,0 +1,94 @@
+#include "engine/loudness.h"
+
+#include <cmath>
+#include <numbers>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace sy {
+namespace {
+
+constexpr int kRate = 48000;
+
+std::vector<float> sine(double freq, double amplitude, double phase, std::size_t frames) {
+  std::vector<float> s(frames);
+  for (std::size_t n = 0; n < frames; ++n) {
+    s[n] = static_cast<float>(amplitude * std::sin(2.0 * std::numbers::pi * freq * static_cast<double>(n) / kRate + phase));
+  }
+  return s;
+}
+
+TEST(LoudnessMeterTest, StereoSineReadsItsLevel) {
+  // EBU Tech 3341: a 997 Hz sine at 0 dBFS in both channels reads 0 LUFS.
+  for (double level_db : {-23.0, -14.0, -6.0}) {
+    const auto s = sine(997.0, std::pow(10.0, level_db / 20.0), 0.0, 10 * kRate);
+    LoudnessMeter meter(kRate);
+    const float* planes[2] = {s.data(), s.data()};
+    meter.add(planes, s.size());
+    EXPECT_NEAR(meter.integrated_lufs(), level_db, 0.1);
+    EXPECT_NEAR(meter.short_term_lufs(), level_db, 0.1);
+    EXPECT_NEAR(meter.momentary_lufs(), level_db, 0.1);
+  }
+}
+
+TEST(LoudnessMeterTest, OneChannelIsThreeDecibelsQuieter) {
+  const auto s = sine(997.0, 0.5, 0.0, 5 * kRate);
+  const std::vector<float> silence(s.size(), 0.0f);
+  LoudnessMeter meter(kRate);
+  const float* planes[2] = {s.data(), silence.data()};
+  meter.add(planes, s.size());
+  EXPECT_NEAR(meter.integrated_lufs(), 20.0 * std::log10(0.5) - 3.01, 0.1);
+}
+
+TEST(LoudnessMeterTest, SilenceIsMinusInfinity) {
+  const std::vector<float> silence(3 * kRate, 0.0f);
+  LoudnessMeter meter(kRate, true);
+  const float* planes[2] = {silence.data(), silence.data()};
+  meter.add(planes, silence.size());
+  EXPECT_TRUE(std::isinf(meter.integrated_lufs()));
+  EXPECT_LT(meter.integrated_lufs(), 0);
+  EXPECT_TRUE(std::isinf(meter.true_peak_dbtp()));
+}
+
+TEST(LoudnessMeterTest, TruePeakSeesIntersamplePeaks) {
+  // A quarter-rate sine sampled at 45 degrees: samples reach only 0.707 of the amplitude.
+  const auto s = sine(kRate / 4.0, 0.9, std::numbers::pi / 4.0, kRate);
+  float sample_peak = 0;
+  for (float v : s) sample_peak = std::max(sample_peak, std::abs(v));
+  EXPECT_NEAR(20.0 * std::log10(static_cast<double>(sample_peak)), 20.0 * std::log10(0.9) - 3.01, 0.05);
+  LoudnessMeter meter(kRate, true);
+  const float* planes[2] = {s.data(), s.data()};
+  meter.add(planes, s.size());
+  EXPECT_NEAR(meter.true_peak_dbtp(), 20.0 * std::log10(0.9), 0.3);
+}
+
+TEST(LoudnessMeterTest, TruePeakMustBeRequested) {
+  LoudnessMeter meter(kRate, false);
+  EXPECT_THROW(meter.true_peak_dbtp(), std::logic_error);
+}
+
+TEST(LoudnessMeterTest, AddAcceptsAnyBlockSize) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.0f, 0.1f);
+  std::vector<float> l(4 * kRate), r(4 * kRate);
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    l[i] = noise(rng);
+    r[i] = noise(rng);
+  }
+  LoudnessMeter whole(kRate), pieces(kRate);
+  const float* planes[2] = {l.data(), r.data()};
+  whole.add(planes, l.size());
+  for (std::size_t pos = 0, block = 1; pos < l.size(); block = block * 7 % 10007 + 1) {
+    const std::size_t n = std::min(block, l.size() - pos);
+    const float* p[2] = {l.data() + pos, r.data() + pos};
+    pieces.add(p, n);
+    pos += n;
+  }
+  EXPECT_NEAR(whole.integrated_lufs(), pieces.integrated_lufs(), 1e-9);
+}
+
+}  // namespace
+}  // namespace sy
