@@ -1,0 +1,93 @@
+#include "engine/ambisonics.h"
+
+#include <cmath>
+#include <complex>
+#include <numbers>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/hrtf.h"
+#include "engine/renderer.h"
+
+namespace sy {
+namespace {
+
+constexpr double kPi = std::numbers::pi;
+
+// Orthonormality is what makes the mode-matching decoder and the loudness fit exact.
+TEST(AmbisonicsTest, GainsAreOrthonormal) {
+  for (AmbisonicBasis basis : {AmbisonicBasis::kHorizontal, AmbisonicBasis::kSphere}) {
+    const std::size_t k = ambisonic_channels(basis);
+    std::vector<double> gram(k * k, 0.0);
+    std::vector<float> g(k);
+    double weight_sum = 0;
+    const int n_el = basis == AmbisonicBasis::kHorizontal ? 1 : 90;
+    for (int e = 0; e < n_el; ++e) {
+      const double el = n_el == 1 ? 0.0 : -kPi / 2 + kPi * (e + 0.5) / n_el;
+      const double w = std::cos(el);  // area element
+      for (int a = 0; a < 180; ++a) {
+        ambisonic_gains(basis, 2 * kPi * a / 180.0, el, g.data());
+        for (std::size_t i = 0; i < k; ++i)
+          for (std::size_t j = 0; j < k; ++j) gram[i * k + j] += w * double{g[i]} * double{g[j]};
+        weight_sum += w;
+      }
+    }
+    for (std::size_t i = 0; i < k; ++i)
+      for (std::size_t j = 0; j < k; ++j)
+        EXPECT_NEAR(gram[i * k + j] / weight_sum, i == j ? 1.0 : 0.0, 2e-3) << i << "," << j;
+  }
+}
+
+TEST(AmbisonicsTest, OddChannelsFlipWithLeftAndRight) {
+  for (AmbisonicBasis basis : {AmbisonicBasis::kHorizontal, AmbisonicBasis::kSphere}) {
+    const std::size_t k = ambisonic_channels(basis);
+    std::vector<float> a(k), b(k);
+    ambisonic_gains(basis, 0.7, 0.3, a.data());
+    ambisonic_gains(basis, -0.7, 0.3, b.data());
+    for (std::size_t i = 0; i < k; ++i)
+      EXPECT_NEAR(b[i], ambisonic_channel_is_odd(basis, i) ? -a[i] : a[i], 1e-5) << i;
+  }
+}
+
+// A source decoded through the fixed filters behaves like the measured head: louder in
+// the near ear, and unit gain where the centred bass takes over.
+TEST(AmbisonicsTest, DecoderPutsASourceOnTheRightSide) {
+  HrtfSet hrtf(kDefaultSofaPath, 48000.0);
+  for (AmbisonicBasis basis : {AmbisonicBasis::kHorizontal, AmbisonicBasis::kSphere}) {
+    BinauralDecoderDesign design;
+    design.basis = basis;
+    const BinauralFilters filters = design_binaural_filters(hrtf, design);
+    const std::size_t k = ambisonic_channels(basis);
+    ASSERT_EQ(filters.channel_filters.size(), k);
+    EXPECT_LE(filters.channel_filters[0].size(), hrtf.length());
+    EXPECT_LT(filters.low_frequency_delay, 64u);
+
+    constexpr std::size_t kBlock = 256;
+    BinauralDecoder decoder(filters, kBlock);
+    std::vector<float> g(k);
+    ambisonic_gains(basis, kPi / 2, 0.0, g.data());  // hard left
+    std::vector<std::vector<float>> sh(k, std::vector<float>(kBlock, 0.0f));
+    for (std::size_t c = 0; c < k; ++c) sh[c][0] = g[c];  // an impulse from the left
+    std::vector<const float*> planes;
+    for (auto& c : sh) planes.push_back(c.data());
+    std::vector<float> l(kBlock * 4), r(kBlock * 4);
+    decoder.process(planes.data(), l.data(), r.data());
+    for (auto& c : sh) std::fill(c.begin(), c.end(), 0.0f);
+    for (std::size_t b = 1; b < 4; ++b) decoder.process(planes.data(), l.data() + b * kBlock, r.data() + b * kBlock);
+    double el = 0, er = 0;
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      el += double{l[i]} * double{l[i]};
+      er += double{r[i]} * double{r[i]};
+    }
+    EXPECT_GT(10 * std::log10(el / er), 8.0) << "basis " << static_cast<int>(basis);
+    // Low-frequency gain of the omni filter is one (the decoder's level match).
+    std::complex<double> h300 = 0;
+    for (std::size_t i = 0; i < filters.channel_filters[0].size(); ++i)
+      h300 += double{filters.channel_filters[0][i]} * std::polar(1.0, -2 * kPi * 300.0 / 48000.0 * static_cast<double>(i));
+    EXPECT_NEAR(std::abs(h300), 1.0, 0.25);
+  }
+}
+
+}  // namespace
+}  // namespace sy

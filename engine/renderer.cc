@@ -1,0 +1,188 @@
+// The 8D chain: the bass below the crossover stays centred; the rest is encoded as two
+// moving sources into 3rd-order ambisonics and decoded binaurally with fixed filters
+// folded from the HRTF set; an optional room adds reflections of the rotating signal.
+#include "engine/renderer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numbers>
+#include <vector>
+
+#include "engine/ambisonics.h"
+#include "engine/audio_buffer.h"
+#include "engine/crossover.h"
+#include "engine/hrtf.h"
+#include "engine/trajectory.h"
+
+namespace sy {
+
+namespace {
+
+// Internal block: the FIFO that lets callers use any block size costs this much latency.
+constexpr std::size_t kBlock = 256;
+// Gains are computed exactly every kGainStep frames and interpolated linearly between.
+constexpr std::size_t kGainStep = 32;
+constexpr std::size_t kGainPoints = kBlock / kGainStep + 1;
+// Each of the two sources gets half the input, so mono material keeps its level.
+constexpr float kSourceGain = 0.5f;
+
+class SpatialRenderer final : public StereoProcessor {
+ public:
+  SpatialRenderer(const EngineSettings& settings, std::string sofa_path)
+      : settings_(settings), sofa_path_(std::move(sofa_path)), path_(make_motion_path(settings)) {
+    basis_ = path_->elevated() ? AmbisonicBasis::kSphere : AmbisonicBasis::kHorizontal;
+    // Fail early (before any decoding starts) when the HRTF set is unusable.
+    hrtf_ = std::make_unique<HrtfSet>(sofa_path_, kProbeRate);
+  }
+
+  void prepare(double sample_rate, std::size_t /*max_block_frames*/) override {
+    sample_rate_ = sample_rate;
+    if (hrtf_ == nullptr || hrtf_->sample_rate() != sample_rate) hrtf_ = std::make_unique<HrtfSet>(sofa_path_, sample_rate);
+    BinauralDecoderDesign design;
+    design.basis = basis_;
+    design.pair_width_degrees = settings_.width_degrees;
+    const BinauralFilters filters = design_binaural_filters(*hrtf_, design);
+    hrtf_.reset();  // the filters hold all we need
+    decoder_ = std::make_unique<BinauralDecoder>(filters, kBlock);
+    bass_delay_ = filters.low_frequency_delay;
+    correction_ = filters.loudness_correction;
+    channels_ = ambisonic_channels(basis_);
+
+    split_ = settings_.bass_crossover_hz > 0;
+    for (auto& xo : crossover_)
+      if (split_) xo.prepare(sample_rate, settings_.bass_crossover_hz);
+
+    input_ = AudioBuffer(2, kBlock);
+    output_ = AudioBuffer(2, kBlock);
+    low_ = AudioBuffer(2, kBlock);
+    high_ = AudioBuffer(2, kBlock);
+    sh_ = AudioBuffer(channels_, kBlock);
+    bass_ = std::vector<float>(bass_delay_ + kBlock, 0.0f);
+    gains_ = std::vector<float>(2 * kGainPoints * channels_, 0.0f);
+    reset();
+  }
+
+  void reset() noexcept override {
+    for (auto& xo : crossover_) xo.reset();
+    if (decoder_) decoder_->reset();
+    input_.clear();
+    output_.clear();
+    std::fill(bass_.begin(), bass_.end(), 0.0f);
+    fill_ = 0;
+    frames_done_ = 0;
+  }
+
+  void process(const float* const* in, float* const* out, std::size_t frames) noexcept override {
+    std::size_t done = 0;
+    while (done < frames) {
+      const std::size_t n = std::min(frames - done, kBlock - fill_);
+      for (std::size_t c = 0; c < 2; ++c) {
+        // Read the input before writing the output: they may be the same planes.
+        std::memcpy(input_.channel(c) + fill_, in[c] + done, n * sizeof(float));
+        std::memcpy(out[c] + done, output_.channel(c) + fill_, n * sizeof(float));
+      }
+      fill_ += n;
+      done += n;
+      if (fill_ == kBlock) {
+        render_block();
+        fill_ = 0;
+      }
+    }
+  }
+
+  std::size_t latency() const noexcept override { return kBlock + bass_delay_; }
+
+ private:
+  static constexpr double kProbeRate = 48000.0;
+
+  void compute_gains() noexcept {
+    const double half_width = 0.5 * settings_.width_degrees * std::numbers::pi / 180.0;
+    for (std::size_t j = 0; j < kGainPoints; ++j) {
+      const double t = static_cast<double>(frames_done_ + j * kGainStep) / sample_rate_;
+      const Bearing b = path_->at(t);
+      float* left = gains_.data() + (0 * kGainPoints + j) * channels_;
+      float* right = gains_.data() + (1 * kGainPoints + j) * channels_;
+      // The loudness correction depends on the centre: left holds its gains for a moment.
+      ambisonic_gains(basis_, b.azimuth, b.elevation, left);
+      float c = 0;
+      for (std::size_t k = 0; k < channels_; ++k) c += correction_[k] * left[k];
+      ambisonic_gains(basis_, b.azimuth + half_width, b.elevation, left);
+      ambisonic_gains(basis_, b.azimuth - half_width, b.elevation, right);
+      for (std::size_t k = 0; k < channels_; ++k) {
+        left[k] *= kSourceGain * c;
+        right[k] *= kSourceGain * c;
+      }
+    }
+  }
+
+  void render_block() noexcept {
+    const float* hi[2] = {input_.channel(0), input_.channel(1)};
+    if (split_) {
+      for (std::size_t c = 0; c < 2; ++c)
+        crossover_[c].process(input_.channel(c), low_.channel(c), high_.channel(c), kBlock);
+      hi[0] = high_.channel(0);
+      hi[1] = high_.channel(1);
+      // Centred bass, delayed to meet the HRTF path in phase.
+      float* fresh = bass_.data() + bass_delay_;
+      for (std::size_t i = 0; i < kBlock; ++i) fresh[i] = 0.5f * (low_.channel(0)[i] + low_.channel(1)[i]);
+    }
+
+    // Encode both sources with gains interpolated per sample between exact points.
+    compute_gains();
+    constexpr float kStepInv = 1.0f / static_cast<float>(kGainStep);
+    for (std::size_t k = 0; k < channels_; ++k) {
+      float* dst = sh_.channel(k);
+      for (std::size_t j = 0; j + 1 < kGainPoints; ++j) {
+        const float l0 = gains_[(0 * kGainPoints + j) * channels_ + k];
+        const float l1 = gains_[(0 * kGainPoints + j + 1) * channels_ + k];
+        const float r0 = gains_[(1 * kGainPoints + j) * channels_ + k];
+        const float r1 = gains_[(1 * kGainPoints + j + 1) * channels_ + k];
+        const float dl = (l1 - l0) * kStepInv, dr = (r1 - r0) * kStepInv;
+        const std::size_t base = j * kGainStep;
+        for (std::size_t i = 0; i < kGainStep; ++i) {
+          const auto fi = static_cast<float>(i);
+          dst[base + i] = (l0 + dl * fi) * hi[0][base + i] + (r0 + dr * fi) * hi[1][base + i];
+        }
+      }
+    }
+    decoder_->process(sh_.planes(), output_.channel(0), output_.channel(1));
+
+    if (split_) {
+      for (std::size_t c = 0; c < 2; ++c) {
+        float* o = output_.channel(c);
+        for (std::size_t i = 0; i < kBlock; ++i) o[i] += bass_[i];
+      }
+      std::memmove(bass_.data(), bass_.data() + kBlock, bass_delay_ * sizeof(float));
+    }
+    frames_done_ += kBlock;
+  }
+
+  EngineSettings settings_;
+  std::string sofa_path_;
+  std::unique_ptr<MotionPath> path_;
+  std::unique_ptr<HrtfSet> hrtf_;
+  AmbisonicBasis basis_ = AmbisonicBasis::kHorizontal;
+  std::size_t channels_ = 0;
+  double sample_rate_ = 48000.0;
+
+  std::unique_ptr<BinauralDecoder> decoder_;
+  LinkwitzRiley4 crossover_[2];
+  bool split_ = false;
+  std::size_t bass_delay_ = 0;
+
+  AudioBuffer input_, output_, low_, high_, sh_;
+  std::vector<float> bass_;   // [delay line | current block]
+  std::vector<float> gains_;  // source x point x channel
+  std::vector<float> correction_;
+  std::size_t fill_ = 0;
+  std::uint64_t frames_done_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<StereoProcessor> make_renderer(const EngineSettings& settings, const std::string& sofa_path) {
+  return std::make_unique<SpatialRenderer>(settings, sofa_path);
+}
+
+}  // namespace sy

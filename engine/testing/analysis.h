@@ -1,0 +1,52 @@
+#pragma once
+// Test-only signal generators and measurements shared by the engine's acceptance tests
+// and the pipeline's integration tests. Not linked into the product.
+#include <cstddef>
+#include <vector>
+
+#include "engine/processor.h"
+
+namespace sy::testing {
+
+struct Stereo {
+  std::vector<float> left, right;
+};
+
+// Pink noise (-3 dB per octave, Voss-McCartney with 16 rows) at about -20 dBFS RMS.
+std::vector<float> pink_noise(std::size_t frames, unsigned seed);
+std::vector<float> sine(std::size_t frames, double hz, double sample_rate, float amplitude);
+
+// Runs `processor` over the whole signal in blocks of `block` frames (the last one may be
+// shorter), feeds latency() frames of silence and drops the first latency() frames, so
+// the result lines up with the input and has its length.
+Stereo render(StereoProcessor& processor, const std::vector<float>& left, const std::vector<float>& right,
+              std::size_t block);
+
+// Level difference left over right in dB, one value per hop, from RMS over `window`.
+std::vector<double> ild_series_db(const Stereo& s, std::size_t window, std::size_t hop);
+// Interaural time lag in ms (positive: the right ear lags, the source is on the left), from
+// the cross-correlation peak of both ears low-passed below `lowpass_hz`, lags up to
+// +-max_lag_ms, one value per hop.
+std::vector<double> itd_series_ms(const Stereo& s, double sample_rate, std::size_t window, std::size_t hop,
+                                  double lowpass_hz = 1500.0, double max_lag_ms = 1.0);
+// The period (seconds) of the strongest oscillation of `series` (sampled every
+// `hop_seconds`) between min and max period, by a fine search of its spectrum.
+double dominant_period_seconds(const std::vector<double>& series, double hop_seconds, double min_period,
+                               double max_period);
+// Times (in series samples, fractional) where the series crosses zero.
+std::vector<double> zero_crossings(const std::vector<double>& series);
+
+// Energy outside tone_hz +- guard_hz relative to the energy inside it, in dB, over a
+// Blackman-Harris-windowed spectrum of the whole signal.
+double off_tone_db(const std::vector<float>& x, double sample_rate, double tone_hz, double guard_hz);
+// Third-octave band levels (dB) between low_hz and high_hz of x[begin, begin+length).
+std::vector<double> band_levels_db(const std::vector<float>& x, std::size_t begin, std::size_t length,
+                                   double sample_rate, double low_hz, double high_hz);
+
+// Short-term loudness (LUFS, EBU R128) every `hop` frames.
+std::vector<double> short_term_loudness(const Stereo& s, int sample_rate, std::size_t hop);
+
+// Pearson correlation of two equally long signals.
+double correlation(const std::vector<float>& a, const std::vector<float>& b);
+
+}  // namespace sy::testing
