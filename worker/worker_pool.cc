@@ -1,0 +1,242 @@
+#include "worker/worker_pool.h"
+
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "io/errors.h"
+#include "pipeline/render.h"
+#include "service/log.h"
+#include "storage/keys.h"
+#include "worker/job_settings.h"
+
+namespace sy::worker {
+namespace fs = std::filesystem;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+std::string random_suffix() {
+  unsigned char raw[4];
+  if (RAND_bytes(raw, sizeof raw) != 1) return "0";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3]);
+  return buf;
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "host";
+  return buf;
+}
+
+}  // namespace
+
+WorkerPool::WorkerPool(WorkerPoolOptions options, queue::JobQueue& queue,
+                       storage::ObjectStore& store, JobObserver observer)
+    : options_(std::move(options)), queue_(queue), store_(store), observer_(std::move(observer)) {
+  // Unique per process run, so a restarted server never mistakes an old lease for its own.
+  id_prefix_ = hostname() + "-" + std::to_string(::getpid()) + "-" + random_suffix();
+  if (options_.workers < 1) options_.workers = 1;
+  fs::create_directories(options_.scratch_dir);
+}
+
+WorkerPool::~WorkerPool() { stop(); }
+
+void WorkerPool::start() {
+  stopping_ = false;
+  for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { run_worker(i); });
+  threads_.emplace_back([this] { renew_leases(); });
+}
+
+void WorkerPool::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    ++wake_generation_;
+  }
+  wake_.notify_all();
+}
+
+void WorkerPool::cancel(const std::string& job_id) {
+  std::lock_guard lock(mutex_);
+  if (auto it = active_.find(job_id); it != active_.end()) it->second->cancel = true;
+}
+
+void WorkerPool::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+    for (auto& [id, active] : active_) active->cancel = true;
+  }
+  wake_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void WorkerPool::run_worker(int index) {
+  const std::string worker = id_prefix_ + "-w" + std::to_string(index);
+  while (!stopping_) {
+    std::optional<queue::Job> job;
+    std::uint64_t generation = 0;
+    {
+      std::lock_guard lock(mutex_);
+      generation = wake_generation_;
+    }
+    try {
+      job = queue_.claim(worker, options_.lease);
+    } catch (const std::exception& e) {
+      log::error("claim failed", {{"worker", worker}, {"error", e.what()}});
+    }
+    if (!job) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, options_.poll,
+                     [&] { return stopping_.load() || wake_generation_ != generation; });
+      continue;
+    }
+    ++busy_;
+    try {
+      run_job(worker, *job);
+    } catch (const std::exception& e) {
+      // The queue itself failed while recording the outcome; the lease will expire and the
+      // job comes back.
+      log::error("job bookkeeping failed", {{"job_id", job->id}, {"error", e.what()}});
+      std::lock_guard lock(mutex_);
+      active_.erase(job->id);
+    }
+    --busy_;
+  }
+}
+
+void WorkerPool::renew_leases() {
+  const auto period = std::max(options_.lease / 3, std::chrono::milliseconds(50));
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, period, [&] { return stopping_.load(); });
+      if (stopping_) return;
+    }
+    std::vector<std::pair<std::string, std::shared_ptr<Active>>> running;
+    {
+      std::lock_guard lock(mutex_);
+      running.assign(active_.begin(), active_.end());
+    }
+    for (auto& [id, active] : running) {
+      try {
+        if (!queue_.renew(id, active->worker, options_.lease)) {
+          log::warn("lease lost, stopping the render", {{"job_id", id}});
+          active->cancel = true;
+        }
+      } catch (const std::exception& e) {
+        log::error("lease renewal failed", {{"job_id", id}, {"error", e.what()}});
+      }
+    }
+  }
+}
+
+void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
+  auto active = std::make_shared<Active>();
+  active->worker = worker;
+  {
+    std::lock_guard lock(mutex_);
+    active_[job.id] = active;
+    if (stopping_) active->cancel = true;
+  }
+  const fs::path scratch = options_.scratch_dir / job.id;
+  const auto started = Steady::now();
+  log::info("job started", {{"job_id", job.id}, {"worker", worker}, {"attempt", job.attempts}});
+
+  auto finish = [&](std::string_view outcome, double rtf) {
+    std::error_code ec;
+    fs::remove_all(scratch, ec);
+    {
+      std::lock_guard lock(mutex_);
+      active_.erase(job.id);
+    }
+    const double wall = std::chrono::duration<double>(Steady::now() - started).count();
+    if (observer_) observer_(job, outcome, wall, rtf);
+  };
+
+  try {
+    fs::create_directories(scratch);
+    JobSettings settings = parse_job_settings(nlohmann::json::parse(job.settings_json),
+                                              options_.limits);
+    settings.options.sofa_path = options_.sofa_path;
+
+    fs::path input;
+    if (auto local = store_.local_path(job.upload_key); local && fs::exists(*local)) {
+      input = *local;
+    } else {
+      if (!store_.stat(job.upload_key)) throw InputError("the upload is missing");
+      input = scratch / ("input" + fs::path(job.upload_key).extension().string());
+      store_.download_to_file(job.upload_key, input);
+    }
+    const fs::path output = scratch / ("output." + settings.format);
+
+    auto last = Steady::now() - options_.progress_interval;
+    std::string last_stage;
+    const ProgressFn progress = [&](const Progress& p) {
+      const auto now = Steady::now();
+      const std::string stage = stage_name(p.stage);
+      if (now - last < options_.progress_interval && stage == last_stage) return;
+      last = now;
+      last_stage = stage;
+      if (!queue_.report_progress(job.id, worker, std::min(p.fraction, 0.99), stage))
+        active->cancel = true;
+    };
+    const RenderResult r =
+        render_file(input.string(), output.string(), settings.options, progress, &active->cancel);
+
+    const std::string key = storage::processed_key(job.id, job.filename, settings.format);
+    store_.upload_from_file(key, output);
+    queue::JobResult result;
+    result.key = key;
+    result.bytes = static_cast<std::int64_t>(fs::file_size(output));
+    result.duration_seconds = r.duration_seconds;
+    result.format = settings.format;
+    result.wall_seconds = r.wall_seconds;
+    if (!queue_.complete(job.id, worker, result)) {
+      // Deleted meanwhile, or the lease went to another worker that will write its own.
+      if (!queue_.get(job.id)) store_.remove(key);
+      log::warn("job finished after losing its lease; result dropped", {{"job_id", job.id}});
+      finish("abandoned", 0);
+      return;
+    }
+    const double rtf = r.wall_seconds > 0 ? r.duration_seconds / r.wall_seconds : 0;
+    log::info("job done", {{"job_id", job.id},
+                           {"worker", worker},
+                           {"seconds", r.wall_seconds},
+                           {"realtime_factor", rtf},
+                           {"bytes", result.bytes}});
+    finish("done", rtf);
+  } catch (const Cancelled&) {
+    if (stopping_ && queue_.release(job.id, worker)) {
+      log::info("job handed back for shutdown", {{"job_id", job.id}});
+      finish("released", 0);
+    } else {
+      log::info("job cancelled", {{"job_id", job.id}});
+      finish("abandoned", 0);
+    }
+  } catch (const InputError& e) {
+    queue_.fail(job.id, worker, e.what(), true);
+    log::warn("job failed: bad input", {{"job_id", job.id}, {"error", e.what()}});
+    finish("failed", 0);
+  } catch (const std::invalid_argument& e) {
+    queue_.fail(job.id, worker, std::string("invalid settings: ") + e.what(), true);
+    finish("failed", 0);
+  } catch (const std::exception& e) {
+    if (stopping_ && active->cancel && queue_.release(job.id, worker)) {
+      finish("released", 0);
+      return;
+    }
+    const auto status = queue_.fail(job.id, worker, e.what(), false);
+    const bool dead = status && *status == queue::JobStatus::kFailed;
+    log::error(dead ? "job failed after its last attempt" : "job attempt failed, will retry",
+               {{"job_id", job.id}, {"attempt", job.attempts}, {"error", e.what()}});
+    finish(dead ? "failed" : "retry", 0);
+  }
+}
+
+}  // namespace sy::worker

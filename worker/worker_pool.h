@@ -1,0 +1,79 @@
+#pragma once
+// Workers lease a job, fetch its upload, render it, store the result and acknowledge —
+// or retry/fail it. The pool renews the leases of running jobs and cancels a render whose
+// job was deleted or whose lease was lost.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/decoder.h"
+#include "queue/job_queue.h"
+#include "storage/object_store.h"
+
+namespace sy::worker {
+
+struct WorkerPoolOptions {
+  int workers = 1;
+  std::chrono::milliseconds lease{60000};
+  std::chrono::milliseconds poll{1000};               // how often idle workers look for work
+  std::chrono::milliseconds progress_interval{250};   // throttles progress writes
+  std::filesystem::path scratch_dir;                  // renders are written here first
+  InputLimits limits;
+  std::string sofa_path;
+};
+
+// Called when a job leaves a worker: outcome "done", "retry", "failed", "released",
+// "abandoned" (deleted or lost while running).
+using JobObserver = std::function<void(const queue::Job& job, std::string_view outcome,
+                                       double wall_seconds, double realtime_factor)>;
+
+class WorkerPool {
+ public:
+  WorkerPool(WorkerPoolOptions options, queue::JobQueue& queue, storage::ObjectStore& store,
+             JobObserver observer = {});
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  void start();
+  // New work is queued: wake an idle worker now instead of at its next poll.
+  void wake();
+  // Stops the render of `job_id` if it runs here (DELETE of the job).
+  void cancel(const std::string& job_id);
+  // Stops claiming, cancels running renders and hands their jobs back to the queue.
+  void stop();
+  int busy() const { return busy_.load(); }
+
+ private:
+  struct Active {
+    std::string worker;
+    std::atomic<bool> cancel{false};
+  };
+  void run_worker(int index);
+  void run_job(const std::string& worker, const queue::Job& job);
+  void renew_leases();
+
+  WorkerPoolOptions options_;
+  queue::JobQueue& queue_;
+  storage::ObjectStore& store_;
+  JobObserver observer_;
+  std::string id_prefix_;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> busy_{0};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::uint64_t wake_generation_ = 0;
+  std::map<std::string, std::shared_ptr<Active>> active_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace sy::worker

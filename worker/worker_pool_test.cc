@@ -1,0 +1,153 @@
+#include "worker/worker_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "io/decoder.h"
+#include "queue/sqlite/sqlite_queue.h"
+#include "storage/keys.h"
+#include "storage/local/local_store.h"
+
+namespace sy::worker {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class WorkerPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() /
+          ("sy_worker_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    queue = std::make_unique<queue::SqliteJobQueue>(dir / "queue.db");
+    storage::LocalStoreOptions o;
+    o.root = dir / "store";
+    o.public_url = "http://127.0.0.1:1";
+    o.credentials = {"local", "secret", "us-east-1", "s3"};
+    store = std::make_unique<storage::LocalObjectStore>(o);
+    options.workers = 1;
+    options.lease = 3s;
+    options.poll = 50ms;
+    options.scratch_dir = dir / "scratch";
+  }
+  void TearDown() override {
+    pool.reset();
+    fs::remove_all(dir);
+  }
+
+  // A stereo sine made by the ffmpeg command-line tool, uploaded as job `id`.
+  void submit_sine(const std::string& id, int seconds, const std::string& settings = "{}") {
+    const fs::path src = dir / (id + ".wav");
+    const std::string cmd = "ffmpeg -loglevel error -y -f lavfi -i sine=frequency=440:duration=" +
+                            std::to_string(seconds) + " -ac 2 -ar 44100 '" + src.string() + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    submit_file(id, src, settings);
+  }
+  void submit_file(const std::string& id, const fs::path& src, const std::string& settings = "{}") {
+    queue::NewJob j;
+    j.id = id;
+    j.token_hash = "x";
+    j.filename = src.filename().string();
+    j.upload_key = storage::upload_key(id, j.filename);
+    j.size = static_cast<std::int64_t>(fs::file_size(src));
+    j.settings_json = settings;
+    queue->create(j);
+    store->upload_from_file(j.upload_key, src);
+    ASSERT_TRUE(queue->enqueue(id));
+  }
+  queue::Job wait_for(const std::string& id, std::function<bool(const queue::Job&)> pred,
+                      std::chrono::seconds timeout = 60s) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      auto j = queue->get(id);
+      if (j && pred(*j)) return *j;
+      std::this_thread::sleep_for(10ms);
+    }
+    ADD_FAILURE() << "timed out waiting for job " << id;
+    return queue->get(id).value_or(queue::Job{});
+  }
+  void start() {
+    pool = std::make_unique<WorkerPool>(options, *queue, *store,
+                                        [this](const queue::Job& j, std::string_view outcome,
+                                               double, double) {
+                                          std::lock_guard lock(m);
+                                          outcomes.emplace_back(j.id, outcome);
+                                        });
+    pool->start();
+  }
+
+  fs::path dir;
+  std::unique_ptr<queue::SqliteJobQueue> queue;
+  std::unique_ptr<storage::LocalObjectStore> store;
+  WorkerPoolOptions options;
+  std::unique_ptr<WorkerPool> pool;
+  std::mutex m;
+  std::vector<std::pair<std::string, std::string>> outcomes;
+};
+
+TEST_F(WorkerPoolTest, RendersAJobIntoItsProcessedKey) {
+  submit_sine("job1", 6, R"({"format":"mp3"})");
+  start();
+  const auto j = wait_for("job1", [](const queue::Job& x) { return queue::is_final(x.status); });
+  ASSERT_EQ(j.status, queue::JobStatus::kDone) << j.error;
+  ASSERT_TRUE(j.result);
+  EXPECT_EQ(j.result->key, "processed/job1/job1 (8D).mp3");
+  EXPECT_EQ(j.attempts, 1);
+  const auto info = store->stat(j.result->key);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->size, j.result->bytes);
+  EXPECT_NEAR(j.result->duration_seconds, 6.0, 0.2);
+  // The result decodes as stereo audio of the same length.
+  auto dec = Decoder::open(store->local_path(j.result->key)->string());
+  EXPECT_EQ(dec->info().channels, 2);
+  EXPECT_TRUE(fs::is_empty(options.scratch_dir));
+}
+
+TEST_F(WorkerPoolTest, NotAudioFailsAtOnceWithAReadableReason) {
+  const fs::path junk = dir / "notes.mp3";
+  {
+    std::ofstream out(junk);
+    for (int i = 0; i < 2000; ++i) out << "this is not audio at all\n";
+  }
+  submit_file("junk", junk);
+  start();
+  const auto j = wait_for("junk", [](const queue::Job& x) { return queue::is_final(x.status); });
+  EXPECT_EQ(j.status, queue::JobStatus::kFailed);
+  EXPECT_EQ(j.attempts, 1);
+  EXPECT_FALSE(j.error.empty());
+  EXPECT_FALSE(store->stat("processed/junk/notes (8D).mp3"));
+}
+
+TEST_F(WorkerPoolTest, StopHandsTheRunningJobBack) {
+  submit_sine("long", 120);
+  start();
+  wait_for("long", [](const queue::Job& x) { return x.status == queue::JobStatus::kProcessing; });
+  std::this_thread::sleep_for(100ms);
+  pool->stop();
+  const auto j = queue->get("long");
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->status, queue::JobStatus::kQueued) << "stage " << j->stage;
+  EXPECT_EQ(j->attempts, 0);
+  EXPECT_TRUE(fs::is_empty(options.scratch_dir));
+}
+
+TEST_F(WorkerPoolTest, CancelStopsTheRender) {
+  submit_sine("gone", 120);
+  start();
+  wait_for("gone", [](const queue::Job& x) { return x.status == queue::JobStatus::kProcessing; });
+  queue->remove("gone");
+  pool->cancel("gone");
+  const auto end = std::chrono::steady_clock::now() + 20s;
+  while (pool->busy() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(pool->busy(), 0);
+  EXPECT_TRUE(store->list("processed/").empty());
+}
+
+}  // namespace
+}  // namespace sy::worker
