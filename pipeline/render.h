@@ -18,6 +18,7 @@ struct RenderOptions {
   EngineSettings engine;
   EncodeOptions encode;          // format/bitrate; sample_rate is filled in by the pipeline
   InputLimits limits;
+  bool overwrite = false;       // replace an existing output
   bool keep_tail = false;        // let the room ring out instead of a short fade
   bool normalize = true;         // two-pass loudness normalisation + limiter
   bool gain_only = false;        // foundation mode: a plain gain stage instead of the engine

@@ -1,0 +1,36 @@
+// surroundyou: turns songs into 8D audio. Thin main: arguments -> pipeline / service / worker.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"SurroundYou: turns a song into 8D audio that circles your head on headphones.\n"
+               "Binaural rotation with measured HRTFs, bass kept centred, a room, loudness to -14 LUFS.",
+               "surroundyou"};
+  app.set_version_flag("--version", std::string("surroundyou ") + SY_VERSION);
+  app.require_subcommand(1);
+  app.footer("Run `surroundyou COMMAND --help` for the options of a command.\n"
+             "Exit status: 0 success, 2 usage error, 3 input unreadable/unsupported/over a limit, 1 other failure.");
+  sy::cli::CommandContext ctx;
+  sy::cli::add_render_command(app, ctx);
+  sy::cli::add_probe_command(app, ctx);
+  sy::cli::add_presets_command(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "Run with --help for usage.\n");
+    return sy::cli::kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return sy::cli::kExitFailure;
+  }
+  return ctx.exit_code;
+}

@@ -1,0 +1,56 @@
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "engine/presets.h"
+
+namespace sy::cli {
+
+namespace {
+
+nlohmann::json settings_json(const EngineSettings& s) {
+  return {{"trajectory", trajectory_name(s.trajectory)},
+          {"period", s.period_seconds},
+          {"direction", direction_name(s.direction)},
+          {"elevation", s.elevation_degrees},
+          {"width", s.width_degrees},
+          {"reverb", s.reverb},
+          {"room_size", s.room_size},
+          {"damping", s.damping},
+          {"bass_crossover", s.bass_crossover_hz},
+          {"speed", s.speed},
+          {"loudness", s.loudness_lufs},
+          {"true_peak", s.true_peak_dbtp}};
+}
+
+}  // namespace
+
+void add_presets_command(CLI::App& app, CommandContext& ctx) {
+  auto* cmd = app.add_subcommand("presets", "List the presets and their parameters");
+  auto json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json, "Print JSON for machines");
+  cmd->callback([json, &ctx] {
+    if (*json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const Preset& p : presets())
+        out.push_back({{"name", p.name}, {"description", p.description}, {"settings", settings_json(p.settings)}});
+      std::printf("%s\n", out.dump(2).c_str());
+      ctx.exit_code = kExitOk;
+      return;
+    }
+    bool first = true;
+    for (const Preset& p : presets()) {
+      const EngineSettings& s = p.settings;
+      std::printf("%-14s %s%s\n", p.name.c_str(), p.description.c_str(), first ? "  [default]" : "");
+      std::printf("%-14s trajectory=%s period=%gs direction=%s elevation=%g° width=%g° reverb=%g room-size=%g "
+                  "damping=%g bass-crossover=%gHz speed=%g loudness=%gLUFS\n\n",
+                  "", trajectory_name(s.trajectory).c_str(), s.period_seconds, direction_name(s.direction).c_str(),
+                  s.elevation_degrees, s.width_degrees, s.reverb, s.room_size, s.damping, s.bass_crossover_hz,
+                  s.speed, s.loudness_lufs);
+      first = false;
+    }
+    ctx.exit_code = kExitOk;
+  });
+}
+
+}  // namespace sy::cli

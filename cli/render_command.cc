@@ -1,0 +1,337 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/progress_display.h"
+#include "engine/presets.h"
+#include "io/errors.h"
+#include "pipeline/output_file.h"
+#include "pipeline/render.h"
+
+namespace sy::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+std::atomic<int> g_signals{0};
+
+extern "C" void on_interrupt(int) {
+  // First Ctrl-C: stop cleanly (renders notice and remove their temporary files).
+  // Second: remove the temporary files now and leave.
+  if (g_signals.fetch_add(1) == 0) {
+    g_cancel.store(true);
+  } else {
+    OutputFile::remove_all_pending_from_signal_handler();
+    _exit(130);
+  }
+}
+
+struct RenderArgs {
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string out_dir;
+  std::string preset = "classic";
+  std::string trajectory;
+  double period = 0, elevation = 0, width = 0, reverb = 0, room_size = 0, damping = 0, crossover = 0, speed = 0;
+  std::string direction;
+  std::string format;
+  std::string bitrate = "192k";
+  int vbr = -1;
+  double loudness = -14, true_peak = -1;
+  bool no_normalize = false;
+  bool keep_tail = false;
+  unsigned jobs = 1;
+  std::string progress = "auto";
+  bool force = false;
+  double max_duration = 30 * 60;
+  std::int64_t max_size = 200LL * 1024 * 1024;
+  std::string sofa;
+  bool bypass = false;
+  std::size_t block = 1024;
+  unsigned seed = 1;
+};
+
+// Audio extensions picked up when an input is a folder.
+const std::set<std::string> kAudioExtensions = {".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac",
+                                                ".aif", ".aiff", ".mp4", ".m4v", ".mkv", ".webm", ".mov", ".wma"};
+
+int parse_bitrate(const std::string& text) {
+  std::string t = text;
+  int mult = 1;
+  if (!t.empty() && (t.back() == 'k' || t.back() == 'K')) {
+    mult = 1000;
+    t.pop_back();
+  }
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(t, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != t.size()) throw UsageError("--bitrate must look like 192k or 192000, not '" + text + "'");
+  const double bps = v * mult;
+  if (bps < 6000 || bps > 512000) throw UsageError("--bitrate must be between 6k and 512k");
+  return static_cast<int>(bps);
+}
+
+struct Task {
+  std::string input;
+  std::string output;
+};
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Expands folders into the audio files inside them and names each output.
+std::vector<Task> plan_tasks(const RenderArgs& a, OutputFormat format) {
+  std::vector<Task> tasks;
+  auto out_name = [&](const fs::path& input, const fs::path& relative_dir) {
+    fs::path dir = fs::path(a.out_dir) / relative_dir;
+    return (dir / (input.stem().string() + " (8D)" + format_extension(format))).string();
+  };
+  for (const std::string& in : a.inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      if (!a.output.empty()) throw UsageError("a folder as input needs --out-dir, not -o (" + in + ")");
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
+           it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        if (it->is_regular_file(ec) && kAudioExtensions.count(lower(it->path().extension().string())))
+          found.push_back(it->path());
+      }
+      std::sort(found.begin(), found.end());
+      for (const fs::path& p : found)
+        tasks.push_back({p.string(), out_name(p, fs::relative(p.parent_path(), in, ec))});
+    } else if (!a.output.empty()) {
+      tasks.push_back({in, a.output});
+    } else {
+      tasks.push_back({in, out_name(fs::path(in), fs::path())});
+    }
+  }
+  std::set<std::string> outputs;
+  for (const Task& t : tasks)
+    if (!outputs.insert(fs::weakly_canonical(t.output).string()).second)
+      throw UsageError("two inputs would write the same output: " + t.output);
+  return tasks;
+}
+
+RenderOptions make_options(const RenderArgs& a, CLI::App& cmd, OutputFormat format) {
+  const Preset* preset = find_preset(a.preset);
+  if (preset == nullptr) {
+    std::string names;
+    for (const Preset& p : presets()) names += (names.empty() ? "" : ", ") + p.name;
+    throw UsageError("unknown preset '" + a.preset + "' (choose one of: " + names + ")");
+  }
+  RenderOptions o;
+  o.engine = preset->settings;
+  EngineSettings& s = o.engine;
+  auto given = [&](const char* name) { return cmd.get_option(name)->count() > 0; };
+  try {
+    if (given("--trajectory")) s.trajectory = parse_trajectory(a.trajectory);
+    if (given("--direction")) s.direction = parse_direction(a.direction);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (given("--period")) s.period_seconds = a.period;
+  if (given("--elevation")) s.elevation_degrees = a.elevation;
+  if (given("--width")) s.width_degrees = a.width;
+  if (given("--reverb")) s.reverb = a.reverb;
+  if (given("--room-size")) s.room_size = a.room_size;
+  if (given("--damping")) s.damping = a.damping;
+  if (given("--bass-crossover")) s.bass_crossover_hz = a.crossover;
+  if (given("--speed")) s.speed = a.speed;
+  if (given("--loudness")) s.loudness_lufs = a.loudness;
+  if (given("--true-peak")) s.true_peak_dbtp = a.true_peak;
+  if (given("--seed")) s.seed = a.seed;
+  try {
+    validate(s);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  o.encode.format = format;
+  o.encode.bitrate = parse_bitrate(a.bitrate);
+  if (given("--vbr")) {
+    if (format != OutputFormat::kMp3) throw UsageError("--vbr applies to MP3 output only");
+    o.encode.vbr_quality = a.vbr;
+  }
+  o.limits.max_bytes = a.max_size;
+  o.limits.max_duration_seconds = a.max_duration;
+  o.keep_tail = a.keep_tail;
+  o.normalize = !a.no_normalize && !a.bypass;
+  o.gain_only = a.bypass;
+  o.overwrite = a.force;
+  o.block_frames = a.block;
+  o.sofa_path = a.sofa;
+  return o;
+}
+
+OutputFormat choose_format(const RenderArgs& a, CLI::App& cmd) {
+  OutputFormat from_flag = OutputFormat::kMp3;
+  const bool flag = cmd.get_option("--format")->count() > 0;
+  if (flag) from_flag = parse_format(a.format);
+  if (!a.output.empty()) {
+    OutputFormat from_name;
+    if (format_from_path(a.output, &from_name)) {
+      if (flag && from_name != from_flag)
+        throw UsageError("the output name ends in " + fs::path(a.output).extension().string() + " but --format is " +
+                         format_name(from_flag));
+      return from_name;
+    }
+  }
+  return from_flag;
+}
+
+ProgressMode choose_progress(const std::string& mode) {
+  if (mode == "bar") return ProgressMode::kBar;
+  if (mode == "json") return ProgressMode::kJson;
+  if (mode == "none") return ProgressMode::kNone;
+  return isatty(STDERR_FILENO) ? ProgressMode::kBar : ProgressMode::kNone;
+}
+
+int run_render(const RenderArgs& a, CLI::App& cmd) {
+  OutputFormat format;
+  RenderOptions options;
+  std::vector<Task> tasks;
+  try {
+    if (a.output.empty() == a.out_dir.empty()) throw UsageError("give either -o OUTPUT or --out-dir DIR");
+    if (!a.output.empty() && a.inputs.size() > 1) throw UsageError("-o takes one input; use --out-dir for several");
+    format = choose_format(a, cmd);
+    options = make_options(a, cmd, format);
+    if (!a.out_dir.empty()) fs::create_directories(a.out_dir);
+    tasks = plan_tasks(a, format);
+    if (tasks.empty()) throw UsageError("no audio files found in the given folders");
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitFailure;
+  }
+
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+
+  ProgressDisplay display(choose_progress(a.progress), tasks.size());
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> any_bad_input{false}, any_failure{false};
+
+  auto worker = [&] {
+    for (;;) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= tasks.size() || g_cancel.load()) return;
+      const Task& t = tasks[i];
+      display.started(i, t.input);
+      try {
+        if (!a.force && fs::exists(t.output))
+          throw std::runtime_error("output exists, use --force to overwrite: " + t.output);
+        fs::path parent = fs::path(t.output).parent_path();
+        if (!a.out_dir.empty() && !parent.empty()) fs::create_directories(parent);
+        RenderResult r = render_file(t.input, t.output, options,
+                                     [&display, i](const Progress& p) { display.update(i, p); }, &g_cancel);
+        display.finished(i, t.output, r);
+      } catch (const InputError& e) {
+        any_bad_input = true;
+        display.failed(i, e.what(), kExitBadInput);
+        display.error_line("error: " + std::string(e.what()) + " (" + t.input + ")");
+      } catch (const Cancelled&) {
+        display.failed(i, "cancelled", 130);
+        return;
+      } catch (const std::exception& e) {
+        any_failure = true;
+        display.failed(i, e.what(), kExitFailure);
+        display.error_line("error: " + std::string(e.what()) + " (" + t.input + ")");
+      }
+    }
+  };
+  const unsigned jobs = std::max(1u, std::min<unsigned>(a.jobs, static_cast<unsigned>(tasks.size())));
+  std::vector<std::thread> pool;
+  for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+  display.close();
+
+  if (g_cancel.load()) {
+    std::fprintf(stderr, "interrupted: no partial output was left behind\n");
+    return 130;
+  }
+  if (any_failure) return kExitFailure;
+  if (any_bad_input) return kExitBadInput;
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_render_command(CLI::App& app, CommandContext& ctx) {
+  auto* cmd = app.add_subcommand("render", "Turn songs into 8D audio");
+  cmd->footer(
+      "Examples:\n"
+      "  surroundyou render song.mp3 -o song-8d.mp3\n"
+      "  surroundyou render album/ --out-dir album-8d --format flac --jobs 2\n"
+      "  surroundyou render song.flac -o slow.m4a --preset slowed-reverb\n"
+      "Settings start from the preset (see `surroundyou presets`); each option overrides one value.\n");
+  auto a = std::make_shared<RenderArgs>();
+  cmd->add_option("INPUT", a->inputs, "Audio files or folders to convert")->required();
+  auto* group_out = cmd->add_option_group("output");
+  group_out->add_option("-o,--output", a->output, "Output file (one input only)");
+  group_out->add_option("--out-dir", a->out_dir, "Write '<name> (8D).<ext>' files into this folder");
+
+  auto* sound = cmd->add_option_group("sound", "Each overrides the preset's value");
+  sound->add_option("--preset", a->preset, "Starting point: classic, slow, fast, subtle, legacy, slowed-reverb")
+      ->capture_default_str();
+  sound->add_option("--trajectory", a->trajectory, "Path of the sound: circle, figure8 or legacy");
+  sound->add_option("--period", a->period, "Seconds per revolution around the head");
+  sound->add_option("--direction", a->direction, "Rotation direction: cw or ccw");
+  sound->add_option("--elevation", a->elevation, "Degrees the path rises and falls above/below the ears");
+  sound->add_option("--width", a->width, "Degrees between the song's left and right sources");
+  sound->add_option("--reverb", a->reverb, "Room level 0..1 (0 turns the room off)");
+  sound->add_option("--room-size", a->room_size, "Room size 0..1");
+  sound->add_option("--damping", a->damping, "High-frequency damping of the room 0..1");
+  sound->add_option("--bass-crossover", a->crossover, "Hz below which the bass stays centred (0: off)");
+  sound->add_option("--speed", a->speed, "Playback speed with matching pitch, e.g. 0.85 for slowed");
+  sound->add_option("--loudness", a->loudness, "Target integrated loudness in LUFS")->capture_default_str();
+  sound->add_option("--true-peak", a->true_peak, "Limiter ceiling in dBTP")->capture_default_str();
+  sound->add_option("--seed", a->seed, "Random seed of the legacy path");
+  sound->add_flag("--no-normalize", a->no_normalize, "Skip loudness normalisation and the limiter");
+  sound->add_flag("--keep-tail", a->keep_tail, "Let the room ring out past the song's end");
+
+  auto* enc = cmd->add_option_group("encoding");
+  enc->add_option("--format", a->format, "mp3, m4a, opus, flac or wav (default: from -o's extension, else mp3)");
+  enc->add_option("--bitrate", a->bitrate, "Bit rate of lossy formats, e.g. 192k")->capture_default_str();
+  enc->add_option("--vbr", a->vbr, "MP3 variable bit rate quality 0 (best) .. 9 instead of --bitrate")
+      ->check(CLI::Range(0, 9));
+
+  auto* run = cmd->add_option_group("running");
+  run->add_option("--jobs,-j", a->jobs, "Files rendered in parallel")->capture_default_str()->check(CLI::Range(1, 256));
+  run->add_option("--progress", a->progress, "auto (bar on a terminal), bar, json (one object per line) or none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "bar", "json", "none"}));
+  run->add_flag("--force,-f", a->force, "Overwrite existing outputs");
+  run->add_option("--max-duration", a->max_duration, "Refuse inputs longer than this many seconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  run->add_option("--max-size", a->max_size, "Refuse inputs larger than this many bytes")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  run->add_option("--sofa", a->sofa, "HRTF set in SOFA format (default: MIT KEMAR from libmysofa)");
+  run->add_option("--block-size", a->block, "Frames per processing block")->group("")->check(CLI::Range(16, 65536));
+  run->add_flag("--bypass", a->bypass, "Skip the 8D engine (plain transcode; for benchmarks)")->group("");
+
+  cmd->callback([a, cmd, &ctx] { ctx.exit_code = run_render(*a, *cmd); });
+}
+
+}  // namespace sy::cli

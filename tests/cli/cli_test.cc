@@ -1,0 +1,291 @@
+// Runs the real `surroundyou` binary the way users and scripts do.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/process.h"
+
+namespace sy::testing {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kBinary = SY_BINARY;
+
+// Makes a stereo test song with ffmpeg: a tone on the left, another on the right, tagged.
+void make_song(const std::string& path, double seconds, const std::string& extra = "") {
+  const std::string cmd = "ffmpeg -v error -y -f lavfi -i \"sine=frequency=440:sample_rate=44100:duration=" +
+                          std::to_string(seconds) + "\" -f lavfi -i \"sine=frequency=660:sample_rate=44100:duration=" +
+                          std::to_string(seconds) +
+                          "\" -filter_complex \"[0][1]amerge=inputs=2,volume=0.5\" -metadata title=Song -metadata "
+                          "artist=Band " +
+                          extra + " " + quote(path);
+  ASSERT_EQ(shell(cmd), 0) << cmd;
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f << bytes;
+}
+
+// Every failed render: status 3, one line `error: ... (file)`, nothing left in the folder
+// but the inputs.
+void expect_bad_input(const TempDir& dir, const std::string& input, const std::string& message_part,
+                      const std::vector<std::string>& extra_args = {}) {
+  const auto before = dir.entries();
+  std::vector<std::string> argv = {kBinary, "render", input, "-o", dir.file("out.mp3"), "--progress", "none"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  CommandResult r = run(argv);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("(" + input + ")"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  if (!message_part.empty()) {
+    EXPECT_NE(r.err.find(message_part), std::string::npos) << "expected '" << message_part << "' in: " << r.err;
+  }
+  EXPECT_EQ(dir.entries(), before) << "the failed render left files behind";
+}
+
+TEST(CliTest, HelpAndVersion) {
+  CommandResult help = run({kBinary, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("render"), std::string::npos);
+  EXPECT_NE(help.out.find("presets"), std::string::npos);
+  CommandResult render_help = run({kBinary, "render", "--help"});
+  EXPECT_EQ(render_help.exit_code, 0);
+  for (const char* flag : {"--out-dir", "--preset", "--period", "--direction", "--elevation", "--reverb", "--format",
+                           "--bitrate", "--loudness", "--jobs", "--progress", "--force", "--max-duration",
+                           "--max-size"})
+    EXPECT_NE(render_help.out.find(flag), std::string::npos) << flag;
+  CommandResult version = run({kBinary, "--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.out.find("surroundyou "), std::string::npos);
+}
+
+TEST(CliTest, UsageErrorsExitTwo) {
+  TempDir dir;
+  make_song(dir.file("a.wav"), 1);
+  EXPECT_EQ(run({kBinary}).exit_code, 2);
+  EXPECT_EQ(run({kBinary, "render", dir.file("a.wav"), "-o", dir.file("x.mp3"), "--no-such-flag"}).exit_code, 2);
+  EXPECT_EQ(run({kBinary, "render", dir.file("a.wav")}).exit_code, 2);  // no output named
+  EXPECT_EQ(run({kBinary, "render", dir.file("a.wav"), dir.file("a.wav"), "-o", dir.file("x.mp3")}).exit_code, 2);
+  CommandResult preset = run({kBinary, "render", dir.file("a.wav"), "-o", dir.file("x.mp3"), "--preset", "nope"});
+  EXPECT_EQ(preset.exit_code, 2);
+  EXPECT_NE(preset.err.find("classic"), std::string::npos) << "should list the presets: " << preset.err;
+  CommandResult period = run({kBinary, "render", dir.file("a.wav"), "-o", dir.file("x.mp3"), "--period", "-3"});
+  EXPECT_EQ(period.exit_code, 2);
+  EXPECT_NE(period.err.find("period"), std::string::npos) << period.err;
+  EXPECT_EQ(run({kBinary, "render", dir.file("a.wav"), "-o", dir.file("x.mp3"), "--direction", "up"}).exit_code, 2);
+  EXPECT_EQ(run({kBinary, "render", dir.file("a.wav"), "-o", dir.file("x.wav"), "--format", "mp3"}).exit_code, 2);
+  EXPECT_FALSE(fs::exists(dir.file("x.mp3")));
+}
+
+TEST(CliTest, BadInputsExitThreeAndLeaveNothing) {
+  TempDir dir;
+  write_file(dir.file("empty.mp3"), "");
+  expect_bad_input(dir, dir.file("empty.mp3"), "");
+  write_file(dir.file("notes.mp3"), "These are my shopping notes, not a song.\nMilk\nBread\n");
+  expect_bad_input(dir, dir.file("notes.mp3"), "");
+  expect_bad_input(dir, dir.file("missing.mp3"), "");
+
+  // A truncated MP3: the first third of a real one.
+  make_song(dir.file("whole.mp3"), 6);
+  {
+    std::ifstream in(dir.file("whole.mp3"), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    write_file(dir.file("truncated.mp3"), bytes.substr(0, bytes.size() / 3));
+    fs::remove(dir.file("whole.mp3"));
+  }
+  expect_bad_input(dir, dir.file("truncated.mp3"), "");
+
+  // A WAV whose header claims 10 hours but holds one second.
+  {
+    const std::uint32_t rate = 44100, channels = 2, bits = 16;
+    const std::uint32_t claimed = 10u * 3600u * rate * channels * (bits / 8);
+    std::string h;
+    auto u32 = [&](std::uint32_t v) { h.append(reinterpret_cast<const char*>(&v), 4); };
+    auto u16 = [&](std::uint16_t v) { h.append(reinterpret_cast<const char*>(&v), 2); };
+    h += "RIFF";
+    u32(claimed + 36);
+    h += "WAVEfmt ";
+    u32(16);
+    u16(1);
+    u16(channels);
+    u32(rate);
+    u32(rate * channels * bits / 8);
+    u16(channels * bits / 8);
+    u16(bits);
+    h += "data";
+    u32(claimed);
+    h += std::string(rate * channels * bits / 8, '\0');
+    write_file(dir.file("liar.wav"), h);
+  }
+  // Its real length is fine, so it renders — but a header lie must not make us refuse or
+  // hang; with a 0.5 s limit the real decoded length is over and it is refused.
+  expect_bad_input(dir, dir.file("liar.wav"), "", {"--max-duration", "0.5"});
+
+  // Playlists and scripts that point at other local files must be refused.
+  make_song(dir.file("secret.wav"), 1);
+  write_file(dir.file("list.m3u8"),
+             "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n" + dir.file("secret.wav") + "\n#EXT-X-ENDLIST\n");
+  expect_bad_input(dir, dir.file("list.m3u8"), "");
+  write_file(dir.file("playlist.mp3"),
+             "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n" + dir.file("secret.wav") + "\n#EXT-X-ENDLIST\n");
+  expect_bad_input(dir, dir.file("playlist.mp3"), "");
+  write_file(dir.file("concat.txt"), "ffconcat version 1.0\nfile '" + dir.file("secret.wav") + "'\n");
+  expect_bad_input(dir, dir.file("concat.txt"), "");
+
+  // Limits.
+  make_song(dir.file("five.wav"), 5);
+  expect_bad_input(dir, dir.file("five.wav"), "", {"--max-duration", "2"});
+  expect_bad_input(dir, dir.file("five.wav"), "", {"--max-size", "1000"});
+}
+
+TEST(CliTest, BrokenOggFromHyperrogueMusic) {
+  const std::string dir_name = "/usr/share/hyperrogue/music/";
+  int seen = 0;
+  for (const char* name : {"hr-savino-caribbean.ogg", "hr-savino-ivory.ogg", "hr-savino-ocean.ogg"}) {
+    const std::string path = dir_name + name;
+    if (!fs::exists(path)) continue;
+    ++seen;
+    TempDir dir;
+    expect_bad_input(dir, path, "");
+  }
+  if (seen == 0) GTEST_SKIP() << "hyperrogue-music is not installed";
+}
+
+TEST(CliTest, BypassRenderKeepsLengthExactlyForWavAndFlac) {
+  TempDir dir;
+  make_song(dir.file("in.wav"), 3.3);
+  const long long in_samples = decoded_samples(dir.file("in.wav"));
+  ASSERT_GT(in_samples, 0);
+  for (const char* ext : {".wav", ".flac"}) {
+    const std::string out = dir.file(std::string("out") + ext);
+    CommandResult r = run({kBinary, "render", dir.file("in.wav"), "-o", out, "--bypass", "--progress", "none"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(decoded_samples(out), in_samples) << ext;
+  }
+}
+
+TEST(CliTest, RenderKeepsLengthTagsAndAddsSuffix) {
+  TempDir dir;
+  make_song(dir.file("in.flac"), 4, "-metadata album=Record");
+  const std::string out = dir.file("out.flac");
+  CommandResult r = run({kBinary, "render", dir.file("in.flac"), "-o", out, "--progress", "none"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(decoded_samples(out), decoded_samples(dir.file("in.flac")));
+  EXPECT_EQ(ffprobe_tag(out, "title"), "Song (8D)");
+  EXPECT_EQ(ffprobe_tag(out, "artist"), "Band");
+  EXPECT_EQ(ffprobe_tag(out, "album"), "Record");
+  // Only the output is new: no temporary files left.
+  EXPECT_EQ(dir.entries(), (std::vector<std::string>{"in.flac", "out.flac"}));
+}
+
+TEST(CliTest, RefusesToOverwriteWithoutForce) {
+  TempDir dir;
+  make_song(dir.file("in.wav"), 1);
+  write_file(dir.file("out.wav"), "precious");
+  CommandResult r = run({kBinary, "render", dir.file("in.wav"), "-o", dir.file("out.wav"), "--progress", "none"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+  std::ifstream f(dir.file("out.wav"));
+  std::string content((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "precious");
+  r = run({kBinary, "render", dir.file("in.wav"), "-o", dir.file("out.wav"), "--progress", "none", "--force"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(decoded_samples(dir.file("out.wav")), 40000);
+}
+
+TEST(CliTest, OutDirParallelJobsAndJsonProgress) {
+  TempDir dir;
+  fs::create_directory(dir.file("album"));
+  make_song(dir.file("album/one.wav"), 2);
+  make_song(dir.file("album/two.flac"), 2);
+  write_file(dir.file("album/cover.txt"), "not audio, skipped because of its extension");
+  CommandResult r = run({kBinary, "render", dir.file("album"), "--out-dir", dir.file("out"), "--jobs", "2",
+                         "--progress", "json", "--format", "mp3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir.file("out/one (8D).mp3")));
+  EXPECT_TRUE(fs::exists(dir.file("out/two (8D).mp3")));
+  int progress_lines = 0, done_lines = 0;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);  // every line is one JSON object
+    if (j["event"] == "progress") {
+      ++progress_lines;
+      EXPECT_GE(j["progress"].get<double>(), 0.0);
+      EXPECT_LE(j["progress"].get<double>(), 1.0);
+    }
+    if (j["event"] == "done") ++done_lines;
+  }
+  EXPECT_EQ(done_lines, 2);
+  EXPECT_GE(progress_lines, 2);
+}
+
+TEST(CliTest, InterruptLeavesNothingBehind) {
+  TempDir dir;
+  make_song(dir.file("long.wav"), 240);
+  const auto before = dir.entries();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execl(kBinary.c_str(), kBinary.c_str(), "render", dir.file("long.wav").c_str(), "-o",
+          dir.file("long-8d.flac").c_str(), "--progress", "none", static_cast<char*>(nullptr));
+    _exit(99);
+  }
+  // Wait until the render is under way (its temporary file exists), then Ctrl-C it.
+  bool started = false;
+  for (int i = 0; i < 200 && !started; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    for (const auto& e : dir.entries())
+      if (e.find(".part-") != std::string::npos) started = true;
+  }
+  EXPECT_TRUE(started);
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_EQ(dir.entries(), before);
+}
+
+TEST(CliTest, ProbeAndPresets) {
+  TempDir dir;
+  make_song(dir.file("in.mp3"), 2);
+  CommandResult r = run({kBinary, "probe", dir.file("in.mp3"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["codec"], "mp3");
+  EXPECT_EQ(j["sample_rate"], 44100);
+  EXPECT_EQ(j["channels"], 2);
+  EXPECT_NEAR(j["duration_seconds"].get<double>(), 2.0, 0.1);
+  EXPECT_EQ(j["tags"]["title"], "Song");
+  CommandResult text = run({kBinary, "probe", dir.file("in.mp3")});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("44100 Hz"), std::string::npos) << text.out;
+  write_file(dir.file("bad.mp3"), "nope");
+  EXPECT_EQ(run({kBinary, "probe", dir.file("bad.mp3")}).exit_code, 3);
+
+  CommandResult p = run({kBinary, "presets", "--json"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  auto presets = nlohmann::json::parse(p.out);
+  std::vector<std::string> names;
+  for (const auto& preset : presets) names.push_back(preset["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"classic", "slow", "fast", "subtle", "legacy", "slowed-reverb"}));
+}
+
+}  // namespace
+}  // namespace sy::testing
