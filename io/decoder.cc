@@ -65,12 +65,12 @@ class FfmpegDecoder final : public Decoder {
     }
     codec_.reset(avcodec_alloc_context3(codec));
     if (!codec_) throw std::bad_alloc();
+    codec_->pkt_timebase = st->time_base;
     if (avcodec_parameters_to_context(codec_.get(), st->codecpar) < 0 ||
         avcodec_open2(codec_.get(), codec, nullptr) < 0) {
       throw InputError(std::string("cannot decode the ") + avcodec_get_name(codec->id) +
                        " audio stream");
     }
-    codec_->pkt_timebase = st->time_base;
     out_rate_ = choose_output_rate(st->codecpar->sample_rate);
     fifo_.reset(av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, 2, 4096));
     if (!fifo_) throw std::bad_alloc();
@@ -96,7 +96,9 @@ class FfmpegDecoder final : public Decoder {
     while (av_audio_fifo_size(fifo_.get()) < wanted && !finished_) pump();
     const int n = std::min(wanted, av_audio_fifo_size(fifo_.get()));
     if (n <= 0) return 0;
-    const int got = av_audio_fifo_read(fifo_.get(), reinterpret_cast<void**>(const_cast<float**>(dst)), n);
+    // av_audio_fifo_read() only writes through the plane pointers, never to them.
+    void** planes = reinterpret_cast<void**>(const_cast<float**>(dst));
+    const int got = av_audio_fifo_read(fifo_.get(), planes, n);
     if (got < 0) throw std::runtime_error("audio FIFO read failed");
     frames_read_ += got;
     return static_cast<std::size_t>(got);
@@ -180,9 +182,9 @@ class FfmpegDecoder final : public Decoder {
 
     SwrContext* raw = nullptr;
     AVChannelLayout stereo = ffmpeg::stereo_layout();
-    const int made = swr_alloc_set_opts2(&raw, &stereo, AV_SAMPLE_FMT_FLTP, out_rate_,
-                                         &in_layout, static_cast<AVSampleFormat>(frame->format),
-                                         claimed_rate, 0, nullptr);
+    const int made =
+        swr_alloc_set_opts2(&raw, &stereo, AV_SAMPLE_FMT_FLTP, out_rate_, &in_layout,
+                            static_cast<AVSampleFormat>(frame->format), claimed_rate, 0, nullptr);
     av_channel_layout_uninit(&in_layout);
     if (made < 0) throw InputError("unsupported audio layout");
     ffmpeg::SwrPtr swr(raw);
@@ -226,9 +228,9 @@ class FfmpegDecoder final : public Decoder {
     reserve_scratch(capacity);
     std::uint8_t* out[2] = {reinterpret_cast<std::uint8_t*>(left_.data()),
                             reinterpret_cast<std::uint8_t*>(right_.data())};
-    const int got = swr_convert(swr_.get(), out, capacity,
-                                const_cast<const std::uint8_t**>(frame->extended_data),
-                                frame->nb_samples);
+    const int got =
+        swr_convert(swr_.get(), out, capacity,
+                    const_cast<const std::uint8_t**>(frame->extended_data), frame->nb_samples);
     if (got < 0) throw InputError("the audio data is corrupt");
     store(got);
   }

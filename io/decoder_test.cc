@@ -14,8 +14,8 @@
 namespace sy {
 namespace {
 
-using testing::Decoded;
 using testing::decode_all;
+using testing::Decoded;
 using testing::ffmpeg;
 using testing::fit_tone;
 using testing::TempDir;
@@ -109,12 +109,18 @@ INSTANTIATE_TEST_SUITE_P(
                       FormatCase{"opus", "-c:a libopus -b:a 128k", 48000},
                       FormatCase{"m4a", "-c:a aac -b:a 192k", 44100},
                       FormatCase{"aiff", "-c:a pcm_s16be", 44100},
-                      FormatCase{"mp4", "-f lavfi -i testsrc=s=64x48:r=10:d=2 -c:v mpeg4 "
-                                        "-c:a aac -b:a 192k -shortest", 44100},
-                      FormatCase{"mkv", "-f lavfi -i testsrc=s=64x48:r=10:d=2 -c:v mpeg4 "
-                                        "-c:a flac -shortest", 44100},
-                      FormatCase{"webm", "-f lavfi -i testsrc=s=64x48:r=10:d=2 -c:v libvpx "
-                                         "-deadline realtime -c:a libopus -shortest", 48000}),
+                      FormatCase{"mp4",
+                                 "-f lavfi -i testsrc=s=64x48:r=10:d=2 -c:v mpeg4 "
+                                 "-c:a aac -b:a 192k -shortest",
+                                 44100},
+                      FormatCase{"mkv",
+                                 "-f lavfi -i testsrc=s=64x48:r=10:d=2 -c:v mpeg4 "
+                                 "-c:a flac -shortest",
+                                 44100},
+                      FormatCase{"webm",
+                                 "-f lavfi -i testsrc=s=64x48:r=10:d=2 -c:v libvpx "
+                                 "-deadline realtime -c:a libopus -shortest",
+                                 48000}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(Decoder, HighRateIsResampledTo48k) {
@@ -145,9 +151,10 @@ TEST(Decoder, SurroundIsDownmixedWithoutLfeAndWithoutClipping) {
   TempDir dir;
   const auto path = dir.file("surround.flac");
   // FL 440, FR 660, FC 1000, LFE 50, BL 440 (in phase with FL), BR 660, all near full scale.
-  ffmpeg("-f lavfi -i \"aevalsrc='0.9*sin(2*PI*440*t)|0.9*sin(2*PI*660*t)|0.9*sin(2*PI*1000*t)|"
-         "0.9*sin(2*PI*50*t)|0.9*sin(2*PI*440*t)|0.9*sin(2*PI*660*t)':c=5.1:s=48000:d=1\" " +
-         path);
+  ffmpeg(
+      "-f lavfi -i \"aevalsrc='0.9*sin(2*PI*440*t)|0.9*sin(2*PI*660*t)|0.9*sin(2*PI*1000*t)|"
+      "0.9*sin(2*PI*50*t)|0.9*sin(2*PI*440*t)|0.9*sin(2*PI*660*t)':c=5.1:s=48000:d=1\" " +
+      path);
   const Decoded d = decode_all(path);
   EXPECT_EQ(d.info.channels, 6);
   EXPECT_EQ(d.info.channel_layout, "5.1");
@@ -161,8 +168,8 @@ TEST(Decoder, SurroundIsDownmixedWithoutLfeAndWithoutClipping) {
   EXPECT_NEAR(centre_l, centre_r, 1e-3);
   // Front + surround in phase: 1 + 0.707 relative to the centre's 0.707.
   EXPECT_NEAR(centre_l / front, M_SQRT1_2 / (1 + M_SQRT1_2), 0.01);
-  EXPECT_LT(fit_tone(d.left, 660, 48000).amplitude, 0.01);   // right stays right
-  EXPECT_LT(fit_tone(d.left, 50, 48000).amplitude, 0.01);    // LFE left out
+  EXPECT_LT(fit_tone(d.left, 660, 48000).amplitude, 0.01);  // right stays right
+  EXPECT_LT(fit_tone(d.left, 50, 48000).amplitude, 0.01);   // LFE left out
   EXPECT_LT(fit_tone(d.right, 50, 48000).amplitude, 0.01);
 }
 
@@ -199,7 +206,8 @@ TEST(Probe, ReadsTagsCoverAndFacts) {
          " -map 0:a -map 1:v -c:a libmp3lame -b:a 192k -c:v copy -disposition:v attached_pic "
          "-id3v2_version 3 -metadata title=Song -metadata artist=\"The Band\" "
          "-metadata album=Record -metadata album_artist=Various -metadata date=2021 "
-         "-metadata track=3/12 -metadata genre=Pop " + mp3);
+         "-metadata track=3/12 -metadata genre=Pop " +
+         mp3);
   const AudioInfo info = probe(mp3);
   EXPECT_EQ(info.container, "mp3");
   EXPECT_EQ(info.codec, "mp3");
@@ -310,6 +318,15 @@ TEST(BadInput, TruncatedMp3) {
   EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
 }
 
+TEST(Decoder, Mp3MissingOnlyItsLastBytesStillDecodes) {
+  TempDir dir;
+  const auto mp3 = dir.file("almost.mp3");
+  ffmpeg("-f lavfi -i sine=f=440:d=10 -ac 2 -c:a libmp3lame -b:a 192k " + mp3);
+  std::filesystem::resize_file(mp3, std::filesystem::file_size(mp3) - 300);
+  const Decoded d = decode_all(mp3);
+  EXPECT_NEAR(static_cast<double>(d.frames()) / d.sample_rate, 10.0, 0.1);
+}
+
 TEST(BadInput, TruncatedFlac) {
   TempDir dir;
   const auto flac = dir.file("cut.flac");
@@ -320,7 +337,8 @@ TEST(BadInput, TruncatedFlac) {
 
 TEST(BadInput, BrokenHyperrogueOggs) {
   const std::string dir = "/usr/share/hyperrogue/music/";
-  for (const char* name : {"hr-savino-caribbean.ogg", "hr-savino-ivory.ogg", "hr-savino-ocean.ogg"}) {
+  for (const char* name :
+       {"hr-savino-caribbean.ogg", "hr-savino-ivory.ogg", "hr-savino-ocean.ogg"}) {
     if (!std::filesystem::exists(dir + name)) GTEST_SKIP() << "hyperrogue-music is not installed";
     expect_human_message(input_error([&] { decode_all(dir + name); }));
   }
@@ -360,8 +378,8 @@ TEST(BadInput, WavHeaderClaimingTenHoursHoldsOneSecond) {
   le(claimed + 36, 4);
   put("WAVEfmt ");
   le(16, 4);
-  le(1, 2);         // PCM
-  le(1, 2);         // mono
+  le(1, 2);  // PCM
+  le(1, 2);  // mono
   le(rate, 4);
   le(rate * 2, 4);  // byte rate
   le(2, 2);         // block align
@@ -369,7 +387,8 @@ TEST(BadInput, WavHeaderClaimingTenHoursHoldsOneSecond) {
   put("data");
   le(claimed, 4);
   for (int i = 0; i < rate; ++i) {
-    const auto v = static_cast<std::int16_t>(std::lround(16000 * std::sin(2 * M_PI * 440 * i / rate)));
+    const auto v =
+        static_cast<std::int16_t>(std::lround(16000 * std::sin(2 * M_PI * 440 * i / rate)));
     le(static_cast<std::uint16_t>(v), 2);
   }
   const auto wav = dir.file("liar.wav");

@@ -18,7 +18,7 @@ namespace {
 constexpr const char* kAllowedFormats =
     "mp3,wav,w64,flac,ogg,mov,mp4,m4a,matroska,webm,aiff,aac,caf,wv,ape,au,tta,asf,avi,"
     "mpeg,mpegts,ac3,eac3,dts,truehd,mlp,loas,amr,wsaud,voc,dsf";
-constexpr const char* kProbeSize = "5000000";       // bytes read to recognise streams
+constexpr const char* kProbeSize = "5000000";        // bytes read to recognise streams
 constexpr const char* kAnalyzeDuration = "5000000";  // microseconds of stream analysed
 
 std::string megabytes(std::int64_t bytes) {
@@ -28,9 +28,7 @@ std::string megabytes(std::int64_t bytes) {
 }
 
 // av_match_list() semantics: any comma-separated name of `names` is in `allowed`.
-bool any_name_allowed(const char* names) {
-  return av_match_list(names, kAllowedFormats, ',') > 0;
-}
+bool any_name_allowed(const char* names) { return av_match_list(names, kAllowedFormats, ',') > 0; }
 
 std::int64_t check_file(const std::string& path, const InputLimits& limits) {
   namespace fs = std::filesystem;
@@ -111,7 +109,8 @@ Input open(const std::string& path, const InputLimits& limits) {
   AVFormatContext* ctx = input.context.get();
 
   err = avformat_find_stream_info(ctx, nullptr);
-  if (err < 0) throw InputError("cannot read the file: it is damaged or not a supported audio file");
+  if (err < 0)
+    throw InputError("cannot read the file: it is damaged or not a supported audio file");
 
   for (unsigned i = 0; i < ctx->nb_streams; ++i) {
     const AVStream* st = ctx->streams[i];

@@ -10,7 +10,7 @@ namespace sy::demux {
 
 struct Input {
   ffmpeg::InputContextPtr context;
-  int audio_stream = -1;      // first audio stream
+  int audio_stream = -1;  // first audio stream
   std::int64_t file_size = 0;
 };
 

@@ -1,9 +1,11 @@
 #include "io/encoder.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 #include <vector>
 
+#include "io/errors.h"
 #include "io/ffmpeg_util.h"
 #include "io/tags.h"
 
@@ -27,17 +29,22 @@ struct Recipe {
   const char* muxer;
   std::vector<const char*> encoders;  // first available wins
   bool lossy;
-  bool attached_cover;      // the muxer takes the cover as an attached-picture stream
-  bool vorbis_cover;        // the cover goes into a METADATA_BLOCK_PICTURE comment
+  bool attached_cover;  // the muxer takes the cover as an attached-picture stream
+  bool vorbis_cover;    // the cover goes into a METADATA_BLOCK_PICTURE comment
 };
 
 Recipe recipe_for(OutputFormat f) {
   switch (f) {
-    case OutputFormat::kMp3: return {"mp3", {"libmp3lame"}, true, true, false};
-    case OutputFormat::kM4a: return {"ipod", {"aac"}, true, true, false};
-    case OutputFormat::kOpus: return {"opus", {"libopus", "opus"}, true, false, true};
-    case OutputFormat::kFlac: return {"flac", {"flac"}, false, true, false};
-    case OutputFormat::kWav: return {"wav", {"pcm_s16le"}, false, false, false};
+    case OutputFormat::kMp3:
+      return {"mp3", {"libmp3lame"}, true, true, false};
+    case OutputFormat::kM4a:
+      return {"ipod", {"aac"}, true, true, false};
+    case OutputFormat::kOpus:
+      return {"opus", {"libopus", "opus"}, true, false, true};
+    case OutputFormat::kFlac:
+      return {"flac", {"flac"}, false, true, false};
+    case OutputFormat::kWav:
+      return {"wav", {"pcm_s16le"}, false, false, false};
   }
   throw std::logic_error("unknown output format");
 }
@@ -76,6 +83,21 @@ bool picture_size(const CoverArt& cover, AVCodecID id, int* width, int* height) 
   return *width > 0 && *height > 0;
 }
 
+// The rate the codec runs at: the input's when the codec takes it, else 48 kHz (or the
+// nearest it takes). Opus always runs at 48 kHz.
+int pick_sample_rate(const AVCodec* codec, int input_rate) {
+  const int* rates = codec->supported_samplerates;
+  if (rates == nullptr) return input_rate;
+  int nearest = rates[0];
+  bool has_48k = false;
+  for (const int* r = rates; *r != 0; ++r) {
+    if (*r == input_rate) return input_rate;
+    has_48k = has_48k || *r == 48000;
+    if (std::abs(*r - input_rate) < std::abs(nearest - input_rate)) nearest = *r;
+  }
+  return has_48k ? 48000 : nearest;
+}
+
 class FfmpegEncoder final : public Encoder {
  public:
   FfmpegEncoder(const std::string& path, const EncodeOptions& options, const Metadata& metadata)
@@ -85,6 +107,10 @@ class FfmpegEncoder final : public Encoder {
       throw std::invalid_argument("unsupported sample rate for encoding");
     }
     const Recipe recipe = recipe_for(options.format);
+    if (recipe.lossy && options.vbr_quality < 0 &&
+        (options.bitrate < 8000 || options.bitrate > 512000)) {
+      throw UsageError("bitrate must be between 8k and 512k");
+    }
 
     AVFormatContext* raw = nullptr;
     int err = avformat_alloc_output_context2(&raw, nullptr, recipe.muxer, nullptr);
@@ -153,7 +179,9 @@ class FfmpegEncoder final : public Encoder {
     codec_.reset(avcodec_alloc_context3(codec));
     if (!codec_) throw std::bad_alloc();
     AVCodecContext* c = codec_.get();
-    c->sample_rate = options_.format == OutputFormat::kOpus ? 48000 : options_.sample_rate;
+    c->sample_rate = options_.format == OutputFormat::kOpus
+                         ? 48000
+                         : pick_sample_rate(codec, options_.sample_rate);
     c->ch_layout = ffmpeg::stereo_layout();
     c->sample_fmt = pick_sample_format(codec, options_.format);
     c->time_base = AVRational{1, c->sample_rate};
@@ -222,8 +250,8 @@ class FfmpegEncoder final : public Encoder {
   void setup_conversion() {
     SwrContext* raw = nullptr;
     AVChannelLayout stereo = ffmpeg::stereo_layout();
-    int err = swr_alloc_set_opts2(&raw, &stereo, codec_->sample_fmt, codec_->sample_rate,
-                                  &stereo, AV_SAMPLE_FMT_FLTP, options_.sample_rate, 0, nullptr);
+    int err = swr_alloc_set_opts2(&raw, &stereo, codec_->sample_fmt, codec_->sample_rate, &stereo,
+                                  AV_SAMPLE_FMT_FLTP, options_.sample_rate, 0, nullptr);
     if (err < 0) fail("cannot set up sample conversion", err);
     swr_.reset(raw);
     err = swr_init(swr_.get());
@@ -270,7 +298,8 @@ class FfmpegEncoder final : public Encoder {
     if (samples > frames) {
       av_samples_set_silence(f->extended_data, frames, samples - frames, 2, codec_->sample_fmt);
     }
-    if (av_audio_fifo_read(fifo_.get(), reinterpret_cast<void**>(f->extended_data), frames) < frames) {
+    if (av_audio_fifo_read(fifo_.get(), reinterpret_cast<void**>(f->extended_data), frames) <
+        frames) {
       throw std::runtime_error("audio FIFO read failed");
     }
     f->pts = next_pts_;

@@ -15,8 +15,8 @@
 namespace sy {
 namespace {
 
-using testing::Decoded;
 using testing::decode_all;
+using testing::Decoded;
 using testing::TempDir;
 
 constexpr double kSeconds = 3.0;
@@ -98,7 +98,7 @@ double snr_db(const std::vector<float>& reference, const std::vector<float>& dec
 struct RoundTrip {
   OutputFormat format;
   int rate;
-  double min_snr_db;       // of the chirp channel after decoding
+  double min_snr_db;          // of the chirp channel after decoding
   long allowed_length_error;  // extra frames allowed at the end
 };
 
@@ -133,15 +133,13 @@ TEST_P(EncodesFormat, RoundTripKeepsLengthAlignmentAndContent) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllFormats, EncodesFormat,
-    ::testing::Values(RoundTrip{OutputFormat::kWav, 44100, 80, 0},
-                      RoundTrip{OutputFormat::kFlac, 48000, 120, 0},
-                      RoundTrip{OutputFormat::kMp3, 44100, 20, 0},
-                      RoundTrip{OutputFormat::kMp3, 48000, 20, 0},
-                      // The edit list holds the exact length, but FFmpeg 5.1's mov demuxer
-                      // only trims the start: up to one AAC frame of padding remains.
-                      RoundTrip{OutputFormat::kM4a, 44100, 20, 1024},
-                      RoundTrip{OutputFormat::kOpus, 48000, 15, 0},
-                      RoundTrip{OutputFormat::kOpus, 44100, 15, 2}),
+    ::testing::Values(
+        RoundTrip{OutputFormat::kWav, 44100, 80, 0}, RoundTrip{OutputFormat::kFlac, 48000, 120, 0},
+        RoundTrip{OutputFormat::kMp3, 44100, 20, 0}, RoundTrip{OutputFormat::kMp3, 48000, 20, 0},
+        // The edit list holds the exact length, but FFmpeg 5.1's mov demuxer
+        // only trims the start: up to one AAC frame of padding remains.
+        RoundTrip{OutputFormat::kM4a, 44100, 20, 1024},
+        RoundTrip{OutputFormat::kOpus, 48000, 15, 0}, RoundTrip{OutputFormat::kOpus, 44100, 15, 2}),
     [](const auto& param_info) {
       return format_name(param_info.param.format) + std::to_string(param_info.param.rate);
     });
@@ -160,7 +158,8 @@ TEST(Encoder, WavIsSampleExact16Bit) {
   const auto ref = render(left_at, 44100, frames);
   double worst = 0;
   for (std::size_t i = 0; i < frames; ++i) {
-    worst = std::max(worst, std::fabs(static_cast<double>(d.left[i]) - static_cast<double>(ref[i])));
+    worst =
+        std::max(worst, std::fabs(static_cast<double>(d.left[i]) - static_cast<double>(ref[i])));
   }
   EXPECT_LE(worst, 1.0 / 32768);  // rounding to 16 bits, nothing more
 }
@@ -176,7 +175,8 @@ TEST(Encoder, FlacKeeps24Bits) {
   const auto ref = render(right_at, options.sample_rate, frames);
   double worst = 0;
   for (std::size_t i = 0; i < frames; ++i) {
-    worst = std::max(worst, std::fabs(static_cast<double>(d.right[i]) - static_cast<double>(ref[i])));
+    worst =
+        std::max(worst, std::fabs(static_cast<double>(d.right[i]) - static_cast<double>(ref[i])));
   }
   EXPECT_LE(worst, 1.0 / (1 << 23));
 }
@@ -201,9 +201,10 @@ Metadata song_metadata(const TempDir& dir) {
   testing::ffmpeg("-f lavfi -i color=green:s=48x48 -frames:v 1 " + png);
   const auto bytes = testing::read_bytes(png);
   Metadata m;
-  m.tags = {{"title", "Song (8D)"},     {"artist", "Ünïcode Artist"}, {"album", "Record"},
-            {"album_artist", "Various"}, {"date", "2021"},              {"track", "3/12"},
-            {"genre", "Pop"},            {"replaygain_track_gain", "-6.00 dB"}};
+  m.tags = {{"title", "Song (8D)"}, {"artist", "Ünïcode Artist"},
+            {"album", "Record"},    {"album_artist", "Various"},
+            {"date", "2021"},       {"track", "3/12"},
+            {"genre", "Pop"},       {"replaygain_track_gain", "-6.00 dB"}};
   m.cover.mime = "image/png";
   m.cover.data.assign(bytes.begin(), bytes.end());
   return m;
@@ -244,6 +245,26 @@ TEST(Encoder, WavKeepsTitleAndArtist) {
   const AudioInfo info = probe(path);
   EXPECT_EQ(info.metadata.tags.at("title"), "Song (8D)");
   EXPECT_EQ(info.metadata.tags.at("artist"), "Ünïcode Artist");
+}
+
+TEST(Encoder, Mp3AtAnUnsupportedRateIsResampled) {
+  TempDir dir;
+  EncodeOptions options;
+  options.sample_rate = 96000;  // MP3 stops at 48 kHz
+  const auto path = dir.file("hi.mp3");
+  const std::size_t frames = write_signal(path, options);
+  const Decoded d = decode_all(path);
+  EXPECT_EQ(d.sample_rate, 48000);
+  EXPECT_NEAR(static_cast<double>(d.frames()), static_cast<double>(frames) / 2, 2);
+  const auto ref = render(right_at, 48000, d.frames());
+  EXPECT_GT(snr_db(ref, d.right), 20);
+}
+
+TEST(Encoder, NonsenseBitrateIsAUsageError) {
+  TempDir dir;
+  EncodeOptions options;
+  options.bitrate = 0;
+  EXPECT_THROW(Encoder::open(dir.file("x.mp3"), options, {}), UsageError);
 }
 
 TEST(Encoder, UnwritablePathThrows) {

@@ -7,6 +7,8 @@
 #include <new>
 #include <string_view>
 
+#include "io/decoder.h"
+
 extern "C" {
 #include <libavutil/error.h>
 #include <libavutil/log.h>
@@ -69,3 +71,5 @@ AVChannelLayout stereo_layout() {
 }
 
 }  // namespace sy::ffmpeg
+
+void sy::quiet_ffmpeg_log() { ffmpeg::quiet_log(); }

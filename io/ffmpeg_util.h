@@ -59,7 +59,9 @@ class Options {
   Options(const Options&) = delete;
   Options& operator=(const Options&) = delete;
   ~Options() { av_dict_free(&dict_); }
-  void set(const char* key, const std::string& value) { av_dict_set(&dict_, key, value.c_str(), 0); }
+  void set(const char* key, const std::string& value) {
+    av_dict_set(&dict_, key, value.c_str(), 0);
+  }
   AVDictionary** ptr() { return &dict_; }
 
  private:

@@ -23,7 +23,9 @@ constexpr std::array<FormatName, 5> kFormats{{{OutputFormat::kMp3, "mp3", ".mp3"
 
 // Other spellings people use for the same output.
 constexpr std::array<std::pair<std::string_view, OutputFormat>, 4> kAliases{
-    {{"aac", OutputFormat::kM4a}, {"mp4", OutputFormat::kM4a}, {"ogg", OutputFormat::kOpus},
+    {{"aac", OutputFormat::kM4a},
+     {"mp4", OutputFormat::kM4a},
+     {"ogg", OutputFormat::kOpus},
      {"wave", OutputFormat::kWav}}};
 
 std::string lower(std::string_view s) {

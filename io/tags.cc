@@ -28,19 +28,25 @@ void put_be32(std::vector<std::uint8_t>* out, std::uint32_t v) {
 }  // namespace
 
 bool is_container_plumbing(const std::string& key) {
-  constexpr std::array<std::string_view, 11> kPlumbing{
-      "major_brand", "minor_version", "compatible_brands", "encoder",   "handler_name",
-      "vendor_id",   "duration",      "creation_time",     "language",  "metadata_block_picture",
-      "waveformatextensible_channel_mask"};
+  constexpr std::array<std::string_view, 11> kPlumbing{"major_brand",
+                                                       "minor_version",
+                                                       "compatible_brands",
+                                                       "encoder",
+                                                       "handler_name",
+                                                       "vendor_id",
+                                                       "duration",
+                                                       "creation_time",
+                                                       "language",
+                                                       "metadata_block_picture",
+                                                       "waveformatextensible_channel_mask"};
   return std::find(kPlumbing.begin(), kPlumbing.end(), key) != kPlumbing.end();
 }
 
 bool is_stale_after_reencode(const std::string& key) {
-  constexpr std::array<std::string_view, 6> kStale{"itunsmpb", "itunnorm", "itunes_cddb_1",
+  constexpr std::array<std::string_view, 6> kStale{"itunsmpb",   "itunnorm",        "itunes_cddb_1",
                                                    "encoded_by", "encoder_options", "tlen"};
   if (key.rfind("replaygain_", 0) == 0 || key.rfind("r128_", 0) == 0) return true;
-  return std::find(kStale.begin(), kStale.end(), key) != kStale.end() ||
-         is_container_plumbing(key);
+  return std::find(kStale.begin(), kStale.end(), key) != kStale.end() || is_container_plumbing(key);
 }
 
 void merge(const AVDictionary* dict, std::map<std::string, std::string>* tags) {
@@ -54,9 +60,12 @@ void merge(const AVDictionary* dict, std::map<std::string, std::string>* tags) {
 
 std::string mime_for_codec(AVCodecID id) {
   switch (id) {
-    case AV_CODEC_ID_MJPEG: return "image/jpeg";
-    case AV_CODEC_ID_PNG: return "image/png";
-    default: return {};
+    case AV_CODEC_ID_MJPEG:
+      return "image/jpeg";
+    case AV_CODEC_ID_PNG:
+      return "image/png";
+    default:
+      return {};
   }
 }
 

@@ -43,7 +43,8 @@ std::vector<char> read_bytes(const std::string& path) {
 
 void truncate_file(const std::string& path, double keep_fraction) {
   const auto size = std::filesystem::file_size(path);
-  std::filesystem::resize_file(path, static_cast<std::uintmax_t>(static_cast<double>(size) * keep_fraction));
+  std::filesystem::resize_file(
+      path, static_cast<std::uintmax_t>(static_cast<double>(size) * keep_fraction));
 }
 
 Decoded decode_all(const std::string& path, const DecodeOptions& options, std::size_t chunk) {
