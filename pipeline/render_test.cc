@@ -1,0 +1,222 @@
+// The render pipeline end to end on files: real music and generated signals through the
+// real decoder, engine, loudness stage, limiter and encoder.
+#include "pipeline/render.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "engine/crossover.h"
+#include "engine/loudness.h"
+#include "engine/testing/analysis.h"
+#include "io/decoder.h"
+#include "io/encoder.h"
+#include "io/errors.h"
+
+namespace sy {
+namespace {
+
+namespace fs = std::filesystem;
+const char* kMusic = "/usr/share/hyperrogue/music/hr3-caves.ogg";
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() / ("sy-render-" + std::to_string(std::random_device{}()));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::size_t count() const {
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(path_), fs::directory_iterator()));
+  }
+
+ private:
+  fs::path path_;
+};
+
+testing::Stereo decode_all(const std::string& path, int* rate = nullptr) {
+  auto d = Decoder::open(path);
+  if (rate) *rate = d->output_sample_rate();
+  testing::Stereo s;
+  std::vector<float> l(4096), r(4096);
+  float* planes[2] = {l.data(), r.data()};
+  while (std::size_t n = d->read(planes, 4096)) {
+    s.left.insert(s.left.end(), l.begin(), l.begin() + static_cast<std::ptrdiff_t>(n));
+    s.right.insert(s.right.end(), r.begin(), r.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  return s;
+}
+
+void write_wav(const std::string& path, const std::vector<float>& left, const std::vector<float>& right, int rate) {
+  EncodeOptions o;
+  o.format = OutputFormat::kFlac;  // lossless and exact in length
+  o.sample_rate = rate;
+  auto e = Encoder::open(path, o, Metadata{});
+  const float* planes[2] = {left.data(), right.data()};
+  e->write(planes, left.size());
+  e->finish();
+}
+
+RenderOptions wav_options() {
+  RenderOptions o;
+  o.encode.format = OutputFormat::kWav;
+  return o;
+}
+
+void expect_loudness_and_peak(const std::string& path, const char* what) {
+  int rate = 0;
+  testing::Stereo s = decode_all(path, &rate);
+  LoudnessMeter meter(rate, true);
+  const float* planes[2] = {s.left.data(), s.right.data()};
+  meter.add(planes, s.left.size());
+  EXPECT_NEAR(meter.integrated_lufs(), -14.0, 0.5) << what;
+  EXPECT_LE(meter.true_peak_dbtp(), -1.0) << what;
+}
+
+TEST(RenderTest, RealMusicReachesTargetLoudnessUnderTheCeiling) {
+  if (!fs::exists(kMusic)) GTEST_SKIP() << "hyperrogue-music not installed";
+  TempDir dir;
+  RenderResult r = render_file(kMusic, dir.file("out.wav"), wav_options());
+  EXPECT_GT(r.duration_seconds, 50);
+  expect_loudness_and_peak(dir.file("out.wav"), "real music");
+  EXPECT_EQ(dir.count(), 1u);
+}
+
+TEST(RenderTest, FullScaleSquareWaveReachesTargetLoudnessUnderTheCeiling) {
+  TempDir dir;
+  const int rate = 48000;
+  std::vector<float> sq(static_cast<std::size_t>(rate) * 8);
+  for (std::size_t i = 0; i < sq.size(); ++i) sq[i] = (i / 60) % 2 ? 1.0f : -1.0f;  // 400 Hz, full scale
+  write_wav(dir.file("square.flac"), sq, sq, rate);
+  render_file(dir.file("square.flac"), dir.file("out.wav"), wav_options());
+  expect_loudness_and_peak(dir.file("out.wav"), "square wave");
+}
+
+TEST(RenderTest, BassStaysCentredOnRealMusic) {
+  if (!fs::exists(kMusic)) GTEST_SKIP() << "hyperrogue-music not installed";
+  TempDir dir;
+  RenderOptions o = wav_options();
+  render_file(kMusic, dir.file("out.wav"), o);
+  int rate = 0;
+  testing::Stereo s = decode_all(dir.file("out.wav"), &rate);
+  // Below the crossover (150 Hz in classic): keep what is under 100 Hz and compare the ears.
+  LinkwitzRiley4 lp_l, lp_r;
+  lp_l.prepare(rate, 100.0);
+  lp_r.prepare(rate, 100.0);
+  std::vector<float> low_l(s.left.size()), low_r(s.left.size()), high(s.left.size());
+  lp_l.process(s.left.data(), low_l.data(), high.data(), s.left.size());
+  lp_r.process(s.right.data(), low_r.data(), high.data(), s.right.size());
+  const double corr = testing::correlation(low_l, low_r);
+  EXPECT_GE(corr, 0.95);
+  RecordProperty("bass_correlation", std::to_string(corr));
+}
+
+TEST(RenderTest, ClickStaysInPlaceWithTheRoomOff) {
+  TempDir dir;
+  const int rate = 48000;
+  std::vector<float> x(static_cast<std::size_t>(rate) * 2, 0.0f);
+  const std::size_t t = 48000 + 123;
+  x[t] = 0.9f;
+  write_wav(dir.file("click.flac"), x, x, rate);
+  RenderOptions o = wav_options();
+  o.engine.reverb = 0;
+  o.normalize = false;
+  o.encode.format = OutputFormat::kFlac;
+  render_file(dir.file("click.flac"), dir.file("out.flac"), o);
+  int out_rate = 0;
+  testing::Stereo s = decode_all(dir.file("out.flac"), &out_rate);
+  ASSERT_EQ(s.left.size(), x.size());
+  std::size_t peak_at = 0;
+  float peak = 0;
+  for (std::size_t i = 0; i < s.left.size(); ++i) {
+    const float v = std::max(std::fabs(s.left[i]), std::fabs(s.right[i]));
+    if (v > peak) {
+      peak = v;
+      peak_at = i;
+    }
+  }
+  // The HRTF's own onset delay is a couple of milliseconds at most; nothing may come early.
+  EXPECT_GE(peak_at + 48, t) << "the click came out early";
+  EXPECT_LE(peak_at, t + static_cast<std::size_t>(0.003 * rate)) << "the click came out late";
+}
+
+TEST(RenderTest, MonoNinetySixKilohertzAndSurroundInputsRender) {
+  TempDir dir;
+  const std::string gen = "ffmpeg -v error -y -f lavfi -i \"sine=frequency=300:duration=2:sample_rate=";
+  ASSERT_EQ(std::system((gen + "44100\" -ac 1 " + dir.file("mono.wav")).c_str()), 0);
+  ASSERT_EQ(std::system((gen + "96000\" -ac 2 " + dir.file("hires.flac")).c_str()), 0);
+  ASSERT_EQ(std::system((gen + "48000\" -af \"pan=5.1|FL=c0|FR=c0|FC=c0|LFE=c0|BL=c0|BR=c0\" " +
+                         dir.file("surround.flac")).c_str()),
+            0);
+  for (const char* name : {"mono.wav", "hires.flac", "surround.flac"}) {
+    const std::string out = dir.file(std::string("out-") + name + ".flac");
+    RenderOptions o = wav_options();
+    o.encode.format = OutputFormat::kFlac;
+    RenderResult r = render_file(dir.file(name), out, o);
+    int rate = 0;
+    testing::Stereo s = decode_all(out, &rate);
+    EXPECT_EQ(rate, std::string(name) == "mono.wav" ? 44100 : 48000) << name;
+    EXPECT_NEAR(static_cast<double>(s.left.size()) / rate, 2.0, 0.001) << name;
+    EXPECT_EQ(static_cast<std::int64_t>(s.left.size()), r.frames) << name;
+  }
+}
+
+TEST(RenderTest, SlowedPresetStretchesTheSong) {
+  TempDir dir;
+  const int rate = 48000;
+  std::vector<float> x(static_cast<std::size_t>(rate) * 3);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.3f * static_cast<float>(std::sin(2 * M_PI * 1000.0 * i / rate));
+  write_wav(dir.file("tone.flac"), x, x, rate);
+  RenderOptions o = wav_options();
+  o.engine.speed = 0.85;
+  RenderResult r = render_file(dir.file("tone.flac"), dir.file("out.wav"), o);
+  EXPECT_NEAR(r.duration_seconds, 3.0 / 0.85, 0.01);
+}
+
+TEST(RenderTest, CoverArtAndTagsSurviveIntoEveryTaggedFormat) {
+  TempDir dir;
+  ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i color=c=red:s=64x64 -frames:v 1 " + dir.file("cover.png"))
+                            .c_str()),
+            0);
+  ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i \"sine=frequency=500:duration=2\" -i " + dir.file("cover.png") +
+                         " -map 0 -map 1 -c:a libmp3lame -c:v png -disposition:v attached_pic -metadata title=Tune "
+                         "-metadata artist=Someone -metadata album=Disc " +
+                         dir.file("in.mp3"))
+                            .c_str()),
+            0);
+  for (OutputFormat f : {OutputFormat::kMp3, OutputFormat::kM4a, OutputFormat::kFlac}) {
+    RenderOptions o;
+    o.encode.format = f;
+    const std::string out = dir.file("out" + format_extension(f));
+    render_file(dir.file("in.mp3"), out, o);
+    AudioInfo info = probe(out);
+    EXPECT_EQ(info.metadata.tags["title"], "Tune (8D)") << format_name(f);
+    EXPECT_EQ(info.metadata.tags["artist"], "Someone") << format_name(f);
+    EXPECT_EQ(info.metadata.tags["album"], "Disc") << format_name(f);
+    EXPECT_FALSE(info.metadata.cover.empty()) << format_name(f) << " lost the cover art";
+  }
+}
+
+TEST(RenderTest, CancelLeavesNothing) {
+  if (!fs::exists(kMusic)) GTEST_SKIP() << "hyperrogue-music not installed";
+  TempDir dir;
+  std::atomic<bool> cancel{false};
+  int calls = 0;
+  EXPECT_THROW(render_file(kMusic, dir.file("out.mp3"), RenderOptions{},
+                           [&](const Progress& p) {
+                             if (p.fraction > 0.1 && ++calls > 0) cancel = true;
+                           },
+                           &cancel),
+               Cancelled);
+  EXPECT_EQ(dir.count(), 0u);
+}
+
+}  // namespace
+}  // namespace sy
