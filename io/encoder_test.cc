@@ -236,6 +236,39 @@ INSTANTIATE_TEST_SUITE_P(AllTaggedFormats, KeepsTags,
                                            OutputFormat::kFlac, OutputFormat::kOpus),
                          [](const auto& param_info) { return format_name(param_info.param); });
 
+TEST(Encoder, JpegCoverSurvivesInEveryTaggedFormat) {
+  TempDir dir;
+  const auto jpg = dir.file("cover.jpg");
+  testing::ffmpeg("-f lavfi -i color=orange:s=40x30 -frames:v 1 " + jpg);
+  const auto bytes = testing::read_bytes(jpg);
+  Metadata in;
+  in.tags["title"] = "With a photo";
+  in.cover.mime = "image/jpeg";
+  in.cover.data.assign(bytes.begin(), bytes.end());
+  for (OutputFormat f :
+       {OutputFormat::kMp3, OutputFormat::kM4a, OutputFormat::kFlac, OutputFormat::kOpus}) {
+    EncodeOptions options;
+    options.format = f;
+    const auto path = dir.file("photo" + format_extension(f));
+    write_signal(path, options, in);
+    const AudioInfo info = probe(path);
+    EXPECT_EQ(info.metadata.cover.mime, "image/jpeg") << format_name(f);
+    EXPECT_EQ(info.metadata.cover.data, in.cover.data) << format_name(f);
+  }
+}
+
+TEST(Encoder, UndecodableCoverIsLeftOutAndTheSongStillWritten) {
+  TempDir dir;
+  Metadata in;
+  in.cover.mime = "image/png";
+  in.cover.data = {1, 2, 3, 4, 5};
+  EncodeOptions options;
+  const auto path = dir.file("badcover.mp3");
+  const std::size_t frames = write_signal(path, options, in);
+  EXPECT_TRUE(probe(path).metadata.cover.empty());
+  EXPECT_EQ(decode_all(path).frames(), frames);
+}
+
 TEST(Encoder, WavKeepsTitleAndArtist) {
   TempDir dir;
   EncodeOptions options;
