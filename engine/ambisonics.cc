@@ -210,6 +210,15 @@ BinauralFilters design_binaural_filters(HrtfSet& hrtf, const BinauralDecoderDesi
   std::size_t end = energy_at.size();
   double tail = 0;
   while (end > 1 && tail + energy_at[end - 1] < 1e-7 * total) tail += energy_at[--end];
+  // What is left past max_length is the end of the measurement's decay: fade it out so one
+  // FFT partition holds the whole filter.
+  if (design.max_length > 0 && end > design.max_length) {
+    end = design.max_length;
+    const std::size_t fade = std::min<std::size_t>(32, end);
+    for (auto& f : out.channel_filters)
+      for (std::size_t i = 0; i < fade; ++i)
+        f[end - fade + i] *= static_cast<float>(0.5 + 0.5 * std::cos(kPi * (static_cast<double>(i) + 0.5) / static_cast<double>(fade)));
+  }
   for (auto& f : out.channel_filters) f.resize(end);
 
   // Scale to unit gain where the bass path hands over, and measure the delay there.

@@ -35,6 +35,7 @@ struct BinauralDecoderDesign {
   bool max_re = false;                   // per-order max-rE weights instead of basic decoding
   double level_match_low_hz = 200.0;     // the decoder is scaled to unit gain in this band,
   double level_match_high_hz = 800.0;    // where the centred bass hands over
+  std::size_t max_length = 512;          // frames; longer filters are faded out to fit
   bool equal_loudness = true;            // fit the direction-dependent loudness correction
   double pair_width_degrees = 60.0;      // the two sources sit at centre +- width / 2
 };

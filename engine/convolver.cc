@@ -107,7 +107,7 @@ void PartitionedConvolver::process(const float* const* in, float* const* out) no
 
   float* const acc_re = acc_.get();
   float* const acc_im = acc_.get() + stride_;
-  const std::size_t bins = bins_;
+  const std::size_t bins = stride_;  // the padding is zero: whole SIMD-friendly lanes
   for (std::size_t o = 0; o < outputs_; ++o) {
     std::memset(acc_re, 0, 2 * stride_ * sizeof(float));
     bool any = false;

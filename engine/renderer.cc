@@ -20,7 +20,7 @@ namespace sy {
 namespace {
 
 // Internal block: the FIFO that lets callers use any block size costs this much latency.
-constexpr std::size_t kBlock = 256;
+constexpr std::size_t kBlock = 512;
 // Gains are computed exactly every kGainStep frames and interpolated linearly between.
 constexpr std::size_t kGainStep = 32;
 constexpr std::size_t kGainPoints = kBlock / kGainStep + 1;

@@ -1,0 +1,96 @@
+// Engine alone: how many times faster than real time the 8D chain runs on one core.
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "engine/ambisonics.h"
+#include "engine/convolver.h"
+#include "engine/presets.h"
+#include "engine/renderer.h"
+
+namespace {
+
+constexpr double kRate = 48000.0;
+constexpr std::size_t kBlock = 1024;
+constexpr std::size_t kSeconds = 10;
+
+std::vector<float> noise(std::size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-0.3f, 0.3f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(gen);
+  return v;
+}
+
+sy::EngineSettings preset(const char* name) {
+  const sy::Preset* p = sy::find_preset(name);
+  return p != nullptr ? p->settings : sy::EngineSettings{};
+}
+
+// Processes 10 s of stereo noise per iteration; "x_realtime" is audio seconds per second.
+void run_renderer(benchmark::State& state, const sy::EngineSettings& settings) {
+  auto renderer = sy::make_renderer(settings);
+  renderer->prepare(kRate, kBlock);
+  const std::size_t frames = kSeconds * static_cast<std::size_t>(kRate);
+  const auto left = noise(frames, 1), right = noise(frames, 2);
+  std::vector<float> out_l(kBlock), out_r(kBlock);
+  for (auto _ : state) {
+    for (std::size_t pos = 0; pos + kBlock <= frames; pos += kBlock) {
+      const float* in[2] = {left.data() + pos, right.data() + pos};
+      float* out[2] = {out_l.data(), out_r.data()};
+      renderer->process(in, out, kBlock);
+    }
+    benchmark::DoNotOptimize(out_l.data());
+  }
+  state.counters["x_realtime"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * kSeconds), benchmark::Counter::kIsRate);
+}
+
+void BM_Classic(benchmark::State& state) { run_renderer(state, preset("classic")); }
+void BM_ClassicDry(benchmark::State& state) {
+  auto s = preset("classic");
+  s.reverb = 0;
+  run_renderer(state, s);
+}
+void BM_Elevated(benchmark::State& state) {
+  auto s = preset("classic");
+  s.elevation_degrees = 30;
+  run_renderer(state, s);
+}
+void BM_FigureEight(benchmark::State& state) {
+  auto s = preset("classic");
+  s.trajectory = sy::Trajectory::kFigureEight;
+  run_renderer(state, s);
+}
+void BM_Legacy(benchmark::State& state) { run_renderer(state, preset("legacy")); }
+
+// The decoder's convolution alone: 7 (horizontal) or 16 (sphere) channels into two ears.
+void BM_Convolver(benchmark::State& state) {
+  const auto channels = static_cast<std::size_t>(state.range(0));
+  constexpr std::size_t kPartition = 256;
+  sy::PartitionedConvolver conv(kPartition, channels, 2);
+  for (std::size_t c = 0; c < channels; ++c) conv.set_filter(c % 2, c, noise(540, static_cast<unsigned>(c)));
+  std::vector<std::vector<float>> in(channels, noise(kPartition, 9));
+  std::vector<const float*> in_planes;
+  for (auto& v : in) in_planes.push_back(v.data());
+  std::vector<float> a(kPartition), b(kPartition);
+  float* out[2] = {a.data(), b.data()};
+  for (auto _ : state) {
+    conv.process(in_planes.data(), out);
+    benchmark::DoNotOptimize(a.data());
+  }
+  state.counters["x_realtime"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * kPartition / kRate, benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+BENCHMARK(BM_Classic)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ClassicDry)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Elevated)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FigureEight)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Legacy)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Convolver)->Arg(7)->Arg(16)->Unit(benchmark::kMicrosecond);
+
+BENCHMARK_MAIN();
