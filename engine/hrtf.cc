@@ -22,6 +22,16 @@ HrtfSet::HrtfSet(const std::string& sofa_path, double sample_rate) : sample_rate
   length_ = static_cast<std::size_t>(filter_length);
 }
 
+void HrtfSet::check(const std::string& sofa_path) {
+  int err = 0;
+  MYSOFA_HRTF* hrtf = mysofa_load(sofa_path.c_str(), &err);
+  if (hrtf != nullptr && err == MYSOFA_OK) err = mysofa_check(hrtf);
+  if (hrtf != nullptr) mysofa_free(hrtf);
+  if (hrtf == nullptr || err != MYSOFA_OK)
+    throw std::runtime_error("cannot load the HRTF set (libmysofa error " + std::to_string(err) + ") (" +
+                             sofa_path + ")");
+}
+
 HrtfSet::~HrtfSet() {
   if (easy_ != nullptr) mysofa_close(easy_);
 }

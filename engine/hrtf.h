@@ -18,6 +18,9 @@ class HrtfSet {
   HrtfSet(const HrtfSet&) = delete;
   HrtfSet& operator=(const HrtfSet&) = delete;
 
+  // Reads and validates the file without resampling it (cheap); throws like the constructor.
+  static void check(const std::string& sofa_path);
+
   std::size_t length() const noexcept { return length_; }
   double sample_rate() const noexcept { return sample_rate_; }
 

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <numbers>
 #include <vector>
 
@@ -27,23 +30,39 @@ constexpr std::size_t kGainPoints = kBlock / kGainStep + 1;
 // Each of the two sources gets half the input, so mono material keeps its level.
 constexpr float kSourceGain = 0.5f;
 
+// Designing the decoder means resampling the whole HRTF set (about 0.7 s at 48 kHz), and a
+// render prepares the engine once per pass: keep the few designs a process uses.
+std::shared_ptr<const BinauralFilters> cached_filters(const std::string& sofa_path, double rate,
+                                                      const BinauralDecoderDesign& design) {
+  using Key = std::tuple<std::string, double, int, double>;
+  static std::mutex mutex;
+  static std::map<Key, std::shared_ptr<const BinauralFilters>> cache;
+  const Key key{sofa_path, rate, static_cast<int>(design.basis), design.pair_width_degrees};
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  HrtfSet hrtf(sofa_path, rate);
+  auto filters = std::make_shared<const BinauralFilters>(design_binaural_filters(hrtf, design));
+  if (cache.size() >= 16) cache.clear();
+  cache.emplace(key, filters);
+  return filters;
+}
+
 class SpatialRenderer final : public StereoProcessor {
  public:
   SpatialRenderer(const EngineSettings& settings, std::string sofa_path)
       : settings_(settings), sofa_path_(std::move(sofa_path)), path_(make_motion_path(settings)) {
     basis_ = path_->elevated() ? AmbisonicBasis::kSphere : AmbisonicBasis::kHorizontal;
     // Fail early (before any decoding starts) when the HRTF set is unusable.
-    hrtf_ = std::make_unique<HrtfSet>(sofa_path_, kProbeRate);
+    HrtfSet::check(sofa_path_);
   }
 
   void prepare(double sample_rate, std::size_t /*max_block_frames*/) override {
     sample_rate_ = sample_rate;
-    if (hrtf_ == nullptr || hrtf_->sample_rate() != sample_rate) hrtf_ = std::make_unique<HrtfSet>(sofa_path_, sample_rate);
     BinauralDecoderDesign design;
     design.basis = basis_;
     design.pair_width_degrees = settings_.width_degrees;
-    const BinauralFilters filters = design_binaural_filters(*hrtf_, design);
-    hrtf_.reset();  // the filters hold all we need
+    const std::shared_ptr<const BinauralFilters> shared = cached_filters(sofa_path_, sample_rate, design);
+    const BinauralFilters& filters = *shared;
     decoder_ = std::make_unique<BinauralDecoder>(filters, kBlock);
     bass_delay_ = filters.low_frequency_delay;
     correction_ = filters.loudness_correction;
@@ -94,8 +113,6 @@ class SpatialRenderer final : public StereoProcessor {
   std::size_t latency() const noexcept override { return kBlock + bass_delay_; }
 
  private:
-  static constexpr double kProbeRate = 48000.0;
-
   void compute_gains() noexcept {
     const double half_width = 0.5 * settings_.width_degrees * std::numbers::pi / 180.0;
     for (std::size_t j = 0; j < kGainPoints; ++j) {
@@ -161,7 +178,6 @@ class SpatialRenderer final : public StereoProcessor {
   EngineSettings settings_;
   std::string sofa_path_;
   std::unique_ptr<MotionPath> path_;
-  std::unique_ptr<HrtfSet> hrtf_;
   AmbisonicBasis basis_ = AmbisonicBasis::kHorizontal;
   std::size_t channels_ = 0;
   double sample_rate_ = 48000.0;
