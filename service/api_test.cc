@@ -1,0 +1,381 @@
+#include "service/api.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+
+#include "queue/sqlite/sqlite_queue.h"
+#include "storage/keys.h"
+#include "storage/sigv4.h"
+
+namespace sy::service {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() /
+          ("sy_api_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    queue = std::make_unique<queue::SqliteJobQueue>(dir / "queue.db");
+    storage::LocalStoreOptions so;
+    so.root = dir / "store";
+    so.public_url = "http://127.0.0.1:8080";
+    so.credentials = {"surroundyou", "test-secret", "us-east-1", "s3"};
+    store = std::make_unique<storage::LocalObjectStore>(so);
+    options.cors_origins = {"https://app.example"};
+    options.s3_events_secret = "events-secret";
+    options.max_upload_bytes = 1 << 20;
+    options.create_per_minute = 0;  // JobCreationIsRateLimitedPerClient turns it on
+    make_api();
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  void make_api() {
+    ApiHooks hooks;
+    hooks.job_queued = [this] { ++queued_hooks; };
+    hooks.job_deleted = [this](const std::string& id) { deleted.push_back(id); };
+    api = std::make_unique<Api>(options, *queue, *store, store.get(), metrics, hooks);
+    store->set_object_created_handler([this](const storage::ObjectCreated& e) { api->on_object_created(e); });
+  }
+
+  static Request req(std::string method, std::string target, std::string body = {},
+                     std::map<std::string, std::string> headers = {}) {
+    Request r;
+    r.method = std::move(method);
+    r.target = std::move(target);
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    r.headers.emplace("host", "127.0.0.1:8080");
+    r.remote = "10.0.0.1";
+    r.request_id = "test";
+    return r;
+  }
+  static json body_of(const Response& r) { return json::parse(r.body); }
+  static void expect_error_shape(const Response& r, int status, const std::string& code = {}) {
+    EXPECT_EQ(r.status, status) << r.body;
+    const auto j = json::parse(r.body);
+    ASSERT_TRUE(j.contains("error")) << r.body;
+    EXPECT_TRUE(j["error"]["code"].is_string());
+    EXPECT_TRUE(j["error"]["message"].is_string());
+    if (!code.empty()) {
+      EXPECT_EQ(j["error"]["code"], code);
+    }
+  }
+  static std::string target_of(const std::string& url) {
+    return url.substr(url.find('/', std::string("http://").size()));
+  }
+
+  struct Created {
+    std::string id, token, upload_url;
+  };
+  Created create(std::int64_t size = 1000, const std::string& name = "My Song.mp3") {
+    const auto r = api->handle(req("POST", "/api/v1/jobs", json{{"filename", name}, {"size", size}}.dump()));
+    EXPECT_EQ(r.status, 201) << r.body;
+    const auto j = body_of(r);
+    return {j["id"], j["token"], j["upload"]["url"]};
+  }
+  // Streams `bytes` through the upload path, as the session does.
+  Response upload(const Created& c, const std::string& bytes, std::int64_t content_length = -1) {
+    auto r = req("PUT", target_of(c.upload_url), {},
+                 {{"content-length", std::to_string(content_length < 0 ? bytes.size() : static_cast<std::size_t>(content_length))}});
+    std::string key;
+    std::int64_t size = 0;
+    if (auto refused = api->authorize_upload(r, &key, &size)) return *refused;
+    auto w = store->begin_put(key, size);
+    EXPECT_TRUE(w->write(bytes.data(), bytes.size()));
+    w->commit();
+    return api->upload_finished(r, key, size);
+  }
+  Response get_job(const std::string& id, const std::string& token) {
+    return api->handle(req("GET", "/api/v1/jobs/" + id, {}, {{"authorization", "Bearer " + token}}));
+  }
+
+  fs::path dir;
+  std::unique_ptr<queue::SqliteJobQueue> queue;
+  std::unique_ptr<storage::LocalObjectStore> store;
+  Metrics metrics;
+  ApiOptions options;
+  std::unique_ptr<Api> api;
+  int queued_hooks = 0;
+  std::vector<std::string> deleted;
+};
+
+TEST_F(ApiTest, CreateReturnsAPresignedUploadAndKeepsOnlyTheTokenHash) {
+  const auto r = api->handle(req("POST", "/api/v1/jobs",
+                                 json{{"filename", "../My Song.mp3"}, {"size", 1000},
+                                      {"settings", {{"preset", "slow"}, {"format", "flac"}}}}.dump()));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto j = body_of(r);
+  const std::string id = j["id"], token = j["token"];
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_GE(token.size(), 32u);
+  EXPECT_EQ(j["status"], "awaiting_upload");
+  EXPECT_EQ(j["upload"]["method"], "PUT");
+  EXPECT_EQ(j["settings"]["format"], "flac");
+  const std::string url = j["upload"]["url"];
+  EXPECT_EQ(url.rfind("http://127.0.0.1:8080/store/uploads/" + id + "/My%20Song.mp3?", 0), 0u) << url;
+  EXPECT_NE(url.find("X-Amz-Signature="), std::string::npos);
+  const auto job = queue->get(id);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->token_hash, storage::sha256_hex(token));
+  EXPECT_EQ(job->token_hash.find(token), std::string::npos);
+  EXPECT_EQ(job->upload_key, "uploads/" + id + "/My Song.mp3");
+  // Ids do not repeat.
+  std::set<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.insert(create().id);
+  EXPECT_EQ(ids.size(), 20u);
+}
+
+TEST_F(ApiTest, CreateValidatesNameSizeAndSettings) {
+  expect_error_shape(api->handle(req("POST", "/api/v1/jobs", "{nope")), 400, "invalid_json");
+  expect_error_shape(api->handle(req("POST", "/api/v1/jobs", "[]")), 400, "invalid_json");
+  expect_error_shape(api->handle(req("POST", "/api/v1/jobs", json{{"size", 10}}.dump())), 400,
+                     "invalid_filename");
+  expect_error_shape(api->handle(req("POST", "/api/v1/jobs", json{{"filename", "x.exe"}, {"size", 10}}.dump())),
+                     415, "unsupported_media_type");
+  expect_error_shape(api->handle(req("POST", "/api/v1/jobs", json{{"filename", "x.mp3"}, {"size", 0}}.dump())),
+                     400, "invalid_size");
+  expect_error_shape(api->handle(req("POST", "/api/v1/jobs", json{{"filename", "x.mp3"}, {"size", "9"}}.dump())),
+                     400, "invalid_size");
+  expect_error_shape(
+      api->handle(req("POST", "/api/v1/jobs", json{{"filename", "x.mp3"}, {"size", (1 << 20) + 1}}.dump())),
+      413, "too_large");
+  expect_error_shape(api->handle(req("POST", "/api/v1/jobs",
+                                     json{{"filename", "x.mp3"}, {"size", 5}, {"settings", {{"period", -3}}}}.dump())),
+                     400, "invalid_settings");
+  expect_error_shape(api->handle(req("POST", "/api/v1/jobs",
+                                     json{{"filename", "x.mp3"}, {"size", 5}, {"settings", {{"preset", "zzz"}}}}.dump())),
+                     400, "invalid_settings");
+  EXPECT_EQ(queue->count_by_status()[queue::JobStatus::kAwaitingUpload], 0);
+}
+
+TEST_F(ApiTest, WithoutItsTokenAJobDoesNotExist) {
+  const auto a = create();
+  const auto b = create();
+  EXPECT_EQ(get_job(a.id, a.token).status, 200);
+  expect_error_shape(api->handle(req("GET", "/api/v1/jobs/" + a.id)), 404, "not_found");
+  expect_error_shape(get_job(a.id, b.token), 404, "not_found");
+  expect_error_shape(get_job(a.id, a.token + "x"), 404, "not_found");
+  expect_error_shape(get_job(std::string(32, 'f'), a.token), 404, "not_found");
+  expect_error_shape(get_job("../../etc", a.token), 404, "not_found");
+  expect_error_shape(api->handle(req("DELETE", "/api/v1/jobs/" + a.id, {}, {{"authorization", "Bearer " + b.token}})),
+                     404, "not_found");
+  EXPECT_EQ(api->handle(req("GET", "/api/v1/jobs/" + a.id + "?token=" + a.token)).status, 200);
+}
+
+TEST_F(ApiTest, CompletedUploadQueuesTheJobThroughTheObjectCreatedEvent) {
+  const auto c = create(5);
+  const auto r = upload(c, "12345");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.header("ETag"));
+  EXPECT_EQ(queued_hooks, 1);
+  const auto j = body_of(get_job(c.id, c.token));
+  EXPECT_EQ(j["status"], "queued");
+  // The job no longer accepts an upload: the URL cannot overwrite its input.
+  expect_error_shape(upload(c, "54321"), 403);
+  EXPECT_EQ(queued_hooks, 1);
+}
+
+TEST_F(ApiTest, UploadsThatDoNotMatchAreRefusedAndStoreNothing) {
+  const auto c = create(5);
+  expect_error_shape(upload(c, "123456", 6), 403);  // signed content-length differs
+  std::string tampered = c.upload_url;
+  tampered.back() = tampered.back() == '0' ? '1' : '0';
+  auto r = req("PUT", target_of(tampered), {}, {{"content-length", "5"}});
+  std::string key;
+  std::int64_t size = 0;
+  auto refused = api->authorize_upload(r, &key, &size);
+  ASSERT_TRUE(refused);
+  expect_error_shape(*refused, 403, "SignatureDoesNotMatch");
+  // Another job's upload URL cannot write this job's key.
+  const auto other = create(5);
+  std::string swapped = target_of(other.upload_url);
+  swapped.replace(swapped.find(other.id), other.id.size(), c.id);
+  r = req("PUT", swapped, {}, {{"content-length", "5"}});
+  refused = api->authorize_upload(r, &key, &size);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_TRUE(store->list("uploads/").empty());
+  EXPECT_EQ(body_of(get_job(c.id, c.token))["status"], "awaiting_upload");
+}
+
+TEST_F(ApiTest, UploadedFallbackQueuesOnlyACompleteUpload) {
+  const auto c = create(5);
+  const auto post = [&] {
+    return api->handle(req("POST", "/api/v1/jobs/" + c.id + "/uploaded", {}, {{"authorization", "Bearer " + c.token}}));
+  };
+  expect_error_shape(post(), 409, "upload_missing");
+  store->set_object_created_handler({});  // as if the event got lost
+  const fs::path src = dir / "five.bin";
+  { std::ofstream(src) << "12345"; }
+  store->upload_from_file(queue->get(c.id)->upload_key, src);
+  EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kAwaitingUpload);
+  const auto r = post();
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(body_of(r)["status"], "queued");
+}
+
+TEST_F(ApiTest, S3NotificationsQueueTheJob) {
+  const auto c = create(5, "a b.mp3");
+  const fs::path src = dir / "five.bin";
+  { std::ofstream(src) << "12345"; }
+  store->set_object_created_handler({});
+  store->upload_from_file(queue->get(c.id)->upload_key, src);
+  const json event{{"Records",
+                    {{{"eventName", "ObjectCreated:Put"},
+                      {"s3", {{"bucket", {{"name", "b"}}}, {"object", {{"key", "uploads/" + c.id + "/a+b.mp3"}, {"size", 5}}}}}}}}};
+  expect_error_shape(api->handle(req("POST", "/api/v1/events/s3", event.dump())), 401);
+  expect_error_shape(api->handle(req("POST", "/api/v1/events/s3", event.dump(), {{"authorization", "Bearer nope"}})), 401);
+  const auto r = api->handle(req("POST", "/api/v1/events/s3", event.dump(), {{"authorization", "Bearer events-secret"}}));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kQueued);
+}
+
+TEST_F(ApiTest, DeleteRemovesTheJobAndItsObjects) {
+  const auto c = create(5);
+  upload(c, "12345");
+  const auto r = api->handle(req("DELETE", "/api/v1/jobs/" + c.id, {}, {{"authorization", "Bearer " + c.token}}));
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(deleted, std::vector<std::string>{c.id});
+  EXPECT_FALSE(queue->get(c.id));
+  EXPECT_TRUE(store->list("uploads/" + c.id).empty());
+  expect_error_shape(get_job(c.id, c.token), 404);
+}
+
+TEST_F(ApiTest, DoneJobGetsAPresignedDownloadServedWithRanges) {
+  const auto c = create(5);
+  upload(c, "12345");
+  auto job = queue->claim("w", 10s);
+  ASSERT_TRUE(job);
+  const std::string data(1000, 'x');
+  const fs::path src = dir / "out.mp3";
+  { std::ofstream(src, std::ios::binary) << data; }
+  const std::string key = storage::processed_key(c.id, "My Song.mp3", "mp3");
+  store->upload_from_file(key, src);
+  ASSERT_TRUE(queue->complete(c.id, "w", {key, 1000, 12.5, "mp3", 1.0}));
+  const auto j = body_of(get_job(c.id, c.token));
+  EXPECT_EQ(j["status"], "done");
+  EXPECT_EQ(j["result"]["bytes"], 1000);
+  EXPECT_EQ(j["result"]["format"], "mp3");
+  const std::string target = target_of(j["result"]["url"]);
+
+  auto full = api->handle(req("GET", target));
+  ASSERT_EQ(full.status, 200) << full.body;
+  ASSERT_TRUE(full.file);
+  EXPECT_EQ(full.file->length, 1000);
+  EXPECT_EQ(full.header("Content-Type"), "audio/mpeg");
+  EXPECT_NE(full.header("Content-Disposition")->find("My Song (8D).mp3"), std::string::npos);
+
+  auto part = api->handle(req("GET", target, {}, {{"range", "bytes=10-19"}}));
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.file->offset, 10);
+  EXPECT_EQ(part.file->length, 10);
+  EXPECT_EQ(part.header("Content-Range"), "bytes 10-19/1000");
+  part = api->handle(req("GET", target, {}, {{"range", "bytes=-100"}}));
+  EXPECT_EQ(part.file->offset, 900);
+  EXPECT_EQ(part.file->length, 100);
+  expect_error_shape(api->handle(req("GET", target, {}, {{"range", "bytes=5000-"}})), 416);
+
+  // The signature does not open another job's key.
+  std::string other = target;
+  other.replace(other.find(c.id), c.id.size(), std::string(32, 'a'));
+  expect_error_shape(api->handle(req("GET", other)), 403, "SignatureDoesNotMatch");
+  expect_error_shape(api->handle(req("GET", "/store/" + key)), 403);
+}
+
+TEST_F(ApiTest, ParseRange) {
+  EXPECT_EQ(parse_range("bytes=0-0", 10), std::make_pair(std::int64_t{0}, std::int64_t{0}));
+  EXPECT_EQ(parse_range("bytes=5-", 10), std::make_pair(std::int64_t{5}, std::int64_t{9}));
+  EXPECT_EQ(parse_range("bytes=5-100", 10), std::make_pair(std::int64_t{5}, std::int64_t{9}));
+  EXPECT_EQ(parse_range("bytes=-3", 10), std::make_pair(std::int64_t{7}, std::int64_t{9}));
+  EXPECT_EQ(parse_range("bytes=10-", 10), std::make_pair(std::int64_t{-1}, std::int64_t{-1}));
+  EXPECT_FALSE(parse_range("bytes=1-2,4-5", 10));
+  EXPECT_FALSE(parse_range("items=1-2", 10));
+  EXPECT_FALSE(parse_range("bytes=3-1", 10));
+  EXPECT_FALSE(parse_range("bytes=a-b", 10));
+}
+
+TEST_F(ApiTest, OpenApiDescribesEveryRouteAndEveryRouteAnswers) {
+  const auto r = api->handle(req("GET", "/api/v1/openapi.json"));
+  ASSERT_EQ(r.status, 200);
+  const auto doc = body_of(r);
+  EXPECT_EQ(doc["openapi"].get<std::string>().substr(0, 2), "3.");
+  std::size_t documented = 0;
+  for (const auto& [path, item] : doc["paths"].items())
+    for (const auto& [method, op] : item.items())
+      if (method != "parameters") ++documented;
+  EXPECT_EQ(documented, Api::routes().size());
+  const std::string id(32, 'a');
+  for (const auto& [method, route] : Api::routes()) {
+    ASSERT_TRUE(doc["paths"].contains(route)) << route;
+    EXPECT_TRUE(doc["paths"][route].contains(method)) << method << " " << route;
+    std::string path = route;
+    if (auto p = path.find("{id}"); p != std::string::npos) path.replace(p, 4, id);
+    if (auto p = path.find("{key}"); p != std::string::npos) path.replace(p, 5, "uploads/x/y.mp3");
+    std::string m = method;
+    std::transform(m.begin(), m.end(), m.begin(), [](char ch) { return static_cast<char>(std::toupper(ch)); });
+    const auto res = api->handle(req(m, path, "{}"));
+    EXPECT_NE(res.status, 405) << m << " " << path;
+    if (res.status == 404) {
+      EXPECT_EQ(body_of(res)["error"]["message"], "no such job") << m << " " << path;
+    }
+  }
+  expect_error_shape(api->handle(req("GET", "/api/v1/nothing")), 404);
+  expect_error_shape(api->handle(req("PATCH", "/api/v1/jobs")), 405, "method_not_allowed");
+}
+
+TEST_F(ApiTest, CorsAllowsOnlyListedOriginsAndAnswersPreflight) {
+  auto r = api->handle(req("GET", "/api/v1/presets", {}, {{"origin", "https://app.example"}}));
+  EXPECT_EQ(r.header("Access-Control-Allow-Origin"), "https://app.example");
+  EXPECT_FALSE(r.header("Access-Control-Allow-Credentials"));
+  r = api->handle(req("GET", "/api/v1/presets", {}, {{"origin", "https://evil.example"}}));
+  EXPECT_FALSE(r.header("Access-Control-Allow-Origin"));
+  r = api->handle(req("OPTIONS", "/api/v1/jobs", {},
+                      {{"origin", "https://app.example"}, {"access-control-request-method", "POST"}}));
+  EXPECT_EQ(r.status, 204);
+  EXPECT_NE(r.header("Access-Control-Allow-Methods")->find("POST"), std::string::npos);
+  EXPECT_NE(r.header("Access-Control-Allow-Headers")->find("Authorization"), std::string::npos);
+}
+
+TEST_F(ApiTest, JobCreationIsRateLimitedPerClient) {
+  options.create_per_minute = 6;
+  options.create_burst = 2;
+  make_api();
+  const std::string body = json{{"filename", "a.mp3"}, {"size", 5}}.dump();
+  EXPECT_EQ(api->handle(req("POST", "/api/v1/jobs", body)).status, 201);
+  EXPECT_EQ(api->handle(req("POST", "/api/v1/jobs", body)).status, 201);
+  const auto r = api->handle(req("POST", "/api/v1/jobs", body));
+  expect_error_shape(r, 429, "rate_limited");
+  EXPECT_TRUE(r.header("Retry-After"));
+  auto other = req("POST", "/api/v1/jobs", body);
+  other.remote = "10.0.0.2";
+  EXPECT_EQ(api->handle(other).status, 201);
+}
+
+TEST_F(ApiTest, PresetsHealthAndMetrics) {
+  const auto presets = body_of(api->handle(req("GET", "/api/v1/presets")));
+  ASSERT_GE(presets["presets"].size(), 6u);
+  EXPECT_EQ(api->handle(req("GET", "/healthz")).status, 200);
+  EXPECT_EQ(api->handle(req("GET", "/readyz")).status, 200);
+  const auto c = create(5);
+  upload(c, "12345");
+  metrics.request("/api/v1/jobs", "POST", 201);
+  const auto m = api->handle(req("GET", "/metrics"));
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("sy_jobs{state=\"queued\"} 1"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("sy_queue_depth 1"), std::string::npos);
+  EXPECT_NE(m.body.find("sy_upload_bytes_total 5"), std::string::npos);
+  EXPECT_NE(m.body.find("sy_http_requests_total{method=\"POST\",route=\"/api/v1/jobs\",status=\"201\"} 1"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("sy_job_duration_seconds_bucket"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sy::service

@@ -1,0 +1,194 @@
+#include "service/config.h"
+
+#include <charconv>
+#include <sstream>
+#include <stdexcept>
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+namespace sy::service {
+namespace {
+
+using Setter = void (*)(Config&, const std::string&);
+
+struct Setting {
+  SettingInfo info;
+  Setter set;
+};
+
+double to_number(const std::string& v, const char* name) {
+  double out = 0;
+  const auto r = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (v.empty() || r.ec != std::errc{} || r.ptr != v.data() + v.size())
+    throw std::invalid_argument(std::string(name) + ": not a number: " + v);
+  return out;
+}
+std::int64_t to_int(const std::string& v, const char* name, std::int64_t lo) {
+  const double d = to_number(v, name);
+  if (d < static_cast<double>(lo) || d != static_cast<double>(static_cast<std::int64_t>(d)))
+    throw std::invalid_argument(std::string(name) + ": must be an integer >= " + std::to_string(lo));
+  return static_cast<std::int64_t>(d);
+}
+std::vector<std::string> to_list(const std::string& v) {
+  std::vector<std::string> out;
+  std::stringstream ss(v);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto a = item.find_first_not_of(' ');
+    const auto b = item.find_last_not_of(' ');
+    if (a != std::string::npos) out.push_back(item.substr(a, b - a + 1));
+  }
+  return out;
+}
+
+#define SECONDS(field, name) \
+  [](Config& c, const std::string& v) { c.field = std::chrono::seconds(to_int(v, name, 1)); }
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> kSettings{
+      {{"server.listen", "SY_LISTEN", "HOST:PORT to listen on"},
+       [](Config& c, const std::string& v) {
+         if (v.rfind(':') == std::string::npos) throw std::invalid_argument("listen: HOST:PORT");
+         c.listen = v;
+       }},
+      {{"server.public_url", "SY_PUBLIC_URL", "scheme://host[:port] clients reach us at"},
+       [](Config& c, const std::string& v) { c.public_url = v; }},
+      {{"server.io_threads", "SY_IO_THREADS", "threads serving HTTP"},
+       [](Config& c, const std::string& v) { c.io_threads = static_cast<int>(to_int(v, "io_threads", 1)); }},
+      {{"server.cors_origins", "SY_CORS_ORIGINS", "allowed origins (list, comma-separated in env)"},
+       [](Config& c, const std::string& v) {
+         c.cors_origins = to_list(v);
+         for (const auto& o : c.cors_origins)
+           if (o == "*") throw std::invalid_argument("cors_origins: list origins, not *");
+       }},
+      {{"server.read_timeout_seconds", "SY_READ_TIMEOUT_SECONDS", "per read of headers/body"},
+       SECONDS(read_timeout, "read_timeout_seconds")},
+      {{"server.idle_timeout_seconds", "SY_IDLE_TIMEOUT_SECONDS", "keep-alive idle time"},
+       SECONDS(idle_timeout, "idle_timeout_seconds")},
+      {{"storage.data_dir", "SY_DATA_DIR", "where the queue and objects live"},
+       [](Config& c, const std::string& v) { c.data_dir = v; }},
+      {{"storage.max_upload_bytes", "SY_MAX_UPLOAD_BYTES", "largest upload"},
+       [](Config& c, const std::string& v) { c.max_upload_bytes = to_int(v, "max_upload_bytes", 1); }},
+      {{"storage.upload_url_seconds", "SY_UPLOAD_URL_SECONDS", "upload URL validity"},
+       SECONDS(upload_url_ttl, "upload_url_seconds")},
+      {{"storage.download_url_seconds", "SY_DOWNLOAD_URL_SECONDS", "download URL validity"},
+       SECONDS(download_url_ttl, "download_url_seconds")},
+      {{"storage.retention_seconds", "SY_RETENTION_SECONDS", "how long jobs and objects are kept"},
+       SECONDS(retention, "retention_seconds")},
+      {{"storage.access_key", "SY_ACCESS_KEY", "access key id in presigned URLs"},
+       [](Config& c, const std::string& v) { c.access_key = v; }},
+      {{"storage.secret_key", "SY_SECRET_KEY", "signing secret (default: generated)"},
+       [](Config& c, const std::string& v) { c.secret_key = v; }},
+      {{"queue.lease_seconds", "SY_LEASE_SECONDS", "worker lease, renewed while working"},
+       [](Config& c, const std::string& v) {
+         c.lease = std::chrono::milliseconds(static_cast<std::int64_t>(to_number(v, "lease_seconds") * 1000));
+         if (c.lease.count() < 100) throw std::invalid_argument("lease_seconds: at least 0.1");
+       }},
+      {{"queue.max_attempts", "SY_MAX_ATTEMPTS", "attempts before a job fails"},
+       [](Config& c, const std::string& v) { c.max_attempts = static_cast<int>(to_int(v, "max_attempts", 1)); }},
+      {{"workers.count", "SY_WORKERS", "render workers (0: one per core)"},
+       [](Config& c, const std::string& v) { c.workers = static_cast<int>(to_int(v, "workers", 0)); }},
+      {{"workers.max_duration_seconds", "SY_MAX_DURATION_SECONDS", "longest song accepted"},
+       [](Config& c, const std::string& v) { c.max_duration_seconds = to_number(v, "max_duration_seconds"); }},
+      {{"workers.sofa_path", "SY_SOFA_PATH", "HRTF set (default: the system's)"},
+       [](Config& c, const std::string& v) { c.sofa_path = v; }},
+      {{"limits.create_per_minute", "SY_CREATE_PER_MINUTE", "jobs per client per minute (0: off)"},
+       [](Config& c, const std::string& v) { c.create_per_minute = to_number(v, "create_per_minute"); }},
+      {{"limits.create_burst", "SY_CREATE_BURST", "jobs a client may create at once"},
+       [](Config& c, const std::string& v) { c.create_burst = to_number(v, "create_burst"); }},
+      {{"events.s3_secret", "SY_S3_EVENTS_SECRET", "bearer secret of POST /api/v1/events/s3"},
+       [](Config& c, const std::string& v) { c.s3_events_secret = v; }},
+      {{"janitor.interval_seconds", "SY_JANITOR_SECONDS", "how often expired data is removed"},
+       SECONDS(janitor_interval, "interval_seconds")},
+  };
+  return kSettings;
+}
+
+std::string node_to_string(const toml::node& node, const char* key) {
+  if (auto s = node.value<std::string>()) return *s;
+  if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
+  if (node.is_floating_point()) {
+    std::ostringstream os;
+    os << *node.value<double>();
+    return os.str();
+  }
+  if (node.is_boolean()) return *node.value<bool>() ? "1" : "0";
+  if (const auto* arr = node.as_array()) {
+    std::string out;
+    for (const auto& el : *arr) {
+      const auto s = el.value<std::string>();
+      if (!s) throw std::invalid_argument(std::string(key) + ": list of strings expected");
+      out += (out.empty() ? "" : ",") + *s;
+    }
+    return out;
+  }
+  throw std::invalid_argument(std::string(key) + ": unsupported value type");
+}
+
+void apply_table(Config& config, const toml::table& root) {
+  // Unknown keys are errors: a typo should not silently fall back to a default.
+  for (const auto& [section, node] : root) {
+    const auto* table = node.as_table();
+    if (!table) throw std::invalid_argument("config: [" + std::string(section.str()) + "] must be a table");
+    for (const auto& [key, value] : *table) {
+      const std::string full = std::string(section.str()) + "." + std::string(key.str());
+      bool known = false;
+      for (const auto& s : settings()) {
+        if (full == s.info.toml_key) {
+          s.set(config, node_to_string(value, s.info.toml_key));
+          known = true;
+        }
+      }
+      if (!known) throw std::invalid_argument("config: unknown setting " + full);
+    }
+  }
+}
+
+}  // namespace
+
+std::string Config::host() const { return listen.substr(0, listen.rfind(':')); }
+
+unsigned short Config::port() const {
+  const std::string p = listen.substr(listen.rfind(':') + 1);
+  int v = 0;
+  const auto r = std::from_chars(p.data(), p.data() + p.size(), v);
+  if (r.ec != std::errc{} || v < 0 || v > 65535) throw std::invalid_argument("listen: bad port");
+  return static_cast<unsigned short>(v);
+}
+
+std::string Config::effective_public_url() const {
+  return public_url.empty() ? "http://" + listen : public_url;
+}
+
+void apply_toml_string(Config& config, std::string_view toml_text) {
+  try {
+    apply_table(config, toml::parse(toml_text));
+  } catch (const toml::parse_error& e) {
+    throw std::invalid_argument(std::string("config: ") + std::string(e.description()));
+  }
+}
+
+void apply_toml_file(Config& config, const std::filesystem::path& file) {
+  try {
+    apply_table(config, toml::parse_file(file.string()));
+  } catch (const toml::parse_error& e) {
+    throw std::invalid_argument(file.string() + ": " + std::string(e.description()));
+  }
+}
+
+void apply_environment(Config& config, const GetEnv& getenv) {
+  for (const auto& s : settings())
+    if (const char* v = getenv(s.info.env); v && *v) s.set(config, v);
+}
+
+const std::vector<SettingInfo>& setting_infos() {
+  static const std::vector<SettingInfo> kInfos = [] {
+    std::vector<SettingInfo> out;
+    for (const auto& s : settings()) out.push_back(s.info);
+    return out;
+  }();
+  return kInfos;
+}
+
+}  // namespace sy::service

@@ -1,0 +1,64 @@
+#pragma once
+// `surroundyou serve` settings: embedded defaults, then a TOML file, then SY_* environment
+// variables, then command-line flags (each overrides the one before).
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace sy::service {
+
+struct Config {
+  // [server]
+  std::string listen = "127.0.0.1:8080";
+  std::string public_url;                 // empty: http://<listen>
+  int io_threads = 2;
+  std::vector<std::string> cors_origins;  // exact origins allowed to call the API
+  std::chrono::seconds read_timeout{30};  // headers and each body read
+  std::chrono::seconds idle_timeout{60};  // between keep-alive requests
+  std::chrono::seconds shutdown_grace{15};
+  // [storage]
+  std::filesystem::path data_dir = "data";
+  std::int64_t max_upload_bytes = 200LL * 1024 * 1024;
+  std::chrono::seconds upload_url_ttl{15 * 60};
+  std::chrono::seconds download_url_ttl{60 * 60};
+  std::chrono::seconds retention{24 * 3600};
+  std::string access_key = "surroundyou";
+  std::string secret_key;                 // empty: generated once into <data>/store.secret
+  // [queue]
+  std::chrono::milliseconds lease{60000};
+  int max_attempts = 3;
+  // [workers]
+  int workers = 0;                        // 0: one per core
+  double max_duration_seconds = 30 * 60;
+  std::string sofa_path;
+  // [limits]
+  double create_per_minute = 30;
+  double create_burst = 10;
+  // [events]
+  std::string s3_events_secret;
+  // [janitor]
+  std::chrono::seconds janitor_interval{60};
+
+  std::string host() const;               // from listen
+  unsigned short port() const;
+  std::string effective_public_url() const;
+};
+
+// Each throws std::invalid_argument naming the setting on a bad value.
+void apply_toml_file(Config& config, const std::filesystem::path& file);
+void apply_toml_string(Config& config, std::string_view toml);
+using GetEnv = std::function<const char*(const char*)>;
+void apply_environment(Config& config, const GetEnv& getenv);
+
+// The settings table, for documentation: {toml key, environment variable, meaning}.
+struct SettingInfo {
+  const char* toml_key;
+  const char* env;
+  const char* help;
+};
+const std::vector<SettingInfo>& setting_infos();
+
+}  // namespace sy::service

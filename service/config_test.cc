@@ -1,0 +1,67 @@
+#include "service/config.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace sy::service {
+namespace {
+
+TEST(Config, DefaultsMatchTheProductBrief) {
+  const Config c;
+  EXPECT_EQ(c.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.data_dir, "data");
+  EXPECT_EQ(c.max_upload_bytes, 200LL * 1024 * 1024);
+  EXPECT_EQ(c.upload_url_ttl, std::chrono::minutes(15));
+  EXPECT_EQ(c.download_url_ttl, std::chrono::hours(1));
+  EXPECT_EQ(c.retention, std::chrono::hours(24));
+  EXPECT_EQ(c.lease, std::chrono::seconds(60));
+  EXPECT_EQ(c.max_attempts, 3);
+  EXPECT_EQ(c.effective_public_url(), "http://127.0.0.1:8080");
+  EXPECT_EQ(c.port(), 8080);
+}
+
+TEST(Config, FileThenEnvironmentEachOverride) {
+  Config c;
+  apply_toml_string(c, R"(
+[server]
+listen = "0.0.0.0:9000"
+cors_origins = ["https://a.example", "https://b.example"]
+[storage]
+data_dir = "/srv/sy"
+retention_seconds = 3600
+[queue]
+lease_seconds = 2.5
+[workers]
+count = 3
+)");
+  EXPECT_EQ(c.listen, "0.0.0.0:9000");
+  EXPECT_EQ(c.cors_origins, (std::vector<std::string>{"https://a.example", "https://b.example"}));
+  EXPECT_EQ(c.data_dir, "/srv/sy");
+  EXPECT_EQ(c.retention, std::chrono::hours(1));
+  EXPECT_EQ(c.lease, std::chrono::milliseconds(2500));
+  EXPECT_EQ(c.workers, 3);
+  const std::map<std::string, std::string> env{{"SY_WORKERS", "5"}, {"SY_CORS_ORIGINS", "https://c.example"}};
+  apply_environment(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.workers, 5);
+  EXPECT_EQ(c.cors_origins, std::vector<std::string>{"https://c.example"});
+  EXPECT_EQ(c.listen, "0.0.0.0:9000") << "unset variables leave the file's value";
+}
+
+TEST(Config, RejectsTyposAndBadValues) {
+  Config c;
+  EXPECT_THROW(apply_toml_string(c, "[server]\nlisten_on = \"x\"\n"), std::invalid_argument);
+  EXPECT_THROW(apply_toml_string(c, "[workers]\ncount = -1\n"), std::invalid_argument);
+  EXPECT_THROW(apply_toml_string(c, "[server]\ncors_origins = [\"*\"]\n"), std::invalid_argument);
+  EXPECT_THROW(apply_toml_string(c, "this is not toml"), std::invalid_argument);
+  EXPECT_THROW(apply_environment(c, [](const char* n) -> const char* {
+                 return std::string(n) == "SY_RETENTION_SECONDS" ? "soon" : nullptr;
+               }),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace sy::service

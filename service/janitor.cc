@@ -1,0 +1,72 @@
+#include "service/janitor.h"
+
+#include "service/log.h"
+
+namespace sy::service {
+
+Janitor::Janitor(JanitorOptions options, queue::JobQueue& queue, storage::ObjectStore& store,
+                 storage::LocalObjectStore* local)
+    : options_(options), queue_(queue), store_(store), local_(local) {}
+
+Janitor::~Janitor() { stop(); }
+
+JanitorReport Janitor::run_once(storage::Clock::time_point now) {
+  JanitorReport report;
+  // A little grace after the URL expires, for a PUT that started just in time.
+  const auto grace = std::chrono::seconds(60);
+  for (const auto& id : queue_.expire_uploads(now - options_.upload_url_ttl - grace)) {
+    store_.remove_prefix("uploads/" + id + "/");
+    ++report.uploads_expired;
+  }
+  for (const auto& id : queue_.finished_before(now - options_.retention)) {
+    store_.remove_prefix("uploads/" + id + "/");
+    store_.remove_prefix("processed/" + id + "/");
+    if (queue_.remove(id)) ++report.jobs_removed;
+  }
+  // Objects whose job is gone (deleted while a worker still wrote, or a crash between steps).
+  for (const char* prefix : {"uploads/", "processed/"}) {
+    for (const auto& obj : store_.list(prefix)) {
+      if (obj.modified > now - options_.upload_url_ttl - grace) continue;
+      const std::string rest = obj.key.substr(std::string(prefix).size());
+      if (!queue_.get(rest.substr(0, rest.find('/')))) {
+        store_.remove(obj.key);
+        ++report.orphans_removed;
+      }
+    }
+  }
+  if (local_) report.temp_files_removed = local_->remove_stale_temp_files(options_.upload_url_ttl + grace);
+  if (report.uploads_expired || report.jobs_removed || report.orphans_removed ||
+      report.temp_files_removed)
+    log::info("janitor", {{"uploads_expired", report.uploads_expired},
+                          {"jobs_removed", report.jobs_removed},
+                          {"orphans_removed", report.orphans_removed},
+                          {"temp_files_removed", report.temp_files_removed}});
+  return report;
+}
+
+void Janitor::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      try {
+        run_once();
+      } catch (const std::exception& e) {
+        log::error("janitor failed", {{"error", e.what()}});
+      }
+      lock.lock();
+      cv_.wait_for(lock, options_.interval, [&] { return stopping_; });
+    }
+  });
+}
+
+void Janitor::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace sy::service

@@ -1,0 +1,47 @@
+#pragma once
+// Housekeeping: uploads never completed expire, jobs and objects past their retention go,
+// temporary files of broken uploads and objects without a job are removed.
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "queue/job_queue.h"
+#include "storage/local/local_store.h"
+
+namespace sy::service {
+
+struct JanitorOptions {
+  std::chrono::seconds retention{24 * 3600};
+  std::chrono::seconds upload_url_ttl{15 * 60};
+  std::chrono::seconds interval{60};
+};
+
+struct JanitorReport {
+  std::size_t uploads_expired = 0;
+  std::size_t jobs_removed = 0;
+  std::size_t orphans_removed = 0;
+  std::size_t temp_files_removed = 0;
+};
+
+class Janitor {
+ public:
+  Janitor(JanitorOptions options, queue::JobQueue& queue, storage::ObjectStore& store,
+          storage::LocalObjectStore* local);
+  ~Janitor();
+  JanitorReport run_once(storage::Clock::time_point now = storage::Clock::now());
+  void start();
+  void stop();
+
+ private:
+  JanitorOptions options_;
+  queue::JobQueue& queue_;
+  storage::ObjectStore& store_;
+  storage::LocalObjectStore* local_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace sy::service

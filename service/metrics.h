@@ -1,0 +1,49 @@
+#pragma once
+// Prometheus metrics through prometheus-cpp's core (Debian's prometheus-cpp-dev); we serve
+// the text format ourselves on /metrics instead of using its civetweb exposer.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "queue/job_queue.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace sy::service {
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  void request(const std::string& route, const std::string& method, int status);
+  void uploaded(std::int64_t bytes);
+  // outcome as the worker pool reports it: done, retry, failed, released, abandoned.
+  void job_outcome(std::string_view outcome, double wall_seconds, double realtime_factor);
+  // The text exposition, with job counts and busy workers sampled now.
+  std::string scrape(const std::map<queue::JobStatus, std::int64_t>& counts, int busy_workers);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Counter>* outcomes_;
+  prometheus::Family<prometheus::Gauge>* jobs_;
+  prometheus::Counter* upload_bytes_;
+  prometheus::Gauge* queue_depth_;
+  prometheus::Gauge* workers_busy_;
+  prometheus::Histogram* job_duration_;
+  prometheus::Histogram* realtime_factor_;
+};
+
+}  // namespace sy::service

@@ -1,0 +1,377 @@
+#include "service/server.h"
+
+// <utility> first: Boost 1.74's asio/awaitable.hpp uses std::exchange without including it.
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+#include "queue/job_queue.h"
+#include "service/log.h"
+#include "storage/sigv4.h"
+
+namespace sy::service {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using Steady = std::chrono::steady_clock;
+using boost::system::error_code;
+
+constexpr std::size_t kChunk = 64 * 1024;
+
+auto redirect(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
+
+std::string request_id_for(const http::fields& h) {
+  const auto it = h.find("x-request-id");
+  if (it != h.end()) {
+    const auto v = it->value();
+    if (!v.empty() && v.size() <= 64 &&
+        std::all_of(v.begin(), v.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+        }))
+      return std::string(v);
+  }
+  unsigned char raw[8];
+  if (RAND_bytes(raw, sizeof raw) != 1) return "unknown";
+  return storage::to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+}
+
+template <class Message>
+void copy_headers(const Response& res, Message& m) {
+  for (const auto& [k, v] : res.headers) m.set(k, v);
+}
+
+struct BusyGuard {
+  explicit BusyGuard(std::atomic<int>& n) : n_(n) { ++n_; }
+  ~BusyGuard() { --n_; }
+  BusyGuard(const BusyGuard&) = delete;
+  BusyGuard& operator=(const BusyGuard&) = delete;
+  std::atomic<int>& n_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions o, Api& a, storage::LocalObjectStore* l, Metrics& m)
+      : options(std::move(o)), api(a), local(l), metrics(m),
+        acceptor(net::make_strand(ioc)) {}
+
+  ServerOptions options;
+  Api& api;
+  storage::LocalObjectStore* local;
+  Metrics& metrics;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> busy{0};
+
+  net::awaitable<void> listen() {
+    for (;;) {
+      error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(net::make_strand(ioc), redirect(ec));
+      if (ec) {
+        if (stopping || ec == net::error::operation_aborted) co_return;
+        log::warn("accept failed", {{"error", ec.message()}});
+        net::steady_timer t(co_await net::this_coro::executor, std::chrono::milliseconds(50));
+        co_await t.async_wait(redirect(ec));
+        continue;
+      }
+      auto ex = socket.get_executor();
+      net::co_spawn(ex, session(beast::tcp_stream(std::move(socket))), net::detached);
+    }
+  }
+
+  Request make_request(const http::request_parser<http::empty_body>& parser,
+                       const std::string& remote) {
+    const auto& h = parser.get();
+    Request req;
+    req.method = std::string(h.method_string());
+    req.target = std::string(h.target());
+    req.remote = remote;
+    req.request_id = request_id_for(h);
+    for (const auto& f : h) {
+      std::string name(f.name_string());
+      std::transform(name.begin(), name.end(), name.begin(), [](char c) {
+        return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      });
+      auto [it, inserted] = req.headers.try_emplace(name, std::string(f.value()));
+      if (!inserted) it->second += ", " + std::string(f.value());
+    }
+    return req;
+  }
+
+  net::awaitable<void> send_continue(beast::tcp_stream& stream, const Request& req,
+                                     error_code& ec) {
+    const auto expect = req.header("expect");
+    if (!expect || !beast::iequals(*expect, "100-continue")) co_return;
+    http::response<http::empty_body> res{http::status::continue_, 11};
+    stream.expires_after(options.read_timeout);
+    co_await http::async_write(stream, res, redirect(ec));
+  }
+
+  // Streams a presigned PUT into the embedded store, never holding the body in memory.
+  net::awaitable<Response> upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                  http::request_parser<http::empty_body>& header_parser,
+                                  const Request& req, bool& keep_alive) {
+    std::string key;
+    std::int64_t size = 0;
+    if (auto refused = api.authorize_upload(req, &key, &size)) {
+      keep_alive = false;  // the body stays unread
+      co_return *refused;
+    }
+    error_code ec;
+    co_await send_continue(stream, req, ec);
+    if (ec) {
+      keep_alive = false;
+      co_return error_response(400, "IncompleteBody", ec.message());
+    }
+    http::request_parser<http::buffer_body> parser(std::move(header_parser));
+    parser.body_limit(static_cast<std::uint64_t>(size));
+    auto writer = local->begin_put(key, size);
+    std::vector<char> chunk(kChunk);
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      stream.expires_after(options.read_timeout);
+      co_await http::async_read(stream, buffer, parser, redirect(ec));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        keep_alive = false;
+        if (ec == http::error::body_limit)
+          co_return error_response(413, "EntityTooLarge", "more bytes than declared");
+        co_return error_response(400, "IncompleteBody", "the upload did not complete");
+      }
+      const std::size_t n = chunk.size() - parser.get().body().size;
+      if (!writer->write(chunk.data(), n)) {
+        keep_alive = false;
+        co_return error_response(413, "EntityTooLarge", "more bytes than declared");
+      }
+    }
+    try {
+      writer->commit();
+    } catch (const std::exception& e) {
+      keep_alive = false;
+      log::warn("upload not stored", {{"request_id", req.request_id}, {"key", key}, {"error", e.what()}});
+      co_return error_response(400, "IncompleteBody", e.what());
+    }
+    co_return api.upload_finished(req, key, size);
+  }
+
+  net::awaitable<void> write_response(beast::tcp_stream& stream, const Response& res,
+                                      bool keep_alive, error_code& ec) {
+    const auto status = static_cast<http::status>(res.status);
+    stream.expires_after(options.read_timeout);
+    if (!res.file && !res.head_only) {
+      http::response<http::string_body> m{status, 11};
+      copy_headers(res, m);
+      m.keep_alive(keep_alive);
+      m.body() = res.body;
+      m.prepare_payload();
+      co_await http::async_write(stream, m, redirect(ec));
+      co_return;
+    }
+    http::response<http::empty_body> m{status, 11};
+    copy_headers(res, m);
+    m.keep_alive(keep_alive);
+    m.content_length(res.file ? static_cast<std::uint64_t>(res.file->length) : res.body.size());
+    http::response_serializer<http::empty_body> sr{m};
+    co_await http::async_write_header(stream, sr, redirect(ec));
+    if (ec || res.head_only || !res.file) co_return;
+
+    const int fd = ::open(res.file->path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      ec = error_code(errno, boost::system::generic_category());
+      co_return;
+    }
+    std::vector<char> chunk(kChunk);
+    std::int64_t offset = res.file->offset;
+    std::int64_t left = res.file->length;
+    while (left > 0 && !ec) {
+      const auto want = static_cast<std::size_t>(std::min<std::int64_t>(left, kChunk));
+      const ssize_t n = ::pread(fd, chunk.data(), want, offset);
+      if (n <= 0) {
+        ec = error_code(n < 0 ? errno : EIO, boost::system::generic_category());
+        break;
+      }
+      stream.expires_after(options.read_timeout);
+      co_await net::async_write(stream, net::buffer(chunk.data(), static_cast<std::size_t>(n)),
+                                redirect(ec));
+      offset += n;
+      left -= n;
+    }
+    ::close(fd);
+  }
+
+  // Server-Sent Events: the job's view whenever it changes, until it is final or gone.
+  net::awaitable<void> sse(beast::tcp_stream& stream, const Response& res) {
+    error_code ec;
+    http::response<http::empty_body> m{http::status::ok, 11};
+    copy_headers(res, m);
+    m.keep_alive(false);  // the stream ends when the connection closes
+    http::response_serializer<http::empty_body> sr{m};
+    stream.expires_after(options.read_timeout);
+    co_await http::async_write_header(stream, sr, redirect(ec));
+    if (ec) co_return;
+    std::string out = "retry: 2000\n\n";
+    std::string last;
+    auto last_send = Steady::now();
+    net::steady_timer timer(co_await net::this_coro::executor);
+    for (;;) {
+      const auto view = api.job_view(res.sse_job_id);
+      bool done = false;
+      if (!view) {
+        out += "event: deleted\ndata: {\"id\":\"" + res.sse_job_id + "\"}\n\n";
+        done = true;
+      } else {
+        const std::string status = (*view)["status"].get<std::string>();
+        const std::string fingerprint = status + "|" + (*view)["stage"].dump() + "|" +
+                                        (*view)["progress"].dump() + "|" +
+                                        (*view)["attempts"].dump();
+        if (fingerprint != last) {
+          out += "event: status\ndata: " + view->dump() + "\n\n";
+          last = fingerprint;
+        }
+        const auto st = queue::parse_status(status);
+        done = st && queue::is_final(*st);
+      }
+      if (out.empty() && Steady::now() - last_send > options.sse_heartbeat) out = ": ping\n\n";
+      if (!out.empty()) {
+        stream.expires_after(options.read_timeout);
+        co_await net::async_write(stream, net::buffer(out), redirect(ec));
+        if (ec) co_return;
+        out.clear();
+        last_send = Steady::now();
+      }
+      if (done || stopping) co_return;
+      timer.expires_after(options.sse_poll);
+      co_await timer.async_wait(redirect(ec));
+    }
+  }
+
+  net::awaitable<void> session(beast::tcp_stream stream) {
+    beast::flat_buffer buffer;
+    error_code ec;
+    const auto endpoint = stream.socket().remote_endpoint(ec);
+    const std::string remote = ec ? "unknown" : endpoint.address().to_string();
+    for (;;) {
+      http::request_parser<http::empty_body> header_parser;
+      header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      stream.expires_after(options.idle_timeout);
+      co_await http::async_read_header(stream, buffer, header_parser, redirect(ec));
+      if (ec) {
+        if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+            ec != net::error::operation_aborted && ec != net::error::connection_reset &&
+            ec != net::error::eof) {
+          // Malformed or oversized headers: say so once, then close.
+          Response bad = error_response(ec == http::error::header_limit ? 431 : 400,
+                                        "bad_request", ec.message());
+          error_code ignored;
+          co_await write_response(stream, bad, false, ignored);
+        }
+        break;
+      }
+      BusyGuard guard(busy);
+      const auto started = Steady::now();
+      Request req = make_request(header_parser, remote);
+      bool keep_alive = header_parser.get().keep_alive() && !stopping;
+      Response res;
+      if (req.method == "PUT" && local && req.path().rfind(storage::kStorePathPrefix, 0) == 0) {
+        res = co_await upload(stream, buffer, header_parser, req, keep_alive);
+      } else {
+        http::request_parser<http::string_body> parser(std::move(header_parser));
+        parser.body_limit(options.max_json_body_bytes);
+        if (parser.content_length().value_or(0) > 0 || parser.chunked()) {
+          co_await send_continue(stream, req, ec);
+          if (ec) break;
+        }
+        stream.expires_after(options.read_timeout);
+        co_await http::async_read(stream, buffer, parser, redirect(ec));
+        if (ec == http::error::body_limit) {
+          res = error_response(413, "too_large", "the request body is too large");
+          res.route = Api::route_of(req);
+          api.apply_cors(req, res);
+          keep_alive = false;
+          ec = {};
+        } else if (ec) {
+          break;
+        } else {
+          req.body = std::move(parser.get().body());
+          res = api.handle(req);
+        }
+      }
+      res.set("X-Request-Id", req.request_id);
+      if (!res.sse_job_id.empty()) {
+        metrics.request(res.route, req.method, 200);
+        co_await sse(stream, res);
+        break;
+      }
+      co_await write_response(stream, res, keep_alive, ec);
+      const double ms = std::chrono::duration<double, std::milli>(Steady::now() - started).count();
+      metrics.request(res.route, req.method, res.status);
+      const bool quiet = req.method == "GET" && res.status < 400;
+      log::event(quiet ? spdlog::level::debug : spdlog::level::info, "request",
+                 {{"request_id", req.request_id},
+                  {"method", req.method},
+                  {"route", res.route},
+                  {"status", res.status},
+                  {"ms", ms},
+                  {"remote", remote}});
+      if (ec || !keep_alive || stopping) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+};
+
+Server::Server(ServerOptions options, Api& api, storage::LocalObjectStore* local_store,
+               Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), api, local_store, metrics)) {}
+
+Server::~Server() { stop(std::chrono::seconds(0)); }
+
+unsigned short Server::start() {
+  auto& i = *impl_;
+  const tcp::endpoint endpoint(net::ip::make_address(i.options.host), i.options.port);
+  i.acceptor.open(endpoint.protocol());
+  i.acceptor.set_option(net::socket_base::reuse_address(true));
+  i.acceptor.bind(endpoint);
+  i.acceptor.listen(net::socket_base::max_listen_connections);
+  const unsigned short port = i.acceptor.local_endpoint().port();
+  net::co_spawn(i.acceptor.get_executor(), i.listen(), net::detached);
+  for (int t = 0; t < std::max(1, i.options.threads); ++t)
+    i.threads.emplace_back([&i] { i.ioc.run(); });
+  return port;
+}
+
+void Server::stop(std::chrono::seconds grace) {
+  auto& i = *impl_;
+  if (i.threads.empty()) return;
+  i.stopping = true;
+  net::post(i.acceptor.get_executor(), [&i] {
+    error_code ec;
+    i.acceptor.close(ec);
+  });
+  const auto deadline = Steady::now() + grace;
+  while (i.busy > 0 && Steady::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Event streams notice `stopping` within one poll.
+  std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
+      i.options.sse_poll * 2, std::chrono::duration_cast<std::chrono::milliseconds>(grace)));
+  i.ioc.stop();
+  for (auto& t : i.threads) t.join();
+  i.threads.clear();
+}
+
+int Server::in_flight() const { return impl_->busy.load(); }
+
+}  // namespace sy::service

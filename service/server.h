@@ -1,0 +1,48 @@
+#pragma once
+// The HTTP server on Boost.Beast: a listener accepts, each connection runs a session
+// (timeouts, body limits, keep-alive, streaming store uploads/downloads and SSE), and the
+// Api's plain functions answer. A few threads share one io_context.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "service/api.h"
+#include "storage/local/local_store.h"
+
+namespace sy::service {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;       // 0: any free port (tests)
+  int threads = 2;
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds idle_timeout{60};
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_json_body_bytes = 256 * 1024;
+  std::chrono::milliseconds sse_poll{250};
+  std::chrono::seconds sse_heartbeat{15};
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Api& api, storage::LocalObjectStore* local_store, Metrics& metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the threads; returns the bound port. Throws if it cannot listen.
+  unsigned short start();
+  // Stops accepting, ends event streams and idle connections, lets in-flight requests finish
+  // for up to `grace`, then stops the threads.
+  void stop(std::chrono::seconds grace);
+  int in_flight() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sy::service
