@@ -16,6 +16,7 @@
 #include "engine/audio_buffer.h"
 #include "engine/crossover.h"
 #include "engine/hrtf.h"
+#include "engine/room.h"
 #include "engine/trajectory.h"
 
 namespace sy {
@@ -54,6 +55,9 @@ class SpatialRenderer final : public StereoProcessor {
     basis_ = path_->elevated() ? AmbisonicBasis::kSphere : AmbisonicBasis::kHorizontal;
     // Fail early (before any decoding starts) when the HRTF set is unusable.
     HrtfSet::check(sofa_path_);
+    // reverb 0 turns the room off entirely.
+    if (settings_.reverb > 0)
+      room_ = std::make_unique<Room>(RoomParams{settings_.room_size, settings_.damping, settings_.reverb});
   }
 
   void prepare(double sample_rate, std::size_t /*max_block_frames*/) override {
@@ -79,12 +83,17 @@ class SpatialRenderer final : public StereoProcessor {
     sh_ = AudioBuffer(channels_, kBlock);
     bass_ = std::vector<float>(bass_delay_ + kBlock, 0.0f);
     gains_ = std::vector<float>(2 * kGainPoints * channels_, 0.0f);
+    if (room_) {
+      room_->prepare(sample_rate, kBlock);
+      wet_ = AudioBuffer(2, kBlock);
+    }
     reset();
   }
 
   void reset() noexcept override {
     for (auto& xo : crossover_) xo.reset();
     if (decoder_) decoder_->reset();
+    if (room_) room_->reset();
     input_.clear();
     output_.clear();
     std::fill(bass_.begin(), bass_.end(), 0.0f);
@@ -111,6 +120,7 @@ class SpatialRenderer final : public StereoProcessor {
   }
 
   std::size_t latency() const noexcept override { return kBlock + bass_delay_; }
+  std::size_t tail() const noexcept override { return room_ ? room_->tail() : 0; }
 
  private:
   void compute_gains() noexcept {
@@ -172,6 +182,16 @@ class SpatialRenderer final : public StereoProcessor {
       }
       std::memmove(bass_.data(), bass_.data() + kBlock, bass_delay_ * sizeof(float));
     }
+
+    // The room hears the rotating binaural signal, so its reflections follow the source.
+    if (room_) {
+      room_->process(output_.planes(), wet_.planes(), kBlock);
+      for (std::size_t c = 0; c < 2; ++c) {
+        float* o = output_.channel(c);
+        const float* w = wet_.channel(c);
+        for (std::size_t i = 0; i < kBlock; ++i) o[i] += w[i];
+      }
+    }
     frames_done_ += kBlock;
   }
 
@@ -187,7 +207,9 @@ class SpatialRenderer final : public StereoProcessor {
   bool split_ = false;
   std::size_t bass_delay_ = 0;
 
-  AudioBuffer input_, output_, low_, high_, sh_;
+  std::unique_ptr<Room> room_;
+
+  AudioBuffer input_, output_, low_, high_, sh_, wet_;
   std::vector<float> bass_;   // [delay line | current block]
   std::vector<float> gains_;  // source x point x channel
   std::vector<float> correction_;

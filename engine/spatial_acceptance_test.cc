@@ -209,6 +209,47 @@ TEST(SpatialAcceptanceLoudness, WideStereoKeepsItsLevelToo) {
   EXPECT_LE(spread, 1.5);
 }
 
+// With the default room (reverb 0.25) the reflections follow the source: the time lag
+// still swings and the level stays even.
+TEST(SpatialAcceptanceRoom, RoomDoesNotFightTheRotation) {
+  EngineSettings s = classic_dry();
+  s.reverb = 0.25;
+  const auto noise = testing::pink_noise(static_cast<std::size_t>(12 * kRate), 7);
+  auto renderer = make_renderer(s);
+  renderer->prepare(kRate, 4096);
+  EXPECT_GT(renderer->tail(), static_cast<std::size_t>(0.2 * kRate));
+  const auto out = testing::render(*renderer, noise, noise, 1024);
+  testing::Stereo one;
+  one.left.assign(out.left.begin() + 48000, out.left.begin() + 9 * 48000);
+  one.right.assign(out.right.begin() + 48000, out.right.begin() + 9 * 48000);
+  const double swing = max_minus_min(median5(testing::itd_series_ms(one, kRate, 2400, 1200)));
+  const auto st = testing::short_term_loudness(out, kRateInt, 4800);
+  const double spread = max_minus_min(std::vector<double>(st.begin() + 35, st.begin() + 115));
+  std::printf("room on: ITD swing %.3f ms, short-term loudness spread %.2f LU\n", swing, spread);
+  EXPECT_GE(swing, 0.8);
+  EXPECT_LE(spread, 1.5);
+}
+
+// Uncorrelated left and right (the widest stereo there is): below the crossover both ears
+// still get the same centred bass.
+TEST(SpatialAcceptanceBass, BassStaysCentred) {
+  const auto l = testing::pink_noise(static_cast<std::size_t>(6 * kRate), 21);
+  const auto r = testing::pink_noise(static_cast<std::size_t>(6 * kRate), 22);
+  EngineSettings s = classic_dry();
+  s.bass_crossover_hz = 150.0;
+  const auto out = render_with(s, l, r, 1024);
+  const double centred = testing::correlation(testing::lowpass(out.left, 80.0, kRate),
+                                              testing::lowpass(out.right, 80.0, kRate));
+  // Control: without the crossover the bass rotates with the rest.
+  s.bass_crossover_hz = 0.0;
+  const auto rotating = render_with(s, l, r, 1024);
+  const double rotated = testing::correlation(testing::lowpass(rotating.left, 80.0, kRate),
+                                              testing::lowpass(rotating.right, 80.0, kRate));
+  std::printf("left/right correlation below 80 Hz: %.3f with the crossover, %.3f without\n", centred, rotated);
+  EXPECT_GE(centred, 0.95);
+  EXPECT_LT(rotated, centred);
+}
+
 TEST(SpatialAcceptanceAlignment, ClickComesOutWhereItWentIn) {
   const std::size_t frames = static_cast<std::size_t>(4 * kRate);
   std::vector<float> clicks(frames, 0.0f);

@@ -73,6 +73,13 @@ std::vector<double> power_spectrum(const std::vector<float>& x, std::size_t begi
 
 }  // namespace
 
+std::vector<float> lowpass(const std::vector<float>& x, double hz, double sample_rate) {
+  const std::vector<double> y = lowpass4(x, hz, sample_rate);
+  std::vector<float> out(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) out[i] = static_cast<float>(y[i]);
+  return out;
+}
+
 std::vector<float> pink_noise(std::size_t frames, unsigned seed) {
   std::mt19937 gen(seed);
   std::uniform_real_distribution<double> dist(-1.0, 1.0);

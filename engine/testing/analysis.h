@@ -46,6 +46,9 @@ std::vector<double> band_levels_db(const std::vector<float>& x, std::size_t begi
 // Short-term loudness (LUFS, EBU R128) every `hop` frames.
 std::vector<double> short_term_loudness(const Stereo& s, int sample_rate, std::size_t hop);
 
+// 4th-order Butterworth low-pass.
+std::vector<float> lowpass(const std::vector<float>& x, double hz, double sample_rate);
+
 // Pearson correlation of two equally long signals.
 double correlation(const std::vector<float>& a, const std::vector<float>& b);
 
