@@ -48,6 +48,32 @@ std::vector<double> median5(const std::vector<double>& v) {
   return out;
 }
 
+// Zero crossings of the ILD (smoothed over 110 ms), in seconds; crossings closer than a
+// second (the level difference can hover around zero behind the head) merge into one.
+std::vector<double> ild_zero_crossings_seconds(const testing::Stereo& s, std::size_t hop) {
+  const auto ild = testing::ild_series_db(s, 4800, hop);
+  std::vector<double> smooth(ild.size());
+  for (std::size_t i = 0; i < ild.size(); ++i) {
+    double acc = 0;
+    int count = 0;
+    for (std::size_t j = i >= 5 ? i - 5 : 0; j < std::min(ild.size(), i + 6); ++j, ++count) acc += ild[j];
+    smooth[i] = acc / count;
+  }
+  std::vector<double> crossings, cluster;
+  auto flush = [&] {
+    if (cluster.empty()) return;
+    const double mean = std::accumulate(cluster.begin(), cluster.end(), 0.0) / static_cast<double>(cluster.size());
+    crossings.push_back((mean * static_cast<double>(hop) + 2400) / kRate);  // window centre
+    cluster.clear();
+  };
+  for (double c : testing::zero_crossings(smooth)) {
+    if (!cluster.empty() && (c - cluster.back()) * static_cast<double>(hop) / kRate > 1.0) flush();
+    cluster.push_back(c);
+  }
+  flush();
+  return crossings;
+}
+
 class SpatialAcceptance : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -68,8 +94,15 @@ TEST_F(SpatialAcceptance, LevelDifferenceCirclesWithThePeriod) {
   constexpr std::size_t kHop = 480;  // 10 ms
   const auto ild = testing::ild_series_db(*circled_, 2400, kHop);
   const double period = testing::dominant_period_seconds(ild, kHop / kRate, 2.0, 20.0);
-  std::printf("ILD period %.3f s (expected 8), ILD range %.1f dB\n", period, max_minus_min(ild));
+  // Second estimate: front and back crossings alternate, so a period spans two intervals.
+  const auto crossings = ild_zero_crossings_seconds(*circled_, kHop);
+  ASSERT_GE(crossings.size(), 3u);
+  const double from_crossings =
+      2.0 * (crossings.back() - crossings.front()) / static_cast<double>(crossings.size() - 1);
+  std::printf("ILD period %.3f s from its spectrum, %.3f s from its zero crossings (expected 8), range %.1f dB\n",
+              period, from_crossings, max_minus_min(ild));
   EXPECT_NEAR(period, 8.0, 8.0 * 0.03);
+  EXPECT_NEAR(from_crossings, 8.0, 8.0 * 0.03);
   EXPECT_GT(max_minus_min(ild), 10.0);
 }
 
@@ -98,33 +131,12 @@ TEST_F(SpatialAcceptance, TimeDifferenceSwingsAndAmplitudePanningDoesNot) {
 }
 
 TEST_F(SpatialAcceptance, FrontAndBackSoundDifferent) {
-  constexpr std::size_t kHop = 480;
-  auto ild = testing::ild_series_db(*circled_, 4800, kHop);
-  // Smooth over 50 ms so noise does not add spurious crossings.
-  std::vector<double> smooth(ild.size());
-  for (std::size_t i = 0; i < ild.size(); ++i) {
-    double acc = 0;
-    int count = 0;
-    for (std::size_t j = i >= 5 ? i - 5 : 0; j < std::min(ild.size(), i + 6); ++j, ++count) acc += ild[j];
-    smooth[i] = acc / count;
-  }
-  // Near the back the level difference can hover around zero for a moment: merge
-  // crossings closer than a second into one.
-  std::vector<double> crossings;
-  std::vector<double> cluster;
-  for (double c : testing::zero_crossings(smooth)) {
-    if (!cluster.empty() && (c - cluster.back()) * kHop / kRate > 1.0) {
-      crossings.push_back(std::accumulate(cluster.begin(), cluster.end(), 0.0) / static_cast<double>(cluster.size()));
-      cluster.clear();
-    }
-    cluster.push_back(c);
-  }
-  if (!cluster.empty()) crossings.push_back(std::accumulate(cluster.begin(), cluster.end(), 0.0) / static_cast<double>(cluster.size()));
-  for (double c : crossings) std::printf("ILD crosses zero at %.2f s\n", (c * kHop + 2400) / kRate);
+  const auto crossings = ild_zero_crossings_seconds(*circled_, 480);
+  for (double c : crossings) std::printf("ILD crosses zero at %.2f s\n", c);
   ASSERT_GE(crossings.size(), 5u);
-  // Window centre of hop i is at i*hop + 2400 frames; take 0.5 s of both ears around it.
-  auto spectrum_at = [&](double crossing) {
-    const auto centre = static_cast<std::size_t>(crossing * kHop + 2400);
+  // 0.5 s of both ears around each crossing.
+  auto spectrum_at = [&](double seconds) {
+    const auto centre = static_cast<std::size_t>(seconds * kRate);
     const std::size_t len = 24000;
     auto l = testing::band_levels_db(circled_->left, centre - len / 2, len, kRate, 500, 16000);
     const auto r = testing::band_levels_db(circled_->right, centre - len / 2, len, kRate, 500, 16000);
