@@ -47,46 +47,67 @@ class Room final : public StereoProcessor {
   static double rt60_for_size(double size) noexcept { return 0.3 + 2.7 * size; }
 
  private:
+  // A power-of-two ring of samples addressed by absolute frame index.
+  class Ring {
+   public:
+    void allocate(std::size_t min_capacity);
+    void clear() noexcept;
+    void write(const float* x, std::size_t n) noexcept;
+    // out[i] = the sample written at absolute index start + i.
+    void read(std::size_t start, std::size_t n, float* out) const noexcept;
+    // acc[i] += gain * sample at start + i.
+    void accumulate(std::size_t start, std::size_t n, float gain, float* acc) const noexcept;
+    std::size_t written() const noexcept { return written_; }
+
+   private:
+    std::vector<float> buffer_;
+    std::size_t mask_ = 0;
+    std::size_t written_ = 0;
+  };
+
   struct Tap {
     std::size_t delay = 0;
     float gain = 0;
     int source = 0;  // input channel
   };
-  struct Delay {
-    std::size_t offset = 0;  // into the shared buffer
-    std::size_t length = 0;
-    std::size_t pos = 0;
-  };
-  struct Line {
-    std::size_t offset = 0;  // into lines_
-    std::size_t length = 0;
-    std::size_t pos = 0;
-    float gain = 1;          // broadband loss per pass
-    float pole = 0;          // one-pole absorption filter
-    float state = 0;
-  };
+
+  void process_block(const float* left, const float* right, float* out_left, float* out_right,
+                     std::size_t n) noexcept;
 
   RoomParams params_;
   double rt60_ = 0, rt60_high_ = 0;
   std::size_t tail_ = 0;
+  std::size_t block_ = 1;  // internal block: never longer than the shortest feedback line
 
   // Input history for early reflections and the late reverb's pre-delay.
-  std::array<std::vector<float>, 2> input_;
-  std::size_t input_pos_ = 0;
+  std::array<Ring, 2> input_;
   std::size_t predelay_ = 0;
   std::array<std::array<Tap, kTapsPerEar>, 2> taps_{};
   float early_pole_ = 0;
   std::array<float, 2> early_state_{};
 
-  std::vector<float> diffusion_buffer_;
-  std::array<std::array<Delay, kLines>, kDiffusionStages> diffusion_{};
+  std::array<std::array<Ring, kLines>, kDiffusionStages> diffusion_;
+  std::array<std::array<std::size_t, kLines>, kDiffusionStages> diffusion_delay_{};
 
-  std::vector<float> lines_;
-  std::array<Line, kLines> line_{};
+  std::array<Ring, kLines> lines_;
+  std::array<std::size_t, kLines> line_delay_{};
+  std::array<float, kLines> line_input_gain_{};  // g (1 - a) of the absorption filter
+  std::array<float, kLines> line_pole_{};        // a
+  std::array<float, kLines> line_state_{};
   std::array<float, kLines> in_left_{}, in_right_{}, out_left_{}, out_right_{};
   float late_gain_ = 0;
   float wet_ = 0;
   float bias_ = 0;  // alternating 1e-20 offset keeps recursive state out of denormals
+
+  // Scratch, allocated in prepare(): 16 diffusion channels, 16 line outputs, and
+  // left/right input, early reflections, late sums.
+  std::vector<float> scratch_;
+  std::array<float*, kLines> diffused_{};
+  std::array<float*, kLines> line_out_{};
+  float* in_copy_[2] = {nullptr, nullptr};
+  float* feed_[2] = {nullptr, nullptr};
+  float* early_[2] = {nullptr, nullptr};
+  float* late_[2] = {nullptr, nullptr};
 };
 
 }  // namespace sy

@@ -1,0 +1,103 @@
+// Room, crossover, limiter and loudness meter alone: x_realtime per stage on one core.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "engine/crossover.h"
+#include "engine/limiter.h"
+#include "engine/loudness.h"
+#include "engine/room.h"
+
+namespace {
+
+constexpr double kRate = 48000.0;
+constexpr std::size_t kBlock = 1024;
+constexpr std::size_t kSeconds = 10;
+constexpr std::size_t kFrames = kSeconds * static_cast<std::size_t>(kRate);
+
+std::vector<float> noise(float amplitude, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-amplitude, amplitude);
+  std::vector<float> v(kFrames);
+  for (float& x : v) x = dist(gen);
+  return v;
+}
+
+void report(benchmark::State& state) {
+  state.counters["x_realtime"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * kSeconds), benchmark::Counter::kIsRate);
+}
+
+// Processes 10 s of stereo noise per iteration through `stage`.
+void run_stage(benchmark::State& state, sy::StereoProcessor& stage, float amplitude) {
+  stage.prepare(kRate, kBlock);
+  const auto left = noise(amplitude, 1), right = noise(amplitude, 2);
+  std::vector<float> out_l(kBlock), out_r(kBlock);
+  for (auto _ : state) {
+    for (std::size_t pos = 0; pos + kBlock <= kFrames; pos += kBlock) {
+      const float* in[2] = {left.data() + pos, right.data() + pos};
+      float* out[2] = {out_l.data(), out_r.data()};
+      stage.process(in, out, kBlock);
+    }
+    benchmark::DoNotOptimize(out_l.data());
+  }
+  report(state);
+}
+
+void BM_RoomModerate(benchmark::State& state) {
+  sy::Room room(sy::RoomParams{});
+  run_stage(state, room, 0.3f);
+}
+
+void BM_RoomLargeHall(benchmark::State& state) {
+  sy::Room room(sy::RoomParams{0.85, 0.6, 0.5});
+  run_stage(state, room, 0.3f);
+}
+
+void BM_LimiterTransparent(benchmark::State& state) {
+  auto limiter = sy::make_true_peak_limiter(-1.0);
+  run_stage(state, *limiter, 0.3f);
+}
+
+void BM_LimiterHeavy(benchmark::State& state) {  // 12 dB over full scale
+  auto limiter = sy::make_true_peak_limiter(-1.0);
+  run_stage(state, *limiter, 4.0f);
+}
+
+void BM_CrossoverStereo(benchmark::State& state) {
+  sy::LinkwitzRiley4 xo[2];
+  for (auto& x : xo) x.prepare(kRate, 150.0);
+  const auto left = noise(0.3f, 1), right = noise(0.3f, 2);
+  std::vector<float> low(kBlock), high(kBlock);
+  for (auto _ : state) {
+    for (std::size_t pos = 0; pos + kBlock <= kFrames; pos += kBlock) {
+      xo[0].process(left.data() + pos, low.data(), high.data(), kBlock);
+      xo[1].process(right.data() + pos, low.data(), high.data(), kBlock);
+    }
+    benchmark::DoNotOptimize(low.data());
+  }
+  report(state);
+}
+
+void BM_LoudnessMeterWithTruePeak(benchmark::State& state) {
+  const auto left = noise(0.3f, 1), right = noise(0.3f, 2);
+  for (auto _ : state) {
+    sy::LoudnessMeter meter(static_cast<int>(kRate), true);
+    const float* planes[2] = {left.data(), right.data()};
+    meter.add(planes, kFrames);
+    benchmark::DoNotOptimize(meter.integrated_lufs());
+  }
+  report(state);
+}
+
+}  // namespace
+
+BENCHMARK(BM_RoomModerate)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RoomLargeHall)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LimiterTransparent)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LimiterHeavy)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CrossoverStereo)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LoudnessMeterWithTruePeak)->Unit(benchmark::kMillisecond);
+BENCHMARK_MAIN();
