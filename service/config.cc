@@ -101,6 +101,8 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.s3_events_secret = v; }},
       {{"janitor.interval_seconds", "SY_JANITOR_SECONDS", "how often expired data is removed"},
        SECONDS(janitor_interval, "interval_seconds")},
+      {{"janitor.grace_seconds", "SY_JANITOR_GRACE_SECONDS", "extra time after an upload URL expires"},
+       SECONDS(janitor_grace, "grace_seconds")},
   };
   return kSettings;
 }

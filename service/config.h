@@ -41,6 +41,7 @@ struct Config {
   std::string s3_events_secret;
   // [janitor]
   std::chrono::seconds janitor_interval{60};
+  std::chrono::seconds janitor_grace{60};
 
   std::string host() const;               // from listen
   unsigned short port() const;

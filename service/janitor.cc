@@ -12,8 +12,7 @@ Janitor::~Janitor() { stop(); }
 
 JanitorReport Janitor::run_once(storage::Clock::time_point now) {
   JanitorReport report;
-  // A little grace after the URL expires, for a PUT that started just in time.
-  const auto grace = std::chrono::seconds(60);
+  const auto grace = options_.grace;
   for (const auto& id : queue_.expire_uploads(now - options_.upload_url_ttl - grace)) {
     store_.remove_prefix("uploads/" + id + "/");
     ++report.uploads_expired;

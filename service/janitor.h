@@ -15,6 +15,7 @@ struct JanitorOptions {
   std::chrono::seconds retention{24 * 3600};
   std::chrono::seconds upload_url_ttl{15 * 60};
   std::chrono::seconds interval{60};
+  std::chrono::seconds grace{60};  // after a URL expires, for a PUT that started just in time
 };
 
 struct JanitorReport {

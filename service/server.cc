@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <cctype>
 #include <mutex>
 
@@ -267,6 +268,8 @@ struct Server::Impl {
     for (;;) {
       http::request_parser<http::empty_body> header_parser;
       header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      // Body limits are per route and set once the target is known.
+      header_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       stream.expires_after(options.idle_timeout);
       co_await http::async_read_header(stream, buffer, header_parser, redirect(ec));
       if (ec) {
@@ -291,6 +294,17 @@ struct Server::Impl {
       } else {
         http::request_parser<http::string_body> parser(std::move(header_parser));
         parser.body_limit(options.max_json_body_bytes);
+        // The header was parsed without a limit, so a declared length is checked here.
+        if (parser.content_length().value_or(0) > options.max_json_body_bytes) {
+          res = error_response(413, "too_large", "the request body is too large");
+          res.route = Api::route_of(req);
+          api.apply_cors(req, res);
+          res.set("X-Request-Id", req.request_id);
+          error_code ignored;
+          co_await write_response(stream, res, false, ignored);
+          metrics.request(res.route, req.method, res.status);
+          break;
+        }
         if (parser.content_length().value_or(0) > 0 || parser.chunked()) {
           co_await send_continue(stream, req, ec);
           if (ec) break;

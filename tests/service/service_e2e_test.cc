@@ -1,0 +1,596 @@
+// The single-node platform end to end: a real `serve` process on a loopback port, real HTTP,
+// real renders. Each test starts its own server on its own data directory.
+#include <utility>  // before Boost 1.74's asio (std::exchange)
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/process.h"
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace fs = std::filesystem;
+using tcp = net::ip::tcp;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+// ---- a small blocking HTTP client ------------------------------------------------------
+
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  json json_body() const { return json::parse(body); }
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+HttpResponse http_call(unsigned short port, const std::string& method, const std::string& target,
+                       const std::string& body = {},
+                       const std::map<std::string, std::string>& headers = {}) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(60s);
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  if (!body.empty() || method == "PUT" || method == "POST") req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(512 * 1024 * 1024);
+  if (method == "HEAD") parser.skip(true);
+  beast::error_code ec;
+  http::read(stream, buffer, parser, ec);
+  HttpResponse out;
+  if (ec && ec != http::error::end_of_stream) {
+    ADD_FAILURE() << method << " " << target << ": " << ec.message();
+    return out;
+  }
+  out.status = static_cast<int>(parser.get().result_int());
+  for (const auto& f : parser.get()) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(f.value());
+  }
+  out.body = parser.get().body();
+  return out;
+}
+
+// The path and query of a URL the server handed out.
+std::string target_of(const std::string& url) {
+  return url.substr(url.find('/', std::string("http://").size()));
+}
+
+// Reads `event: status` messages until the job is final or the stream ends.
+std::vector<json> read_events(unsigned short port, const std::string& target,
+                              std::chrono::seconds timeout) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::accept, "text/event-stream");
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response_parser<http::empty_body> parser;  // header only; the rest is read raw
+  stream.expires_after(timeout);
+  http::read_header(stream, buffer, parser);
+  EXPECT_EQ(parser.get().result_int(), 200u);
+  EXPECT_EQ(parser.get()[http::field::content_type], "text/event-stream");
+  std::string pending = beast::buffers_to_string(buffer.data());
+  std::vector<json> events;
+  char chunk[4096];
+  for (;;) {
+    std::size_t pos;
+    while ((pos = pending.find("\n\n")) != std::string::npos) {
+      const std::string message = pending.substr(0, pos);
+      pending.erase(0, pos + 2);
+      if (message.rfind("event: status\ndata: ", 0) == 0) {
+        events.push_back(json::parse(message.substr(20)));
+        const std::string s = events.back()["status"];
+        if (s == "done" || s == "failed" || s == "expired") return events;
+      }
+    }
+    beast::error_code ec;
+    const std::size_t n = stream.socket().read_some(net::buffer(chunk), ec);
+    if (ec) return events;
+    pending.append(chunk, n);
+  }
+}
+
+// ---- the server process ----------------------------------------------------------------
+
+unsigned short free_port() {
+  net::io_context ioc;
+  tcp::acceptor a(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+class ServerProcess {
+ public:
+  ServerProcess(fs::path data_dir, std::map<std::string, std::string> env, int workers = 2)
+      : data_dir_(std::move(data_dir)), env_(std::move(env)), workers_(workers),
+        port_(free_port()) {}
+  ~ServerProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  void start() {
+    const std::string log = (data_dir_.parent_path() / "server.log").string();
+    pid_ = ::fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      for (const auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
+      const std::string listen = "127.0.0.1:" + std::to_string(port_);
+      const std::string workers = std::to_string(workers_);
+      const std::string dir = data_dir_.string();
+      ::execl(SY_SERVE_BINARY, SY_SERVE_BINARY, "serve", "--listen", listen.c_str(), "--data-dir",
+              dir.c_str(), "--workers", workers.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    const auto end = Steady::now() + 20s;
+    while (Steady::now() < end) {
+      try {
+        if (http_call_quiet("/readyz") == 200) return;
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL() << "server did not become ready\n" << log_tail();
+  }
+
+  // Sends `sig` and waits for the exit status (-1 on timeout).
+  int stop(int sig, std::chrono::seconds timeout = 30s) {
+    ::kill(pid_, sig);
+    const auto end = Steady::now() + timeout;
+    while (Steady::now() < end) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+  }
+
+  unsigned short port() const { return port_; }
+  std::string log_tail() const {
+    std::ifstream in(data_dir_.parent_path() / "server.log");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string s = ss.str();
+    return s.size() > 4000 ? s.substr(s.size() - 4000) : s;
+  }
+
+ private:
+  int http_call_quiet(const std::string& target) {
+    net::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(2s);
+    stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+    http::request<http::empty_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    http::write(stream, req);
+    beast::flat_buffer b;
+    http::response<http::string_body> res;
+    http::read(stream, b, res);
+    return static_cast<int>(res.result_int());
+  }
+
+  fs::path data_dir_;
+  std::map<std::string, std::string> env_;
+  int workers_;
+  unsigned short port_;
+  pid_t pid_ = -1;
+};
+
+// ---- fixtures --------------------------------------------------------------------------
+
+// `seconds` of a real song as MP3, cut with the ffmpeg tool.
+std::string make_song(const sy::testing::TempDir& dir, const std::string& name, double seconds,
+                      double start = 20) {
+  const std::string out = dir.file(name);
+  const std::string cmd = "ffmpeg -loglevel error -y -ss " + std::to_string(start) + " -t " +
+                          std::to_string(seconds) + " -i " SY_MUSIC_DIR "/hr3-caves.ogg -ac 2 " +
+                          "-c:a libmp3lame -b:a 192k " + sy::testing::quote(out);
+  EXPECT_EQ(sy::testing::shell(cmd), 0);
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Stereo float samples of a file, decoded by the ffmpeg tool at 44.1 kHz.
+std::vector<float> decode_stereo(const sy::testing::TempDir& dir, const std::string& path) {
+  const std::string raw = dir.file("decoded.f32");
+  EXPECT_EQ(sy::testing::shell("ffmpeg -loglevel error -y -i " + sy::testing::quote(path) +
+                               " -f f32le -ac 2 -ar 44100 " + sy::testing::quote(raw)),
+            0);
+  const std::string bytes = read_file(raw);
+  std::vector<float> out(bytes.size() / sizeof(float));
+  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
+  return out;
+}
+
+// Spread (max - min) of the left/right level difference over 250 ms windows, in dB.
+double level_difference_spread(const std::vector<float>& stereo) {
+  constexpr std::size_t kWindow = 44100 / 4;
+  double lo = 1e9, hi = -1e9;
+  for (std::size_t start = 0; (start + kWindow) * 2 <= stereo.size(); start += kWindow) {
+    double l = 1e-12, r = 1e-12;
+    for (std::size_t i = start; i < start + kWindow; ++i) {
+      const auto a = static_cast<double>(stereo[2 * i]);
+      const auto b = static_cast<double>(stereo[2 * i + 1]);
+      l += a * a;
+      r += b * b;
+    }
+    if (l + r < 1e-6 * kWindow) continue;  // silence says nothing
+    const double d = 10 * std::log10(l / r);
+    lo = std::min(lo, d);
+    hi = std::max(hi, d);
+  }
+  return hi - lo;
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { data = tmp.path() / "data"; }
+  void TearDown() override {
+    if (HasFailure() && server) std::cerr << "---- server log ----\n" << server->log_tail() << "\n";
+  }
+
+  void start(std::map<std::string, std::string> env = {}, int workers = 2) {
+    env.emplace("SY_CREATE_PER_MINUTE", "0");
+    server = std::make_unique<ServerProcess>(data, env, workers);
+    server->start();
+  }
+  void restart(std::map<std::string, std::string> env = {}, int workers = 2) {
+    server.reset();
+    start(std::move(env), workers);
+  }
+  unsigned short port() const { return server->port(); }
+
+  struct Job {
+    std::string id, token, upload_url;
+    json upload_headers;
+  };
+  Job create(const std::string& filename, std::int64_t size, json settings = json::object()) {
+    json body{{"filename", filename}, {"size", size}};
+    if (!settings.empty()) body["settings"] = settings;
+    const auto r = http_call(port(), "POST", "/api/v1/jobs", body.dump(),
+                             {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    const auto j = r.json_body();
+    return {j["id"], j["token"], j["upload"]["url"], j["upload"]["headers"]};
+  }
+  HttpResponse put(const Job& job, const std::string& bytes) {
+    std::map<std::string, std::string> headers;
+    for (const auto& [k, v] : job.upload_headers.items()) headers[k] = v.get<std::string>();
+    return http_call(port(), "PUT", target_of(job.upload_url), bytes, headers);
+  }
+  Job submit(const std::string& path, json settings = json::object()) {
+    const std::string bytes = read_file(path);
+    auto job = create(fs::path(path).filename().string(), static_cast<std::int64_t>(bytes.size()), settings);
+    const auto r = put(job, bytes);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return job;
+  }
+  HttpResponse status(const Job& job) {
+    return http_call(port(), "GET", "/api/v1/jobs/" + job.id, {},
+                     {{"Authorization", "Bearer " + job.token}});
+  }
+  json wait_final(const Job& job, std::chrono::seconds timeout = 120s) {
+    const auto end = Steady::now() + timeout;
+    json j;
+    while (Steady::now() < end) {
+      const auto r = status(job);
+      if (r.status == 200) {
+        j = r.json_body();
+        const std::string s = j["status"];
+        if (s == "done" || s == "failed" || s == "expired") return j;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "job " << job.id << " did not finish: " << j.dump();
+    return j;
+  }
+  json wait_for(const Job& job, const std::function<bool(const json&)>& pred,
+                std::chrono::seconds timeout = 60s) {
+    const auto end = Steady::now() + timeout;
+    json j;
+    while (Steady::now() < end) {
+      const auto r = status(job);
+      if (r.status == 200) {
+        j = r.json_body();
+        if (pred(j)) return j;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    ADD_FAILURE() << "condition not reached for job " << job.id << ": " << j.dump();
+    return j;
+  }
+  static void expect_error(const HttpResponse& r, int status) {
+    EXPECT_EQ(r.status, status) << r.body;
+    const auto j = json::parse(r.body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << r.body;
+    EXPECT_TRUE(j["error"]["code"].is_string()) << r.body;
+    EXPECT_TRUE(j["error"]["message"].is_string()) << r.body;
+  }
+  std::size_t objects_of(const std::string& id) {
+    std::size_t n = 0;
+    for (const char* prefix : {"uploads", "processed"}) {
+      const fs::path p = data / "objects" / prefix / id;
+      if (fs::exists(p))
+        for (const auto& e : fs::recursive_directory_iterator(p)) n += e.is_regular_file();
+    }
+    return n;
+  }
+
+  sy::testing::TempDir tmp;
+  fs::path data;
+  std::unique_ptr<ServerProcess> server;
+};
+
+// ---- the tests -------------------------------------------------------------------------
+
+TEST_F(ServiceTest, WholeFlowUploadProgressDownloadAndTheResultIs8D) {
+  start();
+  const std::string song = make_song(tmp, "My Song.mp3", 20);
+  const std::string bytes = read_file(song);
+  const auto job = create("My Song.mp3", static_cast<std::int64_t>(bytes.size()), {{"format", "mp3"}});
+  EXPECT_EQ(status(job).json_body()["status"], "awaiting_upload");
+  // Follow the events from before the upload, as the web page does.
+  std::vector<json> events;
+  std::thread listener([&] {
+    events = read_events(port(), "/api/v1/jobs/" + job.id + "/events?token=" + job.token, 180s);
+  });
+  std::this_thread::sleep_for(300ms);
+  const auto up = put(job, bytes);
+  ASSERT_EQ(up.status, 200) << up.body;
+  listener.join();
+
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front()["status"], "awaiting_upload");
+  EXPECT_EQ(events.back()["status"], "done") << events.back().dump();
+  double last = -1;
+  int progress_events = 0;
+  for (const auto& e : events) {
+    if (e["status"] != "processing") continue;
+    const double p = e["progress"];
+    EXPECT_GE(p, last);
+    last = p;
+    if (p > 0 && p < 1) ++progress_events;
+  }
+  EXPECT_GE(progress_events, 2) << "progress is reported while rendering";
+
+  const auto done = status(job).json_body();
+  ASSERT_EQ(done["status"], "done") << done.dump();
+  EXPECT_EQ(done["attempts"], 1);
+  EXPECT_NEAR(done["result"]["durationSeconds"].get<double>(), 20.0, 0.2);
+  const std::string url = done["result"]["url"];
+  EXPECT_NE(url.find("/store/processed/" + job.id + "/My%20Song%20%288D%29.mp3?"), std::string::npos) << url;
+
+  const auto result = http_call(port(), "GET", target_of(url));
+  ASSERT_EQ(result.status, 200);
+  EXPECT_EQ(result.header("content-type"), "audio/mpeg");
+  EXPECT_NE(result.header("content-disposition").find("My Song (8D).mp3"), std::string::npos);
+  EXPECT_EQ(static_cast<std::int64_t>(result.body.size()), done["result"]["bytes"].get<std::int64_t>());
+  const auto part = http_call(port(), "GET", target_of(url), {}, {{"Range", "bytes=100-1099"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, result.body.substr(100, 1000));
+
+  // The bytes decode to the song's length, and the sound now moves between the ears.
+  const std::string out = tmp.file("result.mp3");
+  std::ofstream(out, std::ios::binary) << result.body;
+  const auto original = decode_stereo(tmp, song);
+  const auto rendered = decode_stereo(tmp, out);
+  EXPECT_NEAR(static_cast<double>(rendered.size()) / 2 / 44100, 20.0, 0.1);
+  const double before = level_difference_spread(original);
+  const double after = level_difference_spread(rendered);
+  EXPECT_GT(after, before + 3.0) << "left/right balance should swing as the source circles: "
+                                 << before << " dB before, " << after << " dB after";
+}
+
+TEST_F(ServiceTest, SignaturesSizesAndTokensAreEnforced) {
+  start({{"SY_UPLOAD_URL_SECONDS", "2"}});
+  const std::string bytes(4000, 'x');
+  const auto job = create("a.mp3", 4000);
+
+  std::string tampered = job.upload_url;
+  tampered.back() = tampered.back() == '0' ? '1' : '0';
+  expect_error(http_call(port(), "PUT", target_of(tampered), bytes), 403);
+  expect_error(http_call(port(), "PUT", target_of(job.upload_url), bytes + "more bytes"), 403);
+  expect_error(http_call(port(), "PUT", target_of(job.upload_url), bytes.substr(10)), 403);
+  EXPECT_EQ(objects_of(job.id), 0u);
+  EXPECT_EQ(status(job).json_body()["status"], "awaiting_upload");
+
+  // Another job's id with this job's token.
+  const auto other = create("b.mp3", 10);
+  expect_error(http_call(port(), "GET", "/api/v1/jobs/" + other.id, {}, {{"Authorization", "Bearer " + job.token}}), 404);
+  expect_error(http_call(port(), "GET", "/api/v1/jobs/" + other.id), 404);
+  expect_error(http_call(port(), "DELETE", "/api/v1/jobs/" + other.id, {}, {{"Authorization", "Bearer " + job.token}}), 404);
+  // One job's upload URL used for another job's key.
+  std::string swapped = target_of(job.upload_url);
+  swapped.replace(swapped.find(job.id), job.id.size(), other.id);
+  expect_error(http_call(port(), "PUT", swapped, std::string(10, 'y')), 403);
+  EXPECT_EQ(objects_of(other.id), 0u);
+
+  // An expired URL.
+  std::this_thread::sleep_for(3s);
+  const auto late = put(job, bytes);
+  expect_error(late, 403);
+  EXPECT_EQ(late.json_body()["error"]["code"], "ExpiredRequest");
+  EXPECT_EQ(objects_of(job.id), 0u);
+
+  // Error shapes of the API itself.
+  expect_error(http_call(port(), "POST", "/api/v1/jobs", "not json"), 400);
+  expect_error(http_call(port(), "POST", "/api/v1/jobs", json{{"filename", "a.mp3"}, {"size", 300LL << 20}}.dump()), 413);
+  expect_error(http_call(port(), "POST", "/api/v1/jobs", json{{"filename", "a.txt"}, {"size", 3}}.dump()), 415);
+  expect_error(http_call(port(), "POST", "/api/v1/jobs", std::string(300 * 1024, ' ')), 413);
+  expect_error(http_call(port(), "GET", "/api/v1/nothing"), 404);
+  expect_error(http_call(port(), "PUT", "/api/v1/jobs"), 405);
+  expect_error(http_call(port(), "GET", "/store/uploads/" + job.id + "/a.mp3"), 403);
+}
+
+TEST_F(ServiceTest, DownloadUrlOpensOnlyItsOwnKey) {
+  start();
+  const auto a = submit(make_song(tmp, "a.mp3", 3));
+  const auto b = submit(make_song(tmp, "b.mp3", 3, 40));
+  const auto ja = wait_final(a);
+  const auto jb = wait_final(b);
+  ASSERT_EQ(ja["status"], "done");
+  ASSERT_EQ(jb["status"], "done");
+  std::string url = target_of(ja["result"]["url"]);
+  EXPECT_EQ(http_call(port(), "GET", url).status, 200);
+  url.replace(url.find(a.id), a.id.size(), b.id);
+  url.replace(url.find("a%20%288D%29"), 12, "b%20%288D%29");
+  expect_error(http_call(port(), "GET", url), 403);
+}
+
+TEST_F(ServiceTest, NotAudioFailsAfterOneAttemptWithAReason) {
+  start();
+  std::string junk;
+  for (int i = 0; i < 500; ++i) junk += "this is a text file, not a song\n";
+  const std::string path = tmp.file("notes.mp3");
+  std::ofstream(path) << junk;
+  const auto job = submit(path);
+  const auto j = wait_final(job);
+  EXPECT_EQ(j["status"], "failed");
+  EXPECT_EQ(j["attempts"], 1);
+  ASSERT_TRUE(j["error"].is_string());
+  EXPECT_GT(j["error"].get<std::string>().size(), 10u);
+  const auto metrics = http_call(port(), "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("sy_jobs{state=\"failed\"} 1"), std::string::npos);
+}
+
+TEST_F(ServiceTest, KillNineMidJobThenRestartCompletesItOnce) {
+  const std::map<std::string, std::string> env{{"SY_LEASE_SECONDS", "2"}};
+  start(env, 1);
+  const auto job = submit(make_song(tmp, "long.mp3", 60));
+  wait_for(job, [](const json& j) { return j["status"] == "processing" && j["progress"].get<double>() > 0.05; });
+  EXPECT_EQ(server->stop(SIGKILL), 128 + SIGKILL);
+  restart(env, 1);
+  const auto j = wait_final(job, 180s);
+  EXPECT_EQ(j["status"], "done") << j.dump();
+  EXPECT_EQ(j["attempts"], 2) << "the crashed attempt counts, the job is not done twice";
+  std::size_t results = 0;
+  for (const auto& e : fs::directory_iterator(data / "objects/processed" / job.id)) results += e.is_regular_file();
+  EXPECT_EQ(results, 1u);
+}
+
+TEST_F(ServiceTest, SigtermMidJobExitsCleanlyAndTheJobResumes) {
+  start({}, 1);
+  const auto job = submit(make_song(tmp, "long.mp3", 60));
+  wait_for(job, [](const json& j) { return j["status"] == "processing" && j["progress"].get<double>() > 0.05; });
+  const auto t0 = Steady::now();
+  EXPECT_EQ(server->stop(SIGTERM), 0);
+  EXPECT_LT(Steady::now() - t0, 15s);
+  restart({}, 1);
+  // Handed back without counting the attempt, so it starts again as attempt 1.
+  const auto j = wait_final(job, 180s);
+  EXPECT_EQ(j["status"], "done") << j.dump();
+  EXPECT_EQ(j["attempts"], 1);
+}
+
+TEST_F(ServiceTest, TwentyJobsAtOnceAllComplete) {
+  start();
+  const std::string song = make_song(tmp, "short.mp3", 2);
+  std::vector<Job> jobs(20);
+  std::vector<std::thread> clients;
+  for (std::size_t i = 0; i < jobs.size(); ++i)
+    clients.emplace_back([&, i] { jobs[i] = submit(song); });
+  for (auto& t : clients) t.join();
+  for (const auto& job : jobs) {
+    const auto j = wait_final(job, 240s);
+    EXPECT_EQ(j["status"], "done") << j.dump();
+    EXPECT_EQ(j["attempts"], 1);
+  }
+}
+
+TEST_F(ServiceTest, DeleteRemovesTheJobAndItsFiles) {
+  start();
+  const auto job = submit(make_song(tmp, "a.mp3", 3));
+  ASSERT_EQ(wait_final(job)["status"], "done");
+  EXPECT_GT(objects_of(job.id), 0u);
+  const auto r = http_call(port(), "DELETE", "/api/v1/jobs/" + job.id, {}, {{"Authorization", "Bearer " + job.token}});
+  EXPECT_EQ(r.status, 204);
+  expect_error(status(job), 404);
+  EXPECT_EQ(objects_of(job.id), 0u);
+
+  // Deleting a job while it renders stops the render and leaves nothing behind.
+  const auto running = submit(make_song(tmp, "long.mp3", 60));
+  wait_for(running, [](const json& j) { return j["status"] == "processing"; });
+  EXPECT_EQ(http_call(port(), "DELETE", "/api/v1/jobs/" + running.id, {}, {{"Authorization", "Bearer " + running.token}}).status, 204);
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(objects_of(running.id), 0u);
+}
+
+TEST_F(ServiceTest, JanitorExpiresUploadsAndRemovesOldJobs) {
+  start({{"SY_RETENTION_SECONDS", "3"}, {"SY_UPLOAD_URL_SECONDS", "1"},
+         {"SY_JANITOR_SECONDS", "1"}, {"SY_JANITOR_GRACE_SECONDS", "1"}});
+  const auto never = create("never.mp3", 1000);
+  const auto done = submit(make_song(tmp, "a.mp3", 2));
+  ASSERT_EQ(wait_final(done)["status"], "done");
+  EXPECT_EQ(wait_for(never, [](const json& j) { return j["status"] == "expired"; }, 20s)["status"], "expired");
+  const auto end = Steady::now() + 30s;
+  while (Steady::now() < end && (status(done).status != 404 || status(never).status != 404))
+    std::this_thread::sleep_for(200ms);
+  expect_error(status(done), 404);
+  expect_error(status(never), 404);
+  EXPECT_EQ(objects_of(done.id), 0u);
+}
+
+TEST_F(ServiceTest, HealthReadinessPresetsOpenApiAndMetrics) {
+  start({{"SY_CORS_ORIGINS", "https://app.example"}});
+  EXPECT_EQ(http_call(port(), "GET", "/healthz").status, 200);
+  EXPECT_EQ(http_call(port(), "GET", "/readyz").status, 200);
+  EXPECT_GE(http_call(port(), "GET", "/api/v1/presets").json_body()["presets"].size(), 6u);
+  EXPECT_EQ(http_call(port(), "GET", "/api/v1/openapi.json").json_body()["openapi"], "3.0.3");
+  const auto pre = http_call(port(), "OPTIONS", "/api/v1/jobs", {},
+                             {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(pre.status, 204);
+  EXPECT_EQ(pre.header("access-control-allow-origin"), "https://app.example");
+  const auto evil = http_call(port(), "GET", "/api/v1/presets", {}, {{"Origin", "https://evil.example"}});
+  EXPECT_EQ(evil.header("access-control-allow-origin"), "");
+  const auto m = http_call(port(), "GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("sy_http_requests_total{method=\"GET\",route=\"/api/v1/presets\",status=\"200\"}"),
+            std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("sy_queue_depth"), std::string::npos);
+}
+
+}  // namespace
