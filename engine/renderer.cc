@@ -175,15 +175,9 @@ class SpatialRenderer final : public StereoProcessor {
     }
     decoder_->process(sh_.planes(), output_.channel(0), output_.channel(1));
 
-    if (split_) {
-      for (std::size_t c = 0; c < 2; ++c) {
-        float* o = output_.channel(c);
-        for (std::size_t i = 0; i < kBlock; ++i) o[i] += bass_[i];
-      }
-      std::memmove(bass_.data(), bass_.data() + kBlock, bass_delay_ * sizeof(float));
-    }
-
-    // The room hears the rotating binaural signal, so its reflections follow the source.
+    // The room hears the rotating binaural signal, so its reflections follow the source. It
+    // gets no bass: reverberant bass would differ between the ears and undo the centred
+    // bass (the usual high-passed reverb send).
     if (room_) {
       room_->process(output_.planes(), wet_.planes(), kBlock);
       for (std::size_t c = 0; c < 2; ++c) {
@@ -192,6 +186,15 @@ class SpatialRenderer final : public StereoProcessor {
         for (std::size_t i = 0; i < kBlock; ++i) o[i] += w[i];
       }
     }
+
+    if (split_) {
+      for (std::size_t c = 0; c < 2; ++c) {
+        float* o = output_.channel(c);
+        for (std::size_t i = 0; i < kBlock; ++i) o[i] += bass_[i];
+      }
+      std::memmove(bass_.data(), bass_.data() + kBlock, bass_delay_ * sizeof(float));
+    }
+
     frames_done_ += kBlock;
   }
 

@@ -267,19 +267,22 @@ TEST(SpatialAcceptanceRoom, RoomDoesNotFightTheRotation) {
 TEST(SpatialAcceptanceBass, BassStaysCentred) {
   const auto l = testing::pink_noise(static_cast<std::size_t>(6 * kRate), 21);
   const auto r = testing::pink_noise(static_cast<std::size_t>(6 * kRate), 22);
-  EngineSettings s = classic_dry();
-  s.bass_crossover_hz = 150.0;
-  const auto out = render_with(s, l, r, 1024);
-  const double centred = testing::correlation(testing::lowpass(out.left, 80.0, kRate),
-                                              testing::lowpass(out.right, 80.0, kRate));
-  // Control: without the crossover the bass rotates with the rest.
-  s.bass_crossover_hz = 0.0;
-  const auto rotating = render_with(s, l, r, 1024);
-  const double rotated = testing::correlation(testing::lowpass(rotating.left, 80.0, kRate),
-                                              testing::lowpass(rotating.right, 80.0, kRate));
-  std::printf("left/right correlation below 80 Hz: %.3f with the crossover, %.3f without\n", centred, rotated);
-  EXPECT_GE(centred, 0.95);
-  EXPECT_LT(rotated, centred);
+  auto bass_correlation = [&](double crossover_hz, double reverb) {
+    EngineSettings s = classic_dry();
+    s.bass_crossover_hz = crossover_hz;
+    s.reverb = reverb;
+    s.room_size = 0.8;
+    const auto out = render_with(s, l, r, 1024);
+    return testing::correlation(testing::lowpass(out.left, 80.0, kRate), testing::lowpass(out.right, 80.0, kRate));
+  };
+  const double dry = bass_correlation(150.0, 0.0);
+  const double room = bass_correlation(150.0, 0.5);  // the room gets no bass to decorrelate
+  const double rotating = bass_correlation(0.0, 0.5);  // control: everything rotates and reverberates
+  std::printf("left/right correlation below 80 Hz: %.3f dry, %.3f with a big room, %.3f without the crossover\n",
+              dry, room, rotating);
+  EXPECT_GE(dry, 0.95);
+  EXPECT_GE(room, 0.95);
+  EXPECT_LT(rotating, room);
 }
 
 // KEMAR is measured at 44.1 kHz: at that rate libmysofa does not resample, and at 96 kHz
