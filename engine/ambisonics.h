@@ -32,7 +32,7 @@ struct BinauralDecoderDesign {
   AmbisonicBasis basis = AmbisonicBasis::kHorizontal;
   std::size_t horizontal_speakers = 8;   // virtual loudspeakers of the kHorizontal layout
   std::size_t sphere_speakers = 64;      // of the kSphere layout (mirror-symmetric spiral)
-  bool max_re = false;                   // per-order max-rE weights instead of basic decoding
+  bool max_re = true;                    // per-order max-rE weights (false: basic decoding)
   double level_match_low_hz = 200.0;     // the decoder is scaled to unit gain in this band,
   double level_match_high_hz = 800.0;    // where the centred bass hands over
   std::size_t max_length = 512;          // frames; longer filters are faded out to fit
