@@ -105,11 +105,17 @@ bool ambisonic_channel_is_odd(AmbisonicBasis basis, std::size_t channel) noexcep
 
 void ambisonic_gains(AmbisonicBasis basis, double azimuth, double elevation, float* g) noexcept {
   if (basis == AmbisonicBasis::kHorizontal) {
+    // cos(m a), sin(m a) by the angle-addition recurrence: one sincos per call.
     const double s2 = std::numbers::sqrt2;
+    const double c1 = std::cos(azimuth), s1 = std::sin(azimuth);
+    double c = 1.0, s = 0.0;
     g[0] = 1.0f;
     for (int m = 1; m <= kAmbisonicOrder; ++m) {
-      g[2 * m - 1] = static_cast<float>(s2 * std::cos(m * azimuth));
-      g[2 * m] = static_cast<float>(s2 * std::sin(m * azimuth));
+      const double next_c = c * c1 - s * s1;
+      s = s * c1 + c * s1;
+      c = next_c;
+      g[2 * m - 1] = static_cast<float>(s2 * c);
+      g[2 * m] = static_cast<float>(s2 * s);
     }
     return;
   }
