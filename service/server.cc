@@ -29,6 +29,7 @@ using Steady = std::chrono::steady_clock;
 using boost::system::error_code;
 
 constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::size_t kUploadChunk = 256 * 1024;
 
 auto redirect(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
 
@@ -42,9 +43,14 @@ std::string request_id_for(const http::fields& h) {
         }))
       return std::string(v);
   }
-  unsigned char raw[8];
-  if (RAND_bytes(raw, sizeof raw) != 1) return "unknown";
-  return storage::to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+  // A random per-process prefix and a counter: unique without a syscall per request.
+  static const std::string prefix = [] {
+    unsigned char raw[4];
+    if (RAND_bytes(raw, sizeof raw) != 1) return std::string("0000");
+    return storage::to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+  }();
+  static std::atomic<std::uint64_t> counter{0};
+  return prefix + "-" + std::to_string(++counter);
 }
 
 template <class Message>
@@ -72,6 +78,7 @@ struct Server::Impl {
   storage::LocalObjectStore* local;
   Metrics& metrics;
   net::io_context ioc;
+  net::thread_pool blocking{2};  // fsync of finished uploads
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
@@ -123,7 +130,6 @@ struct Server::Impl {
 
   // Streams a presigned PUT into the embedded store, never holding the body in memory.
   net::awaitable<Response> upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                  http::request_parser<http::empty_body>& header_parser,
                                   const Request& req, bool& keep_alive) {
     std::string key;
     std::int64_t size = 0;
@@ -137,34 +143,46 @@ struct Server::Impl {
       keep_alive = false;
       co_return error_response(400, "IncompleteBody", ec.message());
     }
-    http::request_parser<http::buffer_body> parser(std::move(header_parser));
-    parser.body_limit(static_cast<std::uint64_t>(size));
+    // The signed Content-Length frames the body, so it is read straight from the socket in
+    // large chunks (Beast's parser would copy it through its own buffer first).
     auto writer = local->begin_put(key, size);
-    std::vector<char> chunk(kChunk);
-    while (!parser.is_done()) {
-      parser.get().body().data = chunk.data();
-      parser.get().body().size = chunk.size();
+    std::int64_t left = size;
+    const auto pre = std::min<std::size_t>(buffer.size(), static_cast<std::size_t>(left));
+    if (pre > 0) {
+      writer->write(static_cast<const char*>(buffer.data().data()), pre);
+      buffer.consume(pre);
+      left -= static_cast<std::int64_t>(pre);
+    }
+    std::vector<char> chunk(kUploadChunk);
+    while (left > 0) {
+      const auto want = static_cast<std::size_t>(std::min<std::int64_t>(left, kUploadChunk));
       stream.expires_after(options.read_timeout);
-      co_await http::async_read(stream, buffer, parser, redirect(ec));
-      if (ec == http::error::need_buffer) ec = {};
+      const std::size_t n =
+          co_await stream.async_read_some(net::buffer(chunk.data(), want), redirect(ec));
       if (ec) {
         keep_alive = false;
-        if (ec == http::error::body_limit)
-          co_return error_response(413, "EntityTooLarge", "more bytes than declared");
         co_return error_response(400, "IncompleteBody", "the upload did not complete");
       }
-      const std::size_t n = chunk.size() - parser.get().body().size;
-      if (!writer->write(chunk.data(), n)) {
-        keep_alive = false;
-        co_return error_response(413, "EntityTooLarge", "more bytes than declared");
-      }
+      writer->write(chunk.data(), n);
+      left -= static_cast<std::int64_t>(n);
     }
-    try {
-      writer->commit();
-    } catch (const std::exception& e) {
+    // fsync and rename can take a while for a large file: not on an I/O thread.
+    std::string failure;
+    co_await net::co_spawn(
+        blocking.get_executor(),
+        [&]() -> net::awaitable<void> {
+          try {
+            writer->commit();
+          } catch (const std::exception& e) {
+            failure = e.what();
+          }
+          co_return;
+        },
+        net::use_awaitable);
+    if (!failure.empty()) {
       keep_alive = false;
-      log::warn("upload not stored", {{"request_id", req.request_id}, {"key", key}, {"error", e.what()}});
-      co_return error_response(400, "IncompleteBody", e.what());
+      log::warn("upload not stored", {{"request_id", req.request_id}, {"key", key}, {"error", failure}});
+      co_return error_response(400, "IncompleteBody", failure);
     }
     co_return api.upload_finished(req, key, size);
   }
@@ -290,7 +308,7 @@ struct Server::Impl {
       bool keep_alive = header_parser.get().keep_alive() && !stopping;
       Response res;
       if (req.method == "PUT" && local && req.path().rfind(storage::kStorePathPrefix, 0) == 0) {
-        res = co_await upload(stream, buffer, header_parser, req, keep_alive);
+        res = co_await upload(stream, buffer, req, keep_alive);
       } else {
         http::request_parser<http::string_body> parser(std::move(header_parser));
         parser.body_limit(options.max_json_body_bytes);
@@ -384,6 +402,7 @@ void Server::stop(std::chrono::seconds grace) {
   i.ioc.stop();
   for (auto& t : i.threads) t.join();
   i.threads.clear();
+  i.blocking.join();
 }
 
 int Server::in_flight() const { return impl_->busy.load(); }

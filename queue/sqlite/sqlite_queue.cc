@@ -71,7 +71,16 @@ class SqliteJobQueue::Statement {
   Statement(sqlite3* db, const char* sql) : db_(db) {
     if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail_sqlite(db, sql);
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  // Uses a statement prepared once (hot paths); it is reset, not finalized, afterwards.
+  Statement(sqlite3* db, sqlite3_stmt* cached) : db_(db), stmt_(cached), owned_(false) {}
+  ~Statement() {
+    if (owned_) {
+      sqlite3_finalize(stmt_);
+    } else {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -137,6 +146,7 @@ class SqliteJobQueue::Statement {
   }
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool owned_ = true;
 };
 
 namespace {
@@ -178,13 +188,27 @@ SqliteJobQueue::SqliteJobQueue(const std::filesystem::path& file) {
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA foreign_keys=ON");
     migrate();
+    if (sqlite3_open_v2(file.c_str(), &read_db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK)
+      fail_sqlite(read_db_, "open for reading");
+    sqlite3_busy_timeout(read_db_, 5000);
+    const std::string get_sql = std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?1";
+    if (sqlite3_prepare_v3(read_db_, get_sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &get_stmt_,
+                           nullptr) != SQLITE_OK)
+      fail_sqlite(read_db_, "prepare");
   } catch (...) {
+    sqlite3_finalize(get_stmt_);
+    sqlite3_close(read_db_);
     sqlite3_close(db_);
     throw;
   }
 }
 
-SqliteJobQueue::~SqliteJobQueue() { sqlite3_close(db_); }
+SqliteJobQueue::~SqliteJobQueue() {
+  sqlite3_finalize(get_stmt_);
+  sqlite3_close(read_db_);
+  sqlite3_close(db_);
+}
 
 void SqliteJobQueue::exec(const char* sql) {
   char* err = nullptr;
@@ -238,8 +262,8 @@ void SqliteJobQueue::create(const NewJob& job) {
 }
 
 std::optional<Job> SqliteJobQueue::get(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  Statement st(db_, (std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?1").c_str());
+  std::lock_guard lock(read_mutex_);
+  Statement st(read_db_, get_stmt_);
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return st.job();
@@ -361,12 +385,12 @@ bool SqliteJobQueue::remove(const std::string& id) {
 }
 
 std::map<JobStatus, std::int64_t> SqliteJobQueue::count_by_status() {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(read_mutex_);
   std::map<JobStatus, std::int64_t> out;
   for (auto s : {JobStatus::kAwaitingUpload, JobStatus::kQueued, JobStatus::kProcessing,
                  JobStatus::kDone, JobStatus::kFailed, JobStatus::kExpired})
     out[s] = 0;
-  Statement st(db_, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
+  Statement st(read_db_, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
   while (st.step())
     if (auto s = parse_status(st.text(0))) out[*s] = st.int64(1);
   return out;

@@ -7,6 +7,7 @@
 #include "queue/job_queue.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace sy::queue {
 
@@ -47,6 +48,11 @@ class SqliteJobQueue final : public JobQueue {
 
   std::mutex mutex_;  // one connection, used by one thread at a time
   sqlite3* db_ = nullptr;
+  // Status reads go through their own connection: in WAL mode they never wait for a writer
+  // that is fsyncing.
+  std::mutex read_mutex_;
+  sqlite3* read_db_ = nullptr;
+  sqlite3_stmt* get_stmt_ = nullptr;
 };
 
 }  // namespace sy::queue
