@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Benchmarks `surroundyou serve` on loopback (numbers go to docs/BENCHMARKS.md):
+#   1. status requests/s and latency with wrk at 256 connections while the workers render;
+#   2. songs per minute through the service, and through the CLI on the same files;
+#   3. upload throughput into the embedded store and the server's memory growth (500 MB).
+# Usage: bench/service_bench.sh [BUILD_DIR]   (needs wrk, curl, ffmpeg, python3)
+set -euo pipefail
+BUILD=${1:-build}
+SERVE=${SERVE:-$BUILD/tests/service/sy_serve_driver}
+if [[ -x $BUILD/surroundyou ]] && "$BUILD/surroundyou" --help 2>&1 | grep -qE '^ +serve'; then
+  SERVE=$BUILD/surroundyou
+fi
+CLI=$BUILD/surroundyou
+PORT=${PORT:-18090}
+SONGS=${SONGS:-8}
+WORKERS=${WORKERS:-$(nproc)}
+WORK=$(mktemp -d)
+trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+BASE=http://127.0.0.1:$PORT
+json() { python3 -c "import sys,json; d=json.load(sys.stdin); print($1)"; }
+
+ffmpeg -loglevel error -y -i /usr/share/hyperrogue/music/hr3-caves.ogg -ac 2 -c:a libmp3lame -b:a 192k "$WORK/song.mp3"
+DUR=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$WORK/song.mp3")
+mkdir -p "$WORK/in"
+for i in $(seq 1 "$SONGS"); do cp "$WORK/song.mp3" "$WORK/in/song$i.mp3"; done
+
+start_server() {
+  SY_CREATE_PER_MINUTE=0 SY_MAX_UPLOAD_BYTES=600000000 "$SERVE" serve --listen 127.0.0.1:$PORT \
+    --data-dir "$WORK/data" --workers "$WORKERS" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do curl -sf $BASE/readyz >/dev/null && return; sleep 0.1; done
+  echo "server did not start" >&2; exit 1
+}
+# One Python process drives the API (no process start per call while the CPUs render).
+client() {  # submit FILE... | wait JOBS_FILE
+  python3 - "$BASE" "$@" <<'PY'
+import http.client, json, os, sys, time, urllib.parse
+base, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+host = urllib.parse.urlparse(base).netloc
+def call(method, target, body=None, headers={}):
+    c = http.client.HTTPConnection(host, timeout=600)
+    c.request(method, target, body=body, headers=headers)
+    r = c.getresponse(); data = r.read(); c.close()
+    return r.status, data
+if cmd == "submit":
+    for f in args:
+        size = os.path.getsize(f)
+        st, data = call("POST", "/api/v1/jobs", json.dumps({"filename": os.path.basename(f), "size": size}))
+        job = json.loads(data)
+        u = urllib.parse.urlparse(job["upload"]["url"])
+        with open(f, "rb") as fh:
+            st, _ = call("PUT", u.path + "?" + u.query, fh.read(), {"Content-Length": str(size)})
+        assert st == 200, st
+        print(job["id"], job["token"])
+elif cmd == "wait":
+    jobs = [l.split() for l in open(args[0])]
+    left = {j[0]: j[1] for j in jobs}
+    while left:
+        for i, t in list(left.items()):
+            st, data = call("GET", "/api/v1/jobs/" + i, headers={"Authorization": "Bearer " + t})
+            if json.loads(data)["status"] in ("done", "failed"):
+                del left[i]
+        time.sleep(0.1)
+PY
+}
+
+start_server
+echo "server: $SERVE, $WORKERS workers, $(nproc) cores; song ${DUR}s; $SONGS songs"
+
+# 1 + 2: submit all songs, hammer one job's status while the workers render, wait for all.
+T0=$(date +%s.%N)
+client submit "$WORK"/in/*.mp3 >"$WORK/jobs"
+read -r ID TOKEN <"$WORK/jobs"
+wrk -t2 -c256 -d10s --latency -H "Authorization: Bearer $TOKEN" $BASE/api/v1/jobs/$ID >"$WORK/wrk.txt"
+BUSY=$(curl -s $BASE/metrics | awk '/^sy_workers_busy/ {print $2}')
+client wait "$WORK/jobs"
+T1=$(date +%s.%N)
+echo "status under render load (workers busy at the end of wrk: $BUSY):"
+grep -E 'Requests/sec|50%|99%' "$WORK/wrk.txt" | sed 's/^/  /'
+wrk -t2 -c256 -d5s --latency -H "Authorization: Bearer $TOKEN" $BASE/api/v1/jobs/$ID >"$WORK/wrk-idle.txt"
+echo "status with idle workers:"
+grep -E 'Requests/sec|50%|99%' "$WORK/wrk-idle.txt" | sed 's/^/  /'
+python3 -c "print('service: %d songs in %.1f s = %.2f songs/min' % ($SONGS, $T1-$T0, $SONGS*60/($T1-$T0)))"
+
+# 3: a 500 MB upload.
+head -c 500000000 /dev/urandom >"$WORK/big.wav"
+RSS0=$(awk '/VmRSS/ {print $2}' /proc/$SERVER_PID/status)
+size=$(stat -c %s "$WORK/big.wav")
+resp=$(curl -sf -X POST $BASE/api/v1/jobs -d "{\"filename\":\"big.wav\",\"size\":$size}")
+url=$(json 'd["upload"]["url"]' <<<"$resp")
+curl -sf -o /dev/null -w 'upload 500 MB: %{time_total} s, %{speed_upload} B/s\n' -T "$WORK/big.wav" "$url"
+HWM=$(awk '/VmHWM/ {print $2}' /proc/$SERVER_PID/status)
+echo "server RSS before upload ${RSS0} KiB, peak ${HWM} KiB"
+kill $SERVER_PID; wait $SERVER_PID 2>/dev/null || true
+
+# The CLI on the same files and the same number of parallel jobs.
+if "$CLI" render --help >/dev/null 2>&1; then
+  T0=$(date +%s.%N)
+  "$CLI" render "$WORK"/in/*.mp3 --out-dir "$WORK/cli-out" --jobs "$WORKERS" --progress none --force
+  T1=$(date +%s.%N)
+  python3 -c "print('cli: %d songs in %.1f s = %.2f songs/min' % ($SONGS, $T1-$T0, $SONGS*60/($T1-$T0)))"
+fi
