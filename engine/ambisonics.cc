@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
+#include <limits>
+#include <mutex>
 #include <numbers>
 #include <stdexcept>
 
 #include "engine/hrtf.h"
+
+#include <fftw3.h>
 
 namespace sy {
 
@@ -83,6 +87,8 @@ double k_weight(double hz) {
 }
 
 void fit_loudness_correction(BinauralFilters& out, double rate, double low_hz, double width);
+void equalize_diffuse_field(BinauralFilters& out, double rate, std::size_t max_length);
+void match_bass_path(BinauralFilters& out, double rate, double crossover_hz, double width);
 
 }  // namespace
 
@@ -226,6 +232,7 @@ BinauralFilters design_binaural_filters(HrtfSet& hrtf, const BinauralDecoderDesi
         f[end - fade + i] *= static_cast<float>(0.5 + 0.5 * std::cos(kPi * (static_cast<double>(i) + 0.5) / static_cast<double>(fade)));
   }
   for (auto& f : out.channel_filters) f.resize(end);
+  if (design.diffuse_field_eq) equalize_diffuse_field(out, hrtf.sample_rate(), design.max_length);
 
   // Scale to unit gain where the bass path hands over, and measure the delay there.
   const double rate = hrtf.sample_rate();
@@ -254,6 +261,7 @@ BinauralFilters design_binaural_filters(HrtfSet& hrtf, const BinauralDecoderDesi
   const double slope = (kPoints * sum_fp - sum_f * sum_p) / (kPoints * sum_ff - sum_f * sum_f);
   const double delay = -slope / (2.0 * kPi) * rate;
   out.low_frequency_delay = static_cast<std::size_t>(std::lround(std::clamp(delay, 0.0, static_cast<double>(end))));
+  out.arrival_delay = out.low_frequency_delay;
   if (magnitude <= 0) throw std::runtime_error("HRTF set has no low-frequency response");
   const auto scale = static_cast<float>(1.0 / magnitude);
   for (auto& f : out.channel_filters)
@@ -262,10 +270,154 @@ BinauralFilters design_binaural_filters(HrtfSet& hrtf, const BinauralDecoderDesi
   out.loudness_correction.assign(k_count, 0.0f);
   out.loudness_correction[0] = 1.0f;
   if (design.equal_loudness) fit_loudness_correction(out, rate, design.level_match_low_hz, design.pair_width_degrees * kPi / 180.0);
+  if (design.crossover_hz > 0) match_bass_path(out, rate, design.crossover_hz, design.pair_width_degrees * kPi / 180.0);
   return out;
 }
 
 namespace {
+
+// In-place complex DFT through FFTW (start-up only; plans under the shared planner lock).
+void dft(std::vector<std::complex<float>>& x, bool inverse) {
+  auto* data = reinterpret_cast<fftwf_complex*>(x.data());
+  fftwf_plan plan;
+  {
+    const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+    plan = fftwf_plan_dft_1d(static_cast<int>(x.size()), data, data, inverse ? FFTW_BACKWARD : FFTW_FORWARD,
+                             FFTW_ESTIMATE);
+  }
+  fftwf_execute(plan);
+  const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+  fftwf_destroy_plan(plan);
+  if (inverse)
+    for (auto& v : x) v /= static_cast<float>(x.size());
+}
+
+// KEMAR is measured at the eardrum of a dummy head, with the ear canal's resonance and the
+// loudspeaker's response in every filter; played on headphones the listener's own ear adds
+// the resonance again (about +17 dB at 2.5 kHz on the average over a circle). A
+// minimum-phase filter that flattens the power response averaged over every direction
+// the decoder can produce (a circle or the sphere) removes what all directions share and
+// keeps what differs between them: the spatial cues.
+void equalize_diffuse_field(BinauralFilters& out, double rate, std::size_t max_length) {
+  const AmbisonicBasis basis = out.basis;
+  const std::size_t k_count = out.channel_filters.size();
+  constexpr std::size_t kN = 4096;
+  constexpr std::size_t kBins = kN / 2 + 1;
+  std::vector<std::vector<std::complex<float>>> spectra(k_count, std::vector<std::complex<float>>(kN));
+  for (std::size_t k = 0; k < k_count; ++k) {
+    std::copy(out.channel_filters[k].begin(), out.channel_filters[k].end(), spectra[k].begin());
+    dft(spectra[k], false);
+  }
+  const std::vector<Direction> grid = basis == AmbisonicBasis::kHorizontal ? horizontal_layout(72) : sphere_layout(400);
+  std::vector<double> power(kBins, 0.0);
+  std::vector<float> g(k_count);
+  for (const Direction& d : grid) {
+    ambisonic_gains(basis, d.azimuth, d.elevation, g.data());
+    for (std::size_t b = 0; b < kBins; ++b) {
+      std::complex<double> even = 0, odd = 0;
+      for (std::size_t k = 0; k < k_count; ++k)
+        (ambisonic_channel_is_odd(basis, k) ? odd : even) += double{g[k]} * std::complex<double>(spectra[k][b]);
+      power[b] += std::norm(even + odd) + std::norm(even - odd);
+    }
+  }
+  // Third-octave smoothing; outside 150 Hz .. 16 kHz the correction is held constant (the
+  // bass has its own path, and the top octave of the measurement is unreliable).
+  const double bin_hz = rate / kN;
+  auto smoothed = [&](double hz) {
+    const double lo = hz * std::pow(2.0, -1.0 / 6.0), hi = hz * std::pow(2.0, 1.0 / 6.0);
+    double sum = 0;
+    int count = 0;
+    for (std::size_t b = static_cast<std::size_t>(lo / bin_hz); b <= static_cast<std::size_t>(hi / bin_hz) && b < kBins; ++b) {
+      sum += power[b];
+      ++count;
+    }
+    return count > 0 ? sum / count : 1e-20;
+  };
+  const double f_low = 50.0, f_high = std::min(16000.0, 0.45 * rate);
+  double reference = 0;
+  for (double hz = 200; hz <= 800; hz *= std::pow(2.0, 1.0 / 3.0)) reference += std::log(smoothed(hz));
+  reference = std::exp(reference / 7.0);
+  std::vector<float> log_gain(kBins);
+  for (std::size_t b = 0; b < kBins; ++b) {
+    const double hz = std::clamp(static_cast<double>(b) * bin_hz, f_low, f_high);
+    const double gain_db = std::clamp(10.0 * std::log10(reference / smoothed(hz)), -24.0, 12.0);
+    log_gain[b] = static_cast<float>(gain_db / 20.0 * std::log(10.0));
+  }
+  // Minimum phase from the real cepstrum: fold the anti-causal half onto the causal one.
+  std::vector<std::complex<float>> cep(kN);
+  for (std::size_t b = 0; b < kN; ++b) cep[b] = log_gain[b < kBins ? b : kN - b];
+  dft(cep, true);
+  for (std::size_t n = 1; n < kN / 2; ++n) {
+    cep[n] *= 2.0f;
+    cep[kN - n] = 0.0f;
+  }
+  dft(cep, false);
+  for (auto& v : cep) v = std::exp(v);
+  // Apply to every channel's spectrum and come back to the time domain.
+  for (std::size_t k = 0; k < k_count; ++k) {
+    for (std::size_t b = 0; b < kN; ++b) spectra[k][b] *= cep[b];
+    dft(spectra[k], true);
+    const std::size_t length = max_length > 0 ? max_length : out.channel_filters[k].size();
+    out.channel_filters[k].assign(length, 0.0f);
+    const std::size_t fade = std::min<std::size_t>(32, length);
+    for (std::size_t n = 0; n < length; ++n) {
+      float w = 1.0f;
+      if (n >= length - fade)
+        w = static_cast<float>(0.5 + 0.5 * std::cos(kPi * (static_cast<double>(n - (length - fade)) + 0.5) / static_cast<double>(fade)));
+      out.channel_filters[k][n] = spectra[k][n].real() * w;
+    }
+  }
+}
+
+void match_bass_path(BinauralFilters& out, double rate, double crossover_hz, double width) {
+  const AmbisonicBasis basis = out.basis;
+  const std::size_t k_count = out.channel_filters.size();
+  // Frequencies from crossover / 2 to 4 x crossover; the upper half sets the level, the
+  // lower (where both bands sound) the delay.
+  constexpr int kFreqs = 16;
+  std::vector<double> omega(kFreqs);
+  std::vector<std::complex<double>> spectra(k_count * kFreqs);
+  for (int j = 0; j < kFreqs; ++j) {
+    const double f = 0.5 * crossover_hz * std::pow(8.0, j / (kFreqs - 1.0));
+    omega[static_cast<std::size_t>(j)] = 2.0 * kPi * f / rate;
+    for (std::size_t k = 0; k < k_count; ++k)
+      spectra[k * kFreqs + static_cast<std::size_t>(j)] = dft_at(out.channel_filters[k], omega[static_cast<std::size_t>(j)]);
+  }
+  // Average left-ear response to a mono input over the circle, as the renderer builds it.
+  constexpr int kDirections = 72;
+  std::vector<std::complex<double>> h(kFreqs);
+  std::vector<float> centre(k_count), left(k_count), right(k_count);
+  for (int d = 0; d < kDirections; ++d) {
+    const double az = 2.0 * kPi * d / kDirections;
+    ambisonic_gains(basis, az, 0.0, centre.data());
+    double c = 0;
+    for (std::size_t k = 0; k < k_count; ++k) c += double{out.loudness_correction[k]} * double{centre[k]};
+    ambisonic_gains(basis, az + 0.5 * width, 0.0, left.data());
+    ambisonic_gains(basis, az - 0.5 * width, 0.0, right.data());
+    for (std::size_t j = 0; j < kFreqs; ++j)
+      for (std::size_t k = 0; k < k_count; ++k)
+        h[j] += 0.5 * c * (double{left[k]} + double{right[k]}) * spectra[k * kFreqs + j] / static_cast<double>(kDirections);
+  }
+  // Unit level just above the crossover, where the rotating path alone carries the sound.
+  double level = 0;
+  for (std::size_t j = kFreqs / 3; j < kFreqs; ++j) level += std::abs(h[j]) / static_cast<double>(kFreqs - kFreqs / 3);
+  if (level <= 0) return;
+  const double scale = 1.0 / level;
+  for (auto& f : out.channel_filters)
+    for (float& v : f) v = static_cast<float>(double{v} * scale);
+  for (auto& v : h) v *= scale;
+  // The delay that best lines the unit-gain bass up with it where both bands sound.
+  double best_error = std::numeric_limits<double>::infinity();
+  for (std::size_t delay = 0; delay < out.channel_filters[0].size() / 2; ++delay) {
+    double error = 0;
+    for (std::size_t j = 0; j < 2 * kFreqs / 3; ++j)
+      error += std::norm(h[j] - std::polar(1.0, -omega[j] * static_cast<double>(delay)));
+    if (error < best_error) {
+      best_error = error;
+      out.low_frequency_delay = delay;
+    }
+  }
+}
 
 void fit_loudness_correction(BinauralFilters& out, double rate, double low_hz, double width) {
   const AmbisonicBasis basis = out.basis;

@@ -36,8 +36,10 @@ struct BinauralDecoderDesign {
   double level_match_low_hz = 200.0;     // the decoder is scaled to unit gain in this band,
   double level_match_high_hz = 800.0;    // where the centred bass hands over
   std::size_t max_length = 512;          // frames; longer filters are faded out to fit
+  bool diffuse_field_eq = true;          // flatten the average response over all directions
   bool equal_loudness = true;            // fit the direction-dependent loudness correction
   double pair_width_degrees = 60.0;      // the two sources sit at centre +- width / 2
+  double crossover_hz = 0.0;             // where the centred bass takes over (0: none)
 };
 
 // Per-channel left-ear filters of the decoder. The head is taken as symmetric, so the
@@ -49,6 +51,15 @@ struct BinauralFilters {
   // Delay (frames) of the filters at low frequencies: the centred bass is delayed by this
   // much so both paths meet in phase at the crossover.
   std::size_t low_frequency_delay = 0;
+  // Delay (frames) of the filters' main arrival (group delay over 200-800 Hz): what the
+  // renderer reports as latency beyond its FIFO, so a click comes out where it went in.
+  std::size_t arrival_delay = 0;
+  // Gain for the centred bass, sum(L, R) / 2, so it meets the binaural path (each source at
+  // half its channel) at the crossover with the same level and phase: together with
+  // low_frequency_delay it is the least-squares match of the pair's average response over
+  // the circle between crossover / 2 and 2 x crossover. Without it the two paths partly
+  // cancelled there (a 7 dB notch at 127 Hz for a 150 Hz crossover).
+  float bass_gain = 1.0f;
   // Loudness correction as a function of the pair's centre direction, expanded in the same
   // basis: both sources get the gain sum_k loudness_correction[k] * gains_k(centre). A
   // real head hears a source at the side several dB louder than behind; 8D listeners

@@ -1,6 +1,8 @@
 #include "engine/ambisonics.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <complex>
 #include <numbers>
 #include <vector>
@@ -87,6 +89,48 @@ TEST(AmbisonicsTest, DecoderPutsASourceOnTheRightSide) {
       h300 += double{filters.channel_filters[0][i]} * std::polar(1.0, -2 * kPi * 300.0 / 48000.0 * static_cast<double>(i));
     EXPECT_NEAR(std::abs(h300), 1.0, 0.25);
   }
+}
+
+// Power response averaged over a circle of sources, per third octave, in dB.
+std::vector<double> circle_average_db(const BinauralFilters& f, const std::vector<double>& bands) {
+  const std::size_t k = f.channel_filters.size();
+  std::vector<double> out;
+  std::vector<float> g(k);
+  for (double hz : bands) {
+    std::vector<std::complex<double>> h(k);
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t n = 0; n < f.channel_filters[c].size(); ++n)
+        h[c] += double{f.channel_filters[c][n]} * std::polar(1.0, -2 * kPi * hz / 48000.0 * static_cast<double>(n));
+    double p = 0;
+    for (int a = 0; a < 72; ++a) {
+      ambisonic_gains(f.basis, 2 * kPi * a / 72.0, 0.0, g.data());
+      std::complex<double> even = 0, odd = 0;
+      for (std::size_t c = 0; c < k; ++c) (ambisonic_channel_is_odd(f.basis, c) ? odd : even) += double{g[c]} * h[c];
+      p += std::norm(even + odd) + std::norm(even - odd);
+    }
+    out.push_back(10 * std::log10(p / 144.0));
+  }
+  return out;
+}
+
+// The dummy head's ear-canal resonance would be heard twice on headphones; the
+// diffuse-field equalisation takes it out of the average while the cues stay.
+TEST(AmbisonicsTest, DiffuseFieldEqualisationFlattensTheAverage) {
+  HrtfSet hrtf(kDefaultSofaPath, 48000.0);
+  std::vector<double> bands;
+  for (double hz = 200; hz <= 10000; hz *= std::pow(2.0, 1.0 / 3.0)) bands.push_back(hz);
+  BinauralDecoderDesign design;
+  design.diffuse_field_eq = false;
+  const auto raw = circle_average_db(design_binaural_filters(hrtf, design), bands);
+  design.diffuse_field_eq = true;
+  const auto eq = circle_average_db(design_binaural_filters(hrtf, design), bands);
+  auto spread = [](const std::vector<double>& v) {
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    return *hi - *lo;
+  };
+  std::printf("circle-average response 200 Hz-10 kHz spans %.1f dB raw, %.1f dB equalised\n", spread(raw), spread(eq));
+  EXPECT_GT(spread(raw), 12.0);  // the resonance is really there
+  EXPECT_LT(spread(eq), 4.0);
 }
 
 }  // namespace

@@ -35,10 +35,10 @@ constexpr float kSourceGain = 0.5f;
 // render prepares the engine once per pass: keep the few designs a process uses.
 std::shared_ptr<const BinauralFilters> cached_filters(const std::string& sofa_path, double rate,
                                                       const BinauralDecoderDesign& design) {
-  using Key = std::tuple<std::string, double, int, double>;
+  using Key = std::tuple<std::string, double, int, double, double>;
   static std::mutex mutex;
   static std::map<Key, std::shared_ptr<const BinauralFilters>> cache;
-  const Key key{sofa_path, rate, static_cast<int>(design.basis), design.pair_width_degrees};
+  const Key key{sofa_path, rate, static_cast<int>(design.basis), design.pair_width_degrees, design.crossover_hz};
   const std::lock_guard<std::mutex> lock(mutex);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   HrtfSet hrtf(sofa_path, rate);
@@ -65,11 +65,14 @@ class SpatialRenderer final : public StereoProcessor {
     BinauralDecoderDesign design;
     design.basis = basis_;
     design.pair_width_degrees = settings_.width_degrees;
+    design.crossover_hz = settings_.bass_crossover_hz;
     const std::shared_ptr<const BinauralFilters> shared = cached_filters(sofa_path_, sample_rate, design);
     const BinauralFilters& filters = *shared;
     decoder_ = std::make_unique<BinauralDecoder>(filters, kBlock);
     bass_delay_ = filters.low_frequency_delay;
+    arrival_delay_ = filters.arrival_delay;
     correction_ = filters.loudness_correction;
+    bass_gain_ = 0.5f * filters.bass_gain;
     channels_ = ambisonic_channels(basis_);
 
     split_ = settings_.bass_crossover_hz > 0;
@@ -119,7 +122,7 @@ class SpatialRenderer final : public StereoProcessor {
     }
   }
 
-  std::size_t latency() const noexcept override { return kBlock + bass_delay_; }
+  std::size_t latency() const noexcept override { return kBlock + arrival_delay_; }
   std::size_t tail() const noexcept override { return room_ ? room_->tail() : 0; }
 
  private:
@@ -152,7 +155,7 @@ class SpatialRenderer final : public StereoProcessor {
       hi[1] = high_.channel(1);
       // Centred bass, delayed to meet the HRTF path in phase.
       float* fresh = bass_.data() + bass_delay_;
-      for (std::size_t i = 0; i < kBlock; ++i) fresh[i] = 0.5f * (low_.channel(0)[i] + low_.channel(1)[i]);
+      for (std::size_t i = 0; i < kBlock; ++i) fresh[i] = bass_gain_ * (low_.channel(0)[i] + low_.channel(1)[i]);
     }
 
     // Encode both sources with gains interpolated per sample between exact points.
@@ -209,6 +212,8 @@ class SpatialRenderer final : public StereoProcessor {
   LinkwitzRiley4 crossover_[2];
   bool split_ = false;
   std::size_t bass_delay_ = 0;
+  std::size_t arrival_delay_ = 0;
+  float bass_gain_ = 0.5f;
 
   std::unique_ptr<Room> room_;
 

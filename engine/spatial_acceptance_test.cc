@@ -285,6 +285,27 @@ TEST(SpatialAcceptanceBass, BassStaysCentred) {
   EXPECT_LT(rotating, room);
 }
 
+// Bass and rotating paths meet in level and phase at the crossover: for mono pink noise
+// the output's spectrum follows the input's through the hand-over (a 7 dB notch at 127 Hz
+// before the paths were matched).
+TEST(SpatialAcceptanceBass, CrossoverHandOverIsFlat) {
+  const auto noise = testing::pink_noise(static_cast<std::size_t>(16 * kRate), 5);
+  const auto out = render_with(classic_dry(), noise, noise, 1024);
+  const std::size_t len = noise.size();
+  const auto in = testing::band_levels_db(noise, 0, len, kRate, 40, 1000);
+  const auto l = testing::band_levels_db(out.left, 0, len, kRate, 40, 1000);
+  const auto r = testing::band_levels_db(out.right, 0, len, kRate, 40, 1000);
+  double lo = 1e9, hi = -1e9;
+  for (std::size_t b = 0; b < in.size(); ++b) {
+    const double gain = 10 * std::log10(0.5 * (std::pow(10.0, l[b] / 10) + std::pow(10.0, r[b] / 10))) - in[b];
+    lo = std::min(lo, gain);
+    hi = std::max(hi, gain);
+  }
+  std::printf("output/input, third octaves 40 Hz-1 kHz (crossover 150 Hz): %+.1f .. %+.1f dB\n", lo, hi);
+  EXPECT_GT(lo, -2.0);
+  EXPECT_LT(hi, 2.0);
+}
+
 // KEMAR is measured at 44.1 kHz: at that rate libmysofa does not resample, and at 96 kHz
 // it does so by more than 2x. The time lag swings the same and clicks stay in place.
 TEST(SpatialAcceptanceRates, OtherSampleRates) {
