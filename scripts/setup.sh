@@ -16,6 +16,8 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   ffmpeg hyperrogue-music time
+  # scale-out: PostgreSQL queue, S3 over libcurl; real PostgreSQL and Ceph RGW in the tests
+  libpq-dev libcurl4-openssl-dev postgresql python3-botocore radosgw ceph-mon ceph-osd
 )
 
 missing=()

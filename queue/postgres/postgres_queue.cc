@@ -1,0 +1,470 @@
+#include "queue/postgres/postgres_queue.h"
+
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <array>
+#include <stdexcept>
+#include <utility>
+
+namespace sy::queue {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::int64_t to_ms(Clock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+Clock::time_point from_ms(std::int64_t ms) {
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(milliseconds(ms)));
+}
+
+constexpr const char* kNotifyChannel = "sy_jobs";
+// Any constant: every process migrating the same database takes this lock first.
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7236152097)";
+
+// Each entry moves the schema one version up; never edit an entry once released.
+constexpr const char* kMigrations[] = {
+    // 1: the jobs table, and the database's clock in milliseconds (one clock for all machines).
+    R"sql(
+    CREATE FUNCTION sy_now_ms() RETURNS bigint LANGUAGE sql VOLATILE
+      AS $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint $$;
+    CREATE TABLE sy_jobs (
+      seq bigserial NOT NULL,
+      id text PRIMARY KEY,
+      token_hash text NOT NULL,
+      filename text NOT NULL,
+      upload_key text NOT NULL,
+      size bigint NOT NULL,
+      settings text NOT NULL,
+      status text NOT NULL,
+      attempts integer NOT NULL DEFAULT 0,
+      max_attempts integer NOT NULL DEFAULT 3,
+      lease_owner text,
+      lease_expires bigint,
+      progress double precision NOT NULL DEFAULT 0,
+      stage text NOT NULL DEFAULT '',
+      error text NOT NULL DEFAULT '',
+      created_at bigint NOT NULL,
+      updated_at bigint NOT NULL,
+      queued_at bigint,
+      result_key text,
+      result_bytes bigint,
+      result_duration double precision,
+      result_format text,
+      result_wall double precision
+    );
+    -- Claims scan only live work, oldest first; the janitor scans by state and age.
+    CREATE INDEX sy_jobs_claim ON sy_jobs (queued_at, seq) WHERE status IN ('queued', 'processing');
+    CREATE INDEX sy_jobs_updated ON sy_jobs (status, updated_at);
+    )sql",
+    // 2: wake idle workers when a job becomes queued (delivered at commit).
+    R"sql(
+    CREATE FUNCTION sy_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pg_notify('sy_jobs', NEW.id);
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER sy_jobs_queued AFTER INSERT OR UPDATE OF status ON sy_jobs
+      FOR EACH ROW WHEN (NEW.status = 'queued') EXECUTE FUNCTION sy_jobs_notify();
+    )sql",
+};
+
+constexpr const char* kColumns =
+    "id, token_hash, filename, upload_key, size, settings, status, attempts, max_attempts, "
+    "lease_owner, lease_expires, progress, stage, error, created_at, updated_at, result_key, "
+    "result_bytes, result_duration, result_format, result_wall";
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+// A query's rows, read as text (libpq's default format).
+class Rows {
+ public:
+  explicit Rows(ResultPtr r) : r_(std::move(r)) {}
+  int size() const { return PQntuples(r_.get()); }
+  int affected() const {
+    const char* n = PQcmdTuples(r_.get());
+    return n && *n ? std::stoi(n) : 0;
+  }
+  bool null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::string text(int row, int col) const {
+    return std::string(PQgetvalue(r_.get(), row, col),
+                       static_cast<std::size_t>(PQgetlength(r_.get(), row, col)));
+  }
+  std::int64_t int64(int row, int col) const {
+    return null(row, col) ? 0 : std::stoll(PQgetvalue(r_.get(), row, col));
+  }
+  double real(int row, int col) const {
+    return null(row, col) ? 0 : std::stod(PQgetvalue(r_.get(), row, col));
+  }
+  Job job(int row) const {
+    Job j;
+    j.id = text(row, 0);
+    j.token_hash = text(row, 1);
+    j.filename = text(row, 2);
+    j.upload_key = text(row, 3);
+    j.size = int64(row, 4);
+    j.settings_json = text(row, 5);
+    j.status = parse_status(text(row, 6)).value_or(JobStatus::kFailed);
+    j.attempts = static_cast<int>(int64(row, 7));
+    j.max_attempts = static_cast<int>(int64(row, 8));
+    j.lease_owner = text(row, 9);
+    j.lease_expires = from_ms(int64(row, 10));
+    j.progress = real(row, 11);
+    j.stage = text(row, 12);
+    j.error = text(row, 13);
+    j.created_at = from_ms(int64(row, 14));
+    j.updated_at = from_ms(int64(row, 15));
+    if (!null(row, 16))
+      j.result = JobResult{text(row, 16), int64(row, 17), real(row, 18), text(row, 19),
+                           real(row, 20)};
+    return j;
+  }
+
+ private:
+  ResultPtr r_;
+};
+
+std::string num(std::int64_t v) { return std::to_string(v); }
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+void ignore_notice(void*, const char*) {}  // "relation already exists" and the like
+
+PGconn* connect_or_throw(const std::string& url) {
+  PGconn* c = PQconnectdb(url.c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = c ? PQerrorMessage(c) : "out of memory";
+    PQfinish(c);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    throw std::runtime_error("postgres: cannot connect: " + msg);
+  }
+  PQsetNoticeProcessor(c, ignore_notice, nullptr);
+  return c;
+}
+
+}  // namespace
+
+// One libpq connection; reconnects once when the server dropped it.
+class PostgresJobQueue::Connection {
+ public:
+  explicit Connection(const std::string& url) : conn_(connect_or_throw(url)) {}
+  ~Connection() { PQfinish(conn_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  Rows exec(const std::string& sql, const std::vector<std::string>& params = {}) {
+    for (int attempt = 0;; ++attempt) {
+      if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);
+      std::vector<const char*> values;
+      values.reserve(params.size());
+      for (const auto& p : params) values.push_back(p.c_str());
+      ResultPtr r(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0));
+      const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Rows(std::move(r));
+      if (attempt == 0 && PQstatus(conn_) != CONNECTION_OK) continue;  // server restarted
+      std::string msg = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_);
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      throw std::runtime_error("postgres: " + msg);
+    }
+  }
+  // Multi-statement text without parameters (migrations, BEGIN/COMMIT).
+  void exec_script(const char* sql) {
+    ResultPtr r(PQexec(conn_, sql));
+    const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      std::string msg = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_);
+      throw std::runtime_error("postgres: " + msg);
+    }
+  }
+
+ private:
+  PGconn* conn_;
+};
+
+class PostgresJobQueue::Lease {
+ public:
+  explicit Lease(PostgresJobQueue& q) : q_(q) {
+    std::unique_lock lock(q_.mutex_);
+    q_.available_.wait(lock, [&] { return !q_.idle_.empty(); });
+    conn_ = std::move(q_.idle_.back());
+    q_.idle_.pop_back();
+  }
+  ~Lease() {
+    {
+      std::lock_guard lock(q_.mutex_);
+      q_.idle_.push_back(std::move(conn_));
+    }
+    q_.available_.notify_one();
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  Connection* operator->() { return conn_.get(); }
+
+ private:
+  PostgresJobQueue& q_;
+  std::unique_ptr<Connection> conn_;
+};
+
+PostgresJobQueue::PostgresJobQueue(std::string url, int connections) : url_(std::move(url)) {
+  for (int i = 0; i < std::max(1, connections); ++i)
+    idle_.push_back(std::make_unique<Connection>(url_));
+  migrate();
+}
+
+PostgresJobQueue::~PostgresJobQueue() = default;
+
+int PostgresJobQueue::latest_schema_version() { return static_cast<int>(std::size(kMigrations)); }
+
+int PostgresJobQueue::schema_version() {
+  Lease c(*this);
+  const auto rows = c->exec("SELECT COALESCE(MAX(version), 0) FROM sy_schema_migrations");
+  return static_cast<int>(rows.int64(0, 0));
+}
+
+void PostgresJobQueue::migrate() {
+  Lease c(*this);
+  c->exec_script("BEGIN");
+  try {
+    c->exec(kMigrationLock);
+    c->exec(
+        "CREATE TABLE IF NOT EXISTS sy_schema_migrations (version integer PRIMARY KEY, "
+        "applied_at timestamptz NOT NULL DEFAULT now())");
+    const int version = static_cast<int>(
+        c->exec("SELECT COALESCE(MAX(version), 0) FROM sy_schema_migrations").int64(0, 0));
+    if (version > latest_schema_version())
+      throw std::runtime_error("postgres: the queue schema has version " +
+                               std::to_string(version) + ", newer than this binary's " +
+                               std::to_string(latest_schema_version()));
+    for (int v = version; v < latest_schema_version(); ++v) {
+      c->exec_script(kMigrations[v]);
+      c->exec("INSERT INTO sy_schema_migrations (version) VALUES ($1)", {num(static_cast<std::int64_t>(v + 1))});
+    }
+    c->exec_script("COMMIT");
+  } catch (...) {
+    try {
+      c->exec_script("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+void PostgresJobQueue::create(const NewJob& job) {
+  Lease c(*this);
+  c->exec(
+      "INSERT INTO sy_jobs (id, token_hash, filename, upload_key, size, settings, status, "
+      "max_attempts, stage, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, "
+      "'awaiting_upload', $7, 'awaiting_upload', sy_now_ms(), sy_now_ms())",
+      {job.id, job.token_hash, job.filename, job.upload_key, num(job.size), job.settings_json,
+       num(static_cast<std::int64_t>(job.max_attempts))});
+}
+
+std::optional<Job> PostgresJobQueue::get(const std::string& id) {
+  Lease c(*this);
+  const auto rows = c->exec(std::string("SELECT ") + kColumns + " FROM sy_jobs WHERE id = $1", {id});
+  if (rows.size() == 0) return std::nullopt;
+  return rows.job(0);
+}
+
+bool PostgresJobQueue::enqueue(const std::string& id) {
+  Lease c(*this);
+  return c->exec(
+                "UPDATE sy_jobs SET status = 'queued', stage = 'queued', queued_at = sy_now_ms(), "
+                "updated_at = sy_now_ms() WHERE id = $1 AND status = 'awaiting_upload'",
+                {id})
+             .affected() == 1;
+}
+
+std::optional<Job> PostgresJobQueue::claim(const std::string& worker, milliseconds lease) {
+  Lease c(*this);
+  // Leases that ran out on the last attempt: the dead-letter state, reason kept.
+  c->exec(
+      "UPDATE sy_jobs SET status = 'failed', stage = 'failed', lease_owner = NULL, "
+      "error = CASE WHEN error = '' THEN 'the worker stopped responding ' || attempts || "
+      "' times (lease expired)' ELSE error END, updated_at = sy_now_ms() "
+      "WHERE id IN (SELECT id FROM sy_jobs WHERE status = 'processing' AND "
+      "lease_expires < sy_now_ms() AND attempts >= max_attempts FOR UPDATE SKIP LOCKED)");
+  // SKIP LOCKED: a row another worker is taking right now is passed over, not waited for.
+  const auto rows = c->exec(
+      std::string("UPDATE sy_jobs SET status = 'processing', stage = 'starting', progress = 0, "
+                  "attempts = attempts + 1, lease_owner = $1, lease_expires = sy_now_ms() + $2, "
+                  "updated_at = sy_now_ms() WHERE id = (SELECT id FROM sy_jobs WHERE "
+                  "status = 'queued' OR (status = 'processing' AND lease_expires < sy_now_ms() "
+                  "AND attempts < max_attempts) ORDER BY queued_at, seq LIMIT 1 "
+                  "FOR UPDATE SKIP LOCKED) RETURNING ") +
+          kColumns,
+      {worker, num(static_cast<std::int64_t>(lease.count()))});
+  if (rows.size() == 0) return std::nullopt;
+  return rows.job(0);
+}
+
+bool PostgresJobQueue::renew(const std::string& id, const std::string& worker,
+                             milliseconds lease) {
+  Lease c(*this);
+  // A worker whose lease already ran out may have lost the job to another: it must stop.
+  return c->exec(
+                "UPDATE sy_jobs SET lease_expires = sy_now_ms() + $3 WHERE id = $1 AND "
+                "lease_owner = $2 AND status = 'processing' AND lease_expires >= sy_now_ms()",
+                {id, worker, num(static_cast<std::int64_t>(lease.count()))})
+             .affected() == 1;
+}
+
+bool PostgresJobQueue::report_progress(const std::string& id, const std::string& worker,
+                                       double fraction, const std::string& stage) {
+  Lease c(*this);
+  return c->exec(
+                "UPDATE sy_jobs SET progress = $3, stage = $4, updated_at = sy_now_ms() "
+                "WHERE id = $1 AND lease_owner = $2 AND status = 'processing'",
+                {id, worker, num(fraction), stage})
+             .affected() == 1;
+}
+
+bool PostgresJobQueue::complete(const std::string& id, const std::string& worker,
+                                const JobResult& result) {
+  Lease c(*this);
+  return c->exec(
+                "UPDATE sy_jobs SET status = 'done', stage = 'done', progress = 1, error = '', "
+                "lease_owner = NULL, result_key = $3, result_bytes = $4, result_duration = $5, "
+                "result_format = $6, result_wall = $7, updated_at = sy_now_ms() "
+                "WHERE id = $1 AND lease_owner = $2 AND status = 'processing'",
+                {id, worker, result.key, num(result.bytes), num(result.duration_seconds),
+                 result.format, num(result.wall_seconds)})
+             .affected() == 1;
+}
+
+std::optional<JobStatus> PostgresJobQueue::fail(const std::string& id, const std::string& worker,
+                                                const std::string& reason, bool permanent) {
+  Lease c(*this);
+  const auto rows = c->exec(
+      "UPDATE sy_jobs SET status = CASE WHEN $4::boolean OR attempts >= max_attempts "
+      "THEN 'failed' ELSE 'queued' END, stage = CASE WHEN $4::boolean OR "
+      "attempts >= max_attempts THEN 'failed' ELSE 'queued' END, error = $3, "
+      "lease_owner = NULL, progress = 0, queued_at = sy_now_ms(), updated_at = sy_now_ms() "
+      "WHERE id = $1 AND lease_owner = $2 AND status = 'processing' RETURNING status",
+      {id, worker, reason, permanent ? "true" : "false"});
+  if (rows.size() == 0) return std::nullopt;
+  return parse_status(rows.text(0, 0));
+}
+
+bool PostgresJobQueue::release(const std::string& id, const std::string& worker) {
+  Lease c(*this);
+  return c->exec(
+                "UPDATE sy_jobs SET status = 'queued', stage = 'queued', progress = 0, "
+                "attempts = GREATEST(attempts - 1, 0), lease_owner = NULL, "
+                "updated_at = sy_now_ms() "
+                "WHERE id = $1 AND lease_owner = $2 AND status = 'processing'",
+                {id, worker})
+             .affected() == 1;
+}
+
+bool PostgresJobQueue::remove(const std::string& id) {
+  Lease c(*this);
+  return c->exec("DELETE FROM sy_jobs WHERE id = $1", {id}).affected() == 1;
+}
+
+std::map<JobStatus, std::int64_t> PostgresJobQueue::count_by_status() {
+  std::map<JobStatus, std::int64_t> out;
+  for (auto s : {JobStatus::kAwaitingUpload, JobStatus::kQueued, JobStatus::kProcessing,
+                 JobStatus::kDone, JobStatus::kFailed, JobStatus::kExpired})
+    out[s] = 0;
+  Lease c(*this);
+  const auto rows = c->exec("SELECT status, COUNT(*) FROM sy_jobs GROUP BY status");
+  for (int i = 0; i < rows.size(); ++i)
+    if (auto s = parse_status(rows.text(i, 0))) out[*s] = rows.int64(i, 1);
+  return out;
+}
+
+std::vector<std::string> PostgresJobQueue::expire_uploads(Clock::time_point cutoff) {
+  Lease c(*this);
+  const auto rows = c->exec(
+      "UPDATE sy_jobs SET status = 'expired', stage = 'expired', "
+      "error = 'the upload was never completed', updated_at = sy_now_ms() "
+      "WHERE status = 'awaiting_upload' AND created_at < $1 RETURNING id",
+      {num(to_ms(cutoff))});
+  std::vector<std::string> ids;
+  for (int i = 0; i < rows.size(); ++i) ids.push_back(rows.text(i, 0));
+  return ids;
+}
+
+std::vector<std::string> PostgresJobQueue::finished_before(Clock::time_point cutoff) {
+  Lease c(*this);
+  const auto rows = c->exec(
+      "SELECT id FROM sy_jobs WHERE status IN ('done', 'failed', 'expired') AND updated_at < $1",
+      {num(to_ms(cutoff))});
+  std::vector<std::string> ids;
+  for (int i = 0; i < rows.size(); ++i) ids.push_back(rows.text(i, 0));
+  return ids;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+PostgresWorkWatcher::PostgresWorkWatcher(std::string url, std::function<void()> on_work,
+                                         std::chrono::milliseconds fallback)
+    : url_(std::move(url)), on_work_(std::move(on_work)), fallback_(fallback) {
+  if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0)
+    throw std::runtime_error("postgres: cannot create a pipe");
+  thread_ = std::thread([this] { run(); });
+}
+
+PostgresWorkWatcher::~PostgresWorkWatcher() {
+  stopping_ = true;
+  const char byte = 1;
+  [[maybe_unused]] auto n = ::write(wake_pipe_[1], &byte, 1);
+  if (thread_.joinable()) thread_.join();
+  ::close(wake_pipe_[0]);
+  ::close(wake_pipe_[1]);
+}
+
+void PostgresWorkWatcher::run() {
+  PGconn* conn = nullptr;
+  while (!stopping_) {
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+      PQfinish(conn);
+      conn = PQconnectdb(url_.c_str());
+      bool ok = PQstatus(conn) == CONNECTION_OK;
+      if (ok) {
+        ResultPtr r(PQexec(conn, (std::string("LISTEN ") + kNotifyChannel).c_str()));
+        ok = r && PQresultStatus(r.get()) == PGRES_COMMAND_OK;
+      }
+      // Whatever was queued while we were away is found by the workers' next claim.
+      if (on_work_) on_work_();
+      if (!ok) {
+        PQfinish(conn);
+        conn = nullptr;
+        pollfd p{wake_pipe_[0], POLLIN, 0};
+        ::poll(&p, 1, 1000);  // the database is away: try again in a second
+        continue;
+      }
+    }
+    std::array<pollfd, 2> fds{{{PQsocket(conn), POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}}};
+    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(fallback_.count()));
+    if (stopping_) break;
+    bool work = n == 0;  // the fallback tick: leases may have expired
+    if (n > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP))) {
+      if (PQconsumeInput(conn) == 0) {
+        PQfinish(conn);
+        conn = nullptr;
+        continue;
+      }
+      while (PGnotify* note = PQnotifies(conn)) {
+        ++notifications_;
+        work = true;
+        PQfreemem(note);
+      }
+    }
+    if (work && on_work_) on_work_();
+  }
+  PQfinish(conn);
+}
+
+}  // namespace sy::queue

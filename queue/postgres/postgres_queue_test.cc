@@ -1,0 +1,158 @@
+#include "queue/postgres/postgres_queue.h"
+
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "queue/queue_conformance_test.h"
+#include "queue/queue_factory.h"
+
+namespace sy::queue {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The server the `postgres` ctest fixture started (tests/scaleout/start_pg.sh).
+std::string server_url() {
+  const char* state = std::getenv("SY_TEST_PG_STATE");
+  if (!state) throw std::runtime_error("SY_TEST_PG_STATE is not set: run through ctest");
+  std::ifstream in(std::string(state) + "/url");
+  std::string url;
+  if (!std::getline(in, url) || url.empty())
+    throw std::runtime_error(std::string("no PostgreSQL server: ") + state + "/url is missing");
+  return url;
+}
+
+// Each test process gets its own schema, so ctest may run tests in parallel on one server.
+std::string schema() { return "sy_test_" + std::to_string(::getpid()); }
+std::string test_url() { return server_url() + "?options=-csearch_path%3D" + schema(); }
+
+class RawConnection {
+ public:
+  RawConnection() : c_(PQconnectdb(server_url().c_str())) {
+    if (PQstatus(c_) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c_));
+  }
+  ~RawConnection() { PQfinish(c_); }
+  void exec(const std::string& sql) {
+    PGresult* r = PQexec(c_, sql.c_str());
+    const auto st = PQresultStatus(r);
+    const std::string err = PQresultErrorMessage(r);
+    PQclear(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + err);
+  }
+
+ private:
+  PGconn* c_;
+};
+
+void reset_schema() {
+  RawConnection c;
+  c.exec("DROP SCHEMA IF EXISTS " + schema() + " CASCADE");
+  c.exec("CREATE SCHEMA " + schema());
+}
+
+using testing::JobQueueConformance;
+INSTANTIATE_TEST_SUITE_P(Postgres, JobQueueConformance,
+                         ::testing::Values(testing::QueueBackend{
+                             "Postgres", reset_schema,
+                             [] { return std::make_unique<PostgresJobQueue>(test_url(), 2); }}),
+                         testing::backend_name);
+
+NewJob job(const std::string& id) {
+  NewJob j;
+  j.id = id;
+  j.token_hash = "h";
+  j.filename = "a.mp3";
+  j.upload_key = "uploads/" + id + "/a.mp3";
+  j.size = 1;
+  j.settings_json = "{}";
+  return j;
+}
+
+TEST(PostgresQueue, MigratesOnceEvenWhenManyProcessesStartTogether) {
+  reset_schema();
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      PostgresJobQueue q(test_url(), 1);
+      if (q.schema_version() == PostgresJobQueue::latest_schema_version()) ++ok;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 4);
+}
+
+TEST(PostgresQueue, RefusesASchemaFromANewerBinary) {
+  reset_schema();
+  { PostgresJobQueue q(test_url(), 1); }
+  RawConnection c;
+  c.exec("INSERT INTO " + schema() + ".sy_schema_migrations (version) VALUES (" +
+         std::to_string(PostgresJobQueue::latest_schema_version() + 1) + ")");
+  EXPECT_THROW(PostgresJobQueue q(test_url(), 1), std::runtime_error);
+}
+
+TEST(PostgresQueue, ClaimSkipsRowsLockedByAnotherTransaction) {
+  reset_schema();
+  PostgresJobQueue q(test_url(), 1);
+  for (const char* id : {"a", "b"}) {
+    q.create(job(id));
+    q.enqueue(id);
+    std::this_thread::sleep_for(2ms);
+  }
+  // Another worker is in the middle of taking "a": its row is locked.
+  RawConnection other;
+  other.exec("BEGIN");
+  other.exec("SELECT id FROM " + schema() + ".sy_jobs WHERE id = 'a' FOR UPDATE");
+  const auto start = std::chrono::steady_clock::now();
+  const auto j = q.claim("w", 10s);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->id, "b") << "SKIP LOCKED passes over the locked row";
+  EXPECT_LT(waited, 1s) << "and does not wait for it";
+  other.exec("ROLLBACK");
+  EXPECT_EQ(q.claim("w", 10s)->id, "a");
+}
+
+TEST(PostgresQueue, ListenNotifyWakesAWatcherWithoutPolling) {
+  reset_schema();
+  auto producer = open_queue({"postgres", test_url(), {}, 1});
+  std::mutex m;
+  std::condition_variable cv;
+  int wakes = 0;
+  // A fallback of a minute: any wake-up within the test comes from a notification.
+  auto watch = watch_for_work({"postgres", test_url(), {}, 1}, [&] {
+    std::lock_guard lock(m);
+    ++wakes;
+    cv.notify_all();
+  }, 60s);
+  ASSERT_TRUE(watch);
+  {
+    std::unique_lock lock(m);  // the watcher reports once when it has connected
+    ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return wakes >= 1; }));
+  }
+  std::this_thread::sleep_for(100ms);
+  const int before = wakes;
+  producer->create(job("x"));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(wakes, before) << "a job awaiting its upload is no work";
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(producer->enqueue("x"));
+  std::unique_lock lock(m);
+  ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return wakes > before; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+TEST(PostgresQueue, FactoryRejectsUnknownBackendsAndMissingUrls) {
+  EXPECT_THROW(open_queue({"mysql", "x", {}, 1}), std::invalid_argument);
+  EXPECT_THROW(open_queue({"postgres", "", {}, 1}), std::invalid_argument);
+  EXPECT_THROW(open_queue({"postgres", "postgresql://nobody@127.0.0.1:1/none", {}, 1}),
+               std::runtime_error);
+}
+
+}  // namespace
+}  // namespace sy::queue
