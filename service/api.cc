@@ -9,6 +9,7 @@
 
 #include "engine/presets.h"
 #include "service/log.h"
+#include "service/static_assets.h"
 #include "storage/keys.h"
 #include "storage/sigv4.h"
 #include "worker/job_settings.h"
@@ -83,7 +84,10 @@ std::string Api::route_of(const Request& r) {
     const auto rest = p.substr(kJobsPrefix.size());
     const auto slash = rest.find('/');
     if (slash == std::string_view::npos) return "/api/v1/jobs/{id}";
-    return "/api/v1/jobs/{id}/" + std::string(rest.substr(slash + 1));
+    const auto sub = rest.substr(slash + 1);
+    // Only known routes become labels, so clients cannot grow the metrics without bound.
+    if (sub == "events" || sub == "uploaded") return "/api/v1/jobs/{id}/" + std::string(sub);
+    return "other";
   }
   static const std::set<std::string_view> kFixed{"/api/v1/jobs", "/api/v1/presets",
                                                  "/api/v1/openapi.json", "/api/v1/events/s3",
@@ -154,6 +158,8 @@ Response Api::handle(const Request& r) {
       if (m == "GET" || m == "HEAD") res = store_get(r);
       else if (m == "PUT") res = error_response(400, "bad_request", "PUT is streamed by the server");
       else res = method_not_allowed("GET, HEAD, PUT");
+    } else if (auto page = static_asset(r)) {
+      res = std::move(*page);  // the embedded web page (web/)
     } else {
       res = error_response(404, "not_found", "no such route");
     }
@@ -164,6 +170,11 @@ Response Api::handle(const Request& r) {
   res.route = route_of(r);
   apply_cors(r, res);
   return res;
+}
+
+std::string Api::method_label(const std::string& method) {
+  static const std::set<std::string> kKnown{"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
+  return kKnown.count(method) ? method : "OTHER";
 }
 
 void Api::apply_cors(const Request& r, Response& res) const {
@@ -227,8 +238,7 @@ nlohmann::json Api::view(const queue::Job& job) {
     v["settings"] = nullptr;
   }
   if (job.status == JobStatus::kDone && job.result) {
-    const auto get = store_.presign_get(job.result->key, storage::key_basename(job.result->key),
-                                        options_.download_url_ttl);
+    const auto get = download_url(job.result->key);
     v["result"] = {{"url", get.url},
                    {"expiresAt", iso8601(get.expires_at)},
                    {"bytes", job.result->bytes},
@@ -237,6 +247,23 @@ nlohmann::json Api::view(const queue::Job& job) {
                    {"filename", storage::key_basename(job.result->key)}};
   }
   return v;
+}
+
+storage::PresignedRequest Api::download_url(const std::string& key) {
+  // Signing costs five HMACs; a URL signed a moment ago serves every status request for a
+  // while (it still has most of its validity left).
+  const auto now = Clock::now();
+  const auto reuse = std::min<Clock::duration>(options_.download_url_ttl / 10, std::chrono::minutes(5));
+  {
+    std::lock_guard lock(url_cache_mutex_);
+    if (auto it = url_cache_.find(key); it != url_cache_.end() && now - it->second.first < reuse)
+      return it->second.second;
+  }
+  auto get = store_.presign_get(key, storage::key_basename(key), options_.download_url_ttl);
+  std::lock_guard lock(url_cache_mutex_);
+  if (url_cache_.size() > 10000) url_cache_.clear();
+  url_cache_[key] = {now, get};
+  return get;
 }
 
 std::optional<nlohmann::json> Api::job_view(const std::string& id) {

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,7 @@ class Api {
   void apply_cors(const Request& request, Response& response) const;
 
   static std::string route_of(const Request& request);  // route template for metrics
+  static std::string method_label(const std::string& method);  // known verbs, else OTHER
   // Every {method, route template} the API answers (the OpenAPI test walks it).
   static const std::vector<std::pair<std::string, std::string>>& routes();
 
@@ -80,6 +83,7 @@ class Api {
   // The job when the request carries its token; nullopt means 404.
   std::optional<queue::Job> authorize_job(const Request& r, const std::string& id);
   nlohmann::json view(const queue::Job& job);
+  storage::PresignedRequest download_url(const std::string& key);
 
   ApiOptions options_;
   queue::JobQueue& queue_;
@@ -88,6 +92,9 @@ class Api {
   Metrics& metrics_;
   ApiHooks hooks_;
   RateLimiter limiter_;
+  std::mutex url_cache_mutex_;
+  std::unordered_map<std::string, std::pair<storage::Clock::time_point, storage::PresignedRequest>>
+      url_cache_;
 };
 
 // The OpenAPI 3 description of every route (service/openapi.cc).

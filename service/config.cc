@@ -80,6 +80,32 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.access_key = v; }},
       {{"storage.secret_key", "SY_SECRET_KEY", "signing secret (default: generated)"},
        [](Config& c, const std::string& v) { c.secret_key = v; }},
+      {{"storage.backend", "SY_STORAGE_BACKEND", "local (embedded) or s3"},
+       [](Config& c, const std::string& v) {
+         if (v != "local" && v != "s3") throw std::invalid_argument("storage.backend: local or s3");
+         c.storage_backend = v;
+       }},
+      {{"storage.s3_endpoint", "SY_S3_ENDPOINT", "S3 endpoint URL (default AWS by region)"},
+       [](Config& c, const std::string& v) { c.s3_endpoint = v; }},
+      {{"storage.s3_public_endpoint", "SY_S3_PUBLIC_ENDPOINT", "S3 endpoint browsers reach"},
+       [](Config& c, const std::string& v) { c.s3_public_endpoint = v; }},
+      {{"storage.s3_bucket", "SY_S3_BUCKET", "S3 bucket of uploads and results"},
+       [](Config& c, const std::string& v) { c.s3_bucket = v; }},
+      {{"storage.s3_region", "SY_S3_REGION", "S3 region"},
+       [](Config& c, const std::string& v) { c.s3_region = v; }},
+      {{"storage.s3_path_style", "SY_S3_PATH_STYLE", "path-style S3 addressing (true/false)"},
+       [](Config& c, const std::string& v) { c.s3_path_style = v == "1" || v == "true" || v == "yes"; }},
+      {{"storage.s3_access_key", "SY_S3_ACCESS_KEY", "S3 access key (default AWS_ACCESS_KEY_ID)"},
+       [](Config& c, const std::string& v) { c.s3_access_key = v; }},
+      {{"storage.s3_secret_key", "SY_S3_SECRET_KEY", "S3 secret (default AWS_SECRET_ACCESS_KEY)"},
+       [](Config& c, const std::string& v) { c.s3_secret_key = v; }},
+      {{"queue.backend", "SY_QUEUE_BACKEND", "sqlite (embedded) or postgres"},
+       [](Config& c, const std::string& v) {
+         if (v != "sqlite" && v != "postgres") throw std::invalid_argument("queue.backend: sqlite or postgres");
+         c.queue_backend = v;
+       }},
+      {{"queue.url", "SY_QUEUE_URL", "postgres connection URL"},
+       [](Config& c, const std::string& v) { c.queue_url = v; }},
       {{"queue.lease_seconds", "SY_LEASE_SECONDS", "worker lease, renewed while working"},
        [](Config& c, const std::string& v) {
          c.lease = std::chrono::milliseconds(static_cast<std::int64_t>(to_number(v, "lease_seconds") * 1000));
@@ -87,7 +113,7 @@ const std::vector<Setting>& settings() {
        }},
       {{"queue.max_attempts", "SY_MAX_ATTEMPTS", "attempts before a job fails"},
        [](Config& c, const std::string& v) { c.max_attempts = static_cast<int>(to_int(v, "max_attempts", 1)); }},
-      {{"workers.count", "SY_WORKERS", "render workers (0: one per core)"},
+      {{"workers.count", "SY_WORKERS", "render workers (0: API only; unset: one per core)"},
        [](Config& c, const std::string& v) { c.workers = static_cast<int>(to_int(v, "workers", 0)); }},
       {{"workers.max_duration_seconds", "SY_MAX_DURATION_SECONDS", "longest song accepted"},
        [](Config& c, const std::string& v) { c.max_duration_seconds = to_number(v, "max_duration_seconds"); }},

@@ -27,11 +27,21 @@ struct Config {
   std::chrono::seconds retention{24 * 3600};
   std::string access_key = "surroundyou";
   std::string secret_key;                 // empty: generated once into <data>/store.secret
+  std::string storage_backend = "local";  // "local" (embedded) or "s3"
+  std::string s3_endpoint;                // empty: https://s3.<region>.amazonaws.com
+  std::string s3_public_endpoint;         // what browsers reach (presigned URLs); empty: endpoint
+  std::string s3_bucket;
+  std::string s3_region = "us-east-1";
+  bool s3_path_style = false;             // endpoint/bucket/key instead of bucket.endpoint/key
+  std::string s3_access_key;              // empty: AWS_ACCESS_KEY_ID
+  std::string s3_secret_key;              // empty: AWS_SECRET_ACCESS_KEY
   // [queue]
+  std::string queue_backend = "sqlite";   // "sqlite" (embedded) or "postgres"
+  std::string queue_url;                  // postgres: postgresql://user:pass@host:port/db
   std::chrono::milliseconds lease{60000};
   int max_attempts = 3;
   // [workers]
-  int workers = 0;                        // 0: one per core
+  int workers = -1;                       // -1: one per core; 0: none (API only)
   double max_duration_seconds = 30 * 60;
   std::string sofa_path;
   // [limits]

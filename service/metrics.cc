@@ -57,8 +57,20 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
 Metrics::~Metrics() = default;
 
 void Metrics::request(const std::string& route, const std::string& method, int status) {
-  requests_->Add({{"route", route}, {"method", method}, {"status", std::to_string(status)}})
-      .Increment();
+  std::string key = route;
+  key.append(1, '\n').append(method).append(1, '\n').append(std::to_string(status));
+  {
+    std::shared_lock lock(request_cache_mutex_);
+    if (auto it = request_cache_.find(key); it != request_cache_.end()) {
+      it->second->Increment();
+      return;
+    }
+  }
+  auto& counter =
+      requests_->Add({{"route", route}, {"method", method}, {"status", std::to_string(status)}});
+  counter.Increment();
+  std::unique_lock lock(request_cache_mutex_);
+  request_cache_.emplace(std::move(key), &counter);
 }
 
 void Metrics::uploaded(std::int64_t bytes) {

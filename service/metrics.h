@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <shared_mutex>
+#include <unordered_map>
 
 #include "queue/job_queue.h"
 
@@ -36,6 +38,9 @@ class Metrics {
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+  // Family::Add builds and hashes a label map; the hot path looks its counter up here first.
+  std::shared_mutex request_cache_mutex_;
+  std::unordered_map<std::string, prometheus::Counter*> request_cache_;
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Counter>* outcomes_;
   prometheus::Family<prometheus::Gauge>* jobs_;

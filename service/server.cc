@@ -83,6 +83,7 @@ struct Server::Impl {
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   std::atomic<int> busy{0};
+  std::atomic<int> event_streams{0};
 
   net::awaitable<void> listen() {
     for (;;) {
@@ -320,7 +321,7 @@ struct Server::Impl {
           res.set("X-Request-Id", req.request_id);
           error_code ignored;
           co_await write_response(stream, res, false, ignored);
-          metrics.request(res.route, req.method, res.status);
+          metrics.request(res.route, Api::method_label(req.method), res.status);
           break;
         }
         if (parser.content_length().value_or(0) > 0 || parser.chunked()) {
@@ -344,21 +345,33 @@ struct Server::Impl {
       }
       res.set("X-Request-Id", req.request_id);
       if (!res.sse_job_id.empty()) {
-        metrics.request(res.route, req.method, 200);
-        co_await sse(stream, res);
-        break;
+        // Each stream polls the queue; past the cap a client is told to poll instead.
+        if (++event_streams > options.max_event_streams) {
+          --event_streams;
+          res = error_response(503, "too_many_streams", "too many event streams; poll the job");
+          res.route = Api::route_of(req);
+          api.apply_cors(req, res);
+          res.set("Retry-After", "5");
+        } else {
+          metrics.request(res.route, Api::method_label(req.method), 200);
+          co_await sse(stream, res);
+          --event_streams;
+          break;
+        }
       }
       co_await write_response(stream, res, keep_alive, ec);
       const double ms = std::chrono::duration<double, std::milli>(Steady::now() - started).count();
-      metrics.request(res.route, req.method, res.status);
-      const bool quiet = req.method == "GET" && res.status < 400;
-      log::event(quiet ? spdlog::level::debug : spdlog::level::info, "request",
-                 {{"request_id", req.request_id},
-                  {"method", req.method},
-                  {"route", res.route},
-                  {"status", res.status},
-                  {"ms", ms},
-                  {"remote", remote}});
+      metrics.request(res.route, Api::method_label(req.method), res.status);
+      const auto level = req.method == "GET" && res.status < 400 ? spdlog::level::debug
+                                                                  : spdlog::level::info;
+      if (spdlog::should_log(level))  // build the fields only when the line is written
+        log::event(level, "request",
+                   {{"request_id", req.request_id},
+                    {"method", req.method},
+                    {"route", res.route},
+                    {"status", res.status},
+                    {"ms", ms},
+                    {"remote", remote}});
       if (ec || !keep_alive || stopping) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);

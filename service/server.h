@@ -24,6 +24,7 @@ struct ServerOptions {
   std::size_t max_json_body_bytes = 256 * 1024;
   std::chrono::milliseconds sse_poll{250};
   std::chrono::seconds sse_heartbeat{15};
+  int max_event_streams = 1000;
 };
 
 class Server {
