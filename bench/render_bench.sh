@@ -50,8 +50,8 @@ run sofalizer    ffmpeg -v error -threads 1 -i "$SONG" -af sofalizer=sofa=/usr/s
                    -c:a libmp3lame -b:a 192k "$WORK/out.mp3"
 run bypass       "$BIN" render "$SONG" -o "$WORK/out.mp3" --bypass --progress none --force
 run classic      "$BIN" render "$SONG" -o "$WORK/out.mp3" --progress none --force
-RUNS=1 run classic60 "$BIN" render "$WORK/song60.mp3" -o "$WORK/out.mp3" --progress none --force
-RUNS=1 run bypass60  "$BIN" render "$WORK/song60.mp3" -o "$WORK/out.mp3" --progress none --force --bypass
+RUNS=1 run classic60 "$BIN" render "$WORK/song60.mp3" -o "$WORK/out.mp3" --progress none --force --max-duration 3700
+RUNS=1 run bypass60  "$BIN" render "$WORK/song60.mp3" -o "$WORK/out.mp3" --progress none --force --max-duration 3700 --bypass
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
