@@ -54,24 +54,40 @@ bool is_prime(std::size_t n) {
 float sign_of(unsigned pattern, std::size_t k) { return (pattern >> k) & 1u ? 1.0f : -1.0f; }
 
 constexpr std::size_t kMaxBlock = 256;
+constexpr std::size_t kPairs = Room::kHalfbandPairs;
 
-// In-place orthonormal 16-point Hadamard transform (scaled by 1/4) of every frame of 16
-// planar channels; the inner loops run over frames, so they vectorise.
+// One radix-4 Walsh-Hadamard butterfly per frame over four planar channels.
+void hadamard4(float* __restrict a, float* __restrict b, float* __restrict c, float* __restrict d,
+               std::size_t n) noexcept {
+  for (std::size_t t = 0; t < n; ++t) {
+    const float s01 = a[t] + b[t], d01 = a[t] - b[t];
+    const float s23 = c[t] + d[t], d23 = c[t] - d[t];
+    a[t] = s01 + s23;
+    b[t] = d01 + d23;
+    c[t] = s01 - s23;
+    d[t] = d01 - d23;
+  }
+}
+
+// In-place unnormalised 16-point Hadamard transform of every frame of 16 planar channels,
+// as two radix-4 passes (half the memory traffic of four radix-2 passes); the callers fold
+// the 1/4 normalisation into the gains before it. The loops run over frames and vectorise.
 void hadamard16(const std::array<float*, Room::kLines>& ch, std::size_t n) noexcept {
-  for (std::size_t half = 1; half < Room::kLines; half *= 2) {
-    const float scale = half == Room::kLines / 2 ? 0.25f : 1.0f;
-    for (std::size_t i = 0; i < Room::kLines; i += 2 * half) {
-      for (std::size_t j = i; j < i + half; ++j) {
-        float* __restrict a = ch[j];
-        float* __restrict b = ch[j + half];
-        for (std::size_t t = 0; t < n; ++t) {
-          const float x = a[t];
-          const float y = b[t];
-          a[t] = scale * (x + y);
-          b[t] = scale * (x - y);
-        }
-      }
-    }
+  for (std::size_t j = 0; j < 4; ++j) hadamard4(ch[j], ch[j + 4], ch[j + 8], ch[j + 12], n);
+  for (std::size_t g = 0; g < Room::kLines; g += 4) hadamard4(ch[g], ch[g + 1], ch[g + 2], ch[g + 3], n);
+}
+
+// Halfband FIR around the centre tap (1/2): y[r] = x_even[r + K] / 2 +
+// sum_q c_q (x_odd[r + K - q] + x_odd[r + K + q - 1]), the same shape for decimating
+// (even/odd phases of the full-rate signal) and for the interpolator's odd phase.
+void halfband_odd(const float* __restrict odd, const std::array<float, kPairs>& c, float gain,
+                  float* __restrict out, std::size_t n) noexcept {
+  for (std::size_t r = 0; r < n; ++r) out[r] = 0.0f;
+  for (std::size_t q = 1; q <= kPairs; ++q) {
+    const float g = gain * c[q - 1];
+    const float* lo = odd + kPairs - q;
+    const float* hi = odd + kPairs + q - 1;
+    for (std::size_t r = 0; r < n; ++r) out[r] += g * (lo[r] + hi[r]);
   }
 }
 
@@ -114,6 +130,15 @@ void Room::Ring::read(std::size_t start, std::size_t n, float* out) const noexce
   std::copy(buffer_.data(), buffer_.data() + (n - first), out + first);
 }
 
+void Room::Ring::read_scaled(std::size_t start, std::size_t n, float gain, float* out) const noexcept {
+  const std::size_t p = start & mask_;
+  const std::size_t first = std::min(n, buffer_.size() - p);
+  const float* src = buffer_.data() + p;
+  for (std::size_t i = 0; i < first; ++i) out[i] = gain * src[i];
+  src = buffer_.data() - first;
+  for (std::size_t i = first; i < n; ++i) out[i] = gain * src[i];
+}
+
 void Room::Ring::accumulate(std::size_t start, std::size_t n, float gain, float* acc) const noexcept {
   const std::size_t p = start & mask_;
   const std::size_t first = std::min(n, buffer_.size() - p);
@@ -125,9 +150,28 @@ void Room::Ring::accumulate(std::size_t start, std::size_t n, float gain, float*
 
 void Room::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
   const double scale = 0.5 + params_.size;
-  const auto frames_of = [&](double ms) {
-    return static_cast<std::size_t>(std::lround(ms * scale * sample_rate / 1000.0));
+  const double half_rate = 0.5 * sample_rate;  // the late part's rate
+  const auto frames_of = [&](double ms, double rate) {
+    return static_cast<std::size_t>(std::lround(ms * scale * rate / 1000.0));
   };
+
+  // Halfband: Kaiser-windowed sinc (beta 4: about 45 dB of stopband from 0.3 of the rate;
+  // aliases of a reverb's input only add to its diffuse tail), odd taps scaled so each
+  // polyphase branch has unit gain at DC.
+  {
+    constexpr double kBeta = 4.0;
+    const double taps_half = 2.0 * kPairs;  // the window reaches this far from the centre
+    double sum = 0;
+    for (std::size_t q = 1; q <= kPairs; ++q) {
+      const double t = 2.0 * static_cast<double>(q) - 1.0;
+      const double x = t / taps_half;
+      const double window = std::cyl_bessel_i(0.0, kBeta * std::sqrt(1.0 - x * x)) / std::cyl_bessel_i(0.0, kBeta);
+      const double sinc = std::sin(std::numbers::pi * t / 2.0) / (std::numbers::pi * t);
+      halfband_[q - 1] = static_cast<float>(sinc * window);
+      sum += sinc * window;
+    }
+    for (float& c : halfband_) c = static_cast<float>(static_cast<double>(c) * 0.25 / sum);
+  }
 
   // Late reverb: lengths spread geometrically, each moved up to the next unused prime so
   // no two lines share a period (no common resonances, no metallic ringing).
@@ -136,32 +180,39 @@ void Room::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
   for (std::size_t k = 0; k < kLines; ++k) {
     const double ms = kShortestLineMs *
                       std::pow(kLongestLineMs / kShortestLineMs, static_cast<double>(k) / (kLines - 1));
-    std::size_t n = std::max(frames_of(ms), previous + 1);
+    std::size_t n = std::max(frames_of(ms, half_rate), previous + 1);
     while (!is_prime(n)) ++n;
     previous = n;
     line_delay_[k] = n;
     delay_sum += static_cast<double>(n);
-    const double passes_low = static_cast<double>(n) / (sample_rate * rt60_);
-    const double passes_high = static_cast<double>(n) / (sample_rate * rt60_high_);
+    // Absorption g (c0 + c1 z^-1): gain g at DC and h at Nyquist. A two-tap FIR rather
+    // than a one-pole: it needs no recursion, so it vectorises over frames.
+    const double passes_low = static_cast<double>(n) / (half_rate * rt60_);
+    const double passes_high = static_cast<double>(n) / (half_rate * rt60_high_);
     const double g = std::pow(10.0, -3.0 * passes_low);
     const double h = std::pow(10.0, -3.0 * passes_high);
-    const double ratio = h / g;  // the absorption filter's gain at Nyquist
-    const double pole = (1.0 - ratio) / (1.0 + ratio);
-    line_input_gain_[k] = static_cast<float>(g * (1.0 - pole));
-    line_pole_[k] = static_cast<float>(pole);
+    const double ratio = h / g;
+    // 1/4: the Hadamard mix that follows is unnormalised.
+    line_b0_[k] = static_cast<float>(0.25 * g * 0.5 * (1.0 + ratio));
+    line_b1_[k] = static_cast<float>(0.25 * g * 0.5 * (1.0 - ratio));
     in_left_[k] = 0.25f * sign_of(kInLeftSigns, k);
     in_right_[k] = 0.25f * sign_of(kInRightSigns, k);
-    out_left_[k] = 0.25f * sign_of(kOutLeftSigns, k);
-    out_right_[k] = 0.25f * sign_of(kOutRightSigns, k);
   }
-  // Blocks no longer than the shortest line let each block read its feedback before
-  // writing it.
-  block_ = std::min(kMaxBlock, line_delay_[0]);
-  for (std::size_t k = 0; k < kLines; ++k) lines_[k].allocate(line_delay_[k] + block_);
+  // Half-rate blocks no longer than the shortest line let each block read its feedback
+  // before writing it.
+  block_ = std::min(kMaxBlock, 2 * line_delay_[0] - 1);
+  const std::size_t half_block = (block_ + 1) / 2 + 1;
+  for (std::size_t k = 0; k < kLines; ++k) lines_[k].allocate(line_delay_[k] + half_block + 1);
   // Stored energy decays as exp(-ln(1e6) t / (rt60 fs)) and leaves through the lines at
-  // about E / sum(lengths) per sample and ear: scale the late output to unit energy.
-  const double decay_samples = rt60_ * sample_rate;
-  late_gain_ = static_cast<float>(std::sqrt(std::log(1e6) * delay_sum / decay_samples));
+  // about E / sum(lengths) per sample and ear: scale the late output to unit energy. sqrt 2:
+  // the half-rate network hears a quarter of a full-rate impulse's energy, the
+  // interpolator doubles it.
+  const double decay_samples = rt60_ * half_rate;
+  const double late_gain = std::sqrt(2.0 * std::log(1e6) * delay_sum / decay_samples);
+  for (std::size_t k = 0; k < kLines; ++k) {
+    out_left_[k] = static_cast<float>(params_.wet * late_gain * 0.25) * sign_of(kOutLeftSigns, k);
+    out_right_[k] = static_cast<float>(params_.wet * late_gain * 0.25) * sign_of(kOutRightSigns, k);
+  }
 
   // Diffusion: within each stage, channel k gets a delay in the k-th sixteenth of the
   // stage's spread (jittered by a fixed sequence) so all channels differ.
@@ -171,8 +222,9 @@ void Room::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
       lcg = lcg * 1664525u + 1013904223u;
       const double jitter = static_cast<double>(lcg >> 8) / static_cast<double>(1u << 24);
       const double ms = kDiffusionMs[s] * (static_cast<double>(k) + jitter) / kLines;
-      diffusion_delay_[s][k] = frames_of(ms);
-      diffusion_[s][k].allocate(diffusion_delay_[s][k] + block_);
+      diffusion_delay_[s][k] = frames_of(ms, half_rate);
+      diffusion_gain_[s][k] = 0.25f * sign_of(kDiffusionSigns[s], k);
+      diffusion_[s][k].allocate(diffusion_delay_[s][k] + half_block);
     }
   }
 
@@ -188,8 +240,8 @@ void Room::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
     const double norm = std::sqrt(kEarlyEnergy / energy);
     for (std::size_t t = 0; t < kTapsPerEar; ++t) {
       Tap& tap = taps_[static_cast<std::size_t>(ear)][t];
-      tap.delay = std::max<std::size_t>(1, frames_of(pattern[t].ms));
-      tap.gain = static_cast<float>(pattern[t].sign * norm * std::exp(-pattern[t].ms / 30.0));
+      tap.delay = std::max<std::size_t>(1, frames_of(pattern[t].ms, sample_rate));
+      tap.gain = static_cast<float>(params_.wet * pattern[t].sign * norm * std::exp(-pattern[t].ms / 30.0));
       tap.source = pattern[t].same_side ? ear : 1 - ear;
       longest_tap = std::max(longest_tap, tap.delay);
     }
@@ -197,23 +249,36 @@ void Room::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
   const double early_cutoff = 12000.0 - 9000.0 * params_.damping;
   early_pole_ = static_cast<float>(std::exp(-2.0 * std::numbers::pi * std::min(early_cutoff, 0.45 * sample_rate) /
                                             sample_rate));
-  predelay_ = std::max<std::size_t>(1, frames_of(kPredelayMs));
-  for (auto& ring : input_) ring.allocate(std::max(longest_tap, predelay_) + block_);
+  // The decimator and interpolator delay the late part by 4K - 2 full-rate frames; the
+  // pre-delay absorbs that.
+  const std::size_t predelay = std::max<std::size_t>(4 * kPairs, frames_of(kPredelayMs, sample_rate));
+  late_delay_ = predelay - (4 * kPairs - 2);
+  for (auto& ring : input_) ring.allocate(std::max(longest_tap, predelay) + block_ + 4 * kPairs);
+  for (auto& ring : late_rings_) ring.allocate(half_block + 2 * kPairs + 2);
 
-  scratch_.assign((2 * kLines + 8) * block_, 0.0f);
+  bias_.resize(half_block + 1);
+  for (std::size_t i = 0; i < bias_.size(); ++i) bias_[i] = i % 2 == 0 ? kBias : -kBias;
+
+  line_span_ = half_block + 1;
+  const std::size_t wide = 2 * (half_block + 2 * kPairs);
+  const std::size_t phase = half_block + 2 * kPairs;
+  scratch_.assign(kLines * half_block + kLines * line_span_ + 2 * (2 * block_ + wide + 2 * phase + 2 * half_block),
+                  0.0f);
   float* p = scratch_.data();
-  for (std::size_t k = 0; k < kLines; ++k, p += block_) diffused_[k] = p;
-  for (std::size_t k = 0; k < kLines; ++k, p += block_) line_out_[k] = p;
+  for (std::size_t k = 0; k < kLines; ++k, p += half_block) diffused_[k] = p;
+  for (std::size_t k = 0; k < kLines; ++k, p += line_span_) line_out_[k] = p;
   for (int c = 0; c < 2; ++c) {
     in_copy_[c] = p;
-    feed_[c] = p + block_;
-    early_[c] = p + 2 * block_;
-    late_[c] = p + 3 * block_;
-    p += 4 * block_;
+    early_[c] = p + block_;
+    wide_[c] = p + 2 * block_;
+    even_[c] = wide_[c] + wide;
+    odd_[c] = even_[c] + phase;
+    half_[c] = odd_[c] + phase;
+    late_sum_[c] = half_[c] + half_block;
+    p = late_sum_[c] + half_block;
   }
 
-  wet_ = static_cast<float>(params_.wet);
-  tail_ = static_cast<std::size_t>(std::ceil(decay_samples)) + predelay_ + longest_tap;
+  tail_ = static_cast<std::size_t>(std::ceil(rt60_ * sample_rate)) + predelay + longest_tap;
   reset();
 }
 
@@ -222,9 +287,8 @@ void Room::reset() noexcept {
   for (auto& stage : diffusion_)
     for (auto& ring : stage) ring.clear();
   for (auto& ring : lines_) ring.clear();
+  for (auto& ring : late_rings_) ring.clear();
   early_state_ = {0.0f, 0.0f};
-  line_state_.fill(0.0f);
-  bias_ = kBias;
 }
 
 void Room::process(const float* const* in, float* const* out, std::size_t frames) noexcept {
@@ -235,6 +299,9 @@ void Room::process(const float* const* in, float* const* out, std::size_t frames
   }
 }
 
+// Full-rate frame i of the late part's input is input frame i - late_delay_; half-rate
+// frame j is decimated from full-rate frames up to 2j + 1 and interpolated back into
+// full-rate frames from 2j + 1 on, so any block size gives the same output.
 void Room::process_block(const float* left, const float* right, float* out_left, float* out_right,
                          std::size_t n) noexcept {
   // in and out may alias: take the input first.
@@ -243,77 +310,125 @@ void Room::process_block(const float* left, const float* right, float* out_left,
   const std::size_t start = input_[0].written();  // absolute index of this block's first frame
   for (int c = 0; c < 2; ++c) input_[static_cast<std::size_t>(c)].write(in_copy_[c], n);
 
-  // Early reflections, then a gentle lowpass (walls absorb highs).
+  // Early reflections, then a gentle lowpass (walls absorb highs); both ears in one loop
+  // so the two recursions overlap.
   for (std::size_t ear = 0; ear < 2; ++ear) {
     float* e = early_[ear];
     std::fill(e, e + n, 0.0f);
     for (const Tap& tap : taps_[ear]) {
       input_[static_cast<std::size_t>(tap.source)].accumulate(start - tap.delay, n, tap.gain, e);
     }
-    float state = early_state_[ear];
+  }
+  {
+    float s0 = early_state_[0], s1 = early_state_[1];
+    float* e0 = early_[0];
+    float* e1 = early_[1];
     for (std::size_t i = 0; i < n; ++i) {
-      state = e[i] + early_pole_ * (state - e[i]);
-      e[i] = state;
+      s0 = e0[i] + early_pole_ * (s0 - e0[i]);
+      s1 = e1[i] + early_pole_ * (s1 - e1[i]);
+      e0[i] = s0;
+      e1[i] = s1;
     }
-    early_state_[ear] = state;
+    early_state_ = {s0, s1};
   }
 
-  // Spread the pre-delayed input over 16 channels and diffuse it.
-  input_[0].read(start - predelay_, n, feed_[0]);
-  input_[1].read(start - predelay_, n, feed_[1]);
+  // Decimate the pre-delayed input to the half-rate frames this block completes.
+  const std::size_t j0 = start / 2;
+  const std::size_t m = (start + n) / 2 - j0;
+  if (m > 0) {
+    const std::size_t span = m + 2 * kPairs - 1;
+    for (std::size_t c = 0; c < 2; ++c) {
+      input_[c].read(2 * (j0 + 1 - 2 * kPairs) - late_delay_, 2 * span, wide_[c]);
+      const float* w = wide_[c];
+      float* ev = even_[c];
+      float* od = odd_[c];
+      for (std::size_t r = 0; r < span; ++r) {
+        ev[r] = w[2 * r];
+        od[r] = w[2 * r + 1];
+      }
+      halfband_odd(od, halfband_, 1.0f, half_[c], m);
+      const float* centre = ev + kPairs;
+      for (std::size_t r = 0; r < m; ++r) half_[c][r] += 0.5f * centre[r];
+    }
+    process_late(j0, m);
+  }
+
+  // Interpolate back: full-rate frame 2p is half-rate frame p - K, frame 2p + 1 the odd
+  // branch around it.
+  const std::size_t p0 = start / 2;
+  const std::size_t count = (start + n - 1) / 2 - p0 + 1;
+  float* outs[2] = {out_left, out_right};
+  for (std::size_t c = 0; c < 2; ++c) {
+    float* ys = wide_[c];
+    late_rings_[c].read(p0 + 1 - 2 * kPairs, count + 2 * kPairs - 1, ys);
+    halfband_odd(ys, halfband_, 2.0f, half_[c], count);
+    const float* even_branch = ys + kPairs - 1;
+    const float* odd_branch = half_[c];
+    const float* e = early_[c];
+    float* o = outs[c];
+    std::size_t i = 0;
+    std::size_t r = 0;
+    if (start % 2 == 1) {
+      o[0] = e[0] + odd_branch[0];
+      i = 1;
+      r = 1;
+    }
+    for (; i + 1 < n; i += 2, ++r) {
+      o[i] = e[i] + even_branch[r];
+      o[i + 1] = e[i + 1] + odd_branch[r];
+    }
+    if (i < n) o[i] = e[i] + even_branch[r];
+  }
+}
+
+void Room::process_late(std::size_t j0, std::size_t m) noexcept {
+  // Spread the input over 16 channels and diffuse it.
   for (std::size_t k = 0; k < kLines; ++k) {
     float* d = diffused_[k];
-    for (std::size_t i = 0; i < n; ++i) d[i] = in_left_[k] * feed_[0][i] + in_right_[k] * feed_[1][i];
+    const float gl = in_left_[k], gr = in_right_[k];
+    const float* fl = half_[0];
+    const float* fr = half_[1];
+    for (std::size_t i = 0; i < m; ++i) d[i] = gl * fl[i] + gr * fr[i];
   }
   for (std::size_t s = 0; s < kDiffusionStages; ++s) {
     for (std::size_t k = 0; k < kLines; ++k) {
       Ring& ring = diffusion_[s][k];
       const std::size_t at = ring.written();
-      ring.write(diffused_[k], n);
-      ring.read(at - diffusion_delay_[s][k], n, diffused_[k]);
-      if (((kDiffusionSigns[s] >> k) & 1u) == 0) {
-        float* d = diffused_[k];
-        for (std::size_t i = 0; i < n; ++i) d[i] = -d[i];
-      }
+      ring.write(diffused_[k], m);
+      ring.read_scaled(at - diffusion_delay_[s][k], m, diffusion_gain_[s][k], diffused_[k]);
     }
-    hadamard16(diffused_, n);
+    hadamard16(diffused_, m);
   }
 
-  // Feedback network: read every line (each is at least a block long), sum the ears,
-  // absorb, mix, add the diffused input and write back.
-  std::fill(late_[0], late_[0] + n, 0.0f);
-  std::fill(late_[1], late_[1] + n, 0.0f);
+  // Feedback network: read every line (each is at least a block long) with one frame
+  // before it for the absorption filter, sum the ears, absorb, mix, add the diffused
+  // input and write back.
+  float* late_l = late_sum_[0];
+  float* late_r = late_sum_[1];
+  std::fill(late_l, late_l + m, 0.0f);
+  std::fill(late_r, late_r + m, 0.0f);
+  const float* bias = bias_.data() + (j0 & 1u);
   for (std::size_t k = 0; k < kLines; ++k) {
-    Ring& ring = lines_[k];
     float* x = line_out_[k];
-    ring.read(ring.written() - line_delay_[k], n, x);
+    lines_[k].read(j0 - line_delay_[k] - 1, m + 1, x);
     const float gl = out_left_[k], gr = out_right_[k];
-    for (std::size_t i = 0; i < n; ++i) {
-      late_[0][i] += gl * x[i];
-      late_[1][i] += gr * x[i];
+    const float b0 = line_b0_[k], b1 = line_b1_[k];
+    for (std::size_t i = 0; i < m; ++i) {
+      const float now = x[i + 1];
+      late_l[i] += gl * now;
+      late_r[i] += gr * now;
+      x[i] = b0 * now + b1 * x[i] + bias[i];
     }
   }
-  // Jot absorption filter g (1 - a) / (1 - a z^-1) per line; lines interleaved for ILP.
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t k = 0; k < kLines; ++k) {
-      line_state_[k] = line_input_gain_[k] * line_out_[k][i] + line_pole_[k] * line_state_[k] + bias_;
-      line_out_[k][i] = line_state_[k];
-    }
-    bias_ = -bias_;
-  }
-  hadamard16(line_out_, n);
+  hadamard16(line_out_, m);
   for (std::size_t k = 0; k < kLines; ++k) {
     float* y = line_out_[k];
     const float* d = diffused_[k];
-    for (std::size_t i = 0; i < n; ++i) y[i] += d[i];
-    lines_[k].write(y, n);
+    for (std::size_t i = 0; i < m; ++i) y[i] += d[i];
+    lines_[k].write(y, m);
   }
-
-  const float late = late_gain_;
-  for (std::size_t i = 0; i < n; ++i) {
-    out_left[i] = wet_ * (early_[0][i] + late * late_[0][i]);
-    out_right[i] = wet_ * (early_[1][i] + late * late_[1][i]);
-  }
+  late_rings_[0].write(late_l, m);
+  late_rings_[1].write(late_r, m);
 }
 
 }  // namespace sy

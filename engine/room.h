@@ -20,17 +20,20 @@ struct RoomParams {
 // C/C++ processing API (Freeverb and friends come only inside plugin hosts).
 //
 // Early reflections: six taps per ear from a delay line of the input, different times and
-// sources for each ear. Late reverb: the input is spread over 16 channels and diffused by
-// four stages of (different delay per channel, polarity flips, 16x16 Hadamard mix), so
-// echo density is high from the start; then a feedback delay network of 16 lines of
-// distinct prime lengths mixed by the Hadamard matrix, each with a one-pole absorption
-// filter set so every line loses 60 dB in rt60 seconds at low frequencies and in
-// rt60 * (1 - 0.8 * damping) at the top.
+// sources for each ear. Late reverb, run at half the sample rate (halfband decimation and
+// interpolation; it holds nothing above a quarter of the rate that matters, and costs
+// half): the input is spread over 16 channels and diffused by four stages of (different
+// delay per channel, polarity flips, 16x16 Hadamard mix), so echo density is high from the
+// start; then a feedback delay network of 16 lines of distinct prime lengths mixed by the
+// Hadamard matrix, each with a two-tap absorption filter set so every line loses 60 dB in
+// rt60 seconds at low frequencies and in rt60 * (1 - 0.8 * damping) at the top.
 class Room final : public StereoProcessor {
  public:
   static constexpr std::size_t kLines = 16;
   static constexpr std::size_t kTapsPerEar = 6;
   static constexpr std::size_t kDiffusionStages = 4;
+  // Halfband filter of the late part's rate change: 4 * kHalfbandPairs - 1 taps.
+  static constexpr std::size_t kHalfbandPairs = 8;
 
   explicit Room(const RoomParams& params);
 
@@ -55,6 +58,8 @@ class Room final : public StereoProcessor {
     void write(const float* x, std::size_t n) noexcept;
     // out[i] = the sample written at absolute index start + i.
     void read(std::size_t start, std::size_t n, float* out) const noexcept;
+    // out[i] = gain * sample at start + i.
+    void read_scaled(std::size_t start, std::size_t n, float gain, float* out) const noexcept;
     // acc[i] += gain * sample at start + i.
     void accumulate(std::size_t start, std::size_t n, float gain, float* acc) const noexcept;
     std::size_t written() const noexcept { return written_; }
@@ -73,41 +78,48 @@ class Room final : public StereoProcessor {
 
   void process_block(const float* left, const float* right, float* out_left, float* out_right,
                      std::size_t n) noexcept;
+  // The late reverb for half-rate frames [j0, j0 + m); writes late_rings_.
+  void process_late(std::size_t j0, std::size_t m) noexcept;
 
   RoomParams params_;
   double rt60_ = 0, rt60_high_ = 0;
   std::size_t tail_ = 0;
-  std::size_t block_ = 1;  // internal block: never longer than the shortest feedback line
+  std::size_t block_ = 1;  // internal block (full rate): at most two of the shortest line
 
   // Input history for early reflections and the late reverb's pre-delay.
   std::array<Ring, 2> input_;
-  std::size_t predelay_ = 0;
+  std::size_t late_delay_ = 0;  // pre-delay minus the halfband filters' delay
   std::array<std::array<Tap, kTapsPerEar>, 2> taps_{};
   float early_pole_ = 0;
   std::array<float, 2> early_state_{};
 
+  // Halfband odd taps (the centre tap is 1/2, even taps are 0).
+  std::array<float, kHalfbandPairs> halfband_{};
+
   std::array<std::array<Ring, kLines>, kDiffusionStages> diffusion_;
   std::array<std::array<std::size_t, kLines>, kDiffusionStages> diffusion_delay_{};
+  std::array<std::array<float, kLines>, kDiffusionStages> diffusion_gain_{};  // sign / 4
 
   std::array<Ring, kLines> lines_;
   std::array<std::size_t, kLines> line_delay_{};
-  std::array<float, kLines> line_input_gain_{};  // g (1 - a) of the absorption filter
-  std::array<float, kLines> line_pole_{};        // a
-  std::array<float, kLines> line_state_{};
+  std::array<float, kLines> line_b0_{}, line_b1_{};  // absorption g (c0 + c1 z^-1) / 4
   std::array<float, kLines> in_left_{}, in_right_{}, out_left_{}, out_right_{};
-  float late_gain_ = 0;
-  float wet_ = 0;
-  float bias_ = 0;  // alternating 1e-20 offset keeps recursive state out of denormals
+  std::array<Ring, 2> late_rings_;  // half-rate late output per ear, scaled by wet
+  std::vector<float> bias_;         // alternating +-1e-20 keeps recursive state out of denormals
 
-  // Scratch, allocated in prepare(): 16 diffusion channels, 16 line outputs, and
-  // left/right input, early reflections, late sums.
+  // Scratch, allocated in prepare(): 16 diffusion channels, 16 line outputs, and per ear
+  // the input copy, early reflections, decimation and interpolation buffers.
   std::vector<float> scratch_;
   std::array<float*, kLines> diffused_{};
   std::array<float*, kLines> line_out_{};
+  std::size_t line_span_ = 0;  // floats per line_out_ buffer (m + 1)
   float* in_copy_[2] = {nullptr, nullptr};
-  float* feed_[2] = {nullptr, nullptr};
   float* early_[2] = {nullptr, nullptr};
-  float* late_[2] = {nullptr, nullptr};
+  float* wide_[2] = {nullptr, nullptr};   // full-rate span around the block
+  float* even_[2] = {nullptr, nullptr};   // its even and odd samples
+  float* odd_[2] = {nullptr, nullptr};
+  float* half_[2] = {nullptr, nullptr};   // half-rate signal
+  float* late_sum_[2] = {nullptr, nullptr};
 };
 
 }  // namespace sy
