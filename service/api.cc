@@ -386,8 +386,11 @@ Response Api::events(const Request& r, const std::string& id) {
 Response Api::s3_events(const Request& r) {
   if (options_.s3_events_secret.empty())
     return error_response(404, "not_found", "S3 events are not enabled");
+  // Bearer header, or ?secret= for gateways whose push endpoints cannot add headers (RGW).
   const auto auth = r.header("authorization");
-  if (!auth || !storage::constant_time_equal(*auth, "Bearer " + options_.s3_events_secret))
+  const auto param = r.param("secret");
+  if (!(auth && storage::constant_time_equal(*auth, "Bearer " + options_.s3_events_secret)) &&
+      !(param && storage::constant_time_equal(*param, options_.s3_events_secret)))
     return error_response(401, "unauthorized", "missing or wrong events secret");
   nlohmann::json body;
   try {
@@ -404,8 +407,20 @@ Response Api::s3_events(const Request& r) {
     std::string key = obj.value("key", "");
     std::replace(key.begin(), key.end(), '+', ' ');  // S3 event keys are form-encoded
     auto decoded = storage::uri_decode(key);
-    if (!decoded) continue;
+    // Replays and duplicates change nothing (enqueue moves a job once); keys of no job
+    // awaiting its upload are ignored and counted.
+    const auto rest = std::string_view(decoded ? *decoded : "").substr(std::min<std::size_t>(8, decoded ? decoded->size() : 0));
+    const auto job = decoded && decoded->rfind("uploads/", 0) == 0
+                         ? queue_.get(std::string(rest.substr(0, rest.find('/'))))
+                         : std::nullopt;
+    if (!job || job->upload_key != *decoded) {
+      metrics_.s3_event("ignored");
+      continue;
+    }
     on_object_created({*decoded, obj.value("size", std::int64_t{0})});
+    const bool queued = job->status == JobStatus::kAwaitingUpload &&
+                        queue_.get(job->id).value_or(*job).status != JobStatus::kAwaitingUpload;
+    metrics_.s3_event(queued ? "queued" : "duplicate");
     ++accepted;
   }
   return json_response(200, {{"accepted", accepted}});

@@ -1,5 +1,6 @@
 #include "service/config.h"
 
+#include <cctype>
 #include <charconv>
 #include <sstream>
 #include <stdexcept>
@@ -61,6 +62,13 @@ const std::vector<Setting>& settings() {
          c.cors_origins = to_list(v);
          for (const auto& o : c.cors_origins)
            if (o == "*") throw std::invalid_argument("cors_origins: list origins, not *");
+       }},
+      {{"server.client_ip_header", "SY_CLIENT_IP_HEADER",
+        "header with the client address set by a reverse proxy (last entry used)"},
+       [](Config& c, const std::string& v) {
+         c.client_ip_header = v;
+         for (auto& ch : c.client_ip_header)
+           ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
        }},
       {{"server.read_timeout_seconds", "SY_READ_TIMEOUT_SECONDS", "per read of headers/body"},
        SECONDS(read_timeout, "read_timeout_seconds")},

@@ -19,6 +19,7 @@ struct Config {
   std::chrono::seconds read_timeout{30};  // headers and each body read
   std::chrono::seconds idle_timeout{60};  // between keep-alive requests
   std::chrono::seconds shutdown_grace{15};
+  std::string client_ip_header;           // e.g. "x-forwarded-for" behind a reverse proxy
   // [storage]
   std::filesystem::path data_dir = "data";
   std::int64_t max_upload_bytes = 200LL * 1024 * 1024;

@@ -21,6 +21,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                .Name("sy_jobs")
                .Help("Jobs by state (failed is the dead-letter state)")
                .Register(*registry_);
+  s3_events_ = &prometheus::BuildCounter()
+                    .Name("sy_s3_events_total")
+                    .Help("S3 bucket notification records by outcome (queued, duplicate, ignored)")
+                    .Register(*registry_);
+  for (const char* outcome : {"queued", "duplicate", "ignored"}) s3_events_->Add({{"outcome", outcome}});
   upload_bytes_ = &prometheus::BuildCounter()
                        .Name("sy_upload_bytes_total")
                        .Help("Bytes stored by uploads to the embedded object store")
@@ -71,6 +76,10 @@ void Metrics::request(const std::string& route, const std::string& method, int s
   counter.Increment();
   std::unique_lock lock(request_cache_mutex_);
   request_cache_.emplace(std::move(key), &counter);
+}
+
+void Metrics::s3_event(std::string_view outcome) {
+  s3_events_->Add({{"outcome", std::string(outcome)}}).Increment();
 }
 
 void Metrics::uploaded(std::int64_t bytes) {

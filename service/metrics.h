@@ -31,6 +31,8 @@ class Metrics {
 
   void request(const std::string& route, const std::string& method, int status);
   void uploaded(std::int64_t bytes);
+  // A record of an S3 bucket notification: queued, duplicate, ignored (unknown key).
+  void s3_event(std::string_view outcome);
   // outcome as the worker pool reports it: done, retry, failed, released, abandoned.
   void job_outcome(std::string_view outcome, double wall_seconds, double realtime_factor);
   // The text exposition, with job counts and busy workers sampled now.
@@ -44,6 +46,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Counter>* outcomes_;
   prometheus::Family<prometheus::Gauge>* jobs_;
+  prometheus::Family<prometheus::Counter>* s3_events_;
   prometheus::Counter* upload_bytes_;
   prometheus::Gauge* queue_depth_;
   prometheus::Gauge* workers_busy_;

@@ -306,6 +306,15 @@ struct Server::Impl {
       BusyGuard guard(busy);
       const auto started = Steady::now();
       Request req = make_request(header_parser, remote);
+      if (!options.client_ip_header.empty()) {
+        if (auto forwarded = req.header(options.client_ip_header)) {
+          std::string_view last(*forwarded);
+          last = last.substr(last.rfind(',') == std::string_view::npos ? 0 : last.rfind(',') + 1);
+          while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+          while (!last.empty() && last.back() == ' ') last.remove_suffix(1);
+          if (!last.empty() && last.size() <= 64) req.remote = std::string(last);
+        }
+      }
       bool keep_alive = header_parser.get().keep_alive() && !stopping;
       Response res;
       if (req.method == "PUT" && local && req.path().rfind(storage::kStorePathPrefix, 0) == 0) {

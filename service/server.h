@@ -25,6 +25,9 @@ struct ServerOptions {
   std::chrono::milliseconds sse_poll{250};
   std::chrono::seconds sse_heartbeat{15};
   int max_event_streams = 1000;
+  // Behind a reverse proxy: the lower-case header naming the client's address (its last
+  // comma-separated entry, the one our proxy added), used for rate limits and logs.
+  std::string client_ip_header;
 };
 
 class Server {

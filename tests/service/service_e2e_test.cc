@@ -579,6 +579,23 @@ TEST_F(ServiceTest, JanitorExpiresUploadsAndRemovesOldJobs) {
   EXPECT_EQ(objects_of(done.id), 0u);
 }
 
+TEST_F(ServiceTest, JobCreationIsRateLimitedPerClientBehindAProxy) {
+  start({{"SY_CREATE_PER_MINUTE", "6"}, {"SY_CREATE_BURST", "2"},
+         {"SY_CLIENT_IP_HEADER", "X-Forwarded-For"}});
+  const std::string body = json{{"filename", "a.mp3"}, {"size", 10}}.dump();
+  const auto from = [&](const std::string& forwarded) {
+    return http_call(port(), "POST", "/api/v1/jobs", body, {{"X-Forwarded-For", forwarded}});
+  };
+  EXPECT_EQ(from("1.1.1.1").status, 201);
+  EXPECT_EQ(from("1.1.1.1").status, 201);
+  const auto limited = from("1.1.1.1");
+  expect_error(limited, 429);
+  EXPECT_FALSE(limited.header("retry-after").empty());
+  // The proxy appends the real address; a client-supplied first entry changes nothing.
+  expect_error(from("9.9.9.9, 1.1.1.1"), 429);
+  EXPECT_EQ(from("2.2.2.2").status, 201);
+}
+
 TEST_F(ServiceTest, HealthReadinessPresetsOpenApiAndMetrics) {
   start({{"SY_CORS_ORIGINS", "https://app.example"}});
   EXPECT_EQ(http_call(port(), "GET", "/healthz").status, 200);

@@ -1,0 +1,76 @@
+#include "service/janitor.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "queue/sqlite/sqlite_queue.h"
+
+namespace sy::service {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+class JanitorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("sy_janitor_" + std::to_string(::getpid()) + "_" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    queue = std::make_unique<queue::SqliteJobQueue>(dir / "queue.db");
+    storage::LocalStoreOptions o;
+    o.root = dir / "store";
+    o.public_url = "http://127.0.0.1:1";
+    o.credentials = {"k", "s", "us-east-1", "s3"};
+    store = std::make_unique<storage::LocalObjectStore>(o);
+    src = dir / "bytes.bin";
+    std::ofstream(src) << "12345";
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  void add_job(const std::string& id, bool uploaded, bool done) {
+    queue::NewJob j{id, "h", "a.mp3", "uploads/" + id + "/a.mp3", 5, "{}", 3};
+    queue->create(j);
+    if (!uploaded) return;
+    store->upload_from_file(j.upload_key, src);
+    queue->enqueue(id);
+    if (!done) return;
+    ASSERT_EQ(queue->claim("w", 10s)->id, id);
+    store->upload_from_file("processed/" + id + "/a (8D).mp3", src);
+    queue->complete(id, "w", {"processed/" + id + "/a (8D).mp3", 5, 1, "mp3", 1});
+  }
+
+  fs::path dir, src;
+  std::unique_ptr<queue::SqliteJobQueue> queue;
+  std::unique_ptr<storage::LocalObjectStore> store;
+};
+
+TEST_F(JanitorTest, ExpiresUploadsThenRemovesJobsPastRetention) {
+  add_job("waiting", false, false);
+  add_job("done", true, true);
+  add_job("queued", true, false);
+  store->upload_from_file("uploads/orphan/x.mp3", src);
+  Janitor janitor({24h, 15min, 60s, 60s}, *queue, *store, store.get());
+
+  auto r = janitor.run_once(storage::Clock::now());
+  EXPECT_EQ(r.uploads_expired + r.jobs_removed + r.orphans_removed, 0u) << "nothing is old yet";
+
+  r = janitor.run_once(storage::Clock::now() + 20min);
+  EXPECT_EQ(r.uploads_expired, 1u);
+  EXPECT_EQ(queue->get("waiting")->status, queue::JobStatus::kExpired);
+  EXPECT_EQ(r.orphans_removed, 1u);
+  EXPECT_FALSE(store->stat("uploads/orphan/x.mp3"));
+  EXPECT_EQ(queue->get("queued")->status, queue::JobStatus::kQueued) << "queued work is never touched";
+
+  r = janitor.run_once(storage::Clock::now() + 25h);
+  EXPECT_EQ(r.jobs_removed, 2u);  // the done and the expired job
+  EXPECT_FALSE(queue->get("done"));
+  EXPECT_FALSE(queue->get("waiting"));
+  EXPECT_TRUE(store->list("processed/").empty());
+  EXPECT_TRUE(queue->get("queued"));
+  EXPECT_TRUE(store->stat("uploads/queued/a.mp3"));
+}
+
+}  // namespace
+}  // namespace sy::service
