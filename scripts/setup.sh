@@ -13,12 +13,16 @@ packages=(
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   # service: HTTP (Boost.Beast/Asio), signatures, embedded queue, config, metrics, load tests
   libboost-dev libssl-dev libsqlite3-dev libtomlplusplus-dev prometheus-cpp-dev wrk
+  # web page: build (npm registry packages via npm ci) and browser tests
+  nodejs chromium
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   ffmpeg hyperrogue-music time
   # scale-out: PostgreSQL queue, S3 over libcurl; real PostgreSQL and Ceph RGW in the tests
   libpq-dev libcurl4-openssl-dev postgresql python3-botocore radosgw ceph-mon ceph-osd
 )
+# Debian's npm, unless an npm already came with another Node.js build (e.g. NodeSource's).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,319 @@
+#!/usr/bin/env node
+// End-to-end test of the web page: a real `surroundyou serve` on a free loopback port with a
+// temporary data dir, Debian's chromium driven by playwright-core (no browser download).
+//   --case convert: upload a generated 10 s song, watch progress reach done, play the preview,
+//                   switch A/B, download; the file must decode and its level difference
+//                   between the ears must swing back and forth as the sound circles.
+//   --case broken:  upload a file that is not audio and see the error in words.
+// Screenshots of each step go to <artifacts>/screenshots/, numbers to <artifacts>/web-metrics.json.
+import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const testCase = args.case || 'convert';
+const binary = path.resolve(args.binary || 'build/surroundyou');
+const webDir = path.resolve(args['web-dir'] || 'web');
+const artifacts = path.resolve(args.artifacts || 'artifacts');
+const shots = path.join(artifacts, 'screenshots');
+fs.mkdirSync(shots, { recursive: true });
+
+const require = createRequire(path.join(webDir, 'package.json'));
+const { chromium } = require('playwright-core');
+
+function log(...a) {
+  console.log(`[web_e2e ${testCase}]`, ...a);
+}
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  log('ok:', what);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(dataDir) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--workers', '1'], {
+    stdio: ['ignore', 'ignore', fs.openSync(path.join(dataDir, 'serve.log'), 'a')],
+  });
+  const exited = new Promise((resolve) => server.once('exit', (code, signal) => resolve({ code, signal })));
+  for (let i = 0; i < 200; i++) {
+    if (server.exitCode !== null) throw new Error(`serve exited early (${server.exitCode})`);
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok) return { server, base, exited };
+    } catch (e) {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  server.kill('SIGTERM');
+  throw new Error('serve did not become ready');
+}
+
+function ffmpeg(argv) {
+  return execFileSync('ffmpeg', ['-v', 'error', '-y', ...argv], { maxBuffer: 512 * 1024 * 1024 });
+}
+
+// Per-250 ms level difference between the ears (dB) of a decoded file.
+function earLevelDifference(file) {
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'f32le', '-ac', '2', '-ar', '44100', '-'], {
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  const samples = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const block = 44100 / 4;
+  const ild = [];
+  for (let start = 0; start + block * 2 <= samples.length; start += block * 2) {
+    let l = 0;
+    let r = 0;
+    for (let i = start; i < start + block * 2; i += 2) {
+      l += samples[i] * samples[i];
+      r += samples[i + 1] * samples[i + 1];
+    }
+    ild.push(10 * Math.log10((l + 1e-12) / (r + 1e-12)));
+  }
+  return { ild, seconds: samples.length / 2 / 44100 };
+}
+
+async function launch() {
+  // playwright-core gives chromium a fresh temporary profile (user-data-dir) of its own.
+  const profile = null;
+  const browser = await chromium.launch({
+    executablePath: process.env.SY_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required', '--mute-audio',
+    ],
+  });
+  return { browser, profile };
+}
+
+async function shot(page, name) {
+  const file = path.join(shots, `${testCase}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  log('screenshot', path.relative(process.cwd(), file));
+}
+
+async function openPage(browser, base, viewport) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  const assets = [];
+  page.on('response', async (res) => {
+    const url = res.url();
+    if (/\/assets\/.*\.(js|css)$/.test(url)) {
+      try {
+        assets.push({ url, raw: (await res.body()).length, gz: zlib.gzipSync(await res.body(), { level: 9 }).length });
+      } catch (e) {
+        // the body may be gone if the page navigated
+      }
+    }
+  });
+  page.on('pageerror', (e) => log('page error:', e.message));
+  await page.goto(base + '/', { waitUntil: 'load' });
+  await page.waitForSelector('[data-ready="true"]');
+  const tti = await page.evaluate(() => {
+    const m = performance.getEntriesByName('sy-interactive')[0];
+    const nav = performance.getEntriesByType('navigation')[0];
+    return { interactiveMs: m ? m.startTime : NaN, loadMs: nav ? nav.loadEventEnd : NaN };
+  });
+  return { context, page, assets, tti };
+}
+
+async function convertCase(browser, base, tmp) {
+  const song = path.join(tmp, 'song.mp3');
+  // 10 s of stereo pink noise: every frequency present, so the ear cues show in the levels.
+  ffmpeg(['-f', 'lavfi', '-i', 'anoisesrc=color=pink:duration=10:amplitude=0.25:seed=7', '-ac', '2', '-ar', '44100', '-b:a', '192k', song]);
+
+  // Page weight and time to interactive: median of three cold loads.
+  const loads = [];
+  let weight = null;
+  for (let i = 0; i < 3; i++) {
+    const ctx = await openPage(browser, base, { width: 1280, height: 900 });
+    loads.push(ctx.tti.interactiveMs);
+    if (!weight) {
+      await ctx.page.waitForTimeout(200);
+      weight = ctx.assets;
+    }
+    await ctx.context.close();
+  }
+  loads.sort((a, b) => a - b);
+
+  // Phone-sized first look.
+  const phone = await openPage(browser, base, { width: 390, height: 844 });
+  await shot(phone.page, '01-phone-start');
+  await phone.context.close();
+
+  const { context, page } = await openPage(browser, base, { width: 1280, height: 900 });
+  await shot(page, '01-desktop-start');
+  const headers = await fetch(base + '/').then((r) => ({ type: r.headers.get('content-type'), cache: r.headers.get('cache-control') }));
+  check(headers.type.startsWith('text/html'), `/ is served as HTML (${headers.type})`);
+
+  // Faster rotation so 10 s hold 2.5 turns: set with the keyboard (Home = 2 s, two steps up).
+  const period = page.getByLabel('Rotation period');
+  await period.focus();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  check((await period.inputValue()) === '4', 'rotation period set to 4 s with the keyboard');
+  // One source, no room: the level difference between the ears is the rotation alone.
+  for (const name of ['Stereo width', 'Room']) {
+    await page.getByLabel(name).focus();
+    await page.keyboard.press('Home');
+  }
+
+  await page.setInputFiles('[data-testid="file-input"]', song);
+  const job = page.locator('[data-testid="job"]').first();
+  const phases = new Set();
+  const seenProgress = [];
+  const deadline = Date.now() + 180000;
+  let shotProcessing = false;
+  for (;;) {
+    const phase = await job.getAttribute('data-phase');
+    phases.add(phase);
+    const bar = page.getByRole('progressbar').first();
+    if ((await bar.count()) > 0) seenProgress.push(Number(await bar.getAttribute('aria-valuenow')));
+    if (phase === 'processing' && !shotProcessing) {
+      await shot(page, '02-processing');
+      shotProcessing = true;
+    }
+    if (phase === 'done' || phase === 'error') break;
+    if (Date.now() > deadline) throw new Error('the job did not finish in 180 s');
+    await page.waitForTimeout(100);
+  }
+  log('phases seen:', [...phases].join(' → '), 'progress values seen:', seenProgress.length);
+  check(phases.has('done'), 'the job reached done');
+  await page.getByTestId('download').waitFor();
+  await shot(page, '03-done');
+
+  // Preview: play the 8D version, then switch to the original at the same position.
+  await page.getByTestId('play').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="audio-8d"]').currentTime > 1, null, { timeout: 20000 });
+  check(true, 'the 8D preview plays');
+  await page.getByRole('radio', { name: 'Original' }).click();
+  const ab = await page.evaluate(() => ({
+    orig: document.querySelector('[data-testid="audio-original"]').currentTime,
+    conv: document.querySelector('[data-testid="audio-8d"]').currentTime,
+    origPaused: document.querySelector('[data-testid="audio-original"]').paused,
+  }));
+  check(Math.abs(ab.orig - ab.conv) < 0.5 && !ab.origPaused, `A/B switch keeps the position (${ab.conv.toFixed(2)} s → ${ab.orig.toFixed(2)} s) and keeps playing`);
+  await shot(page, '04-playing-original');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+  check(download.suggestedFilename() === 'song (8D).mp3', `download named "${download.suggestedFilename()}"`);
+  const out = path.join(tmp, 'downloaded.mp3');
+  await download.saveAs(out);
+
+  const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', out]).toString());
+  const stream = probe.streams.find((s) => s.codec_type === 'audio');
+  check(stream && stream.codec_name === 'mp3' && stream.channels === 2, 'the download is a stereo MP3');
+  const { ild, seconds } = earLevelDifference(out);
+  check(Math.abs(seconds - 10) < 0.2, `it decodes to ${seconds.toFixed(2)} s`);
+  // The level difference between the ears must swing both ways, 2.5 times in 10 s.
+  const mean = ild.reduce((a, b) => a + b, 0) / ild.length;
+  let crossings = 0;
+  for (let i = 1; i < ild.length; i++) if ((ild[i - 1] - mean) * (ild[i] - mean) < 0) crossings++;
+  const swing = Math.max(...ild) - Math.min(...ild);
+  log('ILD per 250 ms (dB):', ild.map((v) => v.toFixed(1)).join(' '));
+  check(swing > 6, `the level difference between the ears swings by ${swing.toFixed(1)} dB`);
+  check(crossings >= 4 && crossings <= 8, `it changes side ${crossings} times in 10 s (2.5 turns)`);
+
+  // Phone-sized view of the result.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, '05-phone-done');
+  await context.close();
+
+  const gz = weight.reduce((a, w) => a + w.gz, 0);
+  const raw = weight.reduce((a, w) => a + w.raw, 0);
+  const metrics = {
+    jsCssGzipBytes: gz,
+    jsCssRawBytes: raw,
+    assets: weight.map((w) => ({ file: path.basename(w.url), raw: w.raw, gzip: w.gz })),
+    timeToInteractiveMs: { median: loads[1], runs: loads },
+  };
+  fs.writeFileSync(path.join(artifacts, 'web-metrics.json'), JSON.stringify(metrics, null, 2));
+  log('page weight (gzip JS+CSS):', (gz / 1024).toFixed(1), 'kB; time to interactive (median):', loads[1].toFixed(0), 'ms');
+  check(gz <= 150 * 1024, 'JS+CSS gzipped within 150 kB');
+}
+
+async function brokenCase(browser, base, tmp) {
+  const broken = path.join(tmp, 'broken.mp3');
+  // Bytes that are no audio format at all, under an audio name.
+  const bytes = Buffer.alloc(64 * 1024);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919 + 13) % 251;
+  fs.writeFileSync(broken, bytes);
+
+  const { context, page } = await openPage(browser, base, { width: 1280, height: 900 });
+  await page.setInputFiles('[data-testid="file-input"]', broken);
+  const alert = page.getByTestId('error');
+  await alert.waitFor({ timeout: 120000 });
+  const text = await alert.innerText();
+  log('error shown:', text.replace(/\s+/g, ' '));
+  check(/could not read this file as audio|not an audio file/i.test(text), 'the error says the file is not readable audio');
+  check(/server said/i.test(text), "the error carries the server's reason");
+  check((await page.getByRole('button', { name: 'Retry' }).count()) === 1, 'a retry button is offered');
+  await shot(page, '01-error');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, '02-phone-error');
+
+  // The recent list survives a reload and the failed job can be deleted from it.
+  await page.reload();
+  await page.waitForSelector('[data-testid="recent"]');
+  await page.getByRole('button', { name: /Delete/ }).first().click();
+  await page.waitForSelector('[data-testid="recent"]', { state: 'detached' });
+  check(true, 'the failed job is listed after a reload and deleted from the list');
+  await context.close();
+}
+
+async function main() {
+  check(fs.existsSync(binary), `binary ${binary} exists`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-web-e2e-'));
+  const data = path.join(tmp, 'data');
+  fs.mkdirSync(data);
+  const { server, base, exited } = await startServer(data);
+  log('serve at', base);
+  let browser;
+  let profile;
+  let failed = null;
+  try {
+    ({ browser, profile } = await launch());
+    if (testCase === 'convert') await convertCase(browser, base, tmp);
+    else if (testCase === 'broken') await brokenCase(browser, base, tmp);
+    else throw new Error(`unknown case ${testCase}`);
+  } catch (e) {
+    failed = e;
+  } finally {
+    if (browser) await browser.close();
+    server.kill('SIGTERM');
+    await exited;
+    if (failed) {
+      log('serve log tail:\n' + fs.readFileSync(path.join(data, 'serve.log'), 'utf8').split('\n').slice(-15).join('\n'));
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  }
+  if (failed) {
+    console.error(`[web_e2e ${testCase}] FAILED:`, failed.stack || failed.message);
+    process.exit(1);
+  }
+  log('passed');
+}
+
+main();

@@ -1,0 +1,166 @@
+import { describe, expect, it, vi } from 'vitest';
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import App from './App.jsx';
+import ABPlayer from './components/ABPlayer.jsx';
+import { rememberJob, loadRecent } from './recentJobs.js';
+import { MAX_UPLOAD_BYTES } from './limits.js';
+
+function audioFile(name = 'song.mp3', size = 1000) {
+  const f = new File([new Uint8Array(Math.min(size, 16))], name, { type: 'audio/mpeg' });
+  Object.defineProperty(f, 'size', { value: size });
+  return f;
+}
+
+// A stand-in for the server: the test drives upload progress and job events by hand.
+function fakeApi() {
+  const api = {
+    uploads: [],
+    watchers: [],
+    created: [],
+    deleted: [],
+    getPresets: vi.fn(async () => [
+      { name: 'classic', description: 'Classic circle.', settings: { trajectory: 'circle', period: 8, direction: 'cw', elevation: 0, width: 60, reverb: 0.25 } },
+      { name: 'slow', description: 'Slow circle.', settings: { trajectory: 'circle', period: 16, direction: 'cw', elevation: 0, width: 60, reverb: 0.25 } },
+    ]),
+    probeDuration: vi.fn(async () => 10),
+    createJob: vi.fn(async (file, settings) => {
+      const id = `job${api.created.length + 1}`;
+      api.created.push({ file, settings });
+      return { id, token: `tok-${id}`, status: 'awaiting_upload', upload: { method: 'PUT', url: `/store/${id}`, headers: {} } };
+    }),
+    uploadFile: vi.fn((upload, file, onProgress) => {
+      let resolve;
+      let reject;
+      const promise = new Promise((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      api.uploads.push({ upload, file, onProgress, resolve, reject });
+      return { promise, abort: vi.fn() };
+    }),
+    watchJob: vi.fn((id, token, handlers) => {
+      api.watchers.push({ id, token, ...handlers });
+      return vi.fn();
+    }),
+    getJob: vi.fn(async (id) => ({ id, status: 'done', progress: 1, result: { url: `/store/processed/${id}`, filename: 'old (8D).mp3', bytes: 2048 } })),
+    deleteJob: vi.fn(async (id) => {
+      api.deleted.push(id);
+      return null;
+    }),
+  };
+  return api;
+}
+
+async function dropFiles(files) {
+  const input = screen.getByTestId('file-input');
+  await act(async () => {
+    fireEvent.change(input, { target: { files } });
+  });
+}
+
+describe('App', () => {
+  it('uploads with progress, follows processing and offers the result', async () => {
+    const api = fakeApi();
+    render(<App api={api} />);
+    await waitFor(() => expect(screen.getByLabelText('Preset').options.length).toBe(2));
+    fireEvent.change(screen.getByLabelText('Rotation period'), { target: { value: '12' } });
+    await dropFiles([audioFile('My Song.mp3', 4000)]);
+
+    await waitFor(() => expect(api.uploads.length).toBe(1));
+    expect(api.created[0].settings).toMatchObject({ preset: 'classic', period: 12, direction: 'cw', format: 'mp3' });
+    await act(async () => api.uploads[0].onProgress(1000, 4000));
+    const bar = screen.getByRole('progressbar', { name: 'Upload of My Song.mp3' });
+    expect(bar.getAttribute('aria-valuenow')).toBe('25');
+
+    await act(async () => api.uploads[0].resolve());
+    await waitFor(() => expect(api.watchers.length).toBe(1));
+    expect(api.watchers[0].token).toBe('tok-job1');
+    await act(async () => api.watchers[0].onUpdate({ status: 'processing', stage: 'rendering', progress: 0.42 }));
+    expect(screen.getByTestId('stage').textContent).toMatch(/around your head/);
+    expect(screen.getByRole('progressbar', { name: 'Conversion of My Song.mp3' }).getAttribute('aria-valuenow')).toBe('42');
+
+    await act(async () =>
+      api.watchers[0].onUpdate({
+        status: 'done', progress: 1, stage: 'done',
+        result: { url: '/store/processed/job1/My%20Song%20(8D).mp3', filename: 'My Song (8D).mp3', bytes: 5000, expiresAt: new Date(Date.now() + 3600e3).toISOString() },
+      }),
+    );
+    const link = screen.getByTestId('download');
+    expect(link.getAttribute('download')).toBe('My Song (8D).mp3');
+    expect(link.getAttribute('href')).toBe('/store/processed/job1/My%20Song%20(8D).mp3');
+    expect(screen.getByText(/Headphones on/)).toBeTruthy();
+    expect(loadRecent().map((e) => e.id)).toEqual(['job1']);
+  });
+
+  it('refuses a too-large file before uploading, and a non-audio one', async () => {
+    const api = fakeApi();
+    render(<App api={api} />);
+    await dropFiles([audioFile('huge.wav', MAX_UPLOAD_BYTES + 1), audioFile('notes.txt', 10)]);
+    const alerts = await screen.findAllByRole('alert');
+    const text = alerts.map((a) => a.textContent).join(' | ');
+    expect(text).toMatch(/too large/);
+    expect(text).toMatch(/not an audio file/);
+    expect(api.createJob).not.toHaveBeenCalled();
+  });
+
+  it('shows the server reason of a failed job and retries with a new job', async () => {
+    const api = fakeApi();
+    render(<App api={api} />);
+    await dropFiles([audioFile('broken.mp3', 500)]);
+    await waitFor(() => expect(api.uploads.length).toBe(1));
+    await act(async () => api.uploads[0].resolve());
+    await waitFor(() => expect(api.watchers.length).toBe(1));
+    await act(async () => api.watchers[0].onUpdate({ status: 'failed', error: 'could not decode: Invalid data found when processing input' }));
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toMatch(/could not read this file as audio/);
+    expect(alert.textContent).toMatch(/Invalid data found/);
+
+    await act(async () => fireEvent.click(within(alert).getByRole('button', { name: 'Retry' })));
+    await waitFor(() => expect(api.createJob).toHaveBeenCalledTimes(2));
+    expect(api.deleted).toContain('job1');
+  });
+
+  it('says the upload link expired when the store refuses it', async () => {
+    const api = fakeApi();
+    render(<App api={api} />);
+    await dropFiles([audioFile('late.mp3', 500)]);
+    await waitFor(() => expect(api.uploads.length).toBe(1));
+    await act(async () => api.uploads[0].reject(Object.assign(new Error('x'), { status: 403, code: 'ExpiredRequest' })));
+    expect(screen.getByRole('alert').textContent).toMatch(/link expired/);
+  });
+
+  it('lists this browser’s recent jobs and deletes them', async () => {
+    rememberJob({ id: 'old1', token: 'tok', filename: 'old.mp3', createdAt: Date.now() - 1000 });
+    const api = fakeApi();
+    render(<App api={api} />);
+    const list = await screen.findByTestId('recent');
+    await waitFor(() => expect(within(list).getByText(/Ready/)).toBeTruthy());
+    expect(api.getJob).toHaveBeenCalledWith('old1', 'tok');
+    await act(async () => fireEvent.click(within(list).getByRole('button', { name: /Delete/ })));
+    expect(api.deleteJob).toHaveBeenCalledWith('old1', 'tok');
+    await waitFor(() => expect(screen.queryByTestId('recent')).toBeNull());
+    expect(loadRecent()).toEqual([]);
+  });
+});
+
+describe('ABPlayer', () => {
+  it('switching between original and 8D keeps the position and keeps playing', async () => {
+    const play = vi.spyOn(window.HTMLMediaElement.prototype, 'play').mockImplementation(function play() {
+      this.dispatchEvent(new Event('play'));
+      return Promise.resolve();
+    });
+    const pause = vi.spyOn(window.HTMLMediaElement.prototype, 'pause').mockImplementation(() => {});
+    render(<ABPlayer originalUrl="blob:orig" resultUrl="/r.mp3" settings={{ period: 8 }} title="x" />);
+    const orig = screen.getByTestId('audio-original');
+    const conv = screen.getByTestId('audio-8d');
+    Object.defineProperty(conv, 'paused', { configurable: true, get: () => false });
+    conv.currentTime = 42.5;
+    await act(async () => fireEvent.click(screen.getByRole('radio', { name: 'Original' })));
+    expect(orig.currentTime).toBeCloseTo(42.5, 3);
+    expect(pause).toHaveBeenCalled();
+    expect(play).toHaveBeenCalled();
+    expect(screen.getByRole('radio', { name: 'Original' }).getAttribute('aria-checked')).toBe('true');
+    play.mockRestore();
+    pause.mockRestore();
+  });
+});

@@ -1,0 +1,197 @@
+import { useId } from 'react';
+import Orbit from './Orbit.jsx';
+import { describeMotion } from '../orbit.js';
+
+// Used until GET /api/v1/presets answers (and if it never does): the engine's classic values.
+export const FALLBACK_PRESETS = [
+  {
+    name: 'classic',
+    description: 'The classic 8D sound: one smooth circle every 8 seconds with a small room.',
+    settings: { trajectory: 'circle', period: 8, direction: 'cw', elevation: 0, width: 60, reverb: 0.25 },
+  },
+];
+
+export const FORMATS = [
+  { value: 'mp3', label: 'MP3 (192 kbit/s)' },
+  { value: 'm4a', label: 'M4A / AAC' },
+  { value: 'opus', label: 'Opus' },
+  { value: 'flac', label: 'FLAC (lossless)' },
+  { value: 'wav', label: 'WAV (uncompressed)' },
+];
+
+// The knobs people understand, with the engine's ranges (engine/settings.cc).
+const SLIDERS = [
+  {
+    key: 'period', label: 'Rotation period', min: 2, max: 60, step: 1,
+    unit: (v) => `${v} s`,
+    help: 'Seconds for one full circle around your head. Lower is faster; 6–12 s feels natural.',
+  },
+  {
+    key: 'elevation', label: 'Elevation', min: -45, max: 45, step: 5,
+    unit: (v) => `${v > 0 ? '+' : ''}${v}°`,
+    help: 'Tilts the circle: the sound rises on one side and dips on the other. 0 keeps it at ear height.',
+  },
+  {
+    key: 'width', label: 'Stereo width', min: 0, max: 180, step: 5,
+    unit: (v) => `${v}°`,
+    help: 'Angle between the song’s left and right channels as they circle together. 0 is mono.',
+  },
+  {
+    key: 'reverb', label: 'Room', min: 0, max: 1, step: 0.05,
+    unit: (v) => (v === 0 ? 'off' : `${Math.round(v * 100)}%`),
+    help: 'How much room sound surrounds you. A little makes the sound feel outside your head; 0 turns it off.',
+  },
+];
+
+export function settingsFromPreset(preset) {
+  const s = preset.settings || {};
+  return {
+    preset: preset.name,
+    trajectory: s.trajectory || 'circle',
+    period: s.period ?? 8,
+    direction: s.direction || 'cw',
+    elevation: s.elevation ?? 0,
+    width: s.width ?? 60,
+    reverb: s.reverb ?? 0.25,
+    format: 'mp3',
+  };
+}
+
+// What the API takes (docs/API.md): the preset plus explicit overrides.
+export function toApiSettings(s) {
+  return {
+    preset: s.preset,
+    period: Number(s.period),
+    direction: s.direction,
+    elevation: Number(s.elevation),
+    width: Number(s.width),
+    reverb: Number(s.reverb),
+    format: s.format,
+  };
+}
+
+export default function SettingsPanel({ presets, settings, onChange }) {
+  const id = useId();
+  const current = presets.find((p) => p.name === settings.preset);
+  const base = current ? settingsFromPreset(current) : null;
+  const changed = base && SLIDERS.some((s) => Number(base[s.key]) !== Number(settings[s.key]));
+  const set = (patch) => onChange({ ...settings, ...patch });
+
+  return (
+    <section aria-labelledby={`${id}-h`} className="rounded-2xl border border-slate-800 bg-slate-900/60 p-5 sm:p-6">
+      <h2 id={`${id}-h`} className="text-lg font-semibold text-slate-100">Sound</h2>
+      <p className="mt-1 text-sm text-slate-400">Applies to the songs you add next.</p>
+      <div className="mt-4 flex flex-col gap-6">
+        <div className="space-y-5">
+          <div>
+            <label htmlFor={`${id}-preset`} className="block text-sm font-medium text-slate-200">
+              Preset
+            </label>
+            <select
+              id={`${id}-preset`}
+              value={settings.preset}
+              onChange={(e) => {
+                const p = presets.find((x) => x.name === e.target.value);
+                if (p) onChange({ ...settingsFromPreset(p), format: settings.format });
+              }}
+              className="mt-1 w-full rounded-lg border border-slate-700 bg-slate-950 px-3 py-2 text-slate-100 focus:border-violet-400 focus:outline-none focus-visible:ring-2 focus-visible:ring-violet-400"
+              aria-describedby={`${id}-preset-help`}
+            >
+              {presets.map((p) => (
+                <option key={p.name} value={p.name}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+            <p id={`${id}-preset-help`} className="mt-1 text-sm text-slate-400">
+              {current ? current.description : ''}
+              {changed ? ' Adjusted below.' : ''}
+            </p>
+          </div>
+
+          {settings.trajectory === 'circle' && (
+            <fieldset>
+              <legend className="text-sm font-medium text-slate-200">Direction</legend>
+              <div className="mt-1 inline-flex rounded-lg border border-slate-700 p-0.5">
+                {[
+                  ['cw', 'Clockwise'],
+                  ['ccw', 'Counter-clockwise'],
+                ].map(([value, text]) => (
+                  <label
+                    key={value}
+                    className={`cursor-pointer rounded-md px-3 py-1.5 text-sm focus-within:ring-2 focus-within:ring-violet-400 ${
+                      settings.direction === value ? 'bg-violet-500 text-white' : 'text-slate-300 hover:text-white'
+                    }`}
+                  >
+                    <input
+                      type="radio"
+                      name={`${id}-direction`}
+                      value={value}
+                      checked={settings.direction === value}
+                      onChange={() => set({ direction: value })}
+                      className="sr-only"
+                    />
+                    {text}
+                  </label>
+                ))}
+              </div>
+              <p className="mt-1 text-sm text-slate-400">Seen from above: front, right, back, left is clockwise.</p>
+            </fieldset>
+          )}
+
+          {SLIDERS.map((s) => (
+            <div key={s.key}>
+              <div className="flex items-baseline justify-between">
+                <label htmlFor={`${id}-${s.key}`} className="text-sm font-medium text-slate-200">
+                  {s.label}
+                </label>
+                <output htmlFor={`${id}-${s.key}`} className="text-sm tabular-nums text-cyan-300">
+                  {s.unit(Number(settings[s.key]))}
+                </output>
+              </div>
+              <input
+                id={`${id}-${s.key}`}
+                type="range"
+                min={s.min}
+                max={s.max}
+                step={s.step}
+                value={settings[s.key]}
+                onChange={(e) => set({ [s.key]: Number(e.target.value) })}
+                aria-describedby={`${id}-${s.key}-help`}
+                aria-valuetext={s.unit(Number(settings[s.key]))}
+                className="mt-1 w-full accent-violet-400"
+              />
+              <p id={`${id}-${s.key}-help`} className="text-sm text-slate-400">
+                {s.help}
+              </p>
+            </div>
+          ))}
+
+          <div>
+            <label htmlFor={`${id}-format`} className="block text-sm font-medium text-slate-200">
+              Download as
+            </label>
+            <select
+              id={`${id}-format`}
+              value={settings.format}
+              onChange={(e) => set({ format: e.target.value })}
+              className="mt-1 w-full rounded-lg border border-slate-700 bg-slate-950 px-3 py-2 text-slate-100 focus:border-violet-400 focus:outline-none focus-visible:ring-2 focus-visible:ring-violet-400"
+            >
+              {FORMATS.map((f) => (
+                <option key={f.value} value={f.value}>
+                  {f.label}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        <div className="order-first flex flex-col items-center">
+          <Orbit settings={settings} className="h-[170px] w-[170px]" />
+          <p className="mt-2 text-center text-xs text-slate-400" aria-hidden="true">
+            {describeMotion(settings)}
+          </p>
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,108 @@
+import { MAX_UPLOAD_BYTES, MAX_DURATION_SECONDS, formatBytes } from './limits.js';
+
+// Turns what the server or the network said into words a person understands:
+// {title, detail, retry} where retry says whether trying again can help.
+export function describeError(err, filename = 'this file') {
+  const status = err && err.status;
+  const code = (err && err.code) || '';
+  const message = (err && err.message) || '';
+  if (code === 'network' || status === 0) {
+    return {
+      title: 'The connection dropped',
+      detail: 'We could not reach the server. Check your connection, then retry.',
+      retry: true,
+    };
+  }
+  if (code === 'too_large' || code === 'EntityTooLarge' || status === 413) {
+    return {
+      title: 'This file is too large',
+      detail: `The limit is ${formatBytes(MAX_UPLOAD_BYTES)} per file. Try a compressed format such as MP3.`,
+      retry: false,
+    };
+  }
+  if (code === 'unsupported_media_type' || code === 'invalid_filename' || status === 415) {
+    return {
+      title: 'This is not an audio file',
+      detail: `“${filename}” is not a format we can read. Pick an MP3, WAV, FLAC, OGG, Opus, M4A or AIFF file.`,
+      retry: false,
+    };
+  }
+  if (code === 'ExpiredRequest' || code === 'expired') {
+    return {
+      title: 'The link expired',
+      detail: 'The upload link is only valid for 15 minutes. Retry to get a fresh one.',
+      retry: true,
+    };
+  }
+  if (code === 'rate_limited' || status === 429) {
+    return {
+      title: 'Too many files at once',
+      detail: 'The server limits how many conversions start per minute. Wait a minute, then retry.',
+      retry: true,
+    };
+  }
+  if (code === 'invalid_settings') {
+    return { title: 'These settings are out of range', detail: message, retry: false };
+  }
+  if (status === 404) {
+    return {
+      title: 'This conversion no longer exists',
+      detail: 'Finished conversions are kept for 24 hours, then removed.',
+      retry: true,
+    };
+  }
+  return {
+    title: 'Something went wrong',
+    detail: message ? `The server said: ${message}` : 'Please retry in a moment.',
+    retry: true,
+  };
+}
+
+// A job the server gave up on (status failed or expired), in words.
+export function describeFailedJob(job) {
+  if (job.status === 'expired') {
+    return {
+      title: 'The link expired',
+      detail: 'The file never finished uploading within 15 minutes. Retry to start again.',
+      retry: true,
+    };
+  }
+  const reason = job.error || 'no reason given';
+  const lower = reason.toLowerCase();
+  if (lower.includes('duration') || lower.includes('too long') || lower.includes('longer than')) {
+    return {
+      title: 'This song is too long',
+      detail: `Songs up to ${MAX_DURATION_SECONDS / 60} minutes can be converted. The server said: ${reason}`,
+      retry: false,
+    };
+  }
+  if (/decod|not audio|no audio|invalid data|unsupported|could not open|cannot open|unreadable|corrupt/.test(lower)) {
+    return {
+      title: 'We could not read this file as audio',
+      detail: `It may be damaged or not really audio. The server said: ${reason}`,
+      retry: true,
+    };
+  }
+  return {
+    title: 'The conversion failed',
+    detail: `The server said: ${reason}`,
+    retry: true,
+  };
+}
+
+export const STAGE_WORDS = {
+  awaiting_upload: 'Waiting for the upload',
+  queued: 'In line — a worker picks it up shortly',
+  starting: 'Starting',
+  opening: 'Opening the file',
+  analysing: 'Listening to the song',
+  rendering: 'Moving the sound around your head',
+  finishing: 'Measuring loudness and saving',
+  done: 'Ready',
+};
+
+export function stageInWords(job) {
+  if (!job) return '';
+  if (job.status === 'processing') return STAGE_WORDS[job.stage] || 'Converting';
+  return STAGE_WORDS[job.status] || STAGE_WORDS[job.stage] || job.status;
+}
