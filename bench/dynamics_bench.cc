@@ -81,6 +81,24 @@ void BM_CrossoverStereo(benchmark::State& state) {
   report(state);
 }
 
+// Both channels in one pass (what the renderer runs).
+void BM_CrossoverStereoLockstep(benchmark::State& state) {
+  sy::StereoLinkwitzRiley4 xo;
+  xo.prepare(kRate, 150.0);
+  const auto left = noise(0.3f, 1), right = noise(0.3f, 2);
+  std::vector<float> low_l(kBlock), low_r(kBlock), high_l(kBlock), high_r(kBlock);
+  for (auto _ : state) {
+    for (std::size_t pos = 0; pos + kBlock <= kFrames; pos += kBlock) {
+      const float* in[2] = {left.data() + pos, right.data() + pos};
+      float* const low[2] = {low_l.data(), low_r.data()};
+      float* const high[2] = {high_l.data(), high_r.data()};
+      xo.process(in, low, high, kBlock);
+    }
+    benchmark::DoNotOptimize(low_l.data());
+  }
+  report(state);
+}
+
 void BM_LoudnessMeterWithTruePeak(benchmark::State& state) {
   const auto left = noise(0.3f, 1), right = noise(0.3f, 2);
   for (auto _ : state) {
@@ -99,5 +117,6 @@ BENCHMARK(BM_RoomLargeHall)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LimiterTransparent)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LimiterHeavy)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CrossoverStereo)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CrossoverStereoLockstep)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LoudnessMeterWithTruePeak)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

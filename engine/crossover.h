@@ -33,4 +33,24 @@ class LinkwitzRiley4 {
   Biquad high_[2];
 };
 
+// The same split for a stereo pair in lockstep: left and right share each double-precision
+// operation (one SIMD register holds both), so the pair costs about what one channel does.
+// Output is bit-identical to two LinkwitzRiley4.
+class StereoLinkwitzRiley4 {
+ public:
+  void prepare(double sample_rate, double cutoff_hz);
+  void reset() noexcept;
+  // in[c], low[c] and high[c] hold n samples for channel c; in may alias low or high.
+  void process(const float* const in[2], float* const low[2], float* const high[2], std::size_t n) noexcept;
+
+ private:
+  // Sections 0, 1: lowpass cascade; 2, 3: highpass cascade.
+  struct Section {
+    double b0 = 1, b1 = 0, b2 = 0, a1 = 0, a2 = 0;
+  };
+  Section sections_[4];
+  double z1_[4][2] = {};
+  double z2_[4][2] = {};
+};
+
 }  // namespace sy

@@ -87,5 +87,39 @@ TEST(CrossoverTest, ResetClearsState) {
   }
 }
 
+TEST(CrossoverTest, StereoSplitMatchesTwoMonoSplitsExactly) {
+  std::vector<float> left(20000), right(20000);
+  for (std::size_t i = 0; i < left.size(); ++i) {
+    left[i] = static_cast<float>(std::sin(0.01 * static_cast<double>(i)) + 0.3 * std::sin(1.3 * static_cast<double>(i)));
+    right[i] = static_cast<float>(std::cos(0.003 * static_cast<double>(i * i % 7919)));
+  }
+  LinkwitzRiley4 mono[2];
+  StereoLinkwitzRiley4 stereo;
+  for (auto& m : mono) m.prepare(kRate, 40.0);
+  stereo.prepare(kRate, 40.0);
+  std::vector<float> low[2] = {std::vector<float>(left.size()), std::vector<float>(left.size())};
+  std::vector<float> high[2] = {low[0], low[0]};
+  mono[0].process(left.data(), low[0].data(), high[0].data(), left.size());
+  mono[1].process(right.data(), low[1].data(), high[1].data(), right.size());
+  // In place and in uneven blocks.
+  std::size_t pos = 0;
+  for (std::size_t block = 1; pos < left.size(); block = block * 5 % 613 + 1) {
+    const std::size_t n = std::min(block, left.size() - pos);
+    std::vector<float> hl(n);
+    std::vector<float> hr(n);
+    const float* in[2] = {left.data() + pos, right.data() + pos};
+    float* lo[2] = {left.data() + pos, right.data() + pos};
+    float* hi[2] = {hl.data(), hr.data()};
+    stereo.process(in, lo, hi, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(left[pos + i], low[0][pos + i]) << pos + i;
+      ASSERT_EQ(right[pos + i], low[1][pos + i]) << pos + i;
+      ASSERT_EQ(hl[i], high[0][pos + i]) << pos + i;
+      ASSERT_EQ(hr[i], high[1][pos + i]) << pos + i;
+    }
+    pos += n;
+  }
+}
+
 }  // namespace
 }  // namespace sy

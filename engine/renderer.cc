@@ -76,8 +76,7 @@ class SpatialRenderer final : public StereoProcessor {
     channels_ = ambisonic_channels(basis_);
 
     split_ = settings_.bass_crossover_hz > 0;
-    for (auto& xo : crossover_)
-      if (split_) xo.prepare(sample_rate, settings_.bass_crossover_hz);
+    if (split_) crossover_.prepare(sample_rate, settings_.bass_crossover_hz);
 
     input_ = AudioBuffer(2, kBlock);
     output_ = AudioBuffer(2, kBlock);
@@ -94,7 +93,7 @@ class SpatialRenderer final : public StereoProcessor {
   }
 
   void reset() noexcept override {
-    for (auto& xo : crossover_) xo.reset();
+    crossover_.reset();
     if (decoder_) decoder_->reset();
     if (room_) room_->reset();
     input_.clear();
@@ -149,8 +148,10 @@ class SpatialRenderer final : public StereoProcessor {
   void render_block() noexcept {
     const float* hi[2] = {input_.channel(0), input_.channel(1)};
     if (split_) {
-      for (std::size_t c = 0; c < 2; ++c)
-        crossover_[c].process(input_.channel(c), low_.channel(c), high_.channel(c), kBlock);
+      const float* in[2] = {input_.channel(0), input_.channel(1)};
+      float* const low[2] = {low_.channel(0), low_.channel(1)};
+      float* const high[2] = {high_.channel(0), high_.channel(1)};
+      crossover_.process(in, low, high, kBlock);
       hi[0] = high_.channel(0);
       hi[1] = high_.channel(1);
       // Centred bass, delayed to meet the HRTF path in phase.
@@ -209,7 +210,7 @@ class SpatialRenderer final : public StereoProcessor {
   double sample_rate_ = 48000.0;
 
   std::unique_ptr<BinauralDecoder> decoder_;
-  LinkwitzRiley4 crossover_[2];
+  StereoLinkwitzRiley4 crossover_;
   bool split_ = false;
   std::size_t bass_delay_ = 0;
   std::size_t arrival_delay_ = 0;

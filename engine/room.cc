@@ -7,6 +7,15 @@
 
 #include "engine/denormals.h"
 
+// The room's loops are plain float arithmetic over frames; where the CPU has AVX2 a second
+// copy of them, chosen once at load time, runs them eight frames wide instead of four. No
+// FMA, so both copies give bit-identical output.
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && !defined(SY_NO_TARGET_CLONES)
+#define SY_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SY_VECTOR_CLONES
+#endif
+
 namespace sy {
 
 namespace {
@@ -53,11 +62,11 @@ bool is_prime(std::size_t n) {
 
 float sign_of(unsigned pattern, std::size_t k) { return (pattern >> k) & 1u ? 1.0f : -1.0f; }
 
-constexpr std::size_t kMaxBlock = 256;
+constexpr std::size_t kMaxBlock = 512;
 constexpr std::size_t kPairs = Room::kHalfbandPairs;
 
 // One radix-4 Walsh-Hadamard butterfly per frame over four planar channels.
-void hadamard4(float* __restrict a, float* __restrict b, float* __restrict c, float* __restrict d,
+SY_VECTOR_CLONES void hadamard4(float* __restrict a, float* __restrict b, float* __restrict c, float* __restrict d,
                std::size_t n) noexcept {
   for (std::size_t t = 0; t < n; ++t) {
     const float s01 = a[t] + b[t], d01 = a[t] - b[t];
@@ -69,9 +78,38 @@ void hadamard4(float* __restrict a, float* __restrict b, float* __restrict c, fl
   }
 }
 
-// In-place unnormalised 16-point Hadamard transform of every frame of 16 planar channels,
-// as two radix-4 passes (half the memory traffic of four radix-2 passes); the callers fold
-// the 1/4 normalisation into the gains before it. The loops run over frames and vectorise.
+// First radix-4 pass of the 16-point transform, reading scaled inputs from one place and
+// writing another: dst = H4(gain * src) over channels j, j + 4, j + 8, j + 12.
+SY_VECTOR_CLONES void hadamard4_from(const float* __restrict a, const float* __restrict b, const float* __restrict c,
+                                     const float* __restrict d, const float* g, float* __restrict ya,
+                                     float* __restrict yb, float* __restrict yc, float* __restrict yd,
+                                     std::size_t n) noexcept {
+  const float ga = g[0], gb = g[1], gc = g[2], gd = g[3];
+  for (std::size_t t = 0; t < n; ++t) {
+    const float xa = ga * a[t], xb = gb * b[t], xc = gc * c[t], xd = gd * d[t];
+    const float s01 = xa + xb, d01 = xa - xb;
+    const float s23 = xc + xd, d23 = xc - xd;
+    ya[t] = s01 + s23;
+    yb[t] = d01 + d23;
+    yc[t] = s01 - s23;
+    yd[t] = d01 - d23;
+  }
+}
+
+// Unnormalised 16-point Hadamard transform of every frame of 16 planar channels, as two
+// radix-4 passes (half the memory traffic of four radix-2 passes): dst = H16(gain * src);
+// the callers fold the 1/4 normalisation into the gains. Loops run over frames and
+// vectorise.
+void hadamard16(const std::array<const float*, Room::kLines>& src, const std::array<float, Room::kLines>& gain,
+                const std::array<float*, Room::kLines>& dst, std::size_t n) noexcept {
+  for (std::size_t j = 0; j < 4; ++j) {
+    const float g[4] = {gain[j], gain[j + 4], gain[j + 8], gain[j + 12]};
+    hadamard4_from(src[j], src[j + 4], src[j + 8], src[j + 12], g, dst[j], dst[j + 4], dst[j + 8], dst[j + 12], n);
+  }
+  for (std::size_t g = 0; g < Room::kLines; g += 4) hadamard4(dst[g], dst[g + 1], dst[g + 2], dst[g + 3], n);
+}
+
+// In place, unit gains.
 void hadamard16(const std::array<float*, Room::kLines>& ch, std::size_t n) noexcept {
   for (std::size_t j = 0; j < 4; ++j) hadamard4(ch[j], ch[j + 4], ch[j + 8], ch[j + 12], n);
   for (std::size_t g = 0; g < Room::kLines; g += 4) hadamard4(ch[g], ch[g + 1], ch[g + 2], ch[g + 3], n);
@@ -80,7 +118,7 @@ void hadamard16(const std::array<float*, Room::kLines>& ch, std::size_t n) noexc
 // Halfband FIR around the centre tap (1/2): y[r] = x_even[r + K] / 2 +
 // sum_q c_q (x_odd[r + K - q] + x_odd[r + K + q - 1]), the same shape for decimating
 // (even/odd phases of the full-rate signal) and for the interpolator's odd phase.
-void halfband_odd(const float* __restrict odd, const std::array<float, kPairs>& c, float gain,
+SY_VECTOR_CLONES void halfband_odd(const float* __restrict odd, const std::array<float, kPairs>& c, float gain,
                   float* __restrict out, std::size_t n) noexcept {
   for (std::size_t r = 0; r < n; ++r) out[r] = 0.0f;
   for (std::size_t q = 1; q <= kPairs; ++q) {
@@ -101,51 +139,29 @@ Room::Room(const RoomParams& params) : params_(params) {
   rt60_high_ = rt60_ * (1.0 - 0.8 * params_.damping);
 }
 
-void Room::Ring::allocate(std::size_t min_capacity) {
-  const std::size_t capacity = std::bit_ceil(std::max<std::size_t>(min_capacity, 2));
-  buffer_.assign(capacity, 0.0f);
-  mask_ = capacity - 1;
-  written_ = 0;
+void Room::Delay::allocate(std::size_t lookback, std::size_t max_block) {
+  lookback_ = lookback;
+  // Moving `lookback` frames once per (size - lookback) appended frames: at most a quarter
+  // of a copy per frame. The extra frames let a reader peek one frame past the newest.
+  buffer_.assign(lookback + std::max(8 * max_block, 4 * lookback) + 4, 0.0f);
+  clear();
 }
 
-void Room::Ring::clear() noexcept {
+void Room::Delay::clear() noexcept {
   std::fill(buffer_.begin(), buffer_.end(), 0.0f);
+  pos_ = lookback_;
   written_ = 0;
 }
 
-void Room::Ring::write(const float* x, std::size_t n) noexcept {
-  const std::size_t p = written_ & mask_;
-  const std::size_t first = std::min(n, buffer_.size() - p);
-  std::copy(x, x + first, buffer_.data() + p);
-  std::copy(x + first, x + n, buffer_.data());
+float* Room::Delay::append(std::size_t n) noexcept {
+  if (pos_ + n + 4 > buffer_.size()) {
+    std::copy(buffer_.data() + pos_ - lookback_, buffer_.data() + pos_, buffer_.data());
+    pos_ = lookback_;
+  }
+  float* p = buffer_.data() + pos_;
+  pos_ += n;
   written_ += n;
-}
-
-// Indices wrap modulo 2^64 like the ring itself, so "before the start" reads the zeros
-// the ring was cleared with.
-void Room::Ring::read(std::size_t start, std::size_t n, float* out) const noexcept {
-  const std::size_t p = start & mask_;
-  const std::size_t first = std::min(n, buffer_.size() - p);
-  std::copy(buffer_.data() + p, buffer_.data() + p + first, out);
-  std::copy(buffer_.data(), buffer_.data() + (n - first), out + first);
-}
-
-void Room::Ring::read_scaled(std::size_t start, std::size_t n, float gain, float* out) const noexcept {
-  const std::size_t p = start & mask_;
-  const std::size_t first = std::min(n, buffer_.size() - p);
-  const float* src = buffer_.data() + p;
-  for (std::size_t i = 0; i < first; ++i) out[i] = gain * src[i];
-  src = buffer_.data() - first;
-  for (std::size_t i = first; i < n; ++i) out[i] = gain * src[i];
-}
-
-void Room::Ring::accumulate(std::size_t start, std::size_t n, float gain, float* acc) const noexcept {
-  const std::size_t p = start & mask_;
-  const std::size_t first = std::min(n, buffer_.size() - p);
-  const float* src = buffer_.data() + p;
-  for (std::size_t i = 0; i < first; ++i) acc[i] += gain * src[i];
-  src = buffer_.data() - first;
-  for (std::size_t i = first; i < n; ++i) acc[i] += gain * src[i];
+  return p;
 }
 
 void Room::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
@@ -202,7 +218,7 @@ void Room::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
   // before writing it.
   block_ = std::min(kMaxBlock, 2 * line_delay_[0] - 1);
   const std::size_t half_block = (block_ + 1) / 2 + 1;
-  for (std::size_t k = 0; k < kLines; ++k) lines_[k].allocate(line_delay_[k] + half_block + 1);
+  for (std::size_t k = 0; k < kLines; ++k) lines_[k].allocate(line_delay_[k] + half_block + 1, half_block);
   // Stored energy decays as exp(-ln(1e6) t / (rt60 fs)) and leaves through the lines at
   // about E / sum(lengths) per sample and ear: scale the late output to unit energy. sqrt 2:
   // the half-rate network hears a quarter of a full-rate impulse's energy, the
@@ -224,7 +240,7 @@ void Room::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
       const double ms = kDiffusionMs[s] * (static_cast<double>(k) + jitter) / kLines;
       diffusion_delay_[s][k] = frames_of(ms, half_rate);
       diffusion_gain_[s][k] = 0.25f * sign_of(kDiffusionSigns[s], k);
-      diffusion_[s][k].allocate(diffusion_delay_[s][k] + half_block);
+      diffusion_[s][k].allocate(diffusion_delay_[s][k] + half_block, half_block);
     }
   }
 
@@ -253,29 +269,23 @@ void Room::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
   // pre-delay absorbs that.
   const std::size_t predelay = std::max<std::size_t>(4 * kPairs, frames_of(kPredelayMs, sample_rate));
   late_delay_ = predelay - (4 * kPairs - 2);
-  for (auto& ring : input_) ring.allocate(std::max(longest_tap, predelay) + block_ + 4 * kPairs);
-  for (auto& ring : late_rings_) ring.allocate(half_block + 2 * kPairs + 2);
+  for (auto& delay : input_) delay.allocate(std::max(longest_tap, predelay) + block_ + 4 * kPairs + 4, block_);
+  for (auto& delay : late_) delay.allocate(half_block + 2 * kPairs + 2, half_block);
 
   bias_.resize(half_block + 1);
   for (std::size_t i = 0; i < bias_.size(); ++i) bias_[i] = i % 2 == 0 ? kBias : -kBias;
 
-  line_span_ = half_block + 1;
-  const std::size_t wide = 2 * (half_block + 2 * kPairs);
   const std::size_t phase = half_block + 2 * kPairs;
-  scratch_.assign(kLines * half_block + kLines * line_span_ + 2 * (2 * block_ + wide + 2 * phase + 2 * half_block),
-                  0.0f);
+  scratch_.assign(2 * kLines * half_block + 2 * (block_ + 2 * phase + half_block), 0.0f);
   float* p = scratch_.data();
   for (std::size_t k = 0; k < kLines; ++k, p += half_block) diffused_[k] = p;
-  for (std::size_t k = 0; k < kLines; ++k, p += line_span_) line_out_[k] = p;
+  for (std::size_t k = 0; k < kLines; ++k, p += half_block) line_out_[k] = p;
   for (int c = 0; c < 2; ++c) {
-    in_copy_[c] = p;
-    early_[c] = p + block_;
-    wide_[c] = p + 2 * block_;
-    even_[c] = wide_[c] + wide;
+    early_[c] = p;
+    even_[c] = p + block_;
     odd_[c] = even_[c] + phase;
     half_[c] = odd_[c] + phase;
-    late_sum_[c] = half_[c] + half_block;
-    p = late_sum_[c] + half_block;
+    p = half_[c] + half_block;
   }
 
   tail_ = static_cast<std::size_t>(std::ceil(rt60_ * sample_rate)) + predelay + longest_tap;
@@ -283,11 +293,11 @@ void Room::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
 }
 
 void Room::reset() noexcept {
-  for (auto& ring : input_) ring.clear();
+  for (auto& delay : input_) delay.clear();
   for (auto& stage : diffusion_)
-    for (auto& ring : stage) ring.clear();
-  for (auto& ring : lines_) ring.clear();
-  for (auto& ring : late_rings_) ring.clear();
+    for (auto& delay : stage) delay.clear();
+  for (auto& delay : lines_) delay.clear();
+  for (auto& delay : late_) delay.clear();
   early_state_ = {0.0f, 0.0f};
 }
 
@@ -302,13 +312,12 @@ void Room::process(const float* const* in, float* const* out, std::size_t frames
 // Full-rate frame i of the late part's input is input frame i - late_delay_; half-rate
 // frame j is decimated from full-rate frames up to 2j + 1 and interpolated back into
 // full-rate frames from 2j + 1 on, so any block size gives the same output.
-void Room::process_block(const float* left, const float* right, float* out_left, float* out_right,
+SY_VECTOR_CLONES void Room::process_block(const float* left, const float* right, float* out_left, float* out_right,
                          std::size_t n) noexcept {
   // in and out may alias: take the input first.
-  std::copy(left, left + n, in_copy_[0]);
-  std::copy(right, right + n, in_copy_[1]);
   const std::size_t start = input_[0].written();  // absolute index of this block's first frame
-  for (int c = 0; c < 2; ++c) input_[static_cast<std::size_t>(c)].write(in_copy_[c], n);
+  std::copy(left, left + n, input_[0].append(n));
+  std::copy(right, right + n, input_[1].append(n));
 
   // Early reflections, then a gentle lowpass (walls absorb highs); both ears in one loop
   // so the two recursions overlap.
@@ -316,7 +325,9 @@ void Room::process_block(const float* left, const float* right, float* out_left,
     float* e = early_[ear];
     std::fill(e, e + n, 0.0f);
     for (const Tap& tap : taps_[ear]) {
-      input_[static_cast<std::size_t>(tap.source)].accumulate(start - tap.delay, n, tap.gain, e);
+      const float* x = input_[static_cast<std::size_t>(tap.source)].at(start - tap.delay);
+      const float g = tap.gain;
+      for (std::size_t i = 0; i < n; ++i) e[i] += g * x[i];
     }
   }
   {
@@ -338,8 +349,7 @@ void Room::process_block(const float* left, const float* right, float* out_left,
   if (m > 0) {
     const std::size_t span = m + 2 * kPairs - 1;
     for (std::size_t c = 0; c < 2; ++c) {
-      input_[c].read(2 * (j0 + 1 - 2 * kPairs) - late_delay_, 2 * span, wide_[c]);
-      const float* w = wide_[c];
+      const float* w = input_[c].at(2 * (j0 + 1 - 2 * kPairs) - late_delay_);
       float* ev = even_[c];
       float* od = odd_[c];
       for (std::size_t r = 0; r < span; ++r) {
@@ -359,8 +369,8 @@ void Room::process_block(const float* left, const float* right, float* out_left,
   const std::size_t count = (start + n - 1) / 2 - p0 + 1;
   float* outs[2] = {out_left, out_right};
   for (std::size_t c = 0; c < 2; ++c) {
-    float* ys = wide_[c];
-    late_rings_[c].read(p0 + 1 - 2 * kPairs, count + 2 * kPairs - 1, ys);
+    // The last frame may be one not written yet: only a frame that is not output uses it.
+    const float* ys = late_[c].at(p0 + 1 - 2 * kPairs);
     halfband_odd(ys, halfband_, 2.0f, half_[c], count);
     const float* even_branch = ys + kPairs - 1;
     const float* odd_branch = half_[c];
@@ -381,54 +391,53 @@ void Room::process_block(const float* left, const float* right, float* out_left,
   }
 }
 
-void Room::process_late(std::size_t j0, std::size_t m) noexcept {
-  // Spread the input over 16 channels and diffuse it.
+SY_VECTOR_CLONES void Room::process_late(std::size_t j0, std::size_t m) noexcept {
+  // Spread the input over 16 channels, straight into the first diffusion stage.
   for (std::size_t k = 0; k < kLines; ++k) {
-    float* d = diffused_[k];
+    float* d = diffusion_[0][k].append(m);
     const float gl = in_left_[k], gr = in_right_[k];
     const float* fl = half_[0];
     const float* fr = half_[1];
     for (std::size_t i = 0; i < m; ++i) d[i] = gl * fl[i] + gr * fr[i];
   }
+  // Each stage: delay, flip polarities, mix; the mix writes the next stage's input in place.
   for (std::size_t s = 0; s < kDiffusionStages; ++s) {
+    std::array<const float*, kLines> delayed{};
+    std::array<float*, kLines> next{};
     for (std::size_t k = 0; k < kLines; ++k) {
-      Ring& ring = diffusion_[s][k];
-      const std::size_t at = ring.written();
-      ring.write(diffused_[k], m);
-      ring.read_scaled(at - diffusion_delay_[s][k], m, diffusion_gain_[s][k], diffused_[k]);
+      delayed[k] = diffusion_[s][k].at(j0 - diffusion_delay_[s][k]);
+      next[k] = s + 1 < kDiffusionStages ? diffusion_[s + 1][k].append(m) : diffused_[k];
     }
-    hadamard16(diffused_, m);
+    hadamard16(delayed, diffusion_gain_[s], next, m);
   }
 
-  // Feedback network: read every line (each is at least a block long) with one frame
-  // before it for the absorption filter, sum the ears, absorb, mix, add the diffused
-  // input and write back.
-  float* late_l = late_sum_[0];
-  float* late_r = late_sum_[1];
+  // Feedback network: every line (each at least a block long) with one frame before it
+  // for the absorption filter; sum the ears, absorb, mix, add the diffused input and
+  // append to the line.
+  float* late_l = late_[0].append(m);
+  float* late_r = late_[1].append(m);
   std::fill(late_l, late_l + m, 0.0f);
   std::fill(late_r, late_r + m, 0.0f);
   const float* bias = bias_.data() + (j0 & 1u);
   for (std::size_t k = 0; k < kLines; ++k) {
-    float* x = line_out_[k];
-    lines_[k].read(j0 - line_delay_[k] - 1, m + 1, x);
+    const float* x = lines_[k].at(j0 - line_delay_[k] - 1);
+    float* y = line_out_[k];
     const float gl = out_left_[k], gr = out_right_[k];
     const float b0 = line_b0_[k], b1 = line_b1_[k];
     for (std::size_t i = 0; i < m; ++i) {
       const float now = x[i + 1];
       late_l[i] += gl * now;
       late_r[i] += gr * now;
-      x[i] = b0 * now + b1 * x[i] + bias[i];
+      y[i] = b0 * now + b1 * x[i] + bias[i];
     }
   }
   hadamard16(line_out_, m);
   for (std::size_t k = 0; k < kLines; ++k) {
-    float* y = line_out_[k];
+    const float* y = line_out_[k];
     const float* d = diffused_[k];
-    for (std::size_t i = 0; i < m; ++i) y[i] += d[i];
-    lines_[k].write(y, m);
+    float* w = lines_[k].append(m);
+    for (std::size_t i = 0; i < m; ++i) w[i] = y[i] + d[i];
   }
-  late_rings_[0].write(late_l, m);
-  late_rings_[1].write(late_r, m);
 }
 
 }  // namespace sy

@@ -50,23 +50,27 @@ class Room final : public StereoProcessor {
   static double rt60_for_size(double size) noexcept { return 0.3 + 2.7 * size; }
 
  private:
-  // A power-of-two ring of samples addressed by absolute frame index.
-  class Ring {
+  // A delay line addressed by absolute frame index whose recent history is always
+  // contiguous: samples are appended to a linear buffer, and when it fills up the last
+  // `lookback` samples move to its front (rarely: the buffer holds several times that).
+  // Readers get pointers, writers fill the appended span in place, so nothing is copied
+  // per block.
+  class Delay {
    public:
-    void allocate(std::size_t min_capacity);
+    // Reads reach at most `lookback` frames behind the newest frame written.
+    void allocate(std::size_t lookback, std::size_t max_block);
     void clear() noexcept;
-    void write(const float* x, std::size_t n) noexcept;
-    // out[i] = the sample written at absolute index start + i.
-    void read(std::size_t start, std::size_t n, float* out) const noexcept;
-    // out[i] = gain * sample at start + i.
-    void read_scaled(std::size_t start, std::size_t n, float gain, float* out) const noexcept;
-    // acc[i] += gain * sample at start + i.
-    void accumulate(std::size_t start, std::size_t n, float gain, float* acc) const noexcept;
+    // Room for the next n frames (absolute indices written() .. written() + n - 1); the
+    // caller fills all of them before reading them.
+    float* append(std::size_t n) noexcept;
+    // The frame at absolute index `index` (indices before 0 read zeros) and those after it.
+    const float* at(std::size_t index) const noexcept { return buffer_.data() + pos_ - (written_ - index); }
     std::size_t written() const noexcept { return written_; }
 
    private:
     std::vector<float> buffer_;
-    std::size_t mask_ = 0;
+    std::size_t lookback_ = 0;
+    std::size_t pos_ = 0;  // buffer position of frame written_
     std::size_t written_ = 0;
   };
 
@@ -78,7 +82,7 @@ class Room final : public StereoProcessor {
 
   void process_block(const float* left, const float* right, float* out_left, float* out_right,
                      std::size_t n) noexcept;
-  // The late reverb for half-rate frames [j0, j0 + m); writes late_rings_.
+  // The late reverb for half-rate frames [j0, j0 + m); appends to late_.
   void process_late(std::size_t j0, std::size_t m) noexcept;
 
   RoomParams params_;
@@ -87,7 +91,7 @@ class Room final : public StereoProcessor {
   std::size_t block_ = 1;  // internal block (full rate): at most two of the shortest line
 
   // Input history for early reflections and the late reverb's pre-delay.
-  std::array<Ring, 2> input_;
+  std::array<Delay, 2> input_;
   std::size_t late_delay_ = 0;  // pre-delay minus the halfband filters' delay
   std::array<std::array<Tap, kTapsPerEar>, 2> taps_{};
   float early_pole_ = 0;
@@ -96,30 +100,26 @@ class Room final : public StereoProcessor {
   // Halfband odd taps (the centre tap is 1/2, even taps are 0).
   std::array<float, kHalfbandPairs> halfband_{};
 
-  std::array<std::array<Ring, kLines>, kDiffusionStages> diffusion_;
+  std::array<std::array<Delay, kLines>, kDiffusionStages> diffusion_;
   std::array<std::array<std::size_t, kLines>, kDiffusionStages> diffusion_delay_{};
   std::array<std::array<float, kLines>, kDiffusionStages> diffusion_gain_{};  // sign / 4
 
-  std::array<Ring, kLines> lines_;
+  std::array<Delay, kLines> lines_;
   std::array<std::size_t, kLines> line_delay_{};
   std::array<float, kLines> line_b0_{}, line_b1_{};  // absorption g (c0 + c1 z^-1) / 4
   std::array<float, kLines> in_left_{}, in_right_{}, out_left_{}, out_right_{};
-  std::array<Ring, 2> late_rings_;  // half-rate late output per ear, scaled by wet
+  std::array<Delay, 2> late_;  // half-rate late output per ear, scaled by wet
   std::vector<float> bias_;         // alternating +-1e-20 keeps recursive state out of denormals
 
   // Scratch, allocated in prepare(): 16 diffusion channels, 16 line outputs, and per ear
-  // the input copy, early reflections, decimation and interpolation buffers.
+  // early reflections, decimation and interpolation buffers.
   std::vector<float> scratch_;
   std::array<float*, kLines> diffused_{};
   std::array<float*, kLines> line_out_{};
-  std::size_t line_span_ = 0;  // floats per line_out_ buffer (m + 1)
-  float* in_copy_[2] = {nullptr, nullptr};
   float* early_[2] = {nullptr, nullptr};
-  float* wide_[2] = {nullptr, nullptr};   // full-rate span around the block
   float* even_[2] = {nullptr, nullptr};   // its even and odd samples
   float* odd_[2] = {nullptr, nullptr};
   float* half_[2] = {nullptr, nullptr};   // half-rate signal
-  float* late_sum_[2] = {nullptr, nullptr};
 };
 
 }  // namespace sy
