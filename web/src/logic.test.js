@@ -58,6 +58,10 @@ describe('messages', () => {
     const d = describeFailedJob({ status: 'failed', error: 'could not decode audio: Invalid data found' });
     expect(d.title).toMatch(/could not read this file/);
     expect(d.detail).toContain('Invalid data found');
+    // the worker's own wording for a file that is not audio
+    const w = describeFailedJob({ status: 'failed', error: 'cannot read the file: it is damaged or not a supported audio file' });
+    expect(w.title).toMatch(/could not read this file/);
+    expect(describeFailedJob({ status: 'failed', error: 'disk full' }).title).toMatch(/conversion failed/);
     expect(describeFailedJob({ status: 'expired' }).title).toMatch(/expired/);
   });
   it('names stages', () => {

@@ -76,10 +76,10 @@ export function describeFailedJob(job) {
       retry: false,
     };
   }
-  if (/decod|not audio|no audio|invalid data|unsupported|could not open|cannot open|unreadable|corrupt/.test(lower)) {
+  if (/decod|not audio|no audio|invalid data|unsupported|damaged|cannot read|could not read|could not open|cannot open|unreadable|corrupt/.test(lower)) {
     return {
       title: 'We could not read this file as audio',
-      detail: `It may be damaged or not really audio. The server said: ${reason}`,
+      detail: `The server said: ${reason}. Try another file, or save this one again as MP3 or WAV.`,
       retry: true,
     };
   }
