@@ -4,6 +4,7 @@
 #include "engine/renderer.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -162,8 +163,14 @@ class SpatialRenderer final : public StereoProcessor {
     // Encode both sources with gains interpolated per sample between exact points.
     compute_gains();
     constexpr float kStepInv = 1.0f / static_cast<float>(kGainStep);
+    // The ramp 0, 1, ..., kGainStep - 1 as floats and unaliased pointers let the inner loop
+    // vectorise (it did not, and was most of this function).
+    alignas(64) static constexpr auto kRamp = [] {
+      std::array<float, kGainStep> r{};
+      for (std::size_t i = 0; i < kGainStep; ++i) r[i] = static_cast<float>(i);
+      return r;
+    }();
     for (std::size_t k = 0; k < channels_; ++k) {
-      float* dst = sh_.channel(k);
       for (std::size_t j = 0; j + 1 < kGainPoints; ++j) {
         const float l0 = gains_[(0 * kGainPoints + j) * channels_ + k];
         const float l1 = gains_[(0 * kGainPoints + j + 1) * channels_ + k];
@@ -171,9 +178,11 @@ class SpatialRenderer final : public StereoProcessor {
         const float r1 = gains_[(1 * kGainPoints + j + 1) * channels_ + k];
         const float dl = (l1 - l0) * kStepInv, dr = (r1 - r0) * kStepInv;
         const std::size_t base = j * kGainStep;
+        float* __restrict dst = sh_.channel(k) + base;
+        const float* __restrict a = hi[0] + base;
+        const float* __restrict b = hi[1] + base;
         for (std::size_t i = 0; i < kGainStep; ++i) {
-          const auto fi = static_cast<float>(i);
-          dst[base + i] = (l0 + dl * fi) * hi[0][base + i] + (r0 + dr * fi) * hi[1][base + i];
+          dst[i] = (l0 + dl * kRamp[i]) * a[i] + (r0 + dr * kRamp[i]) * b[i];
         }
       }
     }
