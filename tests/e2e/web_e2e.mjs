@@ -27,6 +27,9 @@ fs.mkdirSync(shots, { recursive: true });
 const require = createRequire(path.join(webDir, 'package.json'));
 const { chromium } = require('playwright-core');
 
+// Script errors and console errors (a Content-Security-Policy violation lands here too).
+const consoleErrors = [];
+
 function log(...a) {
   console.log(`[web_e2e ${testCase}]`, ...a);
 }
@@ -126,7 +129,16 @@ async function openPage(browser, base, viewport) {
       }
     }
   });
-  page.on('pageerror', (e) => log('page error:', e.message));
+  page.on('pageerror', (e) => {
+    log('page error:', e.message);
+    consoleErrors.push(e.message);
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error') {
+      log('console error:', m.text());
+      consoleErrors.push(m.text());
+    }
+  });
   await page.goto(base + '/', { waitUntil: 'load' });
   await page.waitForSelector('[data-ready="true"]');
   const tti = await page.evaluate(() => {
@@ -274,9 +286,18 @@ async function brokenCase(browser, base, tmp) {
   fs.writeFileSync(broken, bytes);
 
   const { context, page } = await openPage(browser, base, { width: 1280, height: 900 });
-  await page.setInputFiles('[data-testid="file-input"]', broken);
+  // With the keyboard only: Tab past the skip link to "Choose files", Enter opens the picker.
+  const chooserShown = page.waitForEvent('filechooser'); // intercept before anything can open it
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => document.activeElement.textContent.trim());
+  check(focused === 'Choose files', `the second Tab stop is "${focused}"`);
+  await page.keyboard.press('Enter');
+  const chooser = await chooserShown;
+  await chooser.setFiles(broken);
   const alert = page.getByTestId('error');
   await alert.waitFor({ timeout: 120000 });
+  check((await alert.getAttribute('role')) === 'alert', 'the error is announced (role=alert)');
   const text = await alert.innerText();
   log('error shown:', text.replace(/\s+/g, ' '));
   check(/could not read this file as audio|not an audio file/i.test(text), 'the error says the file is not readable audio');
@@ -310,6 +331,7 @@ async function main() {
     if (testCase === 'convert') await convertCase(browser, base, tmp);
     else if (testCase === 'broken') await brokenCase(browser, base, tmp);
     else throw new Error(`unknown case ${testCase}`);
+    check(consoleErrors.length === 0, 'no script or console errors on the page');
   } catch (e) {
     failed = e;
   } finally {
