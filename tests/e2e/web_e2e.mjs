@@ -29,6 +29,7 @@ const { chromium } = require('playwright-core');
 
 // Script errors and console errors (a Content-Security-Policy violation lands here too).
 const consoleErrors = [];
+let blockedStream = false; // set while the test cuts the event stream on purpose
 
 function log(...a) {
   console.log(`[web_e2e ${testCase}]`, ...a);
@@ -134,7 +135,7 @@ async function openPage(browser, base, viewport) {
     consoleErrors.push(e.message);
   });
   page.on('console', (m) => {
-    if (m.type() === 'error') {
+    if (m.type() === 'error' && !(blockedStream && /ERR_FAILED/.test(m.text()))) {
       log('console error:', m.text());
       consoleErrors.push(m.text());
     }
@@ -175,6 +176,11 @@ async function convertCase(browser, base, tmp) {
   await phone.context.close();
 
   const { context, page } = await openPage(browser, base, { width: 1280, height: 900 });
+  const apiCalls = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/api/v1/jobs')) apiCalls.push(`${r.method()} ${u.pathname.replace(/[0-9a-f]{32}/, '{id}')}`);
+  });
   await shot(page, '01-desktop-start');
   const headers = await fetch(base + '/').then((r) => ({ type: r.headers.get('content-type'), cache: r.headers.get('cache-control') }));
   check(headers.type.startsWith('text/html') && headers.cache === 'no-cache', `/ is served as HTML (${headers.type}), revalidated`);
@@ -201,16 +207,20 @@ async function convertCase(browser, base, tmp) {
 
   const picked = Date.now();
   await page.setInputFiles('[data-testid="file-input"]', song);
-  const job = page.locator('[data-testid="job"]').first();
   const phases = new Set();
   const seenProgress = [];
   const deadline = Date.now() + 180000;
   let shotProcessing = false;
   for (;;) {
-    const phase = await job.getAttribute('data-phase');
+    // One atomic read: the progress bar comes and goes with the phase.
+    const now = await page.evaluate(() => {
+      const card = document.querySelector('[data-testid="job"]');
+      const bar = card && card.querySelector('[role="progressbar"]');
+      return { phase: card ? card.dataset.phase : 'none', progress: bar ? Number(bar.getAttribute('aria-valuenow')) : null };
+    });
+    const { phase } = now;
     phases.add(phase);
-    const bar = page.getByRole('progressbar').first();
-    if ((await bar.count()) > 0) seenProgress.push(Number(await bar.getAttribute('aria-valuenow')));
+    if (now.progress !== null) seenProgress.push(now.progress);
     if (phase === 'processing' && !shotProcessing) {
       await shot(page, '02-processing');
       shotProcessing = true;
@@ -225,6 +235,9 @@ async function convertCase(browser, base, tmp) {
   log(`file picked → download offered in ${pickToDoneMs} ms`);
   await page.getByTestId('download').waitFor();
   await shot(page, '03-done');
+  log('API calls:', apiCalls.join(', '));
+  check(apiCalls.includes('GET /api/v1/jobs/{id}/events'), 'progress came from the event stream');
+  check(!apiCalls.includes('GET /api/v1/jobs/{id}'), 'no polling while the stream was up');
 
   // Preview: play the 8D version, then switch to the original at the same position.
   await page.getByTestId('play').click();
@@ -257,6 +270,16 @@ async function convertCase(browser, base, tmp) {
   log('ILD per 250 ms (dB):', ild.map((v) => v.toFixed(1)).join(' '));
   check(swing > 6, `the level difference between the ears swings by ${swing.toFixed(1)} dB`);
   check(crossings >= 4 && crossings <= 8, `it changes side ${crossings} times in 10 s (2.5 turns)`);
+
+  // The same song again with the event stream cut off: the page must fall back to polling.
+  blockedStream = true;
+  await page.route('**/api/v1/jobs/*/events*', (route) => route.abort());
+  apiCalls.length = 0;
+  await page.setInputFiles('[data-testid="file-input"]', song);
+  await page.locator('[data-testid="job"][data-phase="done"]').nth(1).waitFor({ timeout: 120000 });
+  check(apiCalls.filter((c) => c === 'GET /api/v1/jobs/{id}').length >= 1, `without the stream the page polled the status (${apiCalls.length} calls)`);
+  await page.unroute('**/api/v1/jobs/*/events*');
+  blockedStream = false;
 
   // Phone-sized view of the result.
   await page.setViewportSize({ width: 390, height: 844 });
