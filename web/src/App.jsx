@@ -228,7 +228,7 @@ export default function App({ api = defaults }) {
           <SettingsPanel presets={presets} settings={settings} onChange={setSettings} />
         </aside>
       </main>
-      <footer className="mx-auto max-w-6xl px-4 pb-10 text-xs text-slate-500 sm:px-6">
+      <footer className="mx-auto max-w-6xl px-4 pb-10 text-xs text-slate-400 sm:px-6">
         Files are deleted after 24 hours. Links to your results are private to this browser.
       </footer>
     </div>

@@ -92,6 +92,19 @@ describe('App', () => {
     expect(loadRecent().map((e) => e.id)).toEqual(['job1']);
   });
 
+  it('takes dropped files', async () => {
+    const api = fakeApi();
+    render(<App api={api} />);
+    const zone = screen.getByTestId('dropzone');
+    await act(async () => {
+      fireEvent.dragOver(zone, { dataTransfer: { files: [], dropEffect: 'none' } });
+      fireEvent.drop(zone, { dataTransfer: { files: [audioFile('a.flac', 100), audioFile('b.wav', 200)] } });
+    });
+    await waitFor(() => expect(api.createJob).toHaveBeenCalledTimes(2));
+    expect(api.created.map((c) => c.file.name).sort()).toEqual(['a.flac', 'b.wav']);
+    expect(screen.getAllByTestId('job')).toHaveLength(2);
+  });
+
   it('refuses a too-large file before uploading, and a non-audio one', async () => {
     const api = fakeApi();
     render(<App api={api} />);

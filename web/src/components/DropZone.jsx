@@ -41,8 +41,11 @@ export default function DropZone({ onFiles }) {
         <circle cx="24" cy="24" r="17" fill="none" stroke="currentColor" strokeWidth="2" strokeDasharray="4 4" />
         <path d="M24 31V17m0 0-6 6m6-6 6 6" fill="none" stroke="#22d3ee" strokeWidth="2.5" strokeLinecap="round" strokeLinejoin="round" />
       </svg>
-      <p className="mt-4 text-lg font-semibold text-slate-100">Drop songs here</p>
-      <p className="mt-1 text-sm text-slate-400">or</p>
+      <p className="mt-4 text-lg font-semibold text-slate-100">
+        <span className="hidden sm:inline">Drop songs here</span>
+        <span className="sm:hidden">Add one or more songs</span>
+      </p>
+      <p className="mt-1 hidden text-sm text-slate-400 sm:block">or</p>
       <button
         type="button"
         disabled={!ready}

@@ -11,7 +11,8 @@ export function phaseWords(item) {
     case 'creating':
       return 'Preparing the upload';
     case 'uploading':
-      return `Uploading · ${Math.round((item.uploaded / Math.max(1, item.size)) * 100)}%`;
+      // No percentage here: this line is read out (aria-live); the bar carries the number.
+      return 'Uploading';
     case 'processing':
       return item.job ? stageInWords(item.job) : 'Queued';
     case 'done':
@@ -64,7 +65,7 @@ export default function JobCard({ item, onRetry, onRemove, onRefreshResult }) {
         <div className="mt-2">
           <ProgressBar value={item.uploaded / Math.max(1, item.size)} label={`Upload of ${item.name}`} tone="cyan" />
           <p className="mt-1 text-xs tabular-nums text-slate-400">
-            {formatBytes(item.uploaded)} of {formatBytes(item.size)} sent
+            {formatBytes(item.uploaded)} of {formatBytes(item.size)} sent · {Math.round((item.uploaded / Math.max(1, item.size)) * 100)}%
           </p>
         </div>
       )}

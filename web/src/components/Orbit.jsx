@@ -69,10 +69,10 @@ export default function Orbit({ settings, getTime, className = '', label }) {
           </radialGradient>
         </defs>
         <circle cx={C} cy={C} r={R} fill="none" stroke="#334155" strokeWidth="1.5" strokeDasharray="3 5" />
-        <text x={C} y={14} textAnchor="middle" className="fill-slate-500" fontSize="10">front</text>
-        <text x={C} y={SIZE - 4} textAnchor="middle" className="fill-slate-500" fontSize="10">back</text>
-        <text x={8} y={C + 3} className="fill-slate-500" fontSize="10">L</text>
-        <text x={SIZE - 14} y={C + 3} className="fill-slate-500" fontSize="10">R</text>
+        <text x={C} y={14} textAnchor="middle" className="fill-slate-400" fontSize="10">front</text>
+        <text x={C} y={SIZE - 4} textAnchor="middle" className="fill-slate-400" fontSize="10">back</text>
+        <text x={8} y={C + 3} className="fill-slate-400" fontSize="10">L</text>
+        <text x={SIZE - 14} y={C + 3} className="fill-slate-400" fontSize="10">R</text>
         {/* head seen from above: nose points to the front */}
         <ellipse cx={C - 27} cy={C} rx="5" ry="9" fill="#475569" />
         <ellipse cx={C + 27} cy={C} rx="5" ry="9" fill="#475569" />
