@@ -9,6 +9,7 @@
 
 #include "engine/presets.h"
 #include "service/log.h"
+#include "service/static_assets.h"
 #include "storage/keys.h"
 #include "storage/sigv4.h"
 #include "worker/job_settings.h"
@@ -157,6 +158,8 @@ Response Api::handle(const Request& r) {
       if (m == "GET" || m == "HEAD") res = store_get(r);
       else if (m == "PUT") res = error_response(400, "bad_request", "PUT is streamed by the server");
       else res = method_not_allowed("GET, HEAD, PUT");
+    } else if (auto page = static_asset(r)) {
+      res = std::move(*page);  // the embedded web page (web/)
     } else {
       res = error_response(404, "not_found", "no such route");
     }
