@@ -409,10 +409,11 @@ Response Api::s3_events(const Request& r) {
     auto decoded = storage::uri_decode(key);
     // Replays and duplicates change nothing (enqueue moves a job once); keys of no job
     // awaiting its upload are ignored and counted.
-    const auto rest = std::string_view(decoded ? *decoded : "").substr(std::min<std::size_t>(8, decoded ? decoded->size() : 0));
-    const auto job = decoded && decoded->rfind("uploads/", 0) == 0
-                         ? queue_.get(std::string(rest.substr(0, rest.find('/'))))
-                         : std::nullopt;
+    std::optional<queue::Job> job;
+    if (decoded && decoded->rfind("uploads/", 0) == 0) {
+      const auto rest = std::string_view(*decoded).substr(8);
+      job = queue_.get(std::string(rest.substr(0, rest.find('/'))));
+    }
     if (!job || job->upload_key != *decoded) {
       metrics_.s3_event("ignored");
       continue;
