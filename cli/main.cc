@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   sy::cli::add_probe_command(app, ctx);
   sy::cli::add_presets_command(app, ctx);
   sy::cli::add_serve_command(app, ctx);
+  sy::cli::add_worker_command(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "cli/backends.h"
 #include "cli/commands.h"
 #include "queue/sqlite/sqlite_queue.h"
 #include "service/api.h"
@@ -94,19 +95,27 @@ int run_serve(const ServeFlags& flags) {
     const fs::path scratch = config.data_dir / "work";
     fs::remove_all(scratch);  // renders a crash left half-written
 
-    queue::SqliteJobQueue queue(config.data_dir / "queue.db");
+    const auto queue_config = queue_settings(config);
+    auto queue_owner = queue::open_queue(queue_config);
+    queue::JobQueue& queue = *queue_owner;
+    auto s3_store = open_s3_store(config);  // null: the embedded store
     storage::LocalStoreOptions store_options;
     store_options.root = config.data_dir;
     store_options.public_url = config.effective_public_url();
     store_options.credentials.access_key = config.access_key;
     store_options.credentials.secret_key =
-        config.secret_key.empty() ? load_or_create_secret(config.data_dir) : config.secret_key;
+        !config.secret_key.empty() ? config.secret_key
+        : s3_store                 ? std::string()
+                                   : load_or_create_secret(config.data_dir);
     store_options.max_object_bytes = config.max_upload_bytes;
-    storage::LocalObjectStore store(store_options);
+    std::unique_ptr<storage::LocalObjectStore> local_store;
+    if (!s3_store) local_store = std::make_unique<storage::LocalObjectStore>(store_options);
+    storage::LocalObjectStore* local = local_store.get();
+    storage::ObjectStore& store = s3_store ? *s3_store : *local_store;
     service::Metrics metrics;
 
     worker::WorkerPoolOptions pool_options;
-    pool_options.workers = config.workers > 0
+    pool_options.workers = config.workers >= 0
                                ? config.workers
                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     pool_options.lease = config.lease;
@@ -134,7 +143,7 @@ int run_serve(const ServeFlags& flags) {
     hooks.job_deleted = [&pool](const std::string& id) { pool.cancel(id); };
     hooks.busy_workers = [&pool] { return pool.busy(); };
     hooks.ready = [&ready] { return ready.load(); };
-    service::Api api(api_options, queue, store, &store, metrics, hooks);
+    service::Api api(api_options, queue, store, local, metrics, hooks);
     store.set_object_created_handler(
         [&api](const storage::ObjectCreated& event) { api.on_object_created(event); });
 
@@ -145,7 +154,7 @@ int run_serve(const ServeFlags& flags) {
     server_options.read_timeout = config.read_timeout;
     server_options.idle_timeout = config.idle_timeout;
     server_options.client_ip_header = config.client_ip_header;
-    service::Server server(server_options, api, &store, metrics);
+    service::Server server(server_options, api, local, metrics);
     unsigned short port = 0;
     try {
       port = server.start();
@@ -155,8 +164,13 @@ int run_serve(const ServeFlags& flags) {
     }
     service::Janitor janitor({config.retention, config.upload_url_ttl, config.janitor_interval,
                               config.janitor_grace},
-                             queue, store, &store);
-    pool.start();
+                             queue, store, local);
+    // --workers 0: an API server alone; stateless `surroundyou worker`s do the rendering.
+    std::unique_ptr<queue::WorkWatch> watch;
+    if (pool_options.workers > 0) {
+      pool.start();
+      watch = queue::watch_for_work(queue_config, [&pool] { pool.wake(); }, std::chrono::seconds(5));
+    }
     janitor.start();
     ready = true;
     log::info("serving", {{"listen", config.host() + ":" + std::to_string(port)},
@@ -169,6 +183,7 @@ int run_serve(const ServeFlags& flags) {
     log::info("shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
     ready = false;
     server.stop(config.shutdown_grace);  // no new requests; in-flight ones finish
+    watch.reset();
     pool.stop();                          // running jobs go back to the queue
     janitor.stop();
     log::info("stopped");
@@ -188,7 +203,8 @@ void add_serve_command(CLI::App& app, CommandContext& ctx) {
                "worker pool. Settings: --config FILE, then SY_* environment variables, then flags.");
   sub->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   sub->add_option("--data-dir", flags->data_dir, "where jobs and objects are kept (default ./data)");
-  sub->add_option("--workers", flags->workers, "render workers (default: one per core)")
+  sub->add_option("--workers", flags->workers,
+                  "render workers (default: one per core; 0: API only, for `surroundyou worker`s)")
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--config", flags->config, "TOML configuration file")->check(CLI::ExistingFile);
   sub->add_option("--public-url", flags->public_url,

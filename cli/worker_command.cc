@@ -1,0 +1,121 @@
+// `surroundyou worker`: one stateless render worker for the scaled-out setup. It takes jobs
+// from the configured queue (PostgreSQL), reads uploads from and writes results to the
+// configured object store (S3), and keeps nothing of its own: any number can run anywhere.
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "cli/backends.h"
+#include "cli/commands.h"
+#include "service/config.h"
+#include "service/log.h"
+#include "worker/worker_pool.h"
+
+namespace sy::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct WorkerFlags {
+  std::string config;
+  std::optional<int> jobs;
+  std::optional<std::string> scratch_dir;
+};
+
+int run_worker(const WorkerFlags& flags) {
+  service::Config config;
+  try {
+    if (!flags.config.empty()) service::apply_toml_file(config, flags.config);
+    service::apply_environment(config, [](const char* name) { return std::getenv(name); });
+    if (flags.jobs) config.workers = *flags.jobs;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitUsage;
+  }
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  log::use_json_lines();
+  const fs::path scratch =
+      flags.scratch_dir ? fs::path(*flags.scratch_dir)
+                        : fs::temp_directory_path() /
+                              ("surroundyou-worker-" + std::to_string(::getpid()));
+  try {
+    const auto queue_config = queue_settings(config);
+    auto queue = queue::open_queue(queue_config);
+    std::unique_ptr<storage::ObjectStore> store = open_s3_store(config);
+    if (!store) {
+      // The embedded store works when the workers share its folder (one machine, or a
+      // shared file system); workers only read and write files, they never sign URLs.
+      storage::LocalStoreOptions local;
+      local.root = config.data_dir;
+      local.public_url = config.effective_public_url();
+      local.credentials.access_key = config.access_key;
+      local.credentials.secret_key = config.secret_key.empty() ? "unused-by-workers" : config.secret_key;
+      local.max_object_bytes = config.max_upload_bytes;
+      store = std::make_unique<storage::LocalObjectStore>(local);
+    }
+    fs::remove_all(scratch);
+
+    worker::WorkerPoolOptions options;
+    options.workers = config.workers > 0 ? config.workers : 1;
+    options.lease = config.lease;
+    options.poll = std::chrono::seconds(5);  // a safety net: wake-ups come from LISTEN/NOTIFY
+    options.scratch_dir = scratch;
+    options.limits.max_bytes = config.max_upload_bytes;
+    options.limits.max_duration_seconds = config.max_duration_seconds;
+    options.sofa_path = config.sofa_path;
+    worker::WorkerPool pool(options, *queue, *store);
+    pool.start();
+    auto watch = queue::watch_for_work(queue_config, [&pool] { pool.wake(); }, options.poll);
+    log::info("worker started", {{"queue", config.queue_backend},
+                                 {"storage", config.storage_backend},
+                                 {"jobs", options.workers},
+                                 {"scratch", scratch.string()}});
+
+    int signal = 0;
+    sigwait(&signals, &signal);
+    log::info("worker stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                  {"busy", pool.busy()}});
+    watch.reset();
+    pool.stop();  // a running render is cancelled and its job handed back, not counted
+    std::error_code ec;
+    fs::remove_all(scratch, ec);
+    log::info("worker stopped");
+    return kExitOk;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    std::error_code ec;
+    fs::remove_all(scratch, ec);
+    return kExitFailure;
+  }
+}
+
+}  // namespace
+
+void add_worker_command(CLI::App& app, CommandContext& ctx) {
+  auto flags = std::make_shared<WorkerFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "worker", "Run a stateless render worker on the configured queue and object store "
+                "(PostgreSQL + S3 to scale out). Settings: --config FILE, then SY_* environment "
+                "variables, then flags. SIGTERM hands a running job back and exits.");
+  sub->add_option("--config", flags->config, "TOML configuration file")->check(CLI::ExistingFile);
+  sub->add_option("--jobs", flags->jobs, "jobs rendered at once (default 1)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--scratch-dir", flags->scratch_dir,
+                  "where renders are written before upload (default: a temp folder)");
+  sub->callback([&ctx, flags] { ctx.exit_code = run_worker(*flags); });
+}
+
+}  // namespace sy::cli

@@ -1,0 +1,535 @@
+// The scaled-out platform against real servers: PostgreSQL (queue) and Ceph RGW (S3 with
+// signature checks and bucket notifications), `surroundyou serve --workers 0` as the API and
+// `surroundyou worker` processes doing the rendering.
+#include <curl/curl.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "storage/s3/s3_signer.h"
+#include "storage/s3/s3_store.h"
+#include "tests/support/process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+using nlohmann::json;
+
+std::map<std::string, std::string> read_env_file(const std::string& path) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (const auto eq = line.find('='); eq != std::string::npos)
+      out[line.substr(0, eq)] = line.substr(eq + 1);
+  return out;
+}
+
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// ---- HTTP over libcurl -------------------------------------------------------------------
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+};
+
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+HttpResponse http(const std::string& method, const std::string& url, const std::string& body = {},
+                  const std::vector<std::string>& headers = {}) {
+  std::unique_ptr<CURL, void (*)(CURL*)> c(curl_easy_init(), curl_easy_cleanup);
+  curl_slist* list = nullptr;
+  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  list = curl_slist_append(list, "Expect:");
+  HttpResponse res;
+  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &res.body);
+  curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
+  if (method == "HEAD") curl_easy_setopt(c.get(), CURLOPT_NOBODY, 1L);
+  else if (method != "GET") curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method == "POST" || method == "PUT") {
+    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  const CURLcode rc = curl_easy_perform(c.get());
+  curl_slist_free_all(list);
+  if (rc != CURLE_OK) throw std::runtime_error(std::string("http: ") + curl_easy_strerror(rc));
+  curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &res.status);
+  return res;
+}
+
+// A SigV4-signed call to RGW's SNS API (topics are not part of S3 proper).
+HttpResponse sns_call(const std::map<std::string, std::string>& rgw,
+                      const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string form;
+  for (const auto& [k, v] : params)
+    form += (form.empty() ? "" : "&") + sy::storage::uri_encode(k, false) + "=" +
+            sy::storage::uri_encode(v, false);
+  const std::string endpoint = rgw.at("RGW_ENDPOINT");
+  sy::storage::HeaderSignInput in;
+  in.method = "POST";
+  in.host = endpoint.substr(endpoint.find("://") + 3);
+  in.path = "/";
+  in.headers = {{"content-type", "application/x-www-form-urlencoded"}};
+  in.payload_hash = sy::storage::sha256_hex(form);
+  in.time = std::chrono::system_clock::now();
+  in.add_content_sha256 = false;
+  const sy::storage::SigV4Credentials creds{rgw.at("RGW_ACCESS_KEY"), rgw.at("RGW_SECRET_KEY"),
+                                            "us-east-1", "sns"};
+  std::vector<std::string> headers;
+  for (const auto& [k, v] : sy::storage::sign_headers(creds, in))
+    if (k != "host") headers.push_back(k + ": " + v);
+  return http("POST", endpoint + "/", form, headers);
+}
+
+HttpResponse s3_signed(const std::map<std::string, std::string>& rgw, const std::string& method,
+                       const std::string& path, const std::string& query, const std::string& body) {
+  const std::string endpoint = rgw.at("RGW_ENDPOINT");
+  sy::storage::HeaderSignInput in;
+  in.method = method;
+  in.host = endpoint.substr(endpoint.find("://") + 3);
+  in.path = path;
+  in.query = *sy::storage::parse_query(query);
+  in.payload_hash = sy::storage::sha256_hex(body);
+  in.time = std::chrono::system_clock::now();
+  const sy::storage::SigV4Credentials creds{rgw.at("RGW_ACCESS_KEY"), rgw.at("RGW_SECRET_KEY"),
+                                            "us-east-1", "s3"};
+  std::vector<std::string> headers;
+  for (const auto& [k, v] : sy::storage::sign_headers(creds, in))
+    if (k != "host") headers.push_back(k + ": " + v);
+  return http(method, endpoint + path + (query.empty() ? "" : "?" + query), body, headers);
+}
+
+unsigned short free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// ---- processes -------------------------------------------------------------------------
+
+class Process {
+ public:
+  Process(std::vector<std::string> argv, std::map<std::string, std::string> env, fs::path log)
+      : argv_(std::move(argv)), env_(std::move(env)), log_(std::move(log)) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      for (const auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
+      std::vector<char*> args;
+      for (auto& a : argv_) args.push_back(a.data());
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+  }
+  ~Process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  pid_t pid() const { return pid_; }
+  int stop(int sig, std::chrono::seconds timeout = 30s) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, sig);
+    const auto end = Steady::now() + timeout;
+    while (Steady::now() < end) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+  }
+  std::string log_tail() const {
+    std::ifstream in(log_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string s = ss.str();
+    return s.size() > 3000 ? s.substr(s.size() - 3000) : s;
+  }
+
+ private:
+  std::vector<std::string> argv_;
+  std::map<std::string, std::string> env_;
+  fs::path log_;
+  pid_t pid_ = -1;
+};
+
+// ---- the fixture: one schema, one bucket, a topic pointing at our API ----------------------
+
+class ScaleOut : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* state = std::getenv("SY_TEST_SCALEOUT_STATE");
+    ASSERT_TRUE(state) << "run through ctest (fixtures postgres and rgw)";
+    rgw_ = read_env_file(std::string(state) + "/rgw/env");
+    ASSERT_FALSE(rgw_["RGW_ENDPOINT"].empty()) << "RGW is not running";
+    const std::string pg = first_line(std::string(state) + "/pg/url");
+    ASSERT_FALSE(pg.empty()) << "PostgreSQL is not running";
+    const std::string tag =
+        std::to_string(::getpid()) + "-" +
+        ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::string lower;
+    for (char ch : tag) lower.push_back(std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::tolower(ch)) : '-');
+    bucket_ = "sy-" + lower.substr(0, 50);
+    const std::string schema = "sy_" + std::to_string(::getpid());
+    PGconn* c = PQconnectdb(pg.c_str());
+    ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+    PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS " + schema + " CASCADE").c_str()));
+    PQclear(PQexec(c, ("CREATE SCHEMA " + schema).c_str()));
+    PQfinish(c);
+    queue_url_ = pg + "?options=-csearch_path%3D" + schema;
+
+    store_ = std::make_unique<sy::storage::S3ObjectStore>(s3_options());
+    store_->ensure_bucket();
+    api_port_ = free_port();
+    secret_ = "events-secret-" + std::to_string(::getpid());
+    // Persistent: RGW keeps the notification and retries until our API takes it.
+    const auto topic = sns_call(
+        rgw_, {{"Action", "CreateTopic"},
+               {"Name", bucket_},
+               {"Attributes.entry.1.key", "push-endpoint"},
+               {"Attributes.entry.1.value", "http://127.0.0.1:" + std::to_string(api_port_) +
+                                                "/api/v1/events/s3?secret=" + secret_},
+               {"Attributes.entry.2.key", "persistent"},
+               {"Attributes.entry.2.value", "true"}});
+    ASSERT_EQ(topic.status, 200) << topic.body;
+    const auto arns = sy::storage::xml_values(topic.body, "TopicArn");
+    ASSERT_FALSE(arns.empty()) << topic.body;
+    const std::string config =
+        "<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<TopicConfiguration><Id>uploads</Id><Topic>" + arns.front() + "</Topic>"
+        "<Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name>"
+        "<Value>uploads/</Value></FilterRule></S3Key></Filter></TopicConfiguration>"
+        "</NotificationConfiguration>";
+    const auto put = s3_signed(rgw_, "PUT", "/" + bucket_, "notification", config);
+    ASSERT_EQ(put.status, 200) << put.body;
+  }
+
+  sy::storage::S3Options s3_options() const {
+    sy::storage::S3Options o;
+    o.endpoint = rgw_.at("RGW_ENDPOINT");
+    o.bucket = bucket_;
+    o.path_style = true;
+    o.access_key = rgw_.at("RGW_ACCESS_KEY");
+    o.secret_key = rgw_.at("RGW_SECRET_KEY");
+    return o;
+  }
+
+  std::map<std::string, std::string> env() const {
+    return {{"SY_QUEUE_BACKEND", "postgres"},
+            {"SY_QUEUE_URL", queue_url_},
+            {"SY_STORAGE_BACKEND", "s3"},
+            {"SY_S3_ENDPOINT", rgw_.at("RGW_ENDPOINT")},
+            {"SY_S3_BUCKET", bucket_},
+            {"SY_S3_PATH_STYLE", "true"},
+            {"SY_S3_ACCESS_KEY", rgw_.at("RGW_ACCESS_KEY")},
+            {"SY_S3_SECRET_KEY", rgw_.at("RGW_SECRET_KEY")},
+            {"SY_S3_EVENTS_SECRET", secret_},
+            {"SY_LEASE_SECONDS", "3"},
+            {"SY_CREATE_PER_MINUTE", "0"},
+            {"SY_JANITOR_SECONDS", "3600"}};
+  }
+
+  std::unique_ptr<Process> start_api() {
+    auto p = std::make_unique<Process>(
+        std::vector<std::string>{SY_BINARY, "serve", "--workers", "0", "--listen",
+                                 "127.0.0.1:" + std::to_string(api_port_), "--data-dir",
+                                 dir_.file("api-data")},
+        env(), dir_.path() / "api.log");
+    const auto end = Steady::now() + 20s;
+    while (Steady::now() < end) {
+      try {
+        if (http("GET", api("/readyz")).status == 200) return p;
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    ADD_FAILURE() << "API did not become ready\n" << p->log_tail();
+    return p;
+  }
+
+  std::unique_ptr<Process> start_worker(int n) {
+    return std::make_unique<Process>(std::vector<std::string>{SY_BINARY, "worker"}, env(),
+                                     dir_.path() / ("worker" + std::to_string(n) + ".log"));
+  }
+
+  std::string api(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(api_port_) + path;
+  }
+
+  // A short song: a tone with a beat, as MP3.
+  std::string song(double seconds) {
+    const std::string path = dir_.file("song" + std::to_string(static_cast<int>(seconds)) + ".mp3");
+    if (!fs::exists(path)) {
+      EXPECT_EQ(sy::testing::shell("ffmpeg -v error -y -f lavfi -i 'sine=f=440:d=" +
+                                   std::to_string(seconds) + "' -ac 2 -b:a 128k " + path),
+                0);
+    }
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  struct Created {
+    std::string id, token;
+    json upload;
+  };
+  Created create_job(const std::string& name, std::size_t size) {
+    const auto res = http("POST", api("/api/v1/jobs"),
+                          json{{"filename", name}, {"size", size}}.dump(),
+                          {"Content-Type: application/json"});
+    EXPECT_EQ(res.status, 201) << res.body;
+    const auto j = json::parse(res.body);
+    return {j["id"], j["token"], j["upload"]};
+  }
+  long upload(const Created& job, const std::string& bytes) {
+    std::vector<std::string> headers;
+    for (const auto& [k, v] : job.upload["headers"].items()) headers.push_back(k + ": " + v.get<std::string>());
+    return http("PUT", job.upload["url"], bytes, headers).status;
+  }
+  json status(const Created& job) {
+    const auto res = http("GET", api("/api/v1/jobs/" + job.id), {}, {"Authorization: Bearer " + job.token});
+    return res.status == 200 ? json::parse(res.body) : json{{"http", res.status}};
+  }
+  json wait_done(const Created& job, std::chrono::seconds timeout) {
+    const auto end = Steady::now() + timeout;
+    json s;
+    while (Steady::now() < end) {
+      try {
+        s = status(job);
+        if (s.value("status", "") == "done" || s.value("status", "") == "failed") return s;
+      } catch (const std::exception&) {  // the API is restarting
+      }
+      std::this_thread::sleep_for(200ms);
+    }
+    return s;
+  }
+
+  sy::testing::TempDir dir_;
+  std::map<std::string, std::string> rgw_;
+  std::string bucket_, queue_url_, secret_;
+  unsigned short api_port_ = 0;
+  std::unique_ptr<sy::storage::S3ObjectStore> store_;
+};
+
+TEST_F(ScaleOut, BrowserUploadNotificationWorkerAndPresignedDownload) {
+  const std::string bytes = song(6);
+  auto api_server = start_api();
+  auto worker = start_worker(1);
+  const auto job = create_job("Song é (live).mp3", bytes.size());
+  const std::string url = job.upload["url"];
+  EXPECT_EQ(url.rfind(rgw_.at("RGW_ENDPOINT") + "/" + bucket_ + "/uploads/" + job.id + "/", 0), 0u)
+      << "the browser uploads straight to the bucket: " << url;
+  EXPECT_EQ(status(job)["status"], "awaiting_upload");
+
+  ASSERT_EQ(upload(job, bytes), 200);
+  // Nobody calls /uploaded: the bucket notification queues the job.
+  const auto done = wait_done(job, 60s);
+  ASSERT_EQ(done.value("status", ""), "done") << done.dump() << "\n" << api_server->log_tail()
+                                              << worker->log_tail();
+  EXPECT_EQ(done["attempts"], 1);
+
+  const std::string result_url = done["result"]["url"];
+  EXPECT_EQ(result_url.rfind(rgw_.at("RGW_ENDPOINT") + "/" + bucket_ + "/processed/" + job.id + "/", 0), 0u);
+  const auto got = http("GET", result_url);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(static_cast<std::int64_t>(got.body.size()), done["result"]["bytes"].get<std::int64_t>());
+  const std::string out = dir_.file("result.mp3");
+  std::ofstream(out, std::ios::binary) << got.body;
+  const double seconds = static_cast<double>(sy::testing::decoded_samples(out)) / 44100.0;
+  EXPECT_NEAR(seconds, 6.0, 0.1) << "the result decodes and keeps the length";
+
+  // The bucket and the queue agree: one result object for the job.
+  EXPECT_EQ(store_->list("processed/" + job.id + "/").size(), 1u);
+
+  // A replayed notification does no work twice; an unknown key is ignored and counted.
+  const std::string key = store_->list("uploads/" + job.id + "/").at(0).key;
+  const json event{{"Records", {{{"eventName", "ObjectCreated:Put"},
+                                 {"s3", {{"bucket", {{"name", bucket_}}},
+                                         {"object", {{"key", sy::storage::uri_encode(key, true)},
+                                                     {"size", bytes.size()}}}}}}}}};
+  const json unknown{{"Records", {{{"eventName", "ObjectCreated:Put"},
+                                   {"s3", {{"bucket", {{"name", bucket_}}},
+                                           {"object", {{"key", "uploads/nobody/x.mp3"}, {"size", 5}}}}}}}}};
+  EXPECT_EQ(http("POST", api("/api/v1/events/s3"), event.dump()).status, 401) << "no secret";
+  EXPECT_EQ(http("POST", api("/api/v1/events/s3?secret=" + secret_), event.dump()).status, 200);
+  EXPECT_EQ(http("POST", api("/api/v1/events/s3"), unknown.dump(),
+                 {"Authorization: Bearer " + secret_}).status, 200);
+  std::this_thread::sleep_for(500ms);
+  const auto after = status(job);
+  EXPECT_EQ(after["status"], "done");
+  EXPECT_EQ(after["attempts"], 1) << "the replay queued nothing";
+  const std::string metrics = http("GET", api("/metrics")).body;
+  EXPECT_NE(metrics.find("sy_s3_events_total{outcome=\"ignored\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("sy_s3_events_total{outcome=\"duplicate\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find("sy_s3_events_total{outcome=\"queued\"} 1"), std::string::npos);
+
+  EXPECT_EQ(worker->stop(SIGTERM), 0);
+  EXPECT_EQ(api_server->stop(SIGTERM), 0);
+}
+
+TEST_F(ScaleOut, RgwRefusesTamperedAndExpiredPresignedUrls) {
+  const std::string bytes = "0123456789";
+  auto put = store_->presign_put("uploads/t/a.mp3", 10, "", 60s);
+  // Tampered: another key under the same signature, a changed signature, another size.
+  std::string other_key = put.url;
+  other_key.replace(other_key.find("/a.mp3"), 6, "/b.mp3");
+  EXPECT_EQ(http("PUT", other_key, bytes).status, 403);
+  std::string bad_sig = put.url;
+  bad_sig.back() = bad_sig.back() == '0' ? '1' : '0';
+  EXPECT_EQ(http("PUT", bad_sig, bytes).status, 403);
+  EXPECT_EQ(http("PUT", put.url, "01234567890").status, 403) << "the size is signed";
+  EXPECT_FALSE(store_->stat("uploads/t/a.mp3"));
+  EXPECT_EQ(http("PUT", put.url, bytes).status, 200);
+  ASSERT_TRUE(store_->stat("uploads/t/a.mp3"));
+
+  // Expired: signed two hours ago for one minute.
+  auto options = s3_options();
+  options.clock = [] { return std::chrono::system_clock::now() - 2h; };
+  sy::storage::S3ObjectStore past(options);
+  EXPECT_EQ(http("GET", past.presign_get("uploads/t/a.mp3", "", 60s).url).status, 403);
+  EXPECT_EQ(http("GET", store_->presign_get("uploads/t/a.mp3", "a.mp3", 60s).url).body, bytes);
+}
+
+TEST_F(ScaleOut, StoreStreamsMultipartUploadsAndLists) {
+  auto options = s3_options();
+  options.multipart_threshold = 6 << 20;
+  options.part_size = 5 << 20;
+  sy::storage::S3ObjectStore store(options);
+  const std::string big = dir_.file("big.bin");
+  {
+    std::ofstream out(big, std::ios::binary);
+    for (int i = 0; i < (13 << 20) / 4; ++i) out.write(reinterpret_cast<const char*>(&i), 4);
+  }
+  store.upload_from_file("processed/m/big (8D).mp3", big);  // three parts
+  const auto info = store.stat("processed/m/big (8D).mp3");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->size, 13 << 20);
+  store.download_to_file("processed/m/big (8D).mp3", dir_.file("back.bin"));
+  EXPECT_EQ(sy::testing::shell("cmp -s " + big + " " + dir_.file("back.bin")), 0);
+  EXPECT_EQ(store.list("processed/m/").size(), 1u);
+  store.remove_prefix("processed/");
+  EXPECT_TRUE(store.list("processed/").empty());
+  EXPECT_FALSE(store.stat("processed/m/big (8D).mp3"));
+  try {
+    store.download_to_file("processed/none", dir_.file("none"));
+    ADD_FAILURE() << "a missing key must throw";
+  } catch (const sy::storage::S3Error& e) {
+    EXPECT_EQ(e.status(), 404);
+    EXPECT_EQ(store.retries(), 0) << "4xx answers are not retried";
+  }
+}
+
+// PostgreSQL + RGW + one API + three workers, 30 jobs; one worker is killed mid-job and
+// replaced, the API restarts during the run. Every job completes once, one result each.
+TEST_F(ScaleOut, FaultTestEveryJobCompletesExactlyOnce) {
+  constexpr int kJobs = 30;
+  const std::string bytes = song(3);
+  auto api_server = start_api();
+  std::vector<std::unique_ptr<Process>> workers;
+  for (int i = 0; i < 3; ++i) workers.push_back(start_worker(i));
+  std::vector<Created> jobs;
+  for (int i = 0; i < kJobs; ++i) {
+    jobs.push_back(create_job("song " + std::to_string(i) + ".mp3", bytes.size()));
+    ASSERT_EQ(upload(jobs.back(), bytes), 200);
+  }
+  // Kill -9 a worker in the middle of a job: find a processing job's owner in PostgreSQL.
+  PGconn* pg = PQconnectdb(queue_url_.c_str());
+  ASSERT_EQ(PQstatus(pg), CONNECTION_OK);
+  pid_t victim = -1;
+  std::string victim_job;
+  const auto end = Steady::now() + 30s;
+  while (victim < 0 && Steady::now() < end) {
+    PGresult* r = PQexec(pg, "SELECT id, lease_owner FROM sy_jobs WHERE status = 'processing' AND progress > 0.05 LIMIT 1");
+    if (PQntuples(r) == 1) {
+      victim_job = PQgetvalue(r, 0, 0);
+      const std::string owner = PQgetvalue(r, 0, 1);  // host-pid-random-wN
+      std::stringstream parts(owner);
+      std::string part;
+      std::vector<std::string> fields;
+      while (std::getline(parts, part, '-')) fields.push_back(part);
+      if (fields.size() >= 3) victim = static_cast<pid_t>(std::stol(fields[fields.size() - 3]));
+    }
+    PQclear(r);
+    if (victim < 0) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_GT(victim, 0) << "no job was seen processing";
+  bool killed = false;
+  for (auto& w : workers)
+    if (w->pid() == victim) {
+      EXPECT_EQ(w->stop(SIGKILL), 128 + SIGKILL);
+      killed = true;
+    }
+  ASSERT_TRUE(killed) << "the lease owner is one of our workers";
+  workers.push_back(start_worker(3));
+
+  // Restart the API server while the work goes on.
+  EXPECT_EQ(api_server->stop(SIGTERM), 0);
+  api_server = start_api();
+
+  std::set<std::string> ids;
+  for (const auto& job : jobs) {
+    const auto s = wait_done(job, 120s);
+    EXPECT_EQ(s.value("status", ""), "done") << job.id << ": " << s.dump();
+    ids.insert(job.id);
+  }
+  const auto victim_status = json::parse(http("GET", api("/api/v1/jobs/" + victim_job), {}, {"Authorization: Bearer " + std::find_if(jobs.begin(), jobs.end(), [&](const Created& c) { return c.id == victim_job; })->token}).body);
+  EXPECT_EQ(victim_status["attempts"], 2) << "the killed worker's job was taken over once";
+  // Exactly one result object per job, none elsewhere.
+  const auto results = store_->list("processed/");
+  EXPECT_EQ(results.size(), static_cast<std::size_t>(kJobs));
+  std::map<std::string, int> per_job;
+  for (const auto& o : results) ++per_job[o.key.substr(10, o.key.find('/', 10) - 10)];
+  for (const auto& id : ids) EXPECT_EQ(per_job[id], 1) << id;
+  PGresult* r = PQexec(pg, "SELECT COUNT(*) FROM sy_jobs WHERE status <> 'done'");
+  EXPECT_STREQ(PQgetvalue(r, 0, 0), "0") << "none stuck, none lost";
+  PQclear(r);
+  PQfinish(pg);
+  for (auto& w : workers) EXPECT_EQ(w->stop(SIGTERM), w->pid() > 0 ? 0 : -1);
+  EXPECT_EQ(api_server->stop(SIGTERM), 0);
+}
+
+}  // namespace
