@@ -7,7 +7,7 @@ bin=${1:?usage: check_deploy.sh BINARY DEPLOY_DIR}
 dir=${2:?usage: check_deploy.sh BINARY DEPLOY_DIR}
 serve_help=$("$bin" serve --help) || exit 1
 worker_help=$("$bin" worker --help) || exit 1
-known_strings=$(strings -a "$bin")
+known_strings=$(strings -a "$bin" | grep -E '^(SY|AWS)_[A-Z0-9_]+$' | sort -u)
 fail=0 flags=0 vars=0
 while IFS= read -r file; do
   # Flags on lines that run one of our commands.
