@@ -60,12 +60,15 @@ ms mon client mode = crc
 CONF
 echo "$dir" >"$state/dir"
 ceph_() { ceph -c "$conf" --connect-timeout 20 "$@"; }
+# A loaded machine can make the first calls to a fresh monitor fail: try a few times, then
+# show the logs.
+retry() { for _ in 1 2 3 4 5; do "$@" && return 0; sleep 1; done; echo "start_rgw: failed: $*" >&2; tail -n 20 "$dir"/log/*.log >&2; return 1; }
 
 monmaptool --create --add a "v1:127.0.0.1:$mon_port" --fsid "$fsid" "$dir/monmap" >/dev/null
 ceph-mon -c "$conf" -i a --mkfs --monmap "$dir/monmap" >"$dir/log/mkfs-mon.out" 2>&1
 ceph-mon -c "$conf" -i a
 osd_uuid=$(python3 -c 'import uuid; print(uuid.uuid4())')
-osd_id=$(ceph_ osd new "$osd_uuid")
+osd_id=$(retry ceph_ osd new "$osd_uuid")
 ceph-osd -c "$conf" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >"$dir/log/mkfs-osd.out" 2>&1
 ceph-osd -c "$conf" -i "$osd_id" 2>>"$dir/log/osd-start.out"
 for _ in $(seq 1 100); do
@@ -80,7 +83,7 @@ done
 curl -s -o /dev/null "http://127.0.0.1:$rgw_port/" || { echo "start_rgw: radosgw did not come up" >&2; tail -n 30 "$dir/log/client.rgw.log" >&2; exit 1; }
 access=SYTESTACCESSKEY00001
 secret=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
-radosgw-admin -c "$conf" user create --uid sy-test --display-name "SurroundYou tests" \
+retry radosgw-admin -c "$conf" user create --uid sy-test --display-name "SurroundYou tests" \
   --access-key "$access" --secret-key "$secret" >/dev/null
 cat >"$state/env" <<ENV
 RGW_ENDPOINT=http://127.0.0.1:$rgw_port
