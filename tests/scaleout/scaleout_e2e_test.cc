@@ -228,24 +228,31 @@ class ScaleOut : public ::testing::Test {
     api_port_ = free_port();
     secret_ = "events-secret-" + std::to_string(::getpid());
     // Persistent: RGW keeps the notification and retries until our API takes it.
-    const auto topic = sns_call(
-        rgw_, {{"Action", "CreateTopic"},
-               {"Name", bucket_},
-               {"Attributes.entry.1.key", "push-endpoint"},
-               {"Attributes.entry.1.value", "http://127.0.0.1:" + std::to_string(api_port_) +
-                                                "/api/v1/events/s3?secret=" + secret_},
-               {"Attributes.entry.2.key", "persistent"},
-               {"Attributes.entry.2.value", "true"}});
-    ASSERT_EQ(topic.status, 200) << topic.body;
-    const auto arns = sy::storage::xml_values(topic.body, "TopicArn");
-    ASSERT_FALSE(arns.empty()) << topic.body;
-    const std::string config =
-        "<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-        "<TopicConfiguration><Id>uploads</Id><Topic>" + arns.front() + "</Topic>"
-        "<Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name>"
-        "<Value>uploads/</Value></FilterRule></S3Key></Filter></TopicConfiguration>"
-        "</NotificationConfiguration>";
-    const auto put = s3_signed(rgw_, "PUT", "/" + bucket_, "notification", config);
+    // RGW keeps a tenant's topics in one object: two tests creating topics at once can lose
+    // one, so (re)create the topic until the bucket's configuration finds it.
+    HttpResponse put;
+    for (int i = 0; i < 10; ++i) {
+      const auto topic = sns_call(
+          rgw_, {{"Action", "CreateTopic"},
+                 {"Name", bucket_},
+                 {"Attributes.entry.1.key", "push-endpoint"},
+                 {"Attributes.entry.1.value", "http://127.0.0.1:" + std::to_string(api_port_) +
+                                                  "/api/v1/events/s3?secret=" + secret_},
+                 {"Attributes.entry.2.key", "persistent"},
+                 {"Attributes.entry.2.value", "true"}});
+      ASSERT_EQ(topic.status, 200) << topic.body;
+      const auto arns = sy::storage::xml_values(topic.body, "TopicArn");
+      ASSERT_FALSE(arns.empty()) << topic.body;
+      const std::string config =
+          "<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+          "<TopicConfiguration><Id>uploads</Id><Topic>" + arns.front() + "</Topic>"
+          "<Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name>"
+          "<Value>uploads/</Value></FilterRule></S3Key></Filter></TopicConfiguration>"
+          "</NotificationConfiguration>";
+      put = s3_signed(rgw_, "PUT", "/" + bucket_, "notification", config);
+      if (put.status != 404 && put.status < 500) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 + 150 * i));
+    }
     ASSERT_EQ(put.status, 200) << put.body;
   }
 

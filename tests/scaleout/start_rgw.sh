@@ -7,6 +7,17 @@ set -euo pipefail
 state=${1:?usage: start_rgw.sh STATE_DIR}
 mkdir -p "$state"
 here=$(cd "$(dirname "$0")" && pwd)
+# A cold start on a loaded machine now and then fails in one of the daemons' first steps:
+# run the start-up up to three times, each from scratch, reporting the failing command.
+if [[ -z ${SY_RGW_ATTEMPT:-} ]]; then
+  for attempt in 1 2 3; do
+    SY_RGW_ATTEMPT=$attempt "$0" "$state" && exit 0
+    echo "start_rgw: attempt $attempt failed" >&2
+    "$here/stop_rgw.sh" "$state" >/dev/null 2>&1 || true
+  done
+  exit 1
+fi
+trap 'echo "start_rgw: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 [[ -f $state/dir ]] && "$here/stop_rgw.sh" "$state" || true
 command -v radosgw >/dev/null || { echo "start_rgw: apt-get install --no-install-recommends radosgw ceph-mon ceph-osd" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
