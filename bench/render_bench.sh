@@ -3,7 +3,7 @@
 # filters on the same 5-minute song, in the same run, and records peak memory on a
 # 60-minute song. Prints a Markdown table for docs/BENCHMARKS.md.
 #
-#   bench/render_bench.sh [build/surroundyou] [runs]
+#   bench/render_bench.sh [build/surroundyou] [runs]      (SKIP_60=1 skips the 60-minute song)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${1:-build/surroundyou}"
@@ -50,8 +50,10 @@ run sofalizer    ffmpeg -v error -threads 1 -i "$SONG" -af sofalizer=sofa=/usr/s
                    -c:a libmp3lame -b:a 192k "$WORK/out.mp3"
 run bypass       "$BIN" render "$SONG" -o "$WORK/out.mp3" --bypass --progress none --force
 run classic      "$BIN" render "$SONG" -o "$WORK/out.mp3" --progress none --force
+if [[ -z "${SKIP_60:-}" ]]; then
 RUNS=1 run classic60 "$BIN" render "$WORK/song60.mp3" -o "$WORK/out.mp3" --progress none --force --max-duration 3700
 RUNS=1 run bypass60  "$BIN" render "$WORK/song60.mp3" -o "$WORK/out.mp3" --progress none --force --max-duration 3700 --bypass
+else T[classic60]=skipped; M[classic60]=0; T[bypass60]=skipped; M[bypass60]=0; fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
