@@ -294,7 +294,7 @@ std::optional<Job> SqliteJobQueue::claim(const std::string& worker, std::chrono:
     Statement pick(db_,
                    "SELECT id FROM jobs WHERE status = 'queued' OR "
                    "(status = 'processing' AND lease_expires < ?1) "
-                   "ORDER BY queued_at LIMIT 1");
+                   "ORDER BY queued_at, rowid LIMIT 1");  // rowid: creation order breaks ties
     pick.bind(1, now);
     if (!pick.step()) {
       tx.commit();
