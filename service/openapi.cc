@@ -39,6 +39,11 @@ const nlohmann::json& openapi_document() {
           "reverb": {"type": "number", "minimum": 0, "maximum": 1},
           "loudness": {"type": "number", "description": "target LUFS"},
           "speed": {"type": "number"},
+          "trajectory": {"type": "string", "enum": ["circle", "figure8", "legacy"]},
+          "roomSize": {"type": "number", "minimum": 0, "maximum": 1},
+          "damping": {"type": "number", "minimum": 0, "maximum": 1},
+          "bassCrossover": {"type": "number", "description": "Hz below which the bass stays centred; 0 turns it off"},
+          "truePeak": {"type": "number", "description": "limiter ceiling in dBTP"},
           "format": {"type": "string", "enum": ["mp3", "m4a", "opus", "flac", "wav"]},
           "bitrate": {"type": "string", "example": "192k"}
         }

@@ -52,7 +52,8 @@ JobSettings parse_job_settings(const nlohmann::json& settings, const InputLimits
     throw std::invalid_argument("settings must be an object");
   static const std::set<std::string> kKnown{"preset", "period", "direction", "elevation",
                                             "width", "reverb", "format", "bitrate",
-                                            "loudness", "speed"};
+                                            "loudness", "speed", "trajectory", "roomSize",
+                                            "damping", "bassCrossover", "truePeak"};
   const nlohmann::json s = settings.is_null() ? nlohmann::json::object() : settings;
   for (const auto& [key, value] : s.items())
     if (!kKnown.count(key)) throw std::invalid_argument("unknown setting: " + key);
@@ -70,6 +71,11 @@ JobSettings parse_job_settings(const nlohmann::json& settings, const InputLimits
   if (s.contains("reverb")) e.reverb = number(s["reverb"], "reverb");
   if (s.contains("loudness")) e.loudness_lufs = number(s["loudness"], "loudness");
   if (s.contains("speed")) e.speed = number(s["speed"], "speed");
+  if (s.contains("trajectory")) e.trajectory = parse_trajectory(text(s["trajectory"], "trajectory"));
+  if (s.contains("roomSize")) e.room_size = number(s["roomSize"], "roomSize");
+  if (s.contains("damping")) e.damping = number(s["damping"], "damping");
+  if (s.contains("bassCrossover")) e.bass_crossover_hz = number(s["bassCrossover"], "bassCrossover");
+  if (s.contains("truePeak")) e.true_peak_dbtp = number(s["truePeak"], "truePeak");
   validate(e);  // throws std::invalid_argument naming the field
 
   const std::string format = s.contains("format") ? text(s["format"], "format") : "mp3";
@@ -88,6 +94,11 @@ JobSettings parse_job_settings(const nlohmann::json& settings, const InputLimits
                     {"elevation", e.elevation_degrees},
                     {"width", e.width_degrees},
                     {"reverb", e.reverb},
+                    {"trajectory", trajectory_name(e.trajectory)},
+                    {"roomSize", e.room_size},
+                    {"damping", e.damping},
+                    {"bassCrossover", e.bass_crossover_hz},
+                    {"truePeak", e.true_peak_dbtp},
                     {"loudness", e.loudness_lufs},
                     {"speed", e.speed},
                     {"format", out.format},

@@ -35,6 +35,23 @@ TEST(JobSettings, FlagsOverrideThePreset) {
   EXPECT_EQ(s.format, "flac");
 }
 
+TEST(JobSettings, EveryEngineParameterIsSettable) {
+  const auto s = parse_job_settings({{"trajectory", "figure8"},
+                                     {"roomSize", 0.8},
+                                     {"damping", 0.2},
+                                     {"bassCrossover", 200},
+                                     {"truePeak", -2}},
+                                    {});
+  EXPECT_EQ(s.options.engine.trajectory, Trajectory::kFigureEight);
+  EXPECT_DOUBLE_EQ(s.options.engine.room_size, 0.8);
+  EXPECT_DOUBLE_EQ(s.options.engine.damping, 0.2);
+  EXPECT_DOUBLE_EQ(s.options.engine.bass_crossover_hz, 200);
+  EXPECT_DOUBLE_EQ(s.options.engine.true_peak_dbtp, -2);
+  EXPECT_EQ(s.normalized["trajectory"], "figure8");
+  EXPECT_THROW(parse_job_settings({{"trajectory", "spiral"}}, {}), std::invalid_argument);
+  EXPECT_THROW(parse_job_settings({{"damping", 3}}, {}), std::invalid_argument);
+}
+
 TEST(JobSettings, RejectsWhatCannotWork) {
   const nlohmann::json bad[] = {
       {{"preset", "nope"}},       {{"period", -1}},         {{"period", "fast"}},
