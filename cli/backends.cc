@@ -13,6 +13,15 @@ queue::QueueSettings queue_settings(const service::Config& config) {
   return s;
 }
 
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
 std::unique_ptr<storage::ObjectStore> open_s3_store(const service::Config& config) {
   if (config.storage_backend != "s3") return nullptr;
   storage::S3Options o;

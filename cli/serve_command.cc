@@ -83,11 +83,7 @@ int run_serve(const ServeFlags& flags) {
 
   // Signals are taken by sigwait below; block them before any thread starts so none of the
   // server's threads is interrupted by them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = block_stop_signals();
 
   log::use_json_lines();
   try {

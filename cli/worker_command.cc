@@ -40,11 +40,7 @@ int run_worker(const WorkerFlags& flags) {
     return kExitUsage;
   }
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = block_stop_signals();
 
   log::use_json_lines();
   const fs::path scratch =
