@@ -4,6 +4,12 @@
 #include <cmath>
 #include <numbers>
 
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && !defined(SY_NO_TARGET_CLONES)
+#define SY_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SY_VECTOR_CLONES
+#endif
+
 namespace sy {
 
 namespace {
@@ -61,8 +67,7 @@ void TruePeakLimiter::prepare(double sample_rate, std::size_t /*max_block_frames
 }
 
 void TruePeakLimiter::reset() noexcept {
-  for (auto& h : history_) h.fill(0.0f);
-  history_pos_ = 0;
+  for (auto& w : window_) w.fill(0.0f);
   hold_head_ = hold_count_ = 0;
   time_ = 0;
   release_state_ = 1.0;
@@ -74,23 +79,28 @@ void TruePeakLimiter::reset() noexcept {
   min_gain_ = 1.0f;
 }
 
-float TruePeakLimiter::detect(float left, float right) noexcept {
-  const std::size_t w = history_pos_;
-  history_[0][w] = history_[0][w + kTaps] = left;
-  history_[1][w] = history_[1][w + kTaps] = right;
-  history_pos_ = (w + 1) % kTaps;
-  float peak = 0.0f;
+SY_VECTOR_CLONES void TruePeakLimiter::detect_block(const float* const* in, std::size_t frames) noexcept {
+  constexpr std::size_t kKeep = kTaps - 1;
+  std::fill(peak_.begin(), peak_.begin() + static_cast<std::ptrdiff_t>(frames), 0.0f);
   for (std::size_t c = 0; c < 2; ++c) {
-    const float* window = history_[c].data() + w + 1;  // oldest .. newest
-    peak = std::max(peak, std::abs(window[kHalfTaps - 1]));
+    float* win = window_[c].data();
+    std::copy(in[c], in[c] + frames, win + kKeep);
+    // The sample itself: the centre of its window, kHalfTaps frames back.
+    for (std::size_t i = 0; i < frames; ++i) peak_[i] = std::max(peak_[i], std::abs(win[i + kHalfTaps - 1]));
     for (std::size_t p = 0; p + 1 < kOversample; ++p) {
       const float* coef = phases_[p].data();
-      float acc = 0.0f;
-      for (std::size_t j = 0; j < kTaps; ++j) acc += coef[j] * window[j];
-      peak = std::max(peak, std::abs(acc));
+      float* acc = acc_.data();
+      std::fill(acc, acc + frames, 0.0f);
+      // Taps outside, outputs inside: each output still sums its taps in order.
+      for (std::size_t j = 0; j < kTaps; ++j) {
+        const float k = coef[j];
+        const float* x = win + j;
+        for (std::size_t i = 0; i < frames; ++i) acc[i] += k * x[i];
+      }
+      for (std::size_t i = 0; i < frames; ++i) peak_[i] = std::max(peak_[i], std::abs(acc[i]));
     }
+    std::copy(win + frames, win + frames + kKeep, win);
   }
-  return peak;
 }
 
 float TruePeakLimiter::gain_for(float peak) const noexcept {
@@ -120,12 +130,22 @@ float TruePeakLimiter::hold(float gain) noexcept {
 }
 
 void TruePeakLimiter::process(const float* const* in, float* const* out, std::size_t frames) noexcept {
+  for (std::size_t done = 0; done < frames; done += kChunk) {
+    const std::size_t n = std::min(kChunk, frames - done);
+    const float* const chunk_in[2] = {in[0] + done, in[1] + done};
+    float* const chunk_out[2] = {out[0] + done, out[1] + done};
+    process_chunk(chunk_in, chunk_out, n);
+  }
+}
+
+void TruePeakLimiter::process_chunk(const float* const* in, float* const* out, std::size_t frames) noexcept {
+  detect_block(in, frames);
   const std::size_t delay_len = delay_[0].size();
   for (std::size_t i = 0; i < frames; ++i) {
     const float left = in[0][i];
     const float right = in[1][i];
 
-    const float held = hold(gain_for(detect(left, right)));
+    const float held = hold(gain_for(peak_[i]));
     if (static_cast<double>(held) < release_state_) {
       release_state_ = static_cast<double>(held);
     } else {

@@ -42,7 +42,9 @@ class TruePeakLimiter final : public StereoProcessor {
   float min_gain() const noexcept { return min_gain_; }
 
  private:
-  float detect(float left, float right) noexcept;
+  void process_chunk(const float* const* in, float* const* out, std::size_t frames) noexcept;
+  // True peak (linked across channels) of each of `frames` <= kChunk new samples into peak_.
+  void detect_block(const float* const* in, std::size_t frames) noexcept;
   float gain_for(float peak) const noexcept;
   float hold(float gain) noexcept;
 
@@ -55,9 +57,13 @@ class TruePeakLimiter final : public StereoProcessor {
 
   // Interpolator: kTaps coefficients per fractional phase 1/4, 2/4, 3/4.
   std::array<std::array<float, kTaps>, kOversample - 1> phases_{};
-  // Per channel, the last kTaps samples written twice so a window is contiguous.
-  std::array<std::array<float, 2 * kTaps>, 2> history_{};
-  std::size_t history_pos_ = 0;
+  // The detector runs over chunks of this many frames: per channel, the previous kTaps - 1
+  // samples followed by the chunk, so every output's window is contiguous and the FIR
+  // vectorises across outputs.
+  static constexpr std::size_t kChunk = 256;
+  std::array<std::array<float, kTaps - 1 + kChunk>, 2> window_{};
+  std::array<float, kChunk> acc_{};
+  std::array<float, kChunk> peak_{};
 
   // Sliding minimum: a monotonic queue of (time, gain) in a ring buffer.
   std::vector<std::size_t> hold_time_;
