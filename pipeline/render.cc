@@ -15,6 +15,7 @@
 #include "io/errors.h"
 #include "pipeline/block_queue.h"
 #include "pipeline/output_file.h"
+#include "pipeline/spill_file.h"
 
 namespace sy {
 
@@ -33,8 +34,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How the work splits between the analysis pass and the final pass, for progress only.
-constexpr double kAnalysisShare = 0.3;
+// How the work splits between the passes, for progress only: the final pass, which encodes,
+// takes most of the time.
+constexpr double kAnalysisShare = 0.2;
+constexpr double kLimiterCheckShare = 0.05;
 // Length of the fade that cuts the room's tail at the end of the song.
 constexpr double kEndFadeSeconds = 0.03;
 // Gain applied to reach the loudness target is clamped to this range (silence stays silence).
@@ -92,17 +95,18 @@ void check_cancel(const std::atomic<bool>* cancel) {
 
 double db_to_gain(double db) { return std::pow(10.0, db / 20.0); }
 
-// The processing chain of one pass: renderer, then (final pass) gain and limiter.
+// The processing chain of one pass: renderer, then gain and limiter. The analysis pass runs
+// the renderer alone; the passes over the spilled mix run gain and limiter alone.
 struct Chain {
-  std::unique_ptr<StereoProcessor> renderer;
-  std::unique_ptr<StereoProcessor> limiter;  // null in the analysis pass or without normalisation
+  StereoProcessor* renderer = nullptr;
+  StereoProcessor* limiter = nullptr;
   float gain = 1.0f;
 
   std::size_t latency() const {
-    return renderer->latency() + (limiter ? limiter->latency() : 0);
+    return (renderer ? renderer->latency() : 0) + (limiter ? limiter->latency() : 0);
   }
   void process(AudioBuffer& buf, std::size_t frames) noexcept {
-    renderer->process(buf.planes(), buf.planes(), frames);
+    if (renderer) renderer->process(buf.planes(), buf.planes(), frames);
     if (gain != 1.0f)
       for (std::size_t c = 0; c < 2; ++c)
         for (std::size_t i = 0; i < frames; ++i) buf.channel(c)[i] *= gain;
@@ -117,11 +121,11 @@ std::unique_ptr<StereoProcessor> make_stage(const RenderOptions& o) {
 
 bool room_on(const RenderOptions& o) { return !o.gain_only && o.engine.reverb > 0; }
 
-// Runs one pass over the input: decode, process in fixed blocks, drop the chain's latency
-// from the front, flush it (and the tail if asked) at the end, and hand the aligned output
-// to `sink(planes, offset, frames)`. Returns the number of input frames.
-template <typename Sink>
-std::int64_t run_pass(Decoder& decoder, Chain& chain, const RenderOptions& o, std::size_t extra_tail,
+// Runs one pass over a source (anything with Decoder's read()): process in fixed blocks,
+// drop the chain's latency from the front, flush it (and the tail if asked) at the end,
+// and hand the aligned output to `sink(planes, offset, frames)`. Returns the input frames.
+template <typename Source, typename Sink>
+std::int64_t run_pass(Source& decoder, Chain& chain, const RenderOptions& o, std::size_t extra_tail,
                       ProgressReporter& progress, const std::atomic<bool>* cancel, Sink&& sink) {
   const std::size_t block = o.block_frames;
   AudioBuffer buf(2, block);
@@ -163,6 +167,113 @@ std::int64_t run_pass(Decoder& decoder, Chain& chain, const RenderOptions& o, st
     emit(n);
   }
   return in_frames;
+}
+
+// Copies audio of any length into a queue's fixed blocks and pushes each full one.
+class BlockWriter {
+ public:
+  explicit BlockWriter(BlockQueue& queue) : queue_(queue) {}
+
+  // Throws Cancelled when the queue was closed (the other side gave up).
+  void put(const float* const* p, std::size_t n) {
+    std::size_t done = 0;
+    while (done < n) {
+      if (cur_ == nullptr) {
+        cur_ = queue_.acquire();
+        if (cur_ == nullptr) throw Cancelled();
+        cur_->frames = 0;
+      }
+      const std::size_t room = cur_->audio.num_frames() - cur_->frames;
+      const std::size_t k = std::min(room, n - done);
+      for (std::size_t c = 0; c < 2; ++c)
+        std::copy(p[c] + done, p[c] + done + k, cur_->audio.channel(c) + cur_->frames);
+      cur_->frames += k;
+      done += k;
+      if (cur_->frames == cur_->audio.num_frames()) {
+        queue_.push(cur_);
+        cur_ = nullptr;
+      }
+    }
+  }
+  // Pushes the last, partly filled block and tells the consumer nothing more comes.
+  void finish() {
+    if (cur_ != nullptr && cur_->frames > 0) queue_.push(cur_);
+    cur_ = nullptr;
+    queue_.finish();
+  }
+
+ private:
+  BlockQueue& queue_;
+  BlockQueue::Block* cur_ = nullptr;
+};
+
+// Runs `produce(BlockWriter&)` on its own thread; the caller reads what it writes through
+// read(), with Decoder's contract. The producer's exception comes out of read(). Leaving
+// scope early (an exception on the reading side) stops the producer and waits for it.
+class ThreadedSource {
+ public:
+  template <typename Produce>
+  ThreadedSource(std::size_t block_frames, Produce produce) : queue_(8, block_frames) {
+    thread_ = std::thread([this, produce = std::move(produce)]() mutable {
+      try {
+        BlockWriter writer(queue_);
+        produce(writer);
+        writer.finish();
+      } catch (...) {
+        error_ = std::current_exception();
+        queue_.close();
+      }
+    });
+  }
+  ~ThreadedSource() {
+    queue_.close();
+    if (thread_.joinable()) thread_.join();
+  }
+  ThreadedSource(const ThreadedSource&) = delete;
+  ThreadedSource& operator=(const ThreadedSource&) = delete;
+
+  std::size_t read(float* const* dst, std::size_t max_frames) {
+    std::size_t done = 0;
+    while (done < max_frames) {
+      if (cur_ == nullptr) {
+        cur_ = queue_.pop();
+        pos_ = 0;
+        if (cur_ == nullptr) {
+          if (thread_.joinable()) thread_.join();
+          if (error_) std::rethrow_exception(error_);
+          break;
+        }
+      }
+      const std::size_t k = std::min(cur_->frames - pos_, max_frames - done);
+      for (std::size_t c = 0; c < 2; ++c)
+        std::copy(cur_->audio.channel(c) + pos_, cur_->audio.channel(c) + pos_ + k, dst[c] + done);
+      pos_ += k;
+      done += k;
+      if (pos_ == cur_->frames) {
+        queue_.release(cur_);
+        cur_ = nullptr;
+      }
+    }
+    return done;
+  }
+
+ private:
+  BlockQueue queue_;
+  std::thread thread_;
+  std::exception_ptr error_;
+  BlockQueue::Block* cur_ = nullptr;
+  std::size_t pos_ = 0;
+};
+
+// Decodes on its own thread, so decoding overlaps the DSP.
+std::unique_ptr<ThreadedSource> decode_ahead(Decoder& decoder, std::size_t block_frames) {
+  return std::make_unique<ThreadedSource>(block_frames, [&decoder, block_frames](BlockWriter& out) {
+    AudioBuffer buf(2, block_frames);
+    while (std::size_t n = decoder.read(buf.planes(), block_frames)) {
+      const float* p[2] = {buf.channel(0), buf.channel(1)};
+      out.put(p, n);
+    }
+  });
 }
 
 // Holds back the last few frames so the end of the output can be faded out.
@@ -253,56 +364,75 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   RenderResult result;
   result.sample_rate = rate;
 
-  Chain chain;
-  chain.renderer = make_stage(options);
-  chain.renderer->prepare(rate, options.block_frames);
-  const std::size_t tail = options.keep_tail ? chain.renderer->tail() : 0;
+  const std::size_t block = options.block_frames;
+  std::unique_ptr<StereoProcessor> renderer = make_stage(options);
+  renderer->prepare(rate, block);
+  const std::size_t tail = options.keep_tail ? renderer->tail() : 0;
+  std::unique_ptr<StereoProcessor> limiter;
 
+  // With normalisation the engine runs once, in the analysis pass, into a spill file; the
+  // later passes read the mix back and only apply gain and the limiter.
+  std::unique_ptr<SpillFile> spill;
   double gain_db = 0;
-  std::int64_t input_frames = -1;
-  const bool normalize = options.normalize;
-  if (normalize) {
-    // Pass 1: loudness of the rendered mix (nothing is written).
+  double final_base = 0;
+  if (options.normalize) {
+    // Pass 1, on three threads: decoding, the engine, and metering + spilling.
     progress.stage(Stage::kAnalysing, 0, kAnalysisShare);
+    spill = std::make_unique<SpillFile>(std::filesystem::path(out_file.temp_path()).parent_path().string());
     LoudnessMeter meter(rate);
     float peak = 0;
-    input_frames = run_pass(*decoder, chain, options, tail, progress, cancel,
-                            [&](const float* const* p, std::int64_t, std::size_t n) {
-                              meter.add(p, n);
-                              for (std::size_t c = 0; c < 2; ++c)
-                                for (std::size_t i = 0; i < n; ++i) peak = std::max(peak, std::fabs(p[c][i]));
-                            });
-    progress.set_total_frames(input_frames);
+    {
+      auto source = decode_ahead(*decoder, block);
+      ThreadedSource rendered(block, [&](BlockWriter& out) {
+        Chain chain;
+        chain.renderer = renderer.get();
+        const std::int64_t frames = run_pass(*source, chain, options, tail, progress, cancel,
+                                             [&](const float* const* p, std::int64_t, std::size_t n) { out.put(p, n); });
+        progress.set_total_frames(frames);
+      });
+      AudioBuffer buf(2, block);
+      while (std::size_t n = rendered.read(buf.planes(), block)) {
+        const float* p[2] = {buf.channel(0), buf.channel(1)};
+        meter.add(p, n);
+        spill->write(p, n);
+        for (std::size_t c = 0; c < 2; ++c)
+          for (std::size_t i = 0; i < n; ++i) peak = std::max(peak, std::fabs(p[c][i]));
+      }
+    }
     const double lufs = meter.integrated_lufs();
     result.input_lufs = lufs;
     if (std::isfinite(lufs)) gain_db = std::clamp(options.engine.loudness_lufs - lufs, kMinGainDb, kMaxGainDb);
+    final_base = kAnalysisShare;
 
+    limiter = make_true_peak_limiter(options.engine.true_peak_dbtp);
+    limiter->prepare(rate, block);
     // A loud target on a peaky mix: the limiter will pull the loudness down. Measure by how
-    // much with one more analysis pass and make up for it.
+    // much on the spilled mix and make up for it.
     const double peak_db = peak > 0 ? 20 * std::log10(peak) : -200;
     if (std::isfinite(lufs) && peak_db + gain_db > options.engine.true_peak_dbtp + kLimiterCheckDb) {
-      decoder = Decoder::open(input, dopts);
-      chain.renderer->reset();
-      chain.limiter = make_true_peak_limiter(options.engine.true_peak_dbtp);
-      chain.limiter->prepare(rate, options.block_frames);
+      progress.set_total_frames(spill->frames());
+      progress.stage(Stage::kAnalysing, kAnalysisShare, kLimiterCheckShare);
+      spill->rewind();
+      Chain chain;
+      chain.limiter = limiter.get();
       chain.gain = static_cast<float>(db_to_gain(gain_db));
       LoudnessMeter check(rate);
-      run_pass(*decoder, chain, options, tail, progress, cancel,
+      run_pass(*spill, chain, options, 0, progress, cancel,
                [&](const float* const* p, std::int64_t, std::size_t n) { check.add(p, n); });
       const double limited = check.integrated_lufs();
       if (std::isfinite(limited))
         gain_db = std::clamp(gain_db + (options.engine.loudness_lufs - limited), kMinGainDb, kMaxGainDb);
+      limiter->reset();
+      final_base += kLimiterCheckShare;
     }
-    decoder = Decoder::open(input, dopts);
-    chain.renderer->reset();
-    chain.limiter = make_true_peak_limiter(options.engine.true_peak_dbtp);
-    chain.limiter->prepare(rate, options.block_frames);
-    chain.gain = static_cast<float>(db_to_gain(gain_db));
+    spill->rewind();
+    progress.set_total_frames(spill->frames());
   }
   result.output_gain_db = gain_db;
 
-  // Final pass: DSP on a producer thread, encoding on this one.
-  progress.stage(Stage::kRendering, normalize ? kAnalysisShare : 0, normalize ? 1 - kAnalysisShare : 1);
+  // Final pass: the DSP (and without a spill, decoding ahead of it) on their own threads,
+  // encoding on this one.
+  progress.stage(Stage::kRendering, final_base, 1 - final_base);
   EncodeOptions eopts = options.encode;
   eopts.sample_rate = rate;
   auto encoder = Encoder::open(out_file.temp_path(), eopts, output_metadata(decoder->info(), input));
@@ -310,58 +440,30 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   const std::size_t fade = (room_on(options) && !options.keep_tail)
                                ? static_cast<std::size_t>(kEndFadeSeconds * rate)
                                : 0;
-  BlockQueue queue(8, options.block_frames);
-  std::exception_ptr producer_error;
-  std::thread producer([&] {
-    try {
+  {
+    ThreadedSource mixed(block, [&](BlockWriter& out) {
       EndFader fader(fade);
-      // Copies aligned output into queue blocks (a sink call may span blocks).
-      BlockQueue::Block* cur = nullptr;
-      auto put = [&](const float* const* p, std::size_t n) {
-        std::size_t done = 0;
-        while (done < n) {
-          if (cur == nullptr) {
-            cur = queue.acquire();
-            if (cur == nullptr) throw Cancelled();
-            cur->frames = 0;
-          }
-          const std::size_t room = cur->audio.num_frames() - cur->frames;
-          const std::size_t k = std::min(room, n - done);
-          for (std::size_t c = 0; c < 2; ++c)
-            std::copy(p[c] + done, p[c] + done + k, cur->audio.channel(c) + cur->frames);
-          cur->frames += k;
-          done += k;
-          if (cur->frames == cur->audio.num_frames()) {
-            queue.push(cur);
-            cur = nullptr;
-          }
-        }
-      };
-      run_pass(*decoder, chain, options, tail, progress, cancel,
-               [&](const float* const* p, std::int64_t, std::size_t n) { fader.push(p, n, put); });
+      auto put = [&](const float* const* p, std::size_t n) { out.put(p, n); };
+      Chain chain;
+      chain.limiter = limiter.get();
+      chain.gain = static_cast<float>(db_to_gain(gain_db));
+      auto sink = [&](const float* const* p, std::int64_t, std::size_t n) { fader.push(p, n, put); };
+      if (spill) {
+        run_pass(*spill, chain, options, 0, progress, cancel, sink);
+      } else {
+        chain.renderer = renderer.get();
+        auto source = decode_ahead(*decoder, block);
+        run_pass(*source, chain, options, tail, progress, cancel, sink);
+      }
       fader.finish(put);
-      if (cur != nullptr && cur->frames > 0) queue.push(cur);
-      queue.finish();
-    } catch (...) {
-      producer_error = std::current_exception();
-      queue.close();
+    });
+    AudioBuffer buf(2, block);
+    while (std::size_t n = mixed.read(buf.planes(), block)) {
+      const float* p[2] = {buf.channel(0), buf.channel(1)};
+      encoder->write(p, n);
+      result.frames += static_cast<std::int64_t>(n);
     }
-  });
-
-  std::exception_ptr consumer_error;
-  try {
-    while (BlockQueue::Block* b = queue.pop()) {
-      encoder->write(b->audio.planes(), b->frames);
-      result.frames += static_cast<std::int64_t>(b->frames);
-      queue.release(b);
-    }
-  } catch (...) {
-    consumer_error = std::current_exception();
-    queue.close();
   }
-  producer.join();
-  if (producer_error) std::rethrow_exception(producer_error);
-  if (consumer_error) std::rethrow_exception(consumer_error);
   check_cancel(cancel);
 
   progress.stage(Stage::kFinishing, 1, 0);

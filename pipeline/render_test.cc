@@ -218,5 +218,60 @@ TEST(RenderTest, CancelLeavesNothing) {
   EXPECT_EQ(dir.count(), 0u);
 }
 
+TEST(RenderTest, ProgressOnlyMovesForwardThroughEveryPass) {
+  // A full-scale square wave needs the limiter check, so all three passes report.
+  TempDir dir;
+  const int rate = 44100;
+  std::vector<float> sq(static_cast<std::size_t>(rate * 6));
+  for (std::size_t i = 0; i < sq.size(); ++i) sq[i] = (i / 50) % 2 == 0 ? 1.0f : -1.0f;
+  write_wav(dir.file("square.flac"), sq, sq, rate);
+  std::vector<double> fractions;
+  std::vector<Stage> stages;
+  render_file(dir.file("square.flac"), dir.file("out.wav"), wav_options(), [&](const Progress& p) {
+    fractions.push_back(p.fraction);
+    stages.push_back(p.stage);
+  });
+  ASSERT_GE(fractions.size(), 4u);
+  for (std::size_t i = 1; i < fractions.size(); ++i)
+    EXPECT_GE(fractions[i], fractions[i - 1]) << "progress went back at report " << i;
+  EXPECT_EQ(stages.back(), Stage::kDone);
+  EXPECT_DOUBLE_EQ(fractions.back(), 1.0);
+}
+
+TEST(RenderTest, TruncatedInputIsAnInputErrorAndLeavesNothing) {
+  TempDir dir;
+  // A FLAC whose header declares 10 s, cut in the middle of its data: the decoder (on its
+  // own thread) finds out at the end of the analysis pass.
+  const int rate = 44100;
+  std::vector<float> tone(static_cast<std::size_t>(rate * 10));
+  for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = 0.5f * static_cast<float>(std::sin(0.05 * static_cast<double>(i)));
+  write_wav(dir.file("full.flac"), tone, tone, rate);
+  std::ifstream in(dir.file("full.flac"), std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  bytes.resize(bytes.size() / 2);
+  std::ofstream(dir.file("cut.flac"), std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  fs::remove(dir.file("full.flac"));
+  try {
+    render_file(dir.file("cut.flac"), dir.file("out.mp3"), RenderOptions{});
+    ADD_FAILURE() << "a truncated file rendered";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(dir.count(), 1u) << "only the input may remain";
+}
+
+TEST(RenderTest, CancelDuringEncodingLeavesNothing) {
+  if (!fs::exists(kMusic)) GTEST_SKIP() << "hyperrogue-music not installed";
+  TempDir dir;
+  std::atomic<bool> cancel{false};
+  EXPECT_THROW(render_file(kMusic, dir.file("out.mp3"), RenderOptions{},
+                           [&](const Progress& p) {
+                             if (p.stage == Stage::kRendering && p.fraction > 0.5) cancel = true;
+                           },
+                           &cancel),
+               Cancelled);
+  EXPECT_EQ(dir.count(), 0u);
+}
+
 }  // namespace
 }  // namespace sy
