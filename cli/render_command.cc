@@ -4,6 +4,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -12,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress_display.h"
+#include "engine/convolver.h"
 #include "engine/presets.h"
 #include "io/errors.h"
 #include "pipeline/output_file.h"
@@ -196,6 +198,23 @@ OutputFormat choose_format(const RenderArgs& a, CLI::App& cmd) {
   return from_flag;
 }
 
+// Where FFTW's measured plans are kept between runs: $SY_CACHE_DIR (empty: nowhere), else
+// $XDG_CACHE_HOME/surroundyou, else ~/.cache/surroundyou.
+std::string wisdom_path() {
+  fs::path dir;
+  if (const char* own = std::getenv("SY_CACHE_DIR")) {
+    if (*own == '\0') return {};
+    dir = own;
+  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') {
+    dir = fs::path(xdg) / "surroundyou";
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') {
+    dir = fs::path(home) / ".cache" / "surroundyou";
+  } else {
+    return {};
+  }
+  return (dir / "fftw-wisdom").string();
+}
+
 ProgressMode choose_progress(const std::string& mode) {
   if (mode == "bar") return ProgressMode::kBar;
   if (mode == "json") return ProgressMode::kJson;
@@ -258,12 +277,15 @@ int run_render(const RenderArgs& a, CLI::App& cmd) {
       }
     }
   };
+  const std::string wisdom = a.bypass ? std::string() : wisdom_path();
+  if (!wisdom.empty()) import_fftw_wisdom(wisdom);
   const unsigned jobs = std::max(1u, std::min<unsigned>(a.jobs, static_cast<unsigned>(tasks.size())));
   std::vector<std::thread> pool;
   for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(worker);
   worker();
   for (auto& th : pool) th.join();
   display.close();
+  if (!wisdom.empty()) export_fftw_wisdom(wisdom);
 
   if (g_cancel.load()) {
     std::fprintf(stderr, "interrupted: no partial output was left behind\n");
@@ -283,7 +305,9 @@ void add_render_command(CLI::App& app, CommandContext& ctx) {
       "  surroundyou render song.mp3 -o song-8d.mp3\n"
       "  surroundyou render album/ --out-dir album-8d --format flac --jobs 2\n"
       "  surroundyou render song.flac -o slow.m4a --preset slowed-reverb\n"
-      "Settings start from the preset (see `surroundyou presets`); each option overrides one value.\n");
+      "Settings start from the preset (see `surroundyou presets`); each option overrides one value.\n"
+      "FFT plans are kept in ~/.cache/surroundyou/fftw-wisdom to start faster next time\n"
+      "(SY_CACHE_DIR=DIR keeps them in DIR; SY_CACHE_DIR= keeps none).\n");
   auto a = std::make_shared<RenderArgs>();
   cmd->add_option("INPUT", a->inputs, "Audio files or folders to convert")->required();
   auto* group_out = cmd->add_option_group("output");

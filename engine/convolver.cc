@@ -2,7 +2,11 @@
 
 #include <fftw3.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <cstring>
 #include <new>
 #include <stdexcept>
@@ -17,6 +21,50 @@ fftwf_plan as_plan(void* p) { return static_cast<fftwf_plan>(p); }
 std::mutex& fftw_planner_mutex() {
   static std::mutex mutex;
   return mutex;
+}
+
+namespace {
+// The wisdom as imported, to tell whether an export would add anything.
+std::string& imported_wisdom() {
+  static std::string text;
+  return text;
+}
+
+std::string current_wisdom() {
+  char* text = fftwf_export_wisdom_to_string();
+  if (text == nullptr) return {};
+  std::string copy(text);
+  std::free(text);
+  return copy;
+}
+}  // namespace
+
+bool import_fftw_wisdom(const std::string& path) {
+  const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+  if (fftwf_import_wisdom_from_filename(path.c_str()) == 0) return false;
+  imported_wisdom() = current_wisdom();
+  return true;
+}
+
+bool export_fftw_wisdom(const std::string& path) {
+  const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+  const std::string now = current_wisdom();
+  if (now.empty() || now == imported_wisdom()) return false;
+  std::error_code ec;
+  const std::filesystem::path target(path);
+  if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
+  const std::string temp = path + ".tmp" + std::to_string(::getpid());
+  if (fftwf_export_wisdom_to_filename(temp.c_str()) == 0) {
+    std::filesystem::remove(temp, ec);
+    return false;
+  }
+  std::filesystem::rename(temp, target, ec);
+  if (ec) {
+    std::filesystem::remove(temp, ec);
+    return false;
+  }
+  imported_wisdom() = now;
+  return true;
 }
 
 void PartitionedConvolver::FloatDeleter::operator()(float* p) const noexcept { fftwf_free(p); }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace sy {
@@ -11,6 +12,14 @@ namespace sy {
 // FFTW's planner is not thread-safe (only fftwf_execute is); every plan made or destroyed
 // in the engine takes this lock, so renders on several threads can build convolvers.
 std::mutex& fftw_planner_mutex();
+
+// Plans are measured (FFTW_MEASURE), about a quarter of a second per process. A process
+// that starts often, like the CLI, can keep what FFTW learnt in a wisdom file. Both
+// functions are best effort: false means nothing was read or written, and rendering works
+// the same, only with that start-up cost. The export writes a temporary file and renames
+// it, so a reader never sees half a file, and skips the write when nothing new was learnt.
+bool import_fftw_wisdom(const std::string& path);
+bool export_fftw_wisdom(const std::string& path);
 
 // Convolves `inputs` channels with a matrix of impulse responses and sums them into
 // `outputs` channels: out[o] = sum_i h[o][i] * in[i]. Works in fixed blocks of

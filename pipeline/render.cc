@@ -413,12 +413,22 @@ RenderResult render_file(const std::string& input, const std::string& output, co
       progress.set_total_frames(spill->frames());
       progress.stage(Stage::kAnalysing, kAnalysisShare, kLimiterCheckShare);
       spill->rewind();
-      Chain chain;
-      chain.limiter = limiter.get();
-      chain.gain = static_cast<float>(db_to_gain(gain_db));
       LoudnessMeter check(rate);
-      run_pass(*spill, chain, options, 0, progress, cancel,
-               [&](const float* const* p, std::int64_t, std::size_t n) { check.add(p, n); });
+      {
+        // Gain and limiter on one thread, the meter on this one.
+        ThreadedSource limited(block, [&](BlockWriter& out) {
+          Chain chain;
+          chain.limiter = limiter.get();
+          chain.gain = static_cast<float>(db_to_gain(gain_db));
+          run_pass(*spill, chain, options, 0, progress, cancel,
+                   [&](const float* const* p, std::int64_t, std::size_t n) { out.put(p, n); });
+        });
+        AudioBuffer buf(2, block);
+        while (std::size_t n = limited.read(buf.planes(), block)) {
+          const float* p[2] = {buf.channel(0), buf.channel(1)};
+          check.add(p, n);
+        }
+      }
       const double limited = check.integrated_lufs();
       if (std::isfinite(limited))
         gain_db = std::clamp(gain_db + (options.engine.loudness_lufs - limited), kMinGainDb, kMaxGainDb);

@@ -191,6 +191,33 @@ TEST(CliTest, RenderKeepsLengthTagsAndAddsSuffix) {
   EXPECT_EQ(dir.entries(), (std::vector<std::string>{"in.flac", "out.flac"}));
 }
 
+TEST(CliTest, FftPlansAreKeptBetweenRunsAndABrokenCacheIsHarmless) {
+  TempDir dir;
+  make_song(dir.file("in.flac"), 2);
+  const std::string cache = dir.file("cache");
+  const std::string wisdom = cache + "/fftw-wisdom";
+  auto render = [&](const std::string& env, const std::string& out) {
+    return shell(env + " " + quote(kBinary) + " render " + quote(dir.file("in.flac")) + " -o " + quote(dir.file(out)) +
+                 " --progress none");
+  };
+  auto starts_like_wisdom = [&] {
+    std::ifstream f(wisdom);
+    std::string first;
+    f >> first;
+    return first.rfind("(fftw-", 0) == 0;
+  };
+  ASSERT_EQ(render("SY_CACHE_DIR=" + quote(cache), "a.flac"), 0);
+  EXPECT_TRUE(starts_like_wisdom()) << "no FFTW wisdom kept in " << wisdom;
+  write_file(wisdom, "not wisdom at all");
+  ASSERT_EQ(render("SY_CACHE_DIR=" + quote(cache), "b.flac"), 0) << "a broken cache must not stop a render";
+  EXPECT_TRUE(starts_like_wisdom()) << "the broken cache was not replaced";
+  // An empty SY_CACHE_DIR keeps nothing, not even under HOME.
+  fs::create_directories(dir.file("home"));
+  ASSERT_EQ(render("SY_CACHE_DIR= HOME=" + quote(dir.file("home")), "c.flac"), 0);
+  EXPECT_TRUE(fs::is_empty(dir.file("home")));
+  EXPECT_EQ(decoded_samples(dir.file("a.flac")), decoded_samples(dir.file("c.flac")));
+}
+
 TEST(CliTest, RefusesToOverwriteWithoutForce) {
   TempDir dir;
   make_song(dir.file("in.wav"), 1);
