@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,13 @@ struct Job {
   std::optional<JobResult> result; // when done
 };
 
+// Held while a task that must run in one process at a time runs (the janitor's sweep when
+// several API servers share a queue); destroying it ends the turn.
+class ExclusiveTurn {
+ public:
+  virtual ~ExclusiveTurn() = default;
+};
+
 class JobQueue {
  public:
   virtual ~JobQueue() = default;
@@ -95,6 +103,9 @@ class JobQueue {
   virtual std::vector<std::string> expire_uploads(Clock::time_point cutoff) = 0;
   // Jobs in a final state last changed before `cutoff` (retention is over).
   virtual std::vector<std::string> finished_before(Clock::time_point cutoff) = 0;
+  // The turn to run task `name` if no other process sharing this queue holds it, else
+  // nullptr. The default grants it always: an embedded queue belongs to one server.
+  virtual std::unique_ptr<ExclusiveTurn> try_exclusive(const std::string& name);
 };
 
 }  // namespace sy::queue

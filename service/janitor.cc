@@ -12,6 +12,9 @@ Janitor::~Janitor() { stop(); }
 
 JanitorReport Janitor::run_once(storage::Clock::time_point now) {
   JanitorReport report;
+  // API servers sharing a queue sweep one at a time (PostgreSQL: an advisory lock).
+  const auto turn = queue_.try_exclusive("janitor");
+  if (!turn) return report;
   const auto grace = options_.grace;
   for (const auto& id : queue_.expire_uploads(now - options_.upload_url_ttl - grace)) {
     store_.remove_prefix("uploads/" + id + "/");

@@ -215,6 +215,40 @@ class PostgresJobQueue::Lease {
   std::unique_ptr<Connection> conn_;
 };
 
+namespace {
+// Advisory locks are per database: the key names the schema too, so deployments (and tests)
+// in separate schemas of one database do not take each other's turns. Two-key form: a key
+// space apart from the migration lock's.
+constexpr const char* kTryTurn =
+    "SELECT pg_try_advisory_lock(72361521, hashtext(current_schema() || '/' || $1))";
+constexpr const char* kEndTurn =
+    "SELECT pg_advisory_unlock(72361521, hashtext(current_schema() || '/' || $1))";
+
+class PostgresTurn final : public ExclusiveTurn {
+ public:
+  PostgresTurn(std::unique_ptr<PostgresJobQueue::Connection> c, std::string name)
+      : c_(std::move(c)), name_(std::move(name)) {}
+  ~PostgresTurn() override {
+    try {
+      c_->exec(kEndTurn, {name_});
+    } catch (const std::exception&) {  // closing the connection below ends the turn anyway
+    }
+  }
+  PostgresTurn(const PostgresTurn&) = delete;
+  PostgresTurn& operator=(const PostgresTurn&) = delete;
+
+ private:
+  std::unique_ptr<PostgresJobQueue::Connection> c_;
+  std::string name_;
+};
+}  // namespace
+
+std::unique_ptr<ExclusiveTurn> PostgresJobQueue::try_exclusive(const std::string& name) {
+  auto c = std::make_unique<Connection>(url_);
+  if (c->exec(kTryTurn, {name}).text(0, 0) != "t") return nullptr;
+  return std::make_unique<PostgresTurn>(std::move(c), name);
+}
+
 PostgresJobQueue::PostgresJobQueue(std::string url, int connections) : url_(std::move(url)) {
   for (int i = 0; i < std::max(1, connections); ++i)
     idle_.push_back(std::make_unique<Connection>(url_));

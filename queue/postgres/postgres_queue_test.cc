@@ -147,6 +147,39 @@ TEST(PostgresQueue, ListenNotifyWakesAWatcherWithoutPolling) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
 }
 
+// Two API servers on one queue: the task's turn goes to one at a time, is free again when its
+// holder ends it or dies, and other tasks and other schemas are not affected.
+TEST(PostgresQueue, ExclusiveTurnGoesToOneProcessAtATime) {
+  reset_schema();
+  PostgresJobQueue a(test_url(), 1), b(test_url(), 1);
+  {
+    const auto turn = a.try_exclusive("janitor");
+    ASSERT_TRUE(turn);
+    EXPECT_FALSE(b.try_exclusive("janitor")) << "held by a";
+    EXPECT_FALSE(a.try_exclusive("janitor")) << "held even against its own process";
+    EXPECT_TRUE(b.try_exclusive("reports")) << "another task";
+    RawConnection c;
+    c.exec("CREATE SCHEMA IF NOT EXISTS " + schema() + "_other");
+    PostgresJobQueue other(server_url() + "?options=-csearch_path%3D" + schema() + "_other", 1);
+    EXPECT_TRUE(other.try_exclusive("janitor")) << "another schema, another deployment";
+    c.exec("DROP SCHEMA " + schema() + "_other CASCADE");
+  }
+  auto turn = b.try_exclusive("janitor");
+  EXPECT_TRUE(turn) << "free once a ended its turn";
+  // The holder dies: its connection goes, and so does its turn.
+  RawConnection admin;
+  admin.exec("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND "
+             "classid = 72361521 AND objid = (hashtext('" + schema() +
+             "/janitor')::bigint & 4294967295)::oid");
+  bool taken = false;
+  for (int i = 0; i < 50 && !taken; ++i) {
+    taken = a.try_exclusive("janitor") != nullptr;
+    if (!taken) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(taken) << "a dead holder's turn is free";
+  turn.reset();  // its connection is gone: ending the turn must not throw
+}
+
 TEST(PostgresQueue, FactoryRejectsUnknownBackendsAndMissingUrls) {
   EXPECT_THROW(open_queue({"mysql", "x", {}, 1}), std::invalid_argument);
   EXPECT_THROW(open_queue({"postgres", "", {}, 1}), std::invalid_argument);

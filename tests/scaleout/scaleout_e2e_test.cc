@@ -23,6 +23,8 @@
 #include <sstream>
 #include <thread>
 
+#include "queue/postgres/postgres_queue.h"
+#include "service/janitor.h"
 #include "storage/s3/s3_signer.h"
 #include "storage/s3/s3_store.h"
 #include "tests/support/process.h"
@@ -489,6 +491,23 @@ TEST_F(ScaleOut, StoreStreamsMultipartUploadsAndLists) {
     EXPECT_EQ(e.status(), 404);
     EXPECT_EQ(store.retries(), 0) << "4xx answers are not retried";
   }
+}
+
+// Several API servers share the PostgreSQL queue: their janitors sweep one at a time.
+TEST_F(ScaleOut, OneJanitorSweepsAtATimeAcrossApiServers) {
+  sy::queue::PostgresJobQueue server_a(queue_url_, 1), server_b(queue_url_, 1);
+  server_a.create({"old", "h", "a.mp3", "uploads/old/a.mp3", 5, "{}", 3});
+  sy::service::Janitor janitor_b({24h, 15min, 60s, 60s}, server_b, *store_, nullptr);
+  const auto later = sy::storage::Clock::now() + 20min;  // the upload window has closed
+  {
+    const auto sweeping = server_a.try_exclusive("janitor");  // A's janitor is at work
+    ASSERT_TRUE(sweeping);
+    EXPECT_EQ(janitor_b.run_once(later).uploads_expired, 0u);
+    EXPECT_EQ(server_b.get("old")->status, sy::queue::JobStatus::kAwaitingUpload)
+        << "B leaves the sweep to A";
+  }
+  EXPECT_EQ(janitor_b.run_once(later).uploads_expired, 1u) << "B's turn once A is done";
+  EXPECT_EQ(server_b.get("old")->status, sy::queue::JobStatus::kExpired);
 }
 
 // Notifications pushed synchronously: the fault test's time goes to the faults, not to RGW's
