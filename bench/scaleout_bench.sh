@@ -46,8 +46,8 @@ echo "== CPU-seconds per 5-minute song (render, one process; load $(load))"
   -o "$state/out.mp3" --force --progress none
 
 if [[ $MODES == *[12]* ]]; then
-  timeout 60 "$here/tests/scaleout/start_pg.sh" "$state/pg" >/dev/null
-  timeout 300 "$here/tests/scaleout/start_rgw.sh" "$state/rgw" >"$state/rgw-start.log" 2>&1 ||
+  timeout --foreground 60 "$here/tests/scaleout/start_pg.sh" "$state/pg" >/dev/null
+  timeout --foreground 300 "$here/tests/scaleout/start_rgw.sh" "$state/rgw" >"$state/rgw-start.log" 2>&1 ||
     { echo "error: RGW did not start" >&2; cat "$state/rgw-start.log" >&2; exit 1; }
   # shellcheck disable=SC1091
   source "$state/rgw/env"
@@ -258,7 +258,7 @@ for set in $SETS; do
     fi
     # The outer timeout is a last resort; the driver stops itself first (PHASE_TIMEOUT).
     env "${env_args[@]}" SY_CREATE_PER_MINUTE=0 \
-      timeout -k 10 $((PHASE_TIMEOUT + 60)) python3 "$state/driver.py" \
+      timeout --foreground -k 10 $((PHASE_TIMEOUT + 60)) python3 "$state/driver.py" \
       --mode "$mode" --jobs "$jobs" --song "$state/songs/$set.mp3" --set "$set" --binary "$bin" \
       --state "$state/phase$phase" --pids "$state/pids" --port $((18100 + phase)) \
       --phase-timeout "$PHASE_TIMEOUT" --stall-timeout "$STALL_TIMEOUT"
