@@ -97,7 +97,16 @@ int run_serve(const ServeFlags& flags) {
     auto s3_store = open_s3_store(config);  // null: the embedded store
     storage::LocalStoreOptions store_options;
     store_options.root = config.data_dir;
-    store_options.public_url = config.effective_public_url();
+    // Listen before anything signs URLs: with port 0 the bound port goes into the public URL.
+    unsigned short port = 0;
+    int server_listen_fd = -1;  // the Server takes it over below
+    try {
+      server_listen_fd = service::bind_listener(config.host(), config.port(), &port);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: cannot listen on %s: %s\n", config.listen.c_str(), e.what());
+      return kExitFailure;
+    }
+    store_options.public_url = config.effective_public_url(port);
     store_options.credentials.access_key = config.access_key;
     store_options.credentials.secret_key =
         !config.secret_key.empty() ? config.secret_key
@@ -119,6 +128,7 @@ int run_serve(const ServeFlags& flags) {
     pool_options.limits.max_bytes = config.max_upload_bytes;
     pool_options.limits.max_duration_seconds = config.max_duration_seconds;
     pool_options.sofa_path = config.sofa_path;
+    pool_options.nice = 10;  // renders yield the CPU to the HTTP threads (status p99)
     worker::WorkerPool pool(pool_options, queue, store,
                             [&metrics](const queue::Job&, std::string_view outcome, double wall,
                                        double rtf) { metrics.job_outcome(outcome, wall, rtf); });
@@ -150,8 +160,8 @@ int run_serve(const ServeFlags& flags) {
     server_options.read_timeout = config.read_timeout;
     server_options.idle_timeout = config.idle_timeout;
     server_options.client_ip_header = config.client_ip_header;
+    server_options.listen_fd = server_listen_fd;
     service::Server server(server_options, api, local, metrics);
-    unsigned short port = 0;
     try {
       port = server.start();
     } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <ctime>
 #include <set>
+#include <tuple>
 
 #include "engine/presets.h"
 #include "service/log.h"
@@ -55,6 +56,19 @@ bool audio_extension(const std::string& name) {
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
   return kExt.count(ext) > 0;
+}
+
+// Everything view() reads from a job: equal rows give the same JSON.
+bool same_view(const queue::Job& a, const queue::Job& b) {
+  const auto fields = [](const queue::Job& j) {
+    return std::tie(j.id, j.status, j.progress, j.stage, j.attempts, j.max_attempts, j.error,
+                    j.filename, j.size, j.settings_json, j.created_at, j.updated_at);
+  };
+  const auto result = [](const queue::JobResult& r) {
+    return std::tie(r.key, r.bytes, r.duration_seconds, r.format);
+  };
+  if (fields(a) != fields(b) || a.result.has_value() != b.result.has_value()) return false;
+  return !a.result || result(*a.result) == result(*b.result);
 }
 
 Response not_found() { return error_response(404, "not_found", "no such job"); }
@@ -340,15 +354,40 @@ Response Api::create_job(const Request& r) {
 Response Api::get_job(const Request& r, const std::string& id) {
   const auto job = authorize_job(r, id);
   if (!job) return not_found();
-  auto res = json_response(200, view(*job));
+  Response res;
+  res.body = view_body(*job);
+  res.set("Content-Type", "application/json");
   res.set("Cache-Control", "no-store");
   return res;
+}
+
+std::string Api::view_body(const queue::Job& job) {
+  // Clients poll a job far more often than it changes: the serialized view is kept per job
+  // and reused while the row and the download URL it names are the same (building the JSON
+  // was a fifth of a status request's CPU).
+  std::string url;
+  if (job.status == JobStatus::kDone && job.result) url = download_url(job.result->key).url;
+  {
+    std::lock_guard lock(view_cache_mutex_);
+    if (auto it = view_cache_.find(job.id); it != view_cache_.end() &&
+                                             it->second.url == url && same_view(it->second.job, job))
+      return it->second.body;
+  }
+  std::string body = view(job).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::lock_guard lock(view_cache_mutex_);
+  if (view_cache_.size() > 10000) view_cache_.clear();
+  view_cache_.insert_or_assign(job.id, CachedView{job, std::move(url), body});
+  return body;
 }
 
 Response Api::delete_job(const Request& r, const std::string& id) {
   const auto job = authorize_job(r, id);
   if (!job) return not_found();
   queue_.remove(id);
+  {
+    std::lock_guard lock(view_cache_mutex_);
+    view_cache_.erase(id);
+  }
   if (hooks_.job_deleted) hooks_.job_deleted(id);
   store_.remove_prefix("uploads/" + id + "/");
   store_.remove_prefix("processed/" + id + "/");

@@ -83,6 +83,7 @@ class Api {
   // The job when the request carries its token; nullopt means 404.
   std::optional<queue::Job> authorize_job(const Request& r, const std::string& id);
   nlohmann::json view(const queue::Job& job);
+  std::string view_body(const queue::Job& job);  // view(job) serialized, cached
   storage::PresignedRequest download_url(const std::string& key);
 
   ApiOptions options_;
@@ -95,6 +96,13 @@ class Api {
   std::mutex url_cache_mutex_;
   std::unordered_map<std::string, std::pair<storage::Clock::time_point, storage::PresignedRequest>>
       url_cache_;
+  struct CachedView {
+    queue::Job job;   // the row the body was built from
+    std::string url;  // the download URL in it (done jobs)
+    std::string body;
+  };
+  std::mutex view_cache_mutex_;
+  std::unordered_map<std::string, CachedView> view_cache_;
 };
 
 // The OpenAPI 3 description of every route (service/openapi.cc).

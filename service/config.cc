@@ -193,8 +193,10 @@ unsigned short Config::port() const {
   return static_cast<unsigned short>(v);
 }
 
-std::string Config::effective_public_url() const {
-  return public_url.empty() ? "http://" + listen : public_url;
+std::string Config::effective_public_url(unsigned short bound_port) const {
+  if (!public_url.empty()) return public_url;
+  if (bound_port == 0) return "http://" + listen;
+  return "http://" + host() + ":" + std::to_string(bound_port);
 }
 
 void apply_toml_string(Config& config, std::string_view toml_text) {

@@ -56,7 +56,9 @@ struct Config {
 
   std::string host() const;               // from listen
   unsigned short port() const;
-  std::string effective_public_url() const;
+  // public_url, else http://<listen>; with `bound_port` (the port actually bound, which
+  // differs when listen asks for port 0) in place of listen's port.
+  std::string effective_public_url(unsigned short bound_port = 0) const;
 };
 
 // Each throws std::invalid_argument naming the setting on a bad value.

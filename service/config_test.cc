@@ -21,6 +21,15 @@ TEST(Config, DefaultsMatchTheProductBrief) {
   EXPECT_EQ(c.port(), 8080);
 }
 
+TEST(Config, PublicUrlNamesTheBoundPortWhenListenAsksForAnyPort) {
+  Config c;
+  c.listen = "127.0.0.1:0";
+  EXPECT_EQ(c.port(), 0);
+  EXPECT_EQ(c.effective_public_url(41234), "http://127.0.0.1:41234");
+  c.public_url = "https://audio.example";  // an explicit URL always wins
+  EXPECT_EQ(c.effective_public_url(41234), "https://audio.example");
+}
+
 TEST(Config, FileThenEnvironmentEachOverride) {
   Config c;
   apply_toml_string(c, R"(

@@ -1,7 +1,8 @@
 #pragma once
 // The HTTP server on Boost.Beast: a listener accepts, each connection runs a session
 // (timeouts, body limits, keep-alive, streaming store uploads/downloads and SSE), and the
-// Api's plain functions answer. A few threads share one io_context.
+// Api's plain functions answer. Each thread runs its own io_context and owns the connections
+// handed to it, so a connection needs no strand and its executor is never heap-allocated.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -28,7 +29,14 @@ struct ServerOptions {
   // Behind a reverse proxy: the lower-case header naming the client's address (its last
   // comma-separated entry, the one our proxy added), used for rate limits and logs.
   std::string client_ip_header;
+  // A socket already listening (from bind_listener) to serve instead of binding host:port.
+  int listen_fd = -1;
 };
+
+// Binds and listens on host:port (port 0: any free port) before the rest of the service is
+// built, so presigned URLs can name the bound port. Returns the socket for
+// ServerOptions::listen_fd and the bound port in `bound_port`. Throws if it cannot listen.
+int bind_listener(const std::string& host, unsigned short port, unsigned short* bound_port);
 
 class Server {
  public:
@@ -37,7 +45,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and starts the threads; returns the bound port. Throws if it cannot listen.
+  // Binds (or adopts listen_fd) and starts the threads; returns the bound port. Throws if it
+  // cannot listen.
   unsigned short start();
   // Stops accepting, ends event streams and idle connections, lets in-flight requests finish
   // for up to `grace`, then stops the threads.

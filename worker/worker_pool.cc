@@ -1,6 +1,7 @@
 #include "worker/worker_pool.h"
 
 #include <openssl/rand.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -78,6 +79,8 @@ void WorkerPool::stop() {
 
 void WorkerPool::run_worker(int index) {
   const std::string worker = id_prefix_ + "-w" + std::to_string(index);
+  // On Linux this thread's niceness alone; best effort (a lower priority is always allowed).
+  if (options_.nice != 0) (void)::setpriority(PRIO_PROCESS, 0, options_.nice);
   while (!stopping_) {
     std::optional<queue::Job> job;
     std::uint64_t generation = 0;

@@ -28,6 +28,9 @@ struct WorkerPoolOptions {
   std::filesystem::path scratch_dir;                  // renders are written here first
   InputLimits limits;
   std::string sofa_path;
+  // Niceness of the render threads (and the threads they start): > 0 lets a server in the
+  // same process answer requests first while renders use whatever CPU is left.
+  int nice = 0;
 };
 
 // Called when a job leaves a worker: outcome "done", "retry", "failed", "released",

@@ -188,26 +188,44 @@ SqliteJobQueue::SqliteJobQueue(const std::filesystem::path& file) {
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA foreign_keys=ON");
     migrate();
-    if (sqlite3_open_v2(file.c_str(), &read_db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK)
-      fail_sqlite(read_db_, "open for reading");
-    sqlite3_busy_timeout(read_db_, 5000);
     const std::string get_sql = std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?1";
-    if (sqlite3_prepare_v3(read_db_, get_sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &get_stmt_,
-                           nullptr) != SQLITE_OK)
-      fail_sqlite(read_db_, "prepare");
+    for (auto& r : readers_) {
+      if (sqlite3_open_v2(file.c_str(), &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                          nullptr) != SQLITE_OK)
+        fail_sqlite(r.db, "open for reading");
+      sqlite3_busy_timeout(r.db, 5000);
+      if (sqlite3_prepare_v3(r.db, get_sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &r.get_stmt,
+                             nullptr) != SQLITE_OK)
+        fail_sqlite(r.db, "prepare");
+    }
   } catch (...) {
-    sqlite3_finalize(get_stmt_);
-    sqlite3_close(read_db_);
+    for (auto& r : readers_) {
+      sqlite3_finalize(r.get_stmt);
+      sqlite3_close(r.db);
+    }
     sqlite3_close(db_);
     throw;
   }
 }
 
 SqliteJobQueue::~SqliteJobQueue() {
-  sqlite3_finalize(get_stmt_);
-  sqlite3_close(read_db_);
+  for (auto& r : readers_) {
+    sqlite3_finalize(r.get_stmt);
+    sqlite3_close(r.db);
+  }
   sqlite3_close(db_);
+}
+
+std::unique_lock<std::mutex> SqliteJobQueue::lock_reader(Reader** reader) {
+  for (auto& r : readers_) {
+    std::unique_lock lock(r.mutex, std::try_to_lock);
+    if (lock) {
+      *reader = &r;
+      return lock;
+    }
+  }
+  *reader = &readers_[0];
+  return std::unique_lock(readers_[0].mutex);
 }
 
 void SqliteJobQueue::exec(const char* sql) {
@@ -262,8 +280,9 @@ void SqliteJobQueue::create(const NewJob& job) {
 }
 
 std::optional<Job> SqliteJobQueue::get(const std::string& id) {
-  std::lock_guard lock(read_mutex_);
-  Statement st(read_db_, get_stmt_);
+  Reader* r = nullptr;
+  const auto lock = lock_reader(&r);
+  Statement st(r->db, r->get_stmt);
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return st.job();
@@ -385,12 +404,13 @@ bool SqliteJobQueue::remove(const std::string& id) {
 }
 
 std::map<JobStatus, std::int64_t> SqliteJobQueue::count_by_status() {
-  std::lock_guard lock(read_mutex_);
+  Reader* r = nullptr;
+  const auto lock = lock_reader(&r);
   std::map<JobStatus, std::int64_t> out;
   for (auto s : {JobStatus::kAwaitingUpload, JobStatus::kQueued, JobStatus::kProcessing,
                  JobStatus::kDone, JobStatus::kFailed, JobStatus::kExpired})
     out[s] = 0;
-  Statement st(read_db_, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
+  Statement st(r->db, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
   while (st.step())
     if (auto s = parse_status(st.text(0))) out[*s] = st.int64(1);
   return out;

@@ -1,5 +1,6 @@
 #pragma once
 // The embedded queue: one SQLite file in WAL mode under the data directory.
+#include <array>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -48,11 +49,17 @@ class SqliteJobQueue final : public JobQueue {
 
   std::mutex mutex_;  // one connection, used by one thread at a time
   sqlite3* db_ = nullptr;
-  // Status reads go through their own connection: in WAL mode they never wait for a writer
-  // that is fsyncing.
-  std::mutex read_mutex_;
-  sqlite3* read_db_ = nullptr;
-  sqlite3_stmt* get_stmt_ = nullptr;
+  // Status reads go through their own connections: in WAL mode they never wait for a writer
+  // that is fsyncing, and two let two HTTP threads read at once instead of queueing on one
+  // mutex.
+  struct Reader {
+    std::mutex mutex;
+    sqlite3* db = nullptr;
+    sqlite3_stmt* get_stmt = nullptr;
+  };
+  std::array<Reader, 2> readers_;
+  // A free reader, locked (waits for one when both are busy).
+  std::unique_lock<std::mutex> lock_reader(Reader** reader);
 };
 
 }  // namespace sy::queue

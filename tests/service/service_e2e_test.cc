@@ -131,9 +131,11 @@ unsigned short free_port() {
 
 class ServerProcess {
  public:
-  ServerProcess(fs::path data_dir, std::map<std::string, std::string> env, int workers = 2)
+  // `any_port`: listen on port 0 and learn the bound port from the server's log.
+  ServerProcess(fs::path data_dir, std::map<std::string, std::string> env, int workers = 2,
+                bool any_port = false)
       : data_dir_(std::move(data_dir)), env_(std::move(env)), workers_(workers),
-        port_(free_port()) {}
+        port_(any_port ? 0 : free_port()) {}
   ~ServerProcess() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
@@ -159,6 +161,15 @@ class ServerProcess {
     }
     const auto end = Steady::now() + 20s;
     while (Steady::now() < end) {
+      if (port_ == 0) {  // the "serving" log line names the address actually bound
+        const std::string log_text = log_tail();
+        const std::string key = "\"listen\":\"127.0.0.1:";
+        const auto at = log_text.find(key);
+        if (at != std::string::npos)
+          port_ = static_cast<unsigned short>(std::stoi(log_text.substr(at + key.size())));
+        std::this_thread::sleep_for(50ms);
+        continue;
+      }
       try {
         if (http_call_quiet("/readyz") == 200) return;
       } catch (const std::exception&) {
@@ -275,9 +286,9 @@ class ServiceTest : public ::testing::Test {
     if (HasFailure() && server) std::cerr << "---- server log ----\n" << server->log_tail() << "\n";
   }
 
-  void start(std::map<std::string, std::string> env = {}, int workers = 2) {
+  void start(std::map<std::string, std::string> env = {}, int workers = 2, bool any_port = false) {
     env.emplace("SY_CREATE_PER_MINUTE", "0");
-    server = std::make_unique<ServerProcess>(data, env, workers);
+    server = std::make_unique<ServerProcess>(data, env, workers, any_port);
     server->start();
   }
   void restart(std::map<std::string, std::string> env = {}, int workers = 2) {
@@ -428,6 +439,26 @@ TEST_F(ServiceTest, WholeFlowUploadProgressDownloadAndTheResultIs8D) {
   EXPECT_LT(before, 1.0) << "the fixture is centred";
   EXPECT_GT(after, 6.0) << "left/right balance should swing as the source circles: "
                                  << before << " dB before, " << after << " dB after";
+}
+
+TEST_F(ServiceTest, ListenOnPortZeroSignsUrlsForTheBoundPort) {
+  start({}, 0, /*any_port=*/true);
+  ASSERT_NE(port(), 0);
+  const std::string bytes(4000, 'x');
+  const auto job = create("a.mp3", 4000);
+  // http://127.0.0.1:<port>/store/uploads/...: the port the server is bound to, not 0.
+  const std::string authority = "http://127.0.0.1:";
+  ASSERT_EQ(job.upload_url.rfind(authority, 0), 0u) << job.upload_url;
+  const int url_port = std::stoi(job.upload_url.substr(authority.size()));
+  EXPECT_EQ(url_port, port()) << job.upload_url;
+  // The URL works as handed out: its port, its path, and the Host header it was signed for.
+  std::map<std::string, std::string> headers;
+  for (const auto& [k, v] : job.upload_headers.items()) headers[k] = v.get<std::string>();
+  const auto up = http_call(static_cast<unsigned short>(url_port), "PUT", target_of(job.upload_url),
+                            bytes, headers);
+  EXPECT_EQ(up.status, 200) << up.body;
+  EXPECT_EQ(objects_of(job.id), 1u);
+  EXPECT_EQ(status(job).json_body()["status"], "queued");  // no workers: it waits
 }
 
 TEST_F(ServiceTest, SignaturesSizesAndTokensAreEnforced) {
