@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <cstring>
@@ -50,20 +51,30 @@ bool export_fftw_wisdom(const std::string& path) {
   const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
   const std::string now = current_wisdom();
   if (now.empty() || now == imported_wisdom()) return false;
+  // Another process may have saved plans since this one read the file: keep them too.
+  fftwf_import_wisdom_from_filename(path.c_str());
   std::error_code ec;
   const std::filesystem::path target(path);
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path(), ec);
-  const std::string temp = path + ".tmp" + std::to_string(::getpid());
-  if (fftwf_export_wisdom_to_filename(temp.c_str()) == 0) {
-    std::filesystem::remove(temp, ec);
+  // A fresh, exclusive temporary name (no clash between hosts sharing the folder, no
+  // planted symlink followed), renamed over the target so readers never see half a file.
+  std::string temp = path + ".XXXXXX";
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) return false;
+  FILE* f = ::fdopen(fd, "w");
+  if (f == nullptr) {
+    ::close(fd);
+    ::unlink(temp.c_str());
     return false;
   }
-  std::filesystem::rename(temp, target, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
+  fftwf_export_wisdom_to_file(f);
+  bool ok = std::fflush(f) == 0 && std::ferror(f) == 0;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
     return false;
   }
-  imported_wisdom() = now;
+  imported_wisdom() = current_wisdom();
   return true;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// A bounded hand-off of fixed-size stereo blocks between the DSP thread and the encoder
-// thread. All blocks are allocated up front; producer and consumer swap them, never copy.
+// A bounded hand-off of fixed-size stereo blocks between two threads of a render (decoder to
+// engine, engine to meter, spilled mix to encoder; see render.cc). All blocks are allocated
+// up front and circulate between the free and full lists; callers copy audio in and out.
 #include <condition_variable>
 #include <cstddef>
 #include <deque>

@@ -209,7 +209,8 @@ class BlockWriter {
 
 // Runs `produce(BlockWriter&)` on its own thread; the caller reads what it writes through
 // read(), with Decoder's contract. The producer's exception comes out of read(). Leaving
-// scope early (an exception on the reading side) stops the producer and waits for it.
+// scope early (an exception on the reading side) closes the queue, so the producer stops at
+// its next put(), and waits for it.
 class ThreadedSource {
  public:
   // Threads hand over 16384 frames at a time (4 x 128 KiB in flight): waking the other
@@ -387,8 +388,8 @@ RenderResult render_file(const std::string& input, const std::string& output, co
     LoudnessMeter meter(rate);
     float peak = 0;
     {
-      auto source = decode_ahead(*decoder, block);
       ThreadedSource rendered([&](BlockWriter& out) {
+        auto source = decode_ahead(*decoder, block);  // owned here: stops before this thread ends
         Chain chain;
         chain.renderer = renderer.get();
         const std::int64_t frames = run_pass(*source, chain, options, tail, progress, cancel,

@@ -2,9 +2,11 @@
 // The rendered mix between the analysis pass and the final pass. The 8D engine runs once;
 // the final pass only applies gain and the limiter and feeds the encoder. Stereo float
 // frames go to an unnamed temporary file (O_TMPFILE, or a file unlinked at once where the
-// file system lacks it), so the data is gone when the file is closed or the process dies,
-// and memory stays flat whatever the song's length (it takes about 21 MB of disk per minute
-// at 44.1 kHz). Hand-written: a few dozen lines of POSIX I/O, no library needed.
+// file system lacks it), so the data is gone when the file is closed or the process dies
+// (on NFS the fallback leaves a `.nfs*` file until the server cleans it). It takes about
+// 21 MB per minute at 44.1 kHz in the output's folder: disk, or memory where that folder is
+// a tmpfs. The process's own memory stays flat whatever the song's length.
+// Hand-written: a few dozen lines of POSIX I/O, no library needed.
 #include <cstddef>
 #include <cstdint>
 #include <string>
