@@ -3,27 +3,9 @@
 
 #include "cli/commands.h"
 #include "engine/presets.h"
+#include "worker/job_settings.h"
 
 namespace sy::cli {
-
-namespace {
-
-nlohmann::json settings_json(const EngineSettings& s) {
-  return {{"trajectory", trajectory_name(s.trajectory)},
-          {"period", s.period_seconds},
-          {"direction", direction_name(s.direction)},
-          {"elevation", s.elevation_degrees},
-          {"width", s.width_degrees},
-          {"reverb", s.reverb},
-          {"room_size", s.room_size},
-          {"damping", s.damping},
-          {"bass_crossover", s.bass_crossover_hz},
-          {"speed", s.speed},
-          {"loudness", s.loudness_lufs},
-          {"true_peak", s.true_peak_dbtp}};
-}
-
-}  // namespace
 
 void add_presets_command(CLI::App& app, CommandContext& ctx) {
   auto* cmd = app.add_subcommand("presets", "List the presets and their parameters");
@@ -33,7 +15,7 @@ void add_presets_command(CLI::App& app, CommandContext& ctx) {
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
       for (const Preset& p : presets())
-        out.push_back({{"name", p.name}, {"description", p.description}, {"settings", settings_json(p.settings)}});
+        out.push_back({{"name", p.name}, {"description", p.description}, {"settings", worker::settings_json(p.settings)}});
       std::printf("%s\n", out.dump(2).c_str());
       ctx.exit_code = kExitOk;
       return;

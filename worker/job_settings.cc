@@ -88,22 +88,26 @@ JobSettings parse_job_settings(const nlohmann::json& settings, const InputLimits
   out.options.limits = limits;
   out.format = format_name(out.options.encode.format);
 
-  out.normalized = {{"preset", preset_name},
-                    {"period", e.period_seconds},
-                    {"direction", direction_name(e.direction)},
-                    {"elevation", e.elevation_degrees},
-                    {"width", e.width_degrees},
-                    {"reverb", e.reverb},
-                    {"trajectory", trajectory_name(e.trajectory)},
-                    {"roomSize", e.room_size},
-                    {"damping", e.damping},
-                    {"bassCrossover", e.bass_crossover_hz},
-                    {"truePeak", e.true_peak_dbtp},
-                    {"loudness", e.loudness_lufs},
-                    {"speed", e.speed},
-                    {"format", out.format},
-                    {"bitrate", std::to_string(out.options.encode.bitrate / 1000) + "k"}};
+  out.normalized = settings_json(e);
+  out.normalized["preset"] = preset_name;
+  out.normalized["format"] = out.format;
+  out.normalized["bitrate"] = std::to_string(out.options.encode.bitrate / 1000) + "k";
   return out;
+}
+
+nlohmann::json settings_json(const EngineSettings& s) {
+  return {{"trajectory", trajectory_name(s.trajectory)},
+          {"period", s.period_seconds},
+          {"direction", direction_name(s.direction)},
+          {"elevation", s.elevation_degrees},
+          {"width", s.width_degrees},
+          {"reverb", s.reverb},
+          {"roomSize", s.room_size},
+          {"damping", s.damping},
+          {"bassCrossover", s.bass_crossover_hz},
+          {"speed", s.speed},
+          {"loudness", s.loudness_lufs},
+          {"truePeak", s.true_peak_dbtp}};
 }
 
 }  // namespace sy::worker

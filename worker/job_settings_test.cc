@@ -52,6 +52,20 @@ TEST(JobSettings, EveryEngineParameterIsSettable) {
   EXPECT_THROW(parse_job_settings({{"damping", 3}}, {}), std::invalid_argument);
 }
 
+TEST(JobSettings, PrintedSettingsAreAcceptedBackUnchangedForEveryPreset) {
+  // What the presets route and `presets --json` print must be valid API input meaning the
+  // same sound, field for field.
+  for (const Preset& p : presets()) {
+    const nlohmann::json printed = settings_json(p.settings);
+    const EngineSettings back = parse_job_settings(printed, InputLimits{}).options.engine;
+    EXPECT_EQ(settings_json(back), printed) << p.name;
+    EXPECT_EQ(back.trajectory, p.settings.trajectory) << p.name;
+    EXPECT_EQ(back.bass_crossover_hz, p.settings.bass_crossover_hz) << p.name;
+    EXPECT_EQ(back.true_peak_dbtp, p.settings.true_peak_dbtp) << p.name;
+    EXPECT_EQ(back.damping, p.settings.damping) << p.name;
+  }
+}
+
 TEST(JobSettings, RejectsWhatCannotWork) {
   const nlohmann::json bad[] = {
       {{"preset", "nope"}},       {{"period", -1}},         {{"period", "fast"}},
