@@ -74,16 +74,29 @@ client wait "$WORK/jobs"
 T1=$(date +%s.%N)
 python3 -c "print('service: %d songs in %.1f s = %.2f songs/min' % ($SONGS, $T1-$T0, $SONGS*60/($T1-$T0)))"
 
-# 1: hammer a done job's status, first with idle workers, then while they render.
+# 1: hammer a done job's status (and /healthz, the HTTP layer alone), first with idle
+# workers, then while they render. The machine is shared: each line gives the load average
+# and the server's CPU time per request (user+system over the run, all its threads, so
+# while the workers render it counts their CPU too).
 read -r ID TOKEN <"$WORK/jobs"
-wrk -t2 -c256 -d8s --latency -H "Authorization: Bearer $TOKEN" $BASE/api/v1/jobs/$ID >"$WORK/wrk-idle.txt"
-echo "status with idle workers:"
-grep -E 'Requests/sec|50%|99%' "$WORK/wrk-idle.txt" | sed 's/^/  /'
+hammer() {  # LABEL URL
+  local c0 c1 n
+  c0=$(awk '{print $14+$15}' /proc/$SERVER_PID/stat)
+  wrk -t2 -c256 -d8s --latency -H "Authorization: Bearer $TOKEN" "$2" >"$WORK/wrk.txt"
+  c1=$(awk '{print $14+$15}' /proc/$SERVER_PID/stat)
+  n=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
+  printf '%s: %s req/s, p50 %s, p99 %s, server CPU %s us/request, load %s%s\n' "$1" \
+    "$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")" \
+    "$(awk '$1 == "50%" {print $2}' "$WORK/wrk.txt")" "$(awk '$1 == "99%" {print $2}' "$WORK/wrk.txt")" \
+    "$(python3 -c "print('%.1f' % (($c1 - $c0) * 1e6 / $(getconf CLK_TCK) / $n))")" \
+    "$(cut -d' ' -f1 /proc/loadavg)" "$(grep -E 'Non-2xx|Socket errors' "$WORK/wrk.txt" | tr -s ' \n' ' ' | sed 's/^/; /')"
+}
+hammer "healthz, idle workers" $BASE/healthz
+hammer "status, idle workers" $BASE/api/v1/jobs/$ID
 client submit "$WORK"/in/*.mp3 >"$WORK/jobs2"
-wrk -t2 -c256 -d8s --latency -H "Authorization: Bearer $TOKEN" $BASE/api/v1/jobs/$ID >"$WORK/wrk.txt"
+hammer "status while the workers render" $BASE/api/v1/jobs/$ID
 BUSY=$(curl -s $BASE/metrics | awk '/^sy_workers_busy/ {print $2}')
-echo "status while the workers render (busy at the end: $BUSY):"
-grep -E 'Requests/sec|50%|99%' "$WORK/wrk.txt" | sed 's/^/  /'
+echo "  (workers busy at the end: $BUSY)"
 client wait "$WORK/jobs2"
 
 # 3: a 500 MB upload.

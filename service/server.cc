@@ -388,8 +388,10 @@ struct Server::Impl {
           co_await send_continue(stream, req, ec);
           if (ec) break;
         }
-        stream.expires_after(options.read_timeout);
-        co_await http::async_read(stream, buffer, parser, redirect(ec));
+        if (!parser.is_done()) {  // a GET is complete with its header: no read op to post
+          stream.expires_after(options.read_timeout);
+          co_await http::async_read(stream, buffer, parser, redirect(ec));
+        }
         if (ec == http::error::body_limit) {
           res = error_response(413, "too_large", "the request body is too large");
           res.route = Api::route_of(req);
