@@ -527,19 +527,7 @@ Response Api::upload_finished(const Request& r, const std::string& key, std::int
 Response Api::presets() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& p : sy::presets()) {
-    const auto& s = p.settings;
-    list.push_back({{"name", p.name},
-                    {"description", p.description},
-                    {"settings",
-                     {{"trajectory", trajectory_name(s.trajectory)},
-                      {"period", s.period_seconds},
-                      {"direction", direction_name(s.direction)},
-                      {"elevation", s.elevation_degrees},
-                      {"width", s.width_degrees},
-                      {"reverb", s.reverb},
-                      {"roomSize", s.room_size},
-                      {"speed", s.speed},
-                      {"loudness", s.loudness_lufs}}}});
+    list.push_back({{"name", p.name}, {"description", p.description}, {"settings", worker::settings_json(p.settings)}});
   }
   return json_response(200, {{"presets", list}});
 }

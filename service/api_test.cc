@@ -362,6 +362,13 @@ TEST_F(ApiTest, JobCreationIsRateLimitedPerClient) {
 TEST_F(ApiTest, PresetsHealthAndMetrics) {
   const auto presets = body_of(api->handle(req("GET", "/api/v1/presets")));
   ASSERT_GE(presets["presets"].size(), 6u);
+  // A preset's settings, posted back as a job's settings, are accepted as they are.
+  for (const auto& p : presets["presets"]) {
+    EXPECT_TRUE(p["settings"].contains("bassCrossover")) << p.dump();
+    const auto r = api->handle(req("POST", "/api/v1/jobs",
+                                   json{{"filename", "a.mp3"}, {"size", 10}, {"settings", p["settings"]}}.dump()));
+    EXPECT_EQ(r.status, 201) << r.body;
+  }
   EXPECT_EQ(api->handle(req("GET", "/healthz")).status, 200);
   EXPECT_EQ(api->handle(req("GET", "/readyz")).status, 200);
   const auto c = create(5);
