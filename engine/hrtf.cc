@@ -3,6 +3,8 @@
 #include <mysofa.h>
 
 #include <algorithm>
+#include <mutex>
+#include <set>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
@@ -10,26 +12,70 @@
 
 namespace sy {
 
-HrtfSet::HrtfSet(const std::string& sofa_path, double sample_rate) : sample_rate_(sample_rate) {
-  int filter_length = 0;
+namespace {
+
+constexpr float kCheckRate = 44100.0f;
+
+struct Opened {
+  MYSOFA_EASY* easy = nullptr;
+  int length = 0;
+};
+
+Opened open_set(const std::string& sofa_path, float sample_rate) {
+  Opened o;
   int err = 0;
-  easy_ = mysofa_open(sofa_path.c_str(), static_cast<float>(sample_rate), &filter_length, &err);
-  if (easy_ == nullptr || err != MYSOFA_OK || filter_length <= 0) {
-    if (easy_ != nullptr) mysofa_close(easy_);
-    throw std::runtime_error("cannot load the HRTF set (libmysofa error " + std::to_string(err) +
-                             ") (" + sofa_path + ")");
+  o.easy = mysofa_open(sofa_path.c_str(), sample_rate, &o.length, &err);
+  if (o.easy == nullptr || err != MYSOFA_OK || o.length <= 0) {
+    if (o.easy != nullptr) mysofa_close(o.easy);
+    throw std::runtime_error("cannot load the HRTF set (libmysofa error " + std::to_string(err) + ") (" +
+                             sofa_path + ")");
   }
-  length_ = static_cast<std::size_t>(filter_length);
+  return o;
+}
+
+// Files that passed check(), and the set the last check opened, waiting for its HrtfSet.
+struct CheckState {
+  std::mutex mutex;
+  std::set<std::string> valid;
+  std::string kept_path;
+  Opened kept;
+  ~CheckState() {
+    if (kept.easy != nullptr) mysofa_close(kept.easy);
+  }
+};
+
+CheckState& check_state() {
+  static CheckState state;
+  return state;
+}
+
+}  // namespace
+
+HrtfSet::HrtfSet(const std::string& sofa_path, double sample_rate) : sample_rate_(sample_rate) {
+  Opened o;
+  if (static_cast<float>(sample_rate) == kCheckRate) {
+    CheckState& st = check_state();
+    const std::lock_guard<std::mutex> lock(st.mutex);
+    if (st.kept.easy != nullptr && st.kept_path == sofa_path) {
+      o = st.kept;
+      st.kept = Opened{};
+      st.kept_path.clear();
+    }
+  }
+  if (o.easy == nullptr) o = open_set(sofa_path, static_cast<float>(sample_rate));
+  easy_ = o.easy;
+  length_ = static_cast<std::size_t>(o.length);
 }
 
 void HrtfSet::check(const std::string& sofa_path) {
-  int err = 0;
-  MYSOFA_HRTF* hrtf = mysofa_load(sofa_path.c_str(), &err);
-  if (hrtf != nullptr && err == MYSOFA_OK) err = mysofa_check(hrtf);
-  if (hrtf != nullptr) mysofa_free(hrtf);
-  if (hrtf == nullptr || err != MYSOFA_OK)
-    throw std::runtime_error("cannot load the HRTF set (libmysofa error " + std::to_string(err) + ") (" +
-                             sofa_path + ")");
+  CheckState& st = check_state();
+  const std::lock_guard<std::mutex> lock(st.mutex);
+  if (st.valid.count(sofa_path) != 0) return;
+  Opened o = open_set(sofa_path, kCheckRate);
+  if (st.kept.easy != nullptr) mysofa_close(st.kept.easy);
+  st.kept = o;
+  st.kept_path = sofa_path;
+  st.valid.insert(sofa_path);
 }
 
 HrtfSet::~HrtfSet() {

@@ -18,7 +18,10 @@ class HrtfSet {
   HrtfSet(const HrtfSet&) = delete;
   HrtfSet& operator=(const HrtfSet&) = delete;
 
-  // Reads and validates the file without resampling it (cheap); throws like the constructor.
+  // Reads and validates the file; throws like the constructor. A file that passed once is
+  // not read again in this process. The check opens the set at 44.1 kHz (the KEMAR set's own
+  // rate, so nothing is resampled) and keeps it for the next HrtfSet of that file and rate,
+  // so checking and then loading a 44.1 kHz song reads the file once, not twice.
   static void check(const std::string& sofa_path);
 
   std::size_t length() const noexcept { return length_; }
