@@ -49,7 +49,13 @@ TruePeakLimiter::TruePeakLimiter(double ceiling_dbtp) : ceiling_dbtp_(ceiling_db
       c[j] = sinc(d) * kaiser(d, static_cast<double>(kHalfTaps), kBeta);
       sum += c[j];
     }
-    for (std::size_t j = 0; j < kTaps; ++j) phases_[p][j] = static_cast<float>(c[j] / sum);
+    double abs_sum = 0;
+    for (std::size_t j = 0; j < kTaps; ++j) {
+      phases_[p][j] = static_cast<float>(c[j] / sum);
+      abs_sum += std::abs(static_cast<double>(phases_[p][j]));
+    }
+    // A little over the exact sum, for float rounding in the FIR.
+    interpolation_bound_ = std::max(interpolation_bound_, static_cast<float>(abs_sum * 1.001));
   }
 }
 
@@ -82,9 +88,21 @@ void TruePeakLimiter::reset() noexcept {
 SY_VECTOR_CLONES void TruePeakLimiter::detect_block(const float* const* in, std::size_t frames) noexcept {
   constexpr std::size_t kKeep = kTaps - 1;
   std::fill(peak_.begin(), peak_.begin() + static_cast<std::ptrdiff_t>(frames), 0.0f);
+  float loudest = 0.0f;
   for (std::size_t c = 0; c < 2; ++c) {
     float* win = window_[c].data();
     std::copy(in[c], in[c] + frames, win + kKeep);
+    for (std::size_t k = 0; k < kKeep + frames; ++k) loudest = std::max(loudest, std::abs(win[k]));
+  }
+  // No interpolated point can exceed sum|c| times the loudest sample of its window, so
+  // where that stays under the threshold every gain is 1 and the FIR can be skipped (most
+  // of a normalised song: the output is the same, only cheaper).
+  if (loudest * interpolation_bound_ <= threshold_) {
+    for (auto& w : window_) std::copy(w.data() + frames, w.data() + frames + kKeep, w.data());
+    return;
+  }
+  for (std::size_t c = 0; c < 2; ++c) {
+    float* win = window_[c].data();
     // The sample itself: the centre of its window, kHalfTaps frames back.
     for (std::size_t i = 0; i < frames; ++i) peak_[i] = std::max(peak_[i], std::abs(win[i + kHalfTaps - 1]));
     for (std::size_t p = 0; p + 1 < kOversample; ++p) {

@@ -57,6 +57,8 @@ class TruePeakLimiter final : public StereoProcessor {
 
   // Interpolator: kTaps coefficients per fractional phase 1/4, 2/4, 3/4.
   std::array<std::array<float, kTaps>, kOversample - 1> phases_{};
+  // The largest sum of |coefficients| over the phases (at least 1: the sample itself).
+  float interpolation_bound_ = 1.0f;
   // The detector runs over chunks of this many frames: per channel, the previous kTaps - 1
   // samples followed by the chunk, so every output's window is contiguous and the FIR
   // vectorises across outputs.
