@@ -249,6 +249,40 @@ TEST_F(ApiTest, DeleteRemovesTheJobAndItsObjects) {
   expect_error_shape(get_job(c.id, c.token), 404);
 }
 
+// Status polls are answered from cached rows and views: each poll must still show the row
+// as the queue last committed it, whoever wrote it (worker progress, the janitor, a delete).
+TEST_F(ApiTest, StatusReflectsEveryQueueWriteAtTheNextPoll) {
+  const auto c = create(5);
+  upload(c, "12345");
+  auto poll = [&] {
+    get_job(c.id, c.token);  // the first of two polls fills the caches
+    const auto r = get_job(c.id, c.token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return body_of(r);
+  };
+  EXPECT_EQ(poll()["status"], "queued");
+  ASSERT_TRUE(queue->claim("w", 10s));
+  EXPECT_EQ(poll()["stage"], "starting");
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE(queue->report_progress(c.id, "w", i * 0.2, "rendering"));
+    const auto j = poll();
+    EXPECT_DOUBLE_EQ(j["progress"].get<double>(), i * 0.2);
+    EXPECT_EQ(j["stage"], "rendering");
+  }
+  ASSERT_EQ(queue->fail(c.id, "w", "out of memory", false), queue::JobStatus::kQueued);
+  auto j = poll();
+  EXPECT_EQ(j["status"], "queued");
+  EXPECT_EQ(j["error"], "out of memory");
+  ASSERT_TRUE(queue->claim("w2", 10s));
+  EXPECT_EQ(poll()["attempts"], 2);
+  ASSERT_TRUE(queue->complete(c.id, "w2", {storage::processed_key(c.id, "My Song.mp3", "mp3"), 10, 1.0, "mp3", 1.0}));
+  j = poll();
+  EXPECT_EQ(j["status"], "done");
+  EXPECT_EQ(j["result"]["bytes"], 10);
+  ASSERT_TRUE(queue->remove(c.id));  // as the janitor does when retention is over
+  expect_error_shape(get_job(c.id, c.token), 404, "not_found");
+}
+
 TEST_F(ApiTest, DoneJobGetsAPresignedDownloadServedWithRanges) {
   const auto c = create(5);
   upload(c, "12345");

@@ -1,7 +1,12 @@
 #include "queue/sqlite/sqlite_queue.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <stdexcept>
 #include <utility>
 
@@ -173,6 +178,61 @@ class Transaction {
 };
 }  // namespace
 
+// The change counter every process that opens the database shares: one 64-bit word in a
+// mapped file, changed with atomic instructions. Hand-written because SQLite's own change
+// signal (the WAL index header) is read only inside a read transaction, the cost this avoids.
+class SqliteJobQueue::ChangeCounter {
+ public:
+  static std::unique_ptr<ChangeCounter> open(const std::filesystem::path& path) {
+    static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return nullptr;
+    struct stat st {};
+    // Growing a file of another process is harmless: both only ever extend it with zeros.
+    const bool sized = ::fstat(fd, &st) == 0 &&
+                       (st.st_size >= kBytes || ::ftruncate(fd, kBytes) == 0);
+    void* map = sized ? ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+                      : MAP_FAILED;
+    ::close(fd);
+    if (map == MAP_FAILED) return nullptr;
+    return std::unique_ptr<ChangeCounter>(new ChangeCounter(map));
+  }
+  ~ChangeCounter() { ::munmap(map_, kBytes); }
+  ChangeCounter(const ChangeCounter&) = delete;
+  ChangeCounter& operator=(const ChangeCounter&) = delete;
+
+  std::uint64_t load() const { return word().load(); }
+  void bump() { word().fetch_add(1); }
+
+ private:
+  static constexpr off_t kBytes = 4096;
+  explicit ChangeCounter(void* map) : map_(map) {}
+  std::atomic_ref<std::uint64_t> word() const {
+    return std::atomic_ref<std::uint64_t>(*static_cast<std::uint64_t*>(map_));
+  }
+  void* map_;
+};
+
+class SqliteJobQueue::WriteLock {
+ public:
+  explicit WriteLock(SqliteJobQueue& q) : q_(q), lock_(q.mutex_) {}
+  // Runs after the method's statements and transaction ended (they are declared later, so
+  // destroyed first): readers that saw the old counter re-read the committed row.
+  ~WriteLock() { q_.changed(); }
+  WriteLock(const WriteLock&) = delete;
+  WriteLock& operator=(const WriteLock&) = delete;
+
+ private:
+  SqliteJobQueue& q_;
+  std::lock_guard<std::mutex> lock_;
+};
+
+std::uint64_t SqliteJobQueue::changes() const { return counter_ ? counter_->load() : 0; }
+
+void SqliteJobQueue::changed() {
+  if (counter_) counter_->bump();
+}
+
 SqliteJobQueue::SqliteJobQueue(const std::filesystem::path& file) {
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
   if (sqlite3_open_v2(file.c_str(), &db_,
@@ -188,6 +248,7 @@ SqliteJobQueue::SqliteJobQueue(const std::filesystem::path& file) {
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA foreign_keys=ON");
     migrate();
+    counter_ = ChangeCounter::open(file.string() + "-changes");
     const std::string get_sql = std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?1";
     for (auto& r : readers_) {
       if (sqlite3_open_v2(file.c_str(), &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
@@ -268,7 +329,7 @@ void SqliteJobQueue::migrate() {
 }
 
 void SqliteJobQueue::create(const NewJob& job) {
-  std::lock_guard lock(mutex_);
+  const WriteLock lock(*this);
   const auto now = now_ms();
   Statement st(db_,
                "INSERT INTO jobs (id, token_hash, filename, upload_key, size, settings, status, "
@@ -280,16 +341,39 @@ void SqliteJobQueue::create(const NewJob& job) {
 }
 
 std::optional<Job> SqliteJobQueue::get(const std::string& id) {
-  Reader* r = nullptr;
-  const auto lock = lock_reader(&r);
-  Statement st(r->db, r->get_stmt);
-  st.bind(1, id);
-  if (!st.step()) return std::nullopt;
-  return st.job();
+  const auto now = std::chrono::steady_clock::now();
+  const std::uint64_t before = changes();
+  if (counter_) {
+    std::shared_ptr<const CachedRow> row;
+    {
+      std::lock_guard lock(row_cache_mutex_);
+      if (const auto it = row_cache_.find(id); it != row_cache_.end()) row = it->second;
+    }
+    if (row && row->changes == before && now - row->read_at < kRowCacheMaxAge) return row->job;
+  }
+  std::optional<Job> job;
+  {
+    Reader* r = nullptr;
+    const auto lock = lock_reader(&r);
+    Statement st(r->db, r->get_stmt);
+    st.bind(1, id);
+    if (st.step()) job = st.job();
+  }
+  if (counter_) {
+    auto row = job ? std::make_shared<const CachedRow>(CachedRow{*job, before, now}) : nullptr;
+    std::lock_guard lock(row_cache_mutex_);
+    if (!row) {
+      row_cache_.erase(id);
+    } else {
+      if (row_cache_.size() > 10000) row_cache_.clear();
+      row_cache_.insert_or_assign(id, std::move(row));
+    }
+  }
+  return job;
 }
 
 bool SqliteJobQueue::enqueue(const std::string& id) {
-  std::lock_guard lock(mutex_);
+  const WriteLock lock(*this);
   Statement st(db_,
                "UPDATE jobs SET status = 'queued', stage = 'queued', queued_at = ?2, "
                "updated_at = ?2 WHERE id = ?1 AND status = 'awaiting_upload'");
@@ -298,7 +382,7 @@ bool SqliteJobQueue::enqueue(const std::string& id) {
 }
 
 std::optional<Job> SqliteJobQueue::claim(const std::string& worker, std::chrono::milliseconds lease) {
-  std::lock_guard lock(mutex_);
+  const WriteLock lock(*this);
   const auto now = now_ms();
   Transaction tx(db_);
   // Leases that ran out on the last attempt: the dead-letter state, reason kept.
@@ -336,7 +420,7 @@ std::optional<Job> SqliteJobQueue::claim(const std::string& worker, std::chrono:
 
 bool SqliteJobQueue::renew(const std::string& id, const std::string& worker,
                            std::chrono::milliseconds lease) {
-  std::lock_guard lock(mutex_);
+  const WriteLock lock(*this);
   const auto now = now_ms();
   // A worker whose lease already ran out may have lost the job to another: it must stop.
   Statement st(db_,
@@ -348,7 +432,7 @@ bool SqliteJobQueue::renew(const std::string& id, const std::string& worker,
 
 bool SqliteJobQueue::report_progress(const std::string& id, const std::string& worker,
                                      double fraction, const std::string& stage) {
-  std::lock_guard lock(mutex_);
+  const WriteLock lock(*this);
   Statement st(db_,
                "UPDATE jobs SET progress = ?3, stage = ?4, updated_at = ?5 "
                "WHERE id = ?1 AND lease_owner = ?2 AND status = 'processing'");
@@ -358,7 +442,7 @@ bool SqliteJobQueue::report_progress(const std::string& id, const std::string& w
 
 bool SqliteJobQueue::complete(const std::string& id, const std::string& worker,
                               const JobResult& result) {
-  std::lock_guard lock(mutex_);
+  const WriteLock lock(*this);
   Statement st(db_,
                "UPDATE jobs SET status = 'done', stage = 'done', progress = 1, error = '', "
                "lease_owner = NULL, result_key = ?3, result_bytes = ?4, result_duration = ?5, "
@@ -372,7 +456,7 @@ bool SqliteJobQueue::complete(const std::string& id, const std::string& worker,
 
 std::optional<JobStatus> SqliteJobQueue::fail(const std::string& id, const std::string& worker,
                                               const std::string& reason, bool permanent) {
-  std::lock_guard lock(mutex_);
+  const WriteLock lock(*this);
   Statement st(db_,
                "UPDATE jobs SET status = CASE WHEN ?4 OR attempts >= max_attempts THEN 'failed' "
                "ELSE 'queued' END, stage = CASE WHEN ?4 OR attempts >= max_attempts "
@@ -387,7 +471,7 @@ std::optional<JobStatus> SqliteJobQueue::fail(const std::string& id, const std::
 }
 
 bool SqliteJobQueue::release(const std::string& id, const std::string& worker) {
-  std::lock_guard lock(mutex_);
+  const WriteLock lock(*this);
   Statement st(db_,
                "UPDATE jobs SET status = 'queued', stage = 'queued', progress = 0, "
                "attempts = MAX(attempts - 1, 0), lease_owner = NULL, updated_at = ?3 "
@@ -397,7 +481,7 @@ bool SqliteJobQueue::release(const std::string& id, const std::string& worker) {
 }
 
 bool SqliteJobQueue::remove(const std::string& id) {
-  std::lock_guard lock(mutex_);
+  const WriteLock lock(*this);
   Statement st(db_, "DELETE FROM jobs WHERE id = ?1");
   st.bind(1, id).run();
   return sqlite3_changes(db_) == 1;
@@ -417,7 +501,7 @@ std::map<JobStatus, std::int64_t> SqliteJobQueue::count_by_status() {
 }
 
 std::vector<std::string> SqliteJobQueue::expire_uploads(Clock::time_point cutoff) {
-  std::lock_guard lock(mutex_);
+  const WriteLock lock(*this);
   std::vector<std::string> ids;
   Statement st(db_,
                "UPDATE jobs SET status = 'expired', stage = 'expired', "

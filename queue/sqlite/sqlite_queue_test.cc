@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "queue/queue_conformance_test.h"
 
@@ -48,6 +51,149 @@ TEST(SqliteQueue, RefusesADatabaseFromANewerBinary) {
   sqlite3_close(db);
   EXPECT_THROW(SqliteJobQueue q(test_db()), std::runtime_error);
   reset_db();
+}
+
+NewJob new_job(const std::string& id, int max_attempts = 3) {
+  NewJob j;
+  j.id = id;
+  j.token_hash = "hash-" + id;
+  j.filename = id + ".mp3";
+  j.upload_key = "uploads/" + id + "/song.mp3";
+  j.size = 1000;
+  j.settings_json = R"({"preset":"classic"})";
+  j.max_attempts = max_attempts;
+  return j;
+}
+
+// Reads twice, so the second read is the one a cached row would answer.
+Job read(SqliteJobQueue& q, const std::string& id) {
+  q.get(id);
+  auto job = q.get(id);
+  EXPECT_TRUE(job) << id;
+  return job.value_or(Job{});
+}
+
+// Rows are cached between writes: every write path must make the next read see it.
+TEST(SqliteQueue, EveryWriteIsSeenByTheNextRead) {
+  reset_db();
+  SqliteJobQueue q(test_db());
+  q.create(new_job("a"));
+  EXPECT_EQ(read(q, "a").status, JobStatus::kAwaitingUpload);
+  ASSERT_TRUE(q.enqueue("a"));
+  EXPECT_EQ(read(q, "a").status, JobStatus::kQueued);
+  ASSERT_TRUE(q.claim("w1", std::chrono::minutes(1)));
+  const auto claimed = read(q, "a");
+  EXPECT_EQ(claimed.status, JobStatus::kProcessing);
+  EXPECT_EQ(claimed.lease_owner, "w1");
+  for (int i = 1; i <= 5; ++i) {  // progress: what status polls watch
+    ASSERT_TRUE(q.report_progress("a", "w1", i / 10.0, "rendering " + std::to_string(i)));
+    const auto job = read(q, "a");
+    EXPECT_DOUBLE_EQ(job.progress, i / 10.0);
+    EXPECT_EQ(job.stage, "rendering " + std::to_string(i));
+  }
+  ASSERT_TRUE(q.renew("a", "w1", std::chrono::hours(2)));
+  EXPECT_GT(read(q, "a").lease_expires, claimed.lease_expires + std::chrono::minutes(30));
+  ASSERT_TRUE(q.release("a", "w1"));
+  EXPECT_EQ(read(q, "a").status, JobStatus::kQueued);
+  ASSERT_TRUE(q.claim("w2", std::chrono::minutes(1)));
+  EXPECT_EQ(read(q, "a").lease_owner, "w2");
+  ASSERT_EQ(q.fail("a", "w2", "decoder broke", false), JobStatus::kQueued);
+  EXPECT_EQ(read(q, "a").error, "decoder broke");
+  ASSERT_TRUE(q.claim("w3", std::chrono::minutes(1)));
+  EXPECT_EQ(read(q, "a").attempts, 2);
+  ASSERT_TRUE(q.complete("a", "w3", JobResult{"processed/a/a (8D).mp3", 4321, 58.4, "mp3", 3.5}));
+  const auto done = read(q, "a");
+  EXPECT_EQ(done.status, JobStatus::kDone);
+  ASSERT_TRUE(done.result);
+  EXPECT_EQ(done.result->bytes, 4321);
+
+  // Lease expiry: the next claim dead-letters a job whose last attempt's lease ran out.
+  q.create(new_job("b", 1));
+  ASSERT_TRUE(q.enqueue("b"));
+  ASSERT_TRUE(q.claim("w1", std::chrono::milliseconds(1)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(read(q, "b").status, JobStatus::kProcessing);
+  EXPECT_FALSE(q.claim("w2", std::chrono::minutes(1)));
+  EXPECT_EQ(read(q, "b").status, JobStatus::kFailed);
+
+  // The janitor: expired uploads and deletes.
+  q.create(new_job("c"));
+  EXPECT_EQ(read(q, "c").status, JobStatus::kAwaitingUpload);
+  EXPECT_EQ(q.expire_uploads(Clock::now() + std::chrono::hours(1)), std::vector<std::string>{"c"});
+  EXPECT_EQ(read(q, "c").status, JobStatus::kExpired);
+  ASSERT_TRUE(q.remove("a"));
+  EXPECT_FALSE(q.get("a"));
+  q.create(new_job("a"));  // an id can come back: the new row, not the deleted one
+  EXPECT_EQ(read(q, "a").status, JobStatus::kAwaitingUpload);
+}
+
+// Another SqliteJobQueue on the file (as another process would have) signals its writes
+// through the shared counter; a writer that does not signal is seen within the max age.
+TEST(SqliteQueue, WritesOfOtherConnectionsAreSeen) {
+  reset_db();
+  SqliteJobQueue a(test_db());
+  SqliteJobQueue b(test_db());
+  a.create(new_job("j"));
+  ASSERT_TRUE(a.enqueue("j"));
+  ASSERT_TRUE(b.claim("w", std::chrono::minutes(1)));
+  EXPECT_EQ(read(a, "j").status, JobStatus::kProcessing);
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(b.report_progress("j", "w", i / 4.0, "rendering"));
+    EXPECT_DOUBLE_EQ(read(a, "j").progress, i / 4.0);
+  }
+
+  const auto cached_at = std::chrono::steady_clock::now();
+  EXPECT_DOUBLE_EQ(read(a, "j").progress, 0.75);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(test_db().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE jobs SET progress = 0.875 WHERE id = 'j'", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  const double right_after = a.get("j")->progress;
+  // The cache is in use (else the tests above prove nothing), as long as the read came
+  // within the max age (a stall of the machine could delay it).
+  if (std::chrono::steady_clock::now() - cached_at < SqliteJobQueue::kRowCacheMaxAge / 2) {
+    EXPECT_DOUBLE_EQ(right_after, 0.75);
+  }
+  std::this_thread::sleep_for(SqliteJobQueue::kRowCacheMaxAge + std::chrono::milliseconds(5));
+  EXPECT_DOUBLE_EQ(a.get("j")->progress, 0.875);
+}
+
+// Reads racing writes: a read that starts after a write returned sees it (a reader that read
+// the old row while the write committed must not leave it cached as current).
+TEST(SqliteQueue, ReadsRacingWritesNeverGoBack) {
+  reset_db();
+  SqliteJobQueue q(test_db());
+  q.create(new_job("r"));
+  ASSERT_TRUE(q.enqueue("r"));
+  ASSERT_TRUE(q.claim("w", std::chrono::minutes(1)));
+  constexpr int kWrites = 300;
+  std::atomic<int> published{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> violations{0};
+  std::atomic<long> reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        const int before = published.load();
+        const auto job = q.get("r");
+        if (!job || job->progress < before / double(kWrites)) ++violations;
+        ++reads;
+      }
+    });
+  }
+  for (int i = 1; i <= kWrites; ++i) {
+    ASSERT_TRUE(q.report_progress("r", "w", i / double(kWrites), "rendering"));
+    published.store(i);
+    std::this_thread::yield();
+  }
+  stop.store(true);
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(violations.load(), 0) << "of " << reads.load() << " reads";
+  EXPECT_GT(reads.load(), kWrites);
+  EXPECT_DOUBLE_EQ(q.get("r")->progress, 1.0);
 }
 
 }  // namespace
