@@ -15,6 +15,14 @@ namespace sy::queue {
 
 using Clock = std::chrono::system_clock;
 
+// Times are stored as milliseconds since the Unix epoch in every backend.
+inline std::int64_t to_ms(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline Clock::time_point from_ms(std::int64_t ms) {
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::milliseconds(ms)));
+}
+
 enum class JobStatus { kAwaitingUpload, kQueued, kProcessing, kDone, kFailed, kExpired };
 // "awaiting_upload", "queued", "processing", "done", "failed", "expired" (the API's names).
 std::string_view status_name(JobStatus s);

@@ -14,13 +14,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::int64_t to_ms(Clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
-}
-Clock::time_point from_ms(std::int64_t ms) {
-  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(milliseconds(ms)));
-}
-
 constexpr const char* kNotifyChannel = "sy_jobs";
 // Any constant: every process migrating the same database takes this lock first.
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7236152097)";

@@ -15,12 +15,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::int64_t to_ms(Clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
-}
-Clock::time_point from_ms(std::int64_t ms) {
-  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(milliseconds(ms)));
-}
 std::int64_t now_ms() { return to_ms(Clock::now()); }
 
 // Each entry moves the schema one version up; never edit an entry once released.
