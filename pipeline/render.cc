@@ -242,6 +242,16 @@ class ThreadedSource {
   ThreadedSource(const ThreadedSource&) = delete;
   ThreadedSource& operator=(const ThreadedSource&) = delete;
 
+  // Hands everything the producer writes to `use(planes, frames)`, a block at a time.
+  template <typename Use>
+  void drain(std::size_t block_frames, Use&& use) {
+    AudioBuffer buf(2, block_frames);
+    while (std::size_t n = read(buf.planes(), block_frames)) {
+      const float* p[2] = {buf.channel(0), buf.channel(1)};
+      use(p, n);
+    }
+  }
+
   std::size_t read(float* const* dst, std::size_t max_frames) {
     std::size_t done = 0;
     while (done < max_frames) {
@@ -400,15 +410,14 @@ RenderResult render_file(const std::string& input, const std::string& output, co
                                              [&](const float* const* p, std::int64_t, std::size_t n) { out.put(p, n); });
         progress.set_total_frames(frames);
       });
-      AudioBuffer buf(2, block);
-      while (std::size_t n = rendered.read(buf.planes(), block)) {
-        const float* p[2] = {buf.channel(0), buf.channel(1)};
+      rendered.drain(block, [&](const float* const* p, std::size_t n) {
         meter.add(p, n);
         spill->write(p, n);
         for (std::size_t c = 0; c < 2; ++c)
           for (std::size_t i = 0; i < n; ++i) peak = std::max(peak, std::fabs(p[c][i]));
-      }
+      });
     }
+    progress.set_total_frames(spill->frames());
     const double lufs = meter.integrated_lufs();
     result.input_lufs = lufs;
     if (std::isfinite(lufs)) gain_db = std::clamp(options.engine.loudness_lufs - lufs, kMinGainDb, kMaxGainDb);
@@ -420,7 +429,6 @@ RenderResult render_file(const std::string& input, const std::string& output, co
     // much on the spilled mix and make up for it.
     const double peak_db = peak > 0 ? 20 * std::log10(peak) : -200;
     if (std::isfinite(lufs) && peak_db + gain_db > options.engine.true_peak_dbtp + kLimiterCheckDb) {
-      progress.set_total_frames(spill->frames());
       progress.stage(Stage::kAnalysing, kAnalysisShare, kLimiterCheckShare);
       spill->rewind();
       LoudnessMeter check(rate);
@@ -433,11 +441,7 @@ RenderResult render_file(const std::string& input, const std::string& output, co
           run_pass(*spill, chain, options, 0, progress, cancel,
                    [&](const float* const* p, std::int64_t, std::size_t n) { out.put(p, n); });
         });
-        AudioBuffer buf(2, block);
-        while (std::size_t n = limited.read(buf.planes(), block)) {
-          const float* p[2] = {buf.channel(0), buf.channel(1)};
-          check.add(p, n);
-        }
+        limited.drain(block, [&](const float* const* p, std::size_t n) { check.add(p, n); });
       }
       const double limited = check.integrated_lufs();
       if (std::isfinite(limited))
@@ -446,7 +450,6 @@ RenderResult render_file(const std::string& input, const std::string& output, co
       final_base += kLimiterCheckShare;
     }
     spill->rewind();
-    progress.set_total_frames(spill->frames());
   }
   result.output_gain_db = gain_db;
 
@@ -477,12 +480,10 @@ RenderResult render_file(const std::string& input, const std::string& output, co
       }
       fader.finish(put);
     });
-    AudioBuffer buf(2, block);
-    while (std::size_t n = mixed.read(buf.planes(), block)) {
-      const float* p[2] = {buf.channel(0), buf.channel(1)};
+    mixed.drain(block, [&](const float* const* p, std::size_t n) {
       encoder->write(p, n);
       result.frames += static_cast<std::int64_t>(n);
-    }
+    });
   }
   check_cancel(cancel);
 
