@@ -31,7 +31,7 @@ void report(benchmark::State& state) {
 }
 
 // Processes 10 s of stereo noise per iteration through `stage`.
-void run_stage(benchmark::State& state, sy::StereoProcessor& stage, float amplitude) {
+void run_stage(benchmark::State& state, sy::engine::StereoProcessor& stage, float amplitude) {
   stage.prepare(kRate, kBlock);
   const auto left = noise(amplitude, 1), right = noise(amplitude, 2);
   std::vector<float> out_l(kBlock), out_r(kBlock);
@@ -47,27 +47,27 @@ void run_stage(benchmark::State& state, sy::StereoProcessor& stage, float amplit
 }
 
 void BM_RoomModerate(benchmark::State& state) {
-  sy::Room room(sy::RoomParams{});
+  sy::engine::Room room(sy::engine::RoomParams{});
   run_stage(state, room, 0.3f);
 }
 
 void BM_RoomLargeHall(benchmark::State& state) {
-  sy::Room room(sy::RoomParams{0.85, 0.6, 0.5});
+  sy::engine::Room room(sy::engine::RoomParams{0.85, 0.6, 0.5});
   run_stage(state, room, 0.3f);
 }
 
 void BM_LimiterTransparent(benchmark::State& state) {
-  auto limiter = sy::make_true_peak_limiter(-1.0);
+  auto limiter = sy::engine::make_true_peak_limiter(-1.0);
   run_stage(state, *limiter, 0.3f);
 }
 
 void BM_LimiterHeavy(benchmark::State& state) {  // 12 dB over full scale
-  auto limiter = sy::make_true_peak_limiter(-1.0);
+  auto limiter = sy::engine::make_true_peak_limiter(-1.0);
   run_stage(state, *limiter, 4.0f);
 }
 
 void BM_CrossoverStereo(benchmark::State& state) {
-  sy::LinkwitzRiley4 xo[2];
+  sy::engine::LinkwitzRiley4 xo[2];
   for (auto& x : xo) x.prepare(kRate, 150.0);
   const auto left = noise(0.3f, 1), right = noise(0.3f, 2);
   std::vector<float> low(kBlock), high(kBlock);
@@ -83,7 +83,7 @@ void BM_CrossoverStereo(benchmark::State& state) {
 
 // Both channels in one pass (what the renderer runs).
 void BM_CrossoverStereoLockstep(benchmark::State& state) {
-  sy::StereoLinkwitzRiley4 xo;
+  sy::engine::StereoLinkwitzRiley4 xo;
   xo.prepare(kRate, 150.0);
   const auto left = noise(0.3f, 1), right = noise(0.3f, 2);
   std::vector<float> low_l(kBlock), low_r(kBlock), high_l(kBlock), high_r(kBlock);
@@ -102,7 +102,7 @@ void BM_CrossoverStereoLockstep(benchmark::State& state) {
 void BM_LoudnessMeterWithTruePeak(benchmark::State& state) {
   const auto left = noise(0.3f, 1), right = noise(0.3f, 2);
   for (auto _ : state) {
-    sy::LoudnessMeter meter(static_cast<int>(kRate), true);
+    sy::engine::LoudnessMeter meter(static_cast<int>(kRate), true);
     const float* planes[2] = {left.data(), right.data()};
     meter.add(planes, kFrames);
     benchmark::DoNotOptimize(meter.integrated_lufs());

@@ -23,14 +23,14 @@ std::vector<float> noise(std::size_t n, unsigned seed) {
   return v;
 }
 
-sy::EngineSettings preset(const char* name) {
-  const sy::Preset* p = sy::find_preset(name);
-  return p != nullptr ? p->settings : sy::EngineSettings{};
+sy::engine::EngineSettings preset(const char* name) {
+  const sy::engine::Preset* p = sy::engine::find_preset(name);
+  return p != nullptr ? p->settings : sy::engine::EngineSettings{};
 }
 
 // Processes 10 s of stereo noise per iteration; "x_realtime" is audio seconds per second.
-void run_renderer(benchmark::State& state, const sy::EngineSettings& settings) {
-  auto renderer = sy::make_renderer(settings);
+void run_renderer(benchmark::State& state, const sy::engine::EngineSettings& settings) {
+  auto renderer = sy::engine::make_renderer(settings);
   renderer->prepare(kRate, kBlock);
   const std::size_t frames = kSeconds * static_cast<std::size_t>(kRate);
   const auto left = noise(frames, 1), right = noise(frames, 2);
@@ -62,7 +62,7 @@ void BM_ElevatedDry(benchmark::State& state) {
 }
 void BM_FigureEightDry(benchmark::State& state) {
   auto s = preset("classic");
-  s.trajectory = sy::Trajectory::kFigureEight;
+  s.trajectory = sy::engine::Trajectory::kFigureEight;
   s.reverb = 0;
   run_renderer(state, s);
 }
@@ -72,7 +72,7 @@ void BM_Legacy(benchmark::State& state) { run_renderer(state, preset("legacy"));
 void BM_Convolver(benchmark::State& state) {
   const auto channels = static_cast<std::size_t>(state.range(0));
   constexpr std::size_t kPartition = 256;
-  sy::PartitionedConvolver conv(kPartition, channels, 2);
+  sy::engine::PartitionedConvolver conv(kPartition, channels, 2);
   for (std::size_t c = 0; c < channels; ++c) conv.set_filter(c % 2, c, noise(540, static_cast<unsigned>(c)));
   std::vector<std::vector<float>> in(channels, noise(kPartition, 9));
   std::vector<const float*> in_planes;

@@ -14,19 +14,19 @@ void add_presets_command(CLI::App& app, CommandContext& ctx) {
   cmd->callback([json, &ctx] {
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
-      for (const Preset& p : presets())
+      for (const engine::Preset& p : engine::presets())
         out.push_back({{"name", p.name}, {"description", p.description}, {"settings", worker::settings_json(p.settings)}});
       std::printf("%s\n", out.dump(2).c_str());
       ctx.exit_code = kExitOk;
       return;
     }
     bool first = true;
-    for (const Preset& p : presets()) {
-      const EngineSettings& s = p.settings;
+    for (const engine::Preset& p : engine::presets()) {
+      const engine::EngineSettings& s = p.settings;
       std::printf("%-14s %s%s\n", p.name.c_str(), p.description.c_str(), first ? "  [default]" : "");
       std::printf("%-14s trajectory=%s period=%gs direction=%s elevation=%g° width=%g° reverb=%g room-size=%g "
                   "damping=%g bass-crossover=%gHz speed=%g loudness=%gLUFS\n\n",
-                  "", trajectory_name(s.trajectory).c_str(), s.period_seconds, direction_name(s.direction).c_str(),
+                  "", engine::trajectory_name(s.trajectory).c_str(), s.period_seconds, engine::direction_name(s.direction).c_str(),
                   s.elevation_degrees, s.width_degrees, s.reverb, s.room_size, s.damping, s.bass_crossover_hz,
                   s.speed, s.loudness_lufs);
       first = false;

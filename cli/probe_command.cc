@@ -4,7 +4,7 @@
 
 #include "cli/commands.h"
 #include "io/decoder.h"
-#include "io/errors.h"
+#include "base/errors.h"
 
 namespace sy::cli {
 
@@ -37,7 +37,7 @@ void add_probe_command(CLI::App& app, CommandContext& ctx) {
   struct Args {
     std::string input;
     bool json = false;
-    std::int64_t max_size = InputLimits{}.max_bytes;
+    std::int64_t max_size = io::InputLimits{}.max_bytes;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("INPUT", args->input, "Audio file to inspect")->required();
@@ -46,9 +46,9 @@ void add_probe_command(CLI::App& app, CommandContext& ctx) {
       ->capture_default_str();
   cmd->callback([args, &ctx] {
     try {
-      InputLimits limits;
+      io::InputLimits limits;
       limits.max_bytes = args->max_size;
-      AudioInfo info = probe(args->input, limits);
+      io::AudioInfo info = io::probe(args->input, limits);
       if (args->json) {
         nlohmann::json tags = nlohmann::json::object();
         for (const auto& [k, v] : info.metadata.tags) tags[k] = v;
@@ -81,7 +81,7 @@ void add_probe_command(CLI::App& app, CommandContext& ctx) {
                       human_bytes(static_cast<std::int64_t>(info.metadata.cover.data.size())).c_str());
       }
       ctx.exit_code = kExitOk;
-    } catch (const InputError& e) {
+    } catch (const base::InputError& e) {
       std::fprintf(stderr, "error: %s (%s)\n", e.what(), args->input.c_str());
       ctx.exit_code = kExitBadInput;
     } catch (const std::exception& e) {

@@ -70,27 +70,27 @@ void ProgressDisplay::close() {
 
 void ProgressDisplay::started(std::size_t index, const std::string& input) {
   std::lock_guard<std::mutex> lock(mu_);
-  active_[index] = FileState{std::filesystem::path(input).filename().string(), Progress{}};
+  active_[index] = FileState{std::filesystem::path(input).filename().string(), pipeline::Progress{}};
   if (mode_ == ProgressMode::kJson) json_line({{"event", "start"}, {"input", input}, {"index", index}});
 }
 
-void ProgressDisplay::update(std::size_t index, const Progress& p) {
+void ProgressDisplay::update(std::size_t index, const pipeline::Progress& p) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = active_.find(index);
   if (it == active_.end()) return;
   it->second.progress = p;
-  if (mode_ == ProgressMode::kJson && p.stage != Stage::kDone) {
+  if (mode_ == ProgressMode::kJson && p.stage != pipeline::Stage::kDone) {
     json_line({{"event", "progress"},
                {"index", index},
                {"input", it->second.name},
-               {"stage", stage_name(p.stage)},
+               {"stage", pipeline::stage_name(p.stage)},
                {"progress", std::round(p.fraction * 1000) / 1000},
                {"realtime_factor", std::round(p.realtime_factor * 10) / 10},
                {"eta_seconds", p.eta_seconds < 0 ? nlohmann::json() : nlohmann::json(std::round(p.eta_seconds * 10) / 10)}});
   }
 }
 
-void ProgressDisplay::finished(std::size_t index, const std::string& output, const RenderResult& r) {
+void ProgressDisplay::finished(std::size_t index, const std::string& output, const pipeline::RenderResult& r) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string name = active_.count(index) ? active_[index].name : output;
   active_.erase(index);
@@ -145,10 +145,10 @@ void ProgressDisplay::redraw_locked() {
   std::size_t lines = 0;
   double active_fraction = 0;
   for (const auto& [index, f] : active_) {
-    const Progress& p = f.progress;
+    const pipeline::Progress& p = f.progress;
     active_fraction += p.fraction;
     char tail[96];
-    std::snprintf(tail, sizeof tail, " %3.0f%%  %-9s %6.1f×  ETA %s", p.fraction * 100, stage_name(p.stage).c_str(),
+    std::snprintf(tail, sizeof tail, " %3.0f%%  %-9s %6.1f×  ETA %s", p.fraction * 100, pipeline::stage_name(p.stage).c_str(),
                   p.realtime_factor, clock_text(p.eta_seconds).c_str());
     out << "  " << shorten(f.name, 28) << " " << bar(p.fraction, 24) << tail << "\n";
     ++lines;

@@ -22,8 +22,8 @@ class ProgressDisplay {
   ProgressDisplay& operator=(const ProgressDisplay&) = delete;
 
   void started(std::size_t index, const std::string& input);
-  void update(std::size_t index, const Progress& p);  // thread-safe, cheap
-  void finished(std::size_t index, const std::string& output, const RenderResult& r);
+  void update(std::size_t index, const pipeline::Progress& p);  // thread-safe, cheap
+  void finished(std::size_t index, const std::string& output, const pipeline::RenderResult& r);
   void failed(std::size_t index, const std::string& message, int exit_code);
   // Prints an error line `error: ...` without tearing the bars.
   void error_line(const std::string& line);
@@ -32,7 +32,7 @@ class ProgressDisplay {
  private:
   struct FileState {
     std::string name;
-    Progress progress;
+    pipeline::Progress progress;
   };
   void redraw_locked();
   void clear_bars_locked();

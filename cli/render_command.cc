@@ -15,7 +15,7 @@
 #include "cli/progress_display.h"
 #include "engine/convolver.h"
 #include "engine/presets.h"
-#include "io/errors.h"
+#include "base/errors.h"
 #include "pipeline/output_file.h"
 #include "pipeline/render.h"
 
@@ -34,7 +34,7 @@ extern "C" void on_interrupt(int) {
   if (g_signals.fetch_add(1) == 0) {
     g_cancel.store(true);
   } else {
-    OutputFile::remove_all_pending_from_signal_handler();
+    pipeline::OutputFile::remove_all_pending_from_signal_handler();
     _exit(130);
   }
 }
@@ -82,9 +82,9 @@ int parse_bitrate(const std::string& text) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used == 0 || used != t.size()) throw UsageError("--bitrate must look like 192k or 192000, not '" + text + "'");
+  if (used == 0 || used != t.size()) throw base::UsageError("--bitrate must look like 192k or 192000, not '" + text + "'");
   const double bps = v * mult;
-  if (bps < 6000 || bps > 512000) throw UsageError("--bitrate must be between 6k and 512k");
+  if (bps < 6000 || bps > 512000) throw base::UsageError("--bitrate must be between 6k and 512k");
   return static_cast<int>(bps);
 }
 
@@ -99,16 +99,16 @@ std::string lower(std::string s) {
 }
 
 // Expands folders into the audio files inside them and names each output.
-std::vector<Task> plan_tasks(const RenderArgs& a, OutputFormat format) {
+std::vector<Task> plan_tasks(const RenderArgs& a, io::OutputFormat format) {
   std::vector<Task> tasks;
   auto out_name = [&](const fs::path& input, const fs::path& relative_dir) {
     fs::path dir = fs::path(a.out_dir) / relative_dir;
-    return (dir / (input.stem().string() + " (8D)" + format_extension(format))).string();
+    return (dir / (input.stem().string() + " (8D)" + io::format_extension(format))).string();
   };
   for (const std::string& in : a.inputs) {
     std::error_code ec;
     if (fs::is_directory(in, ec)) {
-      if (!a.output.empty()) throw UsageError("a folder as input needs --out-dir, not -o (" + in + ")");
+      if (!a.output.empty()) throw base::UsageError("a folder as input needs --out-dir, not -o (" + in + ")");
       std::vector<fs::path> found;
       for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
            it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -128,26 +128,26 @@ std::vector<Task> plan_tasks(const RenderArgs& a, OutputFormat format) {
   std::set<std::string> outputs;
   for (const Task& t : tasks)
     if (!outputs.insert(fs::weakly_canonical(t.output).string()).second)
-      throw UsageError("two inputs would write the same output: " + t.output);
+      throw base::UsageError("two inputs would write the same output: " + t.output);
   return tasks;
 }
 
-RenderOptions make_options(const RenderArgs& a, CLI::App& cmd, OutputFormat format) {
-  const Preset* preset = find_preset(a.preset);
+pipeline::RenderOptions make_options(const RenderArgs& a, CLI::App& cmd, io::OutputFormat format) {
+  const engine::Preset* preset = engine::find_preset(a.preset);
   if (preset == nullptr) {
     std::string names;
-    for (const Preset& p : presets()) names += (names.empty() ? "" : ", ") + p.name;
-    throw UsageError("unknown preset '" + a.preset + "' (choose one of: " + names + ")");
+    for (const engine::Preset& p : engine::presets()) names += (names.empty() ? "" : ", ") + p.name;
+    throw base::UsageError("unknown preset '" + a.preset + "' (choose one of: " + names + ")");
   }
-  RenderOptions o;
+  pipeline::RenderOptions o;
   o.engine = preset->settings;
-  EngineSettings& s = o.engine;
+  engine::EngineSettings& s = o.engine;
   auto given = [&](const char* name) { return cmd.get_option(name)->count() > 0; };
   try {
-    if (given("--trajectory")) s.trajectory = parse_trajectory(a.trajectory);
-    if (given("--direction")) s.direction = parse_direction(a.direction);
+    if (given("--trajectory")) s.trajectory = engine::parse_trajectory(a.trajectory);
+    if (given("--direction")) s.direction = engine::parse_direction(a.direction);
   } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
+    throw base::UsageError(e.what());
   }
   if (given("--period")) s.period_seconds = a.period;
   if (given("--elevation")) s.elevation_degrees = a.elevation;
@@ -161,14 +161,14 @@ RenderOptions make_options(const RenderArgs& a, CLI::App& cmd, OutputFormat form
   if (given("--true-peak")) s.true_peak_dbtp = a.true_peak;
   if (given("--seed")) s.seed = a.seed;
   try {
-    validate(s);
+    engine::validate(s);
   } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
+    throw base::UsageError(e.what());
   }
   o.encode.format = format;
   o.encode.bitrate = parse_bitrate(a.bitrate);
   if (given("--vbr")) {
-    if (format != OutputFormat::kMp3) throw UsageError("--vbr applies to MP3 output only");
+    if (format != io::OutputFormat::kMp3) throw base::UsageError("--vbr applies to MP3 output only");
     o.encode.vbr_quality = a.vbr;
   }
   o.limits.max_bytes = a.max_size;
@@ -182,16 +182,16 @@ RenderOptions make_options(const RenderArgs& a, CLI::App& cmd, OutputFormat form
   return o;
 }
 
-OutputFormat choose_format(const RenderArgs& a, CLI::App& cmd) {
-  OutputFormat from_flag = OutputFormat::kMp3;
+io::OutputFormat choose_format(const RenderArgs& a, CLI::App& cmd) {
+  io::OutputFormat from_flag = io::OutputFormat::kMp3;
   const bool flag = cmd.get_option("--format")->count() > 0;
-  if (flag) from_flag = parse_format(a.format);
+  if (flag) from_flag = io::parse_format(a.format);
   if (!a.output.empty()) {
-    OutputFormat from_name;
-    if (format_from_path(a.output, &from_name)) {
+    io::OutputFormat from_name;
+    if (io::format_from_path(a.output, &from_name)) {
       if (flag && from_name != from_flag)
-        throw UsageError("the output name ends in " + fs::path(a.output).extension().string() + " but --format is " +
-                         format_name(from_flag));
+        throw base::UsageError("the output name ends in " + fs::path(a.output).extension().string() + " but --format is " +
+                         io::format_name(from_flag));
       return from_name;
     }
   }
@@ -223,18 +223,18 @@ ProgressMode choose_progress(const std::string& mode) {
 }
 
 int run_render(const RenderArgs& a, CLI::App& cmd) {
-  OutputFormat format;
-  RenderOptions options;
+  io::OutputFormat format;
+  pipeline::RenderOptions options;
   std::vector<Task> tasks;
   try {
-    if (a.output.empty() == a.out_dir.empty()) throw UsageError("give either -o OUTPUT or --out-dir DIR");
-    if (!a.output.empty() && a.inputs.size() > 1) throw UsageError("-o takes one input; use --out-dir for several");
+    if (a.output.empty() == a.out_dir.empty()) throw base::UsageError("give either -o OUTPUT or --out-dir DIR");
+    if (!a.output.empty() && a.inputs.size() > 1) throw base::UsageError("-o takes one input; use --out-dir for several");
     format = choose_format(a, cmd);
     options = make_options(a, cmd, format);
     if (!a.out_dir.empty()) fs::create_directories(a.out_dir);
     tasks = plan_tasks(a, format);
-    if (tasks.empty()) throw UsageError("no audio files found in the given folders");
-  } catch (const UsageError& e) {
+    if (tasks.empty()) throw base::UsageError("no audio files found in the given folders");
+  } catch (const base::UsageError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitUsage;
   } catch (const std::exception& e) {
@@ -260,14 +260,14 @@ int run_render(const RenderArgs& a, CLI::App& cmd) {
           throw std::runtime_error("output exists, use --force to overwrite: " + t.output);
         fs::path parent = fs::path(t.output).parent_path();
         if (!a.out_dir.empty() && !parent.empty()) fs::create_directories(parent);
-        RenderResult r = render_file(t.input, t.output, options,
-                                     [&display, i](const Progress& p) { display.update(i, p); }, &g_cancel);
+        pipeline::RenderResult r = pipeline::render_file(t.input, t.output, options,
+                                     [&display, i](const pipeline::Progress& p) { display.update(i, p); }, &g_cancel);
         display.finished(i, t.output, r);
-      } catch (const InputError& e) {
+      } catch (const base::InputError& e) {
         any_bad_input = true;
         display.failed(i, e.what(), kExitBadInput);
         display.error_line("error: " + std::string(e.what()) + " (" + t.input + ")");
-      } catch (const Cancelled&) {
+      } catch (const base::Cancelled&) {
         display.failed(i, "cancelled", 130);
         return;
       } catch (const std::exception& e) {
@@ -278,14 +278,14 @@ int run_render(const RenderArgs& a, CLI::App& cmd) {
     }
   };
   const std::string wisdom = a.bypass ? std::string() : wisdom_path();
-  if (!wisdom.empty()) import_fftw_wisdom(wisdom);
+  if (!wisdom.empty()) engine::import_fftw_wisdom(wisdom);
   const unsigned jobs = std::max(1u, std::min<unsigned>(a.jobs, static_cast<unsigned>(tasks.size())));
   std::vector<std::thread> pool;
   for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(worker);
   worker();
   for (auto& th : pool) th.join();
   display.close();
-  if (!wisdom.empty()) export_fftw_wisdom(wisdom);
+  if (!wisdom.empty()) engine::export_fftw_wisdom(wisdom);
 
   if (g_cancel.load()) {
     std::fprintf(stderr, "interrupted: no partial output was left behind\n");

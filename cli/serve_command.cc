@@ -21,7 +21,7 @@
 #include "service/api.h"
 #include "service/config.h"
 #include "service/janitor.h"
-#include "service/log.h"
+#include "base/log.h"
 #include "service/metrics.h"
 #include "service/server.h"
 #include "storage/local/local_store.h"
@@ -85,7 +85,7 @@ int run_serve(const ServeFlags& flags) {
   // server's threads is interrupted by them.
   const sigset_t signals = block_stop_signals();
 
-  log::use_json_lines();
+  base::log::use_json_lines();
   try {
     fs::create_directories(config.data_dir);
     const fs::path scratch = config.data_dir / "work";
@@ -179,20 +179,20 @@ int run_serve(const ServeFlags& flags) {
     }
     janitor.start();
     ready = true;
-    log::info("serving", {{"listen", config.host() + ":" + std::to_string(port)},
+    base::log::info("serving", {{"listen", config.host() + ":" + std::to_string(port)},
                           {"public_url", store_options.public_url},
                           {"data_dir", config.data_dir.string()},
                           {"workers", pool_options.workers}});
 
     int signal = 0;
     sigwait(&signals, &signal);
-    log::info("shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    base::log::info("shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
     ready = false;
     server.stop(config.shutdown_grace);  // no new requests; in-flight ones finish
     watch.reset();
     pool.stop();                          // running jobs go back to the queue
     janitor.stop();
-    log::info("stopped");
+    base::log::info("stopped");
     return kExitOk;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s (%s)\n", e.what(), config.data_dir.c_str());

@@ -15,7 +15,7 @@
 #include "cli/backends.h"
 #include "cli/commands.h"
 #include "service/config.h"
-#include "service/log.h"
+#include "base/log.h"
 #include "worker/worker_pool.h"
 
 namespace sy::cli {
@@ -42,7 +42,7 @@ int run_worker(const WorkerFlags& flags) {
 
   const sigset_t signals = block_stop_signals();
 
-  log::use_json_lines();
+  base::log::use_json_lines();
   const fs::path scratch =
       flags.scratch_dir ? fs::path(*flags.scratch_dir)
                         : fs::temp_directory_path() /
@@ -75,20 +75,20 @@ int run_worker(const WorkerFlags& flags) {
     worker::WorkerPool pool(options, *queue, *store);
     pool.start();
     auto watch = queue::watch_for_work(queue_config, [&pool] { pool.wake(); }, options.poll);
-    log::info("worker started", {{"queue", config.queue_backend},
+    base::log::info("worker started", {{"queue", config.queue_backend},
                                  {"storage", config.storage_backend},
                                  {"jobs", options.workers},
                                  {"scratch", scratch.string()}});
 
     int signal = 0;
     sigwait(&signals, &signal);
-    log::info("worker stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"},
+    base::log::info("worker stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"},
                                   {"busy", pool.busy()}});
     watch.reset();
     pool.stop();  // a running render is cancelled and its job handed back, not counted
     std::error_code ec;
     fs::remove_all(scratch, ec);
-    log::info("worker stopped");
+    base::log::info("worker stopped");
     return kExitOk;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -12,7 +12,7 @@
 
 #include <fftw3.h>
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 
@@ -496,4 +496,4 @@ void BinauralDecoder::process(const float* const* sh, float* left, float* right)
   }
 }
 
-}  // namespace sy
+}  // namespace sy::engine

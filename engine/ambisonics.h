@@ -9,7 +9,7 @@
 
 #include "engine/convolver.h"
 
-namespace sy {
+namespace sy::engine {
 
 class HrtfSet;
 
@@ -88,4 +88,4 @@ class BinauralDecoder {
   std::vector<float> odd_;
 };
 
-}  // namespace sy
+}  // namespace sy::engine

@@ -12,7 +12,7 @@
 #include "engine/hrtf.h"
 #include "engine/renderer.h"
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 constexpr double kPi = std::numbers::pi;
@@ -134,4 +134,4 @@ TEST(AmbisonicsTest, DiffuseFieldEqualisationFlattensTheAverage) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

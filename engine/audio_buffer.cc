@@ -4,7 +4,7 @@
 #include <cstring>
 #include <new>
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 constexpr std::size_t kAlignFloats = 8;  // 32 bytes
@@ -28,4 +28,4 @@ void AudioBuffer::clear() noexcept {
   for (float* ch : channels_) std::memset(ch, 0, frames_ * sizeof(float));
 }
 
-}  // namespace sy
+}  // namespace sy::engine

@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-namespace sy {
+namespace sy::engine {
 
 // A fixed-size, planar, 32-byte aligned block of float samples. Allocates only in the
 // constructor; copy is deleted so a block is never duplicated by accident.
@@ -41,4 +41,4 @@ class AudioBuffer {
   std::size_t frames_ = 0;
 };
 
-}  // namespace sy
+}  // namespace sy::engine

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 TEST(AudioBufferTest, ChannelsAreZeroedAlignedAndDistinct) {
@@ -29,4 +29,4 @@ TEST(AudioBufferTest, MoveKeepsSamples) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

@@ -12,7 +12,7 @@
 #include <new>
 #include <stdexcept>
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 constexpr std::size_t kAlignFloats = 16;  // 64 bytes: every spectrum starts SIMD-aligned
@@ -194,4 +194,4 @@ void PartitionedConvolver::process(const float* const* in, float* const* out) no
   }
 }
 
-}  // namespace sy
+}  // namespace sy::engine

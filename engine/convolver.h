@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace sy {
+namespace sy::engine {
 
 // FFTW's planner is not thread-safe (only fftwf_execute is); every plan made or destroyed
 // in the engine takes this lock, so renders on several threads can build convolvers.
@@ -77,4 +77,4 @@ class PartitionedConvolver {
   void* inverse_ = nullptr;
 };
 
-}  // namespace sy
+}  // namespace sy::engine

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 std::vector<float> noise(std::size_t n, unsigned seed) {
@@ -89,4 +89,4 @@ TEST(PartitionedConvolverTest, ResetForgetsThePast) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <numbers>
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 
@@ -108,4 +108,4 @@ void StereoLinkwitzRiley4::process(const float* const in[2], float* const low[2]
     }
 }
 
-}  // namespace sy
+}  // namespace sy::engine

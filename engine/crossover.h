@@ -2,7 +2,7 @@
 // 4th-order Linkwitz-Riley band split: keeps the bass centred while the rest rotates.
 #include <cstddef>
 
-namespace sy {
+namespace sy::engine {
 
 // One second-order section in transposed direct form II, double state so a low cutoff
 // at 44.1 kHz keeps its precision.
@@ -53,4 +53,4 @@ class StereoLinkwitzRiley4 {
   double z2_[4][2] = {};
 };
 
-}  // namespace sy
+}  // namespace sy::engine

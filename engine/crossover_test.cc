@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 constexpr double kRate = 44100.0;
@@ -122,4 +122,4 @@ TEST(CrossoverTest, StereoSplitMatchesTwoMonoSplitsExactly) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

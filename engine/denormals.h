@@ -5,7 +5,7 @@
 #include <xmmintrin.h>
 #endif
 
-namespace sy {
+namespace sy::engine {
 
 class ScopedFlushDenormals {
  public:
@@ -26,4 +26,4 @@ class ScopedFlushDenormals {
   ScopedFlushDenormals& operator=(const ScopedFlushDenormals&) = delete;
 };
 
-}  // namespace sy
+}  // namespace sy::engine

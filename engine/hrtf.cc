@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 
@@ -103,4 +103,4 @@ void HrtfSet::response(double azimuth_deg, double elevation_deg, float* left, fl
   apply_delay(right, delay_right);
 }
 
-}  // namespace sy
+}  // namespace sy::engine

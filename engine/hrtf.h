@@ -5,7 +5,7 @@
 
 struct MYSOFA_EASY;
 
-namespace sy {
+namespace sy::engine {
 
 // Loads a SOFA file and resamples it to `sample_rate` (libmysofa does both, and its
 // default loudness normalisation). Directions follow SOFA: azimuth counter-clockwise from
@@ -37,4 +37,4 @@ class HrtfSet {
   double sample_rate_;
 };
 
-}  // namespace sy
+}  // namespace sy::engine

@@ -8,7 +8,7 @@
 
 #include "engine/renderer.h"
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 double energy(const std::vector<float>& x) {
@@ -52,4 +52,4 @@ TEST(HrtfSetTest, MissingFileThrows) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

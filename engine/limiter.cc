@@ -10,7 +10,7 @@
 #define SY_VECTOR_CLONES
 #endif
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 
@@ -197,4 +197,4 @@ std::unique_ptr<StereoProcessor> make_true_peak_limiter(double ceiling_dbtp) {
   return std::make_unique<TruePeakLimiter>(ceiling_dbtp);
 }
 
-}  // namespace sy
+}  // namespace sy::engine

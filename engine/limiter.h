@@ -8,7 +8,7 @@
 #include "engine/loudness.h"  // declares make_true_peak_limiter()
 #include "engine/processor.h"
 
-namespace sy {
+namespace sy::engine {
 
 // Gain computer, in order:
 //   1. true-peak detection of both channels, 4x oversampled with a windowed-sinc
@@ -84,4 +84,4 @@ class TruePeakLimiter final : public StereoProcessor {
   float min_gain_ = 1.0f;
 };
 
-}  // namespace sy
+}  // namespace sy::engine

@@ -10,7 +10,7 @@
 
 #include "engine/loudness.h"
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 constexpr double kRate = 44100.0;
@@ -223,4 +223,4 @@ TEST(LimiterTest, BlockSizeDoesNotChangeTheOutput) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

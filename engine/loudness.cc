@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 constexpr unsigned kChannels = 2;
@@ -92,4 +92,4 @@ double LoudnessMeter::true_peak_dbtp() const {
   return 20.0 * std::log10(peak);
 }
 
-}  // namespace sy
+}  // namespace sy::engine

@@ -6,7 +6,7 @@
 
 #include "engine/processor.h"
 
-namespace sy {
+namespace sy::engine {
 
 class LoudnessMeter {
  public:
@@ -29,4 +29,4 @@ class LoudnessMeter {
 // oversampled detection). Reports its look-ahead as latency().
 std::unique_ptr<StereoProcessor> make_true_peak_limiter(double ceiling_dbtp);
 
-}  // namespace sy
+}  // namespace sy::engine

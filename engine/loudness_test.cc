@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 constexpr int kRate = 48000;
@@ -91,4 +91,4 @@ TEST(LoudnessMeterTest, AddAcceptsAnyBlockSize) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

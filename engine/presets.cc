@@ -1,6 +1,6 @@
 #include "engine/presets.h"
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 
@@ -70,4 +70,4 @@ const Preset* find_preset(const std::string& name) {
   return nullptr;
 }
 
-}  // namespace sy
+}  // namespace sy::engine

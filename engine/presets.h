@@ -4,7 +4,7 @@
 
 #include "engine/settings.h"
 
-namespace sy {
+namespace sy::engine {
 
 struct Preset {
   std::string name;
@@ -17,4 +17,4 @@ const std::vector<Preset>& presets();
 // nullptr when there is no preset of that name.
 const Preset* find_preset(const std::string& name);
 
-}  // namespace sy
+}  // namespace sy::engine

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 TEST(PresetsTest, ClassicIsFirstAndEqualsTheDefaults) {
@@ -57,4 +57,4 @@ TEST(PresetsTest, PresetsDifferTheWayTheirNamesSay) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

@@ -2,7 +2,7 @@
 // The contract between the streaming pipeline and every stereo processing stage.
 #include <cstddef>
 
-namespace sy {
+namespace sy::engine {
 
 // A stereo stage that runs in fixed-size blocks.
 //
@@ -40,4 +40,4 @@ class GainProcessor final : public StereoProcessor {
   float gain_;
 };
 
-}  // namespace sy
+}  // namespace sy::engine

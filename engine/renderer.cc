@@ -20,7 +20,7 @@
 #include "engine/room.h"
 #include "engine/trajectory.h"
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 
@@ -241,4 +241,4 @@ std::unique_ptr<StereoProcessor> make_renderer(const EngineSettings& settings, c
   return std::make_unique<SpatialRenderer>(settings, sofa_path);
 }
 
-}  // namespace sy
+}  // namespace sy::engine

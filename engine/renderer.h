@@ -6,7 +6,7 @@
 #include "engine/processor.h"
 #include "engine/settings.h"
 
-namespace sy {
+namespace sy::engine {
 
 inline constexpr const char* kDefaultSofaPath = "/usr/share/libmysofa/default.sofa";
 
@@ -16,4 +16,4 @@ inline constexpr const char* kDefaultSofaPath = "/usr/share/libmysofa/default.so
 std::unique_ptr<StereoProcessor> make_renderer(const EngineSettings& settings,
                                                const std::string& sofa_path = kDefaultSofaPath);
 
-}  // namespace sy
+}  // namespace sy::engine

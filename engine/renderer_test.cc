@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 constexpr double kRate = 48000.0;
@@ -94,4 +94,4 @@ TEST(RendererTest, SilenceInSilenceOut) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

@@ -16,7 +16,7 @@
 #define SY_VECTOR_CLONES
 #endif
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 
@@ -440,4 +440,4 @@ SY_VECTOR_CLONES void Room::process_late(std::size_t j0, std::size_t m) noexcept
   }
 }
 
-}  // namespace sy
+}  // namespace sy::engine

@@ -8,7 +8,7 @@
 
 #include "engine/processor.h"
 
-namespace sy {
+namespace sy::engine {
 
 struct RoomParams {
   double size = 0.5;     // 0..1: reflection spacing and reverberation time (see rt60_for_size)
@@ -122,4 +122,4 @@ class Room final : public StereoProcessor {
   float* half_[2] = {nullptr, nullptr};   // half-rate signal
 };
 
-}  // namespace sy
+}  // namespace sy::engine

@@ -11,7 +11,7 @@
 
 #include "engine/crossover.h"
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 constexpr double kRate = 44100.0;
@@ -363,4 +363,4 @@ TEST(RoomTest, InPlaceProcessingMatches) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 
@@ -92,4 +92,4 @@ void validate(const EngineSettings& s) {
   require_range(s.true_peak_dbtp, -9.0, 0.0, "--true-peak", "dBTP");
 }
 
-}  // namespace sy
+}  // namespace sy::engine

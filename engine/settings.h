@@ -2,7 +2,7 @@
 // Everything a user can set about the 8D sound. Presets are named values of this struct.
 #include <string>
 
-namespace sy {
+namespace sy::engine {
 
 enum class Trajectory { kCircle, kFigureEight, kLegacy };
 enum class Direction { kClockwise, kCounterClockwise };
@@ -31,4 +31,4 @@ std::string direction_name(Direction d);
 // Throws std::invalid_argument naming the field when a value is out of range.
 void validate(const EngineSettings& s);
 
-}  // namespace sy
+}  // namespace sy::engine

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 // Expects validate() to reject `s` with a message that names `option`.
@@ -97,4 +97,4 @@ TEST(SettingsTest, BassCrossoverZeroMeansOff) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

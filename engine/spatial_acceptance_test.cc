@@ -11,7 +11,7 @@
 #include "engine/renderer.h"
 #include "engine/testing/analysis.h"
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 constexpr double kRate = 48000.0;
@@ -362,4 +362,4 @@ TEST(SpatialAcceptanceAlignment, ClickComesOutWhereItWentIn) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <numbers>
 
-namespace sy {
+namespace sy::engine {
 
 namespace {
 
@@ -97,4 +97,4 @@ std::unique_ptr<MotionPath> make_motion_path(const EngineSettings& s) {
   return std::make_unique<CirclePath>(s.period_seconds, sign, s.elevation_degrees * kDegree);
 }
 
-}  // namespace sy
+}  // namespace sy::engine

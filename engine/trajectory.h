@@ -5,7 +5,7 @@
 
 #include "engine/settings.h"
 
-namespace sy {
+namespace sy::engine {
 
 // Azimuth counter-clockwise from the front (pi/2 = left) and elevation, in radians.
 struct Bearing {
@@ -33,4 +33,4 @@ class MotionPath {
 //   Catmull-Rom interpolated; seeded by `seed` so renders repeat.
 std::unique_ptr<MotionPath> make_motion_path(const EngineSettings& settings);
 
-}  // namespace sy
+}  // namespace sy::engine

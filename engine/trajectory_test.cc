@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace sy {
+namespace sy::engine {
 namespace {
 
 constexpr double kPi = std::numbers::pi;
@@ -99,4 +99,4 @@ TEST(TrajectoryTest, LegacySwaysSideToSideAndRepeatsWithItsSeed) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::engine

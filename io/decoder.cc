@@ -7,14 +7,14 @@
 #include <vector>
 
 #include "io/demux.h"
-#include "io/errors.h"
+#include "base/errors.h"
 #include "io/ffmpeg_util.h"
 
 extern "C" {
 #include <libavutil/opt.h>
 }
 
-namespace sy {
+namespace sy::io {
 namespace {
 
 // A few undecodable packets are forgiven (real files carry the odd broken frame); a run
@@ -60,7 +60,7 @@ class FfmpegDecoder final : public Decoder {
     const AVStream* st = ctx->streams[input_.audio_stream];
     const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
     if (codec == nullptr) {
-      throw InputError(std::string("unsupported audio codec: ") +
+      throw base::InputError(std::string("unsupported audio codec: ") +
                        avcodec_get_name(st->codecpar->codec_id));
     }
     codec_.reset(avcodec_alloc_context3(codec));
@@ -68,7 +68,7 @@ class FfmpegDecoder final : public Decoder {
     codec_->pkt_timebase = st->time_base;
     if (avcodec_parameters_to_context(codec_.get(), st->codecpar) < 0 ||
         avcodec_open2(codec_.get(), codec, nullptr) < 0) {
-      throw InputError(std::string("cannot decode the ") + avcodec_get_name(codec->id) +
+      throw base::InputError(std::string("cannot decode the ") + avcodec_get_name(codec->id) +
                        " audio stream");
     }
     out_rate_ = choose_output_rate(st->codecpar->sample_rate);
@@ -114,7 +114,7 @@ class FfmpegDecoder final : public Decoder {
       if (err == AVERROR(EAGAIN)) return;
       if (err < 0) {
         if (err != AVERROR_EOF) {
-          throw InputError("the file is damaged: reading stopped after " +
+          throw base::InputError("the file is damaged: reading stopped after " +
                            seconds_text(decoded_seconds_));
         }
         demux_done_ = true;
@@ -155,7 +155,7 @@ class FfmpegDecoder final : public Decoder {
   void note_decode_error() {
     ++errors_;
     if (errors_ > kForgivenErrors && errors_ * kMaxErrorShare > packets_) {
-      throw InputError("the audio data is corrupt");
+      throw base::InputError("the audio data is corrupt");
     }
   }
 
@@ -186,7 +186,7 @@ class FfmpegDecoder final : public Decoder {
         swr_alloc_set_opts2(&raw, &stereo, AV_SAMPLE_FMT_FLTP, out_rate_, &in_layout,
                             static_cast<AVSampleFormat>(frame->format), claimed_rate, 0, nullptr);
     av_channel_layout_uninit(&in_layout);
-    if (made < 0) throw InputError("unsupported audio layout");
+    if (made < 0) throw base::InputError("unsupported audio layout");
     ffmpeg::SwrPtr swr(raw);
     // Without this swr rounds the rate ratio to its phase count, and varispeed drifts.
     av_opt_set_int(swr.get(), "exact_rational", 1, 0);
@@ -199,7 +199,7 @@ class FfmpegDecoder final : public Decoder {
       // no output sample can exceed the loudest input: the mix never clips.
       av_opt_set_double(swr.get(), "rematrix_maxval", 1.0, 0);
     }
-    if (swr_init(swr.get()) < 0) throw InputError("unsupported audio layout");
+    if (swr_init(swr.get()) < 0) throw base::InputError("unsupported audio layout");
     swr_ = std::move(swr);
   }
 
@@ -220,7 +220,7 @@ class FfmpegDecoder final : public Decoder {
     if (frame->nb_samples <= 0 || frame->sample_rate <= 0) return;
     decoded_seconds_ += static_cast<double>(frame->nb_samples) / frame->sample_rate;
     if (limits_.max_duration_seconds > 0 && decoded_seconds_ > limits_.max_duration_seconds) {
-      throw InputError("the audio is longer than the " +
+      throw base::InputError("the audio is longer than the " +
                        seconds_text(limits_.max_duration_seconds) + " limit");
     }
     configure_resampler(frame);
@@ -231,7 +231,7 @@ class FfmpegDecoder final : public Decoder {
     const int got =
         swr_convert(swr_.get(), out, capacity,
                     const_cast<const std::uint8_t**>(frame->extended_data), frame->nb_samples);
-    if (got < 0) throw InputError("the audio data is corrupt");
+    if (got < 0) throw base::InputError("the audio data is corrupt");
     store(got);
   }
 
@@ -251,10 +251,10 @@ class FfmpegDecoder final : public Decoder {
     if (finished_) return;
     if (swr_) drain_resampler();
     finished_ = true;
-    if (decoded_seconds_ <= 0) throw InputError("the file holds no audio that can be decoded");
+    if (decoded_seconds_ <= 0) throw base::InputError("the file holds no audio that can be decoded");
     const double shortfall = declared_seconds_ - decoded_seconds_;
     if (declared_seconds_ > 0 && shortfall > std::max(0.5, 0.01 * declared_seconds_)) {
-      throw InputError("the file is truncated: it ends after " + seconds_text(decoded_seconds_) +
+      throw base::InputError("the file is truncated: it ends after " + seconds_text(decoded_seconds_) +
                        " of the " + seconds_text(declared_seconds_) + " its header declares");
     }
   }
@@ -286,7 +286,7 @@ class FfmpegDecoder final : public Decoder {
 
 std::unique_ptr<Decoder> Decoder::open(const std::string& path, const DecodeOptions& options) {
   if (!(options.speed >= 0.25 && options.speed <= 4.0)) {
-    throw UsageError("speed must be between 0.25 and 4");
+    throw base::UsageError("speed must be between 0.25 and 4");
   }
   return std::make_unique<FfmpegDecoder>(path, options);
 }
@@ -296,4 +296,4 @@ AudioInfo probe(const std::string& path, const InputLimits& limits) {
   return demux::describe(input, path);
 }
 
-}  // namespace sy
+}  // namespace sy::io

@@ -7,7 +7,7 @@
 
 #include "io/metadata.h"
 
-namespace sy {
+namespace sy::io {
 
 struct InputLimits {
   std::int64_t max_bytes = 200LL * 1024 * 1024;  // file size
@@ -25,7 +25,7 @@ struct DecodeOptions {
 // `file` protocol, picks the first audio stream, and delivers stereo planar float.
 // 44.1 and 48 kHz are kept; any other rate is resampled to 48 kHz. Mono becomes two
 // identical channels; more than two channels are downmixed.
-// Every failure (unreadable, not audio, truncated, over a limit) throws sy::InputError
+// Every failure (unreadable, not audio, truncated, over a limit) throws sy::base::InputError
 // with a message meant for people.
 class Decoder {
  public:
@@ -37,7 +37,7 @@ class Decoder {
   // Best estimate of the output length in frames (from the header; 0 if unknown).
   virtual std::int64_t estimated_frames() const = 0;
   // Fills dst[0], dst[1] with up to max_frames frames; returns how many were written, 0 at
-  // the end of the stream. Throws InputError on corrupt data or when a limit is exceeded.
+  // the end of the stream. Throws base::InputError on corrupt data or when a limit is exceeded.
   virtual std::size_t read(float* const* dst, std::size_t max_frames) = 0;
   // Frames delivered so far.
   virtual std::int64_t frames_read() const = 0;
@@ -52,4 +52,4 @@ AudioInfo probe(const std::string& path, const InputLimits& limits = {});
 // library's log back for debugging.
 void quiet_ffmpeg_log();
 
-}  // namespace sy
+}  // namespace sy::io

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "io/errors.h"
+#include "base/errors.h"
 #include "io/test_fixtures.h"
 
-namespace sy {
+namespace sy::io {
 namespace {
 
 using testing::decode_all;
@@ -24,18 +24,18 @@ using testing::TempDir;
 const std::string kTwoTones =
     "-f lavfi -i \"aevalsrc='0.5*sin(2*PI*440*t)|0.25*sin(2*PI*660*t)':s=44100:d=2\" ";
 
-// Runs `fn`, expects InputError, returns its message.
+// Runs `fn`, expects base::InputError, returns its message.
 template <typename Fn>
 std::string input_error(Fn&& fn) {
   try {
     fn();
-  } catch (const InputError& e) {
+  } catch (const base::InputError& e) {
     return e.what();
   } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected InputError, got: " << e.what();
+    ADD_FAILURE() << "expected base::InputError, got: " << e.what();
     return {};
   }
-  ADD_FAILURE() << "expected InputError, nothing was thrown";
+  ADD_FAILURE() << "expected base::InputError, nothing was thrown";
   return {};
 }
 
@@ -407,8 +407,8 @@ TEST(BadInput, NonsenseSpeedIsAUsageError) {
   ffmpeg(kTwoTones + wav);
   DecodeOptions opt;
   opt.speed = 0;
-  EXPECT_THROW(Decoder::open(wav, opt), UsageError);
+  EXPECT_THROW(Decoder::open(wav, opt), base::UsageError);
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::io

@@ -6,10 +6,10 @@
 #include <sstream>
 #include <system_error>
 
-#include "io/errors.h"
+#include "base/errors.h"
 #include "io/tags.h"
 
-namespace sy::demux {
+namespace sy::io::demux {
 namespace {
 
 // Audio files and the usual video containers (their first audio stream is used).
@@ -36,17 +36,17 @@ std::int64_t check_file(const std::string& path, const InputLimits& limits) {
   const fs::file_status status = fs::status(path, ec);
   if (ec || !fs::exists(status)) {
     if (ec && ec != std::errc::no_such_file_or_directory) {
-      throw InputError("cannot read the file: " + ec.message());
+      throw base::InputError("cannot read the file: " + ec.message());
     }
-    throw InputError("file not found");
+    throw base::InputError("file not found");
   }
-  if (fs::is_directory(status)) throw InputError("is a directory, not an audio file");
-  if (!fs::is_regular_file(status)) throw InputError("not a regular file");
+  if (fs::is_directory(status)) throw base::InputError("is a directory, not an audio file");
+  if (!fs::is_regular_file(status)) throw base::InputError("not a regular file");
   const auto size = static_cast<std::int64_t>(fs::file_size(path, ec));
-  if (ec) throw InputError("cannot read the file: " + ec.message());
-  if (size == 0) throw InputError("the file is empty");
+  if (ec) throw base::InputError("cannot read the file: " + ec.message());
+  if (size == 0) throw base::InputError("the file is empty");
   if (limits.max_bytes > 0 && size > limits.max_bytes) {
-    throw InputError("the file is " + megabytes(size) + ", over the " +
+    throw base::InputError("the file is " + megabytes(size) + ", over the " +
                      megabytes(limits.max_bytes) + " limit");
   }
   return size;
@@ -59,23 +59,23 @@ const AVInputFormat* recognise(const std::string& url) {
   options.set("protocol_whitelist", "file");
   AVIOContext* io = nullptr;
   int err = avio_open2(&io, url.c_str(), AVIO_FLAG_READ, nullptr, options.ptr());
-  if (err < 0) throw InputError("cannot read the file: " + ffmpeg::error_text(err));
+  if (err < 0) throw base::InputError("cannot read the file: " + ffmpeg::error_text(err));
   const AVInputFormat* format = nullptr;
   err = av_probe_input_buffer2(io, &format, url.c_str(), nullptr, 0, 1 << 20);
   avio_closep(&io);
   if (err < 0 || format == nullptr) {
-    throw InputError("not an audio file (the format is not recognised)");
+    throw base::InputError("not an audio file (the format is not recognised)");
   }
   if (!any_name_allowed(format->name)) {
     const std::string name = format->name;
     if (name == "image2" || name.find("_pipe") != std::string::npos) {
-      throw InputError("not an audio file (it is a picture)");
+      throw base::InputError("not an audio file (it is a picture)");
     }
     if (name == "tty" || name == "srt" || name == "webvtt" || name == "ass") {
-      throw InputError("not an audio file (it is text)");
+      throw base::InputError("not an audio file (it is text)");
     }
     const char* what = format->long_name != nullptr ? format->long_name : format->name;
-    throw InputError(std::string("unsupported file type: ") + what);
+    throw base::InputError(std::string("unsupported file type: ") + what);
   }
   return format;
 }
@@ -103,14 +103,14 @@ Input open(const std::string& path, const InputLimits& limits) {
   // On failure avformat_open_input frees the context itself.
   int err = avformat_open_input(&raw, url.c_str(), format, options.ptr());
   if (err < 0) {
-    throw InputError("cannot read the file: it is damaged or not a supported audio file");
+    throw base::InputError("cannot read the file: it is damaged or not a supported audio file");
   }
   input.context.reset(raw);
   AVFormatContext* ctx = input.context.get();
 
   err = avformat_find_stream_info(ctx, nullptr);
   if (err < 0)
-    throw InputError("cannot read the file: it is damaged or not a supported audio file");
+    throw base::InputError("cannot read the file: it is damaged or not a supported audio file");
 
   for (unsigned i = 0; i < ctx->nb_streams; ++i) {
     const AVStream* st = ctx->streams[i];
@@ -118,10 +118,10 @@ Input open(const std::string& path, const InputLimits& limits) {
       input.audio_stream = static_cast<int>(i);
     }
   }
-  if (input.audio_stream < 0) throw InputError("the file holds no audio stream");
+  if (input.audio_stream < 0) throw base::InputError("the file holds no audio stream");
   const AVCodecParameters* par = ctx->streams[input.audio_stream]->codecpar;
   if (par->sample_rate <= 0 || par->ch_layout.nb_channels <= 0) {
-    throw InputError("cannot read the file: the audio stream is damaged");
+    throw base::InputError("cannot read the file: the audio stream is damaged");
   }
   return input;
 }
@@ -165,4 +165,4 @@ AudioInfo describe(const Input& input, const std::string& path) {
   return info;
 }
 
-}  // namespace sy::demux
+}  // namespace sy::io::demux

@@ -6,7 +6,7 @@
 #include "io/ffmpeg_util.h"
 #include "io/metadata.h"
 
-namespace sy::demux {
+namespace sy::io::demux {
 
 struct Input {
   ffmpeg::InputContextPtr context;
@@ -17,7 +17,7 @@ struct Input {
 // Checks the file (exists, regular, not empty, within limits.max_bytes), recognises its
 // format, refuses anything outside the allowlist of audio/video containers (playlists,
 // concat scripts, images, ... are refused before FFmpeg interprets them), reads the
-// stream info and finds the first audio stream. Throws InputError with a human message.
+// stream info and finds the first audio stream. Throws base::InputError with a human message.
 Input open(const std::string& path, const InputLimits& limits);
 
 // The demuxer names we accept, comma-separated as FFmpeg's format_whitelist wants them.
@@ -26,4 +26,4 @@ const char* allowed_formats();
 // Header facts, tags and cover art of an opened input.
 AudioInfo describe(const Input& input, const std::string& path);
 
-}  // namespace sy::demux
+}  // namespace sy::io::demux

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "io/errors.h"
+#include "base/errors.h"
 #include "io/ffmpeg_util.h"
 #include "io/tags.h"
 
@@ -14,7 +14,7 @@ extern "C" {
 #include <libavutil/samplefmt.h>
 }
 
-namespace sy {
+namespace sy::io {
 namespace {
 
 using ffmpeg::error_text;
@@ -109,7 +109,7 @@ class FfmpegEncoder final : public Encoder {
     const Recipe recipe = recipe_for(options.format);
     if (recipe.lossy && options.vbr_quality < 0 &&
         (options.bitrate < 8000 || options.bitrate > 512000)) {
-      throw UsageError("bitrate must be between 8k and 512k");
+      throw base::UsageError("bitrate must be between 8k and 512k");
     }
 
     AVFormatContext* raw = nullptr;
@@ -347,4 +347,4 @@ std::unique_ptr<Encoder> Encoder::open(const std::string& path, const EncodeOpti
   return std::make_unique<FfmpegEncoder>(path, options, metadata);
 }
 
-}  // namespace sy
+}  // namespace sy::io

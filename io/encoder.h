@@ -6,11 +6,11 @@
 
 #include "io/metadata.h"
 
-namespace sy {
+namespace sy::io {
 
 enum class OutputFormat { kMp3, kM4a, kOpus, kFlac, kWav };
 
-// "mp3" -> kMp3 ... ; throws UsageError for an unknown name.
+// "mp3" -> kMp3 ... ; throws base::UsageError for an unknown name.
 OutputFormat parse_format(const std::string& name);
 std::string format_name(OutputFormat f);       // "mp3"
 std::string format_extension(OutputFormat f);  // ".mp3"
@@ -38,4 +38,4 @@ class Encoder {
   virtual void finish() = 0;
 };
 
-}  // namespace sy
+}  // namespace sy::io

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "io/decoder.h"
-#include "io/errors.h"
+#include "base/errors.h"
 #include "io/test_fixtures.h"
 
-namespace sy {
+namespace sy::io {
 namespace {
 
 using testing::decode_all;
@@ -297,7 +297,7 @@ TEST(Encoder, NonsenseBitrateIsAUsageError) {
   TempDir dir;
   EncodeOptions options;
   options.bitrate = 0;
-  EXPECT_THROW(Encoder::open(dir.file("x.mp3"), options, {}), UsageError);
+  EXPECT_THROW(Encoder::open(dir.file("x.mp3"), options, {}), base::UsageError);
 }
 
 TEST(Encoder, UnwritablePathThrows) {
@@ -309,7 +309,7 @@ TEST(Formats, NamesExtensionsAndPaths) {
   EXPECT_EQ(parse_format("mp3"), OutputFormat::kMp3);
   EXPECT_EQ(parse_format("FLAC"), OutputFormat::kFlac);
   EXPECT_EQ(parse_format("aac"), OutputFormat::kM4a);
-  EXPECT_THROW(parse_format("xyz"), UsageError);
+  EXPECT_THROW(parse_format("xyz"), base::UsageError);
   for (OutputFormat f : {OutputFormat::kMp3, OutputFormat::kM4a, OutputFormat::kOpus,
                          OutputFormat::kFlac, OutputFormat::kWav}) {
     EXPECT_EQ(parse_format(format_name(f)), f);
@@ -325,4 +325,4 @@ TEST(Formats, NamesExtensionsAndPaths) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::io

@@ -14,7 +14,7 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
-namespace sy::ffmpeg {
+namespace sy::io::ffmpeg {
 
 FramePtr make_frame() {
   FramePtr frame(av_frame_alloc());
@@ -70,6 +70,6 @@ AVChannelLayout stereo_layout() {
   return layout;
 }
 
-}  // namespace sy::ffmpeg
+}  // namespace sy::io::ffmpeg
 
-void sy::quiet_ffmpeg_log() { ffmpeg::quiet_log(); }
+void sy::io::quiet_ffmpeg_log() { ffmpeg::quiet_log(); }

@@ -12,7 +12,7 @@ extern "C" {
 #include <libswresample/swresample.h>
 }
 
-namespace sy::ffmpeg {
+namespace sy::io::ffmpeg {
 
 struct InputContextDeleter {
   void operator()(AVFormatContext* c) const { avformat_close_input(&c); }
@@ -82,4 +82,4 @@ void quiet_log();
 // Stereo, FL+FR.
 AVChannelLayout stereo_layout();
 
-}  // namespace sy::ffmpeg
+}  // namespace sy::io::ffmpeg

@@ -4,9 +4,9 @@
 #include <string_view>
 
 #include "io/encoder.h"
-#include "io/errors.h"
+#include "base/errors.h"
 
-namespace sy {
+namespace sy::io {
 namespace {
 
 struct FormatName {
@@ -63,7 +63,7 @@ const FormatName& entry(OutputFormat f) {
 OutputFormat parse_format(const std::string& name) {
   OutputFormat f{};
   if (!lookup(lower(name), &f)) {
-    throw UsageError("unknown output format '" + name + "' (use mp3, m4a, opus, flac or wav)");
+    throw base::UsageError("unknown output format '" + name + "' (use mp3, m4a, opus, flac or wav)");
   }
   return f;
 }
@@ -78,4 +78,4 @@ bool format_from_path(const std::string& path, OutputFormat* out) {
   return lookup(lower(std::string_view(path).substr(dot + 1)), out);
 }
 
-}  // namespace sy
+}  // namespace sy::io

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace sy {
+namespace sy::io {
 
 struct CoverArt {
   std::vector<std::uint8_t> data;  // the encoded picture (JPEG or PNG) as stored in the input
@@ -33,4 +33,4 @@ struct AudioInfo {
   Metadata metadata;
 };
 
-}  // namespace sy
+}  // namespace sy::io

@@ -9,7 +9,7 @@ extern "C" {
 #include <libavutil/base64.h>
 }
 
-namespace sy::tags {
+namespace sy::io::tags {
 namespace {
 
 std::string lower(std::string s) {
@@ -99,4 +99,4 @@ std::string base64(const std::vector<std::uint8_t>& data) {
   return out;
 }
 
-}  // namespace sy::tags
+}  // namespace sy::io::tags

@@ -11,7 +11,7 @@ extern "C" {
 #include <libavutil/dict.h>
 }
 
-namespace sy::tags {
+namespace sy::io::tags {
 
 // Container bookkeeping that is not a tag of the song (major_brand, encoder, ...).
 bool is_container_plumbing(const std::string& lower_key);
@@ -33,4 +33,4 @@ AVCodecID codec_for_mime(const std::string& mime);
 std::vector<std::uint8_t> flac_picture_block(const CoverArt& cover);
 std::string base64(const std::vector<std::uint8_t>& data);
 
-}  // namespace sy::tags
+}  // namespace sy::io::tags

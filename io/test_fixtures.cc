@@ -47,8 +47,8 @@ void truncate_file(const std::string& path, double keep_fraction) {
       path, static_cast<std::uintmax_t>(static_cast<double>(size) * keep_fraction));
 }
 
-Decoded decode_all(const std::string& path, const DecodeOptions& options, std::size_t chunk) {
-  auto decoder = Decoder::open(path, options);
+Decoded decode_all(const std::string& path, const io::DecodeOptions& options, std::size_t chunk) {
+  auto decoder = io::Decoder::open(path, options);
   Decoded out;
   out.sample_rate = decoder->output_sample_rate();
   out.info = decoder->info();

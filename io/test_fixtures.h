@@ -33,11 +33,11 @@ void truncate_file(const std::string& path, double keep_fraction);
 struct Decoded {
   int sample_rate = 0;
   std::vector<float> left, right;
-  AudioInfo info;
+  io::AudioInfo info;
   std::size_t frames() const { return left.size(); }
 };
 // Reads the whole file through sy::Decoder in chunks of `chunk` frames.
-Decoded decode_all(const std::string& path, const DecodeOptions& options = {},
+Decoded decode_all(const std::string& path, const io::DecodeOptions& options = {},
                    std::size_t chunk = 1000);
 
 // Least-squares fit of a sine of frequency `hz` to x[begin, end): its amplitude and the

@@ -10,19 +10,19 @@
 
 #include "engine/audio_buffer.h"
 
-namespace sy {
+namespace sy::pipeline {
 
 class BlockQueue {
  public:
   struct Block {
-    AudioBuffer audio;
+    engine::AudioBuffer audio;
     std::size_t frames = 0;
   };
 
   BlockQueue(std::size_t blocks, std::size_t frames_per_block) {
     storage_.reserve(blocks);
     for (std::size_t i = 0; i < blocks; ++i) {
-      storage_.push_back(Block{AudioBuffer(2, frames_per_block), 0});
+      storage_.push_back(Block{engine::AudioBuffer(2, frames_per_block), 0});
       free_.push_back(&storage_.back());
     }
   }
@@ -72,4 +72,4 @@ class BlockQueue {
   bool finished_ = false, closed_ = false;
 };
 
-}  // namespace sy
+}  // namespace sy::pipeline

@@ -13,7 +13,7 @@
 #include <random>
 #include <stdexcept>
 
-namespace sy {
+namespace sy::pipeline {
 
 namespace {
 
@@ -108,4 +108,4 @@ void OutputFile::remove_all_pending_from_signal_handler() noexcept {
     if (slot.used.load()) ::unlink(slot.path);
 }
 
-}  // namespace sy
+}  // namespace sy::pipeline

@@ -3,7 +3,7 @@
 // only when everything succeeded, so a failure or Ctrl-C never leaves a partial file.
 #include <string>
 
-namespace sy {
+namespace sy::pipeline {
 
 class OutputFile {
  public:
@@ -32,4 +32,4 @@ class OutputFile {
   int slot_ = -1;
 };
 
-}  // namespace sy
+}  // namespace sy::pipeline

@@ -14,12 +14,12 @@
 #include "engine/loudness.h"
 #include "engine/processor.h"
 #include "engine/renderer.h"
-#include "io/errors.h"
+#include "base/errors.h"
 #include "pipeline/block_queue.h"
 #include "pipeline/output_file.h"
 #include "pipeline/spill_file.h"
 
-namespace sy {
+namespace sy::pipeline {
 
 std::string stage_name(Stage s) {
   switch (s) {
@@ -92,7 +92,7 @@ class ProgressReporter {
 };
 
 void check_cancel(const std::atomic<bool>* cancel) {
-  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw base::Cancelled();
 }
 
 double db_to_gain(double db) { return std::pow(10.0, db / 20.0); }
@@ -100,14 +100,14 @@ double db_to_gain(double db) { return std::pow(10.0, db / 20.0); }
 // The processing chain of one pass: renderer, then gain and limiter. The analysis pass runs
 // the renderer alone; the passes over the spilled mix run gain and limiter alone.
 struct Chain {
-  StereoProcessor* renderer = nullptr;
-  StereoProcessor* limiter = nullptr;
+  engine::StereoProcessor* renderer = nullptr;
+  engine::StereoProcessor* limiter = nullptr;
   float gain = 1.0f;
 
   std::size_t latency() const {
     return (renderer ? renderer->latency() : 0) + (limiter ? limiter->latency() : 0);
   }
-  void process(AudioBuffer& buf, std::size_t frames) noexcept {
+  void process(engine::AudioBuffer& buf, std::size_t frames) noexcept {
     if (renderer) renderer->process(buf.planes(), buf.planes(), frames);
     if (gain != 1.0f)
       for (std::size_t c = 0; c < 2; ++c)
@@ -116,9 +116,9 @@ struct Chain {
   }
 };
 
-std::unique_ptr<StereoProcessor> make_stage(const RenderOptions& o) {
-  if (o.gain_only) return std::make_unique<GainProcessor>(1.0f);
-  return make_renderer(o.engine, o.sofa_path.empty() ? std::string(kDefaultSofaPath) : o.sofa_path);
+std::unique_ptr<engine::StereoProcessor> make_stage(const RenderOptions& o) {
+  if (o.gain_only) return std::make_unique<engine::GainProcessor>(1.0f);
+  return engine::make_renderer(o.engine, o.sofa_path.empty() ? std::string(engine::kDefaultSofaPath) : o.sofa_path);
 }
 
 bool room_on(const RenderOptions& o) { return !o.gain_only && o.engine.reverb > 0; }
@@ -130,7 +130,7 @@ template <typename Source, typename Sink>
 std::int64_t run_pass(Source& decoder, Chain& chain, const RenderOptions& o, std::size_t extra_tail,
                       ProgressReporter& progress, const std::atomic<bool>* cancel, Sink&& sink) {
   const std::size_t block = o.block_frames;
-  AudioBuffer buf(2, block);
+  engine::AudioBuffer buf(2, block);
   std::size_t to_skip = chain.latency();
   std::int64_t out_pos = 0;
   std::int64_t in_frames = 0;
@@ -176,13 +176,13 @@ class BlockWriter {
  public:
   explicit BlockWriter(BlockQueue& queue) : queue_(queue) {}
 
-  // Throws Cancelled when the queue was closed (the other side gave up).
+  // Throws base::Cancelled when the queue was closed (the other side gave up).
   void put(const float* const* p, std::size_t n) {
     std::size_t done = 0;
     while (done < n) {
       if (cur_ == nullptr) {
         cur_ = queue_.acquire();
-        if (cur_ == nullptr) throw Cancelled();
+        if (cur_ == nullptr) throw base::Cancelled();
         cur_->frames = 0;
       }
       const std::size_t room = cur_->audio.num_frames() - cur_->frames;
@@ -245,7 +245,7 @@ class ThreadedSource {
   // Hands everything the producer writes to `use(planes, frames)`, a block at a time.
   template <typename Use>
   void drain(std::size_t block_frames, Use&& use) {
-    AudioBuffer buf(2, block_frames);
+    engine::AudioBuffer buf(2, block_frames);
     while (std::size_t n = read(buf.planes(), block_frames)) {
       const float* p[2] = {buf.channel(0), buf.channel(1)};
       use(p, n);
@@ -286,9 +286,9 @@ class ThreadedSource {
 };
 
 // Decodes on its own thread, so decoding overlaps the DSP.
-std::unique_ptr<ThreadedSource> decode_ahead(Decoder& decoder, std::size_t block_frames) {
+std::unique_ptr<ThreadedSource> decode_ahead(io::Decoder& decoder, std::size_t block_frames) {
   return std::make_unique<ThreadedSource>("sy-decode", [&decoder, block_frames](BlockWriter& out) {
-    AudioBuffer buf(2, block_frames);
+    engine::AudioBuffer buf(2, block_frames);
     while (std::size_t n = decoder.read(buf.planes(), block_frames)) {
       const float* p[2] = {buf.channel(0), buf.channel(1)};
       out.put(p, n);
@@ -348,13 +348,13 @@ class EndFader {
   }
 
  private:
-  AudioBuffer hold_;
+  engine::AudioBuffer hold_;
   std::size_t size_;
   std::size_t held_ = 0;
 };
 
-Metadata output_metadata(const AudioInfo& info, const std::string& input) {
-  Metadata m = info.metadata;
+io::Metadata output_metadata(const io::AudioInfo& info, const std::string& input) {
+  io::Metadata m = info.metadata;
   std::string title;
   if (auto it = m.tags.find("title"); it != m.tags.end() && !it->second.empty()) title = it->second;
   if (title.empty()) title = std::filesystem::path(input).stem().string();
@@ -367,12 +367,12 @@ Metadata output_metadata(const AudioInfo& info, const std::string& input) {
 RenderResult render_file(const std::string& input, const std::string& output, const RenderOptions& options,
                          const ProgressFn& progress_fn, const std::atomic<bool>* cancel) {
   const auto started = Clock::now();
-  if (options.block_frames == 0) throw UsageError("block size must be positive");
-  DecodeOptions dopts;
+  if (options.block_frames == 0) throw base::UsageError("block size must be positive");
+  io::DecodeOptions dopts;
   dopts.limits = options.limits;
   dopts.speed = options.gain_only ? 1.0 : options.engine.speed;
 
-  auto decoder = Decoder::open(input, dopts);
+  auto decoder = io::Decoder::open(input, dopts);
   const int rate = decoder->output_sample_rate();
   ProgressReporter progress(progress_fn, rate);
   progress.set_total_frames(decoder->estimated_frames());
@@ -385,10 +385,10 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   result.sample_rate = rate;
 
   const std::size_t block = options.block_frames;
-  std::unique_ptr<StereoProcessor> renderer = make_stage(options);
+  std::unique_ptr<engine::StereoProcessor> renderer = make_stage(options);
   renderer->prepare(rate, block);
   const std::size_t tail = options.keep_tail ? renderer->tail() : 0;
-  std::unique_ptr<StereoProcessor> limiter;
+  std::unique_ptr<engine::StereoProcessor> limiter;
 
   // With normalisation the engine runs once, in the analysis pass, into a spill file; the
   // later passes read the mix back and only apply gain and the limiter.
@@ -399,7 +399,7 @@ RenderResult render_file(const std::string& input, const std::string& output, co
     // Pass 1, on three threads: decoding, the engine, and metering + spilling.
     progress.stage(Stage::kAnalysing, 0, kAnalysisShare);
     spill = std::make_unique<SpillFile>(std::filesystem::path(out_file.temp_path()).parent_path().string());
-    LoudnessMeter meter(rate);
+    engine::LoudnessMeter meter(rate);
     float peak = 0;
     {
       ThreadedSource rendered("sy-engine", [&](BlockWriter& out) {
@@ -423,7 +423,7 @@ RenderResult render_file(const std::string& input, const std::string& output, co
     if (std::isfinite(lufs)) gain_db = std::clamp(options.engine.loudness_lufs - lufs, kMinGainDb, kMaxGainDb);
     final_base = kAnalysisShare;
 
-    limiter = make_true_peak_limiter(options.engine.true_peak_dbtp);
+    limiter = engine::make_true_peak_limiter(options.engine.true_peak_dbtp);
     limiter->prepare(rate, block);
     // A loud target on a peaky mix: the limiter will pull the loudness down. Measure by how
     // much on the spilled mix and make up for it.
@@ -431,7 +431,7 @@ RenderResult render_file(const std::string& input, const std::string& output, co
     if (std::isfinite(lufs) && peak_db + gain_db > options.engine.true_peak_dbtp + kLimiterCheckDb) {
       progress.stage(Stage::kAnalysing, kAnalysisShare, kLimiterCheckShare);
       spill->rewind();
-      LoudnessMeter check(rate);
+      engine::LoudnessMeter check(rate);
       {
         // Gain and limiter on one thread, the meter on this one.
         ThreadedSource limited("sy-limiter", [&](BlockWriter& out) {
@@ -456,9 +456,9 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   // Final pass: the DSP (and without a spill, decoding ahead of it) on their own threads,
   // encoding on this one.
   progress.stage(Stage::kRendering, final_base, 1 - final_base);
-  EncodeOptions eopts = options.encode;
+  io::EncodeOptions eopts = options.encode;
   eopts.sample_rate = rate;
-  auto encoder = Encoder::open(out_file.temp_path(), eopts, output_metadata(decoder->info(), input));
+  auto encoder = io::Encoder::open(out_file.temp_path(), eopts, output_metadata(decoder->info(), input));
 
   const std::size_t fade = (room_on(options) && !options.keep_tail)
                                ? static_cast<std::size_t>(kEndFadeSeconds * rate)
@@ -500,4 +500,4 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   return result;
 }
 
-}  // namespace sy
+}  // namespace sy::pipeline

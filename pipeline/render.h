@@ -9,15 +9,15 @@
 #include "io/decoder.h"
 #include "io/encoder.h"
 
-namespace sy {
+namespace sy::pipeline {
 
 enum class Stage { kOpening, kAnalysing, kRendering, kFinishing, kDone };
 std::string stage_name(Stage s);  // "opening", "analysing", "rendering", "finishing", "done"
 
 struct RenderOptions {
-  EngineSettings engine;
-  EncodeOptions encode;          // format/bitrate; sample_rate is filled in by the pipeline
-  InputLimits limits;
+  engine::EngineSettings engine;
+  io::EncodeOptions encode;          // format/bitrate; sample_rate is filled in by the pipeline
+  io::InputLimits limits;
   bool overwrite = false;       // replace an existing output
   bool keep_tail = false;        // let the room ring out instead of a short fade
   bool normalize = true;         // two-pass loudness normalisation + limiter
@@ -48,9 +48,9 @@ struct RenderResult {
 
 // Renders `input` into `output`. Writes to a temporary file beside `output` and renames it
 // only on success; on any failure or cancellation nothing is left behind.
-// Throws InputError (bad input, exit 3), Cancelled, or std::runtime_error.
+// Throws base::InputError (bad input, exit 3), base::Cancelled, or std::runtime_error.
 RenderResult render_file(const std::string& input, const std::string& output,
                          const RenderOptions& options, const ProgressFn& progress = {},
                          const std::atomic<bool>* cancel = nullptr);
 
-}  // namespace sy
+}  // namespace sy::pipeline

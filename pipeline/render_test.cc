@@ -14,9 +14,9 @@
 #include "engine/testing/analysis.h"
 #include "io/decoder.h"
 #include "io/encoder.h"
-#include "io/errors.h"
+#include "base/errors.h"
 
-namespace sy {
+namespace sy::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
@@ -42,7 +42,7 @@ class TempDir {
 };
 
 testing::Stereo decode_all(const std::string& path, int* rate = nullptr) {
-  auto d = Decoder::open(path);
+  auto d = io::Decoder::open(path);
   if (rate) *rate = d->output_sample_rate();
   testing::Stereo s;
   std::vector<float> l(4096), r(4096);
@@ -55,10 +55,10 @@ testing::Stereo decode_all(const std::string& path, int* rate = nullptr) {
 }
 
 void write_wav(const std::string& path, const std::vector<float>& left, const std::vector<float>& right, int rate) {
-  EncodeOptions o;
-  o.format = OutputFormat::kFlac;  // lossless and exact in length
+  io::EncodeOptions o;
+  o.format = io::OutputFormat::kFlac;  // lossless and exact in length
   o.sample_rate = rate;
-  auto e = Encoder::open(path, o, Metadata{});
+  auto e = io::Encoder::open(path, o, io::Metadata{});
   const float* planes[2] = {left.data(), right.data()};
   e->write(planes, left.size());
   e->finish();
@@ -66,14 +66,14 @@ void write_wav(const std::string& path, const std::vector<float>& left, const st
 
 RenderOptions wav_options() {
   RenderOptions o;
-  o.encode.format = OutputFormat::kWav;
+  o.encode.format = io::OutputFormat::kWav;
   return o;
 }
 
 void expect_loudness_and_peak(const std::string& path, const char* what) {
   int rate = 0;
   testing::Stereo s = decode_all(path, &rate);
-  LoudnessMeter meter(rate, true);
+  engine::LoudnessMeter meter(rate, true);
   const float* planes[2] = {s.left.data(), s.right.data()};
   meter.add(planes, s.left.size());
   EXPECT_NEAR(meter.integrated_lufs(), -14.0, 0.5) << what;
@@ -107,7 +107,7 @@ TEST(RenderTest, BassStaysCentredOnRealMusic) {
   int rate = 0;
   testing::Stereo s = decode_all(dir.file("out.wav"), &rate);
   // Below the crossover (150 Hz in classic): keep what is under 100 Hz and compare the ears.
-  LinkwitzRiley4 lp_l, lp_r;
+  engine::LinkwitzRiley4 lp_l, lp_r;
   lp_l.prepare(rate, 100.0);
   lp_r.prepare(rate, 100.0);
   std::vector<float> low_l(s.left.size()), low_r(s.left.size()), high(s.left.size());
@@ -128,7 +128,7 @@ TEST(RenderTest, ClickStaysInPlaceWithTheRoomOff) {
   RenderOptions o = wav_options();
   o.engine.reverb = 0;
   o.normalize = false;
-  o.encode.format = OutputFormat::kFlac;
+  o.encode.format = io::OutputFormat::kFlac;
   render_file(dir.file("click.flac"), dir.file("out.flac"), o);
   int out_rate = 0;
   testing::Stereo s = decode_all(dir.file("out.flac"), &out_rate);
@@ -158,7 +158,7 @@ TEST(RenderTest, MonoNinetySixKilohertzAndSurroundInputsRender) {
   for (const char* name : {"mono.wav", "hires.flac", "surround.flac"}) {
     const std::string out = dir.file(std::string("out-") + name + ".flac");
     RenderOptions o = wav_options();
-    o.encode.format = OutputFormat::kFlac;
+    o.encode.format = io::OutputFormat::kFlac;
     RenderResult r = render_file(dir.file(name), out, o);
     int rate = 0;
     testing::Stereo s = decode_all(out, &rate);
@@ -191,16 +191,16 @@ TEST(RenderTest, CoverArtAndTagsSurviveIntoEveryTaggedFormat) {
                          dir.file("in.mp3"))
                             .c_str()),
             0);
-  for (OutputFormat f : {OutputFormat::kMp3, OutputFormat::kM4a, OutputFormat::kFlac}) {
+  for (io::OutputFormat f : {io::OutputFormat::kMp3, io::OutputFormat::kM4a, io::OutputFormat::kFlac}) {
     RenderOptions o;
     o.encode.format = f;
-    const std::string out = dir.file("out" + format_extension(f));
+    const std::string out = dir.file("out" + io::format_extension(f));
     render_file(dir.file("in.mp3"), out, o);
-    AudioInfo info = probe(out);
-    EXPECT_EQ(info.metadata.tags["title"], "Tune (8D)") << format_name(f);
-    EXPECT_EQ(info.metadata.tags["artist"], "Someone") << format_name(f);
-    EXPECT_EQ(info.metadata.tags["album"], "Disc") << format_name(f);
-    EXPECT_FALSE(info.metadata.cover.empty()) << format_name(f) << " lost the cover art";
+    io::AudioInfo info = io::probe(out);
+    EXPECT_EQ(info.metadata.tags["title"], "Tune (8D)") << io::format_name(f);
+    EXPECT_EQ(info.metadata.tags["artist"], "Someone") << io::format_name(f);
+    EXPECT_EQ(info.metadata.tags["album"], "Disc") << io::format_name(f);
+    EXPECT_FALSE(info.metadata.cover.empty()) << io::format_name(f) << " lost the cover art";
   }
 }
 
@@ -214,7 +214,7 @@ TEST(RenderTest, CancelLeavesNothing) {
                              if (p.fraction > 0.1 && ++calls > 0) cancel = true;
                            },
                            &cancel),
-               Cancelled);
+               base::Cancelled);
   EXPECT_EQ(dir.count(), 0u);
 }
 
@@ -254,7 +254,7 @@ TEST(RenderTest, TruncatedInputIsAnInputErrorAndLeavesNothing) {
   try {
     render_file(dir.file("cut.flac"), dir.file("out.mp3"), RenderOptions{});
     ADD_FAILURE() << "a truncated file rendered";
-  } catch (const InputError& e) {
+  } catch (const base::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
   }
   EXPECT_EQ(dir.count(), 1u) << "only the input may remain";
@@ -269,9 +269,9 @@ TEST(RenderTest, CancelDuringEncodingLeavesNothing) {
                              if (p.stage == Stage::kRendering && p.fraction > 0.5) cancel = true;
                            },
                            &cancel),
-               Cancelled);
+               base::Cancelled);
   EXPECT_EQ(dir.count(), 0u);
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::pipeline

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace sy {
+namespace sy::pipeline {
 namespace {
 
 constexpr std::size_t kBufferFrames = 32768;  // 256 KiB per write or read call
@@ -117,4 +117,4 @@ std::size_t SpillFile::read(float* const* planes, std::size_t max_frames) {
   return done;
 }
 
-}  // namespace sy
+}  // namespace sy::pipeline

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace sy {
+namespace sy::pipeline {
 
 class SpillFile {
  public:
@@ -44,4 +44,4 @@ class SpillFile {
   bool reading_ = false;
 };
 
-}  // namespace sy
+}  // namespace sy::pipeline

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace sy {
+namespace sy::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
@@ -61,4 +61,4 @@ TEST(SpillFileTest, MissingFolderIsAClearError) {
 }
 
 }  // namespace
-}  // namespace sy
+}  // namespace sy::pipeline

@@ -9,7 +9,7 @@
 #include <tuple>
 
 #include "engine/presets.h"
-#include "service/log.h"
+#include "base/log.h"
 #include "service/static_assets.h"
 #include "storage/keys.h"
 #include "storage/sigv4.h"
@@ -178,7 +178,7 @@ Response Api::handle(const Request& r) {
       res = error_response(404, "not_found", "no such route");
     }
   } catch (const std::exception& e) {
-    log::error("handler failed", {{"request_id", r.request_id}, {"error", e.what()}});
+    base::log::error("handler failed", {{"request_id", r.request_id}, {"error", e.what()}});
     res = error_response(500, "internal", "internal error");
   }
   res.route = route_of(r);
@@ -268,15 +268,10 @@ storage::PresignedRequest Api::download_url(const std::string& key) {
   // while (it still has most of its validity left).
   const auto now = Clock::now();
   const auto reuse = std::min<Clock::duration>(options_.download_url_ttl / 10, std::chrono::minutes(5));
-  {
-    std::lock_guard lock(url_cache_mutex_);
-    if (auto it = url_cache_.find(key); it != url_cache_.end() && now - it->second.first < reuse)
-      return it->second.second;
-  }
+  if (auto cached = url_cache_.find(key); cached && now - cached->first < reuse)
+    return cached->second;
   auto get = store_.presign_get(key, storage::key_basename(key), options_.download_url_ttl);
-  std::lock_guard lock(url_cache_mutex_);
-  if (url_cache_.size() > 10000) url_cache_.clear();
-  url_cache_[key] = {now, get};
+  url_cache_.put(key, {now, get});
   return get;
 }
 
@@ -337,7 +332,7 @@ Response Api::create_job(const Request& r) {
                                       options_.upload_url_ttl);
   nlohmann::json headers = nlohmann::json::object();
   for (const auto& [k, v] : put.headers) headers[k] = v;
-  log::info("job created", {{"request_id", r.request_id}, {"job_id", id}, {"size", size}});
+  base::log::info("job created", {{"request_id", r.request_id}, {"job_id", id}, {"size", size}});
   auto res = json_response(201, {{"id", id},
                                  {"token", token},
                                  {"status", "awaiting_upload"},
@@ -367,16 +362,11 @@ std::string Api::view_body(const queue::Job& job) {
   // was a fifth of a status request's CPU).
   std::string url;
   if (job.status == JobStatus::kDone && job.result) url = download_url(job.result->key).url;
-  {
-    std::lock_guard lock(view_cache_mutex_);
-    if (auto it = view_cache_.find(job.id); it != view_cache_.end() &&
-                                             it->second.url == url && same_view(it->second.job, job))
-      return it->second.body;
-  }
+  if (auto cached = view_cache_.find(job.id);
+      cached && (*cached)->url == url && same_view((*cached)->job, job))
+    return (*cached)->body;
   std::string body = view(job).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::lock_guard lock(view_cache_mutex_);
-  if (view_cache_.size() > 10000) view_cache_.clear();
-  view_cache_.insert_or_assign(job.id, CachedView{job, std::move(url), body});
+  view_cache_.put(job.id, std::make_shared<const CachedView>(CachedView{job, std::move(url), body}));
   return body;
 }
 
@@ -384,14 +374,11 @@ Response Api::delete_job(const Request& r, const std::string& id) {
   const auto job = authorize_job(r, id);
   if (!job) return not_found();
   queue_.remove(id);
-  {
-    std::lock_guard lock(view_cache_mutex_);
-    view_cache_.erase(id);
-  }
+  view_cache_.erase(id);
   if (hooks_.job_deleted) hooks_.job_deleted(id);
   store_.remove_prefix("uploads/" + id + "/");
   store_.remove_prefix("processed/" + id + "/");
-  log::info("job deleted", {{"request_id", r.request_id}, {"job_id", id}});
+  base::log::info("job deleted", {{"request_id", r.request_id}, {"job_id", id}});
   Response res;
   res.status = 204;
   return res;
@@ -473,16 +460,16 @@ void Api::on_object_created(const storage::ObjectCreated& event) {
   const std::string id(rest.substr(0, rest.find('/')));
   const auto job = queue_.get(id);
   if (!job || job->upload_key != event.key) {
-    log::warn("object created for no job", {{"key", event.key}});
+    base::log::warn("object created for no job", {{"key", event.key}});
     return;
   }
   if (event.size != job->size) {
-    log::warn("upload size differs from the declared size",
+    base::log::warn("upload size differs from the declared size",
               {{"job_id", id}, {"size", event.size}, {"declared", job->size}});
     return;
   }
   if (queue_.enqueue(id)) {
-    log::info("job queued", {{"job_id", id}, {"bytes", event.size}});
+    base::log::info("job queued", {{"job_id", id}, {"bytes", event.size}});
     if (hooks_.job_queued) hooks_.job_queued();
   }
 }
@@ -526,7 +513,7 @@ Response Api::upload_finished(const Request& r, const std::string& key, std::int
 
 Response Api::presets() const {
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& p : sy::presets()) {
+  for (const auto& p : sy::engine::presets()) {
     list.push_back({{"name", p.name}, {"description", p.description}, {"settings", worker::settings_json(p.settings)}});
   }
   return json_response(200, {{"presets", list}});

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/bounded_cache.h"
 #include "io/decoder.h"
 #include "queue/job_queue.h"
 #include "service/http_types.h"
@@ -20,7 +21,7 @@ namespace sy::service {
 
 struct ApiOptions {
   std::int64_t max_upload_bytes = 200LL * 1024 * 1024;
-  InputLimits limits;
+  io::InputLimits limits;
   std::chrono::seconds upload_url_ttl{15 * 60};
   std::chrono::seconds download_url_ttl{60 * 60};
   int max_attempts = 3;
@@ -93,16 +94,14 @@ class Api {
   Metrics& metrics_;
   ApiHooks hooks_;
   RateLimiter limiter_;
-  std::mutex url_cache_mutex_;
-  std::unordered_map<std::string, std::pair<storage::Clock::time_point, storage::PresignedRequest>>
-      url_cache_;
+  base::BoundedCache<std::string, std::pair<storage::Clock::time_point, storage::PresignedRequest>>
+      url_cache_{10000};
   struct CachedView {
     queue::Job job;   // the row the body was built from
     std::string url;  // the download URL in it (done jobs)
     std::string body;
   };
-  std::mutex view_cache_mutex_;
-  std::unordered_map<std::string, CachedView> view_cache_;
+  base::BoundedCache<std::string, std::shared_ptr<const CachedView>> view_cache_{10000};
 };
 
 // The OpenAPI 3 description of every route (service/openapi.cc).

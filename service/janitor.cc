@@ -1,6 +1,6 @@
 #include "service/janitor.h"
 
-#include "service/log.h"
+#include "base/log.h"
 
 namespace sy::service {
 
@@ -39,7 +39,7 @@ JanitorReport Janitor::run_once(storage::Clock::time_point now) {
   if (local_) report.temp_files_removed = local_->remove_stale_temp_files(options_.upload_url_ttl + grace);
   if (report.uploads_expired || report.jobs_removed || report.orphans_removed ||
       report.temp_files_removed)
-    log::info("janitor", {{"uploads_expired", report.uploads_expired},
+    base::log::info("janitor", {{"uploads_expired", report.uploads_expired},
                           {"jobs_removed", report.jobs_removed},
                           {"orphans_removed", report.orphans_removed},
                           {"temp_files_removed", report.temp_files_removed}});
@@ -54,7 +54,7 @@ void Janitor::start() {
       try {
         run_once();
       } catch (const std::exception& e) {
-        log::error("janitor failed", {{"error", e.what()}});
+        base::log::error("janitor failed", {{"error", e.what()}});
       }
       lock.lock();
       cv_.wait_for(lock, options_.interval, [&] { return stopping_; });

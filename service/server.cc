@@ -18,7 +18,7 @@
 #include <mutex>
 
 #include "queue/job_queue.h"
-#include "service/log.h"
+#include "base/log.h"
 #include "storage/sigv4.h"
 
 namespace sy::service {
@@ -142,7 +142,7 @@ struct Server::Impl {
       co_await acceptor.async_accept(socket, redirect(ec));
       if (ec) {
         if (stopping || ec == net::error::operation_aborted) co_return;
-        log::warn("accept failed", {{"error", ec.message()}});
+        base::log::warn("accept failed", {{"error", ec.message()}});
         net::steady_timer t(co_await net::this_coro::executor, std::chrono::milliseconds(50));
         co_await t.async_wait(redirect(ec));
         continue;
@@ -236,7 +236,7 @@ struct Server::Impl {
         net::use_awaitable);
     if (!failure.empty()) {
       keep_alive = false;
-      log::warn("upload not stored", {{"request_id", req.request_id}, {"key", key}, {"error", failure}});
+      base::log::warn("upload not stored", {{"request_id", req.request_id}, {"key", key}, {"error", failure}});
       co_return error_response(400, "IncompleteBody", failure);
     }
     co_return api.upload_finished(req, key, size);
@@ -435,7 +435,7 @@ struct Server::Impl {
       const auto level = req.method == "GET" && res.status < 400 ? spdlog::level::debug
                                                                   : spdlog::level::info;
       if (spdlog::should_log(level))  // build the fields only when the line is written
-        log::event(level, "request",
+        base::log::event(level, "request",
                    {{"request_id", req.request_id},
                     {"method", req.method},
                     {"route", res.route},

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "engine/presets.h"
-#include "io/errors.h"
+#include "base/errors.h"
 
 namespace sy::worker {
 namespace {
@@ -47,7 +47,7 @@ int parse_bitrate(const nlohmann::json& j) {
 
 }  // namespace
 
-JobSettings parse_job_settings(const nlohmann::json& settings, const InputLimits& limits) {
+JobSettings parse_job_settings(const nlohmann::json& settings, const io::InputLimits& limits) {
   if (!settings.is_null() && !settings.is_object())
     throw std::invalid_argument("settings must be an object");
   static const std::set<std::string> kKnown{"preset", "period", "direction", "elevation",
@@ -60,33 +60,33 @@ JobSettings parse_job_settings(const nlohmann::json& settings, const InputLimits
 
   JobSettings out;
   const std::string preset_name = s.contains("preset") ? text(s["preset"], "preset") : "classic";
-  const Preset* preset = find_preset(preset_name);
+  const engine::Preset* preset = engine::find_preset(preset_name);
   if (!preset) throw std::invalid_argument("unknown preset: " + preset_name);
-  EngineSettings& e = out.options.engine;
+  engine::EngineSettings& e = out.options.engine;
   e = preset->settings;
   if (s.contains("period")) e.period_seconds = number(s["period"], "period");
-  if (s.contains("direction")) e.direction = parse_direction(text(s["direction"], "direction"));
+  if (s.contains("direction")) e.direction = engine::parse_direction(text(s["direction"], "direction"));
   if (s.contains("elevation")) e.elevation_degrees = number(s["elevation"], "elevation");
   if (s.contains("width")) e.width_degrees = number(s["width"], "width");
   if (s.contains("reverb")) e.reverb = number(s["reverb"], "reverb");
   if (s.contains("loudness")) e.loudness_lufs = number(s["loudness"], "loudness");
   if (s.contains("speed")) e.speed = number(s["speed"], "speed");
-  if (s.contains("trajectory")) e.trajectory = parse_trajectory(text(s["trajectory"], "trajectory"));
+  if (s.contains("trajectory")) e.trajectory = engine::parse_trajectory(text(s["trajectory"], "trajectory"));
   if (s.contains("roomSize")) e.room_size = number(s["roomSize"], "roomSize");
   if (s.contains("damping")) e.damping = number(s["damping"], "damping");
   if (s.contains("bassCrossover")) e.bass_crossover_hz = number(s["bassCrossover"], "bassCrossover");
   if (s.contains("truePeak")) e.true_peak_dbtp = number(s["truePeak"], "truePeak");
-  validate(e);  // throws std::invalid_argument naming the field
+  engine::validate(e);  // throws std::invalid_argument naming the field
 
   const std::string format = s.contains("format") ? text(s["format"], "format") : "mp3";
   try {
-    out.options.encode.format = parse_format(format);
-  } catch (const UsageError&) {
+    out.options.encode.format = io::parse_format(format);
+  } catch (const base::UsageError&) {
     throw std::invalid_argument("unknown format: " + format + " (mp3, m4a, opus, flac, wav)");
   }
   if (s.contains("bitrate")) out.options.encode.bitrate = parse_bitrate(s["bitrate"]);
   out.options.limits = limits;
-  out.format = format_name(out.options.encode.format);
+  out.format = io::format_name(out.options.encode.format);
 
   out.normalized = settings_json(e);
   out.normalized["preset"] = preset_name;
@@ -95,10 +95,10 @@ JobSettings parse_job_settings(const nlohmann::json& settings, const InputLimits
   return out;
 }
 
-nlohmann::json settings_json(const EngineSettings& s) {
-  return {{"trajectory", trajectory_name(s.trajectory)},
+nlohmann::json settings_json(const engine::EngineSettings& s) {
+  return {{"trajectory", engine::trajectory_name(s.trajectory)},
           {"period", s.period_seconds},
-          {"direction", direction_name(s.direction)},
+          {"direction", engine::direction_name(s.direction)},
           {"elevation", s.elevation_degrees},
           {"width", s.width_degrees},
           {"reverb", s.reverb},

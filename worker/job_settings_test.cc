@@ -9,7 +9,7 @@ namespace {
 
 TEST(JobSettings, DefaultsToTheClassicPresetAsMp3) {
   const auto s = parse_job_settings(nullptr, {});
-  const Preset* classic = find_preset("classic");
+  const engine::Preset* classic = engine::find_preset("classic");
   ASSERT_NE(classic, nullptr);
   EXPECT_DOUBLE_EQ(s.options.engine.period_seconds, classic->settings.period_seconds);
   EXPECT_EQ(s.format, "mp3");
@@ -27,10 +27,10 @@ TEST(JobSettings, FlagsOverrideThePreset) {
                                      {"bitrate", "256k"}},
                                     {});
   EXPECT_DOUBLE_EQ(s.options.engine.period_seconds, 12.5);
-  EXPECT_EQ(s.options.engine.direction, Direction::kCounterClockwise);
+  EXPECT_EQ(s.options.engine.direction, engine::Direction::kCounterClockwise);
   EXPECT_DOUBLE_EQ(s.options.engine.elevation_degrees, 10);
   EXPECT_DOUBLE_EQ(s.options.engine.reverb, 0);
-  EXPECT_EQ(s.options.encode.format, OutputFormat::kFlac);
+  EXPECT_EQ(s.options.encode.format, io::OutputFormat::kFlac);
   EXPECT_EQ(s.options.encode.bitrate, 256000);
   EXPECT_EQ(s.format, "flac");
 }
@@ -42,7 +42,7 @@ TEST(JobSettings, EveryEngineParameterIsSettable) {
                                      {"bassCrossover", 200},
                                      {"truePeak", -2}},
                                     {});
-  EXPECT_EQ(s.options.engine.trajectory, Trajectory::kFigureEight);
+  EXPECT_EQ(s.options.engine.trajectory, engine::Trajectory::kFigureEight);
   EXPECT_DOUBLE_EQ(s.options.engine.room_size, 0.8);
   EXPECT_DOUBLE_EQ(s.options.engine.damping, 0.2);
   EXPECT_DOUBLE_EQ(s.options.engine.bass_crossover_hz, 200);
@@ -55,9 +55,9 @@ TEST(JobSettings, EveryEngineParameterIsSettable) {
 TEST(JobSettings, PrintedSettingsAreAcceptedBackUnchangedForEveryPreset) {
   // What the presets route and `presets --json` print must be valid API input meaning the
   // same sound, field for field.
-  for (const Preset& p : presets()) {
+  for (const engine::Preset& p : engine::presets()) {
     const nlohmann::json printed = settings_json(p.settings);
-    const EngineSettings back = parse_job_settings(printed, InputLimits{}).options.engine;
+    const engine::EngineSettings back = parse_job_settings(printed, io::InputLimits{}).options.engine;
     EXPECT_EQ(settings_json(back), printed) << p.name;
     EXPECT_EQ(back.trajectory, p.settings.trajectory) << p.name;
     EXPECT_EQ(back.bass_crossover_hz, p.settings.bass_crossover_hz) << p.name;

@@ -6,9 +6,9 @@
 
 #include <cstdio>
 
-#include "io/errors.h"
+#include "base/errors.h"
 #include "pipeline/render.h"
-#include "service/log.h"
+#include "base/log.h"
 #include "storage/keys.h"
 #include "worker/job_settings.h"
 
@@ -91,7 +91,7 @@ void WorkerPool::run_worker(int index) {
     try {
       job = queue_.claim(worker, options_.lease);
     } catch (const std::exception& e) {
-      log::error("claim failed", {{"worker", worker}, {"error", e.what()}});
+      base::log::error("claim failed", {{"worker", worker}, {"error", e.what()}});
     }
     if (!job) {
       std::unique_lock lock(mutex_);
@@ -105,7 +105,7 @@ void WorkerPool::run_worker(int index) {
     } catch (const std::exception& e) {
       // The queue itself failed while recording the outcome; the lease will expire and the
       // job comes back.
-      log::error("job bookkeeping failed", {{"job_id", job->id}, {"error", e.what()}});
+      base::log::error("job bookkeeping failed", {{"job_id", job->id}, {"error", e.what()}});
       std::lock_guard lock(mutex_);
       active_.erase(job->id);
     }
@@ -129,11 +129,11 @@ void WorkerPool::renew_leases() {
     for (auto& [id, active] : running) {
       try {
         if (!queue_.renew(id, active->worker, options_.lease)) {
-          log::warn("lease lost, stopping the render", {{"job_id", id}});
+          base::log::warn("lease lost, stopping the render", {{"job_id", id}});
           active->cancel = true;
         }
       } catch (const std::exception& e) {
-        log::error("lease renewal failed", {{"job_id", id}, {"error", e.what()}});
+        base::log::error("lease renewal failed", {{"job_id", id}, {"error", e.what()}});
       }
     }
   }
@@ -149,7 +149,7 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   }
   const fs::path scratch = options_.scratch_dir / job.id;
   const auto started = Steady::now();
-  log::info("job started", {{"job_id", job.id}, {"worker", worker}, {"attempt", job.attempts}});
+  base::log::info("job started", {{"job_id", job.id}, {"worker", worker}, {"attempt", job.attempts}});
 
   auto finish = [&](std::string_view outcome, double rtf) {
     std::error_code ec;
@@ -172,7 +172,7 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     if (auto local = store_.local_path(job.upload_key); local && fs::exists(*local)) {
       input = *local;
     } else {
-      if (!store_.stat(job.upload_key)) throw InputError("the upload is missing");
+      if (!store_.stat(job.upload_key)) throw base::InputError("the upload is missing");
       input = scratch / ("input" + fs::path(job.upload_key).extension().string());
       store_.download_to_file(job.upload_key, input);
     }
@@ -180,17 +180,17 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
 
     auto last = Steady::now() - options_.progress_interval;
     std::string last_stage;
-    const ProgressFn progress = [&](const Progress& p) {
+    const pipeline::ProgressFn progress = [&](const pipeline::Progress& p) {
       const auto now = Steady::now();
-      const std::string stage = stage_name(p.stage);
+      const std::string stage = pipeline::stage_name(p.stage);
       if (now - last < options_.progress_interval && stage == last_stage) return;
       last = now;
       last_stage = stage;
       if (!queue_.report_progress(job.id, worker, std::min(p.fraction, 0.99), stage))
         active->cancel = true;
     };
-    const RenderResult r =
-        render_file(input.string(), output.string(), settings.options, progress, &active->cancel);
+    const pipeline::RenderResult r =
+        pipeline::render_file(input.string(), output.string(), settings.options, progress, &active->cancel);
 
     const std::string key = storage::processed_key(job.id, job.filename, settings.format);
     store_.upload_from_file(key, output);
@@ -203,28 +203,28 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     if (!queue_.complete(job.id, worker, result)) {
       // Deleted meanwhile, or the lease went to another worker that will write its own.
       if (!queue_.get(job.id)) store_.remove(key);
-      log::warn("job finished after losing its lease; result dropped", {{"job_id", job.id}});
+      base::log::warn("job finished after losing its lease; result dropped", {{"job_id", job.id}});
       finish("abandoned", 0);
       return;
     }
     const double rtf = r.wall_seconds > 0 ? r.duration_seconds / r.wall_seconds : 0;
-    log::info("job done", {{"job_id", job.id},
+    base::log::info("job done", {{"job_id", job.id},
                            {"worker", worker},
                            {"seconds", r.wall_seconds},
                            {"realtime_factor", rtf},
                            {"bytes", result.bytes}});
     finish("done", rtf);
-  } catch (const Cancelled&) {
+  } catch (const base::Cancelled&) {
     if (stopping_ && queue_.release(job.id, worker)) {
-      log::info("job handed back for shutdown", {{"job_id", job.id}});
+      base::log::info("job handed back for shutdown", {{"job_id", job.id}});
       finish("released", 0);
     } else {
-      log::info("job cancelled", {{"job_id", job.id}});
+      base::log::info("job cancelled", {{"job_id", job.id}});
       finish("abandoned", 0);
     }
-  } catch (const InputError& e) {
+  } catch (const base::InputError& e) {
     queue_.fail(job.id, worker, e.what(), true);
-    log::warn("job failed: bad input", {{"job_id", job.id}, {"error", e.what()}});
+    base::log::warn("job failed: bad input", {{"job_id", job.id}, {"error", e.what()}});
     finish("failed", 0);
   } catch (const std::invalid_argument& e) {
     queue_.fail(job.id, worker, std::string("invalid settings: ") + e.what(), true);
@@ -236,7 +236,7 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     }
     const auto status = queue_.fail(job.id, worker, e.what(), false);
     const bool dead = status && *status == queue::JobStatus::kFailed;
-    log::error(dead ? "job failed after its last attempt" : "job attempt failed, will retry",
+    base::log::error(dead ? "job failed after its last attempt" : "job attempt failed, will retry",
                {{"job_id", job.id}, {"attempt", job.attempts}, {"error", e.what()}});
     finish(dead ? "failed" : "retry", 0);
   }

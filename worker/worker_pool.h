@@ -26,7 +26,7 @@ struct WorkerPoolOptions {
   std::chrono::milliseconds poll{1000};               // how often idle workers look for work
   std::chrono::milliseconds progress_interval{250};   // throttles progress writes
   std::filesystem::path scratch_dir;                  // renders are written here first
-  InputLimits limits;
+  io::InputLimits limits;
   std::string sofa_path;
   // Niceness of the render threads (and the threads they start): > 0 lets a server in the
   // same process answer requests first while renders use whatever CPU is left.

@@ -104,7 +104,7 @@ TEST_F(WorkerPoolTest, RendersAJobIntoItsProcessedKey) {
   EXPECT_EQ(info->size, j.result->bytes);
   EXPECT_NEAR(j.result->duration_seconds, 6.0, 0.2);
   // The result decodes as stereo audio of the same length.
-  auto dec = Decoder::open(store->local_path(j.result->key)->string());
+  auto dec = io::Decoder::open(store->local_path(j.result->key)->string());
   EXPECT_EQ(dec->info().channels, 2);
   EXPECT_TRUE(fs::is_empty(options.scratch_dir));
 }

@@ -57,13 +57,13 @@ std::vector<double> power_spectrum(const std::vector<float>& x, std::size_t begi
   std::vector<std::complex<float>> out(bins);
   fftwf_plan plan;
   {
-    const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+    const std::lock_guard<std::mutex> lock(engine::fftw_planner_mutex());
     plan = fftwf_plan_dft_r2c_1d(static_cast<int>(length), in.data(),
                                  reinterpret_cast<fftwf_complex*>(out.data()), FFTW_ESTIMATE);
   }
   fftwf_execute(plan);
   {
-    const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+    const std::lock_guard<std::mutex> lock(engine::fftw_planner_mutex());
     fftwf_destroy_plan(plan);
   }
   std::vector<double> power(bins);
@@ -110,7 +110,7 @@ std::vector<float> sine(std::size_t frames, double hz, double sample_rate, float
   return out;
 }
 
-Stereo render(StereoProcessor& processor, const std::vector<float>& left, const std::vector<float>& right,
+Stereo render(engine::StereoProcessor& processor, const std::vector<float>& left, const std::vector<float>& right,
               std::size_t block) {
   const std::size_t frames = left.size();
   const std::size_t latency = processor.latency();
@@ -229,7 +229,7 @@ std::vector<double> band_levels_db(const std::vector<float>& x, std::size_t begi
 }
 
 std::vector<double> short_term_loudness(const Stereo& s, int sample_rate, std::size_t hop) {
-  LoudnessMeter meter(sample_rate);
+  engine::LoudnessMeter meter(sample_rate);
   std::vector<double> out;
   for (std::size_t pos = 0; pos + hop <= s.left.size(); pos += hop) {
     const float* planes[2] = {s.left.data() + pos, s.right.data() + pos};

@@ -19,7 +19,7 @@ std::vector<float> sine(std::size_t frames, double hz, double sample_rate, float
 // Runs `processor` over the whole signal in blocks of `block` frames (the last one may be
 // shorter), feeds latency() frames of silence and drops the first latency() frames, so
 // the result lines up with the input and has its length.
-Stereo render(StereoProcessor& processor, const std::vector<float>& left, const std::vector<float>& right,
+Stereo render(engine::StereoProcessor& processor, const std::vector<float>& left, const std::vector<float>& right,
               std::size_t block);
 
 // Level difference left over right in dB, one value per hop, from RMS over `window`.

@@ -338,11 +338,7 @@ std::optional<Job> SqliteJobQueue::get(const std::string& id) {
   const auto now = std::chrono::steady_clock::now();
   const std::uint64_t before = changes();
   if (counter_) {
-    std::shared_ptr<const CachedRow> row;
-    {
-      std::lock_guard lock(row_cache_mutex_);
-      if (const auto it = row_cache_.find(id); it != row_cache_.end()) row = it->second;
-    }
+    const std::shared_ptr<const CachedRow> row = row_cache_.find(id).value_or(nullptr);
     if (row && row->changes == before && now - row->read_at < kRowCacheMaxAge) return row->job;
   }
   std::optional<Job> job;
@@ -355,12 +351,10 @@ std::optional<Job> SqliteJobQueue::get(const std::string& id) {
   }
   if (counter_) {
     auto row = job ? std::make_shared<const CachedRow>(CachedRow{*job, before, now}) : nullptr;
-    std::lock_guard lock(row_cache_mutex_);
     if (!row) {
       row_cache_.erase(id);
     } else {
-      if (row_cache_.size() > 10000) row_cache_.clear();
-      row_cache_.insert_or_assign(id, std::move(row));
+      row_cache_.put(id, std::move(row));
     }
   }
   return job;

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "base/bounded_cache.h"
 #include "queue/job_queue.h"
 
 struct sqlite3;
@@ -85,8 +86,7 @@ class SqliteJobQueue final : public JobQueue {
   std::uint64_t changes() const;
   void changed();  // after a write committed (or failed)
   std::unique_ptr<ChangeCounter> counter_;  // null: no cache (the file could not be mapped)
-  std::mutex row_cache_mutex_;
-  std::unordered_map<std::string, std::shared_ptr<const CachedRow>> row_cache_;
+  base::BoundedCache<std::string, std::shared_ptr<const CachedRow>> row_cache_{10000};
 };
 
 }  // namespace sy::queue

@@ -1,8 +1,9 @@
 #pragma once
+// Error types every layer shares: what they mean decides an exit status or a job's fate.
 #include <stdexcept>
 #include <string>
 
-namespace sy {
+namespace sy::base {
 
 // The input is unreadable, unsupported, hostile or over a limit: exit status 3,
 // a job that fails at once without retries.
@@ -23,4 +24,4 @@ class Cancelled : public std::runtime_error {
   Cancelled() : std::runtime_error("cancelled") {}
 };
 
-}  // namespace sy
+}  // namespace sy::base

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-namespace sy::log {
+namespace sy::base::log {
 
 // Switches spdlog's default logger to JSON lines in UTC.
 inline void use_json_lines() {
@@ -32,4 +32,4 @@ inline void error(std::string_view msg, nlohmann::json fields = nlohmann::json::
   event(spdlog::level::err, msg, std::move(fields));
 }
 
-}  // namespace sy::log
+}  // namespace sy::base::log
