@@ -28,7 +28,6 @@ using ffmpeg::error_text;
 struct Recipe {
   const char* muxer;
   std::vector<const char*> encoders;  // first available wins
-  bool lossy;
   bool attached_cover;  // the muxer takes the cover as an attached-picture stream
   bool vorbis_cover;    // the cover goes into a METADATA_BLOCK_PICTURE comment
 };
@@ -36,15 +35,15 @@ struct Recipe {
 Recipe recipe_for(OutputFormat f) {
   switch (f) {
     case OutputFormat::kMp3:
-      return {"mp3", {"libmp3lame"}, true, true, false};
+      return {"mp3", {"libmp3lame"}, true, false};
     case OutputFormat::kM4a:
-      return {"ipod", {"aac"}, true, true, false};
+      return {"ipod", {"aac"}, true, false};
     case OutputFormat::kOpus:
-      return {"opus", {"libopus", "opus"}, true, false, true};
+      return {"opus", {"libopus", "opus"}, false, true};
     case OutputFormat::kFlac:
-      return {"flac", {"flac"}, false, true, false};
+      return {"flac", {"flac"}, true, false};
     case OutputFormat::kWav:
-      return {"wav", {"pcm_s16le"}, false, false, false};
+      return {"wav", {"pcm_s16le"}, false, false};
   }
   throw std::logic_error("unknown output format");
 }
@@ -107,9 +106,11 @@ class FfmpegEncoder final : public Encoder {
       throw std::invalid_argument("unsupported sample rate for encoding");
     }
     const Recipe recipe = recipe_for(options.format);
-    if (recipe.lossy && options.vbr_quality < 0 &&
-        (options.bitrate < 8000 || options.bitrate > 512000)) {
-      throw base::UsageError("bitrate must be between 8k and 512k");
+    const FormatInfo& info = format_info(options.format);
+    if (info.lossy && options.vbr_quality < 0 &&
+        (options.bitrate < info.min_bitrate || options.bitrate > info.max_bitrate)) {
+      throw base::UsageError("bitrate for " + std::string(info.name) + " must be between " +
+                             bitrate_text(info.min_bitrate) + " and " + bitrate_text(info.max_bitrate));
     }
 
     AVFormatContext* raw = nullptr;
@@ -122,7 +123,7 @@ class FfmpegEncoder final : public Encoder {
       if ((codec = avcodec_find_encoder_by_name(name)) != nullptr) break;
     }
     if (codec == nullptr) throw std::runtime_error("no encoder for " + format_name(options.format));
-    open_codec(codec, recipe);
+    open_codec(codec);
 
     audio_ = avformat_new_stream(context_.get(), nullptr);
     if (audio_ == nullptr) throw std::bad_alloc();
@@ -175,7 +176,7 @@ class FfmpegEncoder final : public Encoder {
   }
 
  private:
-  void open_codec(const AVCodec* codec, const Recipe& recipe) {
+  void open_codec(const AVCodec* codec) {
     codec_.reset(avcodec_alloc_context3(codec));
     if (!codec_) throw std::bad_alloc();
     AVCodecContext* c = codec_.get();
@@ -186,7 +187,7 @@ class FfmpegEncoder final : public Encoder {
     c->sample_fmt = pick_sample_format(codec, options_.format);
     c->time_base = AVRational{1, c->sample_rate};
     if (options_.format == OutputFormat::kFlac) c->bits_per_raw_sample = 24;
-    if (recipe.lossy) c->bit_rate = options_.bitrate;
+    if (format_info(options_.format).lossy) c->bit_rate = options_.bitrate;
     if (options_.format == OutputFormat::kMp3 && options_.vbr_quality >= 0) {
       c->flags |= AV_CODEC_FLAG_QSCALE;
       c->global_quality = std::clamp(options_.vbr_quality, 0, 9) * FF_QP2LAMBDA;

@@ -2,7 +2,9 @@
 // Streaming audio encoding and muxing through FFmpeg's libraries.
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "io/metadata.h"
 
@@ -10,12 +12,34 @@ namespace sy::io {
 
 enum class OutputFormat { kMp3, kM4a, kOpus, kFlac, kWav };
 
+// The one table of what we write (io/formats.cc): the CLI, the API, the settings schema and
+// the web page's check all read it, so a format's name, extension and bit rates are said once.
+struct FormatInfo {
+  OutputFormat format;
+  std::string_view name;       // "mp3": --format, the API's `format`
+  std::string_view extension;  // ".mp3"
+  std::string_view codec;      // what is inside, for people: "MP3 (LAME)"
+  bool lossy;
+  // Bits per second a lossy encoder takes; 0 for lossless formats (a bit rate is ignored).
+  int min_bitrate, max_bitrate, default_bitrate;
+};
+std::span<const FormatInfo> output_formats();
+const FormatInfo& format_info(OutputFormat f);
+
 // "mp3" -> kMp3 ... ; throws base::UsageError for an unknown name.
 OutputFormat parse_format(const std::string& name);
 std::string format_name(OutputFormat f);       // "mp3"
 std::string format_extension(OutputFormat f);  // ".mp3"
+// "mp3, m4a, opus, flac or wav": for messages.
+std::string format_names();
 // From a file name's extension; returns false if it names no format we write.
 bool format_from_path(const std::string& path, OutputFormat* out);
+// "192k", "192", "192000" -> 192000 (a number below 1000 means kbit/s). Throws
+// std::invalid_argument with `what` ("--bitrate", "bitrate") in the message when it is not
+// a bit rate, or out of `f`'s range (lossless formats take any and ignore it).
+int parse_bitrate(const std::string& text, OutputFormat f, std::string_view what);
+// 192000 -> "192k".
+std::string bitrate_text(int bits_per_second);
 
 struct EncodeOptions {
   OutputFormat format = OutputFormat::kMp3;

@@ -1,25 +1,26 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
+#include <stdexcept>
 #include <string_view>
 
-#include "io/encoder.h"
 #include "base/errors.h"
+#include "io/encoder.h"
 
 namespace sy::io {
 namespace {
 
-struct FormatName {
-  OutputFormat format;
-  std::string_view name;
-  std::string_view extension;
-};
-
-constexpr std::array<FormatName, 5> kFormats{{{OutputFormat::kMp3, "mp3", ".mp3"},
-                                              {OutputFormat::kM4a, "m4a", ".m4a"},
-                                              {OutputFormat::kOpus, "opus", ".opus"},
-                                              {OutputFormat::kFlac, "flac", ".flac"},
-                                              {OutputFormat::kWav, "wav", ".wav"}}};
+// Bit-rate ranges are the encoders' own: LAME's MPEG-1 Layer III rates at 32–48 kHz
+// (32–320 kbit/s), libopus's 6–510 kbit/s; FFmpeg's AAC encoder takes up to its per-channel
+// maximum (about 256 kbit/s a channel at 44.1 kHz), so 512k for stereo.
+constexpr std::array<FormatInfo, 5> kFormats{{
+    {OutputFormat::kMp3, "mp3", ".mp3", "MP3 (LAME)", true, 32000, 320000, 192000},
+    {OutputFormat::kM4a, "m4a", ".m4a", "AAC in MP4", true, 32000, 512000, 192000},
+    {OutputFormat::kOpus, "opus", ".opus", "Opus in Ogg", true, 6000, 510000, 192000},
+    {OutputFormat::kFlac, "flac", ".flac", "FLAC (lossless)", false, 0, 0, 0},
+    {OutputFormat::kWav, "wav", ".wav", "16-bit PCM WAV (uncompressed)", false, 0, 0, 0},
+}};
 
 // Other spellings people use for the same output.
 constexpr std::array<std::pair<std::string_view, OutputFormat>, 4> kAliases{
@@ -51,31 +52,76 @@ bool lookup(const std::string& name, OutputFormat* out) {
   return false;
 }
 
-const FormatName& entry(OutputFormat f) {
+}  // namespace
+
+std::span<const FormatInfo> output_formats() { return kFormats; }
+
+const FormatInfo& format_info(OutputFormat f) {
   for (const auto& e : kFormats) {
     if (e.format == f) return e;
   }
   return kFormats[0];
 }
 
-}  // namespace
+std::string format_names() {
+  std::string out;
+  for (std::size_t i = 0; i < kFormats.size(); ++i) {
+    if (i > 0) out += i + 1 == kFormats.size() ? " or " : ", ";
+    out += kFormats[i].name;
+  }
+  return out;
+}
 
 OutputFormat parse_format(const std::string& name) {
   OutputFormat f{};
   if (!lookup(lower(name), &f)) {
-    throw base::UsageError("unknown output format '" + name + "' (use mp3, m4a, opus, flac or wav)");
+    throw base::UsageError("unknown output format '" + name + "' (use " + format_names() + ")");
   }
   return f;
 }
 
-std::string format_name(OutputFormat f) { return std::string(entry(f).name); }
-std::string format_extension(OutputFormat f) { return std::string(entry(f).extension); }
+std::string format_name(OutputFormat f) { return std::string(format_info(f).name); }
+std::string format_extension(OutputFormat f) { return std::string(format_info(f).extension); }
 
 bool format_from_path(const std::string& path, OutputFormat* out) {
   const auto slash = path.find_last_of('/');
   const auto dot = path.find_last_of('.');
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return false;
   return lookup(lower(std::string_view(path).substr(dot + 1)), out);
+}
+
+std::string bitrate_text(int bits_per_second) {
+  if (bits_per_second % 1000 == 0) return std::to_string(bits_per_second / 1000) + "k";
+  return std::to_string(bits_per_second);
+}
+
+int parse_bitrate(const std::string& text, OutputFormat f, std::string_view what) {
+  std::string t = lower(text);
+  double scale = 1;
+  if (!t.empty() && t.back() == 'k') {
+    scale = 1000;
+    t.pop_back();
+  }
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(t, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != t.size() || !std::isfinite(v) || v <= 0)
+    throw std::invalid_argument(std::string(what) + " must look like 192k (got '" + text + "')");
+  // "--bitrate 320" means 320k: nobody wants 320 bits per second.
+  if (scale == 1 && v < 1000) scale = 1000;
+  const double bps = std::round(v * scale);
+  const FormatInfo& info = format_info(f);
+  if (!info.lossy) return info.default_bitrate;
+  if (bps < info.min_bitrate || bps > info.max_bitrate) {
+    throw std::invalid_argument(std::string(what) + " for " + std::string(info.name) + " must be between " +
+                                bitrate_text(info.min_bitrate) + " and " + bitrate_text(info.max_bitrate) +
+                                " (got " + text + ")");
+  }
+  return static_cast<int>(bps);
 }
 
 }  // namespace sy::io
