@@ -3,32 +3,54 @@
 
 #include "cli/commands.h"
 #include "engine/presets.h"
-#include "worker/job_settings.h"
+#include "pipeline/settings_schema.h"
 
 namespace sy::cli {
+namespace {
+
+// A preset's values as the render flags that reproduce it, in the schema's order.
+std::string as_flags(const engine::EngineSettings& s) {
+  const nlohmann::json values = pipeline::engine_settings_json(s);
+  std::string out;
+  for (const pipeline::SettingSpec& spec : pipeline::setting_specs()) {
+    const auto it = values.find(std::string(spec.json));
+    if (it == values.end()) continue;
+    char number[32];
+    std::snprintf(number, sizeof number, "%g", it->is_number() ? it->get<double>() : 0.0);
+    if (!out.empty()) out += ' ';
+    out += std::string(spec.flag) + ' ' + (it->is_string() ? it->get<std::string>() : std::string(number));
+  }
+  return out;
+}
+
+}  // namespace
 
 void add_presets_command(CLI::App& app, CommandContext& ctx) {
   auto* cmd = app.add_subcommand("presets", "List the presets and their parameters");
   auto json = std::make_shared<bool>(false);
+  auto schema = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print JSON for machines");
-  cmd->callback([json, &ctx] {
+  cmd->add_flag("--schema", *schema,
+                "Print every setting as JSON: API name, flag, type, unit, range, default, description");
+  cmd->callback([json, schema, &ctx] {
+    if (*schema) {
+      std::printf("%s\n", pipeline::settings_schema_json().dump(2).c_str());
+      ctx.exit_code = kExitOk;
+      return;
+    }
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
       for (const engine::Preset& p : engine::presets())
-        out.push_back({{"name", p.name}, {"description", p.description}, {"settings", worker::settings_json(p.settings)}});
+        out.push_back({{"name", p.name}, {"description", p.description},
+                       {"settings", pipeline::engine_settings_json(p.settings)}});
       std::printf("%s\n", out.dump(2).c_str());
       ctx.exit_code = kExitOk;
       return;
     }
     bool first = true;
     for (const engine::Preset& p : engine::presets()) {
-      const engine::EngineSettings& s = p.settings;
       std::printf("%-14s %s%s\n", p.name.c_str(), p.description.c_str(), first ? "  [default]" : "");
-      std::printf("%-14s trajectory=%s period=%gs direction=%s elevation=%g° width=%g° reverb=%g room-size=%g "
-                  "damping=%g bass-crossover=%gHz speed=%g loudness=%gLUFS\n\n",
-                  "", engine::trajectory_name(s.trajectory).c_str(), s.period_seconds, engine::direction_name(s.direction).c_str(),
-                  s.elevation_degrees, s.width_degrees, s.reverb, s.room_size, s.damping, s.bass_crossover_hz,
-                  s.speed, s.loudness_lufs);
+      std::printf("%-14s %s\n\n", "", as_flags(p.settings).c_str());
       first = false;
     }
     ctx.exit_code = kExitOk;

@@ -1,6 +1,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <map>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -18,6 +20,7 @@
 #include "base/errors.h"
 #include "pipeline/output_file.h"
 #include "pipeline/render.h"
+#include "pipeline/settings_schema.h"
 
 namespace sy::cli {
 
@@ -43,14 +46,8 @@ struct RenderArgs {
   std::vector<std::string> inputs;
   std::string output;
   std::string out_dir;
-  std::string preset = "classic";
-  std::string trajectory;
-  double period = 0, elevation = 0, width = 0, reverb = 0, room_size = 0, damping = 0, crossover = 0, speed = 0;
-  std::string direction;
-  std::string format;
-  std::string bitrate = "192k";
-  int vbr = -1;
-  double loudness = -14, true_peak = -1;
+  // The settings of the schema (pipeline/settings_schema.h) as typed, by API name.
+  std::map<std::string, std::string, std::less<>> settings;
   bool no_normalize = false;
   bool keep_tail = false;
   unsigned jobs = 1;
@@ -61,32 +58,11 @@ struct RenderArgs {
   std::string sofa;
   bool bypass = false;
   std::size_t block = 1024;
-  unsigned seed = 1;
 };
 
 // Audio extensions picked up when an input is a folder.
 const std::set<std::string> kAudioExtensions = {".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac",
                                                 ".aif", ".aiff", ".mp4", ".m4v", ".mkv", ".webm", ".mov", ".wma"};
-
-int parse_bitrate(const std::string& text) {
-  std::string t = text;
-  int mult = 1;
-  if (!t.empty() && (t.back() == 'k' || t.back() == 'K')) {
-    mult = 1000;
-    t.pop_back();
-  }
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(t, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != t.size()) throw base::UsageError("--bitrate must look like 192k or 192000, not '" + text + "'");
-  const double bps = v * mult;
-  if (bps < 6000 || bps > 512000) throw base::UsageError("--bitrate must be between 6k and 512k");
-  return static_cast<int>(bps);
-}
 
 struct Task {
   std::string input;
@@ -132,44 +108,30 @@ std::vector<Task> plan_tasks(const RenderArgs& a, io::OutputFormat format) {
   return tasks;
 }
 
+// Each setting given on the command line, as the schema's JSON value (numbers parsed here so a
+// typo is named by its flag), applied through the same code as the API's settings.
 pipeline::RenderOptions make_options(const RenderArgs& a, CLI::App& cmd, io::OutputFormat format) {
-  const engine::Preset* preset = engine::find_preset(a.preset);
-  if (preset == nullptr) {
-    std::string names;
-    for (const engine::Preset& p : engine::presets()) names += (names.empty() ? "" : ", ") + p.name;
-    throw base::UsageError("unknown preset '" + a.preset + "' (choose one of: " + names + ")");
+  nlohmann::json values = nlohmann::json::object();
+  for (const pipeline::SettingSpec& spec : pipeline::setting_specs()) {
+    if (spec.kind == pipeline::SettingKind::kFormat) continue;  // chosen with -o's extension below
+    if (cmd.get_option(std::string(spec.flag))->count() == 0) continue;
+    const std::string& text = a.settings.at(std::string(spec.json));
+    if (spec.is_number()) {
+      double v = 0;
+      const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (r.ec != std::errc{} || r.ptr != text.data() + text.size())
+        throw base::UsageError(std::string(spec.flag) + " must be a number (got '" + text + "')");
+      values[std::string(spec.json)] = v;
+    } else {
+      values[std::string(spec.json)] = text;
+    }
   }
+  values["format"] = io::format_name(format);
   pipeline::RenderOptions o;
-  o.engine = preset->settings;
-  engine::EngineSettings& s = o.engine;
-  auto given = [&](const char* name) { return cmd.get_option(name)->count() > 0; };
   try {
-    if (given("--trajectory")) s.trajectory = engine::parse_trajectory(a.trajectory);
-    if (given("--direction")) s.direction = engine::parse_direction(a.direction);
+    pipeline::apply_settings(values, pipeline::SettingNames::kFlag, &o);
   } catch (const std::invalid_argument& e) {
     throw base::UsageError(e.what());
-  }
-  if (given("--period")) s.period_seconds = a.period;
-  if (given("--elevation")) s.elevation_degrees = a.elevation;
-  if (given("--width")) s.width_degrees = a.width;
-  if (given("--reverb")) s.reverb = a.reverb;
-  if (given("--room-size")) s.room_size = a.room_size;
-  if (given("--damping")) s.damping = a.damping;
-  if (given("--bass-crossover")) s.bass_crossover_hz = a.crossover;
-  if (given("--speed")) s.speed = a.speed;
-  if (given("--loudness")) s.loudness_lufs = a.loudness;
-  if (given("--true-peak")) s.true_peak_dbtp = a.true_peak;
-  if (given("--seed")) s.seed = a.seed;
-  try {
-    engine::validate(s);
-  } catch (const std::invalid_argument& e) {
-    throw base::UsageError(e.what());
-  }
-  o.encode.format = format;
-  o.encode.bitrate = parse_bitrate(a.bitrate);
-  if (given("--vbr")) {
-    if (format != io::OutputFormat::kMp3) throw base::UsageError("--vbr applies to MP3 output only");
-    o.encode.vbr_quality = a.vbr;
   }
   o.limits.max_bytes = a.max_size;
   o.limits.max_duration_seconds = a.max_duration;
@@ -185,7 +147,7 @@ pipeline::RenderOptions make_options(const RenderArgs& a, CLI::App& cmd, io::Out
 io::OutputFormat choose_format(const RenderArgs& a, CLI::App& cmd) {
   io::OutputFormat from_flag = io::OutputFormat::kMp3;
   const bool flag = cmd.get_option("--format")->count() > 0;
-  if (flag) from_flag = io::parse_format(a.format);
+  if (flag) from_flag = io::parse_format(a.settings.at("format"));
   if (!a.output.empty()) {
     io::OutputFormat from_name;
     if (io::format_from_path(a.output, &from_name)) {
@@ -314,30 +276,18 @@ void add_render_command(CLI::App& app, CommandContext& ctx) {
   group_out->add_option("-o,--output", a->output, "Output file (one input only)");
   group_out->add_option("--out-dir", a->out_dir, "Write '<name> (8D).<ext>' files into this folder");
 
+  // Sound and encoding options come from the settings schema: flag, help, range.
   auto* sound = cmd->add_option_group("sound", "Each overrides the preset's value");
-  sound->add_option("--preset", a->preset, "Starting point: classic, slow, fast, subtle, legacy, slowed-reverb")
-      ->capture_default_str();
-  sound->add_option("--trajectory", a->trajectory, "Path of the sound: circle, figure8 or legacy");
-  sound->add_option("--period", a->period, "Seconds per revolution around the head");
-  sound->add_option("--direction", a->direction, "Rotation direction: cw or ccw");
-  sound->add_option("--elevation", a->elevation, "Degrees the path rises and falls above/below the ears");
-  sound->add_option("--width", a->width, "Degrees between the song's left and right sources");
-  sound->add_option("--reverb", a->reverb, "Room level 0..1 (0 turns the room off)");
-  sound->add_option("--room-size", a->room_size, "Room size 0..1");
-  sound->add_option("--damping", a->damping, "High-frequency damping of the room 0..1");
-  sound->add_option("--bass-crossover", a->crossover, "Hz below which the bass stays centred (0: off)");
-  sound->add_option("--speed", a->speed, "Playback speed with matching pitch, e.g. 0.85 for slowed");
-  sound->add_option("--loudness", a->loudness, "Target integrated loudness in LUFS")->capture_default_str();
-  sound->add_option("--true-peak", a->true_peak, "Limiter ceiling in dBTP")->capture_default_str();
-  sound->add_option("--seed", a->seed, "Random seed of the legacy path");
+  auto* enc = cmd->add_option_group("encoding");
+  for (const pipeline::SettingSpec& spec : pipeline::setting_specs()) {
+    std::string help = std::string(spec.help) + " [" + pipeline::range_text(spec) + "]";
+    auto* group = spec.group == "encoding" ? enc : sound;
+    auto* option = group->add_option(std::string(spec.flag), a->settings[std::string(spec.json)], help);
+    option->type_name(spec.is_number() ? "NUMBER" : spec.kind == pipeline::SettingKind::kBitrate ? "RATE" : "NAME");
+    if (spec.kind == pipeline::SettingKind::kPreset) option->default_str("classic");
+  }
   sound->add_flag("--no-normalize", a->no_normalize, "Skip loudness normalisation and the limiter");
   sound->add_flag("--keep-tail", a->keep_tail, "Let the room ring out past the song's end");
-
-  auto* enc = cmd->add_option_group("encoding");
-  enc->add_option("--format", a->format, "mp3, m4a, opus, flac or wav (default: from -o's extension, else mp3)");
-  enc->add_option("--bitrate", a->bitrate, "Bit rate of lossy formats, e.g. 192k")->capture_default_str();
-  enc->add_option("--vbr", a->vbr, "MP3 variable bit rate quality 0 (best) .. 9 instead of --bitrate")
-      ->check(CLI::Range(0, 9));
 
   auto* run = cmd->add_option_group("running");
   run->add_option("--jobs,-j", a->jobs, "Files rendered in parallel")->capture_default_str()->check(CLI::Range(1, 256));

@@ -1,8 +1,10 @@
 #include "engine/settings.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
+#include <iomanip>
 #include <sstream>
 #include <stdexcept>
 
@@ -18,18 +20,82 @@ std::string lower(std::string s) {
 
 std::string format_number(double v) {
   std::ostringstream out;
-  out << v;
+  out << std::setprecision(12) << v;
   return out.str();
 }
 
-// NaN fails both comparisons, so it is rejected like any other out-of-range value.
-void require_range(double value, double lo, double hi, const char* option, const char* unit) {
-  if (value >= lo && value <= hi) return;
-  std::string message = std::string(option) + " must be between " + format_number(lo) + " and " +
-                        format_number(hi);
-  if (unit[0] != '\0') message += std::string(" ") + unit;
-  message += " (got " + format_number(value) + ")";
-  throw std::invalid_argument(message);
+constexpr std::array<std::string_view, 3> kTrajectories{"circle", "figure8", "legacy"};
+constexpr std::array<std::string_view, 2> kDirections{"cw", "ccw"};
+
+std::vector<EngineSettingSpec> make_specs() {
+  using S = EngineSettings;
+  std::vector<EngineSettingSpec> rows;
+  auto number = [&rows](std::string_view json, std::string_view flag, double S::*field, double min,
+                        double max, std::string_view unit, std::string_view help) -> EngineSettingSpec& {
+    EngineSettingSpec r;
+    r.json = json;
+    r.flag = flag;
+    r.number = field;
+    r.min = min;
+    r.max = max;
+    r.unit = unit;
+    r.help = help;
+    return rows.emplace_back(r);
+  };
+  // The ranges, and why (docs/ENGINE.md):
+  EngineSettingSpec trajectory;
+  trajectory.json = "trajectory";
+  trajectory.flag = "--trajectory";
+  trajectory.help = "Path of the sound: a circle, a figure eight, or the old converter's random left/right path.";
+  trajectory.choices = kTrajectories;
+  trajectory.get_choice = [](const S& s) { return trajectory_name(s.trajectory); };
+  trajectory.set_choice = [](S& s, const std::string& v) { s.trajectory = parse_trajectory(v); };
+  rows.push_back(trajectory);
+  // Faster than one turn a second smears into vibrato; slower than two minutes is no longer
+  // heard as motion.
+  number("period", "--period", &S::period_seconds, 1, 120, "seconds",
+         "Seconds for one revolution around the head.");
+  EngineSettingSpec direction;
+  direction.json = "direction";
+  direction.flag = "--direction";
+  direction.help = "Direction of rotation seen from above: cw (clockwise) or ccw.";
+  direction.choices = kDirections;
+  direction.get_choice = [](const S& s) { return direction_name(s.direction); };
+  direction.set_choice = [](S& s, const std::string& v) { s.direction = parse_direction(v); };
+  rows.push_back(direction);
+  // The KEMAR set's usable range of elevation cues.
+  number("elevation", "--elevation", &S::elevation_degrees, -45, 45, "degrees",
+         "How far the path rises above and dips below the ears.");
+  // From mono-centred to left and right opposite on the circle.
+  number("width", "--width", &S::width_degrees, 0, 180, "degrees",
+         "Angle between the song's left and right channels as they circle together.");
+  number("reverb", "--reverb", &S::reverb, 0, 1, "",
+         "Level of the room around you; 0 turns the room off.");
+  number("roomSize", "--room-size", &S::room_size, 0, 1, "", "Size of the room.");
+  number("damping", "--damping", &S::damping, 0, 1, "",
+         "How much the room's walls absorb high frequencies.");
+  // Below 40 Hz the bass would still swing; above 500 Hz the vocals would be centred too.
+  number("bassCrossover", "--bass-crossover", &S::bass_crossover_hz, 40, 500, "Hz",
+         "Below this frequency the sound stays centred instead of circling; 0 turns it off.")
+      .off_at_zero = true;
+  // Varispeed beyond this is a different effect.
+  number("speed", "--speed", &S::speed, 0.5, 1.5, "",
+         "Playback speed with the matching change of pitch, e.g. 0.85 for a slowed sound.");
+  number("loudness", "--loudness", &S::loudness_lufs, -40, -5, "LUFS",
+         "Integrated loudness of the result (EBU R128).");
+  number("truePeak", "--true-peak", &S::true_peak_dbtp, -9, 0, "dBTP",
+         "Ceiling of the look-ahead limiter: no peak of the result goes above it.");
+  EngineSettingSpec seed;
+  seed.json = "seed";
+  seed.flag = "--seed";
+  seed.help = "Random seed of the legacy path, so a render can be repeated exactly.";
+  seed.min = 0;
+  seed.max = 4294967295.0;
+  seed.integer = true;
+  seed.get_integer = [](const S& s) { return static_cast<double>(s.seed); };
+  seed.set_integer = [](S& s, double v) { s.seed = static_cast<unsigned>(v); };
+  rows.push_back(seed);
+  return rows;
 }
 
 }  // namespace
@@ -39,7 +105,7 @@ Trajectory parse_trajectory(const std::string& name) {
   if (n == "circle") return Trajectory::kCircle;
   if (n == "figure8" || n == "figure-eight" || n == "figure-8") return Trajectory::kFigureEight;
   if (n == "legacy") return Trajectory::kLegacy;
-  throw std::invalid_argument("--trajectory must be circle, figure8 or legacy (got '" + name + "')");
+  throw std::invalid_argument("must be circle, figure8 or legacy (got '" + name + "')");
 }
 
 std::string trajectory_name(Trajectory t) {
@@ -57,39 +123,35 @@ Direction parse_direction(const std::string& name) {
   if (n == "ccw" || n == "counterclockwise" || n == "counter-clockwise") {
     return Direction::kCounterClockwise;
   }
-  throw std::invalid_argument("--direction must be cw or ccw (got '" + name + "')");
+  throw std::invalid_argument("must be cw or ccw (got '" + name + "')");
 }
 
 std::string direction_name(Direction d) {
   return d == Direction::kClockwise ? "cw" : "ccw";
 }
 
-// Ranges (documented in docs/ENGINE.md):
-// - period 1..120 s: faster than one turn a second smears into vibrato, slower than two
-//   minutes is no longer heard as motion;
-// - elevation -45..45 degrees: the KEMAR set's usable elevation cue range;
-// - width 0..180 degrees: from mono-centred to left/right opposite on the circle;
-// - reverb, room size, damping 0..1;
-// - bass crossover 0 (off) or 40..500 Hz: below 40 Hz leaves the bass swinging, above
-//   500 Hz centres the vocals;
-// - speed 0.5..1.5: varispeed beyond that is a different effect;
-// - loudness -40..-5 LUFS, true peak -9..0 dBTP.
-void validate(const EngineSettings& s) {
-  require_range(s.period_seconds, 1.0, 120.0, "--period", "seconds");
-  require_range(s.elevation_degrees, -45.0, 45.0, "--elevation", "degrees");
-  require_range(s.width_degrees, 0.0, 180.0, "--width", "degrees");
-  require_range(s.reverb, 0.0, 1.0, "--reverb", "");
-  require_range(s.room_size, 0.0, 1.0, "--room-size", "");
-  require_range(s.damping, 0.0, 1.0, "--damping", "");
-  if (s.bass_crossover_hz != 0.0) {
-    if (!(s.bass_crossover_hz >= 40.0 && s.bass_crossover_hz <= 500.0)) {
-      throw std::invalid_argument("--bass-crossover must be 0 (off) or between 40 and 500 Hz (got " +
-                                  format_number(s.bass_crossover_hz) + ")");
-    }
+const std::vector<EngineSettingSpec>& engine_setting_specs() {
+  static const std::vector<EngineSettingSpec> rows = make_specs();
+  return rows;
+}
+
+std::string range_message(const EngineSettingSpec& spec, SettingNames names, double got) {
+  std::string message = std::string(spec.name(names)) + " must be ";
+  if (spec.off_at_zero) message += "0 (off) or ";
+  message += "between " + format_number(spec.min) + " and " + format_number(spec.max);
+  if (!spec.unit.empty()) message += " " + std::string(spec.unit);
+  if (spec.integer) message += ", a whole number";
+  return message + " (got " + format_number(got) + ")";
+}
+
+void validate(const EngineSettings& s, SettingNames names) {
+  for (const EngineSettingSpec& spec : engine_setting_specs()) {
+    if (spec.number == nullptr) continue;
+    const double v = s.*spec.number;
+    if (spec.off_at_zero && v == 0.0) continue;
+    // NaN fails both comparisons, so it is rejected like any other out-of-range value.
+    if (!(v >= spec.min && v <= spec.max)) throw std::invalid_argument(range_message(spec, names, v));
   }
-  require_range(s.speed, 0.5, 1.5, "--speed", "");
-  require_range(s.loudness_lufs, -40.0, -5.0, "--loudness", "LUFS");
-  require_range(s.true_peak_dbtp, -9.0, 0.0, "--true-peak", "dBTP");
 }
 
 }  // namespace sy::engine

@@ -13,6 +13,7 @@
 #include "service/static_assets.h"
 #include "storage/keys.h"
 #include "storage/sigv4.h"
+#include "pipeline/settings_schema.h"
 #include "worker/job_settings.h"
 
 namespace sy::service {
@@ -514,7 +515,7 @@ Response Api::upload_finished(const Request& r, const std::string& key, std::int
 Response Api::presets() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& p : sy::engine::presets()) {
-    list.push_back({{"name", p.name}, {"description", p.description}, {"settings", worker::settings_json(p.settings)}});
+    list.push_back({{"name", p.name}, {"description", p.description}, {"settings", pipeline::engine_settings_json(p.settings)}});
   }
   return json_response(200, {{"presets", list}});
 }

@@ -1,10 +1,13 @@
 // The OpenAPI 3 document served at /api/v1/openapi.json; api_test checks it names every route.
+#include "pipeline/settings_schema.h"
 #include "service/api.h"
 
 namespace sy::service {
 
-const nlohmann::json& openapi_document() {
-  static const nlohmann::json kDoc = nlohmann::json::parse(R"json(
+namespace {
+
+nlohmann::json make_document() {
+  nlohmann::json doc = nlohmann::json::parse(R"json(
 {
   "openapi": "3.0.3",
   "info": {
@@ -27,26 +30,6 @@ const nlohmann::json& openapi_document() {
         "type": "object", "required": ["error"],
         "properties": {"error": {"type": "object", "required": ["code", "message"],
           "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}
-      },
-      "Settings": {
-        "type": "object", "additionalProperties": false,
-        "properties": {
-          "preset": {"type": "string", "enum": ["classic", "slow", "fast", "subtle", "legacy", "slowed-reverb"]},
-          "period": {"type": "number", "description": "seconds per revolution"},
-          "direction": {"type": "string", "enum": ["cw", "ccw"]},
-          "elevation": {"type": "number", "description": "degrees"},
-          "width": {"type": "number", "description": "degrees between the song's left and right sources"},
-          "reverb": {"type": "number", "minimum": 0, "maximum": 1},
-          "loudness": {"type": "number", "description": "target LUFS"},
-          "speed": {"type": "number"},
-          "trajectory": {"type": "string", "enum": ["circle", "figure8", "legacy"]},
-          "roomSize": {"type": "number", "minimum": 0, "maximum": 1},
-          "damping": {"type": "number", "minimum": 0, "maximum": 1},
-          "bassCrossover": {"type": "number", "description": "Hz below which the bass stays centred; 0 turns it off"},
-          "truePeak": {"type": "number", "description": "limiter ceiling in dBTP"},
-          "format": {"type": "string", "enum": ["mp3", "m4a", "opus", "flac", "wav"]},
-          "bitrate": {"type": "string", "example": "192k"}
-        }
       },
       "CreateJob": {
         "type": "object", "required": ["filename", "size"],
@@ -174,6 +157,15 @@ const nlohmann::json& openapi_document() {
   }
 }
 )json");
+  // The settings' schema comes from the one settings table (pipeline/settings_schema.h).
+  doc["components"]["schemas"]["Settings"] = pipeline::settings_openapi_schema();
+  return doc;
+}
+
+}  // namespace
+
+const nlohmann::json& openapi_document() {
+  static const nlohmann::json kDoc = make_document();
   return kDoc;
 }
 

@@ -1,6 +1,9 @@
 import { useId } from 'react';
 import Orbit from './Orbit.jsx';
 import { describeMotion } from '../orbit.js';
+import { API_FIELDS, DIRECTIONS, FORMATS, SLIDERS } from '../settingsControls.js';
+
+export { FORMATS };
 
 // Used until GET /api/v1/presets answers (and if it never does): the engine's classic values.
 export const FALLBACK_PRESETS = [
@@ -8,38 +11,6 @@ export const FALLBACK_PRESETS = [
     name: 'classic',
     description: 'The classic 8D sound: one smooth circle every 8 seconds with a small room.',
     settings: { trajectory: 'circle', period: 8, direction: 'cw', elevation: 0, width: 60, reverb: 0.25 },
-  },
-];
-
-export const FORMATS = [
-  { value: 'mp3', label: 'MP3 (192 kbit/s)' },
-  { value: 'm4a', label: 'M4A / AAC' },
-  { value: 'opus', label: 'Opus' },
-  { value: 'flac', label: 'FLAC (lossless)' },
-  { value: 'wav', label: 'WAV (uncompressed)' },
-];
-
-// The knobs people understand, with the engine's ranges (engine/settings.cc).
-const SLIDERS = [
-  {
-    key: 'period', label: 'Rotation period', min: 2, max: 60, step: 1,
-    unit: (v) => `${v} s`,
-    help: 'Seconds for one full circle around your head. Lower is faster; 6–12 s feels natural.',
-  },
-  {
-    key: 'elevation', label: 'Elevation', min: -45, max: 45, step: 5,
-    unit: (v) => `${v > 0 ? '+' : ''}${v}°`,
-    help: 'Tilts the circle: the sound rises on one side and dips on the other. 0 keeps it at ear height.',
-  },
-  {
-    key: 'width', label: 'Stereo width', min: 0, max: 180, step: 5,
-    unit: (v) => `${v}°`,
-    help: 'Angle between the song’s left and right channels as they circle together. 0 is mono.',
-  },
-  {
-    key: 'reverb', label: 'Room', min: 0, max: 1, step: 0.05,
-    unit: (v) => (v === 0 ? 'off' : `${Math.round(v * 100)}%`),
-    help: 'How much room sound surrounds you. A little makes the sound feel outside your head; 0 turns it off.',
   },
 ];
 
@@ -59,15 +30,8 @@ export function settingsFromPreset(preset) {
 
 // What the API takes (docs/API.md): the preset plus explicit overrides.
 export function toApiSettings(s) {
-  return {
-    preset: s.preset,
-    period: Number(s.period),
-    direction: s.direction,
-    elevation: Number(s.elevation),
-    width: Number(s.width),
-    reverb: Number(s.reverb),
-    format: s.format,
-  };
+  const numeric = new Set(SLIDERS.map((x) => x.key));
+  return Object.fromEntries(API_FIELDS.map((k) => [k, numeric.has(k) ? Number(s[k]) : s[k]]));
 }
 
 export default function SettingsPanel({ presets, settings, onChange }) {
@@ -113,10 +77,7 @@ export default function SettingsPanel({ presets, settings, onChange }) {
             <fieldset>
               <legend className="text-sm font-medium text-slate-200">Direction</legend>
               <div className="mt-1 inline-flex rounded-lg border border-slate-700 p-0.5">
-                {[
-                  ['cw', 'Clockwise'],
-                  ['ccw', 'Counter-clockwise'],
-                ].map(([value, text]) => (
+                {DIRECTIONS.map(([value, text]) => (
                   <label
                     key={value}
                     className={`cursor-pointer rounded-md px-3 py-1.5 text-sm focus-within:ring-2 focus-within:ring-violet-400 ${

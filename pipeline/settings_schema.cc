@@ -1,0 +1,293 @@
+#include "pipeline/settings_schema.h"
+
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+#include <stdexcept>
+
+#include "base/errors.h"
+#include "io/encoder.h"
+
+namespace sy::pipeline {
+namespace {
+
+std::string number_text(double v) {
+  std::ostringstream out;
+  out << std::setprecision(12) << v;
+  return out.str();
+}
+
+std::string list_text(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " or " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+std::vector<std::string> preset_names() {
+  std::vector<std::string> names;
+  for (const engine::Preset& p : engine::presets()) names.push_back(p.name);
+  return names;
+}
+
+std::vector<std::string> format_names() {
+  std::vector<std::string> names;
+  for (const io::FormatInfo& f : io::output_formats()) names.emplace_back(f.name);
+  return names;
+}
+
+std::vector<SettingSpec> make_specs() {
+  std::vector<SettingSpec> rows;
+  rows.push_back({SettingKind::kPreset, "preset", "--preset", "sound", "",
+                  "Starting point of the sound; every other sound setting overrides one of its values."});
+  for (const engine::EngineSettingSpec& e : engine::engine_setting_specs()) {
+    SettingSpec row{SettingKind::kEngine, e.json, e.flag, "sound", e.unit, e.help, &e};
+    row.api = e.json != "seed";  // a CLI option for reproducing the legacy path exactly
+    rows.push_back(row);
+  }
+  rows.push_back({SettingKind::kFormat, "format", "--format", "encoding", "",
+                  "Output format (the CLI takes it from -o's extension when not given)."});
+  rows.push_back({SettingKind::kBitrate, "bitrate", "--bitrate", "encoding", "bit/s",
+                  "Bit rate of lossy formats, e.g. 192k (a plain number below 1000 means kbit/s); "
+                  "lossless formats ignore it."});
+  SettingSpec vbr{SettingKind::kVbr, "vbr", "--vbr", "encoding", "",
+                  "MP3 variable bit rate quality, 0 (best) to 9, instead of a constant bit rate."};
+  vbr.api = false;
+  rows.push_back(vbr);
+  return rows;
+}
+
+[[noreturn]] void refuse(const SettingSpec& spec, SettingNames names, const std::string& what) {
+  throw std::invalid_argument(std::string(spec.name(names)) + " " + what);
+}
+
+double number_of(const SettingSpec& spec, SettingNames names, const nlohmann::json& v) {
+  if (!v.is_number()) refuse(spec, names, "must be a number");
+  return v.get<double>();
+}
+
+std::string string_of(const SettingSpec& spec, SettingNames names, const nlohmann::json& v) {
+  if (!v.is_string()) refuse(spec, names, "must be one of " + list_text(spec.choices()));
+  return v.get<std::string>();
+}
+
+void apply_engine(const SettingSpec& spec, SettingNames names, const nlohmann::json& v,
+                  engine::EngineSettings* s) {
+  const engine::EngineSettingSpec& e = *spec.engine;
+  if (e.is_choice()) {
+    const std::string text = string_of(spec, names, v);
+    try {
+      e.set_choice(*s, text);
+    } catch (const std::invalid_argument& err) {
+      refuse(spec, names, err.what());
+    }
+    return;
+  }
+  const double x = number_of(spec, names, v);
+  if (e.integer) {
+    if (!(x >= e.min && x <= e.max) || std::floor(x) != x)
+      throw std::invalid_argument(engine::range_message(e, names, x));
+    e.set_integer(*s, x);
+    return;
+  }
+  s->*e.number = x;  // ranges are checked together by engine::validate
+}
+
+const engine::Preset& classic() { return engine::presets().front(); }
+
+}  // namespace
+
+bool SettingSpec::is_number() const {
+  if (kind == SettingKind::kVbr) return true;
+  return kind == SettingKind::kEngine && !engine->is_choice();
+}
+
+std::vector<std::string> SettingSpec::choices() const {
+  switch (kind) {
+    case SettingKind::kPreset: return preset_names();
+    case SettingKind::kFormat: return format_names();
+    case SettingKind::kEngine:
+      if (engine->is_choice()) return {engine->choices.begin(), engine->choices.end()};
+      return {};
+    default: return {};
+  }
+}
+
+const std::vector<SettingSpec>& setting_specs() {
+  static const std::vector<SettingSpec> rows = make_specs();
+  return rows;
+}
+
+const SettingSpec* find_setting(std::string_view json) {
+  for (const SettingSpec& s : setting_specs())
+    if (s.json == json) return &s;
+  return nullptr;
+}
+
+nlohmann::json apply_settings(const nlohmann::json& values, SettingNames names,
+                              RenderOptions* options) {
+  if (!values.is_null() && !values.is_object()) throw std::invalid_argument("settings must be an object");
+  const nlohmann::json given = values.is_null() ? nlohmann::json::object() : values;
+  for (const auto& [key, value] : given.items()) {
+    const SettingSpec* spec = find_setting(key);
+    if (spec == nullptr || (!spec->api && names == SettingNames::kJson))
+      throw std::invalid_argument("unknown setting: " + key);
+  }
+  auto value_of = [&given](const SettingSpec& spec) -> const nlohmann::json* {
+    const auto it = given.find(std::string(spec.json));
+    return it == given.end() ? nullptr : &*it;
+  };
+
+  // The preset first: everything else overrides one of its values.
+  const SettingSpec& preset_spec = *find_setting("preset");
+  std::string preset_name = classic().name;
+  if (const nlohmann::json* v = value_of(preset_spec)) preset_name = string_of(preset_spec, names, *v);
+  const engine::Preset* preset = engine::find_preset(preset_name);
+  if (preset == nullptr)
+    refuse(preset_spec, names, "must be one of " + list_text(preset_names()) + " (got '" + preset_name + "')");
+  options->engine = preset->settings;
+
+  const SettingSpec& format_spec = *find_setting("format");
+  if (const nlohmann::json* v = value_of(format_spec)) {
+    const std::string text = string_of(format_spec, names, *v);
+    try {
+      options->encode.format = io::parse_format(text);
+    } catch (const base::UsageError&) {
+      refuse(format_spec, names, "must be one of " + list_text(format_names()) + " (got '" + text + "')");
+    }
+  }
+  const io::FormatInfo& format = io::format_info(options->encode.format);
+
+  for (const SettingSpec& spec : setting_specs()) {
+    const nlohmann::json* v = value_of(spec);
+    if (v == nullptr) continue;
+    if (spec.kind == SettingKind::kEngine) apply_engine(spec, names, *v, &options->engine);
+  }
+  engine::validate(options->engine, names);
+
+  const SettingSpec& bitrate_spec = *find_setting("bitrate");
+  options->encode.bitrate = format.default_bitrate;
+  if (const nlohmann::json* v = value_of(bitrate_spec)) {
+    std::string text;
+    if (v->is_string()) text = v->get<std::string>();
+    else if (v->is_number()) text = number_text(v->get<double>());
+    else refuse(bitrate_spec, names, "must look like 192k");
+    options->encode.bitrate = io::parse_bitrate(text, options->encode.format, bitrate_spec.name(names));
+  }
+  const SettingSpec& vbr_spec = *find_setting("vbr");
+  if (const nlohmann::json* v = value_of(vbr_spec)) {
+    const double q = number_of(vbr_spec, names, *v);
+    if (!(q >= 0 && q <= 9) || std::floor(q) != q) refuse(vbr_spec, names, "must be a whole number from 0 to 9");
+    if (options->encode.format != io::OutputFormat::kMp3) refuse(vbr_spec, names, "applies to MP3 output only");
+    options->encode.vbr_quality = static_cast<int>(q);
+  }
+
+  nlohmann::json normalized = engine_settings_json(options->engine);
+  normalized["preset"] = preset_name;
+  normalized["format"] = format.name;
+  if (format.lossy) normalized["bitrate"] = io::bitrate_text(options->encode.bitrate);
+  return normalized;
+}
+
+nlohmann::json engine_settings_json(const engine::EngineSettings& s) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const SettingSpec& spec : setting_specs()) {
+    if (spec.kind != SettingKind::kEngine || !spec.api) continue;
+    const engine::EngineSettingSpec& e = *spec.engine;
+    if (e.is_choice()) out[std::string(spec.json)] = e.get_choice(s);
+    else if (e.integer) out[std::string(spec.json)] = e.get_integer(s);
+    else out[std::string(spec.json)] = s.*e.number;
+  }
+  return out;
+}
+
+std::string range_text(const SettingSpec& spec) {
+  switch (spec.kind) {
+    case SettingKind::kPreset:
+    case SettingKind::kFormat: return list_text(spec.choices());
+    case SettingKind::kBitrate: {
+      std::string out;
+      for (const io::FormatInfo& f : io::output_formats()) {
+        if (!f.lossy) continue;
+        if (!out.empty()) out += ", ";
+        out += std::string(f.name) + " " + io::bitrate_text(f.min_bitrate) + "–" + io::bitrate_text(f.max_bitrate);
+      }
+      return out;
+    }
+    case SettingKind::kVbr: return "0–9";
+    case SettingKind::kEngine: break;
+  }
+  const engine::EngineSettingSpec& e = *spec.engine;
+  if (e.is_choice()) return list_text(spec.choices());
+  std::string out = e.off_at_zero ? "0 (off) or " : "";
+  out += number_text(e.min) + "–" + number_text(e.max);
+  if (!e.unit.empty()) out += " " + std::string(e.unit);
+  return out;
+}
+
+nlohmann::json settings_schema_json() {
+  const engine::EngineSettings defaults = classic().settings;
+  nlohmann::json list = nlohmann::json::array();
+  for (const SettingSpec& spec : setting_specs()) {
+    if (!spec.api) continue;
+    nlohmann::json row{{"name", spec.json}, {"flag", spec.flag}, {"description", spec.help}};
+    if (!spec.unit.empty()) row["unit"] = spec.unit;
+    const auto choices = spec.choices();
+    if (!choices.empty()) {
+      row["type"] = "string";
+      row["enum"] = choices;
+    }
+    switch (spec.kind) {
+      case SettingKind::kPreset: row["default"] = classic().name; break;
+      case SettingKind::kFormat: row["default"] = io::format_name(io::OutputFormat::kMp3); break;
+      case SettingKind::kBitrate: {
+        row["type"] = "string";
+        row["default"] = io::bitrate_text(io::format_info(io::OutputFormat::kMp3).default_bitrate);
+        nlohmann::json ranges = nlohmann::json::object();
+        for (const io::FormatInfo& f : io::output_formats())
+          if (f.lossy) ranges[std::string(f.name)] = {{"minimum", f.min_bitrate}, {"maximum", f.max_bitrate}};
+        row["ranges"] = ranges;
+        break;
+      }
+      case SettingKind::kVbr: break;
+      case SettingKind::kEngine: {
+        const engine::EngineSettingSpec& e = *spec.engine;
+        if (e.is_choice()) {
+          row["default"] = e.get_choice(defaults);
+        } else {
+          row["type"] = e.integer ? "integer" : "number";
+          row["minimum"] = e.min;
+          row["maximum"] = e.max;
+          if (e.off_at_zero) row["offAtZero"] = true;
+          row["default"] = e.integer ? e.get_integer(defaults) : defaults.*e.number;
+        }
+        break;
+      }
+    }
+    list.push_back(std::move(row));
+  }
+  return list;
+}
+
+nlohmann::json settings_openapi_schema() {
+  nlohmann::json properties = nlohmann::json::object();
+  for (const nlohmann::json& row : settings_schema_json()) {
+    nlohmann::json p{{"type", row["type"]}, {"description", row["description"]}};
+    for (const char* field : {"enum", "minimum", "maximum", "default"})
+      if (row.contains(field)) p[field] = row[field];
+    if (row.value("offAtZero", false)) {
+      // 0 sits outside [minimum, maximum] and is allowed too: say it the JSON-Schema way.
+      p = {{"description", row["description"]}, {"default", row["default"]},
+           {"oneOf", {{{"type", "number"}, {"enum", {0}}},
+                      {{"type", "number"}, {"minimum", row["minimum"]}, {"maximum", row["maximum"]}}}}};
+    }
+    if (row.contains("unit")) p["description"] = row["description"].get<std::string>() + " Unit: " +
+                                                  row["unit"].get<std::string>() + ".";
+    properties[row["name"].get<std::string>()] = std::move(p);
+  }
+  return {{"type", "object"}, {"additionalProperties", false}, {"properties", properties}};
+}
+
+}  // namespace sy::pipeline
