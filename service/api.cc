@@ -10,6 +10,7 @@
 
 #include "engine/presets.h"
 #include "base/log.h"
+#include "service/s3_events.h"
 #include "service/static_assets.h"
 #include "storage/keys.h"
 #include "storage/sigv4.h"
@@ -419,33 +420,22 @@ Response Api::s3_events(const Request& r) {
   if (!(auth && storage::constant_time_equal(*auth, "Bearer " + options_.s3_events_secret)) &&
       !(param && storage::constant_time_equal(*param, options_.s3_events_secret)))
     return error_response(401, "unauthorized", "missing or wrong events secret");
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(r.body);
-  } catch (const std::exception&) {
-    return error_response(400, "invalid_json", "the body must be S3 event JSON");
-  }
+  const auto batch = parse_s3_events(r.body);
+  if (batch.refusal) return error_response(400, batch.refusal->code, batch.refusal->message);
   int accepted = 0;
-  if (!body.is_object() || !body.contains("Records") || !body["Records"].is_array())
-    return error_response(400, "invalid_event", "no Records array");
-  for (const auto& rec : body["Records"]) {
-    if (!rec.is_object() || rec.value("eventName", "").rfind("ObjectCreated:", 0) != 0) continue;
-    const auto obj = rec.value("s3", nlohmann::json::object()).value("object", nlohmann::json::object());
-    std::string key = obj.value("key", "");
-    std::replace(key.begin(), key.end(), '+', ' ');  // S3 event keys are form-encoded
-    auto decoded = storage::uri_decode(key);
+  for (const auto& created : batch.created) {
     // Replays and duplicates change nothing (enqueue moves a job once); keys of no job
     // awaiting its upload are ignored and counted.
     std::optional<queue::Job> job;
-    if (decoded && decoded->rfind("uploads/", 0) == 0) {
-      const auto rest = std::string_view(*decoded).substr(8);
+    if (created.key.rfind("uploads/", 0) == 0) {
+      const auto rest = std::string_view(created.key).substr(8);
       job = queue_.get(std::string(rest.substr(0, rest.find('/'))));
     }
-    if (!job || job->upload_key != *decoded) {
+    if (!job || job->upload_key != created.key) {
       metrics_.s3_event("ignored");
       continue;
     }
-    on_object_created({*decoded, obj.value("size", std::int64_t{0})});
+    on_object_created({created.key, created.size});
     const bool queued = job->status == JobStatus::kAwaitingUpload &&
                         queue_.get(job->id).value_or(*job).status != JobStatus::kAwaitingUpload;
     metrics_.s3_event(queued ? "queued" : "duplicate");

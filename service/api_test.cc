@@ -238,6 +238,22 @@ TEST_F(ApiTest, S3NotificationsQueueTheJob) {
   EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kQueued);
 }
 
+TEST_F(ApiTest, S3NotificationWithOneBadRecordChangesNothing) {
+  const auto c = create(5, "a.mp3");
+  const fs::path src = dir / "five.bin";
+  { std::ofstream(src) << "12345"; }
+  store->set_object_created_handler({});
+  store->upload_from_file(queue->get(c.id)->upload_key, src);
+  const json good{{"eventName", "ObjectCreated:Put"},
+                  {"s3", {{"bucket", {{"name", "b"}}}, {"object", {{"key", "uploads/" + c.id + "/a.mp3"}, {"size", 5}}}}}};
+  json bad = good;
+  bad["s3"]["object"]["size"] = "5";
+  const auto r = api->handle(req("POST", "/api/v1/events/s3", json{{"Records", {good, bad}}}.dump(),
+                                 {{"authorization", "Bearer events-secret"}}));
+  expect_error_shape(r, 400, "invalid_event");
+  EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kAwaitingUpload) << "the good record was not applied";
+}
+
 TEST_F(ApiTest, DeleteRemovesTheJobAndItsObjects) {
   const auto c = create(5);
   upload(c, "12345");
