@@ -1,8 +1,5 @@
 // Runs the real `surroundyou` binary the way users and scripts do.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace sy::testing {
 namespace {
@@ -263,16 +261,10 @@ TEST(CliTest, InterruptLeavesNothingBehind) {
   TempDir dir;
   make_song(dir.file("long.wav"), 240);
   const auto before = dir.entries();
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    dup2(devnull, 2);
-    execl(kBinary.c_str(), kBinary.c_str(), "render", dir.file("long.wav").c_str(), "-o",
-          dir.file("long-8d.flac").c_str(), "--progress", "none", static_cast<char*>(nullptr));
-    _exit(99);
-  }
+  // Its output goes nowhere: a log file in `dir` would count as something left behind.
+  ChildProcess render({kBinary, "render", dir.file("long.wav"), "-o", dir.file("long-8d.flac"),
+                       "--progress", "none"},
+                      {}, "/dev/null");
   // Wait until the render is under way (its temporary file exists), then Ctrl-C it.
   bool started = false;
   for (int i = 0; i < 200 && !started; ++i) {
@@ -281,11 +273,8 @@ TEST(CliTest, InterruptLeavesNothingBehind) {
       if (e.find(".part-") != std::string::npos) started = true;
   }
   EXPECT_TRUE(started);
-  kill(pid, SIGINT);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 130);
+  // 130 is also what a death by SIGINT reports; that death would leave the .part file behind.
+  EXPECT_EQ(render.stop(SIGINT), 130);
   EXPECT_EQ(dir.entries(), before);
 }
 

@@ -1,16 +1,10 @@
 // The scaled-out platform against real servers: PostgreSQL (queue) and Ceph RGW (S3 with
 // signature checks and bucket notifications), `surroundyou serve --workers 0` as the API and
 // `surroundyou worker` processes doing the rendering.
-#include <curl/curl.h>
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -27,7 +21,11 @@
 #include "service/janitor.h"
 #include "storage/s3/s3_signer.h"
 #include "storage/s3/s3_store.h"
+#include "tests/support/api_client.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
+#include "tests/support/server_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -53,43 +51,9 @@ std::string first_line(const std::string& path) {
   return line;
 }
 
-// ---- HTTP over libcurl -------------------------------------------------------------------
-
-struct HttpResponse {
-  long status = 0;
-  std::string body;
-};
-
-std::size_t collect(char* data, std::size_t size, std::size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-HttpResponse http(const std::string& method, const std::string& url, const std::string& body = {},
-                  const std::vector<std::string>& headers = {}) {
-  std::unique_ptr<CURL, void (*)(CURL*)> c(curl_easy_init(), curl_easy_cleanup);
-  curl_slist* list = nullptr;
-  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
-  list = curl_slist_append(list, "Expect:");
-  HttpResponse res;
-  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &res.body);
-  curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, 30L);
-  curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
-  if (method == "HEAD") curl_easy_setopt(c.get(), CURLOPT_NOBODY, 1L);
-  else if (method != "GET") curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
-  if (method == "POST" || method == "PUT") {
-    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  }
-  const CURLcode rc = curl_easy_perform(c.get());
-  curl_slist_free_all(list);
-  if (rc != CURLE_OK) throw std::runtime_error(std::string("http: ") + curl_easy_strerror(rc));
-  curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &res.status);
-  return res;
-}
+using sy::testing::http_request;
+using sy::testing::HttpHeaders;
+using sy::testing::HttpResponse;
 
 // A SigV4-signed call to RGW's SNS API (topics are not part of S3 proper).
 HttpResponse sns_call(const std::map<std::string, std::string>& rgw,
@@ -109,10 +73,10 @@ HttpResponse sns_call(const std::map<std::string, std::string>& rgw,
   in.add_content_sha256 = false;
   const sy::storage::SigV4Credentials creds{rgw.at("RGW_ACCESS_KEY"), rgw.at("RGW_SECRET_KEY"),
                                             "us-east-1", "sns"};
-  std::vector<std::string> headers;
+  HttpHeaders headers;
   for (const auto& [k, v] : sy::storage::sign_headers(creds, in))
-    if (k != "host") headers.push_back(k + ": " + v);
-  return http("POST", endpoint + "/", form, headers);
+    if (k != "host") headers.emplace_back(k, v);
+  return http_request("POST", endpoint + "/", form, headers);
 }
 
 HttpResponse s3_signed(const std::map<std::string, std::string>& rgw, const std::string& method,
@@ -127,78 +91,11 @@ HttpResponse s3_signed(const std::map<std::string, std::string>& rgw, const std:
   in.time = std::chrono::system_clock::now();
   const sy::storage::SigV4Credentials creds{rgw.at("RGW_ACCESS_KEY"), rgw.at("RGW_SECRET_KEY"),
                                             "us-east-1", "s3"};
-  std::vector<std::string> headers;
+  HttpHeaders headers;
   for (const auto& [k, v] : sy::storage::sign_headers(creds, in))
-    if (k != "host") headers.push_back(k + ": " + v);
-  return http(method, endpoint + path + (query.empty() ? "" : "?" + query), body, headers);
+    if (k != "host") headers.emplace_back(k, v);
+  return http_request(method, endpoint + path + (query.empty() ? "" : "?" + query), body, headers);
 }
-
-unsigned short free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// ---- processes -------------------------------------------------------------------------
-
-class Process {
- public:
-  Process(std::vector<std::string> argv, std::map<std::string, std::string> env, fs::path log)
-      : argv_(std::move(argv)), env_(std::move(env)), log_(std::move(log)) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      for (const auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
-      std::vector<char*> args;
-      for (auto& a : argv_) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-  }
-  ~Process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  pid_t pid() const { return pid_; }
-  int stop(int sig, std::chrono::seconds timeout = 30s) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, sig);
-    const auto end = Steady::now() + timeout;
-    while (Steady::now() < end) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -1;
-  }
-  std::string log_tail() const {
-    std::ifstream in(log_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string s = ss.str();
-    return s.size() > 3000 ? s.substr(s.size() - 3000) : s;
-  }
-
- private:
-  std::vector<std::string> argv_;
-  std::map<std::string, std::string> env_;
-  fs::path log_;
-  pid_t pid_ = -1;
-};
 
 // ---- the fixture: one schema, one bucket, a topic pointing at our API ----------------------
 
@@ -227,7 +124,8 @@ class ScaleOut : public ::testing::Test {
 
     store_ = std::make_unique<sy::storage::S3ObjectStore>(s3_options());
     store_->ensure_bucket();
-    api_port_ = free_port();
+    api_port_ = sy::testing::free_port();
+    client_ = sy::testing::ApiClient("http://127.0.0.1:" + std::to_string(api_port_));
     secret_ = "events-secret-" + std::to_string(::getpid());
     // Persistent (what docs/SCALING.md recommends): RGW keeps the notification and retries
     // until our API takes it. RGW 16 starts delivering a new persistent topic's queue only at
@@ -288,32 +186,24 @@ class ScaleOut : public ::testing::Test {
             {"SY_JANITOR_SECONDS", "3600"}};
   }
 
-  std::unique_ptr<Process> start_api() {
-    auto p = std::make_unique<Process>(
-        std::vector<std::string>{SY_BINARY, "serve", "--workers", "0", "--listen",
-                                 "127.0.0.1:" + std::to_string(api_port_), "--data-dir",
-                                 dir_.file("api-data")},
-        env(), dir_.path() / "api.log");
-    const auto end = Steady::now() + 20s;
-    while (Steady::now() < end) {
-      try {
-        if (http("GET", api("/readyz")).status == 200) return p;
-      } catch (const std::exception&) {
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    ADD_FAILURE() << "API did not become ready\n" << p->log_tail();
-    return p;
+  std::unique_ptr<sy::testing::ServerProcess> start_api() {
+    sy::testing::ServeOptions o;
+    o.binary = SY_BINARY;
+    o.data_dir = dir_.path() / "api-data";
+    o.log = dir_.path() / "api.log";
+    o.workers = 0;
+    o.port = api_port_;  // the bucket's topic pushes its notifications here
+    o.env = env();
+    return std::make_unique<sy::testing::ServerProcess>(std::move(o));
   }
 
-  std::unique_ptr<Process> start_worker(int n) {
-    return std::make_unique<Process>(std::vector<std::string>{SY_BINARY, "worker"}, env(),
-                                     dir_.path() / ("worker" + std::to_string(n) + ".log"));
+  std::unique_ptr<sy::testing::ChildProcess> start_worker(int n) {
+    return std::make_unique<sy::testing::ChildProcess>(
+        std::vector<std::string>{SY_BINARY, "worker"}, env(),
+        dir_.path() / ("worker" + std::to_string(n) + ".log"));
   }
 
-  std::string api(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(api_port_) + path;
-  }
+  std::string api(const std::string& path) const { return client_.url(path); }
 
   // A short song: a tone with a beat, as MP3.
   std::string song(double seconds) {
@@ -323,43 +213,20 @@ class ScaleOut : public ::testing::Test {
                                    std::to_string(seconds) + "' -ac 2 -b:a 128k " + path),
                 0);
     }
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    return sy::testing::read_file(path);
   }
 
-  struct Created {
-    std::string id, token;
-    json upload;
-  };
+  using Created = sy::testing::CreatedJob;
   Created create_job(const std::string& name, std::size_t size) {
-    const auto res = http("POST", api("/api/v1/jobs"),
-                          json{{"filename", name}, {"size", size}}.dump(),
-                          {"Content-Type: application/json"});
-    EXPECT_EQ(res.status, 201) << res.body;
-    const auto j = json::parse(res.body);
-    return {j["id"], j["token"], j["upload"]};
+    return client_.create(name, static_cast<std::int64_t>(size));
   }
-  long upload(const Created& job, const std::string& bytes) {
-    std::vector<std::string> headers;
-    for (const auto& [k, v] : job.upload["headers"].items()) headers.push_back(k + ": " + v.get<std::string>());
-    return http("PUT", job.upload["url"], bytes, headers).status;
-  }
+  int upload(const Created& job, const std::string& bytes) { return client_.upload(job, bytes).status; }
   json status(const Created& job) {
-    const auto res = http("GET", api("/api/v1/jobs/" + job.id), {}, {"Authorization: Bearer " + job.token});
-    return res.status == 200 ? json::parse(res.body) : json{{"http", res.status}};
+    const auto res = client_.status(job);
+    return res.status == 200 ? res.json_body() : json{{"http", res.status}};
   }
   json wait_done(const Created& job, std::chrono::seconds timeout) {
-    const auto end = Steady::now() + timeout;
-    json s;
-    while (Steady::now() < end) {
-      try {
-        s = status(job);
-        if (s.value("status", "") == "done" || s.value("status", "") == "failed") return s;
-      } catch (const std::exception&) {  // the API is restarting
-      }
-      std::this_thread::sleep_for(200ms);
-    }
-    return s;
+    return client_.wait_final(job, timeout);
   }
 
   bool persistent_topic_ = true;  // set in a derived fixture's constructor, before SetUp
@@ -367,6 +234,7 @@ class ScaleOut : public ::testing::Test {
   std::map<std::string, std::string> rgw_;
   std::string bucket_, queue_url_, secret_;
   unsigned short api_port_ = 0;
+  sy::testing::ApiClient client_{""};
   std::unique_ptr<sy::storage::S3ObjectStore> store_;
 };
 
@@ -375,7 +243,7 @@ TEST_F(ScaleOut, BrowserUploadNotificationWorkerAndPresignedDownload) {
   auto api_server = start_api();
   auto worker = start_worker(1);
   const auto job = create_job("Song é (live).mp3", bytes.size());
-  const std::string url = job.upload["url"];
+  const std::string url = job.upload_url;
   EXPECT_EQ(url.rfind(rgw_.at("RGW_ENDPOINT") + "/" + bucket_ + "/uploads/" + job.id + "/", 0), 0u)
       << "the browser uploads straight to the bucket: " << url;
   EXPECT_EQ(status(job)["status"], "awaiting_upload");
@@ -389,7 +257,7 @@ TEST_F(ScaleOut, BrowserUploadNotificationWorkerAndPresignedDownload) {
 
   const std::string result_url = done["result"]["url"];
   EXPECT_EQ(result_url.rfind(rgw_.at("RGW_ENDPOINT") + "/" + bucket_ + "/processed/" + job.id + "/", 0), 0u);
-  const auto got = http("GET", result_url);
+  const auto got = http_request("GET", result_url);
   ASSERT_EQ(got.status, 200);
   EXPECT_EQ(static_cast<std::int64_t>(got.body.size()), done["result"]["bytes"].get<std::int64_t>());
   const std::string out = dir_.file("result.mp3");
@@ -409,15 +277,15 @@ TEST_F(ScaleOut, BrowserUploadNotificationWorkerAndPresignedDownload) {
   const json unknown{{"Records", {{{"eventName", "ObjectCreated:Put"},
                                    {"s3", {{"bucket", {{"name", bucket_}}},
                                            {"object", {{"key", "uploads/nobody/x.mp3"}, {"size", 5}}}}}}}}};
-  EXPECT_EQ(http("POST", api("/api/v1/events/s3"), event.dump()).status, 401) << "no secret";
-  EXPECT_EQ(http("POST", api("/api/v1/events/s3?secret=" + secret_), event.dump()).status, 200);
-  EXPECT_EQ(http("POST", api("/api/v1/events/s3"), unknown.dump(),
-                 {"Authorization: Bearer " + secret_}).status, 200);
+  EXPECT_EQ(http_request("POST", api("/api/v1/events/s3"), event.dump()).status, 401) << "no secret";
+  EXPECT_EQ(http_request("POST", api("/api/v1/events/s3?secret=" + secret_), event.dump()).status, 200);
+  EXPECT_EQ(http_request("POST", api("/api/v1/events/s3"), unknown.dump(),
+                 {{"Authorization", "Bearer " + secret_}}).status, 200);
   std::this_thread::sleep_for(500ms);
   const auto after = status(job);
   EXPECT_EQ(after["status"], "done");
   EXPECT_EQ(after["attempts"], 1) << "the replay queued nothing";
-  const std::string metrics = http("GET", api("/metrics")).body;
+  const std::string metrics = http_request("GET", api("/metrics")).body;
   EXPECT_NE(metrics.find("sy_s3_events_total{outcome=\"ignored\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("sy_s3_events_total{outcome=\"duplicate\"} 1"), std::string::npos);
   EXPECT_NE(metrics.find("sy_s3_events_total{outcome=\"queued\"} 1"), std::string::npos);
@@ -434,7 +302,7 @@ TEST_F(ScaleOut, BrowserUploadNotificationWorkerAndPresignedDownload) {
   EXPECT_LT(delay, 5.0) << "a warm persistent topic delivers promptly";
   ::testing::Test::RecordProperty("warm_notification_ms", static_cast<int>(delay * 1000));
   EXPECT_EQ(wait_done(second, 60s).value("status", ""), "done");
-  const std::string metrics2 = http("GET", api("/metrics")).body;
+  const std::string metrics2 = http_request("GET", api("/metrics")).body;
   EXPECT_NE(metrics2.find("sy_s3_events_total{outcome=\"duplicate\"} 1"), std::string::npos) << metrics2;
 
   EXPECT_EQ(worker->stop(SIGTERM), 0);
@@ -447,21 +315,21 @@ TEST_F(ScaleOut, RgwRefusesTamperedAndExpiredPresignedUrls) {
   // Tampered: another key under the same signature, a changed signature, another size.
   std::string other_key = put.url;
   other_key.replace(other_key.find("/a.mp3"), 6, "/b.mp3");
-  EXPECT_EQ(http("PUT", other_key, bytes).status, 403);
+  EXPECT_EQ(http_request("PUT", other_key, bytes).status, 403);
   std::string bad_sig = put.url;
   bad_sig.back() = bad_sig.back() == '0' ? '1' : '0';
-  EXPECT_EQ(http("PUT", bad_sig, bytes).status, 403);
-  EXPECT_EQ(http("PUT", put.url, "01234567890").status, 403) << "the size is signed";
+  EXPECT_EQ(http_request("PUT", bad_sig, bytes).status, 403);
+  EXPECT_EQ(http_request("PUT", put.url, "01234567890").status, 403) << "the size is signed";
   EXPECT_FALSE(store_->stat("uploads/t/a.mp3"));
-  EXPECT_EQ(http("PUT", put.url, bytes).status, 200);
+  EXPECT_EQ(http_request("PUT", put.url, bytes).status, 200);
   ASSERT_TRUE(store_->stat("uploads/t/a.mp3"));
 
   // Expired: signed two hours ago for one minute.
   auto options = s3_options();
   options.clock = [] { return std::chrono::system_clock::now() - 2h; };
   sy::storage::S3ObjectStore past(options);
-  EXPECT_EQ(http("GET", past.presign_get("uploads/t/a.mp3", "", 60s).url).status, 403);
-  EXPECT_EQ(http("GET", store_->presign_get("uploads/t/a.mp3", "a.mp3", 60s).url).body, bytes);
+  EXPECT_EQ(http_request("GET", past.presign_get("uploads/t/a.mp3", "", 60s).url).status, 403);
+  EXPECT_EQ(http_request("GET", store_->presign_get("uploads/t/a.mp3", "a.mp3", 60s).url).body, bytes);
 }
 
 TEST_F(ScaleOut, StoreStreamsMultipartUploadsAndLists) {
@@ -523,7 +391,7 @@ TEST_F(ScaleOutSyncNotify, FaultTestEveryJobCompletesExactlyOnce) {
   constexpr int kJobs = 30;
   const std::string bytes = song(3);
   auto api_server = start_api();
-  std::vector<std::unique_ptr<Process>> workers;
+  std::vector<std::unique_ptr<sy::testing::ChildProcess>> workers;
   for (int i = 0; i < 3; ++i) workers.push_back(start_worker(i));
   std::vector<Created> jobs;
   for (int i = 0; i < kJobs; ++i) {
@@ -570,7 +438,9 @@ TEST_F(ScaleOutSyncNotify, FaultTestEveryJobCompletesExactlyOnce) {
     EXPECT_EQ(s.value("status", ""), "done") << job.id << ": " << s.dump();
     ids.insert(job.id);
   }
-  const auto victim_status = json::parse(http("GET", api("/api/v1/jobs/" + victim_job), {}, {"Authorization: Bearer " + std::find_if(jobs.begin(), jobs.end(), [&](const Created& c) { return c.id == victim_job; })->token}).body);
+  const auto taken_over =
+      std::find_if(jobs.begin(), jobs.end(), [&](const Created& c) { return c.id == victim_job; });
+  const auto victim_status = status(*taken_over);
   EXPECT_EQ(victim_status["attempts"], 2) << "the killed worker's job was taken over once";
   // Exactly one result object per job, none elsewhere.
   const auto results = store_->list("processed/");

@@ -1,14 +1,7 @@
 // The single-node platform end to end: a real `serve` process on a loopback port, real HTTP,
 // real renders. Each test starts its own server on its own data directory.
-#include <utility>  // before Boost 1.74's asio (std::exchange)
-
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -16,214 +9,48 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
+#include "tests/support/api_client.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
+#include "tests/support/server_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace fs = std::filesystem;
-using tcp = net::ip::tcp;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
-
-// ---- a small blocking HTTP client ------------------------------------------------------
-
-struct HttpResponse {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  json json_body() const { return json::parse(body); }
-  std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? std::string() : it->second;
-  }
-};
-
-HttpResponse http_call(unsigned short port, const std::string& method, const std::string& target,
-                       const std::string& body = {},
-                       const std::map<std::string, std::string>& headers = {}) {
-  net::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.expires_after(60s);
-  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  for (const auto& [k, v] : headers) req.set(k, v);
-  req.body() = body;
-  if (!body.empty() || method == "PUT" || method == "POST") req.prepare_payload();
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(512 * 1024 * 1024);
-  if (method == "HEAD") parser.skip(true);
-  beast::error_code ec;
-  http::read(stream, buffer, parser, ec);
-  HttpResponse out;
-  if (ec && ec != http::error::end_of_stream) {
-    ADD_FAILURE() << method << " " << target << ": " << ec.message();
-    return out;
-  }
-  out.status = static_cast<int>(parser.get().result_int());
-  for (const auto& f : parser.get()) {
-    std::string name(f.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[name] = std::string(f.value());
-  }
-  out.body = parser.get().body();
-  return out;
-}
-
-// The path and query of a URL the server handed out.
-std::string target_of(const std::string& url) {
-  return url.substr(url.find('/', std::string("http://").size()));
-}
+using sy::testing::http_request;
+using sy::testing::HttpResponse;
+using sy::testing::read_file;
+using sy::testing::target_of;
 
 // Reads `event: status` messages until the job is final or the stream ends.
-std::vector<json> read_events(unsigned short port, const std::string& target,
-                              std::chrono::seconds timeout) {
-  net::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-  http::request<http::empty_body> req{http::verb::get, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  req.set(http::field::accept, "text/event-stream");
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response_parser<http::empty_body> parser;  // header only; the rest is read raw
-  stream.expires_after(timeout);
-  http::read_header(stream, buffer, parser);
-  EXPECT_EQ(parser.get().result_int(), 200u);
-  EXPECT_EQ(parser.get()[http::field::content_type], "text/event-stream");
-  std::string pending = beast::buffers_to_string(buffer.data());
+std::vector<json> read_events(const std::string& url, std::chrono::seconds timeout) {
   std::vector<json> events;
-  char chunk[4096];
-  for (;;) {
-    std::size_t pos;
-    while ((pos = pending.find("\n\n")) != std::string::npos) {
-      const std::string message = pending.substr(0, pos);
-      pending.erase(0, pos + 2);
-      if (message.rfind("event: status\ndata: ", 0) == 0) {
-        events.push_back(json::parse(message.substr(20)));
-        const std::string s = events.back()["status"];
-        if (s == "done" || s == "failed" || s == "expired") return events;
-      }
-    }
-    beast::error_code ec;
-    const std::size_t n = stream.socket().read_some(net::buffer(chunk), ec);
-    if (ec) return events;
-    pending.append(chunk, n);
-  }
+  std::string pending;
+  const auto res = sy::testing::http_stream(
+      url, {{"Accept", "text/event-stream"}}, timeout, [&](std::string_view chunk) {
+        pending.append(chunk);
+        std::size_t pos;
+        while ((pos = pending.find("\n\n")) != std::string::npos) {
+          const std::string message = pending.substr(0, pos);
+          pending.erase(0, pos + 2);
+          if (message.rfind("event: status\ndata: ", 0) == 0) {
+            events.push_back(json::parse(message.substr(20)));
+            const std::string s = events.back()["status"];
+            if (s == "done" || s == "failed" || s == "expired") return false;
+          }
+        }
+        return true;
+      });
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.header("content-type"), "text/event-stream");
+  return events;
 }
-
-// ---- the server process ----------------------------------------------------------------
-
-unsigned short free_port() {
-  net::io_context ioc;
-  tcp::acceptor a(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
-class ServerProcess {
- public:
-  // `any_port`: listen on port 0 and learn the bound port from the server's log.
-  ServerProcess(fs::path data_dir, std::map<std::string, std::string> env, int workers = 2,
-                bool any_port = false)
-      : data_dir_(std::move(data_dir)), env_(std::move(env)), workers_(workers),
-        port_(any_port ? 0 : free_port()) {}
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  void start() {
-    const std::string log = (data_dir_.parent_path() / "server.log").string();
-    pid_ = ::fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      for (const auto& [k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
-      const std::string listen = "127.0.0.1:" + std::to_string(port_);
-      const std::string workers = std::to_string(workers_);
-      const std::string dir = data_dir_.string();
-      ::execl(SY_SERVE_BINARY, SY_SERVE_BINARY, "serve", "--listen", listen.c_str(), "--data-dir",
-              dir.c_str(), "--workers", workers.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    const auto end = Steady::now() + 20s;
-    while (Steady::now() < end) {
-      if (port_ == 0) {  // the "serving" log line names the address actually bound
-        const std::string log_text = log_tail();
-        const std::string key = "\"listen\":\"127.0.0.1:";
-        const auto at = log_text.find(key);
-        if (at != std::string::npos)
-          port_ = static_cast<unsigned short>(std::stoi(log_text.substr(at + key.size())));
-        std::this_thread::sleep_for(50ms);
-        continue;
-      }
-      try {
-        if (http_call_quiet("/readyz") == 200) return;
-      } catch (const std::exception&) {
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    FAIL() << "server did not become ready\n" << log_tail();
-  }
-
-  // Sends `sig` and waits for the exit status (-1 on timeout).
-  int stop(int sig, std::chrono::seconds timeout = 30s) {
-    ::kill(pid_, sig);
-    const auto end = Steady::now() + timeout;
-    while (Steady::now() < end) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -1;
-  }
-
-  unsigned short port() const { return port_; }
-  std::string log_tail() const {
-    std::ifstream in(data_dir_.parent_path() / "server.log");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string s = ss.str();
-    return s.size() > 4000 ? s.substr(s.size() - 4000) : s;
-  }
-
- private:
-  int http_call_quiet(const std::string& target) {
-    net::io_context ioc;
-    beast::tcp_stream stream(ioc);
-    stream.expires_after(2s);
-    stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
-    http::request<http::empty_body> req{http::verb::get, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    http::write(stream, req);
-    beast::flat_buffer b;
-    http::response<http::string_body> res;
-    http::read(stream, b, res);
-    return static_cast<int>(res.result_int());
-  }
-
-  fs::path data_dir_;
-  std::map<std::string, std::string> env_;
-  int workers_;
-  unsigned short port_;
-  pid_t pid_ = -1;
-};
 
 // ---- fixtures --------------------------------------------------------------------------
 
@@ -238,13 +65,6 @@ std::string make_song(const sy::testing::TempDir& dir, const std::string& name, 
                           "-c:a libmp3lame -b:a 192k " + sy::testing::quote(out);
   EXPECT_EQ(sy::testing::shell(cmd), 0);
   return out;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // Stereo float samples of a file, decoded by the ffmpeg tool at 44.1 kHz.
@@ -281,40 +101,40 @@ double level_difference_spread(const std::vector<float>& stereo) {
 
 class ServiceTest : public ::testing::Test {
  protected:
+  using Job = sy::testing::CreatedJob;
+
   void SetUp() override { data = tmp.path() / "data"; }
   void TearDown() override {
     if (HasFailure() && server) std::cerr << "---- server log ----\n" << server->log_tail() << "\n";
   }
 
+  // `any_port`: listen on port 0 and learn the bound port from the server's log.
   void start(std::map<std::string, std::string> env = {}, int workers = 2, bool any_port = false) {
     env.emplace("SY_CREATE_PER_MINUTE", "0");
-    server = std::make_unique<ServerProcess>(data, env, workers, any_port);
-    server->start();
+    sy::testing::ServeOptions o;
+    o.binary = SY_SERVE_BINARY;
+    o.data_dir = data;
+    o.log = tmp.path() / "server.log";
+    o.workers = workers;
+    if (any_port) o.port = 0;
+    o.env = std::move(env);
+    server = std::make_unique<sy::testing::ServerProcess>(std::move(o));
   }
   void restart(std::map<std::string, std::string> env = {}, int workers = 2) {
     server.reset();
     start(std::move(env), workers);
   }
   unsigned short port() const { return server->port(); }
+  sy::testing::ApiClient api() const { return sy::testing::ApiClient(server->url("")); }
+  HttpResponse call(const std::string& method, const std::string& target,
+                    const std::string& body = {}, const sy::testing::HttpHeaders& headers = {}) {
+    return api().call(method, target, body, headers);
+  }
 
-  struct Job {
-    std::string id, token, upload_url;
-    json upload_headers;
-  };
   Job create(const std::string& filename, std::int64_t size, json settings = json::object()) {
-    json body{{"filename", filename}, {"size", size}};
-    if (!settings.empty()) body["settings"] = settings;
-    const auto r = http_call(port(), "POST", "/api/v1/jobs", body.dump(),
-                             {{"Content-Type", "application/json"}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    const auto j = r.json_body();
-    return {j["id"], j["token"], j["upload"]["url"], j["upload"]["headers"]};
+    return api().create(filename, size, settings);
   }
-  HttpResponse put(const Job& job, const std::string& bytes) {
-    std::map<std::string, std::string> headers;
-    for (const auto& [k, v] : job.upload_headers.items()) headers[k] = v.get<std::string>();
-    return http_call(port(), "PUT", target_of(job.upload_url), bytes, headers);
-  }
+  HttpResponse put(const Job& job, const std::string& bytes) { return api().upload(job, bytes); }
   Job submit(const std::string& path, json settings = json::object()) {
     const std::string bytes = read_file(path);
     auto job = create(fs::path(path).filename().string(), static_cast<std::int64_t>(bytes.size()), settings);
@@ -322,39 +142,13 @@ class ServiceTest : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return job;
   }
-  HttpResponse status(const Job& job) {
-    return http_call(port(), "GET", "/api/v1/jobs/" + job.id, {},
-                     {{"Authorization", "Bearer " + job.token}});
-  }
+  HttpResponse status(const Job& job) { return api().status(job); }
   json wait_final(const Job& job, std::chrono::seconds timeout = 120s) {
-    const auto end = Steady::now() + timeout;
-    json j;
-    while (Steady::now() < end) {
-      const auto r = status(job);
-      if (r.status == 200) {
-        j = r.json_body();
-        const std::string s = j["status"];
-        if (s == "done" || s == "failed" || s == "expired") return j;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-    ADD_FAILURE() << "job " << job.id << " did not finish: " << j.dump();
-    return j;
+    return api().wait_final(job, timeout);
   }
   json wait_for(const Job& job, const std::function<bool(const json&)>& pred,
                 std::chrono::seconds timeout = 60s) {
-    const auto end = Steady::now() + timeout;
-    json j;
-    while (Steady::now() < end) {
-      const auto r = status(job);
-      if (r.status == 200) {
-        j = r.json_body();
-        if (pred(j)) return j;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    ADD_FAILURE() << "condition not reached for job " << job.id << ": " << j.dump();
-    return j;
+    return api().wait_for(job, pred, timeout);
   }
   static void expect_error(const HttpResponse& r, int status) {
     EXPECT_EQ(r.status, status) << r.body;
@@ -375,7 +169,7 @@ class ServiceTest : public ::testing::Test {
 
   sy::testing::TempDir tmp;
   fs::path data;
-  std::unique_ptr<ServerProcess> server;
+  std::unique_ptr<sy::testing::ServerProcess> server;
 };
 
 // ---- the tests -------------------------------------------------------------------------
@@ -390,7 +184,7 @@ TEST_F(ServiceTest, WholeFlowUploadProgressDownloadAndTheResultIs8D) {
   // Follow the events from before the upload, as the web page does.
   std::vector<json> events;
   std::thread listener([&] {
-    events = read_events(port(), "/api/v1/jobs/" + job.id + "/events?token=" + job.token, 180s);
+    events = read_events(server->url("/api/v1/jobs/" + job.id + "/events?token=" + job.token), 180s);
   });
   std::this_thread::sleep_for(300ms);
   const auto up = put(job, bytes);
@@ -418,12 +212,12 @@ TEST_F(ServiceTest, WholeFlowUploadProgressDownloadAndTheResultIs8D) {
   const std::string url = done["result"]["url"];
   EXPECT_NE(url.find("/store/processed/" + job.id + "/My%20Song%20%288D%29.mp3?"), std::string::npos) << url;
 
-  const auto result = http_call(port(), "GET", target_of(url));
+  const auto result = call("GET", target_of(url));
   ASSERT_EQ(result.status, 200);
   EXPECT_EQ(result.header("content-type"), "audio/mpeg");
   EXPECT_NE(result.header("content-disposition").find("My Song (8D).mp3"), std::string::npos);
   EXPECT_EQ(static_cast<std::int64_t>(result.body.size()), done["result"]["bytes"].get<std::int64_t>());
-  const auto part = http_call(port(), "GET", target_of(url), {}, {{"Range", "bytes=100-1099"}});
+  const auto part = call("GET", target_of(url), {}, {{"Range", "bytes=100-1099"}});
   EXPECT_EQ(part.status, 206);
   EXPECT_EQ(part.body, result.body.substr(100, 1000));
 
@@ -452,10 +246,7 @@ TEST_F(ServiceTest, ListenOnPortZeroSignsUrlsForTheBoundPort) {
   const int url_port = std::stoi(job.upload_url.substr(authority.size()));
   EXPECT_EQ(url_port, port()) << job.upload_url;
   // The URL works as handed out: its port, its path, and the Host header it was signed for.
-  std::map<std::string, std::string> headers;
-  for (const auto& [k, v] : job.upload_headers.items()) headers[k] = v.get<std::string>();
-  const auto up = http_call(static_cast<unsigned short>(url_port), "PUT", target_of(job.upload_url),
-                            bytes, headers);
+  const auto up = put(job, bytes);
   EXPECT_EQ(up.status, 200) << up.body;
   EXPECT_EQ(objects_of(job.id), 1u);
   EXPECT_EQ(status(job).json_body()["status"], "queued");  // no workers: it waits
@@ -468,21 +259,21 @@ TEST_F(ServiceTest, SignaturesSizesAndTokensAreEnforced) {
 
   std::string tampered = job.upload_url;
   tampered.back() = tampered.back() == '0' ? '1' : '0';
-  expect_error(http_call(port(), "PUT", target_of(tampered), bytes), 403);
-  expect_error(http_call(port(), "PUT", target_of(job.upload_url), bytes + "more bytes"), 403);
-  expect_error(http_call(port(), "PUT", target_of(job.upload_url), bytes.substr(10)), 403);
+  expect_error(call("PUT", target_of(tampered), bytes), 403);
+  expect_error(call("PUT", target_of(job.upload_url), bytes + "more bytes"), 403);
+  expect_error(call("PUT", target_of(job.upload_url), bytes.substr(10)), 403);
   EXPECT_EQ(objects_of(job.id), 0u);
   EXPECT_EQ(status(job).json_body()["status"], "awaiting_upload");
 
   // Another job's id with this job's token.
   const auto other = create("b.mp3", 10);
-  expect_error(http_call(port(), "GET", "/api/v1/jobs/" + other.id, {}, {{"Authorization", "Bearer " + job.token}}), 404);
-  expect_error(http_call(port(), "GET", "/api/v1/jobs/" + other.id), 404);
-  expect_error(http_call(port(), "DELETE", "/api/v1/jobs/" + other.id, {}, {{"Authorization", "Bearer " + job.token}}), 404);
+  expect_error(call("GET", "/api/v1/jobs/" + other.id, {}, {{"Authorization", "Bearer " + job.token}}), 404);
+  expect_error(call("GET", "/api/v1/jobs/" + other.id), 404);
+  expect_error(call("DELETE", "/api/v1/jobs/" + other.id, {}, {{"Authorization", "Bearer " + job.token}}), 404);
   // One job's upload URL used for another job's key.
   std::string swapped = target_of(job.upload_url);
   swapped.replace(swapped.find(job.id), job.id.size(), other.id);
-  expect_error(http_call(port(), "PUT", swapped, std::string(10, 'y')), 403);
+  expect_error(call("PUT", swapped, std::string(10, 'y')), 403);
   EXPECT_EQ(objects_of(other.id), 0u);
 
   // An expired URL.
@@ -493,13 +284,13 @@ TEST_F(ServiceTest, SignaturesSizesAndTokensAreEnforced) {
   EXPECT_EQ(objects_of(job.id), 0u);
 
   // Error shapes of the API itself.
-  expect_error(http_call(port(), "POST", "/api/v1/jobs", "not json"), 400);
-  expect_error(http_call(port(), "POST", "/api/v1/jobs", json{{"filename", "a.mp3"}, {"size", 300LL << 20}}.dump()), 413);
-  expect_error(http_call(port(), "POST", "/api/v1/jobs", json{{"filename", "a.txt"}, {"size", 3}}.dump()), 415);
-  expect_error(http_call(port(), "POST", "/api/v1/jobs", std::string(300 * 1024, ' ')), 413);
-  expect_error(http_call(port(), "GET", "/api/v1/nothing"), 404);
-  expect_error(http_call(port(), "PUT", "/api/v1/jobs"), 405);
-  expect_error(http_call(port(), "GET", "/store/uploads/" + job.id + "/a.mp3"), 403);
+  expect_error(call("POST", "/api/v1/jobs", "not json"), 400);
+  expect_error(call("POST", "/api/v1/jobs", json{{"filename", "a.mp3"}, {"size", 300LL << 20}}.dump()), 413);
+  expect_error(call("POST", "/api/v1/jobs", json{{"filename", "a.txt"}, {"size", 3}}.dump()), 415);
+  expect_error(call("POST", "/api/v1/jobs", std::string(300 * 1024, ' ')), 413);
+  expect_error(call("GET", "/api/v1/nothing"), 404);
+  expect_error(call("PUT", "/api/v1/jobs"), 405);
+  expect_error(call("GET", "/store/uploads/" + job.id + "/a.mp3"), 403);
 }
 
 TEST_F(ServiceTest, DownloadUrlOpensOnlyItsOwnKey) {
@@ -511,10 +302,10 @@ TEST_F(ServiceTest, DownloadUrlOpensOnlyItsOwnKey) {
   ASSERT_EQ(ja["status"], "done");
   ASSERT_EQ(jb["status"], "done");
   std::string url = target_of(ja["result"]["url"]);
-  EXPECT_EQ(http_call(port(), "GET", url).status, 200);
+  EXPECT_EQ(call("GET", url).status, 200);
   url.replace(url.find(a.id), a.id.size(), b.id);
   url.replace(url.find("a%20%288D%29"), 12, "b%20%288D%29");
-  expect_error(http_call(port(), "GET", url), 403);
+  expect_error(call("GET", url), 403);
 }
 
 TEST_F(ServiceTest, NotAudioFailsAfterOneAttemptWithAReason) {
@@ -529,7 +320,7 @@ TEST_F(ServiceTest, NotAudioFailsAfterOneAttemptWithAReason) {
   EXPECT_EQ(j["attempts"], 1);
   ASSERT_TRUE(j["error"].is_string());
   EXPECT_GT(j["error"].get<std::string>().size(), 10u);
-  const auto metrics = http_call(port(), "GET", "/metrics");
+  const auto metrics = call("GET", "/metrics");
   EXPECT_NE(metrics.body.find("sy_jobs{state=\"failed\"} 1"), std::string::npos);
 }
 
@@ -582,7 +373,7 @@ TEST_F(ServiceTest, DeleteRemovesTheJobAndItsFiles) {
   const auto job = submit(make_song(tmp, "a.mp3", 3));
   ASSERT_EQ(wait_final(job)["status"], "done");
   EXPECT_GT(objects_of(job.id), 0u);
-  const auto r = http_call(port(), "DELETE", "/api/v1/jobs/" + job.id, {}, {{"Authorization", "Bearer " + job.token}});
+  const auto r = call("DELETE", "/api/v1/jobs/" + job.id, {}, {{"Authorization", "Bearer " + job.token}});
   EXPECT_EQ(r.status, 204);
   expect_error(status(job), 404);
   EXPECT_EQ(objects_of(job.id), 0u);
@@ -590,7 +381,7 @@ TEST_F(ServiceTest, DeleteRemovesTheJobAndItsFiles) {
   // Deleting a job while it renders stops the render and leaves nothing behind.
   const auto running = submit(make_song(tmp, "long.mp3", 60));
   wait_for(running, [](const json& j) { return j["status"] == "processing"; });
-  EXPECT_EQ(http_call(port(), "DELETE", "/api/v1/jobs/" + running.id, {}, {{"Authorization", "Bearer " + running.token}}).status, 204);
+  EXPECT_EQ(call("DELETE", "/api/v1/jobs/" + running.id, {}, {{"Authorization", "Bearer " + running.token}}).status, 204);
   std::this_thread::sleep_for(3s);
   EXPECT_EQ(objects_of(running.id), 0u);
 }
@@ -615,7 +406,7 @@ TEST_F(ServiceTest, JobCreationIsRateLimitedPerClientBehindAProxy) {
          {"SY_CLIENT_IP_HEADER", "X-Forwarded-For"}});
   const std::string body = json{{"filename", "a.mp3"}, {"size", 10}}.dump();
   const auto from = [&](const std::string& forwarded) {
-    return http_call(port(), "POST", "/api/v1/jobs", body, {{"X-Forwarded-For", forwarded}});
+    return call("POST", "/api/v1/jobs", body, {{"X-Forwarded-For", forwarded}});
   };
   EXPECT_EQ(from("1.1.1.1").status, 201);
   EXPECT_EQ(from("1.1.1.1").status, 201);
@@ -629,17 +420,17 @@ TEST_F(ServiceTest, JobCreationIsRateLimitedPerClientBehindAProxy) {
 
 TEST_F(ServiceTest, HealthReadinessPresetsOpenApiAndMetrics) {
   start({{"SY_CORS_ORIGINS", "https://app.example"}});
-  EXPECT_EQ(http_call(port(), "GET", "/healthz").status, 200);
-  EXPECT_EQ(http_call(port(), "GET", "/readyz").status, 200);
-  EXPECT_GE(http_call(port(), "GET", "/api/v1/presets").json_body()["presets"].size(), 6u);
-  EXPECT_EQ(http_call(port(), "GET", "/api/v1/openapi.json").json_body()["openapi"], "3.0.3");
-  const auto pre = http_call(port(), "OPTIONS", "/api/v1/jobs", {},
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+  EXPECT_EQ(call("GET", "/readyz").status, 200);
+  EXPECT_GE(call("GET", "/api/v1/presets").json_body()["presets"].size(), 6u);
+  EXPECT_EQ(call("GET", "/api/v1/openapi.json").json_body()["openapi"], "3.0.3");
+  const auto pre = call("OPTIONS", "/api/v1/jobs", {},
                              {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_EQ(pre.status, 204);
   EXPECT_EQ(pre.header("access-control-allow-origin"), "https://app.example");
-  const auto evil = http_call(port(), "GET", "/api/v1/presets", {}, {{"Origin", "https://evil.example"}});
+  const auto evil = call("GET", "/api/v1/presets", {}, {{"Origin", "https://evil.example"}});
   EXPECT_EQ(evil.header("access-control-allow-origin"), "");
-  const auto m = http_call(port(), "GET", "/metrics");
+  const auto m = call("GET", "/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("sy_http_requests_total{method=\"GET\",route=\"/api/v1/presets\",status=\"200\"}"),
             std::string::npos) << m.body;

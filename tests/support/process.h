@@ -1,6 +1,10 @@
 #pragma once
-// Test helpers: run a real command, make fixtures in a temp folder.
+// Test helpers: run a real command to its end, or keep one running in the background.
+#include <sys/types.h>
+
+#include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,20 +22,28 @@ CommandResult run(const std::vector<std::string>& argv);
 int shell(const std::string& command_line);
 std::string quote(const std::string& s);
 
-// A fresh temporary folder removed on destruction.
-class TempDir {
+// A process that runs beside the test (a server, a worker), its output appended to `log`.
+// Destroyed while still running, it is killed (SIGKILL) and reaped: nothing outlives a test.
+class ChildProcess {
  public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  // Names of all entries (including hidden ones), sorted.
-  std::vector<std::string> entries() const;
+  // argv[0] is a path; `env` is added to this process's environment.
+  ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+               std::filesystem::path log);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }  // -1 once it has exited
+  // Sends `sig` and waits for the exit: the exit code, 128+signal, or -1 (still running after
+  // `timeout`, or already stopped).
+  int stop(int sig, std::chrono::seconds timeout = std::chrono::seconds(30));
+  // The last `max_bytes` of the log, for failure messages.
+  std::string log_tail(std::size_t max_bytes = 4000) const;
+  const std::filesystem::path& log() const { return log_; }
 
  private:
-  std::filesystem::path path_;
+  std::filesystem::path log_;
+  pid_t pid_ = -1;
 };
 
 // ffprobe's view of a file: sample count of the first audio stream after decoding.
