@@ -11,17 +11,6 @@
 
 namespace sy::testing {
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "sy-io-test-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 void ffmpeg(const std::string& args) {
   const std::string cmd = "ffmpeg -nostdin -hide_banner -loglevel error -y " + args;
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("fixture command failed: " + cmd);

@@ -6,22 +6,9 @@
 #include <vector>
 
 #include "io/decoder.h"
+#include "tests/support/temp_dir.h"
 
 namespace sy::testing {
-
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Runs `ffmpeg -y -loglevel error <args>`; fails the test (throws) if it does not succeed.
 void ffmpeg(const std::string& args);

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include <gtest/gtest.h>
 
@@ -15,6 +14,7 @@
 #include "io/decoder.h"
 #include "io/encoder.h"
 #include "base/errors.h"
+#include "tests/support/temp_dir.h"
 
 namespace sy::pipeline {
 namespace {
@@ -22,24 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 const char* kMusic = "/usr/share/hyperrogue/music/hr3-caves.ogg";
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("sy-render-" + std::to_string(std::random_device{}()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::size_t count() const {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(path_), fs::directory_iterator()));
-  }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 testing::Stereo decode_all(const std::string& path, int* rate = nullptr) {
   auto d = io::Decoder::open(path);
@@ -86,7 +69,7 @@ TEST(RenderTest, RealMusicReachesTargetLoudnessUnderTheCeiling) {
   RenderResult r = render_file(kMusic, dir.file("out.wav"), wav_options());
   EXPECT_GT(r.duration_seconds, 50);
   expect_loudness_and_peak(dir.file("out.wav"), "real music");
-  EXPECT_EQ(dir.count(), 1u);
+  EXPECT_EQ(dir.entries().size(), 1u);
 }
 
 TEST(RenderTest, FullScaleSquareWaveReachesTargetLoudnessUnderTheCeiling) {
@@ -215,7 +198,7 @@ TEST(RenderTest, CancelLeavesNothing) {
                            },
                            &cancel),
                base::Cancelled);
-  EXPECT_EQ(dir.count(), 0u);
+  EXPECT_EQ(dir.entries().size(), 0u);
 }
 
 TEST(RenderTest, ProgressOnlyMovesForwardThroughEveryPass) {
@@ -257,7 +240,7 @@ TEST(RenderTest, TruncatedInputIsAnInputErrorAndLeavesNothing) {
   } catch (const base::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(dir.count(), 1u) << "only the input may remain";
+  EXPECT_EQ(dir.entries().size(), 1u) << "only the input may remain";
 }
 
 TEST(RenderTest, CancelDuringEncodingLeavesNothing) {
@@ -270,7 +253,7 @@ TEST(RenderTest, CancelDuringEncodingLeavesNothing) {
                            },
                            &cancel),
                base::Cancelled);
-  EXPECT_EQ(dir.count(), 0u);
+  EXPECT_EQ(dir.entries().size(), 0u);
 }
 
 }  // namespace
