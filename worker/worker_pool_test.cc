@@ -72,6 +72,18 @@ class WorkerPoolTest : public ::testing::Test {
     ADD_FAILURE() << "timed out waiting for job " << id;
     return queue->get(id).value_or(queue::Job{});
   }
+  void wait_for_outcome(const std::string& id, std::chrono::seconds timeout = 60s) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      {
+        std::lock_guard lock(m);
+        for (const auto& [job, outcome] : outcomes)
+          if (job == id) return;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    ADD_FAILURE() << "no outcome reported for job " << id;
+  }
   void start() {
     pool = std::make_unique<WorkerPool>(options, *queue, *store,
                                         [this](const queue::Job& j, std::string_view outcome,
@@ -106,6 +118,9 @@ TEST_F(WorkerPoolTest, RendersAJobIntoItsProcessedKey) {
   // The result decodes as stereo audio of the same length.
   auto dec = io::Decoder::open(store->local_path(j.result->key)->string());
   EXPECT_EQ(dec->info().channels, 2);
+  // The job reads `done` as soon as the queue has it; the worker cleans its scratch folder
+  // just after and then reports the outcome.
+  wait_for_outcome("job1");
   EXPECT_TRUE(fs::is_empty(options.scratch_dir));
 }
 
