@@ -35,12 +35,10 @@ void run_stage(benchmark::State& state, sy::engine::StereoProcessor& stage, floa
   stage.prepare(kRate, kBlock);
   const auto left = noise(amplitude, 1), right = noise(amplitude, 2);
   std::vector<float> out_l(kBlock), out_r(kBlock);
+  const sy::engine::ConstAudioView in({left.data(), right.data()}, kFrames);
+  const sy::engine::AudioView out({out_l.data(), out_r.data()}, kBlock);
   for (auto _ : state) {
-    for (std::size_t pos = 0; pos + kBlock <= kFrames; pos += kBlock) {
-      const float* in[2] = {left.data() + pos, right.data() + pos};
-      float* out[2] = {out_l.data(), out_r.data()};
-      stage.process(in, out, kBlock);
-    }
+    for (std::size_t pos = 0; pos + kBlock <= kFrames; pos += kBlock) stage.process(in.slice(pos, kBlock), out);
     benchmark::DoNotOptimize(out_l.data());
   }
   report(state);
@@ -73,8 +71,8 @@ void BM_CrossoverStereo(benchmark::State& state) {
   std::vector<float> low(kBlock), high(kBlock);
   for (auto _ : state) {
     for (std::size_t pos = 0; pos + kBlock <= kFrames; pos += kBlock) {
-      xo[0].process(left.data() + pos, low.data(), high.data(), kBlock);
-      xo[1].process(right.data() + pos, low.data(), high.data(), kBlock);
+      xo[0].process(std::span(left).subspan(pos, kBlock), low, high);
+      xo[1].process(std::span(right).subspan(pos, kBlock), low, high);
     }
     benchmark::DoNotOptimize(low.data());
   }
@@ -87,13 +85,11 @@ void BM_CrossoverStereoLockstep(benchmark::State& state) {
   xo.prepare(kRate, 150.0);
   const auto left = noise(0.3f, 1), right = noise(0.3f, 2);
   std::vector<float> low_l(kBlock), low_r(kBlock), high_l(kBlock), high_r(kBlock);
+  const sy::engine::ConstAudioView in({left.data(), right.data()}, kFrames);
+  const sy::engine::AudioView low({low_l.data(), low_r.data()}, kBlock);
+  const sy::engine::AudioView high({high_l.data(), high_r.data()}, kBlock);
   for (auto _ : state) {
-    for (std::size_t pos = 0; pos + kBlock <= kFrames; pos += kBlock) {
-      const float* in[2] = {left.data() + pos, right.data() + pos};
-      float* const low[2] = {low_l.data(), low_r.data()};
-      float* const high[2] = {high_l.data(), high_r.data()};
-      xo.process(in, low, high, kBlock);
-    }
+    for (std::size_t pos = 0; pos + kBlock <= kFrames; pos += kBlock) xo.process(in.slice(pos, kBlock), low, high);
     benchmark::DoNotOptimize(low_l.data());
   }
   report(state);
@@ -103,8 +99,7 @@ void BM_LoudnessMeterWithTruePeak(benchmark::State& state) {
   const auto left = noise(0.3f, 1), right = noise(0.3f, 2);
   for (auto _ : state) {
     sy::engine::LoudnessMeter meter(static_cast<int>(kRate), true);
-    const float* planes[2] = {left.data(), right.data()};
-    meter.add(planes, kFrames);
+    meter.add(sy::engine::ConstAudioView({left.data(), right.data()}, kFrames));
     benchmark::DoNotOptimize(meter.integrated_lufs());
   }
   report(state);

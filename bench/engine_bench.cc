@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/ambisonics.h"
+#include "engine/audio_buffer.h"
 #include "engine/convolver.h"
 #include "engine/presets.h"
 #include "engine/renderer.h"
@@ -35,12 +36,10 @@ void run_renderer(benchmark::State& state, const sy::engine::EngineSettings& set
   const std::size_t frames = kSeconds * static_cast<std::size_t>(kRate);
   const auto left = noise(frames, 1), right = noise(frames, 2);
   std::vector<float> out_l(kBlock), out_r(kBlock);
+  const sy::engine::ConstAudioView in({left.data(), right.data()}, frames);
+  const sy::engine::AudioView out({out_l.data(), out_r.data()}, kBlock);
   for (auto _ : state) {
-    for (std::size_t pos = 0; pos + kBlock <= frames; pos += kBlock) {
-      const float* in[2] = {left.data() + pos, right.data() + pos};
-      float* out[2] = {out_l.data(), out_r.data()};
-      renderer->process(in, out, kBlock);
-    }
+    for (std::size_t pos = 0; pos + kBlock <= frames; pos += kBlock) renderer->process(in.slice(pos, kBlock), out);
     benchmark::DoNotOptimize(out_l.data());
   }
   state.counters["x_realtime"] =
@@ -74,14 +73,14 @@ void BM_Convolver(benchmark::State& state) {
   constexpr std::size_t kPartition = 256;
   sy::engine::PartitionedConvolver conv(kPartition, channels, 2);
   for (std::size_t c = 0; c < channels; ++c) conv.set_filter(c % 2, c, noise(540, static_cast<unsigned>(c)));
-  std::vector<std::vector<float>> in(channels, noise(kPartition, 9));
-  std::vector<const float*> in_planes;
-  for (auto& v : in) in_planes.push_back(v.data());
-  std::vector<float> a(kPartition), b(kPartition);
-  float* out[2] = {a.data(), b.data()};
+  sy::engine::AudioBuffer in(channels, kPartition), out(2, kPartition);
+  for (std::size_t c = 0; c < channels; ++c) {
+    const auto v = noise(kPartition, 9);
+    std::copy(v.begin(), v.end(), in.channel(c));
+  }
   for (auto _ : state) {
-    conv.process(in_planes.data(), out);
-    benchmark::DoNotOptimize(a.data());
+    conv.process(in.view(), out.view());
+    benchmark::DoNotOptimize(out.channel(0));
   }
   state.counters["x_realtime"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * kPartition / kRate, benchmark::Counter::kIsRate);

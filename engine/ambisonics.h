@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/audio_buffer.h"
 #include "engine/convolver.h"
 
 namespace sy::engine {
@@ -79,13 +80,13 @@ class BinauralDecoder {
  public:
   BinauralDecoder(const BinauralFilters& filters, std::size_t block);
   void reset() noexcept;
-  // sh holds ambisonic_channels() planes; left and right receive block() frames.
-  void process(const float* const* sh, float* left, float* right) noexcept;
+  // sh holds ambisonic_channels() channels of block() frames; ears receives left and right.
+  void process(ConstAudioView sh, AudioView ears) noexcept;
   std::size_t block() const noexcept { return convolver_.block(); }
 
  private:
   PartitionedConvolver convolver_;  // channels -> {even sum, odd sum}
-  std::vector<float> odd_;
+  AudioBuffer sums_;  // the even and odd channels' sums
 };
 
 }  // namespace sy::engine

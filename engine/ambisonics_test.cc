@@ -73,10 +73,12 @@ TEST(AmbisonicsTest, DecoderPutsASourceOnTheRightSide) {
     for (std::size_t c = 0; c < k; ++c) sh[c][0] = g[c];  // an impulse from the left
     std::vector<const float*> planes;
     for (auto& c : sh) planes.push_back(c.data());
+    const ConstAudioView in(planes.data(), planes.size(), kBlock);
     std::vector<float> l(kBlock * 4), r(kBlock * 4);
-    decoder.process(planes.data(), l.data(), r.data());
+    const AudioView ears({l.data(), r.data()}, l.size());
+    decoder.process(in, ears.first(kBlock));
     for (auto& c : sh) std::fill(c.begin(), c.end(), 0.0f);
-    for (std::size_t b = 1; b < 4; ++b) decoder.process(planes.data(), l.data() + b * kBlock, r.data() + b * kBlock);
+    for (std::size_t b = 1; b < 4; ++b) decoder.process(in, ears.slice(b * kBlock, kBlock));
     double el = 0, er = 0;
     for (std::size_t i = 0; i < l.size(); ++i) {
       el += double{l[i]} * double{l[i]};

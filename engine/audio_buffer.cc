@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 
 namespace sy::engine {
 
@@ -14,6 +15,7 @@ std::size_t padded(std::size_t frames) { return (frames + kAlignFloats - 1) / kA
 void AudioBuffer::FreeDeleter::operator()(float* p) const noexcept { std::free(p); }
 
 AudioBuffer::AudioBuffer(std::size_t channels, std::size_t frames) : frames_(frames) {
+  if (channels > AudioView::kMaxChannels) throw std::invalid_argument("audio buffer: more channels than a view holds");
   const std::size_t stride = padded(frames);
   const std::size_t bytes = std::max<std::size_t>(1, channels * stride) * sizeof(float);
   void* mem = std::aligned_alloc(32, (bytes + 31) / 32 * 32);

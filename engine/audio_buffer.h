@@ -5,10 +5,13 @@
 #include <span>
 #include <vector>
 
+#include "engine/audio_view.h"
+
 namespace sy::engine {
 
 // A fixed-size, planar, 32-byte aligned block of float samples. Allocates only in the
-// constructor; copy is deleted so a block is never duplicated by accident.
+// constructor; copy is deleted so a block is never duplicated by accident. Processors see it
+// through view(); it holds at most AudioView::kMaxChannels channels.
 class AudioBuffer {
  public:
   AudioBuffer() = default;
@@ -25,6 +28,9 @@ class AudioBuffer {
   const float* channel(std::size_t c) const noexcept { return channels_[c]; }
   std::span<float> span(std::size_t c) noexcept { return {channels_[c], frames_}; }
   std::span<const float> span(std::size_t c) const noexcept { return {channels_[c], frames_}; }
+
+  AudioView view() noexcept { return {channels_.data(), channels_.size(), frames_}; }
+  ConstAudioView view() const noexcept { return {channels_.data(), channels_.size(), frames_}; }
 
   // Pointer table for C-style APIs (float* const* planes).
   float* const* planes() noexcept { return channels_.data(); }

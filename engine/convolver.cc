@@ -152,14 +152,14 @@ void PartitionedConvolver::reset() noexcept {
   head_ = 0;
 }
 
-void PartitionedConvolver::process(const float* const* in, float* const* out) noexcept {
+void PartitionedConvolver::process(ConstAudioView in, AudioView out) noexcept {
   head_ = (head_ + 1) % history_;
   float* const time = time_.get();
   for (std::size_t i = 0; i < inputs_; ++i) {
     float* previous = previous_.get() + i * block_;
     std::memcpy(time, previous, block_ * sizeof(float));
-    std::memcpy(time + block_, in[i], block_ * sizeof(float));
-    std::memcpy(previous, in[i], block_ * sizeof(float));
+    std::memcpy(time + block_, in.channel(i), block_ * sizeof(float));
+    std::memcpy(previous, in.channel(i), block_ * sizeof(float));
     float* re = history_spectra_.get() + (i * history_ + head_) * 2 * stride_;
     fftwf_execute_split_dft_r2c(as_plan(forward_), time, re, re + stride_);
   }
@@ -186,11 +186,11 @@ void PartitionedConvolver::process(const float* const* in, float* const* out) no
       }
     }
     if (!any) {
-      std::memset(out[o], 0, block_ * sizeof(float));
+      std::memset(out.channel(o), 0, block_ * sizeof(float));
       continue;
     }
     fftwf_execute_split_dft_c2r(as_plan(inverse_), acc_re, acc_im, time);
-    std::memcpy(out[o], time + block_, block_ * sizeof(float));
+    std::memcpy(out.channel(o), time + block_, block_ * sizeof(float));
   }
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/audio_view.h"
+
 namespace sy::engine {
 
 // FFTW's planner is not thread-safe (only fftwf_execute is); every plan made or destroyed
@@ -43,8 +45,9 @@ class PartitionedConvolver {
   void set_filter(std::size_t output, std::size_t input, std::span<const float> response);
 
   void reset() noexcept;
-  // in[0..inputs), out[0..outputs) each hold block() frames. in and out must not alias.
-  void process(const float* const* in, float* const* out) noexcept;
+  // in holds num_inputs() channels, out num_outputs(), each block() frames. They must not
+  // alias.
+  void process(ConstAudioView in, AudioView out) noexcept;
 
   std::size_t block() const noexcept { return block_; }
   std::size_t num_inputs() const noexcept { return inputs_; }

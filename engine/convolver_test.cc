@@ -30,13 +30,13 @@ std::vector<std::vector<float>> run(PartitionedConvolver& conv,
   const std::size_t b = conv.block();
   const std::size_t n = inputs[0].size();
   std::vector<std::vector<float>> outputs(conv.num_outputs(), std::vector<float>(n));
-  std::vector<const float*> in(inputs.size());
-  std::vector<float*> out(outputs.size());
-  for (std::size_t pos = 0; pos + b <= n; pos += b) {
-    for (std::size_t i = 0; i < inputs.size(); ++i) in[i] = inputs[i].data() + pos;
-    for (std::size_t o = 0; o < outputs.size(); ++o) out[o] = outputs[o].data() + pos;
-    conv.process(in.data(), out.data());
-  }
+  std::vector<const float*> in_planes;
+  std::vector<float*> out_planes;
+  for (const auto& v : inputs) in_planes.push_back(v.data());
+  for (auto& v : outputs) out_planes.push_back(v.data());
+  const ConstAudioView in(in_planes.data(), in_planes.size(), n);
+  const AudioView out(out_planes.data(), out_planes.size(), n);
+  for (std::size_t pos = 0; pos + b <= n; pos += b) conv.process(in.slice(pos, b), out.slice(pos, b));
   return outputs;
 }
 

@@ -44,8 +44,8 @@ void LinkwitzRiley4::reset() noexcept {
   }
 }
 
-void LinkwitzRiley4::process(const float* in, float* low, float* high, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
+void LinkwitzRiley4::process(std::span<const float> in, std::span<float> low, std::span<float> high) noexcept {
+  for (std::size_t i = 0; i < in.size(); ++i) {
     const double x = static_cast<double>(in[i]);
     const double l = low_[1].tick(low_[0].tick(x));
     const double h = high_[1].tick(high_[0].tick(x));
@@ -73,8 +73,14 @@ namespace {
 using Pair = double __attribute__((vector_size(16)));
 }  // namespace
 
-void StereoLinkwitzRiley4::process(const float* const in[2], float* const low[2], float* const high[2],
-                                   std::size_t n) noexcept {
+void StereoLinkwitzRiley4::process(ConstAudioView in, AudioView low, AudioView high) noexcept {
+  const std::size_t n = in.num_frames();
+  const float* in_l = in.channel(0);
+  const float* in_r = in.channel(1);
+  float* low_l = low.channel(0);
+  float* low_r = low.channel(1);
+  float* high_l = high.channel(0);
+  float* high_r = high.channel(1);
   Pair b0[4], b1[4], b2[4], a1[4], a2[4], z1[4], z2[4];
   for (int s = 0; s < 4; ++s) {
     b0[s] = Pair{sections_[s].b0, sections_[s].b0};
@@ -93,13 +99,13 @@ void StereoLinkwitzRiley4::process(const float* const in[2], float* const low[2]
     return y;
   };
   for (std::size_t i = 0; i < n; ++i) {
-    const Pair x{static_cast<double>(in[0][i]), static_cast<double>(in[1][i])};
+    const Pair x{static_cast<double>(in_l[i]), static_cast<double>(in_r[i])};
     const Pair l = tick(1, tick(0, x));
     const Pair h = tick(3, tick(2, x));
-    low[0][i] = static_cast<float>(l[0]);
-    low[1][i] = static_cast<float>(l[1]);
-    high[0][i] = static_cast<float>(h[0]);
-    high[1][i] = static_cast<float>(h[1]);
+    low_l[i] = static_cast<float>(l[0]);
+    low_r[i] = static_cast<float>(l[1]);
+    high_l[i] = static_cast<float>(h[0]);
+    high_r[i] = static_cast<float>(h[1]);
   }
   for (int s = 0; s < 4; ++s)
     for (int c = 0; c < 2; ++c) {

@@ -1,6 +1,9 @@
 #pragma once
 // 4th-order Linkwitz-Riley band split: keeps the bass centred while the rest rotates.
 #include <cstddef>
+#include <span>
+
+#include "engine/audio_view.h"
 
 namespace sy::engine {
 
@@ -25,8 +28,8 @@ class LinkwitzRiley4 {
  public:
   void prepare(double sample_rate, double cutoff_hz);
   void reset() noexcept;
-  // in, low and high hold n samples; in may alias low or high.
-  void process(const float* in, float* low, float* high, std::size_t n) noexcept;
+  // in, low and high hold the same number of samples; in may alias low or high.
+  void process(std::span<const float> in, std::span<float> low, std::span<float> high) noexcept;
 
  private:
   Biquad low_[2];
@@ -40,8 +43,9 @@ class StereoLinkwitzRiley4 {
  public:
   void prepare(double sample_rate, double cutoff_hz);
   void reset() noexcept;
-  // in[c], low[c] and high[c] hold n samples for channel c; in may alias low or high.
-  void process(const float* const in[2], float* const low[2], float* const high[2], std::size_t n) noexcept;
+  // in, low and high hold two channels of the same number of frames; in may alias low or
+  // high.
+  void process(ConstAudioView in, AudioView low, AudioView high) noexcept;
 
  private:
   // Sections 0, 1: lowpass cascade; 2, 3: highpass cascade.

@@ -28,7 +28,7 @@ Responses impulse_responses(double cutoff) {
   std::size_t pos = 0;
   for (std::size_t block = 1; pos < kLength; block = block * 3 % 997 + 1) {
     const std::size_t n = std::min(block, kLength - pos);
-    xo.process(in.data() + pos, r.low.data() + pos, r.high.data() + pos, n);
+    xo.process(std::span(in).subspan(pos, n), std::span(r.low).subspan(pos, n), std::span(r.high).subspan(pos, n));
     pos += n;
   }
   for (std::size_t i = 0; i < kLength; ++i) r.sum[i] = r.low[i] + r.high[i];
@@ -77,10 +77,10 @@ TEST(CrossoverTest, ResetClearsState) {
   LinkwitzRiley4 xo;
   xo.prepare(kRate, kCutoff);
   std::vector<float> loud(4096, 0.9f), low(4096), high(4096);
-  xo.process(loud.data(), low.data(), high.data(), loud.size());
+  xo.process(loud, low, high);
   xo.reset();
   std::vector<float> silence(64, 0.0f);
-  xo.process(silence.data(), low.data(), high.data(), silence.size());
+  xo.process(silence, std::span(low).first(silence.size()), std::span(high).first(silence.size()));
   for (std::size_t i = 0; i < silence.size(); ++i) {
     EXPECT_EQ(low[i], 0.0f);
     EXPECT_EQ(high[i], 0.0f);
@@ -99,18 +99,16 @@ TEST(CrossoverTest, StereoSplitMatchesTwoMonoSplitsExactly) {
   stereo.prepare(kRate, 40.0);
   std::vector<float> low[2] = {std::vector<float>(left.size()), std::vector<float>(left.size())};
   std::vector<float> high[2] = {low[0], low[0]};
-  mono[0].process(left.data(), low[0].data(), high[0].data(), left.size());
-  mono[1].process(right.data(), low[1].data(), high[1].data(), right.size());
+  mono[0].process(left, low[0], high[0]);
+  mono[1].process(right, low[1], high[1]);
   // In place and in uneven blocks.
   std::size_t pos = 0;
   for (std::size_t block = 1; pos < left.size(); block = block * 5 % 613 + 1) {
     const std::size_t n = std::min(block, left.size() - pos);
     std::vector<float> hl(n);
     std::vector<float> hr(n);
-    const float* in[2] = {left.data() + pos, right.data() + pos};
-    float* lo[2] = {left.data() + pos, right.data() + pos};
-    float* hi[2] = {hl.data(), hr.data()};
-    stereo.process(in, lo, hi, n);
+    const AudioView in_place = AudioView({left.data(), right.data()}, left.size()).slice(pos, n);
+    stereo.process(in_place, in_place, AudioView({hl.data(), hr.data()}, n));
     for (std::size_t i = 0; i < n; ++i) {
       ASSERT_EQ(left[pos + i], low[0][pos + i]) << pos + i;
       ASSERT_EQ(right[pos + i], low[1][pos + i]) << pos + i;

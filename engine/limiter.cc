@@ -85,13 +85,14 @@ void TruePeakLimiter::reset() noexcept {
   min_gain_ = 1.0f;
 }
 
-SY_VECTOR_CLONES void TruePeakLimiter::detect_block(const float* const* in, std::size_t frames) noexcept {
+SY_VECTOR_CLONES void TruePeakLimiter::detect_block(ConstAudioView in) noexcept {
   constexpr std::size_t kKeep = kTaps - 1;
+  const std::size_t frames = in.num_frames();
   std::fill(peak_.begin(), peak_.begin() + static_cast<std::ptrdiff_t>(frames), 0.0f);
   float loudest = 0.0f;
   for (std::size_t c = 0; c < 2; ++c) {
     float* win = window_[c].data();
-    std::copy(in[c], in[c] + frames, win + kKeep);
+    std::copy_n(in.channel(c), frames, win + kKeep);
     for (std::size_t k = 0; k < kKeep + frames; ++k) loudest = std::max(loudest, std::abs(win[k]));
   }
   // No interpolated point can exceed sum|c| times the loudest sample of its window, so
@@ -147,21 +148,25 @@ float TruePeakLimiter::hold(float gain) noexcept {
   return hold_gain_[hold_head_];
 }
 
-void TruePeakLimiter::process(const float* const* in, float* const* out, std::size_t frames) noexcept {
+void TruePeakLimiter::process(ConstAudioView in, AudioView out) noexcept {
+  const std::size_t frames = out.num_frames();
   for (std::size_t done = 0; done < frames; done += kChunk) {
     const std::size_t n = std::min(kChunk, frames - done);
-    const float* const chunk_in[2] = {in[0] + done, in[1] + done};
-    float* const chunk_out[2] = {out[0] + done, out[1] + done};
-    process_chunk(chunk_in, chunk_out, n);
+    process_chunk(in.slice(done, n), out.slice(done, n));
   }
 }
 
-void TruePeakLimiter::process_chunk(const float* const* in, float* const* out, std::size_t frames) noexcept {
-  detect_block(in, frames);
+void TruePeakLimiter::process_chunk(ConstAudioView in, AudioView out) noexcept {
+  detect_block(in);
+  const std::size_t frames = in.num_frames();
   const std::size_t delay_len = delay_[0].size();
+  const float* in_l = in.channel(0);
+  const float* in_r = in.channel(1);
+  float* out_l = out.channel(0);
+  float* out_r = out.channel(1);
   for (std::size_t i = 0; i < frames; ++i) {
-    const float left = in[0][i];
-    const float right = in[1][i];
+    const float left = in_l[i];
+    const float right = in_r[i];
 
     const float held = hold(gain_for(peak_[i]));
     if (static_cast<double>(held) < release_state_) {
@@ -187,8 +192,8 @@ void TruePeakLimiter::process_chunk(const float* const* in, float* const* out, s
     const std::size_t read = (delay_pos_ + 1) % delay_len;
     delay_[0][delay_pos_] = left;
     delay_[1][delay_pos_] = right;
-    out[0][i] = delay_[0][read] * gain;
-    out[1][i] = delay_[1][read] * gain;
+    out_l[i] = delay_[0][read] * gain;
+    out_r[i] = delay_[1][read] * gain;
     delay_pos_ = read;
   }
 }

@@ -35,16 +35,17 @@ class TruePeakLimiter final : public StereoProcessor {
 
   void prepare(double sample_rate, std::size_t max_block_frames) override;
   void reset() noexcept override;
-  void process(const float* const* in, float* const* out, std::size_t frames) noexcept override;
+  void process(ConstAudioView in, AudioView out) noexcept override;
   std::size_t latency() const noexcept override { return latency_; }
 
   // The smallest gain applied since the last reset (1 when nothing was limited).
   float min_gain() const noexcept { return min_gain_; }
 
  private:
-  void process_chunk(const float* const* in, float* const* out, std::size_t frames) noexcept;
-  // True peak (linked across channels) of each of `frames` <= kChunk new samples into peak_.
-  void detect_block(const float* const* in, std::size_t frames) noexcept;
+  void process_chunk(ConstAudioView in, AudioView out) noexcept;
+  // True peak (linked across channels) of each of in.num_frames() <= kChunk new samples into
+  // peak_.
+  void detect_block(ConstAudioView in) noexcept;
   float gain_for(float peak) const noexcept;
   float hold(float gain) noexcept;
 

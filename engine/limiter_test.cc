@@ -35,11 +35,11 @@ Stereo run(StereoProcessor& lim, const Stereo& input, std::size_t block = kBlock
   padded.left.resize(input.size() + lat, 0.0f);
   padded.right.resize(input.size() + lat, 0.0f);
   Stereo out{std::vector<float>(padded.size()), std::vector<float>(padded.size())};
+  const ConstAudioView in({padded.left.data(), padded.right.data()}, padded.size());
+  const AudioView o({out.left.data(), out.right.data()}, padded.size());
   for (std::size_t pos = 0; pos < padded.size(); pos += block) {
     const std::size_t n = std::min(block, padded.size() - pos);
-    const float* in[2] = {padded.left.data() + pos, padded.right.data() + pos};
-    float* o[2] = {out.left.data() + pos, out.right.data() + pos};
-    lim.process(in, o, n);
+    lim.process(in.slice(pos, n), o.slice(pos, n));
   }
   out.left.erase(out.left.begin(), out.left.begin() + static_cast<std::ptrdiff_t>(lat));
   out.right.erase(out.right.begin(), out.right.begin() + static_cast<std::ptrdiff_t>(lat));
@@ -48,8 +48,7 @@ Stereo run(StereoProcessor& lim, const Stereo& input, std::size_t block = kBlock
 
 double true_peak_dbtp(const Stereo& s) {
   LoudnessMeter meter(static_cast<int>(kRate), true);
-  const float* planes[2] = {s.left.data(), s.right.data()};
-  meter.add(planes, s.size());
+  meter.add(ConstAudioView({s.left.data(), s.right.data()}, s.size()));
   return meter.true_peak_dbtp();
 }
 
@@ -179,9 +178,8 @@ TEST(LimiterTest, LatencyIsExactAndWithinLookAheadRange) {
     click[1000] = amplitude;
     lim->reset();
     std::vector<float> out_l(click.size()), out_r(click.size());
-    const float* in[2] = {click.data(), click.data()};
-    float* out[2] = {out_l.data(), out_r.data()};
-    lim->process(in, out, click.size());
+    lim->process(ConstAudioView({click.data(), click.data()}, click.size()),
+                 AudioView({out_l.data(), out_r.data()}, click.size()));
     const auto peak = std::max_element(out_l.begin(), out_l.end(),
                                        [](float a, float b) { return std::abs(a) < std::abs(b); });
     EXPECT_EQ(static_cast<std::size_t>(peak - out_l.begin()), 1000 + lat) << amplitude;

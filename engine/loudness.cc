@@ -43,14 +43,17 @@ LoudnessMeter::~LoudnessMeter() {
   if (impl_ && impl_->state != nullptr) ebur128_destroy(&impl_->state);
 }
 
-void LoudnessMeter::add(const float* const* planes, std::size_t frames) {
+void LoudnessMeter::add(ConstAudioView audio) {
   // libebur128 takes interleaved frames only; interleave through a fixed chunk buffer.
   float* buf = impl_->interleaved.data();
+  const std::size_t frames = audio.num_frames();
+  const float* left = audio.channel(0);
+  const float* right = audio.channel(1);
   for (std::size_t start = 0; start < frames; start += kChunkFrames) {
     const std::size_t n = std::min(kChunkFrames, frames - start);
     for (std::size_t i = 0; i < n; ++i) {
-      buf[2 * i] = planes[0][start + i];
-      buf[2 * i + 1] = planes[1][start + i];
+      buf[2 * i] = left[start + i];
+      buf[2 * i + 1] = right[start + i];
     }
     if (ebur128_add_frames_float(impl_->state, buf, n) != EBUR128_SUCCESS) {
       throw std::runtime_error("loudness meter: libebur128 rejected the samples");

@@ -14,7 +14,8 @@ class LoudnessMeter {
   ~LoudnessMeter();
   LoudnessMeter(const LoudnessMeter&) = delete;
   LoudnessMeter& operator=(const LoudnessMeter&) = delete;
-  void add(const float* const* planes, std::size_t frames);
+  // Two channels; never allocates.
+  void add(ConstAudioView audio);
   double integrated_lufs() const;     // -inf for silence
   double true_peak_dbtp() const;      // max over both channels; requires measure_true_peak
   double short_term_lufs() const;     // last 3 s

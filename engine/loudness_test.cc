@@ -26,8 +26,7 @@ TEST(LoudnessMeterTest, StereoSineReadsItsLevel) {
   for (double level_db : {-23.0, -14.0, -6.0}) {
     const auto s = sine(997.0, std::pow(10.0, level_db / 20.0), 0.0, 10 * kRate);
     LoudnessMeter meter(kRate);
-    const float* planes[2] = {s.data(), s.data()};
-    meter.add(planes, s.size());
+    meter.add(ConstAudioView({s.data(), s.data()}, s.size()));
     EXPECT_NEAR(meter.integrated_lufs(), level_db, 0.1);
     EXPECT_NEAR(meter.short_term_lufs(), level_db, 0.1);
     EXPECT_NEAR(meter.momentary_lufs(), level_db, 0.1);
@@ -38,16 +37,14 @@ TEST(LoudnessMeterTest, OneChannelIsThreeDecibelsQuieter) {
   const auto s = sine(997.0, 0.5, 0.0, 5 * kRate);
   const std::vector<float> silence(s.size(), 0.0f);
   LoudnessMeter meter(kRate);
-  const float* planes[2] = {s.data(), silence.data()};
-  meter.add(planes, s.size());
+  meter.add(ConstAudioView({s.data(), silence.data()}, s.size()));
   EXPECT_NEAR(meter.integrated_lufs(), 20.0 * std::log10(0.5) - 3.01, 0.1);
 }
 
 TEST(LoudnessMeterTest, SilenceIsMinusInfinity) {
   const std::vector<float> silence(3 * kRate, 0.0f);
   LoudnessMeter meter(kRate, true);
-  const float* planes[2] = {silence.data(), silence.data()};
-  meter.add(planes, silence.size());
+  meter.add(ConstAudioView({silence.data(), silence.data()}, silence.size()));
   EXPECT_TRUE(std::isinf(meter.integrated_lufs()));
   EXPECT_LT(meter.integrated_lufs(), 0);
   EXPECT_TRUE(std::isinf(meter.true_peak_dbtp()));
@@ -60,8 +57,7 @@ TEST(LoudnessMeterTest, TruePeakSeesIntersamplePeaks) {
   for (float v : s) sample_peak = std::max(sample_peak, std::abs(v));
   EXPECT_NEAR(20.0 * std::log10(static_cast<double>(sample_peak)), 20.0 * std::log10(0.9) - 3.01, 0.05);
   LoudnessMeter meter(kRate, true);
-  const float* planes[2] = {s.data(), s.data()};
-  meter.add(planes, s.size());
+  meter.add(ConstAudioView({s.data(), s.data()}, s.size()));
   EXPECT_NEAR(meter.true_peak_dbtp(), 20.0 * std::log10(0.9), 0.3);
 }
 
@@ -79,12 +75,10 @@ TEST(LoudnessMeterTest, AddAcceptsAnyBlockSize) {
     r[i] = noise(rng);
   }
   LoudnessMeter whole(kRate), pieces(kRate);
-  const float* planes[2] = {l.data(), r.data()};
-  whole.add(planes, l.size());
+  whole.add(ConstAudioView({l.data(), r.data()}, l.size()));
   for (std::size_t pos = 0, block = 1; pos < l.size(); block = block * 7 % 10007 + 1) {
     const std::size_t n = std::min(block, l.size() - pos);
-    const float* p[2] = {l.data() + pos, r.data() + pos};
-    pieces.add(p, n);
+    pieces.add(ConstAudioView({l.data(), r.data()}, l.size()).slice(pos, n));
     pos += n;
   }
   EXPECT_NEAR(whole.integrated_lufs(), pieces.integrated_lufs(), 1e-9);

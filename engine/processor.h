@@ -2,6 +2,8 @@
 // The contract between the streaming pipeline and every stereo processing stage.
 #include <cstddef>
 
+#include "engine/audio_view.h"
+
 namespace sy::engine {
 
 // A stereo stage that runs in fixed-size blocks.
@@ -17,9 +19,9 @@ class StereoProcessor {
 
   virtual void prepare(double sample_rate, std::size_t max_block_frames) = 0;
   virtual void reset() noexcept = 0;
-  // in[0..1], out[0..1] each hold `frames` samples, frames <= max_block_frames.
-  // in and out may be the same planes (in-place processing).
-  virtual void process(const float* const* in, float* const* out, std::size_t frames) noexcept = 0;
+  // in and out hold two channels of the same number of frames, at most max_block_frames.
+  // They may be the same planes (in-place processing).
+  virtual void process(ConstAudioView in, AudioView out) noexcept = 0;
   virtual std::size_t latency() const noexcept { return 0; }
   virtual std::size_t tail() const noexcept { return 0; }
 };
@@ -30,9 +32,12 @@ class GainProcessor final : public StereoProcessor {
   explicit GainProcessor(float gain) : gain_(gain) {}
   void prepare(double, std::size_t) override {}
   void reset() noexcept override {}
-  void process(const float* const* in, float* const* out, std::size_t frames) noexcept override {
-    for (int c = 0; c < 2; ++c)
-      for (std::size_t i = 0; i < frames; ++i) out[c][i] = in[c][i] * gain_;
+  void process(ConstAudioView in, AudioView out) noexcept override {
+    for (std::size_t c = 0; c < 2; ++c) {
+      const float* x = in.channel(c);
+      float* y = out.channel(c);
+      for (std::size_t i = 0; i < out.num_frames(); ++i) y[i] = x[i] * gain_;
+    }
   }
   void set_gain(float g) noexcept { gain_ = g; }
 

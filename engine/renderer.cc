@@ -9,8 +9,9 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <tuple>
 #include <numbers>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "engine/ambisonics.h"
@@ -104,15 +105,14 @@ class SpatialRenderer final : public StereoProcessor {
     frames_done_ = 0;
   }
 
-  void process(const float* const* in, float* const* out, std::size_t frames) noexcept override {
+  void process(ConstAudioView in, AudioView out) noexcept override {
+    const std::size_t frames = out.num_frames();
     std::size_t done = 0;
     while (done < frames) {
       const std::size_t n = std::min(frames - done, kBlock - fill_);
-      for (std::size_t c = 0; c < 2; ++c) {
-        // Read the input before writing the output: they may be the same planes.
-        std::memcpy(input_.channel(c) + fill_, in[c] + done, n * sizeof(float));
-        std::memcpy(out[c] + done, output_.channel(c) + fill_, n * sizeof(float));
-      }
+      // Read the input before writing the output: they may be the same planes.
+      input_.view().slice(fill_, n).copy_from(in.slice(done, n));
+      out.slice(done, n).copy_from(std::as_const(output_).view().slice(fill_, n));
       fill_ += n;
       done += n;
       if (fill_ == kBlock) {
@@ -147,14 +147,10 @@ class SpatialRenderer final : public StereoProcessor {
   }
 
   void render_block() noexcept {
-    const float* hi[2] = {input_.channel(0), input_.channel(1)};
+    const AudioBuffer* rotating = &input_;  // what circles: everything, or the band above the bass
     if (split_) {
-      const float* in[2] = {input_.channel(0), input_.channel(1)};
-      float* const low[2] = {low_.channel(0), low_.channel(1)};
-      float* const high[2] = {high_.channel(0), high_.channel(1)};
-      crossover_.process(in, low, high, kBlock);
-      hi[0] = high_.channel(0);
-      hi[1] = high_.channel(1);
+      crossover_.process(input_.view(), low_.view(), high_.view());
+      rotating = &high_;
       // Centred bass, delayed to meet the HRTF path in phase.
       float* fresh = bass_.data() + bass_delay_;
       for (std::size_t i = 0; i < kBlock; ++i) fresh[i] = bass_gain_ * (low_.channel(0)[i] + low_.channel(1)[i]);
@@ -170,6 +166,8 @@ class SpatialRenderer final : public StereoProcessor {
       for (std::size_t i = 0; i < kGainStep; ++i) r[i] = static_cast<float>(i);
       return r;
     }();
+    const float* rotating_l = rotating->channel(0);
+    const float* rotating_r = rotating->channel(1);
     for (std::size_t k = 0; k < channels_; ++k) {
       for (std::size_t j = 0; j + 1 < kGainPoints; ++j) {
         const float l0 = gains_[(0 * kGainPoints + j) * channels_ + k];
@@ -179,20 +177,20 @@ class SpatialRenderer final : public StereoProcessor {
         const float dl = (l1 - l0) * kStepInv, dr = (r1 - r0) * kStepInv;
         const std::size_t base = j * kGainStep;
         float* __restrict dst = sh_.channel(k) + base;
-        const float* __restrict a = hi[0] + base;
-        const float* __restrict b = hi[1] + base;
+        const float* __restrict a = rotating_l + base;
+        const float* __restrict b = rotating_r + base;
         for (std::size_t i = 0; i < kGainStep; ++i) {
           dst[i] = (l0 + dl * kRamp[i]) * a[i] + (r0 + dr * kRamp[i]) * b[i];
         }
       }
     }
-    decoder_->process(sh_.planes(), output_.channel(0), output_.channel(1));
+    decoder_->process(sh_.view(), output_.view());
 
     // The room hears the rotating binaural signal, so its reflections follow the source. It
     // gets no bass: reverberant bass would differ between the ears and undo the centred
     // bass (the usual high-passed reverb send).
     if (room_) {
-      room_->process(output_.planes(), wet_.planes(), kBlock);
+      room_->process(output_.view(), wet_.view());
       for (std::size_t c = 0; c < 2; ++c) {
         float* o = output_.channel(c);
         const float* w = wet_.channel(c);

@@ -27,15 +27,11 @@ Rendered run(StereoProcessor& p, const std::vector<float>& l, const std::vector<
         bool in_place) {
   Rendered out{l, r};
   std::vector<float> src_l = l, src_r = r;
+  const AudioView dst({out.left.data(), out.right.data()}, l.size());
+  const ConstAudioView src({src_l.data(), src_r.data()}, l.size());
   for (std::size_t pos = 0; pos < l.size(); pos += block) {
     const std::size_t n = std::min(block, l.size() - pos);
-    float* dst[2] = {out.left.data() + pos, out.right.data() + pos};
-    if (in_place) {
-      p.process(dst, dst, n);
-    } else {
-      const float* src[2] = {src_l.data() + pos, src_r.data() + pos};
-      p.process(src, dst, n);
-    }
+    p.process(in_place ? dst.slice(pos, n) : src.slice(pos, n), dst.slice(pos, n));
   }
   return out;
 }

@@ -301,11 +301,12 @@ void Room::reset() noexcept {
   early_state_ = {0.0f, 0.0f};
 }
 
-void Room::process(const float* const* in, float* const* out, std::size_t frames) noexcept {
+void Room::process(ConstAudioView in, AudioView out) noexcept {
   const ScopedFlushDenormals flush;
+  const std::size_t frames = out.num_frames();
   for (std::size_t pos = 0; pos < frames; pos += block_) {
     const std::size_t n = std::min(block_, frames - pos);
-    process_block(in[0] + pos, in[1] + pos, out[0] + pos, out[1] + pos, n);
+    process_block(in.channel(0) + pos, in.channel(1) + pos, out.channel(0) + pos, out.channel(1) + pos, n);
   }
 }
 

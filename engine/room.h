@@ -39,7 +39,7 @@ class Room final : public StereoProcessor {
 
   void prepare(double sample_rate, std::size_t max_block_frames) override;
   void reset() noexcept override;
-  void process(const float* const* in, float* const* out, std::size_t frames) noexcept override;
+  void process(ConstAudioView in, AudioView out) noexcept override;
   // Frames until the late reverb has decayed by 60 dB (plus the pre-delay).
   std::size_t tail() const noexcept override { return tail_; }
 

@@ -25,11 +25,11 @@ struct Stereo {
 Stereo run(Room& room, const std::vector<float>& left, const std::vector<float>& right,
            std::size_t block = kBlock) {
   Stereo out{std::vector<float>(left.size()), std::vector<float>(left.size())};
+  const ConstAudioView in({left.data(), right.data()}, left.size());
+  const AudioView o({out.left.data(), out.right.data()}, left.size());
   for (std::size_t pos = 0; pos < left.size(); pos += block) {
     const std::size_t n = std::min(block, left.size() - pos);
-    const float* in[2] = {left.data() + pos, right.data() + pos};
-    float* o[2] = {out.left.data() + pos, out.right.data() + pos};
-    room.process(in, o, n);
+    room.process(in.slice(pos, n), o.slice(pos, n));
   }
   return out;
 }
@@ -90,7 +90,7 @@ std::vector<float> band(const std::vector<float>& x, double cutoff, bool high) {
   LinkwitzRiley4 xo;
   xo.prepare(kRate, cutoff);
   std::vector<float> low(x.size()), hi(x.size());
-  xo.process(x.data(), low.data(), hi.data(), x.size());
+  xo.process(x, low, hi);
   return high ? hi : low;
 }
 
@@ -353,10 +353,10 @@ TEST(RoomTest, InPlaceProcessingMatches) {
   a.prepare(kRate, kBlock);
   b.prepare(kRate, kBlock);
   const Stereo expected = run(a, left, right);
+  const AudioView io({left.data(), right.data()}, left.size());
   for (std::size_t pos = 0; pos < left.size(); pos += kBlock) {
     const std::size_t n = std::min(kBlock, left.size() - pos);
-    float* io[2] = {left.data() + pos, right.data() + pos};
-    b.process(io, io, n);
+    b.process(io.slice(pos, n), io.slice(pos, n));
   }
   EXPECT_EQ(left, expected.left);
   EXPECT_EQ(right, expected.right);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "engine/audio_buffer.h"
 #include "engine/loudness.h"
@@ -107,12 +108,12 @@ struct Chain {
   std::size_t latency() const {
     return (renderer ? renderer->latency() : 0) + (limiter ? limiter->latency() : 0);
   }
-  void process(engine::AudioBuffer& buf, std::size_t frames) noexcept {
-    if (renderer) renderer->process(buf.planes(), buf.planes(), frames);
+  void process(engine::AudioView audio) noexcept {
+    if (renderer) renderer->process(audio, audio);
     if (gain != 1.0f)
       for (std::size_t c = 0; c < 2; ++c)
-        for (std::size_t i = 0; i < frames; ++i) buf.channel(c)[i] *= gain;
-    if (limiter) limiter->process(buf.planes(), buf.planes(), frames);
+        for (float& v : audio.span(c)) v *= gain;
+    if (limiter) limiter->process(audio, audio);
   }
 };
 
@@ -125,7 +126,7 @@ bool room_on(const RenderOptions& o) { return !o.gain_only && o.engine.reverb > 
 
 // Runs one pass over a source (anything with Decoder's read()): process in fixed blocks,
 // drop the chain's latency from the front, flush it (and the tail if asked) at the end,
-// and hand the aligned output to `sink(planes, offset, frames)`. Returns the input frames.
+// and hand the aligned output to `sink(audio, offset)`. Returns the input frames.
 template <typename Source, typename Sink>
 std::int64_t run_pass(Source& decoder, Chain& chain, const RenderOptions& o, std::size_t extra_tail,
                       ProgressReporter& progress, const std::atomic<bool>* cancel, Sink&& sink) {
@@ -142,8 +143,7 @@ std::int64_t run_pass(Source& decoder, Chain& chain, const RenderOptions& o, std
       to_skip -= offset;
     }
     if (offset < frames) {
-      const float* planes[2] = {buf.channel(0) + offset, buf.channel(1) + offset};
-      sink(planes, out_pos, frames - offset);
+      sink(std::as_const(buf).view().slice(offset, frames - offset), out_pos);
       out_pos += static_cast<std::int64_t>(frames - offset);
     }
   };
@@ -153,7 +153,7 @@ std::int64_t run_pass(Source& decoder, Chain& chain, const RenderOptions& o, std
     std::size_t n = decoder.read(buf.planes(), block);
     if (n == 0) break;
     in_frames += static_cast<std::int64_t>(n);
-    chain.process(buf, n);
+    chain.process(buf.view().first(n));
     emit(n);
     progress.update(in_frames);
   }
@@ -165,7 +165,7 @@ std::int64_t run_pass(Source& decoder, Chain& chain, const RenderOptions& o, std
     const std::size_t n = static_cast<std::size_t>(
         std::min<std::int64_t>(static_cast<std::int64_t>(block), wanted - out_pos + static_cast<std::int64_t>(skip_left)));
     buf.clear();
-    chain.process(buf, n);
+    chain.process(buf.view().first(n));
     emit(n);
   }
   return in_frames;
@@ -177,7 +177,8 @@ class BlockWriter {
   explicit BlockWriter(BlockQueue& queue) : queue_(queue) {}
 
   // Throws base::Cancelled when the queue was closed (the other side gave up).
-  void put(const float* const* p, std::size_t n) {
+  void put(engine::ConstAudioView audio) {
+    const std::size_t n = audio.num_frames();
     std::size_t done = 0;
     while (done < n) {
       if (cur_ == nullptr) {
@@ -187,8 +188,7 @@ class BlockWriter {
       }
       const std::size_t room = cur_->audio.num_frames() - cur_->frames;
       const std::size_t k = std::min(room, n - done);
-      for (std::size_t c = 0; c < 2; ++c)
-        std::copy(p[c] + done, p[c] + done + k, cur_->audio.channel(c) + cur_->frames);
+      cur_->audio.view().slice(cur_->frames, k).copy_from(audio.slice(done, k));
       cur_->frames += k;
       done += k;
       if (cur_->frames == cur_->audio.num_frames()) {
@@ -242,14 +242,11 @@ class ThreadedSource {
   ThreadedSource(const ThreadedSource&) = delete;
   ThreadedSource& operator=(const ThreadedSource&) = delete;
 
-  // Hands everything the producer writes to `use(planes, frames)`, a block at a time.
+  // Hands everything the producer writes to `use(audio)`, a block at a time.
   template <typename Use>
   void drain(std::size_t block_frames, Use&& use) {
     engine::AudioBuffer buf(2, block_frames);
-    while (std::size_t n = read(buf.planes(), block_frames)) {
-      const float* p[2] = {buf.channel(0), buf.channel(1)};
-      use(p, n);
-    }
+    while (std::size_t n = read(buf.planes(), block_frames)) use(std::as_const(buf).view().first(n));
   }
 
   std::size_t read(float* const* dst, std::size_t max_frames) {
@@ -289,10 +286,7 @@ class ThreadedSource {
 std::unique_ptr<ThreadedSource> decode_ahead(io::Decoder& decoder, std::size_t block_frames) {
   return std::make_unique<ThreadedSource>("sy-decode", [&decoder, block_frames](BlockWriter& out) {
     engine::AudioBuffer buf(2, block_frames);
-    while (std::size_t n = decoder.read(buf.planes(), block_frames)) {
-      const float* p[2] = {buf.channel(0), buf.channel(1)};
-      out.put(p, n);
-    }
+    while (std::size_t n = decoder.read(buf.planes(), block_frames)) out.put(std::as_const(buf).view().first(n));
   });
 }
 
@@ -302,32 +296,29 @@ class EndFader {
   EndFader(std::size_t frames) : hold_(2, std::max<std::size_t>(frames, 1)), size_(frames) {}
 
   template <typename Out>
-  void push(const float* const* planes, std::size_t frames, Out&& out) {
+  void push(engine::ConstAudioView audio, Out&& out) {
     if (size_ == 0) {
-      out(planes, frames);
+      out(audio);
       return;
     }
+    const std::size_t frames = audio.num_frames();
+    const engine::AudioView hold = hold_.view();
     // Everything older than the newest size_ frames can go out.
     std::size_t total = held_ + frames;
     if (total > size_) {
       std::size_t release = total - size_;
       std::size_t from_held = std::min(release, held_);
       if (from_held > 0) {
-        const float* hp[2] = {hold_.channel(0), hold_.channel(1)};
-        out(hp, from_held);
-        for (std::size_t c = 0; c < 2; ++c)
-          std::copy(hold_.channel(c) + from_held, hold_.channel(c) + held_, hold_.channel(c));
+        out(engine::ConstAudioView(hold.first(from_held)));
+        hold.copy_from(hold.slice(from_held, held_ - from_held));
         held_ -= from_held;
       }
       std::size_t from_new = release - from_held;
-      if (from_new > 0) {
-        out(planes, from_new);
-      }
-      for (std::size_t c = 0; c < 2; ++c)
-        std::copy(planes[c] + from_new, planes[c] + frames, hold_.channel(c) + held_);
+      if (from_new > 0) out(audio.first(from_new));
+      hold.slice(held_, frames - from_new).copy_from(audio.slice(from_new, frames - from_new));
       held_ += frames - from_new;
     } else {
-      for (std::size_t c = 0; c < 2; ++c) std::copy(planes[c], planes[c] + frames, hold_.channel(c) + held_);
+      hold.slice(held_, frames).copy_from(audio);
       held_ += frames;
     }
   }
@@ -342,8 +333,7 @@ class EndFader {
       hold_.channel(0)[i] *= g;
       hold_.channel(1)[i] *= g;
     }
-    const float* hp[2] = {hold_.channel(0), hold_.channel(1)};
-    out(hp, held_);
+    out(std::as_const(hold_).view().first(held_));
     held_ = 0;
   }
 
@@ -407,14 +397,14 @@ RenderResult render_file(const std::string& input, const std::string& output, co
         Chain chain;
         chain.renderer = renderer.get();
         const std::int64_t frames = run_pass(*source, chain, options, tail, progress, cancel,
-                                             [&](const float* const* p, std::int64_t, std::size_t n) { out.put(p, n); });
+                                             [&](engine::ConstAudioView audio, std::int64_t) { out.put(audio); });
         progress.set_total_frames(frames);
       });
-      rendered.drain(block, [&](const float* const* p, std::size_t n) {
-        meter.add(p, n);
-        spill->write(p, n);
+      rendered.drain(block, [&](engine::ConstAudioView audio) {
+        meter.add(audio);
+        spill->write(audio);
         for (std::size_t c = 0; c < 2; ++c)
-          for (std::size_t i = 0; i < n; ++i) peak = std::max(peak, std::fabs(p[c][i]));
+          for (float v : audio.span(c)) peak = std::max(peak, std::fabs(v));
       });
     }
     progress.set_total_frames(spill->frames());
@@ -439,9 +429,9 @@ RenderResult render_file(const std::string& input, const std::string& output, co
           chain.limiter = limiter.get();
           chain.gain = static_cast<float>(db_to_gain(gain_db));
           run_pass(*spill, chain, options, 0, progress, cancel,
-                   [&](const float* const* p, std::int64_t, std::size_t n) { out.put(p, n); });
+                   [&](engine::ConstAudioView audio, std::int64_t) { out.put(audio); });
         });
-        limited.drain(block, [&](const float* const* p, std::size_t n) { check.add(p, n); });
+        limited.drain(block, [&](engine::ConstAudioView audio) { check.add(audio); });
       }
       const double limited = check.integrated_lufs();
       if (std::isfinite(limited))
@@ -466,11 +456,11 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   {
     ThreadedSource mixed("sy-mix", [&](BlockWriter& out) {
       EndFader fader(fade);
-      auto put = [&](const float* const* p, std::size_t n) { out.put(p, n); };
+      auto put = [&](engine::ConstAudioView audio) { out.put(audio); };
       Chain chain;
       chain.limiter = limiter.get();
       chain.gain = static_cast<float>(db_to_gain(gain_db));
-      auto sink = [&](const float* const* p, std::int64_t, std::size_t n) { fader.push(p, n, put); };
+      auto sink = [&](engine::ConstAudioView audio, std::int64_t) { fader.push(audio, put); };
       if (spill) {
         run_pass(*spill, chain, options, 0, progress, cancel, sink);
       } else {
@@ -480,9 +470,9 @@ RenderResult render_file(const std::string& input, const std::string& output, co
       }
       fader.finish(put);
     });
-    mixed.drain(block, [&](const float* const* p, std::size_t n) {
-      encoder->write(p, n);
-      result.frames += static_cast<std::int64_t>(n);
+    mixed.drain(block, [&](engine::ConstAudioView audio) {
+      encoder->write(audio.data(), audio.num_frames());
+      result.frames += static_cast<std::int64_t>(audio.num_frames());
     });
   }
   check_cancel(cancel);

@@ -57,8 +57,7 @@ void expect_loudness_and_peak(const std::string& path, const char* what) {
   int rate = 0;
   testing::Stereo s = decode_all(path, &rate);
   engine::LoudnessMeter meter(rate, true);
-  const float* planes[2] = {s.left.data(), s.right.data()};
-  meter.add(planes, s.left.size());
+  meter.add(engine::ConstAudioView({s.left.data(), s.right.data()}, s.left.size()));
   EXPECT_NEAR(meter.integrated_lufs(), -14.0, 0.5) << what;
   EXPECT_LE(meter.true_peak_dbtp(), -1.0) << what;
 }
@@ -94,8 +93,8 @@ TEST(RenderTest, BassStaysCentredOnRealMusic) {
   lp_l.prepare(rate, 100.0);
   lp_r.prepare(rate, 100.0);
   std::vector<float> low_l(s.left.size()), low_r(s.left.size()), high(s.left.size());
-  lp_l.process(s.left.data(), low_l.data(), high.data(), s.left.size());
-  lp_r.process(s.right.data(), low_r.data(), high.data(), s.right.size());
+  lp_l.process(s.left, low_l, high);
+  lp_r.process(s.right, low_r, high);
   const double corr = testing::correlation(low_l, low_r);
   EXPECT_GE(corr, 0.95);
   RecordProperty("bass_correlation", std::to_string(corr));

@@ -37,14 +37,15 @@ SpillFile::~SpillFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void SpillFile::write(const float* const* planes, std::size_t frames) {
+void SpillFile::write(engine::ConstAudioView audio) {
   if (reading_) throw std::logic_error("SpillFile::write after rewind");
+  const std::size_t frames = audio.num_frames();
   std::size_t done = 0;
   while (done < frames) {
     const std::size_t n = std::min(kBufferFrames - buffered_, frames - done);
     float* dst = buffer_.data() + 2 * buffered_;
-    const float* l = planes[0] + done;
-    const float* r = planes[1] + done;
+    const float* l = audio.channel(0) + done;
+    const float* r = audio.channel(1) + done;
     for (std::size_t i = 0; i < n; ++i) {
       dst[2 * i] = l[i];
       dst[2 * i + 1] = r[i];

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/audio_view.h"
+
 namespace sy::pipeline {
 
 class SpillFile {
@@ -22,11 +24,13 @@ class SpillFile {
   SpillFile(const SpillFile&) = delete;
   SpillFile& operator=(const SpillFile&) = delete;
 
-  // Appends frames (buffered). Throws std::runtime_error on a write error (disk full).
-  void write(const float* const* planes, std::size_t frames);
+  // Appends two channels' frames (buffered). Throws std::runtime_error on a write error
+  // (disk full).
+  void write(engine::ConstAudioView audio);
   // Flushes what is buffered and goes back to the first frame for reading.
   void rewind();
-  // Fills planes with up to max_frames frames; 0 at the end. Call rewind() first.
+  // Fills planes with up to max_frames frames; 0 at the end. Call rewind() first. (The
+  // decoder's read(), so a pass reads the spill like a file.)
   std::size_t read(float* const* planes, std::size_t max_frames);
 
   std::int64_t frames() const { return frames_; }

@@ -27,8 +27,7 @@ TEST(SpillFileTest, GivesBackEveryFrameInOrderWhateverTheBlockSizes) {
     }
     for (std::size_t done = 0, step = 1; done < total; step = step * 3 + 7) {
       const std::size_t n = std::min(step % 5000 + 1, total - done);
-      const float* p[2] = {l.data() + done, r.data() + done};
-      spill.write(p, n);
+      spill.write(engine::ConstAudioView({l.data(), r.data()}, total).slice(done, n));
       done += n;
     }
     EXPECT_EQ(spill.frames(), static_cast<std::int64_t>(total));

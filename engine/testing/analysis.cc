@@ -119,11 +119,11 @@ Stereo render(engine::StereoProcessor& processor, const std::vector<float>& left
   std::copy(left.begin(), left.end(), in_l.begin());
   std::copy(right.begin(), right.end(), in_r.begin());
   std::vector<float> out_l(total), out_r(total);
+  const engine::ConstAudioView in({in_l.data(), in_r.data()}, total);
+  const engine::AudioView out({out_l.data(), out_r.data()}, total);
   for (std::size_t pos = 0; pos < total; pos += block) {
     const std::size_t n = std::min(block, total - pos);
-    const float* in[2] = {in_l.data() + pos, in_r.data() + pos};
-    float* out[2] = {out_l.data() + pos, out_r.data() + pos};
-    processor.process(in, out, n);
+    processor.process(in.slice(pos, n), out.slice(pos, n));
   }
   Stereo s;
   s.left.assign(out_l.begin() + static_cast<std::ptrdiff_t>(latency), out_l.end());
@@ -232,8 +232,7 @@ std::vector<double> short_term_loudness(const Stereo& s, int sample_rate, std::s
   engine::LoudnessMeter meter(sample_rate);
   std::vector<double> out;
   for (std::size_t pos = 0; pos + hop <= s.left.size(); pos += hop) {
-    const float* planes[2] = {s.left.data() + pos, s.right.data() + pos};
-    meter.add(planes, hop);
+    meter.add(engine::ConstAudioView({s.left.data(), s.right.data()}, s.left.size()).slice(pos, hop));
     out.push_back(meter.short_term_lufs());
   }
   return out;
