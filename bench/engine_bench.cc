@@ -4,7 +4,6 @@
 #include <random>
 #include <vector>
 
-#include "engine/ambisonics.h"
 #include "engine/audio_buffer.h"
 #include "engine/convolver.h"
 #include "engine/presets.h"

@@ -5,6 +5,8 @@ pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswre
 pkg_check_modules(MYSOFA REQUIRED IMPORTED_TARGET libmysofa)
 pkg_check_modules(FFTW3F REQUIRED IMPORTED_TARGET fftw3f)
 pkg_check_modules(EBUR128 REQUIRED IMPORTED_TARGET libebur128)
+# Header-only linear algebra for the binaural design's least-squares fits.
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(CLI11 CONFIG QUIET)

@@ -14,8 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "engine/ambisonics.h"
 #include "engine/audio_buffer.h"
+#include "engine/binaural_decoder.h"
+#include "engine/binaural_design.h"
 #include "engine/crossover.h"
 #include "engine/hrtf.h"
 #include "engine/room.h"

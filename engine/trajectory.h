@@ -4,14 +4,9 @@
 #include <memory>
 
 #include "engine/settings.h"
+#include "engine/spherical_harmonics.h"  // Bearing
 
 namespace sy::engine {
-
-// Azimuth counter-clockwise from the front (pi/2 = left) and elevation, in radians.
-struct Bearing {
-  double azimuth = 0;
-  double elevation = 0;
-};
 
 class MotionPath {
  public:

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   # audio I/O and DSP
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
-  libmysofa-dev libmysofa1 libfftw3-dev libebur128-dev
+  libmysofa-dev libmysofa1 libfftw3-dev libebur128-dev libeigen3-dev
   # CLI, logging, JSON
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   # service: HTTP (Boost.Beast/Asio), signatures, embedded queue, config, metrics, load tests

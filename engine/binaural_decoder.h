@@ -1,47 +1,17 @@
 #pragma once
-// Ambisonic encoding and a fixed binaural decoder built from an HRTF set at start-up.
+// The fixed binaural decoder that runs while rendering: ambisonic channels in, two ears out.
 //
 // A moving source is encoded with per-sample spherical-harmonic gains; the decoder's
 // filters never change, so motion is as smooth as the gains (no switching, no zipper).
+// The filters come from design_binaural_filters() (engine/binaural_design.h).
 #include <cstddef>
-#include <memory>
 #include <vector>
 
 #include "engine/audio_buffer.h"
 #include "engine/convolver.h"
+#include "engine/spherical_harmonics.h"
 
 namespace sy::engine {
-
-class HrtfSet;
-
-// kHorizontal: 3rd-order circular harmonics, 7 channels, for paths in the horizontal plane.
-// kSphere: full 3rd-order spherical harmonics, 16 channels (ACN), for paths that rise.
-enum class AmbisonicBasis { kHorizontal, kSphere };
-
-inline constexpr int kAmbisonicOrder = 3;
-std::size_t ambisonic_channels(AmbisonicBasis basis) noexcept;
-// Order (0..3) of a channel, for per-order weights.
-int ambisonic_channel_order(AmbisonicBasis basis, std::size_t channel) noexcept;
-// True when the channel changes sign when left and right swap (y -> -y).
-bool ambisonic_channel_is_odd(AmbisonicBasis basis, std::size_t channel) noexcept;
-
-// Orthonormal gains (mean square 1 over the circle or the sphere) for a direction in
-// radians: azimuth counter-clockwise from the front, elevation up.
-void ambisonic_gains(AmbisonicBasis basis, double azimuth, double elevation, float* gains) noexcept;
-
-struct BinauralDecoderDesign {
-  AmbisonicBasis basis = AmbisonicBasis::kHorizontal;
-  std::size_t horizontal_speakers = 8;   // virtual loudspeakers of the kHorizontal layout
-  std::size_t sphere_speakers = 64;      // of the kSphere layout (mirror-symmetric spiral)
-  bool max_re = true;                    // per-order max-rE weights (false: basic decoding)
-  double level_match_low_hz = 200.0;     // the decoder is scaled to unit gain in this band,
-  double level_match_high_hz = 800.0;    // where the centred bass hands over
-  std::size_t max_length = 512;          // frames; longer filters are faded out to fit
-  bool diffuse_field_eq = true;          // flatten the average response over all directions
-  bool equal_loudness = true;            // fit the direction-dependent loudness correction
-  double pair_width_degrees = 60.0;      // the two sources sit at centre +- width / 2
-  double crossover_hz = 0.0;             // where the centred bass takes over (0: none)
-};
 
 // Per-channel left-ear filters of the decoder. The head is taken as symmetric, so the
 // right ear uses the same filters with odd channels negated: left = S + A, right = S - A,
@@ -71,11 +41,7 @@ struct BinauralFilters {
   std::vector<float> loudness_correction;
 };
 
-// Decodes to virtual loudspeakers (mode matching), convolves each loudspeaker with the
-// HRTF of its direction and folds the result into one filter per ambisonic channel.
-BinauralFilters design_binaural_filters(HrtfSet& hrtf, const BinauralDecoderDesign& design);
-
-// Runs the fixed decoder: ambisonic channels in, two ears out, `block` frames per call.
+// Runs the fixed decoder, `block` frames per call.
 class BinauralDecoder {
  public:
   BinauralDecoder(const BinauralFilters& filters, std::size_t block);
@@ -86,7 +52,7 @@ class BinauralDecoder {
 
  private:
   PartitionedConvolver convolver_;  // channels -> {even sum, odd sum}
-  AudioBuffer sums_;  // the even and odd channels' sums
+  AudioBuffer sums_;
 };
 
 }  // namespace sy::engine

@@ -1,4 +1,4 @@
-#include "engine/ambisonics.h"
+#include "engine/binaural_design.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/binaural_decoder.h"
 #include "engine/hrtf.h"
 #include "engine/renderer.h"
 
@@ -17,44 +18,9 @@ namespace {
 
 constexpr double kPi = std::numbers::pi;
 
-// Orthonormality is what makes the mode-matching decoder and the loudness fit exact.
-TEST(AmbisonicsTest, GainsAreOrthonormal) {
-  for (AmbisonicBasis basis : {AmbisonicBasis::kHorizontal, AmbisonicBasis::kSphere}) {
-    const std::size_t k = ambisonic_channels(basis);
-    std::vector<double> gram(k * k, 0.0);
-    std::vector<float> g(k);
-    double weight_sum = 0;
-    const int n_el = basis == AmbisonicBasis::kHorizontal ? 1 : 90;
-    for (int e = 0; e < n_el; ++e) {
-      const double el = n_el == 1 ? 0.0 : -kPi / 2 + kPi * (e + 0.5) / n_el;
-      const double w = std::cos(el);  // area element
-      for (int a = 0; a < 180; ++a) {
-        ambisonic_gains(basis, 2 * kPi * a / 180.0, el, g.data());
-        for (std::size_t i = 0; i < k; ++i)
-          for (std::size_t j = 0; j < k; ++j) gram[i * k + j] += w * double{g[i]} * double{g[j]};
-        weight_sum += w;
-      }
-    }
-    for (std::size_t i = 0; i < k; ++i)
-      for (std::size_t j = 0; j < k; ++j)
-        EXPECT_NEAR(gram[i * k + j] / weight_sum, i == j ? 1.0 : 0.0, 2e-3) << i << "," << j;
-  }
-}
-
-TEST(AmbisonicsTest, OddChannelsFlipWithLeftAndRight) {
-  for (AmbisonicBasis basis : {AmbisonicBasis::kHorizontal, AmbisonicBasis::kSphere}) {
-    const std::size_t k = ambisonic_channels(basis);
-    std::vector<float> a(k), b(k);
-    ambisonic_gains(basis, 0.7, 0.3, a.data());
-    ambisonic_gains(basis, -0.7, 0.3, b.data());
-    for (std::size_t i = 0; i < k; ++i)
-      EXPECT_NEAR(b[i], ambisonic_channel_is_odd(basis, i) ? -a[i] : a[i], 1e-5) << i;
-  }
-}
-
 // A source decoded through the fixed filters behaves like the measured head: louder in
 // the near ear, and unit gain where the centred bass takes over.
-TEST(AmbisonicsTest, DecoderPutsASourceOnTheRightSide) {
+TEST(BinauralDesignTest, DecoderPutsASourceOnTheRightSide) {
   HrtfSet hrtf(kDefaultSofaPath, 48000.0);
   for (AmbisonicBasis basis : {AmbisonicBasis::kHorizontal, AmbisonicBasis::kSphere}) {
     BinauralDecoderDesign design;
@@ -117,7 +83,7 @@ std::vector<double> circle_average_db(const BinauralFilters& f, const std::vecto
 
 // The dummy head's ear-canal resonance would be heard twice on headphones; the
 // diffuse-field equalisation takes it out of the average while the cues stay.
-TEST(AmbisonicsTest, DiffuseFieldEqualisationFlattensTheAverage) {
+TEST(BinauralDesignTest, DiffuseFieldEqualisationFlattensTheAverage) {
   HrtfSet hrtf(kDefaultSofaPath, 48000.0);
   std::vector<double> bands;
   for (double hz = 200; hz <= 10000; hz *= std::pow(2.0, 1.0 / 3.0)) bands.push_back(hz);

@@ -1,0 +1,109 @@
+#include "engine/design/diffuse_field.h"
+
+#include <fftw3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <mutex>
+#include <numbers>
+
+#include "engine/convolver.h"
+
+namespace sy::engine {
+
+namespace {
+
+constexpr double kPi = std::numbers::pi;
+
+// In-place complex DFT through FFTW (start-up only; plans under the shared planner lock).
+void dft(std::vector<std::complex<float>>& x, bool inverse) {
+  auto* data = reinterpret_cast<fftwf_complex*>(x.data());
+  fftwf_plan plan;
+  {
+    const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+    plan = fftwf_plan_dft_1d(static_cast<int>(x.size()), data, data, inverse ? FFTW_BACKWARD : FFTW_FORWARD,
+                             FFTW_ESTIMATE);
+  }
+  fftwf_execute(plan);
+  const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
+  fftwf_destroy_plan(plan);
+  if (inverse)
+    for (auto& v : x) v /= static_cast<float>(x.size());
+}
+
+}  // namespace
+
+void equalize_diffuse_field(BinauralFilters& out, double rate, std::size_t max_length) {
+  const AmbisonicBasis basis = out.basis;
+  const std::size_t k_count = out.channel_filters.size();
+  constexpr std::size_t kN = 4096;
+  constexpr std::size_t kBins = kN / 2 + 1;
+  std::vector<std::vector<std::complex<float>>> spectra(k_count, std::vector<std::complex<float>>(kN));
+  for (std::size_t k = 0; k < k_count; ++k) {
+    std::copy(out.channel_filters[k].begin(), out.channel_filters[k].end(), spectra[k].begin());
+    dft(spectra[k], false);
+  }
+  const std::vector<Bearing> grid = layout_for(basis, 72, 400);
+  std::vector<double> power(kBins, 0.0);
+  std::vector<float> g(k_count);
+  for (const Bearing& d : grid) {
+    ambisonic_gains(basis, d.azimuth, d.elevation, g.data());
+    for (std::size_t b = 0; b < kBins; ++b) {
+      std::complex<double> even = 0, odd = 0;
+      for (std::size_t k = 0; k < k_count; ++k)
+        (ambisonic_channel_is_odd(basis, k) ? odd : even) += double{g[k]} * std::complex<double>(spectra[k][b]);
+      power[b] += std::norm(even + odd) + std::norm(even - odd);
+    }
+  }
+  // Third-octave smoothing; outside 150 Hz .. 16 kHz the correction is held constant (the
+  // bass has its own path, and the top octave of the measurement is unreliable).
+  const double bin_hz = rate / kN;
+  auto smoothed = [&](double hz) {
+    const double lo = hz * std::pow(2.0, -1.0 / 6.0), hi = hz * std::pow(2.0, 1.0 / 6.0);
+    double sum = 0;
+    int count = 0;
+    for (std::size_t b = static_cast<std::size_t>(lo / bin_hz); b <= static_cast<std::size_t>(hi / bin_hz) && b < kBins; ++b) {
+      sum += power[b];
+      ++count;
+    }
+    return count > 0 ? sum / count : 1e-20;
+  };
+  const double f_low = 50.0, f_high = std::min(16000.0, 0.45 * rate);
+  double reference = 0;
+  for (double hz = 200; hz <= 800; hz *= std::pow(2.0, 1.0 / 3.0)) reference += std::log(smoothed(hz));
+  reference = std::exp(reference / 7.0);
+  std::vector<float> log_gain(kBins);
+  for (std::size_t b = 0; b < kBins; ++b) {
+    const double hz = std::clamp(static_cast<double>(b) * bin_hz, f_low, f_high);
+    const double gain_db = std::clamp(10.0 * std::log10(reference / smoothed(hz)), -24.0, 12.0);
+    log_gain[b] = static_cast<float>(gain_db / 20.0 * std::log(10.0));
+  }
+  // Minimum phase from the real cepstrum: fold the anti-causal half onto the causal one.
+  // (Hand-written: a dozen lines around FFTW; no Debian package offers it as a function.)
+  std::vector<std::complex<float>> cep(kN);
+  for (std::size_t b = 0; b < kN; ++b) cep[b] = log_gain[b < kBins ? b : kN - b];
+  dft(cep, true);
+  for (std::size_t n = 1; n < kN / 2; ++n) {
+    cep[n] *= 2.0f;
+    cep[kN - n] = 0.0f;
+  }
+  dft(cep, false);
+  for (auto& v : cep) v = std::exp(v);
+  // Apply to every channel's spectrum and come back to the time domain.
+  for (std::size_t k = 0; k < k_count; ++k) {
+    for (std::size_t b = 0; b < kN; ++b) spectra[k][b] *= cep[b];
+    dft(spectra[k], true);
+    const std::size_t length = max_length > 0 ? max_length : out.channel_filters[k].size();
+    out.channel_filters[k].assign(length, 0.0f);
+    const std::size_t fade = std::min<std::size_t>(32, length);
+    for (std::size_t n = 0; n < length; ++n) {
+      float w = 1.0f;
+      if (n >= length - fade)
+        w = static_cast<float>(0.5 + 0.5 * std::cos(kPi * (static_cast<double>(n - (length - fade)) + 0.5) / static_cast<double>(fade)));
+      out.channel_filters[k][n] = spectra[k][n].real() * w;
+    }
+  }
+}
+
+}  // namespace sy::engine

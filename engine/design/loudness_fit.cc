@@ -1,0 +1,74 @@
+#include "engine/design/loudness_fit.h"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <numbers>
+#include <stdexcept>
+
+#include "engine/design/frequency_response.h"
+
+namespace sy::engine {
+
+void fit_loudness_correction(BinauralFilters& out, double rate, double low_hz, double width) {
+  const AmbisonicBasis basis = out.basis;
+  const std::size_t k_count = out.channel_filters.size();
+  // Pink noise has equal power per octave: equal weights on a log-spaced grid.
+  constexpr int kFreqs = 48;
+  const double f_low = std::max(100.0, low_hz), f_high = std::min(16000.0, 0.45 * rate);
+  std::vector<std::complex<double>> spectra(k_count * kFreqs);
+  std::vector<double> weight(kFreqs);
+  for (int j = 0; j < kFreqs; ++j) {
+    const double f = f_low * std::pow(f_high / f_low, j / (kFreqs - 1.0));
+    weight[static_cast<std::size_t>(j)] = k_weighting_magnitude(f) * k_weighting_magnitude(f);
+    for (std::size_t k = 0; k < k_count; ++k)
+      spectra[k * kFreqs + static_cast<std::size_t>(j)] =
+          response_at(out.channel_filters[k], 2.0 * std::numbers::pi * f / rate);
+  }
+  const std::vector<Bearing> grid = layout_for(basis, 72, 400);
+  std::vector<float> g(k_count), g2(k_count);
+  std::vector<double> correction(grid.size());
+  double mean_log = 0;
+  for (std::size_t d = 0; d < grid.size(); ++d) {
+    ambisonic_gains(basis, grid[d].azimuth + 0.5 * width, grid[d].elevation, g.data());
+    ambisonic_gains(basis, grid[d].azimuth - 0.5 * width, grid[d].elevation, g2.data());
+    double energy = 0;
+    for (std::size_t j = 0; j < kFreqs; ++j) {
+      std::complex<double> even[2] = {0, 0}, odd[2] = {0, 0};
+      for (std::size_t k = 0; k < k_count; ++k) {
+        const bool is_odd = ambisonic_channel_is_odd(basis, k);
+        (is_odd ? odd[0] : even[0]) += double{g[k]} * spectra[k * kFreqs + j];
+        (is_odd ? odd[1] : even[1]) += double{g2[k]} * spectra[k * kFreqs + j];
+      }
+      const std::complex<double> l[2] = {even[0] + odd[0], even[1] + odd[1]};
+      const std::complex<double> r[2] = {even[0] - odd[0], even[1] - odd[1]};
+      const double coherent = std::norm(l[0] + l[1]) + std::norm(r[0] + r[1]);
+      const double incoherent = std::norm(l[0]) + std::norm(l[1]) + std::norm(r[0]) + std::norm(r[1]);
+      energy += weight[j] * (coherent + incoherent);
+    }
+    correction[d] = -0.5 * std::log(energy);
+    mean_log += correction[d] / static_cast<double>(grid.size());
+  }
+  // Least-squares fit of the gain (relative to the mean level) in the basis, through the
+  // normal equations (Y Y^T) c = Y t.
+  const auto k_rows = static_cast<Eigen::Index>(k_count);
+  const auto d_cols = static_cast<Eigen::Index>(grid.size());
+  Eigen::MatrixXd y(k_rows, d_cols);
+  Eigen::VectorXd target(d_cols);
+  for (Eigen::Index d = 0; d < d_cols; ++d) {
+    const Bearing& dir = grid[static_cast<std::size_t>(d)];
+    ambisonic_gains(basis, dir.azimuth, dir.elevation, g.data());
+    for (Eigen::Index k = 0; k < k_rows; ++k) y(k, d) = double{g[static_cast<std::size_t>(k)]};
+    target(d) = std::exp(correction[static_cast<std::size_t>(d)] - mean_log);
+  }
+  const Eigen::LLT<Eigen::MatrixXd> gram((y * y.transpose()).eval());
+  if (gram.info() != Eigen::Success) throw std::runtime_error("singular loudness fit");
+  const Eigen::VectorXd fit = gram.solve(y * target);
+  for (std::size_t k = 0; k < k_count; ++k)
+    out.loudness_correction[k] = static_cast<float>(fit(static_cast<Eigen::Index>(k)));
+}
+
+}  // namespace sy::engine
