@@ -36,6 +36,25 @@ class BoundedCache {
     return value;
   }
 
+  // The value under `key`, or else `make()`'s, stored and returned, and whether it was made.
+  // The check and the insert are one step under the lock, so of several threads asking for
+  // a missing key exactly one makes it; make() runs under that lock and must be cheap (to
+  // share something slow to build, store a std::shared_future and fulfil it after).
+  template <class Make>
+  std::pair<Value, bool> find_or_put(const Key& key, Make&& make) {
+    std::lock_guard lock(mutex_);
+    if (auto it = young_.find(key); it != young_.end()) return {it->second, false};
+    if (auto it = old_.find(key); it != old_.end()) {
+      Value value = it->second;
+      auto node = old_.extract(it);
+      insert_young(std::move(node.key()), std::move(node.mapped()));
+      return {std::move(value), false};
+    }
+    Value value = make();
+    insert_young(key, value);
+    return {std::move(value), true};
+  }
+
   void put(Key key, Value value) {
     std::lock_guard lock(mutex_);
     old_.erase(key);

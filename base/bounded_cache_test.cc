@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +38,31 @@ TEST(BoundedCache, AnEntryInUseSurvivesTurnovers) {
     cache.put(i, i);
     ASSERT_EQ(cache.find(-1), 42) << "lost after " << i << " other entries";
   }
+}
+
+TEST(BoundedCache, FindOrPutMakesAMissingValueOnce) {
+  BoundedCache<std::string, int> cache(4);
+  int made = 0;
+  auto make = [&made] { return ++made * 10; };
+  EXPECT_EQ(cache.find_or_put("a", make), std::make_pair(10, true));
+  EXPECT_EQ(cache.find_or_put("a", make), std::make_pair(10, false));
+  EXPECT_EQ(made, 1);
+  // An entry that has aged into the old generation is found too, not made again.
+  for (int i = 0; i < 4; ++i) cache.put(std::to_string(i), i);
+  EXPECT_EQ(cache.find_or_put("a", make), std::make_pair(10, false));
+  EXPECT_EQ(made, 1);
+}
+
+TEST(BoundedCache, FindOrPutMakesOnceAcrossThreads) {
+  BoundedCache<int, int> cache(1000);  // room for every key: nothing is evicted
+  std::atomic<int> made{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int key = 0; key < 200; ++key) cache.find_or_put(key, [&] { return ++made; });
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(made.load(), 200);  // one make per key, however the threads interleaved
 }
 
 TEST(BoundedCache, IsSafeUnderConcurrentUse) {

@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/progress_display.h"
 #include "engine/convolver.h"
+#include "engine/filter_cache.h"
 #include "engine/presets.h"
 #include "base/errors.h"
 #include "pipeline/output_file.h"
@@ -239,6 +240,9 @@ int run_render(const RenderArgs& a, CLI::App& cmd) {
       }
     }
   };
+  // Files rendered with the same settings share one binaural filter design.
+  engine::BinauralFilterCache filter_cache;
+  options.filter_cache = &filter_cache;
   const std::string wisdom = a.bypass ? std::string() : wisdom_path();
   if (!wisdom.empty()) engine::import_fftw_wisdom(wisdom);
   const unsigned jobs = std::max(1u, std::min<unsigned>(a.jobs, static_cast<unsigned>(tasks.size())));

@@ -7,10 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
-#include <map>
-#include <mutex>
 #include <numbers>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -18,6 +15,7 @@
 #include "engine/binaural_decoder.h"
 #include "engine/binaural_design.h"
 #include "engine/crossover.h"
+#include "engine/filter_cache.h"
 #include "engine/hrtf.h"
 #include "engine/room.h"
 #include "engine/trajectory.h"
@@ -34,27 +32,11 @@ constexpr std::size_t kGainPoints = kBlock / kGainStep + 1;
 // Each of the two sources gets half the input, so mono material keeps its level.
 constexpr float kSourceGain = 0.5f;
 
-// Designing the decoder means resampling the whole HRTF set (about 0.7 s at 48 kHz), and a
-// render prepares the engine once per pass: keep the few designs a process uses.
-std::shared_ptr<const BinauralFilters> cached_filters(const std::string& sofa_path, double rate,
-                                                      const BinauralDecoderDesign& design) {
-  using Key = std::tuple<std::string, double, int, double, double>;
-  static std::mutex mutex;
-  static std::map<Key, std::shared_ptr<const BinauralFilters>> cache;
-  const Key key{sofa_path, rate, static_cast<int>(design.basis), design.pair_width_degrees, design.crossover_hz};
-  const std::lock_guard<std::mutex> lock(mutex);
-  if (auto it = cache.find(key); it != cache.end()) return it->second;
-  HrtfSet hrtf(sofa_path, rate);
-  auto filters = std::make_shared<const BinauralFilters>(design_binaural_filters(hrtf, design));
-  if (cache.size() >= 16) cache.clear();
-  cache.emplace(key, filters);
-  return filters;
-}
-
 class SpatialRenderer final : public StereoProcessor {
  public:
-  SpatialRenderer(const EngineSettings& settings, std::string sofa_path)
-      : settings_(settings), sofa_path_(std::move(sofa_path)), path_(make_motion_path(settings)) {
+  SpatialRenderer(const EngineSettings& settings, std::string sofa_path, BinauralFilterCache* filters)
+      : settings_(settings), sofa_path_(std::move(sofa_path)), filter_cache_(filters),
+        path_(make_motion_path(settings)) {
     basis_ = path_->elevated() ? AmbisonicBasis::kSphere : AmbisonicBasis::kHorizontal;
     // Fail early (before any decoding starts) when the HRTF set is unusable.
     HrtfSet::check(sofa_path_);
@@ -69,7 +51,10 @@ class SpatialRenderer final : public StereoProcessor {
     design.basis = basis_;
     design.pair_width_degrees = settings_.width_degrees;
     design.crossover_hz = settings_.bass_crossover_hz;
-    const std::shared_ptr<const BinauralFilters> shared = cached_filters(sofa_path_, sample_rate, design);
+    const BinauralFilterCache::Filters shared =
+        filter_cache_ != nullptr ? filter_cache_->get(sofa_path_, sample_rate, design)
+                                 : std::make_shared<const BinauralFilters>(
+                                       BinauralFilterCache::design_from_file(sofa_path_, sample_rate, design));
     const BinauralFilters& filters = *shared;
     decoder_ = std::make_unique<BinauralDecoder>(filters, kBlock);
     bass_delay_ = filters.low_frequency_delay;
@@ -212,6 +197,7 @@ class SpatialRenderer final : public StereoProcessor {
 
   EngineSettings settings_;
   std::string sofa_path_;
+  BinauralFilterCache* filter_cache_;  // not owned; may be null
   std::unique_ptr<MotionPath> path_;
   AmbisonicBasis basis_ = AmbisonicBasis::kHorizontal;
   std::size_t channels_ = 0;
@@ -236,8 +222,9 @@ class SpatialRenderer final : public StereoProcessor {
 
 }  // namespace
 
-std::unique_ptr<StereoProcessor> make_renderer(const EngineSettings& settings, const std::string& sofa_path) {
-  return std::make_unique<SpatialRenderer>(settings, sofa_path);
+std::unique_ptr<StereoProcessor> make_renderer(const EngineSettings& settings, const std::string& sofa_path,
+                                               BinauralFilterCache* filters) {
+  return std::make_unique<SpatialRenderer>(settings, sofa_path, filters);
 }
 
 }  // namespace sy::engine

@@ -8,12 +8,17 @@
 
 namespace sy::engine {
 
+class BinauralFilterCache;
+
 inline constexpr const char* kDefaultSofaPath = "/usr/share/libmysofa/default.sofa";
 
 // Builds the 8D renderer for `settings`. The HRTF set is read from `sofa_path` and
 // resampled to the rate passed to prepare(). Throws std::runtime_error when the HRTF
-// set cannot be loaded.
+// set cannot be loaded. prepare() takes its binaural filters from `filters` (not owned; it
+// must outlive the renderer's prepare() calls), which designs each one once for the
+// process; without one, every prepare() designs its own (0.3-0.7 s).
 std::unique_ptr<StereoProcessor> make_renderer(const EngineSettings& settings,
-                                               const std::string& sofa_path = kDefaultSofaPath);
+                                               const std::string& sofa_path = kDefaultSofaPath,
+                                               BinauralFilterCache* filters = nullptr);
 
 }  // namespace sy::engine

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/filter_cache.h"
 #include "engine/renderer.h"
 #include "engine/testing/analysis.h"
 
@@ -16,6 +17,12 @@ namespace {
 
 constexpr double kRate = 48000.0;
 constexpr auto kRateInt = static_cast<int>(kRate);
+
+// Renders in one test share their designs, as a worker's do.
+BinauralFilterCache& shared_filters() {
+  static BinauralFilterCache cache;
+  return cache;
+}
 
 EngineSettings classic_dry() {
   EngineSettings s;  // the classic preset's motion: circle, 8 s, clockwise, 60 degrees wide
@@ -26,7 +33,7 @@ EngineSettings classic_dry() {
 
 testing::Stereo render_with(const EngineSettings& settings, const std::vector<float>& l,
                             const std::vector<float>& r, std::size_t block) {
-  auto renderer = make_renderer(settings);
+  auto renderer = make_renderer(settings, kDefaultSofaPath, &shared_filters());
   renderer->prepare(kRate, 4096);
   return testing::render(*renderer, l, r, block);
 }
@@ -247,7 +254,7 @@ TEST(SpatialAcceptanceRoom, RoomDoesNotFightTheRotation) {
   EngineSettings s = classic_dry();
   s.reverb = 0.25;
   const auto noise = testing::pink_noise(static_cast<std::size_t>(12 * kRate), 7);
-  auto renderer = make_renderer(s);
+  auto renderer = make_renderer(s, kDefaultSofaPath, &shared_filters());
   renderer->prepare(kRate, 4096);
   EXPECT_GT(renderer->tail(), static_cast<std::size_t>(0.2 * kRate));
   const auto out = testing::render(*renderer, noise, noise, 1024);
@@ -314,7 +321,7 @@ TEST(SpatialAcceptanceRates, OtherSampleRates) {
     auto noise = testing::pink_noise(frames, 3);
     const std::size_t click = frames / 2 + 17;
     noise[click] += 20.0f;  // a click well above the noise
-    auto renderer = make_renderer(classic_dry());
+    auto renderer = make_renderer(classic_dry(), kDefaultSofaPath, &shared_filters());
     renderer->prepare(rate, 4096);
     const auto out = testing::render(*renderer, noise, noise, 777);
     const auto window = static_cast<std::size_t>(0.05 * rate);

@@ -119,7 +119,8 @@ struct Chain {
 
 std::unique_ptr<engine::StereoProcessor> make_stage(const RenderOptions& o) {
   if (o.gain_only) return std::make_unique<engine::GainProcessor>(1.0f);
-  return engine::make_renderer(o.engine, o.sofa_path.empty() ? std::string(engine::kDefaultSofaPath) : o.sofa_path);
+  return engine::make_renderer(o.engine, o.sofa_path.empty() ? std::string(engine::kDefaultSofaPath) : o.sofa_path,
+                               o.filter_cache);
 }
 
 bool room_on(const RenderOptions& o) { return !o.gain_only && o.engine.reverb > 0; }

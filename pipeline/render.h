@@ -9,6 +9,10 @@
 #include "io/decoder.h"
 #include "io/encoder.h"
 
+namespace sy::engine {
+class BinauralFilterCache;
+}
+
 namespace sy::pipeline {
 
 enum class Stage { kOpening, kAnalysing, kRendering, kFinishing, kDone };
@@ -24,6 +28,9 @@ struct RenderOptions {
   bool gain_only = false;        // foundation mode: a plain gain stage instead of the engine
   std::size_t block_frames = 1024;
   std::string sofa_path;         // empty: the default HRTF set
+  // Binaural filter designs shared with other renders of this process (not owned). A
+  // process that renders more than once keeps one; null: this render designs its own.
+  engine::BinauralFilterCache* filter_cache = nullptr;
 };
 
 struct Progress {

@@ -167,6 +167,7 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     JobSettings settings = parse_job_settings(nlohmann::json::parse(job.settings_json),
                                               options_.limits);
     settings.options.sofa_path = options_.sofa_path;
+    settings.options.filter_cache = &filter_cache_;
 
     fs::path input;
     if (auto local = store_.local_path(job.upload_key); local && fs::exists(*local)) {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/filter_cache.h"
 #include "io/decoder.h"
 #include "queue/job_queue.h"
 #include "storage/object_store.h"
@@ -69,6 +70,9 @@ class WorkerPool {
   storage::ObjectStore& store_;
   JobObserver observer_;
   std::string id_prefix_;
+  // The pool's renders share their binaural filter designs: a worker designs each preset's
+  // filters once, not once per job.
+  engine::BinauralFilterCache filter_cache_;
 
   std::atomic<bool> stopping_{false};
   std::atomic<int> busy_{0};

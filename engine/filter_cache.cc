@@ -1,0 +1,45 @@
+#include "engine/filter_cache.h"
+
+#include <exception>
+#include <utility>
+
+#include "engine/hrtf.h"
+
+namespace sy::engine {
+
+std::size_t BinauralFilterCache::KeyHash::operator()(const Key& key) const noexcept {
+  std::size_t seed = hash_value(key.design);
+  seed ^= std::hash<std::string>{}(key.sofa_path) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+  seed ^= std::hash<double>{}(key.sample_rate) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+  return seed;
+}
+
+BinauralFilterCache::BinauralFilterCache(std::size_t capacity, Designer designer)
+    : designer_(std::move(designer)), designs_(capacity) {}
+
+BinauralFilters BinauralFilterCache::design_from_file(const std::string& sofa_path, double sample_rate,
+                                                      const BinauralDecoderDesign& design) {
+  HrtfSet hrtf(sofa_path, sample_rate);
+  return design_binaural_filters(hrtf, design);
+}
+
+BinauralFilterCache::Filters BinauralFilterCache::get(const std::string& sofa_path, double sample_rate,
+                                                      const BinauralDecoderDesign& design) {
+  Key key{sofa_path, sample_rate, design};
+  // Under the cache's lock only the promise is placed; the design runs after it is released.
+  std::promise<Filters> promise;
+  auto [pending, mine] = designs_.find_or_put(key, [&promise] { return promise.get_future().share(); });
+  if (mine) {
+    try {
+      auto filters = std::make_shared<const BinauralFilters>(designer_(sofa_path, sample_rate, design));
+      designs_made_.fetch_add(1);
+      promise.set_value(std::move(filters));
+    } catch (...) {
+      designs_.erase(key);
+      promise.set_exception(std::current_exception());
+    }
+  }
+  return pending.get();
+}
+
+}  // namespace sy::engine

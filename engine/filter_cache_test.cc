@@ -1,0 +1,164 @@
+#include "engine/filter_cache.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/renderer.h"
+
+namespace sy::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A stand-in design that costs nothing, for tests about the cache's bookkeeping; the real
+// designer is tested below and in binaural_design_test.cc.
+BinauralFilters tiny_filters(const std::string&, double, const BinauralDecoderDesign& design) {
+  BinauralFilters f;
+  f.basis = design.basis;
+  f.channel_filters.assign(ambisonic_channels(design.basis), std::vector<float>(4, 0.25f));
+  f.loudness_correction.assign(ambisonic_channels(design.basis), 0.0f);
+  return f;
+}
+
+TEST(FilterCacheTest, ConcurrentRequestsForOneDesignShareOneRealDesign) {
+  BinauralFilterCache cache;
+  BinauralDecoderDesign design;
+  design.crossover_hz = 150;
+  std::vector<BinauralFilterCache::Filters> got(4);
+  std::vector<std::thread> threads;
+  for (auto& g : got) threads.emplace_back([&] { g = cache.get(kDefaultSofaPath, 48000.0, design); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(cache.designs_made(), 1u);
+  for (const auto& g : got) EXPECT_EQ(g, got[0]);
+  EXPECT_EQ(got[0]->channel_filters.size(), 7u);
+  EXPECT_GT(got[0]->arrival_delay, 0u);  // a real design, from the KEMAR set
+}
+
+// A thread asking for a design that another thread is making waits for it instead of
+// making a second one.
+TEST(FilterCacheTest, ASecondCallerWaitsForTheDesignInProgress) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  std::atomic<int> calls{0};
+  BinauralFilterCache cache(8, [&](const std::string& path, double rate, const BinauralDecoderDesign& d) {
+    ++calls;
+    std::unique_lock lock(mutex);
+    entered = true;
+    cv.notify_all();
+    cv.wait_for(lock, 10s, [&] { return release; });
+    return tiny_filters(path, rate, d);
+  });
+  const BinauralDecoderDesign design;
+  BinauralFilterCache::Filters first, second;
+  std::thread a([&] { first = cache.get("a.sofa", 48000.0, design); });
+  {
+    std::unique_lock lock(mutex);
+    cv.wait_for(lock, 10s, [&] { return entered; });
+  }
+  std::thread b([&] { second = cache.get("a.sofa", 48000.0, design); });
+  std::this_thread::sleep_for(100ms);  // b asks while a is still designing
+  {
+    const std::lock_guard lock(mutex);
+    release = true;
+  }
+  cv.notify_all();
+  a.join();
+  b.join();
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(first, second);
+}
+
+// The cache's lock is not held while designing: two different designs run at the same time
+// (each waits until both have started; under one lock they never would).
+TEST(FilterCacheTest, DifferentDesignsAreMadeInParallel) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  int started = 0;
+  bool both_started = false;
+  BinauralFilterCache cache(8, [&](const std::string& path, double rate, const BinauralDecoderDesign& d) {
+    std::unique_lock lock(mutex);
+    ++started;
+    cv.notify_all();
+    both_started = cv.wait_for(lock, 10s, [&] { return started == 2; });
+    return tiny_filters(path, rate, d);
+  });
+  BinauralDecoderDesign narrow, wide;
+  wide.pair_width_degrees = 120;
+  std::thread a([&] { cache.get("a.sofa", 48000.0, narrow); });
+  std::thread b([&] { cache.get("a.sofa", 48000.0, wide); });
+  a.join();
+  b.join();
+  EXPECT_TRUE(both_started);
+  EXPECT_EQ(cache.designs_made(), 2u);
+}
+
+// Every field that changes the filters, the HRTF file and the rate make a different entry.
+TEST(FilterCacheTest, KeyIsTheWholeDesignTheFileAndTheRate) {
+  BinauralFilterCache cache(64, tiny_filters);
+  const BinauralDecoderDesign base;
+  std::vector<std::function<void(BinauralDecoderDesign&)>> changes = {
+      [](BinauralDecoderDesign& d) { d.basis = AmbisonicBasis::kSphere; },
+      [](BinauralDecoderDesign& d) { d.horizontal_speakers = 12; },
+      [](BinauralDecoderDesign& d) { d.sphere_speakers = 36; },
+      [](BinauralDecoderDesign& d) { d.max_re = false; },
+      [](BinauralDecoderDesign& d) { d.level_match_low_hz = 150; },
+      [](BinauralDecoderDesign& d) { d.level_match_high_hz = 900; },
+      [](BinauralDecoderDesign& d) { d.max_length = 256; },
+      [](BinauralDecoderDesign& d) { d.diffuse_field_eq = false; },
+      [](BinauralDecoderDesign& d) { d.equal_loudness = false; },
+      [](BinauralDecoderDesign& d) { d.pair_width_degrees = 90; },
+      [](BinauralDecoderDesign& d) { d.crossover_hz = 150; },
+  };
+  const auto base_filters = cache.get("a.sofa", 48000.0, base);
+  std::size_t expected = 1;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    BinauralDecoderDesign d = base;
+    changes[i](d);
+    EXPECT_NE(cache.get("a.sofa", 48000.0, d), base_filters) << "field " << i;
+    EXPECT_EQ(cache.designs_made(), ++expected) << "field " << i;
+  }
+  EXPECT_NE(cache.get("b.sofa", 48000.0, base), base_filters);
+  EXPECT_NE(cache.get("a.sofa", 44100.0, base), base_filters);
+  EXPECT_EQ(cache.designs_made(), expected + 2);
+  EXPECT_EQ(cache.get("a.sofa", 48000.0, base), base_filters);  // still there
+  EXPECT_EQ(cache.designs_made(), expected + 2);
+}
+
+TEST(FilterCacheTest, AFailedDesignIsNotKept) {
+  int calls = 0;
+  BinauralFilterCache cache(8, [&](const std::string& path, double rate, const BinauralDecoderDesign& d) {
+    if (++calls == 1) throw std::runtime_error("disk hiccup");
+    return tiny_filters(path, rate, d);
+  });
+  EXPECT_THROW(cache.get("a.sofa", 48000.0, {}), std::runtime_error);
+  EXPECT_NE(cache.get("a.sofa", 48000.0, {}), nullptr);
+  EXPECT_EQ(calls, 2);
+  EXPECT_THROW(BinauralFilterCache().get("/nonexistent/none.sofa", 48000.0, {}), std::runtime_error);
+}
+
+// Renderers handed the same cache design once per distinct design.
+TEST(FilterCacheTest, RenderersShareTheirCachesDesigns) {
+  BinauralFilterCache cache;
+  EngineSettings classic;
+  auto a = make_renderer(classic, kDefaultSofaPath, &cache);
+  auto b = make_renderer(classic, kDefaultSofaPath, &cache);
+  a->prepare(48000.0, 1024);
+  b->prepare(48000.0, 1024);
+  EXPECT_EQ(cache.designs_made(), 1u);
+  EngineSettings wide = classic;
+  wide.width_degrees = 120;
+  make_renderer(wide, kDefaultSofaPath, &cache)->prepare(48000.0, 1024);
+  EXPECT_EQ(cache.designs_made(), 2u);
+}
+
+}  // namespace
+}  // namespace sy::engine
