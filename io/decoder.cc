@@ -199,7 +199,12 @@ class FfmpegDecoder final : public Decoder {
       // no output sample can exceed the loudest input: the mix never clips.
       av_opt_set_double(swr.get(), "rematrix_maxval", 1.0, 0);
     }
-    if (swr_init(swr.get()) < 0) throw base::InputError("unsupported audio layout");
+    if (const int rc = swr_init(swr.get()); rc < 0) {
+      // Under a memory limit the resampler's filter for an absurd rate cannot be allocated:
+      // that is the limit speaking, not the layout.
+      if (rc == AVERROR(ENOMEM)) throw std::bad_alloc();
+      throw base::InputError("unsupported audio layout");
+    }
     swr_ = std::move(swr);
   }
 
