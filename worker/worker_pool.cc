@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <new>
 
 #include "base/errors.h"
 #include "pipeline/render.h"
@@ -32,13 +35,21 @@ std::string hostname() {
   return buf;
 }
 
+void abort_on_marker(const fs::path& input, const std::string& marker) {
+  std::string head(marker.size(), '\0');
+  std::ifstream in(input, std::ios::binary);
+  if (in.read(head.data(), static_cast<std::streamsize>(head.size())) && head == marker) std::abort();
+}
+
 }  // namespace
 
 WorkerPool::WorkerPool(WorkerPoolOptions options, queue::JobQueue& queue,
                        storage::ObjectStore& store, JobObserver observer)
     : options_(std::move(options)), queue_(queue), store_(store), observer_(std::move(observer)) {
   // Unique per process run, so a restarted server never mistakes an old lease for its own.
-  id_prefix_ = hostname() + "-" + std::to_string(::getpid()) + "-" + random_suffix();
+  id_prefix_ = !options_.worker_id.empty()
+                   ? options_.worker_id
+                   : hostname() + "-" + std::to_string(::getpid()) + "-" + random_suffix();
   if (options_.workers < 1) options_.workers = 1;
   fs::create_directories(options_.scratch_dir);
 }
@@ -78,7 +89,9 @@ void WorkerPool::stop() {
 }
 
 void WorkerPool::run_worker(int index) {
-  const std::string worker = id_prefix_ + "-w" + std::to_string(index);
+  const std::string worker = !options_.worker_id.empty() && options_.workers == 1
+                                 ? options_.worker_id
+                                 : id_prefix_ + "-w" + std::to_string(index);
   // On Linux this thread's niceness alone; best effort (a lower priority is always allowed).
   if (options_.nice != 0) (void)::setpriority(PRIO_PROCESS, 0, options_.nice);
   while (!stopping_) {
@@ -150,6 +163,11 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   const fs::path scratch = options_.scratch_dir / job.id;
   const auto started = Steady::now();
   base::log::info("job started", {{"job_id", job.id}, {"worker", worker}, {"attempt", job.attempts}});
+  if (options_.on_start) options_.on_start(job, worker);
+  // Until the song's length is known the attempt gets the base time; then more per second.
+  auto deadline = started + options_.attempt_limits.attempt_time(0);
+  bool length_known = false;
+  bool over_time = false;
 
   auto finish = [&](std::string_view outcome, double rtf) {
     std::error_code ec;
@@ -160,6 +178,15 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     }
     const double wall = std::chrono::duration<double>(Steady::now() - started).count();
     if (observer_) observer_(job, outcome, wall, rtf);
+  };
+
+  // This attempt failed; the job is retried unless it was the last. Returns the outcome.
+  auto fail_attempt = [&](const std::string& reason) -> std::string_view {
+    const auto status = queue_.fail(job.id, worker, reason, false);
+    const bool dead = status && *status == queue::JobStatus::kFailed;
+    base::log::error(dead ? "job failed after its last attempt" : "job attempt failed, will retry",
+                     {{"job_id", job.id}, {"attempt", job.attempts}, {"error", reason}});
+    return dead ? "failed" : "retry";
   };
 
   try {
@@ -177,12 +204,23 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
       input = scratch / ("input" + fs::path(job.upload_key).extension().string());
       store_.download_to_file(job.upload_key, input);
     }
+    if (!options_.crash_marker.empty()) abort_on_marker(input, options_.crash_marker);
     const fs::path output = scratch / ("output." + settings.format);
 
     auto last = Steady::now() - options_.progress_interval;
     std::string last_stage;
     const pipeline::ProgressFn progress = [&](const pipeline::Progress& p) {
       const auto now = Steady::now();
+      if (!length_known && p.seconds_total > 0) {
+        length_known = true;
+        const double seconds = std::min(p.seconds_total, options_.limits.max_duration_seconds);
+        deadline = started + options_.attempt_limits.attempt_time(seconds);
+        if (options_.on_length) options_.on_length(job, seconds);
+      }
+      if (now > deadline && !over_time) {
+        over_time = true;
+        active->cancel = true;
+      }
       const std::string stage = pipeline::stage_name(p.stage);
       if (now - last < options_.progress_interval && stage == last_stage) return;
       last = now;
@@ -216,7 +254,9 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
                            {"bytes", result.bytes}});
     finish("done", rtf);
   } catch (const base::Cancelled&) {
-    if (stopping_ && queue_.release(job.id, worker)) {
+    if (over_time && !stopping_) {
+      finish(fail_attempt(kReasonTime), 0);
+    } else if (stopping_ && queue_.release(job.id, worker)) {
       base::log::info("job handed back for shutdown", {{"job_id", job.id}});
       finish("released", 0);
     } else {
@@ -227,6 +267,9 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     queue_.fail(job.id, worker, e.what(), true);
     base::log::warn("job failed: bad input", {{"job_id", job.id}, {"error", e.what()}});
     finish("failed", 0);
+  } catch (const std::bad_alloc&) {
+    // Under the process's address-space limit an allocation the file asked for failed.
+    finish(fail_attempt(kReasonMemory), 0);
   } catch (const std::invalid_argument& e) {
     queue_.fail(job.id, worker, std::string("invalid settings: ") + e.what(), true);
     finish("failed", 0);
@@ -235,11 +278,7 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
       finish("released", 0);
       return;
     }
-    const auto status = queue_.fail(job.id, worker, e.what(), false);
-    const bool dead = status && *status == queue::JobStatus::kFailed;
-    base::log::error(dead ? "job failed after its last attempt" : "job attempt failed, will retry",
-               {{"job_id", job.id}, {"attempt", job.attempts}, {"error", e.what()}});
-    finish(dead ? "failed" : "retry", 0);
+    finish(fail_attempt(e.what()), 0);
   }
 }
 

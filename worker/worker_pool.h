@@ -18,6 +18,7 @@
 #include "io/decoder.h"
 #include "queue/job_queue.h"
 #include "storage/object_store.h"
+#include "worker/render_limits.h"
 
 namespace sy::worker {
 
@@ -32,6 +33,18 @@ struct WorkerPoolOptions {
   // Niceness of the render threads (and the threads they start): > 0 lets a server in the
   // same process answer requests first while renders use whatever CPU is left.
   int nice = 0;
+  // The lease owner name: with one worker exactly this, else this + "-w<i>". Empty: made
+  // unique per process run (host, pid, random). A supervisor sets it for its children.
+  std::string worker_id;
+  // An attempt over its time limit (RenderLimits::attempt_time) is stopped and counted as
+  // failed with kReasonTime; the other limits are the process's, set by whoever starts it.
+  RenderLimits attempt_limits;
+  // Told when an attempt starts and, once the decoder knows it, the song's length.
+  std::function<void(const queue::Job& job, const std::string& worker)> on_start;
+  std::function<void(const queue::Job& job, double seconds)> on_length;
+  // Test only (SY_TEST_CRASH_MARKER, set by a test on its own server): an upload that starts
+  // with these bytes makes the render process abort, as a decoder crash would.
+  std::string crash_marker;
 };
 
 // Called when a job leaves a worker: outcome "done", "retry", "failed", "released",
