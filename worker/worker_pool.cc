@@ -239,6 +239,9 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     result.duration_seconds = r.duration_seconds;
     result.format = settings.format;
     result.wall_seconds = r.wall_seconds;
+    // Gone before the job is marked done, so whoever sees "done" finds no scratch left.
+    std::error_code ec;
+    fs::remove_all(scratch, ec);
     if (!queue_.complete(job.id, worker, result)) {
       // Deleted meanwhile, or the lease went to another worker that will write its own.
       if (!queue_.get(job.id)) store_.remove(key);
