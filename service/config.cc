@@ -127,6 +127,35 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.max_duration_seconds = to_number(v, "max_duration_seconds"); }},
       {{"workers.sofa_path", "SY_SOFA_PATH", "HRTF set (default: the system's)"},
        [](Config& c, const std::string& v) { c.sofa_path = v; }},
+      {{"workers.memory_limit_mb", "SY_WORKER_MEMORY_LIMIT_MB",
+        "address space of each render process in MiB (0: no limit)"},
+       [](Config& c, const std::string& v) {
+         c.worker_memory_limit_mb = to_int(v, "memory_limit_mb", 0);
+         if (c.worker_memory_limit_mb != 0 && c.worker_memory_limit_mb < 256)
+           throw std::invalid_argument("memory_limit_mb: 0 (no limit) or at least 256");
+       }},
+      {{"workers.file_size_limit_mb", "SY_WORKER_FILE_SIZE_LIMIT_MB",
+        "largest file a render process may write in MiB (0: no limit)"},
+       [](Config& c, const std::string& v) {
+         c.worker_file_size_limit_mb = to_int(v, "file_size_limit_mb", 0);
+       }},
+      {{"workers.open_files_limit", "SY_WORKER_OPEN_FILES_LIMIT",
+        "open files of a render process (0: the system's)"},
+       [](Config& c, const std::string& v) {
+         c.worker_open_files_limit = static_cast<int>(to_int(v, "open_files_limit", 0));
+         if (c.worker_open_files_limit != 0 && c.worker_open_files_limit < 64)
+           throw std::invalid_argument("open_files_limit: 0 (the system's) or at least 64");
+       }},
+      {{"workers.time_limit_seconds", "SY_WORKER_TIME_LIMIT_SECONDS",
+        "wall-clock and CPU time of one render attempt, before the per-second allowance"},
+       SECONDS(worker_time_limit, "time_limit_seconds")},
+      {{"workers.time_per_audio_second", "SY_WORKER_TIME_PER_AUDIO_SECOND",
+        "extra time an attempt gets per second of audio"},
+       [](Config& c, const std::string& v) {
+         c.worker_time_per_audio_second = to_number(v, "time_per_audio_second");
+         if (c.worker_time_per_audio_second < 0)
+           throw std::invalid_argument("time_per_audio_second: must be >= 0");
+       }},
       {{"limits.create_per_minute", "SY_CREATE_PER_MINUTE", "jobs per client per minute (0: off)"},
        [](Config& c, const std::string& v) { c.create_per_minute = to_number(v, "create_per_minute"); }},
       {{"limits.create_burst", "SY_CREATE_BURST", "jobs a client may create at once"},

@@ -45,6 +45,12 @@ struct Config {
   int workers = -1;                       // -1: one per core; 0: none (API only)
   double max_duration_seconds = 30 * 60;
   std::string sofa_path;
+  // Limits of each render process (serve's children; a `worker` applies them to itself).
+  std::int64_t worker_memory_limit_mb = 1024;    // address space; 0: none
+  std::int64_t worker_file_size_limit_mb = 2048; // largest file a render writes; 0: none
+  int worker_open_files_limit = 256;             // 0: none
+  std::chrono::seconds worker_time_limit{60};    // per attempt, plus the next per audio second
+  double worker_time_per_audio_second = 0.25;
   // [limits]
   double create_per_minute = 30;
   double create_burst = 10;

@@ -72,5 +72,31 @@ TEST(Config, RejectsTyposAndBadValues) {
                std::invalid_argument);
 }
 
+TEST(Config, RenderProcessLimitsFromFileAndEnvironment) {
+  Config c;
+  EXPECT_EQ(c.worker_memory_limit_mb, 1024);
+  apply_toml_string(c, R"(
+[workers]
+memory_limit_mb = 512
+file_size_limit_mb = 100
+open_files_limit = 128
+time_limit_seconds = 30
+time_per_audio_second = 0.5
+)");
+  EXPECT_EQ(c.worker_memory_limit_mb, 512);
+  EXPECT_EQ(c.worker_file_size_limit_mb, 100);
+  EXPECT_EQ(c.worker_open_files_limit, 128);
+  EXPECT_EQ(c.worker_time_limit, std::chrono::seconds(30));
+  EXPECT_DOUBLE_EQ(c.worker_time_per_audio_second, 0.5);
+  apply_environment(c, [](const char* n) -> const char* {
+    return std::string(n) == "SY_WORKER_MEMORY_LIMIT_MB" ? "0" : nullptr;
+  });
+  EXPECT_EQ(c.worker_memory_limit_mb, 0) << "0 turns the limit off";
+  // A limit too small for any render would only make children die at start.
+  EXPECT_THROW(apply_toml_string(c, "[workers]\nmemory_limit_mb = 16\n"), std::invalid_argument);
+  EXPECT_THROW(apply_toml_string(c, "[workers]\nopen_files_limit = 3\n"), std::invalid_argument);
+  EXPECT_THROW(apply_toml_string(c, "[workers]\ntime_per_audio_second = -1\n"), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace sy::service
