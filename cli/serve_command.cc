@@ -1,5 +1,5 @@
 // `surroundyou serve`: the single-node platform — API, embedded object store, durable
-// queue, worker pool and janitor in one process.
+// queue and janitor in one process, renders in supervised child processes.
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -17,6 +17,7 @@
 
 #include "cli/backends.h"
 #include "cli/commands.h"
+#include "cli/render_processes.h"
 #include "queue/sqlite/sqlite_queue.h"
 #include "service/api.h"
 #include "service/config.h"
@@ -26,7 +27,7 @@
 #include "service/server.h"
 #include "storage/local/local_store.h"
 #include "storage/sigv4.h"
-#include "worker/worker_pool.h"
+#include "worker/supervisor.h"
 
 namespace sy::cli {
 namespace {
@@ -119,24 +120,21 @@ int run_serve(const ServeFlags& flags) {
     storage::ObjectStore& store = s3_store ? *s3_store : *local_store;
     service::Metrics metrics;
 
-    worker::WorkerPoolOptions pool_options;
-    pool_options.workers = config.workers >= 0
-                               ? config.workers
-                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    pool_options.lease = config.lease;
-    pool_options.scratch_dir = scratch;
-    pool_options.limits.max_bytes = config.max_upload_bytes;
-    pool_options.limits.max_duration_seconds = config.max_duration_seconds;
-    pool_options.sofa_path = config.sofa_path;
-    pool_options.nice = 10;  // renders yield the CPU to the HTTP threads (status p99)
-    worker::WorkerPool pool(pool_options, queue, store,
-                            [&metrics](const queue::Job&, std::string_view outcome, double wall,
-                                       double rtf) { metrics.job_outcome(outcome, wall, rtf); });
+    const int workers = config.workers >= 0
+                            ? config.workers
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    io::InputLimits input_limits;
+    input_limits.max_bytes = config.max_upload_bytes;
+    input_limits.max_duration_seconds = config.max_duration_seconds;
+    // This process never decodes audio: each render runs in a child under its limits.
+    worker::Supervisor renders(render_children(config, flags.config, workers), queue,
+                               [&metrics](const queue::Job&, std::string_view outcome, double wall,
+                                          double rtf) { metrics.job_outcome(outcome, wall, rtf); });
 
     std::atomic<bool> ready{false};
     service::ApiOptions api_options;
     api_options.max_upload_bytes = config.max_upload_bytes;
-    api_options.limits = pool_options.limits;
+    api_options.limits = input_limits;
     api_options.upload_url_ttl = config.upload_url_ttl;
     api_options.download_url_ttl = config.download_url_ttl;
     api_options.max_attempts = config.max_attempts;
@@ -145,9 +143,9 @@ int run_serve(const ServeFlags& flags) {
     api_options.create_burst = config.create_burst;
     api_options.s3_events_secret = config.s3_events_secret;
     service::ApiHooks hooks;
-    hooks.job_queued = [&pool] { pool.wake(); };
-    hooks.job_deleted = [&pool](const std::string& id) { pool.cancel(id); };
-    hooks.busy_workers = [&pool] { return pool.busy(); };
+    hooks.job_queued = [&renders] { renders.wake(); };
+    hooks.job_deleted = [&renders](const std::string& id) { renders.cancel(id); };
+    hooks.busy_workers = [&renders] { return renders.busy(); };
     hooks.ready = [&ready] { return ready.load(); };
     service::Api api(api_options, queue, store, local, metrics, hooks);
     store.set_object_created_handler(
@@ -173,16 +171,17 @@ int run_serve(const ServeFlags& flags) {
                              queue, store, local);
     // --workers 0: an API server alone; stateless `surroundyou worker`s do the rendering.
     std::unique_ptr<queue::WorkWatch> watch;
-    if (pool_options.workers > 0) {
-      pool.start();
-      watch = queue::watch_for_work(queue_config, [&pool] { pool.wake(); }, std::chrono::seconds(5));
+    if (workers > 0) {
+      renders.start();
+      watch = queue::watch_for_work(queue_config, [&renders] { renders.wake(); },
+                                    std::chrono::seconds(5));
     }
     janitor.start();
     ready = true;
     base::log::info("serving", {{"listen", config.host() + ":" + std::to_string(port)},
                           {"public_url", store_options.public_url},
                           {"data_dir", config.data_dir.string()},
-                          {"workers", pool_options.workers}});
+                          {"workers", workers}});
 
     int signal = 0;
     sigwait(&signals, &signal);
@@ -190,7 +189,7 @@ int run_serve(const ServeFlags& flags) {
     ready = false;
     server.stop(config.shutdown_grace);  // no new requests; in-flight ones finish
     watch.reset();
-    pool.stop();                          // running jobs go back to the queue
+    renders.stop();                       // running jobs go back to the queue
     janitor.stop();
     base::log::info("stopped");
     return kExitOk;

@@ -1,6 +1,7 @@
 // `surroundyou worker`: one stateless render worker for the scaled-out setup. It takes jobs
 // from the configured queue (PostgreSQL), reads uploads from and writes results to the
 // configured object store (S3), and keeps nothing of its own: any number can run anywhere.
+// `serve` runs its renders as children of this command (--supervisor-fd), one job each.
 #include <pthread.h>
 #include <unistd.h>
 
@@ -14,8 +15,10 @@
 
 #include "cli/backends.h"
 #include "cli/commands.h"
+#include "cli/render_processes.h"
 #include "service/config.h"
 #include "base/log.h"
+#include "worker/supervisor_link.h"
 #include "worker/worker_pool.h"
 
 namespace sy::cli {
@@ -27,6 +30,9 @@ struct WorkerFlags {
   std::string config;
   std::optional<int> jobs;
   std::optional<std::string> scratch_dir;
+  // Set by a supervisor (serve) for its children.
+  std::optional<int> supervisor_fd;
+  std::optional<std::string> worker_id;
 };
 
 int run_worker(const WorkerFlags& flags) {
@@ -41,6 +47,20 @@ int run_worker(const WorkerFlags& flags) {
   }
 
   const sigset_t signals = block_stop_signals();
+  worker::exit_distinctly_when_memory_runs_out();
+  const worker::RenderLimits limits = render_limits(config);
+  if (!flags.supervisor_fd) {
+    // Run by hand, the worker holds itself to the limits serve sets on its children (the
+    // memory limit once per job it renders at once).
+    worker::RenderLimits own = limits;
+    if (own.memory_mb > 0) own.memory_mb *= std::max(1, config.workers);
+    try {
+      worker::apply_to_self(own);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return kExitFailure;
+    }
+  }
 
   base::log::use_json_lines();
   const fs::path scratch =
@@ -72,7 +92,33 @@ int run_worker(const WorkerFlags& flags) {
     options.limits.max_bytes = config.max_upload_bytes;
     options.limits.max_duration_seconds = config.max_duration_seconds;
     options.sofa_path = config.sofa_path;
-    worker::WorkerPool pool(options, *queue, *store);
+    options.attempt_limits = limits;
+    if (flags.worker_id) options.worker_id = *flags.worker_id;
+    if (const char* marker = std::getenv("SY_TEST_CRASH_MARKER")) options.crash_marker = marker;
+    // Under a supervisor: say which job this process renders, so that if it dies the job
+    // goes back to the queue at once; and take the wake-ups the API sends.
+    std::unique_ptr<worker::SupervisorLink> link;
+    worker::JobObserver observer;
+    if (flags.supervisor_fd) {
+      link = std::make_unique<worker::SupervisorLink>(*flags.supervisor_fd);
+      options.on_start = [&link](const queue::Job& job, const std::string&) { link->started(job.id); };
+      options.on_length = [&link](const queue::Job& job, double s) { link->length(job.id, s); };
+      observer = [&link](const queue::Job& job, std::string_view outcome, double wall, double rtf) {
+        link->ended(job.id, outcome, wall, rtf);
+      };
+    }
+    worker::WorkerPool pool(options, *queue, *store, observer);
+    // The link calls into the pool: it stops reading before the pool is gone, however this ends.
+    struct StopReading {
+      worker::SupervisorLink* link;
+      ~StopReading() {
+        if (link) link->stop_reading();
+      }
+    } stop_reading{link.get()};
+    if (link) {
+      link->start({[&pool] { pool.wake(); }, [&pool](const std::string& id) { pool.cancel(id); },
+                   [] { ::kill(::getpid(), SIGTERM); }});  // the supervisor is gone: stop
+    }
     pool.start();
     auto watch = queue::watch_for_work(queue_config, [&pool] { pool.wake(); }, options.poll);
     base::log::info("worker started", {{"queue", config.queue_backend},
@@ -111,6 +157,9 @@ void add_worker_command(CLI::App& app, CommandContext& ctx) {
       ->check(CLI::PositiveNumber);
   sub->add_option("--scratch-dir", flags->scratch_dir,
                   "where renders are written before upload (default: a temp folder)");
+  // Internal: how serve starts its render children (the channel's descriptor, the lease owner).
+  sub->add_option("--supervisor-fd", flags->supervisor_fd)->group("")->check(CLI::NonNegativeNumber);
+  sub->add_option("--worker-id", flags->worker_id)->group("");
   sub->callback([&ctx, flags] { ctx.exit_code = run_worker(*flags); });
 }
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/api_client.h"
@@ -118,13 +119,27 @@ class ServiceTest : public ::testing::Test {
     o.workers = workers;
     if (any_port) o.port = 0;
     o.env = std::move(env);
+    const std::string child_ready = "\"msg\":\"worker started\"";
+    const std::size_t before = log_count(child_ready);  // a restart appends to the same log
     server = std::make_unique<sy::testing::ServerProcess>(std::move(o));
+    // The render processes start beside the API; on a busy machine they can take seconds
+    // (they run at a lower priority), which would count against the tests' timings.
+    const auto end = Steady::now() + 30s;
+    while (Steady::now() < end && log_count(child_ready) < before + static_cast<std::size_t>(workers))
+      std::this_thread::sleep_for(20ms);
+  }
+  std::size_t log_count(const std::string& needle) const {
+    const std::string log = read_file(tmp.path() / "server.log");
+    std::size_t n = 0;
+    for (auto at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++n;
+    return n;
   }
   void restart(std::map<std::string, std::string> env = {}, int workers = 2) {
     server.reset();
     start(std::move(env), workers);
   }
   unsigned short port() const { return server->port(); }
+  pid_t server_pid() const { return server->pid(); }
   sy::testing::ApiClient api() const { return sy::testing::ApiClient(server->url("")); }
   HttpResponse call(const std::string& method, const std::string& target,
                     const std::string& body = {}, const sy::testing::HttpHeaders& headers = {}) {
@@ -435,6 +450,231 @@ TEST_F(ServiceTest, HealthReadinessPresetsOpenApiAndMetrics) {
   EXPECT_NE(m.body.find("sy_http_requests_total{method=\"GET\",route=\"/api/v1/presets\",status=\"200\"}"),
             std::string::npos) << m.body;
   EXPECT_NE(m.body.find("sy_queue_depth"), std::string::npos);
+}
+
+// ---- renders in supervised child processes ----------------------------------------------
+
+// The live processes whose parent is `pid` (serve's render children).
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    const auto name_end = stat.rfind(')');  // the command name may hold spaces
+    if (name_end == std::string::npos) continue;
+    std::istringstream fields(stat.substr(name_end + 1));
+    char state = 0;
+    pid_t parent = 0;
+    fields >> state >> parent;
+    if (parent == pid && state != 'Z') out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// Resident memory of the process alone (its children not counted), in MiB.
+double rss_mib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024;
+  ADD_FAILURE() << "no VmRSS for " << pid;
+  return 0;
+}
+
+// 2 MiB of 16-bit stereo WAV whose header claims 750,000,017 samples a second: converting
+// that rate builds a resampler filter of about 2 GiB (issue 10).
+std::string make_sample_rate_bomb(const sy::testing::TempDir& dir) {
+  const std::uint32_t rate = 750000017, data_bytes = 2u << 20;
+  std::string wav = "RIFF";
+  const auto u32 = [&wav](std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) wav.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  const auto u16 = [&wav](std::uint16_t v) {
+    wav.push_back(static_cast<char>(v & 0xff));
+    wav.push_back(static_cast<char>(v >> 8));
+  };
+  u32(36 + data_bytes);
+  wav += "WAVEfmt ";
+  u32(16);
+  u16(1);         // PCM
+  u16(2);         // channels
+  u32(rate);
+  u32(rate * 4);  // bytes per second (wraps, as a forged header's would)
+  u16(4);         // block align
+  u16(16);        // bits
+  wav += "data";
+  u32(data_bytes);
+  for (std::uint32_t i = 0; i < data_bytes / 2; ++i) u16(static_cast<std::uint16_t>(i * 7919));
+  const std::string path = dir.file("bomb.wav");
+  std::ofstream(path, std::ios::binary) << wav;
+  return path;
+}
+
+// `seconds` of music (the fixture song looped), long enough to be caught mid-render.
+std::string make_long_song(const sy::testing::TempDir& dir, const std::string& name, double seconds) {
+  const std::string out = dir.file(name);
+  EXPECT_EQ(sy::testing::shell("ffmpeg -loglevel error -y -stream_loop -1 -i " SY_MUSIC_DIR
+                               "/hr3-caves.ogg -t " + std::to_string(seconds) +
+                               " -ac 2 -c:a libmp3lame -b:a 192k " + sy::testing::quote(out)),
+            0);
+  return out;
+}
+
+bool is_final(const json& job) {
+  if (!job.is_object()) return false;
+  const std::string s = job.value("status", "");
+  return s == "done" || s == "failed" || s == "expired";
+}
+
+// What a person reads: no signal names, errno text or paths.
+void expect_readable(const std::string& reason) {
+  EXPECT_FALSE(reason.empty());
+  for (const char* raw : {"signal", "SIG", "errno", "Cannot allocate", "bad_alloc", "/", "exit"})
+    EXPECT_EQ(reason.find(raw), std::string::npos) << reason;
+}
+
+TEST_F(ServiceTest, SampleRateBombFailsReadablyWhileTheApiStaysQuickAndSmall) {
+  start({}, 2);
+  const auto bomb = submit(make_sample_rate_bomb(tmp));
+  const auto song = submit(make_song(tmp, "song.mp3", 20));
+  double worst_ms = 0, worst_rss = 0;
+  json b, s;
+  const auto end = Steady::now() + 180s;
+  while (!(is_final(b) && is_final(s))) {
+    const auto t0 = Steady::now();
+    const auto health = call("GET", "/healthz");
+    const double ms = std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
+    EXPECT_EQ(health.status, 200);
+    EXPECT_LT(ms, 100) << "/healthz while the children render";
+    worst_ms = std::max(worst_ms, ms);
+    const double rss = rss_mib(server_pid());
+    EXPECT_LT(rss, 100) << "RSS of the API process";
+    worst_rss = std::max(worst_rss, rss);
+    b = status(bomb).json_body();
+    s = status(song).json_body();
+    if (Steady::now() > end) {
+      ADD_FAILURE() << "not finished: " << b.dump() << " " << s.dump();
+      break;
+    }
+    std::this_thread::sleep_until(t0 + 200ms);
+  }
+  RecordProperty("healthz_worst_ms", std::to_string(worst_ms));
+  RecordProperty("api_rss_worst_mib", std::to_string(worst_rss));
+  EXPECT_EQ(s["status"], "done") << s.dump();
+  ASSERT_EQ(b["status"], "failed") << b.dump();
+  const std::string reason = b["error"];
+  // Refused up front as bad input, or stopped by the child's memory limit on every attempt.
+  EXPECT_TRUE(reason == "the file needs more memory than allowed" ||
+              reason.find("sample rate") != std::string::npos) << reason;
+  expect_readable(reason);
+}
+
+TEST_F(ServiceTest, KillNineOfARenderChildRetriesTheJobAtOnceOnAFreshChild) {
+  start({}, 1);  // the default 60 s lease: a job that waited for it would come back late
+  const std::string song = make_long_song(tmp, "long.mp3", 240);
+  const auto job = submit(song);
+  wait_for(job, [](const json& j) { return j["status"] == "processing" && j["progress"].get<double>() > 0.05; });
+  const auto before = children_of(server_pid());
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_EQ(::kill(before[0], SIGKILL), 0);
+  const auto killed = Steady::now();
+  pid_t fresh = 0;
+  while (Steady::now() - killed < 5s && fresh == 0) {
+    for (pid_t p : children_of(server_pid()))
+      if (p != before[0]) fresh = p;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_NE(fresh, 0);
+  EXPECT_LT(Steady::now() - killed, 1s) << "a new render process runs within a second";
+  // Attempt 2 starts at once, not when the lease runs out; nothing is served until it is done.
+  const auto processed = data / "objects/processed" / job.id;
+  json j;
+  bool second_attempt = false;
+  while (!is_final(j) && Steady::now() - killed < 180s) {
+    j = status(job).json_body();
+    if (j["attempts"] == 2 && !second_attempt) {
+      second_attempt = true;
+      EXPECT_LT(Steady::now() - killed, 10s);
+    }
+    if (j["status"] != "done") {
+      EXPECT_FALSE(j.contains("result")) << j.dump();
+      EXPECT_TRUE(!fs::exists(processed) || fs::is_empty(processed)) << "a half-written result";
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(j["status"], "done") << j.dump();
+  EXPECT_EQ(j["attempts"], 2);
+  const auto result = sy::testing::http_request("GET", j["result"]["url"]);
+  ASSERT_EQ(result.status, 200);
+  const std::string out = tmp.file("result.mp3");
+  std::ofstream(out, std::ios::binary) << result.body;
+  EXPECT_NEAR(static_cast<double>(sy::testing::decoded_samples(out)),
+              static_cast<double>(sy::testing::decoded_samples(song)), 44100 * 0.1)
+      << "the whole song, rendered once";
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+}
+
+TEST_F(ServiceTest, AFileThatCrashesTheDecoderFailsAfterMaxAttemptsAndServingGoesOn) {
+  // The test-only hook: a child aborts on an upload that starts with this marker.
+  start({{"SY_TEST_CRASH_MARKER", "SY-TEST-CRASH"}}, 2);
+  const std::string path = tmp.file("crash.mp3");
+  std::ofstream(path, std::ios::binary) << "SY-TEST-CRASH" << std::string(4000, 'x');
+  const auto crash = submit(path);
+  const auto song = submit(make_song(tmp, "song.mp3", 5));
+  const auto j = wait_final(crash);
+  EXPECT_EQ(j["status"], "failed") << j.dump();
+  EXPECT_EQ(j["attempts"], 3);
+  EXPECT_EQ(j["error"], "the file made the decoder fail");
+  EXPECT_EQ(wait_final(song)["status"], "done");
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+  const auto end = Steady::now() + 2s;
+  while (Steady::now() < end && children_of(server_pid()).size() != 2) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(children_of(server_pid()).size(), 2u) << "every crashed child was replaced";
+  // And a child never outlives its supervisor, however the supervisor ends.
+  const auto children = children_of(server_pid());
+  EXPECT_EQ(server->stop(SIGKILL), 128 + SIGKILL);
+  const auto killed = Steady::now();
+  for (pid_t p : children) {
+    while (Steady::now() - killed < 2s && ::kill(p, 0) == 0) std::this_thread::sleep_for(10ms);
+    EXPECT_NE(::kill(p, 0), 0) << "render process " << p << " outlived serve";
+  }
+}
+
+TEST_F(ServiceTest, ARenderOverItsTimeLimitFailsWithTheReason) {
+  start({{"SY_WORKER_TIME_LIMIT_SECONDS", "1"}, {"SY_WORKER_TIME_PER_AUDIO_SECOND", "0"},
+         {"SY_MAX_ATTEMPTS", "1"}}, 1);
+  const auto job = submit(make_long_song(tmp, "long.mp3", 240));  // ~5 s of rendering
+  const auto j = wait_final(job);
+  EXPECT_EQ(j["status"], "failed") << j.dump();
+  EXPECT_EQ(j["error"], "the render took longer than allowed");
+}
+
+TEST_F(ServiceTest, AWorkerRunByHandHoldsItselfToTheSameLimits) {
+  sy::testing::ChildProcess worker({SY_SERVE_BINARY, "worker"},
+                                   {{"SY_DATA_DIR", data.string()},
+                                    {"SY_WORKER_MEMORY_LIMIT_MB", "512"},
+                                    {"SY_WORKER_OPEN_FILES_LIMIT", "100"}},
+                                   tmp.path() / "worker.log");
+  const auto end = Steady::now() + 30s;
+  while (Steady::now() < end && read_file(worker.log()).find("\"worker started\"") == std::string::npos)
+    std::this_thread::sleep_for(20ms);
+  const std::string limits = read_file("/proc/" + std::to_string(worker.pid()) + "/limits");
+  const auto limit = [&limits](const std::string& name) {
+    const auto at = limits.find(name);
+    if (at == std::string::npos) return std::string();
+    std::istringstream fields(limits.substr(at + name.size()));
+    std::string soft;
+    fields >> soft;
+    return soft;
+  };
+  EXPECT_EQ(limit("Max address space"), std::to_string(512LL << 20)) << limits;
+  EXPECT_EQ(limit("Max open files"), "100");
+  EXPECT_EQ(limit("Max file size"), std::to_string(2048LL << 20)) << "the default";
+  EXPECT_EQ(limit("Max core file size"), "0");
+  EXPECT_EQ(worker.stop(SIGTERM), 0) << worker.log_tail();
 }
 
 }  // namespace
