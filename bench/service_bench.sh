@@ -2,7 +2,9 @@
 # Benchmarks `surroundyou serve` on loopback (numbers go to docs/BENCHMARKS.md):
 #   1. status requests/s and latency with wrk at 256 connections while the workers render;
 #   2. songs per minute through the service, and through the CLI on the same files;
-#   3. upload throughput into the embedded store and the server's memory growth (500 MB).
+#   3. upload throughput into the embedded store and the server's memory growth (500 MB);
+#   4. /healthz latency and the API process's memory while its render children work through
+#      songs and sample-rate bombs, and how fast an idle child picks up a new job.
 # Usage: bench/service_bench.sh [BUILD_DIR]   (needs wrk, curl, ffmpeg, python3)
 set -euo pipefail
 BUILD=${1:-build}
@@ -55,12 +57,18 @@ if cmd == "submit":
 elif cmd == "wait":
     jobs = [l.split() for l in open(args[0])]
     left = {j[0]: j[1] for j in jobs}
+    outcomes = {}
     while left:
         for i, t in list(left.items()):
             st, data = call("GET", "/api/v1/jobs/" + i, headers={"Authorization": "Bearer " + t})
-            if json.loads(data)["status"] in ("done", "failed"):
+            job = json.loads(data)
+            if job["status"] in ("done", "failed"):
+                key = job["status"] + (": " + job["error"] if job.get("error") and job["status"] == "failed" else "")
+                outcomes[key] = outcomes.get(key, 0) + 1
                 del left[i]
         time.sleep(0.1)
+    if len(jobs) > 1:
+        print("  jobs: " + "; ".join("%d %s" % (n, k) for k, n in sorted(outcomes.items())))
 PY
 }
 
@@ -76,8 +84,8 @@ python3 -c "print('service: %d songs in %.1f s = %.2f songs/min' % ($SONGS, $T1-
 
 # 1: hammer a done job's status (and /healthz, the HTTP layer alone), first with idle
 # workers, then while they render. The machine is shared: each line gives the load average
-# and the server's CPU time per request (user+system over the run, all its threads, so
-# while the workers render it counts their CPU too).
+# and the server's CPU time per request (user+system over the run of the API process; the
+# renders run in its child processes and are not counted).
 read -r ID TOKEN <"$WORK/jobs"
 hammer() {  # LABEL URL
   local c0 c1 n
@@ -108,6 +116,57 @@ url=$(json 'd["upload"]["url"]' <<<"$resp")
 curl -sf -o /dev/null -w 'upload 500 MB: %{time_total} s, %{speed_upload} B/s\n' -T "$WORK/big.wav" "$url"
 HWM=$(awk '/VmHWM/ {print $2}' /proc/$SERVER_PID/status)
 echo "server RSS before upload ${RSS0} KiB, peak ${HWM} KiB"
+
+# 4: songs and sample-rate bombs (a WAV header claiming 750,000,017 Hz, issue 10) at once:
+# /healthz while the children render and die, the API process's RSS sampled every 0.1 s
+# (the process alone; each render child has its own memory limit), the children's peak.
+python3 - "$WORK/bomb.wav" <<'PY'
+import struct, sys
+data = bytes(2 << 20)
+fmt = struct.pack("<HHIIHH", 1, 2, 750000017, (750000017 * 4) & 0xffffffff, 4, 16)
+with open(sys.argv[1], "wb") as f:
+    f.write(b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<I", 16) + fmt
+            + b"data" + struct.pack("<I", len(data)) + data)
+PY
+for i in 1 2 3 4; do cp "$WORK/bomb.wav" "$WORK/in/bomb$i.wav"; done
+( peak=0; while kill -0 $SERVER_PID 2>/dev/null; do
+    r=$(awk '/VmRSS/ {print $2}' /proc/$SERVER_PID/status 2>/dev/null || echo 0)
+    (( r > peak )) && peak=$r && echo $peak >"$WORK/api_rss_peak"
+    for c in $(pgrep -P $SERVER_PID); do awk '/VmHWM/ {print $2}' /proc/$c/status 2>/dev/null; done \
+      >>"$WORK/child_hwm"
+    sleep 0.1
+  done ) &
+SAMPLER=$!
+client submit "$WORK"/in/*.mp3 "$WORK"/in/bomb*.wav >"$WORK/jobs3"
+hammer "healthz while children render songs and bombs" $BASE/healthz
+client wait "$WORK/jobs3"
+kill $SAMPLER 2>/dev/null || true
+echo "API RSS peak $(cat "$WORK/api_rss_peak") KiB; render children peak $(sort -n "$WORK/child_hwm" | tail -1) KiB"
+
+# 5: how fast an idle child takes a new job: one short song at a time, the time from the
+# API's "job queued" to the child's "job started" (their log lines, millisecond stamps).
+ffmpeg -loglevel error -y -t 2 -i "$WORK/song.mp3" -c copy "$WORK/short.mp3"
+: >"$WORK/jobs4"
+for i in $(seq 1 10); do
+  client submit "$WORK/short.mp3" >"$WORK/one"
+  client wait "$WORK/one"
+  cat "$WORK/one" >>"$WORK/jobs4"
+  sleep 0.2
+done
+python3 - "$WORK/server.log" "$WORK/jobs4" <<'PY'
+import datetime, json, sys
+ids = {l.split()[0] for l in open(sys.argv[2])}
+queued, started = {}, {}
+for line in open(sys.argv[1]):
+    try: e = json.loads(line)
+    except ValueError: continue
+    t = datetime.datetime.fromisoformat(e["ts"].replace("Z", "+00:00")).timestamp()
+    if e.get("job_id") in ids and e.get("msg") == "job queued": queued[e["job_id"]] = t
+    if e.get("job_id") in ids and e.get("msg") == "job started": started.setdefault(e["job_id"], t)
+lat = sorted((started[i] - queued[i]) * 1000 for i in ids if i in queued and i in started)
+print("wake-up, job queued -> job started in an idle child: median %.0f ms, max %.0f ms (%d jobs)"
+      % (lat[len(lat) // 2], lat[-1], len(lat)))
+PY
 kill $SERVER_PID; wait $SERVER_PID 2>/dev/null || true
 
 # The CLI on the same files and the same number of parallel jobs.
