@@ -165,6 +165,9 @@ void Supervisor::spawn(Child& c) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(kExitOrphan);  // the supervisor died before prctl
     ::sigprocmask(SIG_SETMASK, &no_signals, nullptr);  // the server blocks SIGTERM for sigwait
+    // Its own process group: Ctrl-C at a terminal reaches the server, which stops its
+    // children in order, instead of every child at once (they would be restarted meanwhile).
+    ::setpgid(0, 0);
     if (channel.child_end == kChildChannelFd) {
       ::fcntl(kChildChannelFd, F_SETFD, 0);
     } else if (::dup2(channel.child_end, kChildChannelFd) < 0) {
@@ -174,7 +177,9 @@ void Supervisor::spawn(Child& c) {
     if (null_fd >= 0 && null_fd != 0) ::dup2(null_fd, 0);
     // Nothing else of the server's reaches the render: not the listening socket, not the
     // database handles, not the store's files.
-    ::close_range(kChildChannelFd + 1, ~0U, 0);
+    if (::close_range(kChildChannelFd + 1, ~0U, 0) != 0) {
+      for (int fd = kChildChannelFd + 1; fd < 65536; ++fd) ::close(fd);  // kernels before 5.9
+    }
     if (nice != 0) ::setpriority(PRIO_PROCESS, 0, nice);
     if (!apply_rlimits(rlimits)) ::_exit(kExitExecFailed);
     ::execve(program, argv.data(), envp.data());
