@@ -70,6 +70,7 @@ struct Supervisor::Child {
   std::optional<std::string> job_id;
   Steady::time_point job_started{};
   double cpu_at_job_start = 0;
+  bool length_known = false;
   std::optional<Steady::time_point> kill_at;  // the attempt's deadline plus grace
   bool killed_for_time = false;
   // Restarts while it keeps dying before taking any work.
@@ -227,6 +228,7 @@ void Supervisor::on_message(Child& c, const ChannelMessage& m) {
       if (!c.job_id) ++busy_;
       c.job_id = m.job_id;
       c.job_started = now;
+      c.length_known = false;
       c.failed_starts = 0;
       c.cpu_at_job_start = std::max(0.0, cpu_seconds(c.pid));
       const auto limit = options_.limits.attempt_time(0);
@@ -235,7 +237,9 @@ void Supervisor::on_message(Child& c, const ChannelMessage& m) {
       break;
     }
     case ChannelMessage::Kind::kLength: {
-      if (c.job_id != m.job_id) break;
+      // Once per attempt: a child cannot keep moving its own deadline.
+      if (c.job_id != m.job_id || c.length_known) break;
+      c.length_known = true;
       const double seconds = std::clamp(m.seconds, 0.0, options_.max_audio_seconds);
       const auto limit = options_.limits.attempt_time(seconds);
       c.kill_at = c.job_started + limit + options_.kill_grace;
