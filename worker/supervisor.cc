@@ -153,7 +153,14 @@ void Supervisor::spawn(Child& c) {
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  const ChannelPair channel = make_channel_pair();
+  ChannelPair channel;
+  try {
+    channel = make_channel_pair();
+  } catch (const std::exception& e) {  // out of descriptors: try again in a second
+    base::log::error("cannot start a render process", {{"error", e.what()}});
+    c.restart_at = Steady::now() + 1s;
+    return;
+  }
   const char* program = options_.program.c_str();
   const pid_t parent = ::getpid();
   const int nice = options_.nice;
@@ -375,41 +382,51 @@ void Supervisor::run() {
     while (::read(command_fd_, &count, sizeof count) > 0) {
     }
     if (stopping_) break;
-    for (auto& c : children_) {
-      read_messages(c);
-      reap(c, false);
-    }
-    const auto after = Steady::now();
-    for (auto& c : children_) {
-      if (c.pid > 0 && c.kill_at && after >= *c.kill_at && !c.killed_for_time) {
-        base::log::warn("render over its time limit, killing it",
-                        {{"job_id", c.job_id.value_or("")}, {"pid", c.pid}});
-        c.killed_for_time = true;
-        ::kill(c.pid, SIGKILL);
-      }
-      if (c.pid <= 0 && c.restart_at && after >= *c.restart_at) spawn(c);
-    }
-    std::vector<std::string> cancels;
-    {
-      std::lock_guard lock(mutex_);
-      cancels.swap(cancels_);
-    }
-    for (const auto& id : cancels) {
-      for (auto& c : children_) {
-        if (c.channel >= 0 && c.job_id == id) {
-          ChannelMessage m;
-          m.kind = ChannelMessage::Kind::kCancel;
-          m.job_id = id;
-          send_message(c.channel, m);
-        }
-      }
-    }
-    if (wake_requested_.exchange(false)) {
-      for (auto& c : children_)
-        if (c.channel >= 0 && !c.job_id) send_message(c.channel, ChannelMessage{});
+    try {
+      tend_children();
+    } catch (const std::exception& e) {
+      // The loop is what keeps renders running: log and go on (the queue was unreachable,
+      // memory ran short); the next turn tries again.
+      base::log::error("supervisor loop", {{"error", e.what()}});
     }
   }
   shut_down_children();
+}
+
+void Supervisor::tend_children() {
+  for (auto& c : children_) {
+    read_messages(c);
+    reap(c, false);
+  }
+  const auto after = Steady::now();
+  for (auto& c : children_) {
+    if (c.pid > 0 && c.kill_at && after >= *c.kill_at && !c.killed_for_time) {
+      base::log::warn("render over its time limit, killing it",
+                      {{"job_id", c.job_id.value_or("")}, {"pid", c.pid}});
+      c.killed_for_time = true;
+      ::kill(c.pid, SIGKILL);
+    }
+    if (c.pid <= 0 && c.restart_at && after >= *c.restart_at) spawn(c);
+  }
+  std::vector<std::string> cancels;
+  {
+    std::lock_guard lock(mutex_);
+    cancels.swap(cancels_);
+  }
+  for (const auto& id : cancels) {
+    for (auto& c : children_) {
+      if (c.channel >= 0 && c.job_id == id) {
+        ChannelMessage m;
+        m.kind = ChannelMessage::Kind::kCancel;
+        m.job_id = id;
+        send_message(c.channel, m);
+      }
+    }
+  }
+  if (wake_requested_.exchange(false)) {
+    for (auto& c : children_)
+      if (c.channel >= 0 && !c.job_id) send_message(c.channel, ChannelMessage{});
+  }
 }
 
 void Supervisor::shut_down_children() {

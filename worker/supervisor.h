@@ -68,6 +68,8 @@ class Supervisor {
  private:
   struct Child;
   void run();
+  // One turn of the loop: messages, exits, deadlines, restarts, cancellations, wake-ups.
+  void tend_children();
   void spawn(Child& child);
   void read_messages(Child& child);
   void on_message(Child& child, const struct ChannelMessage& message);
