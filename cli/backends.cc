@@ -1,7 +1,5 @@
 #include "cli/backends.h"
 
-#include "storage/s3/s3_store.h"
-
 namespace sy::cli {
 
 queue::QueueSettings queue_settings(const service::Config& config) {
@@ -22,17 +20,22 @@ sigset_t block_stop_signals() {
   return signals;
 }
 
-std::unique_ptr<storage::ObjectStore> open_s3_store(const service::Config& config) {
-  if (config.storage_backend != "s3") return nullptr;
-  storage::S3Options o;
-  o.endpoint = config.s3_endpoint;
-  o.public_endpoint = config.s3_public_endpoint;
-  o.bucket = config.s3_bucket;
-  o.region = config.s3_region;
-  o.path_style = config.s3_path_style;
-  o.access_key = config.s3_access_key;
-  o.secret_key = config.s3_secret_key;
-  return std::make_unique<storage::S3ObjectStore>(o);
+storage::StoreSettings store_settings(const service::Config& config, unsigned short bound_port) {
+  storage::StoreSettings s;
+  s.backend = config.storage_backend;
+  s.local.root = config.data_dir;
+  s.local.public_url = config.effective_public_url(bound_port);
+  s.local.credentials.access_key = config.access_key;
+  s.local.credentials.secret_key = config.secret_key;
+  s.local.max_object_bytes = config.max_upload_bytes;
+  s.s3.endpoint = config.s3_endpoint;
+  s.s3.public_endpoint = config.s3_public_endpoint;
+  s.s3.bucket = config.s3_bucket;
+  s.s3.region = config.s3_region;
+  s.s3.path_style = config.s3_path_style;
+  s.s3.access_key = config.s3_access_key;
+  s.s3.secret_key = config.s3_secret_key;
+  return s;
 }
 
 }  // namespace sy::cli

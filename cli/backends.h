@@ -9,15 +9,16 @@
 #include "queue/job_queue.h"
 #include "queue/queue_factory.h"
 #include "service/config.h"
-#include "storage/local/local_store.h"
-#include "storage/object_store.h"
+#include "storage/store_factory.h"
 
 namespace sy::cli {
 
 queue::QueueSettings queue_settings(const service::Config& config);
 
-// The S3 store for `storage.backend = "s3"`, else null.
-std::unique_ptr<storage::ObjectStore> open_s3_store(const service::Config& config);
+// The object store's settings. `bound_port`: the port `serve` actually listens on (it differs
+// when listen asks for port 0), for the embedded store's presigned URLs; 0 in a worker, which
+// never signs them.
+storage::StoreSettings store_settings(const service::Config& config, unsigned short bound_port = 0);
 
 // Blocks SIGINT and SIGTERM in this thread (and every thread started after it) and returns
 // the set, so the caller can sigwait() for a stop request without interrupting the server.

@@ -1,16 +1,12 @@
 // `surroundyou serve`: the single-node platform — API, embedded object store, durable
 // queue and janitor in one process, renders in supervised child processes.
-#include <fcntl.h>
-#include <openssl/rand.h>
 #include <pthread.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -26,7 +22,6 @@
 #include "service/metrics.h"
 #include "service/server.h"
 #include "storage/local/local_store.h"
-#include "storage/sigv4.h"
 #include "worker/supervisor.h"
 
 namespace sy::cli {
@@ -41,31 +36,6 @@ struct ServeFlags {
   std::optional<int> workers;
   std::optional<std::string> public_url;
 };
-
-// The store's signing secret: given, or made once and kept beside the data (mode 0600),
-// so presigned URLs survive restarts.
-std::string load_or_create_secret(const fs::path& data_dir) {
-  const fs::path file = data_dir / "store.secret";
-  if (std::ifstream in(file); in) {
-    std::string secret;
-    std::getline(in, secret);
-    if (secret.size() >= 32) return secret;
-  }
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("RAND_bytes failed");
-  const std::string secret =
-      storage::to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
-  const fs::path tmp = data_dir / "store.secret.tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp.string());
-  const std::string line = secret + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) throw std::runtime_error("cannot write " + tmp.string());
-  fs::rename(tmp, file);
-  return secret;
-}
 
 int run_serve(const ServeFlags& flags) {
   service::Config config;
@@ -95,9 +65,6 @@ int run_serve(const ServeFlags& flags) {
     const auto queue_config = queue_settings(config);
     auto queue_owner = queue::open_queue(queue_config);
     queue::JobQueue& queue = *queue_owner;
-    auto s3_store = open_s3_store(config);  // null: the embedded store
-    storage::LocalStoreOptions store_options;
-    store_options.root = config.data_dir;
     // Listen before anything signs URLs: with port 0 the bound port goes into the public URL.
     unsigned short port = 0;
     int server_listen_fd = -1;  // the Server takes it over below
@@ -107,17 +74,11 @@ int run_serve(const ServeFlags& flags) {
       std::fprintf(stderr, "error: cannot listen on %s: %s\n", config.listen.c_str(), e.what());
       return kExitFailure;
     }
-    store_options.public_url = config.effective_public_url(port);
-    store_options.credentials.access_key = config.access_key;
-    store_options.credentials.secret_key =
-        !config.secret_key.empty() ? config.secret_key
-        : s3_store                 ? std::string()
-                                   : load_or_create_secret(config.data_dir);
-    store_options.max_object_bytes = config.max_upload_bytes;
-    std::unique_ptr<storage::LocalObjectStore> local_store;
-    if (!s3_store) local_store = std::make_unique<storage::LocalObjectStore>(store_options);
-    storage::LocalObjectStore* local = local_store.get();
-    storage::ObjectStore& store = s3_store ? *s3_store : *local_store;
+    const auto store_config = store_settings(config, port);
+    auto store_owner = storage::open_store(store_config);
+    storage::ObjectStore& store = *store_owner;
+    // The embedded store's presigned URLs are answered by this server; S3 answers its own.
+    auto* local = dynamic_cast<storage::LocalObjectStore*>(store_owner.get());
     service::Metrics metrics;
 
     const int workers = config.workers >= 0
@@ -179,7 +140,7 @@ int run_serve(const ServeFlags& flags) {
     janitor.start();
     ready = true;
     base::log::info("serving", {{"listen", config.host() + ":" + std::to_string(port)},
-                          {"public_url", store_options.public_url},
+                          {"public_url", store_config.local.public_url},
                           {"data_dir", config.data_dir.string()},
                           {"workers", workers}});
 

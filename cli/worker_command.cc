@@ -70,18 +70,9 @@ int run_worker(const WorkerFlags& flags) {
   try {
     const auto queue_config = queue_settings(config);
     auto queue = queue::open_queue(queue_config);
-    std::unique_ptr<storage::ObjectStore> store = open_s3_store(config);
-    if (!store) {
-      // The embedded store works when the workers share its folder (one machine, or a
-      // shared file system); workers only read and write files, they never sign URLs.
-      storage::LocalStoreOptions local;
-      local.root = config.data_dir;
-      local.public_url = config.effective_public_url();
-      local.credentials.access_key = config.access_key;
-      local.credentials.secret_key = config.secret_key.empty() ? "unused-by-workers" : config.secret_key;
-      local.max_object_bytes = config.max_upload_bytes;
-      store = std::make_unique<storage::LocalObjectStore>(local);
-    }
+    // The embedded store works when the workers share its folder (one machine, or a shared
+    // file system).
+    auto store = storage::open_store(store_settings(config));
     fs::remove_all(scratch);
 
     worker::WorkerPoolOptions options;

@@ -51,7 +51,50 @@ std::string disposition(const std::string& name) {
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + uri_encode(name, false);
 }
 
+std::string read_secret(const fs::path& file) {
+  std::ifstream in(file);
+  std::string secret;
+  std::getline(in, secret);
+  return secret;
+}
+
 }  // namespace
+
+std::string load_or_create_secret(const fs::path& root) {
+  constexpr std::size_t kMinLength = 32;
+  const fs::path file = root / "store.secret";
+  const std::string found = read_secret(file);
+  if (found.size() >= kMinLength) return found;
+  std::error_code ec;
+  const bool unusable = fs::exists(file, ec);  // empty or cut short by a crash: replaced
+  fs::create_directories(root);
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("RAND_bytes failed");
+  const std::string secret = to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+  const fs::path tmp = root / ("store.secret." + random_name() + ".tmp");
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw_errno("create " + tmp.string());
+  const std::string line = secret + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                       ::fsync(fd) == 0;
+  ::close(fd);
+  // link() never replaces a file: when another process published its secret first, that one
+  // counts, and every process returns what the file holds.
+  const int rc = !written  ? -1
+                 : unusable ? ::rename(tmp.c_str(), file.c_str())
+                            : ::link(tmp.c_str(), file.c_str());
+  const int error = errno;
+  fs::remove(tmp, ec);
+  if (!written) throw std::runtime_error("cannot write " + tmp.string());
+  if (rc != 0 && error != EEXIST) {
+    errno = error;
+    throw_errno("create " + file.string());
+  }
+  if (rc == 0) fsync_path(root, O_RDONLY | O_DIRECTORY);
+  const std::string kept = read_secret(file);
+  if (kept.size() < kMinLength) throw std::runtime_error(file.string() + " holds no usable secret");
+  return kept;
+}
 
 class LocalPutWriter final : public PutWriter {
  public:

@@ -49,6 +49,11 @@ class PutWriter {
   virtual void commit() = 0;
 };
 
+// The signing secret kept in <root>/store.secret (mode 0600), made on first use, so presigned
+// URLs survive restarts and every process sharing the folder signs alike. Two processes
+// starting at once agree on one secret.
+std::string load_or_create_secret(const std::filesystem::path& root);
+
 class LocalObjectStore final : public ObjectStore {
  public:
   explicit LocalObjectStore(LocalStoreOptions options);
