@@ -262,7 +262,18 @@ void LocalObjectStore::remove_prefix(const std::string& prefix) {
 void LocalObjectStore::download_to_file(const std::string& key, const fs::path& dest) {
   const auto p = path_for(key);
   if (!fs::is_regular_file(p)) throw std::runtime_error("no such object: " + key);
-  fs::copy_file(p, dest, fs::copy_options::overwrite_existing);
+  // As the S3 store does: folders on the way are made, and `dest` changes only once the
+  // whole copy is there.
+  if (dest.has_parent_path()) fs::create_directories(dest.parent_path());
+  const fs::path part = dest.string() + ".part";
+  try {
+    fs::copy_file(p, part, fs::copy_options::overwrite_existing);
+    fs::rename(part, dest);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(part, ec);
+    throw;
+  }
 }
 
 void LocalObjectStore::upload_from_file(const std::string& key, const fs::path& src) {
