@@ -174,5 +174,21 @@ TEST(S3Store, RefusesAMissingBucketOrCredentials) {
   EXPECT_EQ(store.object_url("k", false), "http://x.host/k") << "default port and slash dropped";
 }
 
+TEST(S3Store, RefusesInvalidKeysBeforeSendingAnything) {
+  S3Options o;
+  o.endpoint = "http://127.0.0.1:1";  // nothing listens: a request would fail differently
+  o.bucket = "songs";
+  o.access_key = "a";
+  o.secret_key = "b";
+  o.max_attempts = 1;
+  S3ObjectStore store(o);
+  // An empty key names the bucket: DELETE on it would delete the bucket.
+  for (const std::string key : {"", "uploads/../x.mp3", "uploads//x.mp3", "/x.mp3"}) {
+    EXPECT_THROW(store.remove(key), std::invalid_argument) << key;
+    EXPECT_THROW(store.stat(key), std::invalid_argument) << key;
+    EXPECT_THROW(store.presign_get(key, "", std::chrono::seconds(60)), std::invalid_argument) << key;
+  }
+}
+
 }  // namespace
 }  // namespace sy::storage

@@ -131,6 +131,13 @@ std::string read_range(const fs::path& file, std::int64_t offset, std::int64_t l
   return data;
 }
 
+// The keys of keys.h only: an empty key would name the bucket itself (a DELETE of "" deletes
+// an empty bucket), and dot segments are resolved differently by clients and servers.
+const std::string& checked(const std::string& key) {
+  if (!is_valid_key(key)) throw std::invalid_argument("invalid object key: " + key);
+  return key;
+}
+
 }  // namespace
 
 std::vector<std::string> xml_values(std::string_view xml, std::string_view tag) {
@@ -320,7 +327,7 @@ S3ObjectStore::Response S3ObjectStore::request(const std::string& method, const 
 PresignedRequest S3ObjectStore::presign_put(const std::string& key, std::int64_t size,
                                             const std::string& content_type,
                                             std::chrono::seconds ttl) {
-  const Target t = target(key, true);
+  const Target t = target(checked(key), true);
   PresignInput in;
   in.method = "PUT";
   in.host = t.host;
@@ -340,7 +347,7 @@ PresignedRequest S3ObjectStore::presign_put(const std::string& key, std::int64_t
 PresignedRequest S3ObjectStore::presign_get(const std::string& key,
                                             const std::string& download_name,
                                             std::chrono::seconds ttl) {
-  const Target t = target(key, true);
+  const Target t = target(checked(key), true);
   PresignInput in;
   in.method = "GET";
   in.host = t.host;
@@ -357,7 +364,7 @@ PresignedRequest S3ObjectStore::presign_get(const std::string& key,
 }
 
 std::optional<ObjectInfo> S3ObjectStore::stat(const std::string& key) {
-  const auto res = request("HEAD", key, {}, {}, {}, nullptr, true);
+  const auto res = request("HEAD", checked(key), {}, {}, {}, nullptr, true);
   if (res.status == 404) return std::nullopt;
   ObjectInfo info;
   info.key = key;
@@ -394,7 +401,7 @@ std::vector<ObjectInfo> S3ObjectStore::list(const std::string& prefix) {
 }
 
 void S3ObjectStore::remove(const std::string& key) {
-  request("DELETE", key, {}, {}, {}, nullptr, true);  // deleting a missing key is no error
+  request("DELETE", checked(key), {}, {}, {}, nullptr, true);  // a missing key is no error
 }
 
 void S3ObjectStore::remove_prefix(const std::string& prefix) {
@@ -402,6 +409,7 @@ void S3ObjectStore::remove_prefix(const std::string& prefix) {
 }
 
 void S3ObjectStore::download_to_file(const std::string& key, const fs::path& dest) {
+  checked(key);
   if (dest.has_parent_path()) fs::create_directories(dest.parent_path());
   const fs::path tmp = dest.string() + ".part";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
@@ -423,6 +431,7 @@ void S3ObjectStore::put_object(const std::string& key, std::string_view body,
 }
 
 void S3ObjectStore::upload_from_file(const std::string& key, const fs::path& src) {
+  checked(key);
   const auto size = static_cast<std::int64_t>(fs::file_size(src));
   if (size > options_.multipart_threshold) {
     multipart_upload(key, src, size);
