@@ -1,15 +1,18 @@
 #include "storage/s3/s3_store.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <memory>
 #include <random>
+#include <system_error>
 #include <thread>
 
 #include "storage/keys.h"
@@ -81,12 +84,46 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
+// Hex SHA-256 of `length` bytes of `fd` from `offset`, read in blocks: the signature covers the
+// body, so S3 refuses an upload whose file changed between hashing and sending.
+std::string sha256_hex_of(int fd, std::int64_t offset, std::int64_t length) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 unavailable");
+  std::vector<char> block(1 << 16);
+  while (length > 0) {
+    const auto want = std::min(static_cast<std::size_t>(length), block.size());
+    const ssize_t n = ::pread(fd, block.data(), want, offset);
+    if (n <= 0) throw std::runtime_error("s3: the file to upload could not be read to its end");
+    EVP_DigestUpdate(ctx.get(), block.data(), static_cast<std::size_t>(n));
+    offset += n;
+    length -= n;
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &size);
+  return to_hex(std::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
+// What a request sends: bytes in memory, or `length` bytes of an open file from `offset`, read
+// as curl asks for them, so an upload of any size holds no more than curl's buffer.
+struct S3Body {
+  std::string_view bytes;
+  int fd = -1;
+  std::int64_t offset = 0;
+  std::int64_t length = 0;
+  std::int64_t size() const { return fd < 0 ? static_cast<std::int64_t>(bytes.size()) : length; }
+  std::string sha256() const {
+    return fd < 0 ? sha256_hex(bytes) : sha256_hex_of(fd, offset, length);
+  }
+};
+
 struct Transfer {
   std::string* body = nullptr;
   std::FILE* sink = nullptr;
   HeaderList* headers = nullptr;
-  std::string_view upload;
-  std::size_t upload_pos = 0;
+  const S3Body* upload = nullptr;
+  std::int64_t upload_pos = 0;
 };
 
 std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
@@ -115,20 +152,19 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
 
 std::size_t on_read(char* buffer, std::size_t size, std::size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
-  const std::size_t bytes = std::min(size * n, t->upload.size() - t->upload_pos);
-  std::copy_n(t->upload.data() + t->upload_pos, bytes, buffer);
-  t->upload_pos += bytes;
+  const S3Body& body = *t->upload;
+  const auto bytes = static_cast<std::size_t>(std::min<std::int64_t>(
+      static_cast<std::int64_t>(size * n), body.size() - t->upload_pos));
+  if (body.fd < 0) {
+    std::copy_n(body.bytes.data() + t->upload_pos, bytes, buffer);
+  } else if (bytes > 0) {
+    const ssize_t got = ::pread(body.fd, buffer, bytes, body.offset + t->upload_pos);
+    if (got <= 0) return CURL_READFUNC_ABORT;  // the file shrank or failed: no short object
+    t->upload_pos += got;
+    return static_cast<std::size_t>(got);
+  }
+  t->upload_pos += static_cast<std::int64_t>(bytes);
   return bytes;
-}
-
-std::string read_range(const fs::path& file, std::int64_t offset, std::int64_t length) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + file.string());
-  in.seekg(offset);
-  std::string data(static_cast<std::size_t>(length), '\0');
-  in.read(data.data(), length);
-  if (in.gcount() != length) throw std::runtime_error("short read from " + file.string());
-  return data;
 }
 
 // The keys of keys.h only: an empty key would name the bucket itself (a DELETE of "" deletes
@@ -138,7 +174,30 @@ const std::string& checked(const std::string& key) {
   return key;
 }
 
+// A file opened for reading, closed when it goes.
+class ReadOnlyFile {
+ public:
+  explicit ReadOnlyFile(const fs::path& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot read " + path.string());
+  }
+  ~ReadOnlyFile() { ::close(fd_); }
+  ReadOnlyFile(const ReadOnlyFile&) = delete;
+  ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
+  int fd() const { return fd_; }
+  std::int64_t size() const {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) throw std::system_error(errno, std::generic_category(), "fstat");
+    return static_cast<std::int64_t>(st.st_size);
+  }
+
+ private:
+  int fd_;
+};
+
 }  // namespace
+
+// Declared in the header without its members; the curl callbacks above know it as S3Body.
+struct S3ObjectStore::Body : S3Body {};
 
 std::vector<std::string> xml_values(std::string_view xml, std::string_view tag) {
   std::vector<std::string> out;
@@ -220,7 +279,7 @@ std::string S3ObjectStore::object_url(const std::string& key, bool for_browser) 
 
 S3ObjectStore::Response S3ObjectStore::request(const std::string& method, const std::string& key,
                                                const QueryParams& query, const HeaderList& headers,
-                                               std::string_view body, std::FILE* sink,
+                                               const Body& body, std::FILE* sink,
                                                bool allow_404) {
   const Target t = target(key, false);
   std::string url = t.base + uri_encode(t.path, true);
@@ -231,7 +290,7 @@ S3ObjectStore::Response S3ObjectStore::request(const std::string& method, const 
     std::sort(parts.begin(), parts.end());
     for (std::size_t i = 0; i < parts.size(); ++i) url += (i ? "&" : "?") + parts[i];
   }
-  const std::string payload_hash = sha256_hex(body);
+  const std::string payload_hash = body.sha256();
   std::minstd_rand jitter(std::random_device{}());
   std::string last_error;
   int last_status = 0;
@@ -271,7 +330,7 @@ S3ObjectStore::Response S3ObjectStore::request(const std::string& method, const 
       add("Content-Type:");
 
     Response res;
-    Transfer transfer{&res.body, sink, &res.headers, body, 0};
+    Transfer transfer{&res.body, sink, &res.headers, &body, 0};
     CURL* c = curl.get();
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
@@ -425,23 +484,18 @@ void S3ObjectStore::download_to_file(const std::string& key, const fs::path& des
   fs::rename(tmp, dest);
 }
 
-void S3ObjectStore::put_object(const std::string& key, std::string_view body,
-                               const std::string& content_type) {
-  request("PUT", key, {}, {{"content-type", content_type}}, body);
-}
-
 void S3ObjectStore::upload_from_file(const std::string& key, const fs::path& src) {
   checked(key);
-  const auto size = static_cast<std::int64_t>(fs::file_size(src));
+  const ReadOnlyFile file(src);
+  const auto size = file.size();
   if (size > options_.multipart_threshold) {
-    multipart_upload(key, src, size);
+    multipart_upload(key, file.fd(), size);
     return;
   }
-  put_object(key, read_range(src, 0, size), content_type_for(key));
+  request("PUT", key, {}, {{"content-type", content_type_for(key)}}, Body{{{}, file.fd(), 0, size}});
 }
 
-void S3ObjectStore::multipart_upload(const std::string& key, const fs::path& src,
-                                     std::int64_t size) {
+void S3ObjectStore::multipart_upload(const std::string& key, int fd, std::int64_t size) {
   const auto init = request("POST", key, {{"uploads", ""}},
                             {{"content-type", content_type_for(key)}}, {});
   const auto ids = xml_values(init.body, "UploadId");
@@ -450,17 +504,17 @@ void S3ObjectStore::multipart_upload(const std::string& key, const fs::path& src
   try {
     std::string complete = "<CompleteMultipartUpload>";
     int part = 1;
-    // Each part is read into memory (part_size bytes), so a retry can resend it.
+    // Each part is read from the file as it is sent (again on a retry), never held whole.
     for (std::int64_t offset = 0; offset < size; offset += options_.part_size, ++part) {
       const auto length = std::min(options_.part_size, size - offset);
       const auto res = request("PUT", key,
                                {{"partNumber", std::to_string(part)}, {"uploadId", upload_id}}, {},
-                               read_range(src, offset, length));
+                               Body{{{}, fd, offset, length}});
       complete += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" +
                   res.header("etag") + "</ETag></Part>";
     }
     complete += "</CompleteMultipartUpload>";
-    const auto done = request("POST", key, {{"uploadId", upload_id}}, {}, complete);
+    const auto done = request("POST", key, {{"uploadId", upload_id}}, {}, Body{{complete}});
     // A 200 may still carry an error in its body (S3 documents this for Complete).
     if (!xml_values(done.body, "Code").empty() && xml_values(done.body, "Key").empty())
       throw S3Error(done.status, xml_values(done.body, "Code").front(),

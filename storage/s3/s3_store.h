@@ -90,14 +90,13 @@ class S3ObjectStore final : public ObjectStore {
   };
   Target target(const std::string& key, bool for_browser) const;
   Clock::time_point now() const { return options_.clock ? options_.clock() : Clock::now(); }
+  struct Body;  // bytes in memory, or a stretch of a file
   // One signed request with retries. `body` is sent as is; `sink` (optional) receives the
   // response body instead of Response::body (streaming GET).
   Response request(const std::string& method, const std::string& key, const QueryParams& query,
-                   const HeaderList& headers, std::string_view body,
+                   const HeaderList& headers, const Body& body,
                    std::FILE* sink = nullptr, bool allow_404 = false);
-  void put_object(const std::string& key, std::string_view body, const std::string& content_type);
-  void multipart_upload(const std::string& key, const std::filesystem::path& src,
-                        std::int64_t size);
+  void multipart_upload(const std::string& key, int fd, std::int64_t size);
 
   S3Options options_;
   SigV4Credentials credentials_;
