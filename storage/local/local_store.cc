@@ -185,7 +185,7 @@ PresignedRequest LocalObjectStore::presign_put(const std::string& key, std::int6
   in.path = std::string(kStorePathPrefix) + key;
   // Signing content-length makes the store (and S3) refuse a body of any other size.
   in.extra_headers = {{"content-length", std::to_string(size)}};
-  in.time = Clock::now();
+  in.time = options_.clock ? options_.clock() : Clock::now();
   in.expires = ttl;
   PresignedRequest out;
   out.method = "PUT";
@@ -206,7 +206,7 @@ PresignedRequest LocalObjectStore::presign_get(const std::string& key,
   in.path = std::string(kStorePathPrefix) + key;
   if (!download_name.empty())
     in.extra_query = {{"response-content-disposition", disposition(download_name)}};
-  in.time = Clock::now();
+  in.time = options_.clock ? options_.clock() : Clock::now();
   in.expires = ttl;
   PresignedRequest out;
   out.method = "GET";

@@ -21,6 +21,7 @@ struct LocalStoreOptions {
   std::string public_url;           // scheme://host[:port] that clients use, no trailing slash
   SigV4Credentials credentials;
   std::int64_t max_object_bytes = 200LL * 1024 * 1024;
+  std::function<Clock::time_point()> clock;  // when URLs are signed; empty: now (tests pin it)
 };
 
 // A request to /store/... that passed its signature check.
