@@ -9,6 +9,7 @@
 
 #include "storage/object_store_conformance_test.h"
 #include "storage/store_factory.h"
+#include "tests/support/temp_dir.h"
 
 namespace sy::storage {
 namespace {
@@ -46,13 +47,25 @@ void empty_bucket() {
 }
 
 using testing::ObjectStoreConformance;
-INSTANTIATE_TEST_SUITE_P(
-    S3, ObjectStoreConformance,
-    ::testing::Values(testing::StoreBackend{
-        "S3", empty_bucket,
-        [](const testing::ClockFn& clock) { return open_store(settings(clock)); },
-        [](const std::string&, std::int64_t) {}}),
-    testing::backend_name);
+INSTANTIATE_TEST_SUITE_P(S3, ObjectStoreConformance,
+                         ::testing::Values(testing::StoreBackend{
+                             "S3", empty_bucket, settings,
+                             [](const std::string&, std::int64_t) {}}),  // S3 takes any upload
+                         testing::backend_name);
+
+// Beyond the suite: what only the S3 client does.
+TEST(S3Store, AnswersOf4xxAreNotRetried) {
+  empty_bucket();
+  S3ObjectStore store(settings(nullptr).s3);
+  sy::testing::TempDir dir;
+  try {
+    store.download_to_file("processed/none/a.mp3", dir.path() / "a.mp3");
+    ADD_FAILURE() << "a missing key must throw";
+  } catch (const S3Error& e) {
+    EXPECT_EQ(e.status(), 404);
+  }
+  EXPECT_EQ(store.retries(), 0) << "a 404 is an answer, not a failure to retry";
+}
 
 }  // namespace
 }  // namespace sy::storage
