@@ -5,6 +5,8 @@
 #include <cctype>
 #include <utility>
 
+#include "storage/sigv4.h"
+
 namespace sy::storage {
 namespace {
 
@@ -131,6 +133,15 @@ std::string content_type_for(std::string_view key) {
       if (e == ext) return std::string(t);
   }
   return "application/octet-stream";
+}
+
+std::string attachment_disposition(std::string_view name) {
+  std::string ascii;
+  for (const char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    ascii.push_back(u < 0x20 || u >= 0x7F || c == '"' || c == '\\' ? '_' : c);
+  }
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + uri_encode(name, false);
 }
 
 }  // namespace sy::storage

@@ -23,5 +23,8 @@ std::string key_basename(std::string_view key);
 
 // MIME type from a key's extension ("application/octet-stream" when unknown).
 std::string content_type_for(std::string_view key);
+// Content-Disposition that saves a download as `name` (RFC 6266): an ASCII fallback and the
+// UTF-8 name (RFC 5987).
+std::string attachment_disposition(std::string_view name);
 
 }  // namespace sy::storage

@@ -1,6 +1,7 @@
 #pragma once
-// Where uploads and results live. One interface, one folder per backend (local/, later s3/),
-// so the API and the workers never know which one they talk to.
+// Where uploads and results live. One interface, one folder per backend (local/, s3/), chosen
+// by store_factory.h from configuration, so the API and the workers never know which one they
+// talk to; object_store_conformance_test.h is what every backend must do.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -13,6 +14,8 @@
 namespace sy::storage {
 
 using Clock = std::chrono::system_clock;
+using QueryParams = std::vector<std::pair<std::string, std::string>>;  // decoded
+using HeaderList = std::vector<std::pair<std::string, std::string>>;   // lowercase name, value
 
 struct PresignedRequest {
   std::string method;                                        // "PUT" or "GET"
@@ -39,13 +42,12 @@ class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
 
-  // A URL that accepts exactly `size` bytes for `key` until it expires.
-  virtual PresignedRequest presign_put(const std::string& key, std::int64_t size,
-                                       const std::string& content_type,
-                                       std::chrono::seconds ttl) = 0;
-  // A URL that reads `key`; the response names the file `download_name`.
-  virtual PresignedRequest presign_get(const std::string& key, const std::string& download_name,
-                                       std::chrono::seconds ttl) = 0;
+  // A URL that accepts exactly `size` bytes for `key` until it expires: the size is signed.
+  PresignedRequest presign_put(const std::string& key, std::int64_t size,
+                               const std::string& content_type, std::chrono::seconds ttl);
+  // A URL that reads `key`; the response names the file `download_name` (none if empty).
+  PresignedRequest presign_get(const std::string& key, const std::string& download_name,
+                               std::chrono::seconds ttl);
 
   virtual std::optional<ObjectInfo> stat(const std::string& key) = 0;
   virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
@@ -62,6 +64,13 @@ class ObjectStore {
   }
 
   virtual void set_object_created_handler(ObjectCreatedHandler handler) = 0;
+
+ protected:
+  // A SigV4-presigned `method` request for `key` wherever this store is reached, signing
+  // `query` and `headers` besides the host. Throws std::invalid_argument on an invalid key.
+  virtual PresignedRequest presign(const std::string& method, const std::string& key,
+                                   std::chrono::seconds ttl, QueryParams query,
+                                   HeaderList headers) const = 0;
 };
 
 }  // namespace sy::storage

@@ -242,6 +242,15 @@ std::string presign_query(const SigV4Credentials& creds, const PresignInput& in)
   return out;
 }
 
+PresignedRequest presigned_request(const SigV4Credentials& creds, const PresignInput& in,
+                                   std::string_view base_url) {
+  PresignedRequest out;
+  out.method = in.method;
+  out.url = std::string(base_url) + uri_encode(in.path, true) + "?" + presign_query(creds, in);
+  out.expires_at = std::chrono::time_point_cast<std::chrono::seconds>(in.time) + in.expires;
+  return out;
+}
+
 std::string_view verify_result_name(VerifyResult r) {
   switch (r) {
     case VerifyResult::kOk: return "ok";

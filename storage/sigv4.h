@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "storage/object_store.h"
+
 namespace sy::storage {
 
 struct SigV4Credentials {
@@ -18,9 +20,6 @@ struct SigV4Credentials {
   std::string region = "us-east-1";
   std::string service = "s3";
 };
-
-using QueryParams = std::vector<std::pair<std::string, std::string>>;  // decoded
-using HeaderList = std::vector<std::pair<std::string, std::string>>;   // lowercase name, value
 
 // RFC 3986 percent-encoding as SigV4 wants it: unreserved characters stay, everything else
 // becomes %XX (upper case); '/' stays only when `keep_slash`.
@@ -60,6 +59,9 @@ struct PresignInput {
 
 // The encoded query string ("X-Amz-Algorithm=...&X-Amz-Signature=...") to append after '?'.
 std::string presign_query(const SigV4Credentials& creds, const PresignInput& in);
+// The whole presigned request, its URL at `base_url` (scheme://host[:port] of `in.host`).
+PresignedRequest presigned_request(const SigV4Credentials& creds, const PresignInput& in,
+                                   std::string_view base_url);
 
 enum class VerifyResult { kOk, kMissing, kMalformed, kWrongCredential, kExpired, kBadSignature };
 std::string_view verify_result_name(VerifyResult r);

@@ -41,16 +41,6 @@ Clock::time_point to_system(fs::file_time_type t) {
   return std::chrono::time_point_cast<Clock::duration>(std::chrono::file_clock::to_sys(t));
 }
 
-// RFC 6266 / 5987: an ASCII fallback plus the UTF-8 name.
-std::string disposition(const std::string& name) {
-  std::string ascii;
-  for (char c : name) {
-    const auto u = static_cast<unsigned char>(c);
-    ascii.push_back(u < 0x20 || u >= 0x7F || c == '"' || c == '\\' ? '_' : c);
-  }
-  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + uri_encode(name, false);
-}
-
 std::string read_secret(const fs::path& file) {
   std::ifstream in(file);
   std::string secret;
@@ -175,45 +165,14 @@ fs::path LocalObjectStore::path_for(const std::string& key) const {
   return objects_ / key;
 }
 
-PresignedRequest LocalObjectStore::presign_put(const std::string& key, std::int64_t size,
-                                               const std::string& content_type,
-                                               std::chrono::seconds ttl) {
-  path_for(key);
-  PresignInput in;
-  in.method = "PUT";
-  in.host = host();
-  in.path = std::string(kStorePathPrefix) + key;
-  // Signing content-length makes the store (and S3) refuse a body of any other size.
-  in.extra_headers = {{"content-length", std::to_string(size)}};
-  in.time = options_.clock ? options_.clock() : Clock::now();
-  in.expires = ttl;
-  PresignedRequest out;
-  out.method = "PUT";
-  out.url = options_.public_url + uri_encode(in.path, true) + "?" +
-            presign_query(options_.credentials, in);
-  if (!content_type.empty()) out.headers.emplace_back("Content-Type", content_type);
-  out.expires_at = std::chrono::time_point_cast<std::chrono::seconds>(in.time) + ttl;
-  return out;
-}
-
-PresignedRequest LocalObjectStore::presign_get(const std::string& key,
-                                               const std::string& download_name,
-                                               std::chrono::seconds ttl) {
-  path_for(key);
-  PresignInput in;
-  in.method = "GET";
-  in.host = host();
-  in.path = std::string(kStorePathPrefix) + key;
-  if (!download_name.empty())
-    in.extra_query = {{"response-content-disposition", disposition(download_name)}};
-  in.time = options_.clock ? options_.clock() : Clock::now();
-  in.expires = ttl;
-  PresignedRequest out;
-  out.method = "GET";
-  out.url = options_.public_url + uri_encode(in.path, true) + "?" +
-            presign_query(options_.credentials, in);
-  out.expires_at = std::chrono::time_point_cast<std::chrono::seconds>(in.time) + ttl;
-  return out;
+PresignedRequest LocalObjectStore::presign(const std::string& method, const std::string& key,
+                                           std::chrono::seconds ttl, QueryParams query,
+                                           HeaderList headers) const {
+  path_for(key);  // throws on an invalid key
+  const Clock::time_point now = options_.clock ? options_.clock() : Clock::now();
+  const PresignInput in{method, host(), std::string(kStorePathPrefix) + key, std::move(query),
+                        std::move(headers), now, ttl};
+  return presigned_request(options_.credentials, in, options_.public_url);
 }
 
 std::optional<ObjectInfo> LocalObjectStore::stat(const std::string& key) {

@@ -59,11 +59,6 @@ class LocalObjectStore final : public ObjectStore {
  public:
   explicit LocalObjectStore(LocalStoreOptions options);
 
-  PresignedRequest presign_put(const std::string& key, std::int64_t size,
-                               const std::string& content_type,
-                               std::chrono::seconds ttl) override;
-  PresignedRequest presign_get(const std::string& key, const std::string& download_name,
-                               std::chrono::seconds ttl) override;
   std::optional<ObjectInfo> stat(const std::string& key) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
@@ -90,6 +85,9 @@ class LocalObjectStore final : public ObjectStore {
   const LocalStoreOptions& options() const { return options_; }
 
  private:
+  PresignedRequest presign(const std::string& method, const std::string& key,
+                           std::chrono::seconds ttl, QueryParams query,
+                           HeaderList headers) const override;
   friend class LocalPutWriter;
   void raise_created(const ObjectCreated& event);
   std::string host() const;

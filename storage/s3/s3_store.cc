@@ -37,12 +37,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string disposition(const std::string& name) {
-  std::string ascii;
-  for (unsigned char c : name) ascii.push_back(c < 0x20 || c >= 0x7f || c == '"' || c == '\\' ? '_' : static_cast<char>(c));
-  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + uri_encode(name, false);
-}
-
 std::string xml_unescape(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -383,43 +377,12 @@ S3ObjectStore::Response S3ObjectStore::request(const std::string& method, const 
                     std::to_string(options_.max_attempts) + " attempts: " + last_error);
 }
 
-PresignedRequest S3ObjectStore::presign_put(const std::string& key, std::int64_t size,
-                                            const std::string& content_type,
-                                            std::chrono::seconds ttl) {
+PresignedRequest S3ObjectStore::presign(const std::string& method, const std::string& key,
+                                        std::chrono::seconds ttl, QueryParams query,
+                                        HeaderList headers) const {
   const Target t = target(checked(key), true);
-  PresignInput in;
-  in.method = "PUT";
-  in.host = t.host;
-  in.path = t.path;
-  // Signing content-length makes S3 refuse a body of any other size.
-  in.extra_headers = {{"content-length", std::to_string(size)}};
-  in.time = now();
-  in.expires = ttl;
-  PresignedRequest out;
-  out.method = "PUT";
-  out.url = t.base + uri_encode(t.path, true) + "?" + presign_query(credentials_, in);
-  if (!content_type.empty()) out.headers.emplace_back("Content-Type", content_type);
-  out.expires_at = std::chrono::time_point_cast<std::chrono::seconds>(in.time) + ttl;
-  return out;
-}
-
-PresignedRequest S3ObjectStore::presign_get(const std::string& key,
-                                            const std::string& download_name,
-                                            std::chrono::seconds ttl) {
-  const Target t = target(checked(key), true);
-  PresignInput in;
-  in.method = "GET";
-  in.host = t.host;
-  in.path = t.path;
-  if (!download_name.empty())
-    in.extra_query = {{"response-content-disposition", disposition(download_name)}};
-  in.time = now();
-  in.expires = ttl;
-  PresignedRequest out;
-  out.method = "GET";
-  out.url = t.base + uri_encode(t.path, true) + "?" + presign_query(credentials_, in);
-  out.expires_at = std::chrono::time_point_cast<std::chrono::seconds>(in.time) + ttl;
-  return out;
+  const PresignInput in{method, t.host, t.path, std::move(query), std::move(headers), now(), ttl};
+  return presigned_request(credentials_, in, t.base);
 }
 
 std::optional<ObjectInfo> S3ObjectStore::stat(const std::string& key) {

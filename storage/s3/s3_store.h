@@ -51,11 +51,6 @@ class S3ObjectStore final : public ObjectStore {
   // Throws std::invalid_argument for a missing bucket/credentials or a bad endpoint.
   explicit S3ObjectStore(S3Options options);
 
-  PresignedRequest presign_put(const std::string& key, std::int64_t size,
-                               const std::string& content_type,
-                               std::chrono::seconds ttl) override;
-  PresignedRequest presign_get(const std::string& key, const std::string& download_name,
-                               std::chrono::seconds ttl) override;
   std::optional<ObjectInfo> stat(const std::string& key) override;
   std::vector<ObjectInfo> list(const std::string& prefix) override;
   void remove(const std::string& key) override;
@@ -79,6 +74,9 @@ class S3ObjectStore final : public ObjectStore {
   };
 
  private:
+  PresignedRequest presign(const std::string& method, const std::string& key,
+                           std::chrono::seconds ttl, QueryParams query,
+                           HeaderList headers) const override;
   struct Endpoint {
     std::string scheme;  // http or https
     std::string host;    // with :port when not the default
