@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "storage/keys.h"
+#include "tests/support/temp_dir.h"
 
 namespace sy::storage {
 namespace {
@@ -19,10 +20,6 @@ namespace fs = std::filesystem;
 class LocalStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root = fs::temp_directory_path() /
-           ("sy_store_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root);
     LocalStoreOptions o;
     o.root = root;
     o.public_url = "http://127.0.0.1:8080";
@@ -31,8 +28,6 @@ class LocalStoreTest : public ::testing::Test {
     store = std::make_unique<LocalObjectStore>(o);
     store->set_object_created_handler([this](const ObjectCreated& e) { events.push_back(e); });
   }
-  void TearDown() override { fs::remove_all(root); }
-
   // The target the client sends, from a presigned URL.
   static std::string target_of(const std::string& url) {
     return url.substr(url.find('/', std::string("http://").size()));
@@ -57,7 +52,8 @@ class LocalStoreTest : public ::testing::Test {
     return s;
   }
 
-  fs::path root;
+  sy::testing::TempDir dir;
+  const fs::path root = dir.path();
   std::unique_ptr<LocalObjectStore> store;
   std::vector<ObjectCreated> events;
 };
