@@ -31,7 +31,7 @@ HttpResponse ApiClient::status(const CreatedJob& job) const {
 }
 
 json ApiClient::wait_for(const CreatedJob& job, const std::function<bool(const json&)>& done,
-                         std::chrono::seconds timeout) const {
+                         std::chrono::seconds timeout, std::chrono::milliseconds poll) const {
   const auto end = std::chrono::steady_clock::now() + timeout;
   json j;
   while (std::chrono::steady_clock::now() < end) {
@@ -43,7 +43,7 @@ json ApiClient::wait_for(const CreatedJob& job, const std::function<bool(const j
       }
     } catch (const std::exception&) {  // no answer: the server is restarting
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(poll);
   }
   ADD_FAILURE() << "job " << job.id << " did not get there in " << timeout.count()
                 << " s: " << j.dump();
@@ -57,7 +57,7 @@ json ApiClient::wait_final(const CreatedJob& job, std::chrono::seconds timeout) 
         const std::string s = j.value("status", "");
         return s == "done" || s == "failed" || s == "expired";
       },
-      timeout);
+      timeout, std::chrono::milliseconds(100));
 }
 
 }  // namespace sy::testing

@@ -36,11 +36,13 @@ class ApiClient {
   // PUT to the job's upload URL, as handed out.
   HttpResponse upload(const CreatedJob& job, std::string_view bytes) const;
   HttpResponse status(const CreatedJob& job) const;
-  // Polls the job's status until `done` holds for it; a test failure after `timeout`. Calls
-  // that get no answer (a server restarting) are retried.
-  nlohmann::json wait_for(const CreatedJob& job, const std::function<bool(const nlohmann::json&)>& done,
-                          std::chrono::seconds timeout) const;
-  // Until done, failed or expired.
+  // Polls the job's status every `poll` until `done` holds for it; a test failure after
+  // `timeout`. Calls that get no answer (a server restarting) are retried.
+  nlohmann::json wait_for(const CreatedJob& job,
+                          const std::function<bool(const nlohmann::json&)>& done,
+                          std::chrono::seconds timeout,
+                          std::chrono::milliseconds poll = std::chrono::milliseconds(20)) const;
+  // Until done, failed or expired, polling every 100 ms: renders take seconds.
   nlohmann::json wait_final(const CreatedJob& job, std::chrono::seconds timeout) const;
 
  private:
