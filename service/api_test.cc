@@ -85,13 +85,18 @@ class ApiTest : public ::testing::Test {
   Response upload(const Created& c, const std::string& bytes, std::int64_t content_length = -1) {
     auto r = req("PUT", target_of(c.upload_url), {},
                  {{"content-length", std::to_string(content_length < 0 ? bytes.size() : static_cast<std::size_t>(content_length))}});
-    std::string key;
-    std::int64_t size = 0;
-    if (auto refused = api->authorize_upload(r, &key, &size)) return *refused;
-    auto w = store->begin_put(key, size);
-    EXPECT_TRUE(w->write(bytes.data(), bytes.size()));
-    w->commit();
-    return api->upload_finished(r, key, size);
+    auto opened = api->open_upload(r);
+    if (auto* refused = std::get_if<Response>(&opened)) return *refused;
+    auto& up = std::get<Upload>(opened);
+    EXPECT_TRUE(up.sink->write(bytes.data(), bytes.size()));
+    up.sink->commit();
+    return api->finish_upload(r, up);
+  }
+  // The answer to a PUT refused before its body, or nullopt when it may stream.
+  std::optional<Response> refusal(const Request& r) {
+    auto opened = api->open_upload(r);
+    if (auto* refused = std::get_if<Response>(&opened)) return *refused;
+    return std::nullopt;
   }
   Response get_job(const std::string& id, const std::string& token) {
     return api->handle(req("GET", "/api/v1/jobs/" + id, {}, {{"authorization", "Bearer " + token}}));
@@ -189,9 +194,7 @@ TEST_F(ApiTest, UploadsThatDoNotMatchAreRefusedAndStoreNothing) {
   std::string tampered = c.upload_url;
   tampered.back() = tampered.back() == '0' ? '1' : '0';
   auto r = req("PUT", target_of(tampered), {}, {{"content-length", "5"}});
-  std::string key;
-  std::int64_t size = 0;
-  auto refused = api->authorize_upload(r, &key, &size);
+  auto refused = refusal(r);
   ASSERT_TRUE(refused);
   expect_error_shape(*refused, 403, "SignatureDoesNotMatch");
   // Another job's upload URL cannot write this job's key.
@@ -199,7 +202,7 @@ TEST_F(ApiTest, UploadsThatDoNotMatchAreRefusedAndStoreNothing) {
   std::string swapped = target_of(other.upload_url);
   swapped.replace(swapped.find(other.id), other.id.size(), c.id);
   r = req("PUT", swapped, {}, {{"content-length", "5"}});
-  refused = api->authorize_upload(r, &key, &size);
+  refused = refusal(r);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 403);
   EXPECT_TRUE(store->list("uploads/").empty());

@@ -1,6 +1,7 @@
 // The OpenAPI 3 document served at /api/v1/openapi.json; api_test checks it names every route.
+#include "service/openapi.h"
+
 #include "pipeline/settings_schema.h"
-#include "service/api.h"
 
 namespace sy::service {
 

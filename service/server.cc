@@ -186,12 +186,12 @@ struct Server::Impl {
   // Streams a presigned PUT into the embedded store, never holding the body in memory.
   net::awaitable<Response> upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                   const Request& req, bool& keep_alive) {
-    std::string key;
-    std::int64_t size = 0;
-    if (auto refused = api.authorize_upload(req, &key, &size)) {
+    auto opened = api.open_upload(req);
+    if (auto* refused = std::get_if<Response>(&opened)) {
       keep_alive = false;  // the body stays unread
-      co_return *refused;
+      co_return std::move(*refused);
     }
+    Upload& upload = std::get<Upload>(opened);
     error_code ec;
     co_await send_continue(stream, req, ec);
     if (ec) {
@@ -200,7 +200,8 @@ struct Server::Impl {
     }
     // The signed Content-Length frames the body, so it is read straight from the socket in
     // large chunks (Beast's parser would copy it through its own buffer first).
-    auto writer = local->begin_put(key, size);
+    storage::PutWriter* writer = upload.sink.get();
+    const std::int64_t size = upload.size();
     std::int64_t left = size;
     const auto pre = std::min<std::size_t>(buffer.size(), static_cast<std::size_t>(left));
     if (pre > 0) {
@@ -236,10 +237,11 @@ struct Server::Impl {
         net::use_awaitable);
     if (!failure.empty()) {
       keep_alive = false;
-      base::log::warn("upload not stored", {{"request_id", req.request_id}, {"key", key}, {"error", failure}});
+      base::log::warn("upload not stored",
+                      {{"request_id", req.request_id}, {"key", upload.presigned.key}, {"error", failure}});
       co_return error_response(400, "IncompleteBody", failure);
     }
-    co_return api.upload_finished(req, key, size);
+    co_return api.finish_upload(req, upload);
   }
 
   net::awaitable<void> write_response(beast::tcp_stream& stream, const Response& res,

@@ -1,0 +1,205 @@
+#include "service/job_handlers.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/log.h"
+#include "storage/keys.h"
+#include "storage/sigv4.h"
+#include "worker/job_settings.h"
+
+namespace sy::service {
+namespace {
+
+using queue::JobStatus;
+
+constexpr std::string_view kJobsPath = "/api/v1/jobs/";
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
+    throw std::runtime_error("RAND_bytes failed");
+  return storage::to_hex(raw);
+}
+
+bool is_job_id(std::string_view id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// Audio containers people upload; anything else is refused before a byte is sent.
+bool audio_extension(const std::string& name) {
+  static const std::set<std::string> kExt{".mp3", ".m4a", ".mp4", ".aac", ".ogg", ".oga",
+                                          ".opus", ".flac", ".wav", ".aif", ".aiff", ".webm",
+                                          ".wma", ".mka", ".alac", ".caf"};
+  const auto dot = name.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = name.substr(dot);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  return kExt.count(ext) > 0;
+}
+
+}  // namespace
+
+JobHandlers::JobHandlers(const ApiOptions& options, queue::JobQueue& queue,
+                         storage::ObjectStore& store, const ApiHooks& hooks)
+    : options_(options), queue_(queue), store_(store), hooks_(hooks),
+      limiter_(options.create_per_minute, options.create_burst),
+      views_(store, options.download_url_ttl) {}
+
+std::optional<queue::Job> JobHandlers::authorize(const Request& r, std::string_view id) {
+  if (!is_job_id(id)) return std::nullopt;
+  std::string token;
+  if (auto auth = r.header("authorization"); auth && auth->rfind("Bearer ", 0) == 0)
+    token = auth->substr(7);
+  else if (auto q = r.param("token"))  // EventSource cannot send headers
+    token = *q;
+  if (token.empty()) return std::nullopt;
+  auto job = queue_.get(std::string(id));
+  if (!job) return std::nullopt;
+  if (!storage::constant_time_equal(storage::sha256_hex(token), job->token_hash))
+    return std::nullopt;
+  return job;
+}
+
+Response JobHandlers::create(const Call& call) {
+  const Request& r = call.request;
+  double retry_after = 0;
+  if (!limiter_.allow(r.remote, &retry_after)) {
+    auto res = error_response(429, "rate_limited", "too many jobs created; try again later");
+    res.set("Retry-After", std::to_string(static_cast<int>(retry_after) + 1));
+    return res;
+  }
+  nlohmann::json body;
+  try {
+    body = nlohmann::json::parse(r.body);
+  } catch (const std::exception&) {
+    return error_response(400, "invalid_json", "the body must be a JSON object");
+  }
+  if (!body.is_object()) return error_response(400, "invalid_json", "the body must be a JSON object");
+  if (!body.contains("filename") || !body["filename"].is_string() ||
+      body["filename"].get<std::string>().empty() || body["filename"].get<std::string>().size() > 1024)
+    return error_response(400, "invalid_filename", "filename must be a non-empty string");
+  const std::string filename = storage::sanitise_filename(body["filename"].get<std::string>());
+  if (!audio_extension(filename))
+    return error_response(415, "unsupported_media_type",
+                          "the file name must end in an audio extension such as .mp3 or .flac");
+  if (!body.contains("size") || !body["size"].is_number_integer() ||
+      body["size"].get<std::int64_t>() <= 0)
+    return error_response(400, "invalid_size", "size must be a positive integer (bytes)");
+  const auto size = body["size"].get<std::int64_t>();
+  if (size > options_.max_upload_bytes)
+    return error_response(413, "too_large",
+                          "the file is larger than " + std::to_string(options_.max_upload_bytes) +
+                              " bytes");
+  worker::JobSettings settings;
+  try {
+    settings = worker::parse_job_settings(body.value("settings", nlohmann::json()), options_.limits);
+  } catch (const std::invalid_argument& e) {
+    return error_response(400, "invalid_settings", e.what());
+  }
+
+  const std::string id = random_hex(16);     // 128 bits: unguessable
+  const std::string token = random_hex(32);  // the job's secret; only its hash is stored
+  queue::NewJob job;
+  job.id = id;
+  job.token_hash = storage::sha256_hex(token);
+  job.filename = filename;
+  job.upload_key = storage::upload_key(id, filename);
+  job.size = size;
+  job.settings_json = settings.normalized.dump();
+  job.max_attempts = options_.max_attempts;
+  queue_.create(job);
+  const auto put = store_.presign_put(job.upload_key, size, storage::content_type_for(filename),
+                                      options_.upload_url_ttl);
+  nlohmann::json headers = nlohmann::json::object();
+  for (const auto& [k, v] : put.headers) headers[k] = v;
+  base::log::info("job created", {{"request_id", r.request_id}, {"job_id", id}, {"size", size}});
+  auto res = json_response(201, {{"id", id},
+                                 {"token", token},
+                                 {"status", "awaiting_upload"},
+                                 {"settings", settings.normalized},
+                                 {"upload",
+                                  {{"method", put.method},
+                                   {"url", put.url},
+                                   {"headers", headers},
+                                   {"expiresAt", iso8601(put.expires_at)}}}});
+  res.set("Location", std::string(kJobsPath) + id);
+  return res;
+}
+
+Response JobHandlers::get(const Call& call) {
+  Response res;
+  res.body = views_.body(*call.job);
+  res.set("Content-Type", "application/json");
+  res.set("Cache-Control", "no-store");
+  return res;
+}
+
+Response JobHandlers::remove(const Call& call) {
+  const std::string& id = call.job->id;
+  queue_.remove(id);
+  views_.forget(id);
+  if (hooks_.job_deleted) hooks_.job_deleted(id);
+  store_.remove_prefix("uploads/" + id + "/");
+  store_.remove_prefix("processed/" + id + "/");
+  base::log::info("job deleted", {{"request_id", call.request.request_id}, {"job_id", id}});
+  Response res;
+  res.status = 204;
+  return res;
+}
+
+Response JobHandlers::mark_uploaded(const Call& call) {
+  const queue::Job& job = *call.job;
+  if (job.status == JobStatus::kAwaitingUpload) {
+    const auto info = store_.stat(job.upload_key);
+    if (!info || info->size != job.size)
+      return error_response(409, "upload_missing", "the upload is not complete");
+    upload_arrived({job.upload_key, info->size});
+  } else if (job.status == JobStatus::kExpired) {
+    return error_response(409, "expired", "the upload window has closed");
+  }
+  return json_response(202, views_.view(*queue_.get(job.id)));
+}
+
+Response JobHandlers::events(const Call& call) {
+  Response res;
+  res.sse_job_id = call.job->id;
+  res.set("Content-Type", "text/event-stream");
+  res.set("Cache-Control", "no-store");
+  res.set("X-Accel-Buffering", "no");  // ask reverse proxies not to hold events back
+  return res;
+}
+
+void JobHandlers::upload_arrived(const storage::ObjectCreated& event) {
+  // uploads/<id>/<name>: anything else (results) raises no work.
+  if (event.key.rfind("uploads/", 0) != 0) return;
+  const auto rest = std::string_view(event.key).substr(8);
+  const std::string id(rest.substr(0, rest.find('/')));
+  const auto job = queue_.get(id);
+  if (!job || job->upload_key != event.key) {
+    base::log::warn("object created for no job", {{"key", event.key}});
+    return;
+  }
+  if (event.size != job->size) {
+    base::log::warn("upload size differs from the declared size",
+                    {{"job_id", id}, {"size", event.size}, {"declared", job->size}});
+    return;
+  }
+  if (queue_.enqueue(id)) {
+    base::log::info("job queued", {{"job_id", id}, {"bytes", event.size}});
+    if (hooks_.job_queued) hooks_.job_queued();
+  }
+}
+
+std::optional<nlohmann::json> JobHandlers::view(const std::string& id) {
+  auto job = queue_.get(id);
+  if (!job) return std::nullopt;
+  return views_.view(*job);
+}
+
+}  // namespace sy::service

@@ -1,0 +1,48 @@
+#include "service/operation_handlers.h"
+
+#include "engine/presets.h"
+#include "pipeline/settings_schema.h"
+#include "service/openapi.h"
+
+namespace sy::service {
+
+OperationHandlers::OperationHandlers(queue::JobQueue& queue, Metrics& metrics,
+                                     const ApiHooks& hooks)
+    : queue_(queue), metrics_(metrics), hooks_(hooks) {}
+
+Response OperationHandlers::health(const Call&) const {
+  return json_response(200, {{"status", "ok"}});
+}
+
+Response OperationHandlers::readiness(const Call&) {
+  if (hooks_.ready && !hooks_.ready())
+    return error_response(503, "not_ready", "starting or shutting down");
+  try {
+    queue_.count_by_status();
+  } catch (const std::exception& e) {
+    return error_response(503, "not_ready", std::string("queue unavailable: ") + e.what());
+  }
+  return json_response(200, {{"status", "ready"}});
+}
+
+Response OperationHandlers::metrics(const Call&) {
+  Response res;
+  res.body = metrics_.scrape(queue_.count_by_status(), hooks_.busy_workers ? hooks_.busy_workers() : 0);
+  res.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  return res;
+}
+
+Response OperationHandlers::presets(const Call&) const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& p : sy::engine::presets())
+    list.push_back({{"name", p.name},
+                    {"description", p.description},
+                    {"settings", pipeline::engine_settings_json(p.settings)}});
+  return json_response(200, {{"presets", list}});
+}
+
+Response OperationHandlers::openapi(const Call&) const {
+  return json_response(200, openapi_document());
+}
+
+}  // namespace sy::service

@@ -1,0 +1,50 @@
+#include "service/s3_event_handlers.h"
+
+#include "service/s3_events.h"
+#include "storage/sigv4.h"
+
+namespace sy::service {
+
+using queue::JobStatus;
+
+S3EventHandlers::S3EventHandlers(std::string secret, queue::JobQueue& queue, JobHandlers& jobs,
+                                 Metrics& metrics)
+    : secret_(std::move(secret)), queue_(queue), jobs_(jobs), metrics_(metrics) {}
+
+std::optional<Response> S3EventHandlers::authenticate(const Request& r) const {
+  if (secret_.empty()) return error_response(404, "not_found", "S3 events are not enabled");
+  // Bearer header, or ?secret= for gateways whose push endpoints cannot add headers (RGW).
+  const auto auth = r.header("authorization");
+  const auto param = r.param("secret");
+  if (!(auth && storage::constant_time_equal(*auth, "Bearer " + secret_)) &&
+      !(param && storage::constant_time_equal(*param, secret_)))
+    return error_response(401, "unauthorized", "missing or wrong events secret");
+  return std::nullopt;
+}
+
+Response S3EventHandlers::notify(const Call& call) {
+  const auto batch = parse_s3_events(call.request.body);
+  if (batch.refusal) return error_response(400, batch.refusal->code, batch.refusal->message);
+  int accepted = 0;
+  for (const auto& created : batch.created) {
+    // Replays and duplicates change nothing (enqueue moves a job once); keys of no job
+    // awaiting its upload are ignored and counted.
+    std::optional<queue::Job> job;
+    if (created.key.rfind("uploads/", 0) == 0) {
+      const auto rest = std::string_view(created.key).substr(8);
+      job = queue_.get(std::string(rest.substr(0, rest.find('/'))));
+    }
+    if (!job || job->upload_key != created.key) {
+      metrics_.s3_event("ignored");
+      continue;
+    }
+    jobs_.upload_arrived({created.key, created.size});
+    const bool queued = job->status == JobStatus::kAwaitingUpload &&
+                        queue_.get(job->id).value_or(*job).status != JobStatus::kAwaitingUpload;
+    metrics_.s3_event(queued ? "queued" : "duplicate");
+    ++accepted;
+  }
+  return json_response(200, {{"accepted", accepted}});
+}
+
+}  // namespace sy::service

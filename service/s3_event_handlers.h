@@ -1,0 +1,30 @@
+#pragma once
+// S3 bucket notifications (POST /api/v1/events/s3): an object created under uploads/
+// queues its job, as the embedded store's own event does.
+#include <optional>
+#include <string>
+
+#include "queue/job_queue.h"
+#include "service/handler.h"
+#include "service/job_handlers.h"
+#include "service/metrics.h"
+
+namespace sy::service {
+
+class S3EventHandlers {
+ public:
+  // An empty `secret` turns the route off (404).
+  S3EventHandlers(std::string secret, queue::JobQueue& queue, JobHandlers& jobs, Metrics& metrics);
+
+  // nullopt when the request carries the shared secret; else the refusal to send.
+  std::optional<Response> authenticate(const Request& request) const;
+  Response notify(const Call& call);
+
+ private:
+  std::string secret_;
+  queue::JobQueue& queue_;
+  JobHandlers& jobs_;
+  Metrics& metrics_;
+};
+
+}  // namespace sy::service
