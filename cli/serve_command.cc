@@ -120,7 +120,7 @@ int run_serve(const ServeFlags& flags) {
     server_options.idle_timeout = config.idle_timeout;
     server_options.client_ip_header = config.client_ip_header;
     server_options.listen_fd = server_listen_fd;
-    service::Server server(server_options, api, local, metrics);
+    service::Server server(server_options, api, metrics);
     try {
       port = server.start();
     } catch (const std::exception& e) {

@@ -1,7 +1,6 @@
 #include "service/api.h"
 
 #include <algorithm>
-#include <set>
 
 #include "base/log.h"
 #include "service/static_assets.h"
@@ -9,12 +8,9 @@
 namespace sy::service {
 namespace {
 
-constexpr std::string_view kJobsPrefix = "/api/v1/jobs/";
-
-Response method_not_allowed(std::string allow) {
-  auto r = error_response(405, "method_not_allowed", "method not allowed on this route");
-  r.set("Allow", std::move(allow));
-  return r;
+// A presigned GET also answers HEAD, as S3's does.
+std::string_view signed_method(const std::string& method) {
+  return method == "HEAD" ? std::string_view("GET") : std::string_view(method);
 }
 
 }  // namespace
@@ -27,107 +23,20 @@ Api::Api(ApiOptions options, queue::JobQueue& queue, storage::ObjectStore& store
       s3_events_(options.s3_events_secret, queue, jobs_, metrics),
       operations_(queue, metrics, hooks) {}
 
-std::string Api::route_of(const Request& r) {
-  const std::string_view p = r.path();
-  if (p.rfind(storage::kStorePathPrefix, 0) == 0) return "/store/{key}";
-  if (p.rfind(kJobsPrefix, 0) == 0) {
-    const auto rest = p.substr(kJobsPrefix.size());
-    const auto slash = rest.find('/');
-    if (slash == std::string_view::npos) return "/api/v1/jobs/{id}";
-    const auto sub = rest.substr(slash + 1);
-    // Only known routes become labels, so clients cannot grow the metrics without bound.
-    if (sub == "events" || sub == "uploaded") return "/api/v1/jobs/{id}/" + std::string(sub);
-    return "other";
-  }
-  static const std::set<std::string_view> kFixed{"/api/v1/jobs", "/api/v1/presets",
-                                                 "/api/v1/openapi.json", "/api/v1/events/s3",
-                                                 "/healthz", "/readyz", "/metrics"};
-  if (kFixed.count(p)) return std::string(p);
-  return "other";
+RouteMatch Api::route(const Request& r) const {
+  return match_route(r.method, r.path(), store_.serving());
 }
 
-const std::vector<std::pair<std::string, std::string>>& Api::routes() {
-  static const std::vector<std::pair<std::string, std::string>> kRoutes{
-      {"post", "/api/v1/jobs"},
-      {"get", "/api/v1/jobs/{id}"},
-      {"delete", "/api/v1/jobs/{id}"},
-      {"get", "/api/v1/jobs/{id}/events"},
-      {"post", "/api/v1/jobs/{id}/uploaded"},
-      {"post", "/api/v1/events/s3"},
-      {"get", "/api/v1/presets"},
-      {"get", "/api/v1/openapi.json"},
-      {"get", "/healthz"},
-      {"get", "/readyz"},
-      {"get", "/metrics"},
-      {"get", "/store/{key}"},
-      {"head", "/store/{key}"},
-      {"put", "/store/{key}"},
-  };
-  return kRoutes;
-}
-
-Response Api::handle(const Request& r) {
+Response Api::handle(const Request& r, const RouteMatch& match) {
   Response res;
   try {
-    const std::string_view p = r.path();
-    const std::string& m = r.method;
-    Call call{r, {}};
-    // Routes of one job answer 404 unless the request carries the job's token.
-    const auto with_job = [&](std::string_view id, auto handler) {
-      const auto job = jobs_.authorize(r, id);
-      if (!job) return error_response(404, "not_found", "no such job");
-      call.job = &*job;
-      return (jobs_.*handler)(call);
-    };
-    if (m == "OPTIONS") {
+    if (r.method == "OPTIONS") {
       res = preflight(r);
-    } else if (p == "/api/v1/jobs") {
-      res = m == "POST" ? jobs_.create(call) : method_not_allowed("POST");
-    } else if (p.rfind(kJobsPrefix, 0) == 0) {
-      const auto rest = p.substr(kJobsPrefix.size());
-      const auto slash = rest.find('/');
-      const std::string_view id = rest.substr(0, slash);
-      const std::string_view sub =
-          slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
-      if (sub.empty()) {
-        if (m == "GET") res = with_job(id, &JobHandlers::get);
-        else if (m == "DELETE") res = with_job(id, &JobHandlers::remove);
-        else res = method_not_allowed("GET, DELETE");
-      } else if (sub == "events") {
-        res = m == "GET" ? with_job(id, &JobHandlers::events) : method_not_allowed("GET");
-      } else if (sub == "uploaded") {
-        res = m == "POST" ? with_job(id, &JobHandlers::mark_uploaded) : method_not_allowed("POST");
-      } else {
-        res = error_response(404, "not_found", "no such route");
-      }
-    } else if (p == "/api/v1/events/s3") {
-      if (m != "POST") res = method_not_allowed("POST");
-      else if (auto refused = s3_events_.authenticate(r)) res = std::move(*refused);
-      else res = s3_events_.notify(call);
-    } else if (p == "/api/v1/presets") {
-      res = m == "GET" ? operations_.presets(call) : method_not_allowed("GET");
-    } else if (p == "/api/v1/openapi.json") {
-      res = m == "GET" ? operations_.openapi(call) : method_not_allowed("GET");
-    } else if (p == "/healthz") {
-      res = operations_.health(call);
-    } else if (p == "/readyz") {
-      res = operations_.readiness(call);
-    } else if (p == "/metrics") {
-      res = m == "GET" ? operations_.metrics(call) : method_not_allowed("GET");
-    } else if (p.rfind(storage::kStorePathPrefix, 0) == 0 && store_.serving()) {
-      storage::StoreRequest presigned;
-      if (m == "GET" || m == "HEAD") {
-        if (auto refused = store_.verify(r, "GET", &presigned)) {
-          res = std::move(*refused);
-        } else {
-          call.presigned = &presigned;
-          res = store_.read(call);
-        }
-      } else if (m == "PUT") {
-        res = error_response(400, "bad_request", "PUT is streamed by the server");
-      } else {
-        res = method_not_allowed("GET, HEAD, PUT");
-      }
+    } else if (match.route) {
+      res = call(*match.route, r, match.param);
+    } else if (match.path_known) {
+      res = error_response(405, "method_not_allowed", "method not allowed on this route");
+      res.set("Allow", allowed_methods(r.path(), store_.serving()));
     } else if (auto page = static_asset(r)) {
       res = std::move(*page);  // the embedded web page (web/)
     } else {
@@ -137,35 +46,67 @@ Response Api::handle(const Request& r) {
     base::log::error("handler failed", {{"request_id", r.request_id}, {"error", e.what()}});
     res = error_response(500, "internal", "internal error");
   }
-  return finish(r, std::move(res));
+  return finish(r, match, std::move(res));
 }
 
-std::variant<Response, Upload> Api::open_upload(const Request& r) {
+// Runs the route's authentication, then its handler with what it established.
+Response Api::call(const Route& route, const Request& r, std::string_view param) {
+  if (route.streaming == Streaming::kUpload)
+    return error_response(400, "bad_request", "PUT is streamed by the server");
+  Call call{r, param};
+  switch (route.auth) {
+    case Auth::kNone:
+      break;
+    case Auth::kJobToken: {
+      const auto job = jobs_.authorize(r, param);
+      if (!job) return error_response(404, "not_found", "no such job");
+      call.job = &*job;
+      return route.handler(handlers_, call);
+    }
+    case Auth::kEventsSecret:
+      if (auto refused = s3_events_.authenticate(r)) return std::move(*refused);
+      break;
+    case Auth::kPresigned: {
+      storage::StoreRequest presigned;
+      if (auto refused = store_.verify(r, signed_method(r.method), &presigned))
+        return std::move(*refused);
+      call.presigned = &presigned;
+      return route.handler(handlers_, call);
+    }
+  }
+  return route.handler(handlers_, call);
+}
+
+std::variant<Response, Upload> Api::open_upload(const Request& r, const RouteMatch& match) {
   Upload upload;
-  if (auto refused = store_.verify(r, "PUT", &upload.presigned)) return finish(r, std::move(*refused));
-  if (auto refused = store_.open_upload(Call{r, {}, nullptr, &upload.presigned}, &upload.sink))
-    return finish(r, std::move(*refused));
+  try {
+    if (!match.route || !match.route->open_upload || match.route->auth != Auth::kPresigned)
+      return finish(r, match, error_response(404, "not_found", "no such route"));
+    if (auto refused = store_.verify(r, signed_method(r.method), &upload.presigned))
+      return finish(r, match, std::move(*refused));
+    const Call call{r, match.param, nullptr, &upload.presigned};
+    if (auto refused = match.route->open_upload(handlers_, call, &upload.sink))
+      return finish(r, match, std::move(*refused));
+  } catch (const std::exception& e) {
+    base::log::error("upload refused", {{"request_id", r.request_id}, {"error", e.what()}});
+    return finish(r, match, error_response(500, "internal", "internal error"));
+  }
   return upload;
 }
 
-Response Api::finish_upload(const Request& r, const Upload& upload) {
-  return finish(r, store_.upload_finished(Call{r, {}, nullptr, &upload.presigned}));
+Response Api::finish_upload(const Request& r, const RouteMatch& match, const Upload& upload) {
+  return finish(r, match, match.route->handler(handlers_, Call{r, match.param, nullptr, &upload.presigned}));
+}
+
+Response Api::finish(const Request& r, const RouteMatch& match, Response res) const {
+  res.route = match.label;
+  apply_cors(r, res);
+  return res;
 }
 
 void Api::on_object_created(const storage::ObjectCreated& event) { jobs_.upload_arrived(event); }
 
 std::optional<nlohmann::json> Api::job_view(const std::string& id) { return jobs_.view(id); }
-
-Response Api::finish(const Request& r, Response res) const {
-  res.route = route_of(r);
-  apply_cors(r, res);
-  return res;
-}
-
-std::string Api::method_label(const std::string& method) {
-  static const std::set<std::string> kKnown{"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
-  return kKnown.count(method) ? method : "OTHER";
-}
 
 void Api::apply_cors(const Request& r, Response& res) const {
   const auto origin = r.header("origin");

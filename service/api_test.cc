@@ -85,16 +85,17 @@ class ApiTest : public ::testing::Test {
   Response upload(const Created& c, const std::string& bytes, std::int64_t content_length = -1) {
     auto r = req("PUT", target_of(c.upload_url), {},
                  {{"content-length", std::to_string(content_length < 0 ? bytes.size() : static_cast<std::size_t>(content_length))}});
-    auto opened = api->open_upload(r);
+    const auto match = api->route(r);
+    auto opened = api->open_upload(r, match);
     if (auto* refused = std::get_if<Response>(&opened)) return *refused;
     auto& up = std::get<Upload>(opened);
     EXPECT_TRUE(up.sink->write(bytes.data(), bytes.size()));
     up.sink->commit();
-    return api->finish_upload(r, up);
+    return api->finish_upload(r, match, up);
   }
   // The answer to a PUT refused before its body, or nullopt when it may stream.
   std::optional<Response> refusal(const Request& r) {
-    auto opened = api->open_upload(r);
+    auto opened = api->open_upload(r, api->route(r));
     if (auto* refused = std::get_if<Response>(&opened)) return *refused;
     return std::nullopt;
   }
@@ -364,16 +365,17 @@ TEST_F(ApiTest, OpenApiDescribesEveryRouteAndEveryRouteAnswers) {
   for (const auto& [path, item] : doc["paths"].items())
     for (const auto& [method, op] : item.items())
       if (method != "parameters") ++documented;
-  EXPECT_EQ(documented, Api::routes().size());
+  EXPECT_EQ(documented, routes().size());
   const std::string id(32, 'a');
-  for (const auto& [method, route] : Api::routes()) {
-    ASSERT_TRUE(doc["paths"].contains(route)) << route;
-    EXPECT_TRUE(doc["paths"][route].contains(method)) << method << " " << route;
-    std::string path = route;
+  for (const Route& route : routes()) {
+    const std::string templ(route.path);
+    ASSERT_TRUE(doc["paths"].contains(templ)) << templ;
+    const auto& op = doc["paths"].at(templ).at(openapi_method(route));
+    EXPECT_TRUE(op.contains("summary") && op.contains("responses")) << route.method << " " << templ;
+    std::string path = templ;
     if (auto p = path.find("{id}"); p != std::string::npos) path.replace(p, 4, id);
     if (auto p = path.find("{key}"); p != std::string::npos) path.replace(p, 5, "uploads/x/y.mp3");
-    std::string m = method;
-    std::transform(m.begin(), m.end(), m.begin(), [](char ch) { return static_cast<char>(std::toupper(ch)); });
+    const std::string m = route.method == "*" ? "GET" : std::string(route.method);
     const auto res = api->handle(req(m, path, "{}"));
     EXPECT_NE(res.status, 405) << m << " " << path;
     if (res.status == 404) {
@@ -382,6 +384,27 @@ TEST_F(ApiTest, OpenApiDescribesEveryRouteAndEveryRouteAnswers) {
   }
   expect_error_shape(api->handle(req("GET", "/api/v1/nothing")), 404);
   expect_error_shape(api->handle(req("PATCH", "/api/v1/jobs")), 405, "method_not_allowed");
+}
+
+TEST_F(ApiTest, AnotherMethodGets405WithTheRoutesOfThePathAndEveryAnswerItsLabel) {
+  const std::string job = "/api/v1/jobs/" + std::string(32, 'a');
+  auto r = api->handle(req("PUT", job));
+  expect_error_shape(r, 405, "method_not_allowed");
+  EXPECT_EQ(r.header("Allow"), "GET, DELETE");
+  EXPECT_EQ(r.route, "/api/v1/jobs/{id}");
+  r = api->handle(req("GET", "/api/v1/jobs"));
+  EXPECT_EQ(r.header("Allow"), "POST");
+  EXPECT_EQ(r.route, "/api/v1/jobs");
+  r = api->handle(req("DELETE", "/store/uploads/x/y.mp3"));
+  EXPECT_EQ(r.header("Allow"), "GET, HEAD, PUT");
+  EXPECT_EQ(api->handle(req("GET", job + "/nope")).route, "other");
+  EXPECT_EQ(api->handle(req("POST", "/healthz")).status, 200);  // probes use any verb
+  // With S3 there is no embedded store to answer /store/.
+  Api s3_api(options, *queue, *store, nullptr, metrics);
+  r = s3_api.handle(req("GET", "/store/uploads/x/y.mp3"));
+  expect_error_shape(r, 404, "not_found");
+  r = s3_api.handle(req("DELETE", "/store/uploads/x/y.mp3"));
+  expect_error_shape(r, 404, "not_found");
 }
 
 TEST_F(ApiTest, CorsAllowsOnlyListedOriginsAndAnswersPreflight) {

@@ -40,7 +40,7 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::string route;                 // route template for metrics and logs
+  std::string_view route = "other";  // route template for metrics and logs (routes.h)
   std::optional<FileBody> file;      // stream this instead of `body`
   std::string sse_job_id;            // stream this job's events instead of `body`
   bool head_only = false;            // HEAD: headers of the GET, no body

@@ -61,8 +61,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
 
 Metrics::~Metrics() = default;
 
-void Metrics::request(const std::string& route, const std::string& method, int status) {
-  std::string key = route;
+void Metrics::request(std::string_view route, std::string_view method, int status) {
+  std::string key(route);
   key.append(1, '\n').append(method).append(1, '\n').append(std::to_string(status));
   {
     std::shared_lock lock(request_cache_mutex_);
@@ -72,7 +72,9 @@ void Metrics::request(const std::string& route, const std::string& method, int s
     }
   }
   auto& counter =
-      requests_->Add({{"route", route}, {"method", method}, {"status", std::to_string(status)}});
+      requests_->Add({{"route", std::string(route)},
+                      {"method", std::string(method)},
+                      {"status", std::to_string(status)}});
   counter.Increment();
   std::unique_lock lock(request_cache_mutex_);
   request_cache_.emplace(std::move(key), &counter);

@@ -29,7 +29,7 @@ class Metrics {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  void request(const std::string& route, const std::string& method, int status);
+  void request(std::string_view route, std::string_view method, int status);
   void uploaded(std::int64_t bytes);
   // A record of an S3 bucket notification: queued, duplicate, ignored (unknown key).
   void s3_event(std::string_view outcome);

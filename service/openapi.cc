@@ -1,14 +1,18 @@
-// The OpenAPI 3 document served at /api/v1/openapi.json; api_test checks it names every route.
+// The OpenAPI 3 document served at /api/v1/openapi.json: the shared parts are written here,
+// the paths come from the route table.
 #include "service/openapi.h"
 
+#include <string>
+
 #include "pipeline/settings_schema.h"
+#include "service/routes.h"
 
 namespace sy::service {
 
 namespace {
 
-nlohmann::json make_document() {
-  nlohmann::json doc = nlohmann::json::parse(R"json(
+// Everything but the paths.
+constexpr std::string_view kDocument = R"json(
 {
   "openapi": "3.0.3",
   "info": {
@@ -74,99 +78,47 @@ nlohmann::json make_document() {
       "Error": {"description": "an error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "NotFound": {"description": "no such job, or not its token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     }
-  },
-  "paths": {
-    "/api/v1/jobs": {
-      "post": {
-        "summary": "Create a job and get a presigned upload URL",
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreateJob"}}}},
-        "responses": {
-          "201": {"description": "created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreatedJob"}}}},
-          "400": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
-          "415": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}
-        }
-      }
-    },
-    "/api/v1/jobs/{id}": {
-      "parameters": [{"$ref": "#/components/parameters/JobId"}],
-      "get": {
-        "summary": "Status, progress and (when done) a presigned download URL",
-        "security": [{"jobToken": []}],
-        "responses": {"200": {"description": "the job", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
-                      "404": {"$ref": "#/components/responses/NotFound"}}
-      },
-      "delete": {
-        "summary": "Delete the job and its objects; a running render stops",
-        "security": [{"jobToken": []}],
-        "responses": {"204": {"description": "deleted"}, "404": {"$ref": "#/components/responses/NotFound"}}
-      }
-    },
-    "/api/v1/jobs/{id}/events": {
-      "parameters": [{"$ref": "#/components/parameters/JobId"},
-                     {"name": "token", "in": "query", "required": false, "schema": {"type": "string"}, "description": "the job token, for EventSource which cannot send headers"}],
-      "get": {
-        "summary": "Server-Sent Events: 'status' events carry the Job object until it is final",
-        "security": [{"jobToken": []}],
-        "responses": {"200": {"description": "an event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-                      "404": {"$ref": "#/components/responses/NotFound"}}
-      }
-    },
-    "/api/v1/jobs/{id}/uploaded": {
-      "parameters": [{"$ref": "#/components/parameters/JobId"}],
-      "post": {
-        "summary": "Fallback: tell the service the upload is complete",
-        "security": [{"jobToken": []}],
-        "responses": {"202": {"description": "queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
-                      "404": {"$ref": "#/components/responses/NotFound"}, "409": {"$ref": "#/components/responses/Error"}}
-      }
-    },
-    "/api/v1/events/s3": {
-      "post": {
-        "summary": "S3 bucket notifications (standard S3 event JSON): ObjectCreated queues the job",
-        "security": [{"eventsSecret": []}],
-        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
-        "responses": {"200": {"description": "accepted"}, "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
-      }
-    },
-    "/api/v1/presets": {
-      "get": {"summary": "The named presets and their parameters", "responses": {"200": {"description": "presets"}}}
-    },
-    "/api/v1/openapi.json": {
-      "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3"}}}
-    },
-    "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "alive"}}}},
-    "/readyz": {"get": {"summary": "Readiness: queue reachable, not shutting down", "responses": {"200": {"description": "ready"}, "503": {"$ref": "#/components/responses/Error"}}}},
-    "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-    "/store/{key}": {
-      "parameters": [{"$ref": "#/components/parameters/Key"}],
-      "get": {
-        "summary": "Embedded object store: read through a presigned URL (SigV4 query parameters); supports Range",
-        "responses": {"200": {"description": "the object"}, "206": {"description": "a range"}, "403": {"$ref": "#/components/responses/Error"},
-                      "404": {"$ref": "#/components/responses/Error"}, "416": {"$ref": "#/components/responses/Error"}}
-      },
-      "head": {
-        "summary": "Embedded object store: headers of an object",
-        "responses": {"200": {"description": "headers only"}, "403": {"description": "bad signature"}}
-      },
-      "put": {
-        "summary": "Embedded object store: upload through a presigned URL; Content-Length must equal the declared size",
-        "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-        "responses": {"200": {"description": "stored; the job is queued"}, "403": {"$ref": "#/components/responses/Error"},
-                      "411": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}
-      }
-    }
   }
 }
-)json");
+)json";
+
+// The components parameter each path placeholder refers to.
+std::string_view placeholder_parameter(std::string_view path) {
+  if (path.find("{id}") != std::string_view::npos) return "#/components/parameters/JobId";
+  if (path.find("{key}") != std::string_view::npos) return "#/components/parameters/Key";
+  return {};
+}
+
+nlohmann::json build() {
+  auto doc = nlohmann::json::parse(kDocument);
   // The settings' schema comes from the one settings table (pipeline/settings_schema.h).
   doc["components"]["schemas"]["Settings"] = pipeline::settings_openapi_schema();
+  auto& paths = doc["paths"] = nlohmann::json::object();
+  for (const Route& route : routes()) {
+    auto& item = paths[std::string(route.path)];
+    if (const auto ref = placeholder_parameter(route.path); !ref.empty())
+      item["parameters"] = nlohmann::json::array({{{"$ref", ref}}});
+    auto operation = nlohmann::json::parse(route.openapi);
+    if (route.auth == Auth::kJobToken)
+      operation["security"] = nlohmann::json::array({{{"jobToken", nlohmann::json::array()}}});
+    if (route.auth == Auth::kEventsSecret)
+      operation["security"] = nlohmann::json::array({{{"eventsSecret", nlohmann::json::array()}}});
+    item[openapi_method(route)] = std::move(operation);
+  }
   return doc;
 }
 
 }  // namespace
 
+std::string openapi_method(const Route& route) {
+  if (route.method == "*") return "get";  // probes: GET is the one documented
+  std::string m(route.method);
+  for (char& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return m;
+}
+
 const nlohmann::json& openapi_document() {
-  static const nlohmann::json kDoc = make_document();
+  static const nlohmann::json kDoc = build();
   return kDoc;
 }
 

@@ -116,13 +116,12 @@ std::vector<std::unique_ptr<net::io_context>> make_contexts(int threads) {
 }
 
 struct Server::Impl {
-  Impl(ServerOptions o, Api& a, storage::LocalObjectStore* l, Metrics& m)
-      : options(std::move(o)), api(a), local(l), metrics(m),
+  Impl(ServerOptions o, Api& a, Metrics& m)
+      : options(std::move(o)), api(a), metrics(m),
         contexts(make_contexts(options.threads)), acceptor(*contexts.front()) {}
 
   ServerOptions options;
   Api& api;
-  storage::LocalObjectStore* local;
   Metrics& metrics;
   std::vector<std::unique_ptr<net::io_context>> contexts;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
@@ -185,8 +184,8 @@ struct Server::Impl {
 
   // Streams a presigned PUT into the embedded store, never holding the body in memory.
   net::awaitable<Response> upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                  const Request& req, bool& keep_alive) {
-    auto opened = api.open_upload(req);
+                                  const Request& req, const RouteMatch& match, bool& keep_alive) {
+    auto opened = api.open_upload(req, match);
     if (auto* refused = std::get_if<Response>(&opened)) {
       keep_alive = false;  // the body stays unread
       co_return std::move(*refused);
@@ -196,7 +195,7 @@ struct Server::Impl {
     co_await send_continue(stream, req, ec);
     if (ec) {
       keep_alive = false;
-      co_return error_response(400, "IncompleteBody", ec.message());
+      co_return api.finish(req, match, error_response(400, "IncompleteBody", ec.message()));
     }
     // The signed Content-Length frames the body, so it is read straight from the socket in
     // large chunks (Beast's parser would copy it through its own buffer first).
@@ -217,7 +216,8 @@ struct Server::Impl {
           co_await stream.async_read_some(net::buffer(chunk.data(), want), redirect(ec));
       if (ec) {
         keep_alive = false;
-        co_return error_response(400, "IncompleteBody", "the upload did not complete");
+        co_return api.finish(req, match,
+                             error_response(400, "IncompleteBody", "the upload did not complete"));
       }
       writer->write(chunk.data(), n);
       left -= static_cast<std::int64_t>(n);
@@ -239,9 +239,9 @@ struct Server::Impl {
       keep_alive = false;
       base::log::warn("upload not stored",
                       {{"request_id", req.request_id}, {"key", upload.presigned.key}, {"error", failure}});
-      co_return error_response(400, "IncompleteBody", failure);
+      co_return api.finish(req, match, error_response(400, "IncompleteBody", failure));
     }
-    co_return api.finish_upload(req, upload);
+    co_return api.finish_upload(req, match, upload);
   }
 
   net::awaitable<void> write_response(beast::tcp_stream& stream, const Response& res,
@@ -370,20 +370,20 @@ struct Server::Impl {
       }
       bool keep_alive = header_parser.get().keep_alive() && !stopping;
       Response res;
-      if (req.method == "PUT" && local && req.path().rfind(storage::kStorePathPrefix, 0) == 0) {
-        res = co_await upload(stream, buffer, req, keep_alive);
+      const RouteMatch match = api.route(req);
+      if (match.route && match.route->streaming == Streaming::kUpload) {
+        res = co_await upload(stream, buffer, req, match, keep_alive);
       } else {
+        const std::size_t body_limit = match.route ? match.route->body_limit : kJsonBodyLimit;
         http::request_parser<http::string_body> parser(std::move(header_parser));
-        parser.body_limit(options.max_json_body_bytes);
+        parser.body_limit(body_limit);
         // The header was parsed without a limit, so a declared length is checked here.
-        if (parser.content_length().value_or(0) > options.max_json_body_bytes) {
-          res = error_response(413, "too_large", "the request body is too large");
-          res.route = Api::route_of(req);
-          api.apply_cors(req, res);
+        if (parser.content_length().value_or(0) > body_limit) {
+          res = api.finish(req, match, error_response(413, "too_large", "the request body is too large"));
           res.set("X-Request-Id", req.request_id);
           error_code ignored;
           co_await write_response(stream, res, false, ignored);
-          metrics.request(res.route, Api::method_label(req.method), res.status);
+          metrics.request(res.route, method_label(req.method), res.status);
           break;
         }
         if (parser.content_length().value_or(0) > 0 || parser.chunked()) {
@@ -395,16 +395,14 @@ struct Server::Impl {
           co_await http::async_read(stream, buffer, parser, redirect(ec));
         }
         if (ec == http::error::body_limit) {
-          res = error_response(413, "too_large", "the request body is too large");
-          res.route = Api::route_of(req);
-          api.apply_cors(req, res);
+          res = api.finish(req, match, error_response(413, "too_large", "the request body is too large"));
           keep_alive = false;
           ec = {};
         } else if (ec) {
           break;
         } else {
           req.body = std::move(parser.get().body());
-          res = api.handle(req);
+          res = api.handle(req, match);
         }
       }
       res.set("X-Request-Id", req.request_id);
@@ -412,12 +410,11 @@ struct Server::Impl {
         // Each stream polls the queue; past the cap a client is told to poll instead.
         if (++event_streams > options.max_event_streams) {
           --event_streams;
-          res = error_response(503, "too_many_streams", "too many event streams; poll the job");
-          res.route = Api::route_of(req);
-          api.apply_cors(req, res);
+          res = api.finish(req, match, error_response(503, "too_many_streams",
+                                                      "too many event streams; poll the job"));
           res.set("Retry-After", "5");
         } else {
-          metrics.request(res.route, Api::method_label(req.method), 200);
+          metrics.request(res.route, method_label(req.method), 200);
           co_await sse(stream, res);
           --event_streams;
           break;
@@ -433,7 +430,7 @@ struct Server::Impl {
         co_await write_response(stream, res, keep_alive, ec);
       }
       const double ms = std::chrono::duration<double, std::milli>(Steady::now() - started).count();
-      metrics.request(res.route, Api::method_label(req.method), res.status);
+      metrics.request(res.route, method_label(req.method), res.status);
       const auto level = req.method == "GET" && res.status < 400 ? spdlog::level::debug
                                                                   : spdlog::level::info;
       if (spdlog::should_log(level))  // build the fields only when the line is written
@@ -450,9 +447,8 @@ struct Server::Impl {
   }
 };
 
-Server::Server(ServerOptions options, Api& api, storage::LocalObjectStore* local_store,
-               Metrics& metrics)
-    : impl_(std::make_unique<Impl>(std::move(options), api, local_store, metrics)) {}
+Server::Server(ServerOptions options, Api& api, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), api, metrics)) {}
 
 Server::~Server() {
   stop(std::chrono::seconds(0));

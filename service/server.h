@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "service/api.h"
-#include "storage/local/local_store.h"
 
 namespace sy::service {
 
@@ -22,7 +21,6 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds idle_timeout{60};
   std::size_t max_header_bytes = 16 * 1024;
-  std::size_t max_json_body_bytes = 256 * 1024;
   std::chrono::milliseconds sse_poll{250};
   std::chrono::seconds sse_heartbeat{15};
   int max_event_streams = 1000;
@@ -40,7 +38,7 @@ int bind_listener(const std::string& host, unsigned short port, unsigned short* 
 
 class Server {
  public:
-  Server(ServerOptions options, Api& api, storage::LocalObjectStore* local_store, Metrics& metrics);
+  Server(ServerOptions options, Api& api, Metrics& metrics);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
