@@ -31,7 +31,7 @@ struct ServerOptions {
   int listen_fd = -1;
 };
 
-// Binds and listens on host:port (port 0: any free port) before the rest of the service is
+// (listener.cc) Binds and listens on host:port (port 0: any free port) before the rest of the service is
 // built, so presigned URLs can name the bound port. Returns the socket for
 // ServerOptions::listen_fd and the bound port in `bound_port`. Throws if it cannot listen.
 int bind_listener(const std::string& host, unsigned short port, unsigned short* bound_port);

@@ -1,0 +1,43 @@
+#pragma once
+// A session (the role of Beast's http_server_async example of that name): one connection's
+// requests read, routed and answered in turn, with header and body limits, timeouts and
+// keep-alive; uploads stream into the store, files and event streams stream out. The
+// answers come from Api's plain functions, which never see a socket.
+// <utility> first: Boost 1.74's asio/awaitable.hpp uses std::exchange without including it.
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+
+#include <atomic>
+
+#include "service/api.h"
+#include "service/metrics.h"
+#include "service/server.h"
+
+namespace sy::service {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using boost::system::error_code;
+
+inline auto redirect(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
+
+// What every session shares with the server that runs it.
+struct SessionContext {
+  SessionContext(ServerOptions o, Api& a, Metrics& m)
+      : options(std::move(o)), api(a), metrics(m) {}
+
+  ServerOptions options;
+  Api& api;
+  Metrics& metrics;
+  net::thread_pool blocking{2};  // fsync of finished uploads
+  std::atomic<bool> stopping{false};
+  std::atomic<int> busy{0};           // requests being answered
+  std::atomic<int> event_streams{0};  // open Server-Sent Events streams
+};
+
+// Serves one connection until it closes, errs, idles out or the server stops.
+net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stream);
+
+}  // namespace sy::service
