@@ -16,10 +16,10 @@ std::string_view signed_method(const std::string& method) {
 }  // namespace
 
 Api::Api(ApiOptions options, queue::JobQueue& queue, storage::ObjectStore& store,
-         storage::LocalObjectStore* local_store, Metrics& metrics, ApiHooks hooks)
+         storage::PresignedEndpoint* endpoint, Metrics& metrics, ApiHooks hooks)
     : cors_origins_(options.cors_origins),
       jobs_(options, queue, store, hooks),
-      store_(store, local_store, queue, metrics),
+      store_(store, endpoint, queue, metrics),
       s3_events_(options.s3_events_secret, queue, jobs_, metrics),
       operations_(queue, metrics, hooks) {}
 

@@ -18,7 +18,8 @@
 #include "service/routes.h"
 #include "service/s3_event_handlers.h"
 #include "service/store_handlers.h"
-#include "storage/local/local_store.h"
+#include "storage/object_store.h"
+#include "storage/presigned_endpoint.h"
 
 namespace sy::service {
 
@@ -31,9 +32,10 @@ struct Upload {
 
 class Api {
  public:
-  // `local_store` is the embedded store when it serves /store/ (null with S3).
+  // `endpoint` answers the store's presigned URLs at /store/ when they point at this server
+  // (the embedded store); null with S3, which answers its own.
   Api(ApiOptions options, queue::JobQueue& queue, storage::ObjectStore& store,
-      storage::LocalObjectStore* local_store, Metrics& metrics, ApiHooks hooks = {});
+      storage::PresignedEndpoint* endpoint, Metrics& metrics, ApiHooks hooks = {});
 
   // The request's route; the session asks before it reads the body.
   RouteMatch route(const Request& request) const;

@@ -7,6 +7,7 @@
 
 #include "queue/sqlite/sqlite_queue.h"
 #include "storage/keys.h"
+#include "storage/local/local_store.h"
 #include "storage/sigv4.h"
 
 namespace sy::service {

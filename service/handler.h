@@ -5,7 +5,7 @@
 
 #include "queue/job_queue.h"
 #include "service/http_types.h"
-#include "storage/local/local_store.h"
+#include "storage/presigned_endpoint.h"
 
 namespace sy::service {
 

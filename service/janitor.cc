@@ -5,8 +5,8 @@
 namespace sy::service {
 
 Janitor::Janitor(JanitorOptions options, queue::JobQueue& queue, storage::ObjectStore& store,
-                 storage::LocalObjectStore* local)
-    : options_(options), queue_(queue), store_(store), local_(local) {}
+                 storage::PresignedEndpoint* endpoint)
+    : options_(options), queue_(queue), store_(store), endpoint_(endpoint) {}
 
 Janitor::~Janitor() { stop(); }
 
@@ -36,7 +36,8 @@ JanitorReport Janitor::run_once(storage::Clock::time_point now) {
       }
     }
   }
-  if (local_) report.temp_files_removed = local_->remove_stale_temp_files(options_.upload_url_ttl + grace);
+  if (endpoint_)
+    report.temp_files_removed = endpoint_->remove_stale_temp_files(options_.upload_url_ttl + grace);
   if (report.uploads_expired || report.jobs_removed || report.orphans_removed ||
       report.temp_files_removed)
     base::log::info("janitor", {{"uploads_expired", report.uploads_expired},

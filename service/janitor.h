@@ -7,7 +7,8 @@
 #include <thread>
 
 #include "queue/job_queue.h"
-#include "storage/local/local_store.h"
+#include "storage/object_store.h"
+#include "storage/presigned_endpoint.h"
 
 namespace sy::service {
 
@@ -28,7 +29,7 @@ struct JanitorReport {
 class Janitor {
  public:
   Janitor(JanitorOptions options, queue::JobQueue& queue, storage::ObjectStore& store,
-          storage::LocalObjectStore* local);
+          storage::PresignedEndpoint* endpoint);
   ~Janitor();
   JanitorReport run_once(storage::Clock::time_point now = storage::Clock::now());
   void start();
@@ -38,7 +39,7 @@ class Janitor {
   JanitorOptions options_;
   queue::JobQueue& queue_;
   storage::ObjectStore& store_;
-  storage::LocalObjectStore* local_;
+  storage::PresignedEndpoint* endpoint_;  // its unfinished PUTs are cleared too; may be null
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "queue/sqlite/sqlite_queue.h"
+#include "storage/local/local_store.h"
 
 namespace sy::service {
 namespace {

@@ -14,15 +14,15 @@ Response store_error(const storage::StoreError& e) {
 
 }  // namespace
 
-StoreHandlers::StoreHandlers(storage::ObjectStore& store, storage::LocalObjectStore* served,
+StoreHandlers::StoreHandlers(storage::ObjectStore& store, storage::PresignedEndpoint* endpoint,
                              queue::JobQueue& queue, Metrics& metrics)
-    : store_(store), served_(served), queue_(queue), metrics_(metrics) {}
+    : store_(store), endpoint_(endpoint), queue_(queue), metrics_(metrics) {}
 
 std::optional<Response> StoreHandlers::verify(const Request& r, std::string_view method,
                                               storage::StoreRequest* out) const {
-  if (!served_) return error_response(404, "not_found", "no embedded store");
+  if (!endpoint_) return error_response(404, "not_found", "no embedded store");
   storage::StoreError err;
-  const bool ok = served_->authorize(
+  const bool ok = endpoint_->authorize(
       method, r.target, [&](std::string_view n) { return r.header(n); }, storage::Clock::now(),
       out, &err);
   if (!ok) return store_error(err);
@@ -75,7 +75,7 @@ std::optional<Response> StoreHandlers::open_upload(const Call& call,
     return error_response(403, "AccessDenied", "the job does not accept an upload");
   if (sr.content_length != job->size)
     return error_response(413, "EntityTooLarge", "the body differs from the declared size");
-  *sink = served_->begin_put(sr.key, sr.content_length);
+  *sink = endpoint_->begin_put(sr.key, sr.content_length);
   return std::nullopt;
 }
 

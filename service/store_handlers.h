@@ -10,17 +10,18 @@
 #include "queue/job_queue.h"
 #include "service/handler.h"
 #include "service/metrics.h"
-#include "storage/local/local_store.h"
+#include "storage/object_store.h"
+#include "storage/presigned_endpoint.h"
 
 namespace sy::service {
 
 class StoreHandlers {
  public:
-  // `served` is the embedded store this server answers for; null with S3.
-  StoreHandlers(storage::ObjectStore& store, storage::LocalObjectStore* served,
+  // `endpoint` answers `store`'s presigned URLs here (the embedded store); null with S3.
+  StoreHandlers(storage::ObjectStore& store, storage::PresignedEndpoint* endpoint,
                 queue::JobQueue& queue, Metrics& metrics);
 
-  bool serving() const { return served_ != nullptr; }
+  bool serving() const { return endpoint_ != nullptr; }
   // Checks a presigned request's signature and expiry for `method` ("GET" or "PUT"): nullopt
   // and `out` filled when it holds, else the refusal to send.
   std::optional<Response> verify(const Request& request, std::string_view method,
@@ -34,7 +35,7 @@ class StoreHandlers {
 
  private:
   storage::ObjectStore& store_;
-  storage::LocalObjectStore* served_;
+  storage::PresignedEndpoint* endpoint_;
   queue::JobQueue& queue_;
   Metrics& metrics_;
 };

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "storage/object_store.h"
+#include "storage/presigned_endpoint.h"
 #include "storage/sigv4.h"
 
 namespace sy::storage {
@@ -24,38 +25,12 @@ struct LocalStoreOptions {
   std::function<Clock::time_point()> clock;  // when URLs are signed; empty: now (tests pin it)
 };
 
-// A request to /store/... that passed its signature check.
-struct StoreRequest {
-  std::string key;
-  std::int64_t content_length = -1;      // PUT: the signed, declared size
-  std::string content_disposition;       // GET: response-content-disposition if signed
-  std::string content_type;              // GET: response-content-type or from the extension
-};
-
-struct StoreError {
-  int status = 403;  // 400, 403, 404, 411, 413
-  std::string code;
-  std::string message;
-};
-
-// Streams one PUT body to a temporary file; commit() checks the size, fsyncs, renames into
-// place and raises the object-created event. Destroyed without commit: nothing is left.
-class PutWriter {
- public:
-  virtual ~PutWriter() = default;
-  // Returns false once more bytes arrived than declared (the caller answers 413).
-  virtual bool write(const char* data, std::size_t n) = 0;
-  virtual std::int64_t bytes_written() const = 0;
-  // Throws std::runtime_error on a size mismatch (nothing stored) or an I/O failure.
-  virtual void commit() = 0;
-};
-
 // The signing secret kept in <root>/store.secret (mode 0600), made on first use, so presigned
 // URLs survive restarts and every process sharing the folder signs alike. Two processes
 // starting at once agree on one secret.
 std::string load_or_create_secret(const std::filesystem::path& root);
 
-class LocalObjectStore final : public ObjectStore {
+class LocalObjectStore final : public ObjectStore, public PresignedEndpoint {
  public:
   explicit LocalObjectStore(LocalStoreOptions options);
 
@@ -68,18 +43,11 @@ class LocalObjectStore final : public ObjectStore {
   std::optional<std::filesystem::path> local_path(const std::string& key) override;
   void set_object_created_handler(ObjectCreatedHandler handler) override;
 
-  // Server side. `target` is the raw request target ("/store/a/b?X-Amz-..."); `header` looks
-  // up a request header by lower-case name. Checks key, signature, expiry and (for PUT) the
-  // declared size against Content-Length and the store's limit.
-  using HeaderFn = std::function<std::optional<std::string>(std::string_view)>;
-  // Returns the request or the error to answer with.
+  // PresignedEndpoint: our HTTP server answers this store's URLs.
   bool authorize(std::string_view method, std::string_view target, const HeaderFn& header,
-                 Clock::time_point now, StoreRequest* out, StoreError* error) const;
-
-  std::unique_ptr<PutWriter> begin_put(const std::string& key, std::int64_t expected_size);
-
-  // Deletes temporary files of uploads that never finished, older than `age`.
-  std::size_t remove_stale_temp_files(std::chrono::seconds age);
+                 Clock::time_point now, StoreRequest* out, StoreError* error) const override;
+  std::unique_ptr<PutWriter> begin_put(const std::string& key, std::int64_t expected_size) override;
+  std::size_t remove_stale_temp_files(std::chrono::seconds age) override;
 
   std::filesystem::path path_for(const std::string& key) const;  // throws on an invalid key
   const LocalStoreOptions& options() const { return options_; }
