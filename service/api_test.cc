@@ -1,13 +1,11 @@
-#include "service/api.h"
-
+// The jobs, S3 event and operations routes, CORS and dispatch through the route table.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <set>
 
-#include "queue/sqlite/sqlite_queue.h"
+#include "service/api_test_fixture.h"
 #include "storage/keys.h"
-#include "storage/local/local_store.h"
 #include "storage/sigv4.h"
 
 namespace sy::service {
@@ -16,103 +14,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-class ApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() /
-          ("sy_api_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    queue = std::make_unique<queue::SqliteJobQueue>(dir / "queue.db");
-    storage::LocalStoreOptions so;
-    so.root = dir / "store";
-    so.public_url = "http://127.0.0.1:8080";
-    so.credentials = {"surroundyou", "test-secret", "us-east-1", "s3"};
-    store = std::make_unique<storage::LocalObjectStore>(so);
-    options.cors_origins = {"https://app.example"};
-    options.s3_events_secret = "events-secret";
-    options.max_upload_bytes = 1 << 20;
-    options.create_per_minute = 0;  // JobCreationIsRateLimitedPerClient turns it on
-    make_api();
-  }
-  void TearDown() override { fs::remove_all(dir); }
-
-  void make_api() {
-    ApiHooks hooks;
-    hooks.job_queued = [this] { ++queued_hooks; };
-    hooks.job_deleted = [this](const std::string& id) { deleted.push_back(id); };
-    api = std::make_unique<Api>(options, *queue, *store, store.get(), metrics, hooks);
-    store->set_object_created_handler([this](const storage::ObjectCreated& e) { api->on_object_created(e); });
-  }
-
-  static Request req(std::string method, std::string target, std::string body = {},
-                     std::map<std::string, std::string> headers = {}) {
-    Request r;
-    r.method = std::move(method);
-    r.target = std::move(target);
-    r.body = std::move(body);
-    r.headers = std::move(headers);
-    r.headers.emplace("host", "127.0.0.1:8080");
-    r.remote = "10.0.0.1";
-    r.request_id = "test";
-    return r;
-  }
-  static json body_of(const Response& r) { return json::parse(r.body); }
-  static void expect_error_shape(const Response& r, int status, const std::string& code = {}) {
-    EXPECT_EQ(r.status, status) << r.body;
-    const auto j = json::parse(r.body);
-    ASSERT_TRUE(j.contains("error")) << r.body;
-    EXPECT_TRUE(j["error"]["code"].is_string());
-    EXPECT_TRUE(j["error"]["message"].is_string());
-    if (!code.empty()) {
-      EXPECT_EQ(j["error"]["code"], code);
-    }
-  }
-  static std::string target_of(const std::string& url) {
-    return url.substr(url.find('/', std::string("http://").size()));
-  }
-
-  struct Created {
-    std::string id, token, upload_url;
-  };
-  Created create(std::int64_t size = 1000, const std::string& name = "My Song.mp3") {
-    const auto r = api->handle(req("POST", "/api/v1/jobs", json{{"filename", name}, {"size", size}}.dump()));
-    EXPECT_EQ(r.status, 201) << r.body;
-    const auto j = body_of(r);
-    return {j["id"], j["token"], j["upload"]["url"]};
-  }
-  // Streams `bytes` through the upload path, as the session does.
-  Response upload(const Created& c, const std::string& bytes, std::int64_t content_length = -1) {
-    auto r = req("PUT", target_of(c.upload_url), {},
-                 {{"content-length", std::to_string(content_length < 0 ? bytes.size() : static_cast<std::size_t>(content_length))}});
-    const auto match = api->route(r);
-    auto opened = api->open_upload(r, match);
-    if (auto* refused = std::get_if<Response>(&opened)) return *refused;
-    auto& up = std::get<Upload>(opened);
-    EXPECT_TRUE(up.sink->write(bytes.data(), bytes.size()));
-    up.sink->commit();
-    return api->finish_upload(r, match, up);
-  }
-  // The answer to a PUT refused before its body, or nullopt when it may stream.
-  std::optional<Response> refusal(const Request& r) {
-    auto opened = api->open_upload(r, api->route(r));
-    if (auto* refused = std::get_if<Response>(&opened)) return *refused;
-    return std::nullopt;
-  }
-  Response get_job(const std::string& id, const std::string& token) {
-    return api->handle(req("GET", "/api/v1/jobs/" + id, {}, {{"authorization", "Bearer " + token}}));
-  }
-
-  fs::path dir;
-  std::unique_ptr<queue::SqliteJobQueue> queue;
-  std::unique_ptr<storage::LocalObjectStore> store;
-  Metrics metrics;
-  ApiOptions options;
-  std::unique_ptr<Api> api;
-  int queued_hooks = 0;
-  std::vector<std::string> deleted;
-};
 
 TEST_F(ApiTest, CreateReturnsAPresignedUploadAndKeepsOnlyTheTokenHash) {
   const auto r = api->handle(req("POST", "/api/v1/jobs",
@@ -175,40 +76,6 @@ TEST_F(ApiTest, WithoutItsTokenAJobDoesNotExist) {
   expect_error_shape(api->handle(req("DELETE", "/api/v1/jobs/" + a.id, {}, {{"authorization", "Bearer " + b.token}})),
                      404, "not_found");
   EXPECT_EQ(api->handle(req("GET", "/api/v1/jobs/" + a.id + "?token=" + a.token)).status, 200);
-}
-
-TEST_F(ApiTest, CompletedUploadQueuesTheJobThroughTheObjectCreatedEvent) {
-  const auto c = create(5);
-  const auto r = upload(c, "12345");
-  EXPECT_EQ(r.status, 200);
-  EXPECT_TRUE(r.header("ETag"));
-  EXPECT_EQ(queued_hooks, 1);
-  const auto j = body_of(get_job(c.id, c.token));
-  EXPECT_EQ(j["status"], "queued");
-  // The job no longer accepts an upload: the URL cannot overwrite its input.
-  expect_error_shape(upload(c, "54321"), 403);
-  EXPECT_EQ(queued_hooks, 1);
-}
-
-TEST_F(ApiTest, UploadsThatDoNotMatchAreRefusedAndStoreNothing) {
-  const auto c = create(5);
-  expect_error_shape(upload(c, "123456", 6), 403);  // signed content-length differs
-  std::string tampered = c.upload_url;
-  tampered.back() = tampered.back() == '0' ? '1' : '0';
-  auto r = req("PUT", target_of(tampered), {}, {{"content-length", "5"}});
-  auto refused = refusal(r);
-  ASSERT_TRUE(refused);
-  expect_error_shape(*refused, 403, "SignatureDoesNotMatch");
-  // Another job's upload URL cannot write this job's key.
-  const auto other = create(5);
-  std::string swapped = target_of(other.upload_url);
-  swapped.replace(swapped.find(other.id), other.id.size(), c.id);
-  r = req("PUT", swapped, {}, {{"content-length", "5"}});
-  refused = refusal(r);
-  ASSERT_TRUE(refused);
-  EXPECT_EQ(refused->status, 403);
-  EXPECT_TRUE(store->list("uploads/").empty());
-  EXPECT_EQ(body_of(get_job(c.id, c.token))["status"], "awaiting_upload");
 }
 
 TEST_F(ApiTest, UploadedFallbackQueuesOnlyACompleteUpload) {
@@ -302,59 +169,6 @@ TEST_F(ApiTest, StatusReflectsEveryQueueWriteAtTheNextPoll) {
   EXPECT_EQ(j["result"]["bytes"], 10);
   ASSERT_TRUE(queue->remove(c.id));  // as the janitor does when retention is over
   expect_error_shape(get_job(c.id, c.token), 404, "not_found");
-}
-
-TEST_F(ApiTest, DoneJobGetsAPresignedDownloadServedWithRanges) {
-  const auto c = create(5);
-  upload(c, "12345");
-  auto job = queue->claim("w", 10s);
-  ASSERT_TRUE(job);
-  const std::string data(1000, 'x');
-  const fs::path src = dir / "out.mp3";
-  { std::ofstream(src, std::ios::binary) << data; }
-  const std::string key = storage::processed_key(c.id, "My Song.mp3", "mp3");
-  store->upload_from_file(key, src);
-  ASSERT_TRUE(queue->complete(c.id, "w", {key, 1000, 12.5, "mp3", 1.0}));
-  const auto j = body_of(get_job(c.id, c.token));
-  EXPECT_EQ(j["status"], "done");
-  EXPECT_EQ(j["result"]["bytes"], 1000);
-  EXPECT_EQ(j["result"]["format"], "mp3");
-  const std::string target = target_of(j["result"]["url"]);
-
-  auto full = api->handle(req("GET", target));
-  ASSERT_EQ(full.status, 200) << full.body;
-  ASSERT_TRUE(full.file);
-  EXPECT_EQ(full.file->length, 1000);
-  EXPECT_EQ(full.header("Content-Type"), "audio/mpeg");
-  EXPECT_NE(full.header("Content-Disposition")->find("My Song (8D).mp3"), std::string::npos);
-
-  auto part = api->handle(req("GET", target, {}, {{"range", "bytes=10-19"}}));
-  EXPECT_EQ(part.status, 206);
-  EXPECT_EQ(part.file->offset, 10);
-  EXPECT_EQ(part.file->length, 10);
-  EXPECT_EQ(part.header("Content-Range"), "bytes 10-19/1000");
-  part = api->handle(req("GET", target, {}, {{"range", "bytes=-100"}}));
-  EXPECT_EQ(part.file->offset, 900);
-  EXPECT_EQ(part.file->length, 100);
-  expect_error_shape(api->handle(req("GET", target, {}, {{"range", "bytes=5000-"}})), 416);
-
-  // The signature does not open another job's key.
-  std::string other = target;
-  other.replace(other.find(c.id), c.id.size(), std::string(32, 'a'));
-  expect_error_shape(api->handle(req("GET", other)), 403, "SignatureDoesNotMatch");
-  expect_error_shape(api->handle(req("GET", "/store/" + key)), 403);
-}
-
-TEST_F(ApiTest, ParseRange) {
-  EXPECT_EQ(parse_range("bytes=0-0", 10), std::make_pair(std::int64_t{0}, std::int64_t{0}));
-  EXPECT_EQ(parse_range("bytes=5-", 10), std::make_pair(std::int64_t{5}, std::int64_t{9}));
-  EXPECT_EQ(parse_range("bytes=5-100", 10), std::make_pair(std::int64_t{5}, std::int64_t{9}));
-  EXPECT_EQ(parse_range("bytes=-3", 10), std::make_pair(std::int64_t{7}, std::int64_t{9}));
-  EXPECT_EQ(parse_range("bytes=10-", 10), std::make_pair(std::int64_t{-1}, std::int64_t{-1}));
-  EXPECT_FALSE(parse_range("bytes=1-2,4-5", 10));
-  EXPECT_FALSE(parse_range("items=1-2", 10));
-  EXPECT_FALSE(parse_range("bytes=3-1", 10));
-  EXPECT_FALSE(parse_range("bytes=a-b", 10));
 }
 
 TEST_F(ApiTest, OpenApiDescribesEveryRouteAndEveryRouteAnswers) {
@@ -460,6 +274,5 @@ TEST_F(ApiTest, PresetsHealthAndMetrics) {
             std::string::npos);
   EXPECT_NE(m.body.find("sy_job_duration_seconds_bucket"), std::string::npos);
 }
-
 }  // namespace
 }  // namespace sy::service
