@@ -13,7 +13,7 @@ namespace http = beast::http;
 using Steady = std::chrono::steady_clock;
 
 net::awaitable<void> stream_job_events(SessionContext& context, beast::tcp_stream& stream,
-                                       const Response& res) {
+                                       const Response& res, const std::string& job_id) {
   const ServerOptions& options = context.options;
   error_code ec;
   http::response<http::empty_body> m{http::status::ok, 11};
@@ -28,10 +28,10 @@ net::awaitable<void> stream_job_events(SessionContext& context, beast::tcp_strea
   auto last_send = Steady::now();
   net::steady_timer timer(co_await net::this_coro::executor);
   for (;;) {
-    const auto view = context.api.job_view(res.sse_job_id);
+    const auto view = context.api.job_view(job_id);
     bool done = false;
     if (!view) {
-      out += "event: deleted\ndata: {\"id\":\"" + res.sse_job_id + "\"}\n\n";
+      out += "event: deleted\ndata: {\"id\":\"" + job_id + "\"}\n\n";
       done = true;
     } else {
       const std::string status = (*view)["status"].get<std::string>();

@@ -42,7 +42,6 @@ struct Response {
   std::string body;
   std::string_view route = "other";  // route template for metrics and logs (routes.h)
   std::optional<FileBody> file;      // stream this instead of `body`
-  std::string sse_job_id;            // stream this job's events instead of `body`
   bool head_only = false;            // HEAD: headers of the GET, no body
 
   void set(std::string name, std::string value);

@@ -166,9 +166,9 @@ Response JobHandlers::mark_uploaded(const Call& call) {
   return json_response(202, views_.view(*queue_.get(job.id)));
 }
 
-Response JobHandlers::events(const Call& call) {
+Response JobHandlers::events(const Call&) {
+  // The header of the stream; the session writes the events (Streaming::kEvents).
   Response res;
-  res.sse_job_id = call.job->id;
   res.set("Content-Type", "text/event-stream");
   res.set("Cache-Control", "no-store");
   res.set("X-Accel-Buffering", "no");  // ask reverse proxies not to hold events back

@@ -29,7 +29,7 @@ class JobHandlers {
   Response get(const Call& call);            // call.job set
   Response remove(const Call& call);         // call.job set
   Response mark_uploaded(const Call& call);  // call.job set
-  Response events(const Call& call);         // call.job set; the session streams them
+  Response events(const Call& call);         // call.job set; the session streams the events
 
   // An object was stored: an upload completes its job, which is queued.
   void upload_arrived(const storage::ObjectCreated& event);

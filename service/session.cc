@@ -150,7 +150,7 @@ net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stre
       }
     }
     res.set("X-Request-Id", req.request_id);
-    if (!res.sse_job_id.empty()) {
+    if (match.route && match.route->streaming == Streaming::kEvents && res.status == 200) {
       // Each stream polls the queue; past the cap a client is told to poll instead.
       if (++context.event_streams > options.max_event_streams) {
         --context.event_streams;
@@ -159,7 +159,7 @@ net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stre
         res.set("Retry-After", "5");
       } else {
         metrics.request(res.route, method_label(req.method), 200);
-        co_await stream_job_events(context, stream, res);
+        co_await stream_job_events(context, stream, res, std::string(match.param));
         --context.event_streams;
         break;
       }
