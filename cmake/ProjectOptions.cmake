@@ -19,3 +19,13 @@ endif()
 add_library(sy_project_options INTERFACE)
 add_library(sy::options ALIAS sy_project_options)
 target_link_libraries(sy_project_options INTERFACE sy_warnings sy_sanitizers)
+
+# One of the project's layered libraries: sy_<name> with the alias sy::<name>, includes rooted
+# at the source tree (#include "engine/renderer.h"), our warnings and sanitizers, and the
+# PUBLIC/PRIVATE dependencies given after the name.
+function(sy_layer name)
+  add_library(sy::${name} ALIAS sy_${name})
+  target_include_directories(sy_${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>)
+  target_link_libraries(sy_${name} ${ARGN})
+  target_link_libraries(sy_${name} PRIVATE sy::options)
+endfunction()
