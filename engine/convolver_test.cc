@@ -1,21 +1,16 @@
 #include "engine/convolver.h"
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "engine/testing/analysis.h"
+
 namespace sy::engine {
 namespace {
 
-std::vector<float> noise(std::size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(gen);
-  return v;
-}
+std::vector<float> noise(std::size_t n, unsigned seed) { return testing::white_noise(n, seed, 1.0f); }
 
 std::vector<double> direct_convolution(const std::vector<float>& x, const std::vector<float>& h) {
   std::vector<double> y(x.size(), 0.0);

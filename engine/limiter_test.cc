@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/loudness.h"
+#include "engine/testing/analysis.h"
 
 namespace sy::engine {
 namespace {
@@ -16,10 +17,7 @@ namespace {
 constexpr double kRate = 44100.0;
 constexpr std::size_t kBlock = 1024;
 
-struct Stereo {
-  std::vector<float> left, right;
-  std::size_t size() const { return left.size(); }
-};
+using testing::Stereo;
 
 Stereo mono(std::vector<float> s) {
   Stereo st{s, s};
@@ -32,13 +30,13 @@ Stereo run(StereoProcessor& lim, const Stereo& input, std::size_t block = kBlock
   lim.prepare(kRate, block);
   const std::size_t lat = lim.latency();
   Stereo padded{input.left, input.right};
-  padded.left.resize(input.size() + lat, 0.0f);
-  padded.right.resize(input.size() + lat, 0.0f);
-  Stereo out{std::vector<float>(padded.size()), std::vector<float>(padded.size())};
-  const ConstAudioView in({padded.left.data(), padded.right.data()}, padded.size());
-  const AudioView o({out.left.data(), out.right.data()}, padded.size());
-  for (std::size_t pos = 0; pos < padded.size(); pos += block) {
-    const std::size_t n = std::min(block, padded.size() - pos);
+  padded.left.resize(input.left.size() + lat, 0.0f);
+  padded.right.resize(input.left.size() + lat, 0.0f);
+  Stereo out{std::vector<float>(padded.left.size()), std::vector<float>(padded.left.size())};
+  const ConstAudioView in({padded.left.data(), padded.right.data()}, padded.left.size());
+  const AudioView o({out.left.data(), out.right.data()}, padded.left.size());
+  for (std::size_t pos = 0; pos < padded.left.size(); pos += block) {
+    const std::size_t n = std::min(block, padded.left.size() - pos);
     lim.process(in.slice(pos, n), o.slice(pos, n));
   }
   out.left.erase(out.left.begin(), out.left.begin() + static_cast<std::ptrdiff_t>(lat));
@@ -48,7 +46,7 @@ Stereo run(StereoProcessor& lim, const Stereo& input, std::size_t block = kBlock
 
 double true_peak_dbtp(const Stereo& s) {
   LoudnessMeter meter(static_cast<int>(kRate), true);
-  meter.add(ConstAudioView({s.left.data(), s.right.data()}, s.size()));
+  meter.add(ConstAudioView({s.left.data(), s.right.data()}, s.left.size()));
   return meter.true_peak_dbtp();
 }
 
@@ -112,7 +110,7 @@ TEST_P(LimiterCeilingTest, PinkNoiseTwelveDecibelsOverFullScaleStaysUnderTheCeil
   const double tp = true_peak_dbtp(out);
   EXPECT_LE(tp, ceiling);
   EXPECT_GT(tp, ceiling - 1.0) << "limiting far below the ceiling wastes loudness";
-  for (std::size_t i = 0; i < out.size(); ++i) ASSERT_TRUE(std::isfinite(out.left[i]));
+  for (std::size_t i = 0; i < out.left.size(); ++i) ASSERT_TRUE(std::isfinite(out.left[i]));
 }
 
 TEST_P(LimiterCeilingTest, FullBandWhiteNoiseStaysUnderTheCeiling) {

@@ -1,23 +1,18 @@
 #include "engine/renderer.h"
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "engine/testing/analysis.h"
 
 namespace sy::engine {
 namespace {
 
 constexpr double kRate = 48000.0;
 
-std::vector<float> noise(std::size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-0.5f, 0.5f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(gen);
-  return v;
-}
+std::vector<float> noise(std::size_t n, unsigned seed) { return testing::white_noise(n, seed, 0.5f); }
 
 struct Rendered {
   std::vector<float> left, right;

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/crossover.h"
+#include "engine/testing/analysis.h"
 
 namespace sy::engine {
 namespace {
@@ -17,9 +18,7 @@ namespace {
 constexpr double kRate = 44100.0;
 constexpr std::size_t kBlock = 512;
 
-struct Stereo {
-  std::vector<float> left, right;
-};
+using testing::Stereo;
 
 // Runs `left`/`right` through `room` in fixed blocks.
 Stereo run(Room& room, const std::vector<float>& left, const std::vector<float>& right,

@@ -80,6 +80,14 @@ std::vector<float> lowpass(const std::vector<float>& x, double hz, double sample
   return out;
 }
 
+std::vector<float> white_noise(std::size_t frames, unsigned seed, float amplitude) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-amplitude, amplitude);
+  std::vector<float> out(frames);
+  for (float& x : out) x = dist(gen);
+  return out;
+}
+
 std::vector<float> pink_noise(std::size_t frames, unsigned seed) {
   std::mt19937 gen(seed);
   std::uniform_real_distribution<double> dist(-1.0, 1.0);

@@ -15,6 +15,8 @@ struct Stereo {
 // Pink noise (-3 dB per octave, Voss-McCartney with 16 rows) at about -20 dBFS RMS.
 std::vector<float> pink_noise(std::size_t frames, unsigned seed);
 std::vector<float> sine(std::size_t frames, double hz, double sample_rate, float amplitude);
+// White noise, uniform in [-amplitude, amplitude]; the same seed gives the same samples.
+std::vector<float> white_noise(std::size_t frames, unsigned seed, float amplitude);
 
 // Runs `processor` over the whole signal in blocks of `block` frames (the last one may be
 // shorter), feeds latency() frames of silence and drops the first latency() frames, so
