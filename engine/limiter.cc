@@ -4,11 +4,7 @@
 #include <cmath>
 #include <numbers>
 
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && !defined(SY_NO_TARGET_CLONES)
-#define SY_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SY_VECTOR_CLONES
-#endif
+#include "engine/vector_clones.h"
 
 namespace sy::engine {
 

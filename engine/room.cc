@@ -6,15 +6,10 @@
 #include <numbers>
 
 #include "engine/denormals.h"
+#include "engine/vector_clones.h"
 
-// The room's loops are plain float arithmetic over frames; where the CPU has AVX2 a second
-// copy of them, chosen once at load time, runs them eight frames wide instead of four. No
-// FMA, so both copies give bit-identical output.
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && !defined(SY_NO_TARGET_CLONES)
-#define SY_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SY_VECTOR_CLONES
-#endif
+// The room's loops are plain float arithmetic over frames: with AVX2 they run eight frames
+// wide instead of four (SY_VECTOR_CLONES).
 
 namespace sy::engine {
 
