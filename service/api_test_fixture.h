@@ -2,6 +2,9 @@
 // The API with a real SQLite queue and the embedded store in a temporary folder, and the
 // requests a session would hand it: shared by the API's tests of each resource.
 #include <gtest/gtest.h>
+
+#include "tests/support/local_store.h"
+#include "tests/support/temp_dir.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -21,23 +24,16 @@ namespace sy::service {
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = std::filesystem::temp_directory_path() /
-          ("sy_api_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir);
+    dir = tmp.path();
     queue = std::make_unique<queue::SqliteJobQueue>(dir / "queue.db");
-    storage::LocalStoreOptions so;
-    so.root = dir / "store";
-    so.public_url = "http://127.0.0.1:8080";
-    so.credentials = {"surroundyou", "test-secret", "us-east-1", "s3"};
-    store = std::make_unique<storage::LocalObjectStore>(so);
+    store = testing::local_store(dir / "store", "http://127.0.0.1:8080",
+                                 {"surroundyou", "test-secret", "us-east-1", "s3"});
     options.cors_origins = {"https://app.example"};
     options.s3_events_secret = "events-secret";
     options.max_upload_bytes = 1 << 20;
     options.create_per_minute = 0;  // JobCreationIsRateLimitedPerClient turns it on
     make_api();
   }
-  void TearDown() override { std::filesystem::remove_all(dir); }
 
   void make_api() {
     ApiHooks hooks;
@@ -105,6 +101,7 @@ class ApiTest : public ::testing::Test {
     return api->handle(req("GET", "/api/v1/jobs/" + id, {}, {{"authorization", "Bearer " + token}}));
   }
 
+  testing::TempDir tmp;  // first, so it goes last, after the queue and store in it
   std::filesystem::path dir;
   std::unique_ptr<queue::SqliteJobQueue> queue;
   std::unique_ptr<storage::LocalObjectStore> store;

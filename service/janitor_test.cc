@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/local_store.h"
+#include "tests/support/temp_dir.h"
+
 #include <fstream>
 
 #include "queue/sqlite/sqlite_queue.h"
@@ -16,19 +19,12 @@ namespace fs = std::filesystem;
 class JanitorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() / ("sy_janitor_" + std::to_string(::getpid()) + "_" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
+    dir = tmp.path();
     queue = std::make_unique<queue::SqliteJobQueue>(dir / "queue.db");
-    storage::LocalStoreOptions o;
-    o.root = dir / "store";
-    o.public_url = "http://127.0.0.1:1";
-    o.credentials = {"k", "s", "us-east-1", "s3"};
-    store = std::make_unique<storage::LocalObjectStore>(o);
+    store = testing::local_store(dir / "store");
     src = dir / "bytes.bin";
     std::ofstream(src) << "12345";
   }
-  void TearDown() override { fs::remove_all(dir); }
 
   void add_job(const std::string& id, bool uploaded, bool done) {
     queue::NewJob j{id, "h", "a.mp3", "uploads/" + id + "/a.mp3", 5, "{}", 3};
@@ -42,6 +38,7 @@ class JanitorTest : public ::testing::Test {
     queue->complete(id, "w", {"processed/" + id + "/a (8D).mp3", 5, 1, "mp3", 1});
   }
 
+  testing::TempDir tmp;  // first, so it goes last, after the queue and store in it
   fs::path dir, src;
   std::unique_ptr<queue::SqliteJobQueue> queue;
   std::unique_ptr<storage::LocalObjectStore> store;

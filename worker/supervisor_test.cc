@@ -5,6 +5,8 @@
 #include "worker/supervisor.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,11 +26,7 @@ using Steady = std::chrono::steady_clock;
 class SupervisorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() /
-          ("sy_supervisor_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    dir = tmp.path();
     queue = std::make_unique<queue::SqliteJobQueue>(dir / "queue.db");
     options.program = "/bin/sh";
     options.scratch_root = dir / "work";
@@ -36,10 +34,7 @@ class SupervisorTest : public ::testing::Test {
     options.kill_grace = 100ms;
     options.stop_grace = 2s;
   }
-  void TearDown() override {
-    supervisor.reset();
-    fs::remove_all(dir);
-  }
+  void TearDown() override { supervisor.reset(); }
 
   // Children run `script`; "$4" is the worker id the supervisor gave them.
   void start(const std::string& script, int children = 1) {
@@ -91,6 +86,7 @@ class SupervisorTest : public ::testing::Test {
     return std::nullopt;
   }
 
+  testing::TempDir tmp;  // first, so it goes last
   fs::path dir;
   std::unique_ptr<queue::SqliteJobQueue> queue;
   SupervisorOptions options;
