@@ -9,6 +9,7 @@
 #include "io/demux.h"
 #include "base/errors.h"
 #include "io/ffmpeg_util.h"
+#include "io/input_safety.h"
 
 extern "C" {
 #include <libavutil/opt.h>
@@ -66,6 +67,7 @@ class FfmpegDecoder final : public Decoder {
     codec_.reset(avcodec_alloc_context3(codec));
     if (!codec_) throw std::bad_alloc();
     codec_->pkt_timebase = st->time_base;
+    safety::limit_decoder(codec_.get());
     if (avcodec_parameters_to_context(codec_.get(), st->codecpar) < 0 ||
         avcodec_open2(codec_.get(), codec, nullptr) < 0) {
       throw base::InputError(std::string("cannot decode the ") + avcodec_get_name(codec->id) +
@@ -113,6 +115,7 @@ class FfmpegDecoder final : public Decoder {
       const int err = av_read_frame(input_.context.get(), packet_.get());
       if (err == AVERROR(EAGAIN)) return;
       if (err < 0) {
+        if (safety::is_out_of_memory(err)) throw base::InputError(safety::kNeedsTooMuchMemory);
         if (err != AVERROR_EOF) {
           throw base::InputError("the file is damaged: reading stopped after " +
                            seconds_text(decoded_seconds_));
@@ -228,6 +231,8 @@ class FfmpegDecoder final : public Decoder {
       throw base::InputError("the audio is longer than the " +
                        seconds_text(limits_.max_duration_seconds) + " limit");
     }
+    // Before the resampler is built: its filter grows with the input rate (750 MHz: 2 GiB).
+    safety::check_audio_frame(*frame);
     configure_resampler(frame);
     const int capacity = swr_get_out_samples(swr_.get(), frame->nb_samples);
     reserve_scratch(capacity);

@@ -46,8 +46,9 @@ class Decoder {
 // Reads only the container header and tags: what `surroundyou probe` prints.
 AudioInfo probe(const std::string& path, const InputLimits& limits = {});
 
-// Keeps FFmpeg's own log off stderr (errors reach callers as exceptions instead). Every
-// entry point of io/ calls it; calling it early (e.g. first thing in main) is harmless.
+// Keeps FFmpeg's own log off stderr (errors reach callers as exceptions instead) and puts
+// the per-allocation ceiling of io/input_safety.h on FFmpeg. Every entry point of io/
+// calls it; calling it early (e.g. first thing in main) is harmless.
 // SY_FFMPEG_LOG=<quiet|error|warning|info|verbose|debug> in the environment brings the
 // library's log back for debugging.
 void quiet_ffmpeg_log();

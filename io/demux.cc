@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <sstream>
 #include <system_error>
+#include <vector>
 
 #include "base/errors.h"
+#include "io/input_safety.h"
 #include "io/tags.h"
 
 namespace sy::io::demux {
@@ -29,6 +31,29 @@ std::string megabytes(std::int64_t bytes) {
 
 // av_match_list() semantics: any comma-separated name of `names` is in `allowed`.
 bool any_name_allowed(const char* names) { return av_match_list(names, kAllowedFormats, ',') > 0; }
+
+std::string unreadable(int averror) {
+  if (safety::is_out_of_memory(averror)) return safety::kNeedsTooMuchMemory;
+  return "cannot read the file: it is damaged or not a supported audio file";
+}
+
+// Every audio stream, not only the one we decode: reading the stream info decodes them all.
+void check_audio_streams(const AVFormatContext* ctx) {
+  for (unsigned i = 0; i < ctx->nb_streams; ++i) {
+    const AVCodecParameters* par = ctx->streams[i]->codecpar;
+    if (par->codec_type == AVMEDIA_TYPE_AUDIO) safety::check_audio_parameters(*par);
+  }
+}
+
+// avformat_find_stream_info() opens a decoder per stream (cover art included) with the
+// options it is given; without these a picture header can ask for gigapixels.
+int find_stream_info(AVFormatContext* ctx) {
+  std::vector<AVDictionary*> options(ctx->nb_streams, nullptr);
+  for (auto& o : options) o = safety::decoder_limit_options();
+  const int err = avformat_find_stream_info(ctx, options.data());
+  for (auto& o : options) av_dict_free(&o);
+  return err;
+}
 
 std::int64_t check_file(const std::string& path, const InputLimits& limits) {
   namespace fs = std::filesystem;
@@ -85,7 +110,7 @@ const AVInputFormat* recognise(const std::string& url) {
 const char* allowed_formats() { return kAllowedFormats; }
 
 Input open(const std::string& path, const InputLimits& limits) {
-  ffmpeg::quiet_log();
+  ffmpeg::init();
   Input input;
   input.file_size = check_file(path, limits);
   // "file:" keeps a colon in the name from being read as a protocol.
@@ -102,15 +127,15 @@ Input open(const std::string& path, const InputLimits& limits) {
   options.set("max_streams", "64");
   // On failure avformat_open_input frees the context itself.
   int err = avformat_open_input(&raw, url.c_str(), format, options.ptr());
-  if (err < 0) {
-    throw base::InputError("cannot read the file: it is damaged or not a supported audio file");
-  }
+  if (err < 0) throw base::InputError(unreadable(err));
   input.context.reset(raw);
   AVFormatContext* ctx = input.context.get();
-
-  err = avformat_find_stream_info(ctx, nullptr);
-  if (err < 0)
-    throw base::InputError("cannot read the file: it is damaged or not a supported audio file");
+  // What the header claims is refused before the stream info is read (which decodes), and
+  // what decoding the first packets revealed is refused before a decoder is opened for good.
+  check_audio_streams(ctx);
+  err = find_stream_info(ctx);
+  if (err < 0) throw base::InputError(unreadable(err));
+  check_audio_streams(ctx);
 
   for (unsigned i = 0; i < ctx->nb_streams; ++i) {
     const AVStream* st = ctx->streams[i];

@@ -16,8 +16,10 @@ struct Input {
 
 // Checks the file (exists, regular, not empty, within limits.max_bytes), recognises its
 // format, refuses anything outside the allowlist of audio/video containers (playlists,
-// concat scripts, images, ... are refused before FFmpeg interprets them), reads the
-// stream info and finds the first audio stream. Throws base::InputError with a human message.
+// concat scripts, images, ... are refused before FFmpeg interprets them), refuses stream
+// parameters outside the bounds of io/input_safety.h (before the stream info is read and
+// again after), reads the stream info and finds the first audio stream. Throws
+// base::InputError with a human message.
 Input open(const std::string& path, const InputLimits& limits);
 
 // The demuxer names we accept, comma-separated as FFmpeg's format_whitelist wants them.

@@ -7,6 +7,7 @@
 
 #include "base/errors.h"
 #include "io/ffmpeg_util.h"
+#include "io/input_safety.h"
 #include "io/tags.h"
 
 extern "C" {
@@ -69,7 +70,9 @@ bool picture_size(const CoverArt& cover, AVCodecID id, int* width, int* height) 
   const AVCodec* codec = avcodec_find_decoder(id);
   if (codec == nullptr) return false;
   ffmpeg::CodecContextPtr ctx(avcodec_alloc_context3(codec));
-  if (!ctx || avcodec_open2(ctx.get(), codec, nullptr) < 0) return false;
+  if (!ctx) return false;
+  safety::limit_decoder(ctx.get());
+  if (avcodec_open2(ctx.get(), codec, nullptr) < 0) return false;
   ffmpeg::PacketPtr pkt = ffmpeg::make_packet();
   if (av_new_packet(pkt.get(), static_cast<int>(cover.data.size())) < 0) return false;
   std::copy(cover.data.begin(), cover.data.end(), pkt->data);
@@ -101,7 +104,7 @@ class FfmpegEncoder final : public Encoder {
  public:
   FfmpegEncoder(const std::string& path, const EncodeOptions& options, const Metadata& metadata)
       : options_(options), frame_(ffmpeg::make_frame()), packet_(ffmpeg::make_packet()) {
-    ffmpeg::quiet_log();
+    ffmpeg::init();
     if (options.sample_rate < 8000 || options.sample_rate > 384000) {
       throw std::invalid_argument("unsupported sample rate for encoding");
     }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "io/decoder.h"
+#include "io/input_safety.h"
 
 extern "C" {
 #include <libavutil/error.h>
@@ -64,6 +65,11 @@ void quiet_log() {
   std::call_once(once, [] { av_log_set_level(log_level_from_env()); });
 }
 
+void init() {
+  quiet_log();
+  safety::cap_ffmpeg_allocations();
+}
+
 AVChannelLayout stereo_layout() {
   AVChannelLayout layout{};
   av_channel_layout_default(&layout, 2);
@@ -72,4 +78,4 @@ AVChannelLayout stereo_layout() {
 
 }  // namespace sy::io::ffmpeg
 
-void sy::io::quiet_ffmpeg_log() { ffmpeg::quiet_log(); }
+void sy::io::quiet_ffmpeg_log() { ffmpeg::init(); }

@@ -78,6 +78,9 @@ std::string error_text(int errnum);
 // Called by every entry point of io/; SY_FFMPEG_LOG=<level name or number> brings the
 // library's log back for debugging (e.g. SY_FFMPEG_LOG=debug).
 void quiet_log();
+// quiet_log() and the process-wide allocation ceiling of io/input_safety.h. Every entry
+// point of io/ calls it before touching FFmpeg.
+void init();
 
 // Stereo, FL+FR.
 AVChannelLayout stereo_layout();

@@ -16,7 +16,7 @@ packages=(
   # web page: build (npm registry packages via npm ci) and browser tests
   nodejs chromium
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   ffmpeg hyperrogue-music time
   # scale-out: PostgreSQL queue, S3 over libcurl; real PostgreSQL and Ceph RGW in the tests
   libpq-dev libcurl4-openssl-dev postgresql python3-botocore radosgw ceph-mon ceph-osd

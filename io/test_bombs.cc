@@ -1,0 +1,148 @@
+#include "io/test_bombs.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <fstream>
+#include <stdexcept>
+
+namespace sy::testing::bombs {
+namespace {
+
+void le(std::string* out, std::uint32_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+void be(std::string* out, std::uint32_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::string syncsafe(std::uint32_t v) {
+  std::string s;
+  for (int shift : {21, 14, 7, 0}) s.push_back(static_cast<char>((v >> shift) & 0x7f));
+  return s;
+}
+
+std::uint32_t read_be(const std::string& s, std::size_t at, int bytes) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(s[at + i]);
+  return v;
+}
+
+}  // namespace
+
+std::string wav(std::uint32_t rate, std::uint16_t channels, std::uint16_t block_align,
+                std::uint32_t data_bytes, std::uint16_t bits) {
+  std::string h = "RIFF";
+  le(&h, 36 + data_bytes, 4);
+  h += "WAVEfmt ";
+  le(&h, 16, 4);
+  le(&h, 1, 2);  // PCM
+  le(&h, channels, 2);
+  le(&h, rate, 4);
+  le(&h, static_cast<std::uint32_t>(static_cast<std::uint64_t>(rate) * block_align), 4);
+  le(&h, block_align, 2);
+  le(&h, bits, 2);
+  h += "data";
+  le(&h, data_bytes, 4);
+  h.reserve(h.size() + data_bytes);
+  for (std::uint32_t i = 0; i < data_bytes; ++i) h.push_back(static_cast<char>((i * 37) & 0xff));
+  return h;
+}
+
+std::string id3_frame(const std::string& id, const std::string& payload, std::uint16_t flags) {
+  std::string f = id + syncsafe(static_cast<std::uint32_t>(payload.size()));
+  be(&f, flags, 2);
+  return f + payload;
+}
+
+std::string id3_compressed_frame(const std::string& id, const std::string& payload) {
+  uLongf size = compressBound(payload.size());
+  std::string packed(size, '\0');
+  if (compress2(reinterpret_cast<Bytef*>(packed.data()), &size,
+                reinterpret_cast<const Bytef*>(payload.data()), payload.size(), 9) != Z_OK) {
+    throw std::runtime_error("zlib failed");
+  }
+  packed.resize(size);
+  std::string body;
+  be(&body, static_cast<std::uint32_t>(payload.size()), 4);  // the inflated length
+  return id3_frame(id, body + packed, 0x0008 | 0x0001);
+}
+
+std::string id3_tag(const std::string& frames) {
+  return std::string("ID3\x04\x00\x00", 6) + syncsafe(static_cast<std::uint32_t>(frames.size())) + frames;
+}
+
+std::string apic_payload(const std::string& picture, const std::string& description,
+                         const std::string& mime) {
+  std::string p(1, '\0');  // Latin-1
+  p += mime;
+  p.push_back('\0');
+  p.push_back('\x03');  // front cover
+  p += description;
+  p.push_back('\0');
+  return p + picture;
+}
+
+std::string text_payload(const std::string& text) { return std::string(1, '\0') + text; }
+
+std::string fat_jpeg(const std::string& jpeg, std::size_t total) {
+  if (jpeg.size() < 2 || jpeg.compare(0, 2, "\xff\xd8") != 0) throw std::invalid_argument("not a JPEG");
+  std::string comments;
+  std::size_t size = jpeg.size();
+  while (size < total) {
+    const std::size_t n = std::min<std::size_t>(65533, total - size);
+    comments += "\xff\xfe";
+    be(&comments, static_cast<std::uint32_t>(n + 2), 2);
+    for (std::size_t i = 0; i < n; ++i) comments.push_back(static_cast<char>('a' + i % 26));
+    size += n + 4;
+  }
+  return jpeg.substr(0, 2) + comments + jpeg.substr(2);
+}
+
+std::string png_claiming(const std::string& png, std::uint32_t width, std::uint32_t height) {
+  if (png.size() < 33 || png.compare(12, 4, "IHDR") != 0) throw std::invalid_argument("not a PNG");
+  std::string out = png;
+  std::string wh;
+  be(&wh, width, 4);
+  be(&wh, height, 4);
+  out.replace(16, 8, wh);
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(out.data() + 12), 17);
+  std::string c;
+  be(&c, static_cast<std::uint32_t>(crc), 4);
+  out.replace(29, 4, c);
+  return out;
+}
+
+std::string flac_with_picture(const std::string& flac, const std::string& picture, const std::string& mime) {
+  if (flac.compare(0, 4, "fLaC") != 0) throw std::invalid_argument("not a FLAC file");
+  std::string out = "fLaC";
+  std::size_t pos = 4;
+  for (bool last = false; !last;) {
+    const auto header = static_cast<unsigned char>(flac.at(pos));
+    last = (header & 0x80) != 0;
+    const std::uint32_t length = read_be(flac, pos + 1, 3);
+    out.push_back(static_cast<char>(header & 0x7f));
+    out += flac.substr(pos + 1, 3 + length);
+    pos += 4 + length;
+  }
+  std::string body;
+  be(&body, 3, 4);  // front cover
+  be(&body, static_cast<std::uint32_t>(mime.size()), 4);
+  body += mime;
+  be(&body, 0, 4);  // no description
+  for (int i = 0; i < 4; ++i) be(&body, 0, 4);
+  be(&body, static_cast<std::uint32_t>(picture.size()), 4);
+  body += picture;
+  out.push_back(static_cast<char>(0x80 | 6));
+  be(&out, static_cast<std::uint32_t>(body.size()) & 0xffffff, 3);
+  return out + body + flac.substr(pos);
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+}  // namespace sy::testing::bombs
