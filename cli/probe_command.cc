@@ -49,6 +49,7 @@ void add_probe_command(CLI::App& app, CommandContext& ctx) {
       io::InputLimits limits;
       limits.max_bytes = args->max_size;
       io::AudioInfo info = io::probe(args->input, limits);
+      for (const std::string& w : info.warnings) std::fprintf(stderr, "warning: %s (%s)\n", w.c_str(), args->input.c_str());
       if (args->json) {
         nlohmann::json tags = nlohmann::json::object();
         for (const auto& [k, v] : info.metadata.tags) tags[k] = v;

@@ -225,6 +225,7 @@ int run_render(const RenderArgs& a, CLI::App& cmd) {
         if (!a.out_dir.empty() && !parent.empty()) fs::create_directories(parent);
         pipeline::RenderResult r = pipeline::render_file(t.input, t.output, options,
                                      [&display, i](const pipeline::Progress& p) { display.update(i, p); }, &g_cancel);
+        for (const std::string& w : r.warnings) display.error_line("warning: " + w + " (" + t.input + ")");
         display.finished(i, t.output, r);
       } catch (const base::InputError& e) {
         any_bad_input = true;

@@ -9,6 +9,7 @@
 
 #include "base/errors.h"
 #include "io/input_safety.h"
+#include "io/tag_guard.h"
 #include "io/tags.h"
 
 namespace sy::io::demux {
@@ -26,6 +27,12 @@ constexpr const char* kAnalyzeDuration = "5000000";  // microseconds of stream a
 std::string megabytes(std::int64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return buf;
+}
+
+std::string mebibytes(std::int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
   return buf;
 }
 
@@ -105,6 +112,50 @@ const AVInputFormat* recognise(const std::string& url) {
   return format;
 }
 
+std::string cover_too_big(std::int64_t bytes) {
+  return "the cover art (" + mebibytes(bytes) + ") is over the " +
+         std::to_string(safety::kMaxCoverBytes >> 20) + " MiB limit and was left out";
+}
+
+// The first attached picture we can carry becomes the cover. One over the size limit is left
+// out before a byte of it is copied.
+void pick_cover(const AVFormatContext* ctx, AudioInfo* info) {
+  for (unsigned i = 0; i < ctx->nb_streams; ++i) {
+    const AVStream* pic = ctx->streams[i];
+    if ((pic->disposition & AV_DISPOSITION_ATTACHED_PIC) == 0 || pic->attached_pic.size <= 0) {
+      continue;
+    }
+    std::string mime = tags::mime_for_codec(pic->codecpar->codec_id);
+    if (mime.empty()) continue;
+    if (pic->attached_pic.size > safety::kMaxCoverBytes) {
+      info->warnings.push_back(cover_too_big(pic->attached_pic.size));
+      continue;
+    }
+    info->metadata.cover.mime = std::move(mime);
+    info->metadata.cover.data.assign(pic->attached_pic.data,
+                                     pic->attached_pic.data + pic->attached_pic.size);
+    return;
+  }
+}
+
+// Renames the tag parts FFmpeg must not read (see io/tag_guard.h) in what it will see.
+void guard_tags(InputFile& file, std::vector<std::string>* warnings) {
+  guard::Limits limits;
+  limits.max_picture_bytes = safety::kMaxCoverBytes;
+  limits.max_tag_bytes = safety::kMaxTagBytes;
+  limits.max_tag_frames = safety::kMaxTagFrames;
+  guard::Findings found = guard::scan(
+      [&file](std::int64_t offset, std::uint8_t* dst, std::size_t n) { return file.read_at(offset, dst, n); },
+      file.size(), limits);
+  if (found.hidden_pictures > 0) warnings->push_back(cover_too_big(found.largest_hidden_picture));
+  if (found.hidden_tag_frames > 0) {
+    warnings->push_back("left out " + std::to_string(found.hidden_tag_frames) + " tag entr" +
+                        (found.hidden_tag_frames == 1 ? "y" : "ies") + " past the " +
+                        std::to_string(safety::kMaxTagBytes >> 20) + " MiB allowed for tags");
+  }
+  file.set_edits(std::move(found.patches), std::move(found.cuts));
+}
+
 }  // namespace
 
 const char* allowed_formats() { return kAllowedFormats; }
@@ -116,9 +167,13 @@ Input open(const std::string& path, const InputLimits& limits) {
   // "file:" keeps a colon in the name from being read as a protocol.
   const std::string url = "file:" + path;
   const AVInputFormat* format = recognise(url);
+  input.file = std::make_unique<InputFile>(path);
+  guard_tags(*input.file, &input.warnings);
 
   AVFormatContext* raw = avformat_alloc_context();
   if (raw == nullptr) throw std::bad_alloc();
+  raw->pb = input.file->io();
+  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
   ffmpeg::Options options;
   options.set("format_whitelist", kAllowedFormats);
   options.set("protocol_whitelist", "file");
@@ -172,21 +227,15 @@ AudioInfo describe(const Input& input, const std::string& path) {
   }
   info.bit_rate = par->bit_rate > 0 ? par->bit_rate : std::max<std::int64_t>(ctx->bit_rate, 0);
   info.file_size = input.file_size;
+  info.warnings = input.warnings;
 
-  tags::merge(ctx->metadata, &info.metadata.tags);
-  tags::merge(st->metadata, &info.metadata.tags);
-  for (unsigned i = 0; i < ctx->nb_streams; ++i) {
-    const AVStream* pic = ctx->streams[i];
-    if ((pic->disposition & AV_DISPOSITION_ATTACHED_PIC) == 0 || pic->attached_pic.size <= 0) {
-      continue;
-    }
-    std::string mime = tags::mime_for_codec(pic->codecpar->codec_id);
-    if (mime.empty()) continue;
-    info.metadata.cover.mime = std::move(mime);
-    info.metadata.cover.data.assign(pic->attached_pic.data,
-                                    pic->attached_pic.data + pic->attached_pic.size);
-    break;
+  std::size_t dropped = tags::merge(ctx->metadata, &info.metadata.tags);
+  dropped += tags::merge(st->metadata, &info.metadata.tags);
+  if (dropped > 0) {
+    info.warnings.push_back("left out " + std::to_string(dropped) +
+                            " oversized or excess tag" + (dropped == 1 ? "" : "s"));
   }
+  pick_cover(ctx, &info);
   return info;
 }
 

@@ -64,6 +64,12 @@ AVSampleFormat pick_sample_format(const AVCodec* codec, OutputFormat f) {
   return fmts[0];
 }
 
+// Demuxing drops larger covers; this keeps one handed in by other code from being copied
+// (and base64-inflated) into the output too.
+bool cover_fits(const CoverArt& cover) {
+  return !cover.empty() && static_cast<std::int64_t>(cover.data.size()) <= safety::kMaxCoverBytes;
+}
+
 // Muxers need the picture's size for the cover's stream; decoding it also proves the
 // picture is sound before it goes into the file. Returns false for an undecodable picture.
 bool picture_size(const CoverArt& cover, AVCodecID id, int* width, int* height) {
@@ -217,7 +223,7 @@ class FfmpegEncoder final : public Encoder {
       if (tags::is_stale_after_reencode(key) || value.empty()) continue;
       av_dict_set(&context_->metadata, key.c_str(), value.c_str(), 0);
     }
-    if (recipe.vorbis_cover && !metadata.cover.empty()) {
+    if (recipe.vorbis_cover && cover_fits(metadata.cover)) {
       av_dict_set(&context_->metadata, "METADATA_BLOCK_PICTURE",
                   tags::base64(tags::flac_picture_block(metadata.cover)).c_str(), 0);
     }
@@ -226,7 +232,7 @@ class FfmpegEncoder final : public Encoder {
   void add_cover_stream(const CoverArt& cover) {
     const AVCodecID id = tags::codec_for_mime(cover.mime);
     int width = 0, height = 0;
-    if (cover.empty() || id == AV_CODEC_ID_NONE || !picture_size(cover, id, &width, &height)) {
+    if (!cover_fits(cover) || id == AV_CODEC_ID_NONE || !picture_size(cover, id, &width, &height)) {
       return;  // a song without its picture beats no song
     }
     cover_ = avformat_new_stream(context_.get(), nullptr);

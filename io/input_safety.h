@@ -17,6 +17,8 @@ inline constexpr int kMinSampleRate = 8000;
 inline constexpr int kMaxSampleRate = 384000;
 // Third-order ambisonics plus height layers stays far below this.
 inline constexpr int kMaxChannels = 64;
+// Cover art larger than this is dropped (with a warning): a 3000x3000 JPEG is ~3 MB.
+inline constexpr std::int64_t kMaxCoverBytes = 16LL << 20;
 // No single allocation inside FFmpeg may exceed this. The largest a real file needs is an
 // Ogg page buffer holding a 16 MiB cover as base64 (~21 MiB, doubled to 32 MiB); a header
 // field that asks for more (a resampler filter for a 750 MHz "rate", a 2 GiB sample
@@ -32,6 +34,14 @@ inline constexpr std::int64_t kMaxPicturePixels = 6000LL * 6000;
 // and samples per packet. Real ones are at most tens of kilobytes / 300k samples (APE).
 inline constexpr int kMaxBlockAlign = 1 << 20;
 inline constexpr int kMaxFrameSize = 1 << 20;
+// Text tags: one value (lyrics run to a few kilobytes) and how many are kept.
+inline constexpr std::size_t kMaxTagValueBytes = 64u << 10;
+inline constexpr std::size_t kMaxTags = 256;
+// ID3v2 frames FFmpeg may read into memory across the whole file (room for two covers at
+// the limit plus text), and frame headers in all tags together (FFmpeg files text frames in
+// a dictionary searched linearly).
+inline constexpr std::int64_t kMaxTagBytes = 40LL << 20;
+inline constexpr std::int64_t kMaxTagFrames = 1 << 16;
 // Codec setup data (a Vorbis comment header with a 16 MiB cover is ~22 MiB).
 inline constexpr int kMaxExtradataBytes = 32 << 20;
 

@@ -31,6 +31,11 @@ double peak_rss_mib() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
+bool any_contains(const std::vector<std::string>& lines, const std::string& part) {
+  return std::any_of(lines.begin(), lines.end(),
+                     [&](const std::string& l) { return l.find(part) != std::string::npos; });
+}
+
 std::string open_error(const std::string& path) {
   try {
     Decoder::open(path);
@@ -97,13 +102,81 @@ TEST(InputSafety, AbsurdPacketSizeInTheHeaderIsRefused) {
   EXPECT_NE(msg.find("implausible (blocks of 1073741824 bytes)"), std::string::npos) << msg;
 }
 
-TEST(InputSafety, PictureOverTheAllocationCeilingIsRefusedWithAReason) {
-  // FFmpeg cannot hold a 60 MiB FLAC picture under the ceiling and stops reading the header.
+TEST(InputSafety, CoverOverTheLimitIsLeftOutAndTheTagsKept) {
   TempDir dir;
-  ffmpeg("-f lavfi -i sine=duration=1 -ac 2 " + dir.file("song.flac"));
+  const std::string cover = bombs::fat_jpeg(small_jpeg(dir), 20 * kMiB);
+  const std::string tag = bombs::id3_tag(bombs::id3_frame("TIT2", bombs::text_payload("Big Cover")) +
+                                         bombs::id3_frame("APIC", bombs::apic_payload(cover)));
+  bombs::write_file(dir.file("cover.mp3"), tag + song_mp3(dir));
+  const AudioInfo info = probe(dir.file("cover.mp3"));
+  EXPECT_TRUE(info.metadata.cover.empty());
+  EXPECT_EQ(info.metadata.tags.at("title"), "Big Cover");
+  ASSERT_EQ(info.warnings.size(), 1u);
+  EXPECT_NE(info.warnings[0].find("cover art (20.0 MiB) is over the 16 MiB limit"), std::string::npos)
+      << info.warnings[0];
+}
+
+TEST(InputSafety, CoverJustUnderTheLimitIsKept) {
+  TempDir dir;
+  const std::string cover = bombs::fat_jpeg(small_jpeg(dir), 15 * kMiB);
+  bombs::write_file(dir.file("cover.mp3"),
+                    bombs::id3_tag(bombs::id3_frame("APIC", bombs::apic_payload(cover))) + song_mp3(dir));
+  const AudioInfo info = probe(dir.file("cover.mp3"));
+  EXPECT_TRUE(info.warnings.empty());
+  EXPECT_EQ(info.metadata.cover.data.size(), cover.size());
+}
+
+TEST(InputSafety, CompressedId3FramesCannotInflatePastTheTagBudget) {
+  TempDir dir;
+  // The same frames again and again: FFmpeg reads each copy (it keeps every APIC as a stream).
+  const std::string picture = bombs::id3_compressed_frame("APIC", bombs::apic_payload(std::string(40 * kMiB, '\0')));
+  const std::string text = bombs::id3_compressed_frame("TXXX", bombs::text_payload("k" + std::string(1, '\0') + std::string(10 * kMiB, 'a')));
+  std::string frames = bombs::id3_frame("TIT2", bombs::text_payload("Zip"));
+  for (int i = 0; i < 20; ++i) frames += picture + text;
+  const std::string file = bombs::id3_tag(frames) + song_mp3(dir);
+  ASSERT_LT(file.size(), 2 * kMiB) << "the point is a small file";
+  bombs::write_file(dir.file("zip.mp3"), file);
+  const AudioInfo info = probe(dir.file("zip.mp3"));
+  EXPECT_EQ(info.metadata.tags.at("title"), "Zip");
+  EXPECT_TRUE(info.metadata.cover.empty());
+  EXPECT_TRUE(any_contains(info.warnings, "cover art (40.0 MiB)"));
+  EXPECT_TRUE(any_contains(info.warnings, "tag entries past the 40 MiB"));
+  // 20 x 40 MiB of pictures and 20 x 10 MiB of text are declared; at most the budget is read.
+  EXPECT_LT(peak_rss_mib(), 200);
+}
+
+TEST(InputSafety, ThousandsOfTagFramesAreRefused) {
+  TempDir dir;
+  std::string frames;
+  for (int i = 0; i <= safety::kMaxTagFrames; ++i) frames += bombs::id3_frame("TXXX", bombs::text_payload(std::to_string(i)));
+  bombs::write_file(dir.file("many.mp3"), bombs::id3_tag(frames) + song_mp3(dir));
+  const std::string msg = open_error(dir.file("many.mp3"));
+  EXPECT_NE(msg.find("tags are implausible"), std::string::npos) << msg;
+}
+
+TEST(InputSafety, FlacPictureOverTheLimitIsNeverRead) {
+  // Over 16 MiB a FLAC picture block can only exist with a truncated length, which FFmpeg
+  // reads past on purpose; 60 MiB is more than FFmpeg may allocate, so the file opens only
+  // because the block is cut out of what FFmpeg sees.
+  TempDir dir;
+  ffmpeg("-f lavfi -i sine=duration=1 -ac 2 -metadata title=Flac " + dir.file("song.flac"));
   const std::string flac = testing::read_file(dir.file("song.flac"));
-  bombs::write_file(dir.file("huge.flac"), bombs::flac_with_picture(flac, bombs::fat_jpeg(small_jpeg(dir), 60 * kMiB)));
-  EXPECT_NE(open_error(dir.file("huge.flac")).find("needs more memory than allowed"), std::string::npos);
+  bombs::write_file(dir.file("big.flac"), bombs::flac_with_picture(flac, bombs::fat_jpeg(small_jpeg(dir), 60 * kMiB)));
+  const AudioInfo big = probe(dir.file("big.flac"));
+  EXPECT_TRUE(big.metadata.cover.empty());
+  EXPECT_EQ(big.metadata.tags.at("title"), "Flac");
+  ASSERT_EQ(big.warnings.size(), 1u);
+  EXPECT_NE(big.warnings[0].find("cover art (60.0 MiB)"), std::string::npos) << big.warnings[0];
+  EXPECT_NEAR(testing::decode_all(dir.file("big.flac")).frames(), 44100, 10);
+}
+
+TEST(InputSafety, PictureOverTheAllocationCeilingIsRefusedWithAReason) {
+  // An Ogg comment packet holding a 60 MiB picture is more than FFmpeg may allocate.
+  TempDir dir;
+  bombs::write_file(dir.file("meta.txt"), bombs::ogg_picture_metadata(bombs::fat_jpeg(small_jpeg(dir), 60 * kMiB)));
+  ffmpeg("-f lavfi -i sine=duration=1 -ac 2 -i " + dir.file("meta.txt") + " -map_metadata 1 -map 0:a -c:a libopus " +
+         dir.file("huge.opus"));
+  EXPECT_NE(open_error(dir.file("huge.opus")).find("needs more memory than allowed"), std::string::npos);
 }
 
 TEST(InputSafety, CoverClaimingGigapixelsIsNeitherDecodedNorWritten) {

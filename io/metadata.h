@@ -31,6 +31,8 @@ struct AudioInfo {
   std::int64_t bit_rate = 0;   // bits per second, 0 when unknown
   std::int64_t file_size = 0;  // bytes
   Metadata metadata;
+  // What was left out of an otherwise good file (an oversized cover, ...), for people.
+  std::vector<std::string> warnings;
 };
 
 }  // namespace sy::io

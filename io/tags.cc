@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <string_view>
+
+#include "io/input_safety.h"
 
 extern "C" {
 #include <libavutil/base64.h>
@@ -49,13 +52,21 @@ bool is_stale_after_reencode(const std::string& key) {
   return std::find(kStale.begin(), kStale.end(), key) != kStale.end() || is_container_plumbing(key);
 }
 
-void merge(const AVDictionary* dict, std::map<std::string, std::string>* tags) {
+std::size_t merge(const AVDictionary* dict, std::map<std::string, std::string>* tags) {
+  std::size_t dropped = 0;
   const AVDictionaryEntry* e = nullptr;
   while ((e = av_dict_get(dict, "", e, AV_DICT_IGNORE_SUFFIX)) != nullptr) {
+    if (e->value == nullptr || *e->value == '\0') continue;
+    const std::size_t size = std::strlen(e->key) + std::strlen(e->value);
     std::string key = lower(e->key);
-    if (is_container_plumbing(key) || e->value == nullptr || *e->value == '\0') continue;
+    if (is_container_plumbing(key) || tags->count(key) > 0) continue;
+    if (size > safety::kMaxTagValueBytes || tags->size() >= safety::kMaxTags) {
+      ++dropped;
+      continue;
+    }
     tags->emplace(std::move(key), e->value);
   }
+  return dropped;
 }
 
 std::string mime_for_codec(AVCodecID id) {

@@ -21,7 +21,9 @@ bool is_stale_after_reencode(const std::string& lower_key);
 
 // Adds the entries of `dict` to `tags` under lower-case keys, skipping plumbing and
 // pictures; entries already present are kept (container tags win over stream tags).
-void merge(const AVDictionary* dict, std::map<std::string, std::string>* tags);
+// Values over safety::kMaxTagValueBytes and entries past safety::kMaxTags are left out;
+// returns how many were.
+std::size_t merge(const AVDictionary* dict, std::map<std::string, std::string>* tags);
 
 // "image/jpeg" <-> AV_CODEC_ID_MJPEG, "image/png" <-> AV_CODEC_ID_PNG, ...;
 // empty / AV_CODEC_ID_NONE for what we do not carry.

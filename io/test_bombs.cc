@@ -2,6 +2,10 @@
 
 #include <zlib.h>
 
+extern "C" {
+#include <libavutil/base64.h>
+}
+
 #include <algorithm>
 #include <fstream>
 #include <stdexcept>
@@ -27,6 +31,26 @@ std::uint32_t read_be(const std::string& s, std::size_t at, int bytes) {
   std::uint32_t v = 0;
   for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(s[at + i]);
   return v;
+}
+
+// FLAC's METADATA_BLOCK_PICTURE body: front cover, no description, sizes unknown.
+std::string picture_block(const std::string& picture, const std::string& mime) {
+  std::string body;
+  be(&body, 3, 4);
+  be(&body, static_cast<std::uint32_t>(mime.size()), 4);
+  body += mime;
+  be(&body, 0, 4);
+  for (int i = 0; i < 4; ++i) be(&body, 0, 4);
+  be(&body, static_cast<std::uint32_t>(picture.size()), 4);
+  return body + picture;
+}
+
+std::string base64(const std::string& in) {
+  std::string out(AV_BASE64_SIZE(in.size()), '\0');
+  av_base64_encode(out.data(), static_cast<int>(out.size()), reinterpret_cast<const std::uint8_t*>(in.data()),
+                   static_cast<int>(in.size()));
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
 }
 
 }  // namespace
@@ -126,17 +150,14 @@ std::string flac_with_picture(const std::string& flac, const std::string& pictur
     out += flac.substr(pos + 1, 3 + length);
     pos += 4 + length;
   }
-  std::string body;
-  be(&body, 3, 4);  // front cover
-  be(&body, static_cast<std::uint32_t>(mime.size()), 4);
-  body += mime;
-  be(&body, 0, 4);  // no description
-  for (int i = 0; i < 4; ++i) be(&body, 0, 4);
-  be(&body, static_cast<std::uint32_t>(picture.size()), 4);
-  body += picture;
+  const std::string body = picture_block(picture, mime);
   out.push_back(static_cast<char>(0x80 | 6));
   be(&out, static_cast<std::uint32_t>(body.size()) & 0xffffff, 3);
   return out + body + flac.substr(pos);
+}
+
+std::string ogg_picture_metadata(const std::string& picture, const std::string& mime) {
+  return ";FFMETADATA1\nMETADATA_BLOCK_PICTURE=" + base64(picture_block(picture, mime)) + "\n";
 }
 
 void write_file(const std::string& path, const std::string& bytes) {

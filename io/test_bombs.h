@@ -28,6 +28,9 @@ std::string png_claiming(const std::string& png, std::uint32_t width, std::uint3
 // truncated 24-bit block length old muxers wrote, which FFmpeg reads past on purpose.
 std::string flac_with_picture(const std::string& flac, const std::string& picture,
                               const std::string& mime = "image/jpeg");
+// An FFMETADATA file (for `ffmpeg -i meta.txt -map_metadata 1`) carrying the picture as the
+// base64 METADATA_BLOCK_PICTURE comment Ogg files use.
+std::string ogg_picture_metadata(const std::string& picture, const std::string& mime = "image/jpeg");
 
 void write_file(const std::string& path, const std::string& bytes);
 

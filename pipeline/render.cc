@@ -374,6 +374,7 @@ RenderResult render_file(const std::string& input, const std::string& output, co
 
   RenderResult result;
   result.sample_rate = rate;
+  result.warnings = decoder->info().warnings;
 
   const std::size_t block = options.block_frames;
   std::unique_ptr<engine::StereoProcessor> renderer = make_stage(options);

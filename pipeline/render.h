@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "engine/settings.h"
 #include "io/decoder.h"
@@ -51,6 +52,7 @@ struct RenderResult {
   double output_gain_db = 0;     // gain applied to reach the target
   double wall_seconds = 0;
   std::int64_t bytes = 0;        // output file size
+  std::vector<std::string> warnings;  // what was left out of the input (an oversized cover, ...)
 };
 
 // Renders `input` into `output`. Writes to a temporary file beside `output` and renames it

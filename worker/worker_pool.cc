@@ -230,6 +230,7 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     };
     const pipeline::RenderResult r =
         pipeline::render_file(input.string(), output.string(), settings.options, progress, &active->cancel);
+    for (const std::string& w : r.warnings) base::log::warn("input partly left out", {{"job_id", job.id}, {"warning", w}});
 
     const std::string key = storage::processed_key(job.id, job.filename, settings.format);
     store_.upload_from_file(key, output);

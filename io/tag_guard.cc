@@ -1,0 +1,330 @@
+#include "io/tag_guard.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "base/errors.h"
+
+namespace sy::io::guard {
+namespace {
+
+constexpr std::size_t kHeaderSize = 10;
+constexpr std::size_t kSearchBlock = 1 << 20;
+// Frame flags as FFmpeg reads them (ID3v2.4 positions, applied to v2.3 frames too).
+constexpr unsigned kFlagDataLength = 0x0001;
+constexpr unsigned kFlagEncrypted = 0x0004;
+constexpr unsigned kFlagCompressed = 0x0008;
+constexpr unsigned kTagFlagExtendedHeader = 0x40;
+constexpr std::uint32_t kMaxFrameLength = 1u << 28;  // FFmpeg stops at a frame claiming more
+constexpr std::int64_t kMaxTruncatedPicture = 500LL << 20;  // FFmpeg's MAX_TRUNC_PICTURE_SIZE
+
+std::uint32_t be(const std::uint8_t* p, int n) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+std::uint32_t syncsafe(const std::uint8_t* p) {
+  return (std::uint32_t{p[0] & 0x7fu} << 21) | (std::uint32_t{p[1] & 0x7fu} << 14) |
+         (std::uint32_t{p[2] & 0x7fu} << 7) | (p[3] & 0x7fu);
+}
+
+// A v2.4 size stored as a plain integer, reinterpreted as four 7-bit groups (what FFmpeg
+// tries when a writer got the encoding wrong).
+std::uint32_t as_syncsafe(std::uint32_t v) {
+  return (v & 0x7f) | ((v & (0x7fu << 8)) >> 1) | ((v & (0x7fu << 16)) >> 2) |
+         ((v & (0x7fu << 24)) >> 3);
+}
+
+bool is_header(const std::uint8_t* h) {
+  return h[0] == 'I' && h[1] == 'D' && h[2] == '3' && h[3] != 0xff && h[4] != 0xff &&
+         ((h[6] | h[7] | h[8] | h[9]) & 0x80) == 0;
+}
+
+enum class Kind { kSkipped, kText, kPicture, kOther, kPadding };
+
+// Which frames FFmpeg reads into memory, by ID: text (T***, lyrics, comments), pictures,
+// and the binary ones it keeps (GEOB, CHAP, PRIV). v2.2 IDs have three letters.
+Kind kind_of(const char* id, bool v34) {
+  if (id[0] == '\0') return Kind::kPadding;
+  if (id[0] == 'T') return Kind::kText;
+  if (v34) {
+    if (std::memcmp(id, "USLT", 4) == 0 || std::memcmp(id, "COMM", 4) == 0) return Kind::kText;
+    if (std::memcmp(id, "APIC", 4) == 0) return Kind::kPicture;
+    if (std::memcmp(id, "GEOB", 4) == 0 || std::memcmp(id, "CHAP", 4) == 0 ||
+        std::memcmp(id, "PRIV", 4) == 0)
+      return Kind::kOther;
+    return Kind::kSkipped;
+  }
+  if (std::memcmp(id, "COM", 3) == 0) return Kind::kText;
+  if (std::memcmp(id, "PIC", 3) == 0) return Kind::kPicture;
+  if (std::memcmp(id, "GEO", 3) == 0 || std::memcmp(id, "CHA", 3) == 0 ||
+      std::memcmp(id, "PRI", 3) == 0)
+    return Kind::kOther;
+  return Kind::kSkipped;
+}
+
+class Scanner {
+ public:
+  Scanner(const ReadAt& read, std::int64_t size, const Limits& limits)
+      : read_(read), size_(size), limits_(limits) {}
+
+  Findings run() {
+    check_flac_pictures();
+    std::vector<std::uint8_t> block;
+    for (std::int64_t pos = 0; pos + static_cast<std::int64_t>(kHeaderSize) <= size_;) {
+      const auto want = static_cast<std::size_t>(
+          std::min<std::int64_t>(kSearchBlock + kHeaderSize, size_ - pos));
+      block.resize(want);
+      const std::size_t got = read_(pos, block.data(), want);
+      if (got < kHeaderSize) break;
+      const std::uint8_t* const begin = block.data();
+      const std::uint8_t* const last = begin + (got - kHeaderSize);  // last header start
+      for (const std::uint8_t* h = begin; h <= last; ++h) {
+        h = static_cast<const std::uint8_t*>(std::memchr(h, 'I', static_cast<std::size_t>(last - h) + 1));
+        if (h == nullptr) break;
+        if (is_header(h)) walk_tag(pos + (h - begin), h);
+      }
+      for (const std::uint8_t* c = begin; c <= last; ++c) {
+        c = static_cast<const std::uint8_t*>(
+            memmem(c, static_cast<std::size_t>(last - c) + 4, "covr", 4));
+        if (c == nullptr) break;
+        check_cover_atom(pos + (c - begin));
+      }
+      pos += static_cast<std::int64_t>(got - kHeaderSize + 1);
+    }
+    std::sort(found_.patches.begin(), found_.patches.end(),
+              [](const Patch& a, const Patch& b) { return a.offset < b.offset; });
+    found_.patches.erase(std::unique(found_.patches.begin(), found_.patches.end(),
+                                     [](const Patch& a, const Patch& b) { return a.offset == b.offset; }),
+                         found_.patches.end());
+    return std::move(found_);
+  }
+
+ private:
+  // Reads exactly n bytes at offset, or returns false; bytes past the end read as zero,
+  // as FFmpeg's avio_r8 gives them.
+  bool read_exact(std::int64_t offset, std::uint8_t* dst, std::size_t n) {
+    if (offset < 0) return false;
+    std::memset(dst, 0, n);
+    return read_(offset, dst, n) == n;
+  }
+
+  // FFmpeg's check_tag(): 1 when the four bytes there look like a frame ID or padding.
+  int id_plausible_at(std::int64_t offset) {
+    std::uint8_t t[4];
+    if (!read_exact(offset, t, 4)) return -1;
+    if (be(t, 4) == 0) return 1;
+    for (std::uint8_t c : t) {
+      if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return 0;
+    }
+    return 1;
+  }
+
+  void walk_tag(std::int64_t tag_offset, const std::uint8_t* header) {
+    const int version = header[3];
+    const unsigned flags = header[5];
+    std::int64_t len = syncsafe(header + 6);
+    std::int64_t pos = tag_offset + static_cast<std::int64_t>(kHeaderSize);
+    bool v34 = false;
+    std::int64_t frame_header = 6;
+    if (version == 2) {
+      if (flags & 0x40) return;  // "compression" in v2.2: FFmpeg skips the tag
+    } else if (version == 3 || version == 4) {
+      v34 = true;
+      frame_header = 10;
+    } else {
+      return;
+    }
+    if (v34 && (flags & kTagFlagExtendedHeader)) {
+      std::uint8_t b[4];
+      read_exact(pos, b, 4);
+      std::int64_t ext = static_cast<std::int32_t>(syncsafe(b));
+      if (version == 4) ext -= 4;
+      if (ext < 0) return;
+      pos += 4 + ext;
+      len -= ext + 4;
+      if (len < 0) return;
+    }
+    while (len >= frame_header) {
+      if (++frames_ > limits_.max_tag_frames) {
+        throw base::InputError("the file's tags are implausible (over " +
+                               std::to_string(limits_.max_tag_frames) + " entries)");
+      }
+      char id[5] = {};
+      std::uint32_t tlen = 0;
+      unsigned tflags = 0;
+      std::uint8_t b[4];
+      if (v34) {
+        if (!read_exact(pos, reinterpret_cast<std::uint8_t*>(id), 4)) break;
+        read_exact(pos + 4, b, 4);
+        tlen = be(b, 4);
+        if (version == 4 && tlen > 0x7f) {
+          if (tlen < static_cast<std::uint64_t>(len)) {
+            const std::int64_t after_size = pos + 8;
+            if (id_plausible_at(after_size + 2 + as_syncsafe(tlen)) == 1) {
+              tlen = as_syncsafe(tlen);
+            } else if (id_plausible_at(after_size + 2 + tlen) != 1) {
+              break;
+            }
+          } else {
+            tlen = as_syncsafe(tlen);
+          }
+        }
+        read_exact(pos + 8, b, 2);
+        tflags = be(b, 2);
+      } else {
+        if (!read_exact(pos, reinterpret_cast<std::uint8_t*>(id), 3)) break;
+        read_exact(pos + 3, b, 3);
+        tlen = be(b, 3);
+      }
+      if (tlen > kMaxFrameLength) break;
+      len -= frame_header + tlen;
+      if (len < 0) break;
+      const std::int64_t body = pos + frame_header;
+      const std::int64_t next = body + tlen;
+      if (tlen > 0) {
+        std::int64_t stored = tlen;
+        std::int64_t inflated = tlen;
+        if (tflags & kFlagDataLength) {
+          if (tlen < 4) break;
+          read_exact(body, b, 4);
+          inflated = be(b, 4);
+          stored -= 4;
+        }
+        const bool compressed = (tflags & kFlagCompressed) != 0;
+        const Kind kind = (tflags & kFlagEncrypted) ? Kind::kSkipped : kind_of(id, v34);
+        if (kind == Kind::kPadding) break;
+        if (kind != Kind::kSkipped) {
+          // Only what is really in the file can be read uncompressed; inflating writes
+          // the declared size.
+          const std::int64_t held =
+              compressed ? inflated : std::min<std::int64_t>(stored, std::max<std::int64_t>(size_ - body, 0));
+          judge(pos, v34 ? 4 : 3, kind, held, held + (compressed ? stored : 0));
+        }
+      }
+      pos = next;
+    }
+  }
+
+  // An iTunes cover: [size]['covr'][size]['data'][type][locale][picture], or with a 64-bit
+  // size [1]['covr'][size64]['data']... FFmpeg reads the first 'data' child whole when it
+  // is at least 16 bytes and fits in the atom (mov_read_udta_string, mov_read_covr); an
+  // unknown atom type in the item list is skipped unread.
+  void check_cover_atom(std::int64_t type_offset) {
+    std::uint8_t b[16];
+    if (!read_exact(type_offset - 4, b, 4)) return;
+    std::int64_t atom_size = be(b, 4);
+    std::int64_t child = type_offset + 4;
+    if (atom_size == 1) {
+      if (!read_exact(child, b, 8)) return;
+      atom_size = static_cast<std::int64_t>((std::uint64_t{be(b, 4)} << 32) | be(b + 4, 4));
+      child += 8;
+      atom_size -= 8;
+    }
+    const std::int64_t payload = atom_size - 8;
+    if (!read_exact(child, b, 8) || std::memcmp(b + 4, "data", 4) != 0) return;
+    const std::int64_t data_size = be(b, 4);
+    if (data_size < 16 || data_size > payload) return;
+    const std::int64_t picture = data_size - 16;
+    if (picture <= limits_.max_picture_bytes) return;
+    hide(type_offset, 4);
+    ++found_.hidden_pictures;
+    found_.largest_hidden_picture = std::max(found_.largest_hidden_picture, picture);
+  }
+
+  // FFmpeg reads the ID3v2 tags at the start of any file, then the FLAC demuxer expects
+  // "fLaC" and walks the metadata blocks (last-block flag, type, 24-bit length). A PICTURE
+  // block whose picture length is larger than the block but equal to it modulo 2^24 is one
+  // an old muxer truncated, and FFmpeg reads the rest of the picture from the file
+  // (ff_flac_parse_picture's truncate_workaround, up to 500 MiB).
+  void check_flac_pictures() {
+    std::int64_t pos = 0;
+    std::uint8_t h[kHeaderSize];
+    while (read_exact(pos, h, kHeaderSize) && is_header(h)) {
+      pos += static_cast<std::int64_t>(kHeaderSize) + syncsafe(h + 6) + ((h[5] & 0x10) ? 10 : 0);
+    }
+    if (!read_exact(pos, h, 4) || std::memcmp(h, "fLaC", 4) != 0) return;
+    pos += 4;
+    std::int64_t previous = -1;  // header of the block before, to mark it the last
+    for (bool last = false; !last;) {
+      std::uint8_t b[4];
+      if (!read_exact(pos, b, 4)) return;
+      last = (b[0] & 0x80) != 0;
+      std::int64_t length = be(b + 1, 3);
+      if ((b[0] & 0x7f) == 6) {
+        const std::int64_t picture = truncated_picture_length(pos + 4, length);
+        if (picture > limits_.max_picture_bytes && previous >= 0) {
+          const std::int64_t whole = picture_fields_ + picture;
+          found_.cuts.push_back({pos, 4 + whole});
+          if (last) {
+            std::uint8_t p = 0;
+            read_exact(previous, &p, 1);
+            found_.patches.push_back({previous, std::string(1, static_cast<char>(p | 0x80))});
+          }
+          ++found_.hidden_pictures;
+          found_.largest_hidden_picture = std::max(found_.largest_hidden_picture, picture);
+          length = whole;
+        }
+      }
+      previous = pos;
+      pos += 4 + length;
+    }
+  }
+
+  // The picture length of a FLAC PICTURE block at `body` when it is a truncated one, else 0.
+  // Leaves the size of the fields before the picture in picture_fields_.
+  std::int64_t truncated_picture_length(std::int64_t body, std::int64_t length) {
+    std::uint8_t b[4];
+    if (!read_exact(body + 4, b, 4)) return 0;
+    const std::int64_t mime = be(b, 4);
+    if (mime >= 64 || !read_exact(body + 8 + mime, b, 4)) return 0;
+    const std::int64_t description = be(b, 4);
+    picture_fields_ = 32 + mime + description;
+    if (!read_exact(body + picture_fields_ - 4, b, 4)) return 0;
+    const std::int64_t picture = be(b, 4);
+    const std::int64_t left = length - picture_fields_;
+    if (left < 0 || picture <= left || (picture & 0xffffff) != left || picture > kMaxTruncatedPicture) return 0;
+    return picture;
+  }
+
+  // `held`: the frame's content once read; `read_cost`: with the compressed copy beside it.
+  void judge(std::int64_t id_offset, int id_size, Kind kind, std::int64_t held, std::int64_t read_cost) {
+    if (kind == Kind::kPicture && held > limits_.max_picture_bytes) {
+      hide(id_offset, id_size);
+      ++found_.hidden_pictures;
+      found_.largest_hidden_picture = std::max(found_.largest_hidden_picture, held);
+      return;
+    }
+    const std::int64_t cost = kind == Kind::kText ? 2 * read_cost : read_cost;
+    if (total_ + cost > limits_.max_tag_bytes) {
+      hide(id_offset, id_size);
+      ++found_.hidden_tag_frames;
+      return;
+    }
+    total_ += cost;
+  }
+
+  // An ID of capitals keeps FFmpeg's guess about neighbouring ID3 frame sizes unchanged (it
+  // only asks whether an ID is made of A-Z and 0-9) and names no frame or atom FFmpeg reads.
+  void hide(std::int64_t id_offset, int id_size) {
+    found_.patches.push_back({id_offset, std::string(static_cast<std::size_t>(id_size), 'X')});
+  }
+
+  const ReadAt& read_;
+  std::int64_t size_;
+  Limits limits_;
+  Findings found_;
+  std::int64_t total_ = 0;
+  std::int64_t frames_ = 0;
+  std::int64_t picture_fields_ = 0;
+};
+
+}  // namespace
+
+Findings scan(const ReadAt& read, std::int64_t size, const Limits& limits) {
+  return Scanner(read, size, limits).run();
+}
+
+}  // namespace sy::io::guard

@@ -1,0 +1,211 @@
+#include "io/tag_guard.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "base/errors.h"
+#include "io/test_bombs.h"
+
+namespace sy::io::guard {
+namespace {
+
+namespace bombs = testing::bombs;
+
+constexpr std::int64_t kMiB = 1 << 20;
+
+Limits limits() {
+  Limits l;
+  l.max_picture_bytes = 16 * kMiB;
+  l.max_tag_bytes = 40 * kMiB;
+  l.max_tag_frames = 1000;
+  return l;
+}
+
+Findings scan_bytes(const std::string& bytes, const Limits& l = limits()) {
+  return scan(
+      [&bytes](std::int64_t offset, std::uint8_t* dst, std::size_t n) -> std::size_t {
+        if (offset >= static_cast<std::int64_t>(bytes.size())) return 0;
+        const std::size_t got = std::min(n, bytes.size() - static_cast<std::size_t>(offset));
+        std::memcpy(dst, bytes.data() + offset, got);
+        return got;
+      },
+      static_cast<std::int64_t>(bytes.size()), l);
+}
+
+// What FFmpeg would see: the file with the patches applied.
+std::string patched(std::string bytes, const Findings& f) {
+  for (const Patch& p : f.patches) bytes.replace(static_cast<std::size_t>(p.offset), p.bytes.size(), p.bytes);
+  return bytes;
+}
+
+const std::string kAudio(4096, '\x55');
+
+TEST(TagGuard, AFileWithoutTagsIsLeftAlone) {
+  const Findings f = scan_bytes(bombs::wav(44100, 2, 4, 100000));
+  EXPECT_TRUE(f.patches.empty());
+  EXPECT_EQ(f.hidden_pictures, 0);
+}
+
+TEST(TagGuard, OrdinaryTagIsLeftAlone) {
+  const std::string tag = bombs::id3_tag(bombs::id3_frame("TIT2", bombs::text_payload("Song")) +
+                                         bombs::id3_frame("APIC", bombs::apic_payload(std::string(300000, 'j'))));
+  const Findings f = scan_bytes(tag + kAudio);
+  EXPECT_TRUE(f.patches.empty());
+}
+
+TEST(TagGuard, PictureOverTheLimitIsRenamedAndTextKept) {
+  const std::string title = bombs::id3_frame("TIT2", bombs::text_payload("Song"));
+  const std::string picture = bombs::id3_frame("APIC", bombs::apic_payload(std::string(17 * kMiB, 'j')));
+  const std::string file = bombs::id3_tag(title + picture) + kAudio;
+  const Findings f = scan_bytes(file);
+  ASSERT_EQ(f.patches.size(), 1u);
+  EXPECT_EQ(f.patches[0].offset, static_cast<std::int64_t>(10 + title.size()));
+  EXPECT_EQ(f.hidden_pictures, 1);
+  EXPECT_GT(f.largest_hidden_picture, 17 * kMiB);
+  const std::string seen = patched(file, f);
+  EXPECT_EQ(seen.substr(10, 4), "TIT2");
+  EXPECT_EQ(seen.substr(10 + title.size(), 4), "XXXX");
+}
+
+TEST(TagGuard, CompressedFramesCountWhatTheyInflateTo) {
+  // 30 frames of 5 MiB each arrive in a few kilobytes; only the first ones fit the budget.
+  std::string frames;
+  for (int i = 0; i < 30; ++i) {
+    frames += bombs::id3_compressed_frame(
+        "APIC", bombs::apic_payload(std::string(5 * kMiB, '\0'), "pic" + std::to_string(i)));
+  }
+  const std::string file = bombs::id3_tag(frames) + kAudio;
+  ASSERT_LT(file.size(), 1u << 20);
+  const Findings f = scan_bytes(file);
+  EXPECT_EQ(f.hidden_pictures, 0);
+  EXPECT_GE(f.hidden_tag_frames, 22);
+  EXPECT_LE(f.hidden_tag_frames, 24);
+  EXPECT_EQ(static_cast<int>(f.patches.size()), f.hidden_tag_frames);
+  // A compressed picture over the limit is a picture over the limit.
+  const Findings big = scan_bytes(
+      bombs::id3_tag(bombs::id3_compressed_frame("APIC", bombs::apic_payload(std::string(40 * kMiB, '\0')))) + kAudio);
+  EXPECT_EQ(big.hidden_pictures, 1);
+}
+
+TEST(TagGuard, TagsAnywhereInTheFileAreWalked) {
+  // As in a WAV 'id3 ' chunk or between ADTS frames: not at the start.
+  const std::string tag = bombs::id3_tag(bombs::id3_frame("APIC", bombs::apic_payload(std::string(17 * kMiB, 'j'))));
+  const std::string file = bombs::wav(44100, 2, 4, 3000000) + tag;
+  const Findings f = scan_bytes(file);
+  ASSERT_EQ(f.patches.size(), 1u);
+  EXPECT_EQ(f.patches[0].offset, static_cast<std::int64_t>(file.size() - tag.size() + 10));
+}
+
+TEST(TagGuard, Version22FramesPastTheBudgetAreRenamedWithThreeLetters) {
+  // v2.2 sizes have 24 bits, so no single picture passes 16 MiB; three 15 MiB ones pass the
+  // budget for all tags.
+  std::string frames;
+  std::vector<std::int64_t> offsets;
+  for (int i = 0; i < 3; ++i) {
+    offsets.push_back(10 + static_cast<std::int64_t>(frames.size()));
+    const std::uint32_t size = 15 * kMiB + 6;
+    frames += "PIC";
+    for (int shift : {16, 8, 0}) frames.push_back(static_cast<char>((size >> shift) & 0xff));
+    frames += std::string("\0JPG\x03\0", 6) + std::string(15 * kMiB, 'j');
+  }
+  std::string header("ID3\x02\x00\x00", 6);
+  for (int shift : {21, 14, 7, 0}) header.push_back(static_cast<char>((frames.size() >> shift) & 0x7f));
+  const Findings f = scan_bytes(header + frames + kAudio);
+  ASSERT_EQ(f.patches.size(), 1u);
+  EXPECT_EQ(f.patches[0].offset, offsets[2]);
+  EXPECT_EQ(f.patches[0].bytes, "XXX");
+  EXPECT_EQ(f.hidden_tag_frames, 1);
+}
+
+TEST(TagGuard, Version24SizeWrittenAsAPlainIntegerIsFollowedAsFfmpegDoes) {
+  // Some writers put a plain 32-bit size where v2.4 wants a syncsafe one; FFmpeg picks the
+  // reading after which the next frame ID looks valid. The picture comes second, so the
+  // guard only finds it if it stepped over the first frame the same way.
+  const std::string text(200, 't');  // 201 bytes: 0xC9, not syncsafe
+  std::string first = "TXXX";
+  for (int shift : {24, 16, 8, 0}) first.push_back(static_cast<char>(((text.size() + 1) >> shift) & 0xff));
+  first += std::string("\0\0", 2) + bombs::text_payload(text);
+  const std::string picture = bombs::id3_frame("APIC", bombs::apic_payload(std::string(17 * kMiB, 'j')));
+  const Findings f = scan_bytes(bombs::id3_tag(first + picture) + kAudio);
+  ASSERT_EQ(f.patches.size(), 1u);
+  EXPECT_EQ(f.patches[0].offset, static_cast<std::int64_t>(10 + first.size()));
+}
+
+TEST(TagGuard, TooManyFramesRefuseTheFile) {
+  std::string frames;
+  for (int i = 0; i < 1001; ++i) frames += bombs::id3_frame("TXXX", bombs::text_payload("k" + std::to_string(i)));
+  try {
+    scan_bytes(bombs::id3_tag(frames) + kAudio);
+    FAIL() << "expected an InputError";
+  } catch (const base::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("implausible"), std::string::npos) << e.what();
+  }
+}
+
+std::string be32(std::uint32_t v) {
+  std::string s;
+  for (int shift : {24, 16, 8, 0}) s.push_back(static_cast<char>((v >> shift) & 0xff));
+  return s;
+}
+
+TEST(TagGuard, Mp4CoverOverTheLimitIsRenamed) {
+  const auto cover_atom = [](std::size_t picture) {
+    const std::string data = be32(static_cast<std::uint32_t>(16 + picture)) + "data" + be32(13) + be32(0) +
+                             std::string(picture, 'j');
+    return be32(static_cast<std::uint32_t>(8 + data.size())) + "covr" + data;
+  };
+  const std::string small = "....ilst" + cover_atom(1000);
+  EXPECT_TRUE(scan_bytes(small).patches.empty());
+  const std::string big = "....ilst" + cover_atom(17 * kMiB);
+  const Findings f = scan_bytes(big);
+  ASSERT_EQ(f.patches.size(), 1u);
+  EXPECT_EQ(f.patches[0].offset, 12);
+  EXPECT_EQ(patched(big, f).substr(12, 4), "XXXX");
+  EXPECT_EQ(f.largest_hidden_picture, 17 * kMiB);
+}
+
+// "fLaC", a STREAMINFO block and then `blocks`.
+std::string flac(const std::string& blocks) {
+  return "fLaC" + std::string("\x00\x00\x00\x22", 4) + std::string(34, '\x01') + blocks;
+}
+
+// A PICTURE block as old muxers wrote one over 16 MiB: its 24-bit length truncated.
+std::string picture_block(std::size_t picture, bool last) {
+  const std::string body = be32(3) + be32(10) + "image/jpeg" + be32(0) + std::string(16, '\0') +
+                           be32(static_cast<std::uint32_t>(picture)) + std::string(picture, 'j');
+  const std::uint32_t length = static_cast<std::uint32_t>(body.size()) & 0xffffff;
+  std::string header(1, static_cast<char>((last ? 0x80 : 0) | 6));
+  for (int shift : {16, 8, 0}) header.push_back(static_cast<char>((length >> shift) & 0xff));
+  return header + body;
+}
+
+TEST(TagGuard, FlacPictureOverTheLimitIsCutOutAndTheBlockBeforeMadeLast) {
+  const std::string file = flac(picture_block(17 * kMiB, true)) + kAudio;
+  const Findings f = scan_bytes(file);
+  ASSERT_EQ(f.cuts.size(), 1u);
+  EXPECT_EQ(f.cuts[0].offset, 4 + 4 + 34);
+  EXPECT_EQ(f.cuts[0].length, static_cast<std::int64_t>(file.size() - kAudio.size()) - (4 + 4 + 34));
+  ASSERT_EQ(f.patches.size(), 1u);
+  EXPECT_EQ(f.patches[0].offset, 4);
+  EXPECT_EQ(f.patches[0].bytes, std::string(1, '\x80'));
+  EXPECT_EQ(f.hidden_pictures, 1);
+}
+
+TEST(TagGuard, FlacPictureNotLastIsCutAlone) {
+  const std::string padding = std::string("\x81\x00\x00\x04", 4) + std::string(4, '\0');
+  const Findings f = scan_bytes(flac(picture_block(17 * kMiB, false) + padding) + kAudio);
+  ASSERT_EQ(f.cuts.size(), 1u);
+  EXPECT_TRUE(f.patches.empty());
+}
+
+TEST(TagGuard, FlacPictureUnderTheLimitIsLeftAlone) {
+  const Findings f = scan_bytes(flac(picture_block(100000, true)) + kAudio);
+  EXPECT_TRUE(f.cuts.empty());
+  EXPECT_TRUE(f.patches.empty());
+}
+
+}  // namespace
+}  // namespace sy::io::guard
