@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "io/decoder.h"
+#include "io/test_bombs.h"
 #include "queue/sqlite/sqlite_queue.h"
 #include "storage/keys.h"
 #include "storage/local/local_store.h"
@@ -137,6 +138,18 @@ TEST_F(WorkerPoolTest, NotAudioFailsAtOnceWithAReadableReason) {
   EXPECT_EQ(j.attempts, 1);
   EXPECT_FALSE(j.error.empty());
   EXPECT_FALSE(store->stat("processed/junk/notes (8D).mp3"));
+}
+
+TEST_F(WorkerPoolTest, ResourceBombFailsAtOnceWithItsReason) {
+  // A WAV header claiming 750 MHz: the job's error says why, in the words the CLI uses.
+  const fs::path bomb = dir / "bomb.wav";
+  testing::bombs::write_file(bomb.string(), testing::bombs::wav(750000017, 2, 4, 2000000));
+  submit_file("bomb", bomb);
+  start();
+  const auto j = wait_for("bomb", [](const queue::Job& x) { return queue::is_final(x.status); });
+  EXPECT_EQ(j.status, queue::JobStatus::kFailed);
+  EXPECT_EQ(j.attempts, 1);
+  EXPECT_EQ(j.error, "the audio's sample rate (750000017 Hz) is outside the 8 kHz to 384 kHz a recording can have");
 }
 
 TEST_F(WorkerPoolTest, StopHandsTheRunningJobBack) {
