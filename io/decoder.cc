@@ -13,6 +13,7 @@
 
 extern "C" {
 #include <libavutil/opt.h>
+#include <libavutil/samplefmt.h>
 }
 
 namespace sy::io {
@@ -22,6 +23,8 @@ namespace {
 // of them means the data is corrupt.
 constexpr std::int64_t kForgivenErrors = 8;
 constexpr std::int64_t kMaxErrorShare = 20;  // more than 1 in 20 packets fails: corrupt
+// Input samples resampled at a time (a typical decoded frame is 1,152 to 4,608).
+constexpr int kSliceFrames = 4096;
 
 std::string seconds_text(double s) {
   char buf[32];
@@ -109,48 +112,54 @@ class FfmpegDecoder final : public Decoder {
   std::int64_t frames_read() const override { return frames_read_; }
 
  private:
-  // Moves the stream forward by one packet (or the final flush) into the FIFO.
+  // Moves the stream forward by one step: a slice of the frame being converted, a decoded
+  // frame, or one packet (or the final flush) handed to the decoder.
   void pump() {
-    if (!demux_done_) {
-      const int err = av_read_frame(input_.context.get(), packet_.get());
-      if (err == AVERROR(EAGAIN)) return;
-      if (err < 0) {
-        if (safety::is_out_of_memory(err)) throw base::InputError(safety::kNeedsTooMuchMemory);
-        if (err != AVERROR_EOF) {
-          throw base::InputError("the file is damaged: reading stopped after " +
-                           seconds_text(decoded_seconds_));
-        }
-        demux_done_ = true;
-        avcodec_send_packet(codec_.get(), nullptr);
-      } else {
-        if (packet_->stream_index == input_.audio_stream) {
-          ++packets_;
-          const int sent = avcodec_send_packet(codec_.get(), packet_.get());
-          if (sent < 0 && sent != AVERROR(EAGAIN)) note_decode_error();
-        }
-        av_packet_unref(packet_.get());
-      }
+    if (pending_frame_) {
+      convert_slice();
+      return;
     }
-    receive_frames();
+    if (receive_frame() || finished_) return;
+    if (demux_done_) return;
+    const int err = av_read_frame(input_.context.get(), packet_.get());
+    if (err == AVERROR(EAGAIN)) return;
+    if (err < 0) {
+      if (safety::is_out_of_memory(err)) throw base::InputError(safety::kNeedsTooMuchMemory);
+      if (err != AVERROR_EOF) {
+        throw base::InputError("the file is damaged: reading stopped after " +
+                         seconds_text(decoded_seconds_));
+      }
+      demux_done_ = true;
+      avcodec_send_packet(codec_.get(), nullptr);
+      return;
+    }
+    if (packet_->stream_index == input_.audio_stream) {
+      ++packets_;
+      const int sent = avcodec_send_packet(codec_.get(), packet_.get());
+      if (sent < 0 && sent != AVERROR(EAGAIN)) note_decode_error();
+    }
+    av_packet_unref(packet_.get());
   }
 
-  void receive_frames() {
+  // Takes the next decoded frame, if the decoder has one, as the frame to convert; true when
+  // it did (or the stream ended).
+  bool receive_frame() {
     for (;;) {
       const int err = avcodec_receive_frame(codec_.get(), frame_.get());
-      if (err == AVERROR(EAGAIN)) return;
+      if (err == AVERROR(EAGAIN)) return false;
       if (err == AVERROR_EOF) {
         finish();
-        return;
+        return true;
       }
       if (err < 0) {
         note_decode_error();
         if (demux_done_) {
           finish();
-          return;
+          return true;
         }
         continue;
       }
-      convert(frame_.get());
+      if (begin_frame(frame_.get())) return true;
       av_frame_unref(frame_.get());
     }
   }
@@ -224,8 +233,9 @@ class FfmpegDecoder final : public Decoder {
     }
   }
 
-  void convert(const AVFrame* frame) {
-    if (frame->nb_samples <= 0 || frame->sample_rate <= 0) return;
+  // Checks a decoded frame and readies the resampler for it; false for an empty frame.
+  bool begin_frame(const AVFrame* frame) {
+    if (frame->nb_samples <= 0 || frame->sample_rate <= 0) return false;
     decoded_seconds_ += static_cast<double>(frame->nb_samples) / frame->sample_rate;
     if (limits_.max_duration_seconds > 0 && decoded_seconds_ > limits_.max_duration_seconds) {
       throw base::InputError("the audio is longer than the " +
@@ -234,15 +244,39 @@ class FfmpegDecoder final : public Decoder {
     // Before the resampler is built: its filter grows with the input rate (750 MHz: 2 GiB).
     safety::check_audio_frame(*frame);
     configure_resampler(frame);
-    const int capacity = swr_get_out_samples(swr_.get(), frame->nb_samples);
+    pending_frame_ = true;
+    pending_offset_ = 0;
+    return true;
+  }
+
+  // Resamples the next slice of the pending frame into the FIFO. In slices because a frame
+  // may hold millions of samples (its size is the file's to choose) and upsampling 8 kHz at
+  // quarter speed makes 24 times as many: converted whole, one frame could take gigabytes.
+  void convert_slice() {
+    const AVFrame* frame = frame_.get();
+    const int frames = std::min(frame->nb_samples - pending_offset_, kSliceFrames);
+    const auto format = static_cast<AVSampleFormat>(frame->format);
+    const int channels = frame->ch_layout.nb_channels;
+    const auto sample_bytes = static_cast<std::size_t>(av_get_bytes_per_sample(format));
+    const auto offset = static_cast<std::size_t>(pending_offset_);
+    const std::uint8_t* in[safety::kMaxChannels] = {};
+    if (av_sample_fmt_is_planar(format)) {
+      for (int c = 0; c < channels; ++c) in[c] = frame->extended_data[c] + offset * sample_bytes;
+    } else {
+      in[0] = frame->extended_data[0] + offset * sample_bytes * static_cast<std::size_t>(channels);
+    }
+    const int capacity = swr_get_out_samples(swr_.get(), frames);
     reserve_scratch(capacity);
     std::uint8_t* out[2] = {reinterpret_cast<std::uint8_t*>(left_.data()),
                             reinterpret_cast<std::uint8_t*>(right_.data())};
-    const int got =
-        swr_convert(swr_.get(), out, capacity,
-                    const_cast<const std::uint8_t**>(frame->extended_data), frame->nb_samples);
+    const int got = swr_convert(swr_.get(), out, capacity, in, frames);
     if (got < 0) throw base::InputError("the audio data is corrupt");
     store(got);
+    pending_offset_ += frames;
+    if (pending_offset_ >= frame->nb_samples) {
+      pending_frame_ = false;
+      av_frame_unref(frame_.get());
+    }
   }
 
   void drain_resampler() {
@@ -288,6 +322,8 @@ class FfmpegDecoder final : public Decoder {
   std::int64_t packets_ = 0;
   std::int64_t errors_ = 0;
   std::int64_t frames_read_ = 0;
+  bool pending_frame_ = false;  // frame_ holds samples from pending_offset_ on, not yet converted
+  int pending_offset_ = 0;
   bool demux_done_ = false;
   bool finished_ = false;
 };
