@@ -1,0 +1,39 @@
+#pragma once
+// One hostile file for each resource bomb of issue 10, written into a test's folder: the CLI
+// suite renders them with `surroundyou render`, the service suite uploads them to `serve`.
+// Real audio from FFmpeg where a valid stream is needed, headers and tags forged byte by byte
+// (io/test_bombs) where the attack is.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "tests/support/temp_dir.h"
+
+namespace sy::testing::bomb_files {
+
+// 2 MB of 16-bit WAV whose header claims `rate` samples a second.
+std::string sample_rate(const TempDir& dir, const std::string& name, std::uint32_t rate);
+// 2 MB of WAV whose header claims `channels` channels.
+std::string channels(const TempDir& dir, const std::string& name, std::uint16_t channels);
+// A 3 s PCM CAF whose description claims `bytes_per_packet`.
+std::string caf_packet_size(const TempDir& dir, const std::string& name,
+                            std::uint32_t bytes_per_packet);
+// A 3 s MP3 behind an ID3v2.4 tag with `frames` tiny TXXX frames.
+std::string mp3_with_tag_frames(const TempDir& dir, const std::string& name, int frames);
+// A 3 s MP3 titled "Heavy" by "Band" with a JPEG cover of `cover_bytes`.
+std::string mp3_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes);
+// A 3 s MP3 titled "Zip" whose compressed ID3 frames are under 1 MB on disk and declare 20
+// pictures of 40 MiB and 20 texts of 10 MiB once inflated.
+std::string mp3_with_compressed_frames(const TempDir& dir, const std::string& name);
+// A 3 s MP3 whose cover is a 64x64 PNG with a header claiming `width` x `height`.
+std::string mp3_with_png_claiming(const TempDir& dir, const std::string& name, std::uint32_t width,
+                                  std::uint32_t height);
+// 3 s of AAC in MP4 with a JPEG cover ('covr') of `cover_bytes`.
+std::string m4a_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes);
+// A 3 s FLAC with a PICTURE block of `cover_bytes`; over 16 MiB with the truncated 24-bit
+// block length old muxers wrote.
+std::string flac_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes);
+// A 3 s Opus file whose comment header carries a JPEG of `cover_bytes` (base64, as Ogg does).
+std::string opus_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes);
+
+}  // namespace sy::testing::bomb_files
