@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -162,6 +163,40 @@ std::string ffprobe_tag(const std::string& path, const std::string& tag) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   }
   return s;
+}
+
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    const auto name_end = stat.rfind(')');  // the command name may hold spaces
+    if (name_end == std::string::npos) continue;
+    std::istringstream fields(stat.substr(name_end + 1));
+    char state = 0;
+    pid_t parent = 0;
+    fields >> state >> parent;
+    if (parent == pid && state != 'Z') out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+double proc_status_mib(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  const std::string prefix = field + ":";
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(prefix, 0) == 0) return std::stod(line.substr(prefix.size())) / 1024;  // kB
+  return -1;
+}
+
+bool reset_peak_memory(pid_t pid) {
+  std::ofstream out("/proc/" + std::to_string(pid) + "/clear_refs");
+  out << "5";  // Linux 4.0+: reset the peak resident set size
+  out.flush();
+  return static_cast<bool>(out);
 }
 
 }  // namespace sy::testing

@@ -50,4 +50,12 @@ class ChildProcess {
 long long decoded_samples(const std::string& path);
 std::string ffprobe_tag(const std::string& path, const std::string& tag);
 
+// The live (not zombie) processes whose parent is `pid`: serve's render children.
+std::vector<pid_t> children_of(pid_t pid);
+// A memory figure of /proc/<pid>/status ("VmRSS", "VmHWM") in MiB; -1 when the process is gone.
+double proc_status_mib(pid_t pid, const std::string& field);
+// Sets the process's peak resident memory (VmHWM) back to what it holds now, so that the
+// next reading is the peak of what it did since; false when the kernel refused.
+bool reset_peak_memory(pid_t pid);
+
 }  // namespace sy::testing
