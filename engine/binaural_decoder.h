@@ -9,6 +9,7 @@
 
 #include "engine/audio_buffer.h"
 #include "engine/convolver.h"
+#include "engine/crossover.h"  // Biquad
 #include "engine/spherical_harmonics.h"
 
 namespace sy::engine {
@@ -39,6 +40,10 @@ struct BinauralFilters {
   // so mono and wide stereo both stay within about 1 LU) over all directions. It is
   // fitted to 3rd order, so it is as smooth as the motion.
   std::vector<float> loudness_correction;
+  // Filter for the side signal (L - R) / 2 of what rotates, applied before encoding so the
+  // song's wide parts reach the ears with the same spectrum as its centre (see
+  // fit_side_equaliser). Empty: none.
+  std::vector<Biquad> side_equaliser;
 };
 
 // Runs the fixed decoder, `block` frames per call.

@@ -4,6 +4,8 @@
 
 #include "engine/design/diffuse_field.h"
 #include "engine/design/level_match.h"
+#include "engine/design/magnitude_fit.h"
+#include "engine/design/stereo_balance.h"
 #include "engine/design/loudness_fit.h"
 #include "engine/design/virtual_speakers.h"
 #include "engine/hrtf.h"
@@ -20,18 +22,22 @@ void mix(std::size_t& seed, const T& value) noexcept {
 std::size_t hash_value(const BinauralDecoderDesign& design) noexcept {
   // A structured binding names every member: adding a field to the design breaks this line
   // until the field is hashed too.
-  const auto& [basis, horizontal_speakers, sphere_speakers, max_re, level_match_low_hz, level_match_high_hz,
-               max_length, diffuse_field_eq, equal_loudness, pair_width_degrees, crossover_hz] = design;
+  const auto& [basis, horizontal_speakers, sphere_speakers, max_re, magnitude_fit_hz, diffuse_coherence,
+               level_match_low_hz, level_match_high_hz, max_length, diffuse_field_eq, equal_loudness,
+               side_balance, pair_width_degrees, crossover_hz] = design;
   std::size_t seed = 0;
   mix(seed, static_cast<int>(basis));
   mix(seed, horizontal_speakers);
   mix(seed, sphere_speakers);
   mix(seed, max_re);
+  mix(seed, magnitude_fit_hz);
+  mix(seed, diffuse_coherence);
   mix(seed, level_match_low_hz);
   mix(seed, level_match_high_hz);
   mix(seed, max_length);
   mix(seed, diffuse_field_eq);
   mix(seed, equal_loudness);
+  mix(seed, side_balance);
   mix(seed, pair_width_degrees);
   mix(seed, crossover_hz);
   return seed;
@@ -41,11 +47,19 @@ BinauralFilters design_binaural_filters(HrtfSet& hrtf, const BinauralDecoderDesi
   const double rate = hrtf.sample_rate();
   const double width = design.pair_width_degrees * std::numbers::pi / 180.0;
   BinauralFilters out = fold_virtual_speakers(hrtf, design);
-  if (design.diffuse_field_eq) equalize_diffuse_field(out, rate, design.max_length);
+  if (design.magnitude_fit_hz > 0) fit_high_frequency_magnitudes(out, hrtf, design);
+  if (design.diffuse_field_eq) equalize_diffuse_field(out, rate, design.max_length, width);
   match_level(out, rate, design.level_match_low_hz, design.level_match_high_hz);
   out.loudness_correction.assign(out.channel_filters.size(), 0.0f);
   out.loudness_correction[0] = 1.0f;
   if (design.equal_loudness) fit_loudness_correction(out, rate, design.level_match_low_hz, width);
+  if (design.equal_loudness && design.diffuse_field_eq) {
+    // The loudness correction weighs the directions (the sides come down, and they are the
+    // brighter ones at the near ear): equalise again for the average the renderer plays.
+    equalize_diffuse_field(out, rate, design.max_length, width);
+    match_level(out, rate, design.level_match_low_hz, design.level_match_high_hz);
+  }
+  if (design.side_balance) fit_side_equaliser(out, rate, width, design.crossover_hz);
   if (design.crossover_hz > 0) match_bass_path(out, rate, design.crossover_hz, width);
   return out;
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -42,37 +43,67 @@ EngineSettings slow_circle(double elevation_degrees) {
   return s;
 }
 
-struct Measured {
-  std::vector<testing::EarCues> rendered, reference;
+// Where and when the slow circle passes azimuth 0, 30, ..., 330 degrees (counter-clockwise
+// from the front, SOFA's convention).
+struct Passage {
+  double azimuth_deg, elevation_deg;
+  std::size_t begin;  // first frame of the measured stretch
 };
 
-// Renders a little over one revolution of pink noise and measures both the renderer and the
-// reference at the moments the path passes azimuth 0, 30, ..., 330 degrees (counter-clockwise
-// from the front, SOFA's convention).
-Measured measure(const EngineSettings& settings, BinauralFilterCache& filters, AmbisonicBasis basis) {
-  const auto noise = testing::pink_noise(static_cast<std::size_t>((kPeriod + 1.0) * kRate), 15);
-  auto renderer = make_renderer(settings, kDefaultSofaPath, &filters);
-  renderer->prepare(kRate, 4096);
-  const testing::Stereo out = testing::render(*renderer, noise, noise, 1024);
+std::vector<Passage> passages(const EngineSettings& settings) {
   const auto path = make_motion_path(settings);
-  testing::HrtfReference reference(kDefaultSofaPath, kRate, basis);
-  Measured m;
+  std::vector<Passage> out;
   for (int d = 0; d < kDirections; ++d) {
     const double azimuth = 360.0 * d / kDirections;
     // Clockwise: the azimuth falls from 0 at t = 0.
     double t = std::fmod(360.0 - azimuth, 360.0) / 360.0 * kPeriod;
     if (t < 0.5) t += kPeriod;
     const Bearing b = path->at(t);
-    const double elevation = b.elevation * 180.0 / std::numbers::pi;
     EXPECT_NEAR(std::remainder(b.azimuth * 180.0 / std::numbers::pi - azimuth, 360.0), 0.0, 0.01);
-    const auto begin = static_cast<std::size_t>(t * kRate) - kStretch / 2;
-    testing::EarCues c = testing::measure_cues(out, noise, begin, kStretch, kRate);
-    c.azimuth_deg = azimuth;
-    c.elevation_deg = elevation;
-    m.rendered.push_back(c);
-    m.reference.push_back(reference.cues(noise, begin, kStretch, azimuth, elevation));
+    out.push_back({azimuth, b.elevation * 180.0 / std::numbers::pi, static_cast<std::size_t>(t * kRate) - kStretch / 2});
   }
-  return m;
+  return out;
+}
+
+const std::vector<float>& noise() {
+  static const auto n = testing::pink_noise(static_cast<std::size_t>((kPeriod + 1.0) * kRate), 15);
+  return n;
+}
+
+std::vector<testing::EarCues> rendered_cues(const EngineSettings& settings, BinauralFilterCache& filters) {
+  auto renderer = make_renderer(settings, kDefaultSofaPath, &filters);
+  renderer->prepare(kRate, 4096);
+  const testing::Stereo out = testing::render(*renderer, noise(), noise(), 1024);
+  std::vector<testing::EarCues> cues;
+  for (const Passage& p : passages(settings)) {
+    testing::EarCues c = testing::measure_cues(out, noise(), p.begin, kStretch, kRate);
+    c.azimuth_deg = p.azimuth_deg;
+    c.elevation_deg = p.elevation_deg;
+    cues.push_back(c);
+  }
+  return cues;
+}
+
+// The reference does not depend on the decoder: computed once per path.
+const std::vector<testing::EarCues>& reference_cues(double elevation_degrees) {
+  static std::vector<std::pair<double, std::vector<testing::EarCues>>> done;
+  for (const auto& [elevation, cues] : done)
+    if (elevation == elevation_degrees) return cues;
+  testing::HrtfReference reference(kDefaultSofaPath, kRate,
+                                   elevation_degrees == 0 ? AmbisonicBasis::kHorizontal : AmbisonicBasis::kSphere);
+  std::vector<testing::EarCues> cues;
+  for (const Passage& p : passages(slow_circle(elevation_degrees)))
+    cues.push_back(reference.cues(noise(), p.begin, kStretch, p.azimuth_deg, p.elevation_deg));
+  done.emplace_back(elevation_degrees, cues);
+  return done.back().second;
+}
+
+struct Measured {
+  std::vector<testing::EarCues> rendered, reference;
+};
+
+Measured measure(double elevation_degrees, BinauralFilterCache& filters) {
+  return {rendered_cues(slow_circle(elevation_degrees), filters), reference_cues(elevation_degrees)};
 }
 
 // Mirror pairs about the interaural axis (front, back): 0/180, 30/150, 60/120 and the left
@@ -84,15 +115,15 @@ struct Summary {
   double front_back_db = 0;  // RMS over the pairs
 };
 
-Summary summarise(const char* title, const Measured& m) {
+Summary summarise(const char* title, const Measured& m, bool print = true) {
   Summary s;
   s.cues = testing::compare_cues(m.rendered, m.reference);
-  std::printf("%s\n| azimuth | elevation | ILD error 2-16 kHz | spectral error | ITD renderer / reference |\n", title);
-  for (std::size_t d = 0; d < m.rendered.size(); ++d)
+  if (print) std::printf("%s\n| azimuth | elevation | ILD error 2-16 kHz | spectral error | ITD renderer / reference |\n", title);
+  for (std::size_t d = 0; d < m.rendered.size() && print; ++d)
     std::printf("| %3.0f | %+5.1f | %.2f dB | %.2f dB | %+.3f / %+.3f ms |\n", m.rendered[d].azimuth_deg,
                 m.rendered[d].elevation_deg, s.cues.ild_error_db[d], s.cues.spectral_error_db[d],
                 m.rendered[d].itd_ms, m.reference[d].itd_ms);
-  if (std::getenv("SY_CUE_DETAIL")) {
+  if (print && std::getenv("SY_CUE_DETAIL")) {
     const auto centres = testing::cue_band_centres();
     for (std::size_t d = 0; d < m.rendered.size(); d += 3) {
       std::printf("az %.0f: band | ren L R | ref L R\n", m.rendered[d].azimuth_deg);
@@ -105,12 +136,12 @@ Summary summarise(const char* title, const Measured& m) {
   for (const auto& p : kFrontBack) {
     const auto f = static_cast<std::size_t>(p[0]), b = static_cast<std::size_t>(p[1]);
     const double e = testing::front_back_error_db(m.rendered[f], m.rendered[b], m.reference[f], m.reference[b]);
-    std::printf("front/back %3.0f/%3.0f: %.2f dB from the reference (4-12.5 kHz)\n", m.rendered[f].azimuth_deg,
+    if (print) std::printf("front/back %3.0f/%3.0f: %.2f dB from the reference (4-12.5 kHz)\n", m.rendered[f].azimuth_deg,
                 m.rendered[b].azimuth_deg, e);
     acc += e * e;
   }
   s.front_back_db = std::sqrt(acc / std::size(kFrontBack));
-  std::printf("overall: ILD error %.2f dB, spectral error %.2f dB, ITD error %.3f ms, front/back %.2f dB (RMS)\n",
+  if (print) std::printf("overall: ILD error %.2f dB, spectral error %.2f dB, ITD error %.3f ms, front/back %.2f dB (RMS)\n",
               s.cues.ild_rms_db, s.cues.spectral_rms_db, s.cues.itd_rms_ms, s.front_back_db);
   return s;
 }
@@ -138,16 +169,60 @@ TEST(BinauralReferenceTest, YardstickSeesAMirroredSource) {
 }
 
 TEST(BinauralReferenceTest, HorizontalRendererFollowsTheMeasuredHead) {
-  const Measured m = measure(slow_circle(0.0), shared_filters(), AmbisonicBasis::kHorizontal);
+  const Measured m = measure(0.0, shared_filters());
   const Summary s = summarise("horizontal (7 channels), 12 directions", m);
   EXPECT_LT(s.cues.itd_rms_ms, 0.1);
+  // The least-squares decode before MagLS: 6.3 dB ILD, 3.5 dB spectral, 4.8 dB front/back.
+  EXPECT_LT(s.cues.ild_rms_db, 3.5);
+  EXPECT_LT(s.cues.spectral_rms_db, 2.5);
+  EXPECT_LT(s.front_back_db, 2.0);  // issue 15: within 2 dB of the reference
 }
 
 TEST(BinauralReferenceTest, ElevatedRendererFollowsTheMeasuredHead) {
-  const Measured m = measure(slow_circle(30.0), shared_filters(), AmbisonicBasis::kSphere);
+  const Measured m = measure(30.0, shared_filters());
   const Summary s = summarise("sphere (16 channels), circle tilted 30 degrees, 12 directions", m);
   EXPECT_LT(s.cues.itd_rms_ms, 0.1);
+  // Before MagLS: 6.3 dB ILD, 4.0 dB spectral, 4.3 dB front/back (2.8 dB today, above the
+  // issue's 2 dB: see docs/ENGINE.md).
+  EXPECT_LT(s.cues.ild_rms_db, 5.5);
+  EXPECT_LT(s.cues.spectral_rms_db, 3.3);
+  EXPECT_LT(s.front_back_db, 3.3);
 }
 
+// Design variants against the reference (issue 15): crossover, layout, coherence. A study
+// that prints a table and asserts nothing, so it runs only when asked for:
+// --gtest_also_run_disabled_tests --gtest_filter='*Study*' (SY_VARIANTS=<part of a name>).
+TEST(BinauralReferenceStudy, DISABLED_Variants) {
+  struct Variant {
+    std::string name;
+    std::function<void(BinauralDecoderDesign&)> change;
+  };
+  const char* only = std::getenv("SY_VARIANTS");
+  std::vector<Variant> variants = {
+      {"LS (before)", [](BinauralDecoderDesign& d) { d.magnitude_fit_hz = 0; }},
+      {"MagLS 1 kHz", [](BinauralDecoderDesign& d) { d.magnitude_fit_hz = 1000; }},
+      {"MagLS 1.5 kHz", [](BinauralDecoderDesign& d) { d.magnitude_fit_hz = 1500; }},
+      {"MagLS 2 kHz", [](BinauralDecoderDesign& d) { d.magnitude_fit_hz = 2000; }},
+      {"MagLS 3 kHz", [](BinauralDecoderDesign& d) { d.magnitude_fit_hz = 3000; }},
+      {"MagLS 2 kHz, no coherence", [](BinauralDecoderDesign& d) { d.diffuse_coherence = false; }},
+      {"MagLS 2 kHz, basic", [](BinauralDecoderDesign& d) { d.max_re = false; }},
+      {"MagLS 2 kHz, 12 speakers", [](BinauralDecoderDesign& d) { d.horizontal_speakers = 12; d.sphere_speakers = 100; }},
+      {"MagLS 2 kHz, 36 speakers", [](BinauralDecoderDesign& d) { d.horizontal_speakers = 36; d.sphere_speakers = 36; }},
+      {"MagLS 1.5 kHz, basic", [](BinauralDecoderDesign& d) { d.max_re = false; d.magnitude_fit_hz = 1500; }},
+  };
+  for (double elevation : {0.0, 30.0}) {
+    for (const Variant& v : variants) {
+      if (only && v.name.find(only) == std::string::npos) continue;
+      BinauralFilterCache cache(4, [&v](const std::string& path, double rate, const BinauralDecoderDesign& design) {
+        BinauralDecoderDesign d = design;
+        v.change(d);
+        return BinauralFilterCache::design_from_file(path, rate, d);
+      });
+      const Summary s = summarise("", measure(elevation, cache), false);
+      std::printf("| %s | %s | %.2f dB | %.2f dB | %.2f dB | %.3f ms |\n", elevation == 0 ? "horizontal" : "sphere",
+                  v.name.c_str(), s.cues.ild_rms_db, s.cues.spectral_rms_db, s.front_back_db, s.cues.itd_rms_ms);
+    }
+  }
+}
 }  // namespace
 }  // namespace sy::engine

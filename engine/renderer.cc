@@ -18,6 +18,7 @@
 #include "engine/filter_cache.h"
 #include "engine/hrtf.h"
 #include "engine/room.h"
+#include "engine/room_balance.h"
 #include "engine/trajectory.h"
 
 namespace sy::engine {
@@ -61,6 +62,7 @@ class SpatialRenderer final : public StereoProcessor {
     arrival_delay_ = filters.arrival_delay;
     correction_ = filters.loudness_correction;
     bass_gain_ = 0.5f * filters.bass_gain;
+    side_equaliser_ = filters.side_equaliser;
     channels_ = ambisonic_channels(basis_);
 
     split_ = settings_.bass_crossover_hz > 0;
@@ -71,17 +73,24 @@ class SpatialRenderer final : public StereoProcessor {
     low_ = AudioBuffer(2, kBlock);
     high_ = AudioBuffer(2, kBlock);
     sh_ = AudioBuffer(channels_, kBlock);
+    balanced_ = AudioBuffer(2, kBlock);
     bass_ = std::vector<float>(bass_delay_ + kBlock, 0.0f);
     gains_ = std::vector<float>(2 * kGainPoints * channels_, 0.0f);
     if (room_) {
       room_->prepare(sample_rate, kBlock);
       wet_ = AudioBuffer(2, kBlock);
+      const RoomBalance balance =
+          balance_room(RoomParams{settings_.room_size, settings_.damping, settings_.reverb}, sample_rate);
+      bass_gain_ *= static_cast<float>(balance.bass_gain);
+      dry_shelf_ = {balance.dry_shelf, balance.dry_shelf};
     }
     reset();
   }
 
   void reset() noexcept override {
     crossover_.reset();
+    for (Biquad& f : side_equaliser_) f.reset();
+    for (Biquad& f : dry_shelf_) f.reset();
     if (decoder_) decoder_->reset();
     if (room_) room_->reset();
     input_.clear();
@@ -142,6 +151,22 @@ class SpatialRenderer final : public StereoProcessor {
       for (std::size_t i = 0; i < kBlock; ++i) fresh[i] = bass_gain_ * (low_.channel(0)[i] + low_.channel(1)[i]);
     }
 
+    if (!side_equaliser_.empty()) {
+      // The side signal gets its equaliser; the mid signal passes as it is.
+      const float* l = rotating->channel(0);
+      const float* r = rotating->channel(1);
+      float* out_l = balanced_.channel(0);
+      float* out_r = balanced_.channel(1);
+      for (std::size_t i = 0; i < kBlock; ++i) {
+        const double mid = 0.5 * (double{l[i]} + double{r[i]});
+        double side = 0.5 * (double{l[i]} - double{r[i]});
+        for (Biquad& f : side_equaliser_) side = f.tick(side);
+        out_l[i] = static_cast<float>(mid + side);
+        out_r[i] = static_cast<float>(mid - side);
+      }
+      rotating = &balanced_;
+    }
+
     // Encode both sources with gains interpolated per sample between exact points.
     compute_gains();
     constexpr float kStepInv = 1.0f / static_cast<float>(kGainStep);
@@ -177,10 +202,12 @@ class SpatialRenderer final : public StereoProcessor {
     // bass (the usual high-passed reverb send).
     if (room_) {
       room_->process(output_.view(), wet_.view());
+      // The wet part is dull at the top: the dry part makes up for it (see balance_room).
       for (std::size_t c = 0; c < 2; ++c) {
         float* o = output_.channel(c);
         const float* w = wet_.channel(c);
-        for (std::size_t i = 0; i < kBlock; ++i) o[i] += w[i];
+        Biquad& shelf = dry_shelf_[c];
+        for (std::size_t i = 0; i < kBlock; ++i) o[i] = static_cast<float>(shelf.tick(o[i])) + w[i];
       }
     }
 
@@ -209,10 +236,12 @@ class SpatialRenderer final : public StereoProcessor {
   std::size_t bass_delay_ = 0;
   std::size_t arrival_delay_ = 0;
   float bass_gain_ = 0.5f;
+  std::vector<Biquad> side_equaliser_;
 
   std::unique_ptr<Room> room_;
+  std::array<Biquad, 2> dry_shelf_;  // per ear, with the room only
 
-  AudioBuffer input_, output_, low_, high_, sh_, wet_;
+  AudioBuffer input_, output_, low_, high_, balanced_, sh_, wet_;
   std::vector<float> bass_;   // [delay line | current block]
   std::vector<float> gains_;  // source x point x channel
   std::vector<float> correction_;

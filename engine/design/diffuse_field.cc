@@ -34,7 +34,7 @@ void dft(std::vector<std::complex<float>>& x, bool inverse) {
 
 }  // namespace
 
-void equalize_diffuse_field(BinauralFilters& out, double rate, std::size_t max_length) {
+void equalize_diffuse_field(BinauralFilters& out, double rate, std::size_t max_length, double pair_width) {
   const AmbisonicBasis basis = out.basis;
   const std::size_t k_count = out.channel_filters.size();
   constexpr std::size_t kN = 4096;
@@ -46,9 +46,19 @@ void equalize_diffuse_field(BinauralFilters& out, double rate, std::size_t max_l
   }
   const std::vector<Bearing> grid = layout_for(basis, 72, 400);
   std::vector<double> power(kBins, 0.0);
-  std::vector<float> g(k_count);
+  std::vector<float> g(k_count), g2(k_count);
   for (const Bearing& d : grid) {
-    ambisonic_gains(basis, d.azimuth, d.elevation, g.data());
+    // The loudness correction the renderer applies for this centre (none before it is fitted).
+    double c = 1.0;
+    if (!out.loudness_correction.empty()) {
+      ambisonic_gains(basis, d.azimuth, d.elevation, g.data());
+      c = 0.0;
+      for (std::size_t k = 0; k < k_count; ++k) c += double{out.loudness_correction[k]} * double{g[k]};
+    }
+    // The mono response of the pair: half of each source, which the encoding adds up.
+    ambisonic_gains(basis, d.azimuth + 0.5 * pair_width, d.elevation, g.data());
+    ambisonic_gains(basis, d.azimuth - 0.5 * pair_width, d.elevation, g2.data());
+    for (std::size_t k = 0; k < k_count; ++k) g[k] = static_cast<float>(0.5 * c * (double{g[k]} + double{g2[k]}));
     for (std::size_t b = 0; b < kBins; ++b) {
       std::complex<double> even = 0, odd = 0;
       for (std::size_t k = 0; k < k_count; ++k)
@@ -56,8 +66,12 @@ void equalize_diffuse_field(BinauralFilters& out, double rate, std::size_t max_l
       power[b] += std::norm(even + odd) + std::norm(even - odd);
     }
   }
-  // Third-octave smoothing; outside 150 Hz .. 16 kHz the correction is held constant (the
-  // bass has its own path, and the top octave of the measurement is unreliable).
+  // Third-octave smoothing. Below 50 Hz the correction is held constant (the bass has its
+  // own path). At the top it follows the set as far as the set has energy: up to 20 kHz (or
+  // 0.45 x the rate) while the average stays within kEnergyFloorDb of the reference, then
+  // it returns to 0 dB within half an octave, so nothing is boosted where the measurement
+  // holds nothing (KEMAR's responses fall 56 dB below their mid level by 22.6 kHz).
+  constexpr double kEnergyFloorDb = 20.0;
   const double bin_hz = rate / kN;
   auto smoothed = [&](double hz) {
     const double lo = hz * std::pow(2.0, -1.0 / 6.0), hi = hz * std::pow(2.0, 1.0 / 6.0);
@@ -69,14 +83,23 @@ void equalize_diffuse_field(BinauralFilters& out, double rate, std::size_t max_l
     }
     return count > 0 ? sum / count : 1e-20;
   };
-  const double f_low = 50.0, f_high = std::min(16000.0, 0.45 * rate);
   double reference = 0;
   for (double hz = 200; hz <= 800; hz *= std::pow(2.0, 1.0 / 3.0)) reference += std::log(smoothed(hz));
   reference = std::exp(reference / 7.0);
+  const double f_low = 50.0;
+  double f_high = 1000.0;
+  while (f_high * 1.01 < std::min(20000.0, 0.45 * rate) &&
+         10.0 * std::log10(smoothed(f_high * 1.01) / reference) > -kEnergyFloorDb)
+    f_high *= 1.01;
+  auto gain_db_at = [&](double hz) {
+    return std::clamp(10.0 * std::log10(reference / smoothed(std::clamp(hz, f_low, f_high))), -24.0, 12.0);
+  };
+  const double top_gain_db = gain_db_at(f_high);
   std::vector<float> log_gain(kBins);
   for (std::size_t b = 0; b < kBins; ++b) {
-    const double hz = std::clamp(static_cast<double>(b) * bin_hz, f_low, f_high);
-    const double gain_db = std::clamp(10.0 * std::log10(reference / smoothed(hz)), -24.0, 12.0);
+    const double hz = static_cast<double>(b) * bin_hz;
+    const double gain_db = hz <= f_high ? gain_db_at(hz)
+                                        : top_gain_db * std::max(0.0, 1.0 - 2.0 * std::log2(hz / f_high));
     log_gain[b] = static_cast<float>(gain_db / 20.0 * std::log(10.0));
   }
   // Minimum phase from the real cepstrum: fold the anti-causal half onto the causal one.

@@ -67,6 +67,7 @@ void match_bass_path(BinauralFilters& out, double rate, double crossover_hz, dou
   // Average left-ear response to a mono input over the circle, as the renderer builds it.
   constexpr int kDirections = 72;
   std::vector<std::complex<double>> h(kFreqs);
+  std::vector<double> power(kFreqs, 0.0);
   std::vector<float> centre(k_count), left(k_count), right(k_count);
   for (int d = 0; d < kDirections; ++d) {
     const double az = 2.0 * kPi * d / kDirections;
@@ -75,9 +76,13 @@ void match_bass_path(BinauralFilters& out, double rate, double crossover_hz, dou
     for (std::size_t k = 0; k < k_count; ++k) c += double{out.loudness_correction[k]} * double{centre[k]};
     ambisonic_gains(basis, az + 0.5 * width, 0.0, left.data());
     ambisonic_gains(basis, az - 0.5 * width, 0.0, right.data());
-    for (std::size_t j = 0; j < kFreqs; ++j)
+    for (std::size_t j = 0; j < kFreqs; ++j) {
+      std::complex<double> ear = 0;
       for (std::size_t k = 0; k < k_count; ++k)
-        h[j] += 0.5 * c * (double{left[k]} + double{right[k]}) * spectra[k * kFreqs + j] / static_cast<double>(kDirections);
+        ear += 0.5 * c * (double{left[k]} + double{right[k]}) * spectra[k * kFreqs + j];
+      h[j] += ear / static_cast<double>(kDirections);
+      power[j] += std::norm(ear) / static_cast<double>(kDirections);
+    }
   }
   // Unit level just above the crossover, where the rotating path alone carries the sound.
   double level = 0;
@@ -87,12 +92,17 @@ void match_bass_path(BinauralFilters& out, double rate, double crossover_hz, dou
   for (auto& f : out.channel_filters)
     for (float& v : f) v = static_cast<float>(double{v} * scale);
   for (auto& v : h) v *= scale;
+  // The bass meets the rotating path's power, not its average over directions: that
+  // average is lower (the ears' phase turns with direction) and left the bass 1.2 dB weak.
+  double rms = 0;
+  for (std::size_t j = kFreqs / 3; j < kFreqs; ++j) rms += power[j] * scale * scale / static_cast<double>(kFreqs - kFreqs / 3);
+  out.bass_gain = static_cast<float>(std::sqrt(rms));
   // The delay that best lines the unit-gain bass up with it where both bands sound.
   double best_error = std::numeric_limits<double>::infinity();
   for (std::size_t delay = 0; delay < out.channel_filters[0].size() / 2; ++delay) {
     double error = 0;
     for (std::size_t j = 0; j < 2 * kFreqs / 3; ++j)
-      error += std::norm(h[j] - std::polar(1.0, -omega[j] * static_cast<double>(delay)));
+      error += std::norm(h[j] - std::polar(double{out.bass_gain}, -omega[j] * static_cast<double>(delay)));
     if (error < best_error) {
       best_error = error;
       out.low_frequency_delay = delay;

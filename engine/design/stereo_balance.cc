@@ -1,0 +1,199 @@
+#include "engine/design/stereo_balance.h"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <complex>
+#include <numbers>
+
+#include "engine/design/frequency_response.h"
+
+namespace sy::engine {
+
+namespace {
+
+constexpr double kPi = std::numbers::pi;
+// Third-octave bands (sixth octaves fit the 8 kHz band no better and the top worse).
+constexpr double kBandsPerOctave = 3.0;
+constexpr int kPointsPerBand = 8;
+
+// A first-order low shelf, bilinear with prewarping: unit gain at Nyquist, `dc` at 0 Hz,
+// the transition centred on corner_hz.
+Biquad low_shelf(double rate, double corner_hz, double dc) {
+  const double k = std::tan(kPi * corner_hz / rate);
+  const double s = std::sqrt(dc);  // the geometric middle of the transition sits at the corner
+  // H(s) = (s + sqrt(dc) w) / (s + w / sqrt(dc)) through the bilinear map.
+  const double zero = k * s, pole = k / s;
+  Biquad f;
+  const double norm = 1.0 / (1.0 + pole);
+  f.b0 = (1.0 + zero) * norm;
+  f.b1 = (zero - 1.0) * norm;
+  f.b2 = 0.0;
+  f.a1 = (pole - 1.0) * norm;
+  f.a2 = 0.0;
+  return f;
+}
+
+double magnitude_db(const Biquad& f, double omega) {
+  const std::complex<double> z = std::polar(1.0, -omega);
+  return 20.0 * std::log10(std::abs((f.b0 + f.b1 * z + f.b2 * z * z) / (1.0 + f.a1 * z + f.a2 * z * z)));
+}
+
+// Peaking filter (the Audio EQ Cookbook's), `gain_db` at centre_hz.
+Biquad peak(double rate, double centre_hz, double q, double gain_db) {
+  const double a = std::pow(10.0, gain_db / 40.0);
+  const double w = 2.0 * kPi * centre_hz / rate;
+  const double alpha = std::sin(w) / (2.0 * q);
+  const double a0 = 1.0 + alpha / a;
+  Biquad f;
+  f.b0 = (1.0 + alpha * a) / a0;
+  f.b1 = -2.0 * std::cos(w) / a0;
+  f.b2 = (1.0 - alpha * a) / a0;
+  f.a1 = -2.0 * std::cos(w) / a0;
+  f.a2 = (1.0 - alpha / a) / a0;
+  return f;
+}
+
+// Where the peaking filters sit: the side signal's shortfall against the mid signal has
+// its features in the presence region (the pinna) and the top octave.
+constexpr std::array<double, 4> kPeakHz = {1500.0, 3500.0, 8000.0, 14000.0};
+constexpr double kPeakQ = 1.2;
+
+// The equaliser: a broadband gain, two low shelves and the peaks. p = {gain dB, log corner 1,
+// log dc 1, log corner 2, log dc 2, peak gains dB...}.
+using Params = std::array<double, 5 + kPeakHz.size()>;
+
+std::vector<Biquad> equaliser(const Params& p, double rate) {
+  std::vector<Biquad> f = {low_shelf(rate, std::exp(p[1]), std::exp(p[2])),
+                           low_shelf(rate, std::exp(p[3]), std::exp(p[4]))};
+  for (std::size_t i = 0; i < kPeakHz.size(); ++i)
+    if (kPeakHz[i] < 0.45 * rate) f.push_back(peak(rate, kPeakHz[i], kPeakQ, p[5 + i]));
+  const double gain = std::pow(10.0, p[0] / 20.0);
+  f[0].b0 *= gain;
+  f[0].b1 *= gain;
+  return f;
+}
+
+double response_db(const std::vector<Biquad>& f, double omega) {
+  double db = 0;
+  for (const Biquad& b : f) db += magnitude_db(b, omega);
+  return db;
+}
+
+}  // namespace
+
+void fit_side_equaliser(BinauralFilters& out, double rate, double width, double crossover_hz) {
+  out.side_equaliser.clear();
+  if (width < 10.0 * kPi / 180.0) return;
+  const AmbisonicBasis basis = out.basis;
+  const std::size_t k_count = out.channel_filters.size();
+  const double f_low = std::max(100.0, crossover_hz), f_high = std::min(16000.0, 0.45 * rate);
+
+  // Third-octave bands, each sampled at a few frequencies.
+  std::vector<double> centres;
+  for (double hz = f_low; hz <= f_high * 1.0001; hz *= std::pow(2.0, 1.0 / kBandsPerOctave)) centres.push_back(hz);
+  const std::size_t points = centres.size() * kPointsPerBand;
+  std::vector<double> omega(points);
+  std::vector<std::complex<double>> spectra(k_count * points);
+  for (std::size_t b = 0; b < centres.size(); ++b)
+    for (int j = 0; j < kPointsPerBand; ++j) {
+      const std::size_t i = b * kPointsPerBand + static_cast<std::size_t>(j);
+      omega[i] = 2.0 * kPi * centres[b] * std::pow(2.0, (j + 0.5) / (kBandsPerOctave * kPointsPerBand) - 0.5 / kBandsPerOctave) / rate;
+      for (std::size_t k = 0; k < k_count; ++k) spectra[k * points + i] = response_at(out.channel_filters[k], omega[i]);
+    }
+
+  // Power of the mid and the side signal at the ears, over every direction of the basis,
+  // with the loudness correction the renderer applies.
+  std::vector<double> mid(points, 0.0), side(points, 0.0);
+  std::vector<float> centre(k_count), plus(k_count), minus(k_count);
+  std::vector<double> sum_gain(k_count), difference_gain(k_count);
+  for (const Bearing& d : layout_for(basis, 72, 400)) {
+    ambisonic_gains(basis, d.azimuth, d.elevation, centre.data());
+    double c = 0;
+    for (std::size_t k = 0; k < k_count; ++k) c += double{out.loudness_correction[k]} * double{centre[k]};
+    ambisonic_gains(basis, d.azimuth + 0.5 * width, d.elevation, plus.data());
+    ambisonic_gains(basis, d.azimuth - 0.5 * width, d.elevation, minus.data());
+    for (std::size_t k = 0; k < k_count; ++k) {
+      sum_gain[k] = 0.5 * c * (double{plus[k]} + double{minus[k]});
+      difference_gain[k] = 0.5 * c * (double{plus[k]} - double{minus[k]});
+    }
+    for (std::size_t i = 0; i < points; ++i) {
+      std::complex<double> even[2] = {0, 0}, odd[2] = {0, 0};
+      for (std::size_t k = 0; k < k_count; ++k) {
+        const std::complex<double> h = spectra[k * points + i];
+        const bool is_odd = ambisonic_channel_is_odd(basis, k);
+        (is_odd ? odd[0] : even[0]) += sum_gain[k] * h;
+        (is_odd ? odd[1] : even[1]) += difference_gain[k] * h;
+      }
+      mid[i] += std::norm(even[0] + odd[0]) + std::norm(even[0] - odd[0]);
+      side[i] += std::norm(even[1] + odd[1]) + std::norm(even[1] - odd[1]);
+    }
+  }
+  std::vector<double> target_db(centres.size());
+  for (std::size_t b = 0; b < centres.size(); ++b) {
+    double m = 0, s = 0;
+    for (int j = 0; j < kPointsPerBand; ++j) {
+      m += mid[b * kPointsPerBand + static_cast<std::size_t>(j)];
+      s += side[b * kPointsPerBand + static_cast<std::size_t>(j)];
+    }
+    target_db[b] = std::clamp(10.0 * std::log10(m / std::max(s, 1e-30)), -6.0, 12.0);
+  }
+
+  // Levenberg-Marquardt on the squared dB error over the bands (nine parameters, numerical
+  // derivatives; hand-written: a few lines, and the fit runs once per design).
+  const auto bands = static_cast<Eigen::Index>(centres.size());
+  auto residuals = [&](const Params& p) {
+    const std::vector<Biquad> f = equaliser(p, rate);
+    Eigen::VectorXd r(bands);
+    for (Eigen::Index b = 0; b < bands; ++b) {
+      double db = 0;
+      for (int j = 0; j < kPointsPerBand; ++j)
+        db += response_db(f, omega[static_cast<std::size_t>(b) * kPointsPerBand + static_cast<std::size_t>(j)]);
+      r(b) = db / kPointsPerBand - target_db[static_cast<std::size_t>(b)];
+    }
+    return r;
+  };
+  double top = 0;
+  int top_count = 0;
+  for (std::size_t b = 0; b < centres.size(); ++b)
+    if (centres[b] > 3000.0) {
+      top += target_db[b];
+      ++top_count;
+    }
+  Params p = {top_count > 0 ? top / top_count : 0.0, std::log(300.0), std::log(2.0), std::log(1000.0), std::log(1.5)};
+  constexpr auto kCount = static_cast<int>(std::tuple_size_v<Params>);
+  Eigen::VectorXd r = residuals(p);
+  double lambda = 1e-3;
+  for (int iteration = 0; iteration < 100; ++iteration) {
+    Eigen::MatrixXd jacobian(bands, kCount);
+    for (int q = 0; q < kCount; ++q) {
+      Params moved = p;
+      moved[static_cast<std::size_t>(q)] += 1e-4;
+      jacobian.col(q) = (residuals(moved) - r) / 1e-4;
+    }
+    Eigen::MatrixXd normal = jacobian.transpose() * jacobian;
+    normal.diagonal() *= 1.0 + lambda;
+    const Eigen::VectorXd step = normal.ldlt().solve(-jacobian.transpose() * r);
+    Params next = p;
+    for (int q = 0; q < kCount; ++q) next[static_cast<std::size_t>(q)] += step(q);
+    // Corners within the fitted range, shelves boosting up to 24 dB.
+    for (std::size_t q : {1u, 3u}) next[q] = std::clamp(next[q], std::log(f_low / 2), std::log(f_high));
+    for (std::size_t q : {2u, 4u}) next[q] = std::clamp(next[q], 0.0, std::log(16.0));
+    for (std::size_t q = 5; q < next.size(); ++q) next[q] = std::clamp(next[q], -12.0, 12.0);
+    const Eigen::VectorXd next_r = residuals(next);
+    if (next_r.squaredNorm() < r.squaredNorm()) {
+      p = next;
+      r = next_r;
+      lambda = std::max(1e-6, lambda / 3);
+    } else {
+      lambda *= 10;
+    }
+    if (step.norm() < 1e-6) break;
+  }
+  out.side_equaliser = equaliser(p, rate);
+}
+
+}  // namespace sy::engine

@@ -1,0 +1,115 @@
+#include "engine/room_balance.h"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <numbers>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "engine/audio_buffer.h"
+#include "engine/design/spectrum.h"
+
+namespace sy::engine {
+
+namespace {
+
+constexpr double kPi = std::numbers::pi;
+
+// First-order high shelf (bilinear, prewarped): unit gain at 0 Hz, `top` (amplitude) at
+// Nyquist, the transition centred on corner_hz.
+Biquad high_shelf(double rate, double corner_hz, double top) {
+  const double k = std::tan(kPi * corner_hz / rate);
+  const double s = std::sqrt(top);
+  // H(s) = (top s + sqrt(top) w) / (s + sqrt(top) w), s -> (1 - z^-1) / (1 + z^-1) / k.
+  const double a0 = 1.0 + s * k;
+  Biquad f;
+  f.b0 = (top + s * k) / a0;
+  f.b1 = (s * k - top) / a0;
+  f.a1 = (s * k - 1.0) / a0;
+  return f;
+}
+
+double power_db(const Biquad& f, double omega) {
+  const std::complex<double> z = std::polar(1.0, -omega);
+  return 10.0 * std::log10(std::norm((f.b0 + f.b1 * z) / (1.0 + f.a1 * z)));
+}
+
+}  // namespace
+
+RoomBalance balance_room(const RoomParams& params, double sample_rate) {
+  // A copy of the room hears independent white noise in each ear long enough to reach its
+  // steady state (the reverberation time), then for 2^16 frames that are measured.
+  Room room(params);
+  constexpr std::size_t kBlock = 1024, kMeasured = 1 << 16;
+  room.prepare(sample_rate, kBlock);
+  const std::size_t settle = (room.tail() / kBlock + 1) * kBlock;
+  std::mt19937 random(1);
+  std::normal_distribution<float> noise(0.0f, 0.1f);
+  AudioBuffer in(2, kBlock), out(2, kBlock);
+  std::vector<float> input[2], wet[2];
+  for (std::size_t done = 0; done < settle + kMeasured; done += kBlock) {
+    for (std::size_t c = 0; c < 2; ++c)
+      for (std::size_t i = 0; i < kBlock; ++i) in.channel(c)[i] = noise(random);
+    room.process(std::as_const(in).view(), out.view());
+    if (done < settle) continue;
+    for (std::size_t c = 0; c < 2; ++c) {
+      input[c].insert(input[c].end(), in.channel(c), in.channel(c) + kBlock);
+      wet[c].insert(wet[c].end(), out.channel(c), out.channel(c) + kBlock);
+    }
+  }
+  std::vector<double> in_power(kMeasured / 2 + 1, 0.0), wet_power(kMeasured / 2 + 1, 0.0);
+  for (std::size_t c = 0; c < 2; ++c) {
+    const auto x = real_spectrum(input[c], kMeasured), y = real_spectrum(wet[c], kMeasured);
+    for (std::size_t b = 0; b < x.size(); ++b) {
+      in_power[b] += std::norm(x[b]);
+      wet_power[b] += std::norm(y[b]);
+    }
+  }
+  // R per third octave from 100 Hz to 0.45 x the rate.
+  const double bin_hz = sample_rate / kMeasured;
+  std::vector<double> centres, ratio;
+  for (double hz = 100.0; hz < 0.45 * sample_rate; hz *= std::pow(2.0, 1.0 / 3.0)) {
+    double w = 0, x = 0;
+    for (auto b = static_cast<std::size_t>(hz * std::pow(2.0, -1.0 / 6.0) / bin_hz);
+         b < static_cast<std::size_t>(hz * std::pow(2.0, 1.0 / 6.0) / bin_hz); ++b) {
+      w += wet_power[b];
+      x += in_power[b];
+    }
+    centres.push_back(hz);
+    ratio.push_back(x > 0 ? w / x : 0.0);
+  }
+  double mid = 0;
+  int count = 0;
+  for (std::size_t i = 0; i < centres.size(); ++i)
+    if (centres[i] >= 200.0 && centres[i] <= 2000.0) {
+      mid += ratio[i];
+      ++count;
+    }
+  mid /= std::max(count, 1);
+
+  RoomBalance balance;
+  balance.bass_gain = std::sqrt(1.0 + mid);
+  // The shelf's top is what the highest band needs; its corner the best fit above 1 kHz
+  // (a search over 200 corners: two parameters, a start-up cost of microseconds).
+  const double top = std::sqrt(std::max(1.0, 1.0 + mid - ratio.back()));
+  double best = 1e300;
+  for (double corner = 1000.0; corner < 0.45 * sample_rate; corner *= std::pow(2.0, 1.0 / 40.0)) {
+    const Biquad shelf = high_shelf(sample_rate, corner, top);
+    double error = 0;
+    for (std::size_t i = 0; i < centres.size(); ++i) {
+      if (centres[i] < 1000.0) continue;
+      const double want = 10.0 * std::log10(std::max(1.0, 1.0 + mid - ratio[i]));
+      const double e = power_db(shelf, 2.0 * kPi * centres[i] / sample_rate) - want;
+      error += e * e;
+    }
+    if (error < best) {
+      best = error;
+      balance.dry_shelf = shelf;
+    }
+  }
+  return balance;
+}
+
+}  // namespace sy::engine
