@@ -4,8 +4,8 @@
 set -euo pipefail
 
 packages=(
-  # toolchain
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  # toolchain; clang and its runtimes build the sanitizer tree and the libFuzzer targets
+  build-essential cmake ninja-build pkg-config git ca-certificates clang libclang-rt-14-dev
   # audio I/O and DSP
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   libmysofa-dev libmysofa1 libfftw3-dev libebur128-dev libeigen3-dev
