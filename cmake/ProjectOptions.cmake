@@ -23,6 +23,14 @@ if(SY_SANITIZE)
   target_compile_options(sy_sanitizers INTERFACE ${sy_sanitize_flags} -fno-omit-frame-pointer)
   target_link_options(sy_sanitizers INTERFACE ${sy_sanitize_flags})
 endif()
+if(SY_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SY_FUZZ needs clang (libFuzzer): configure with the asan preset")
+  endif()
+  # Coverage feedback for libFuzzer in every library; the fuzz executables add the
+  # fuzzer's main (fuzz/CMakeLists.txt). Test binaries of the same tree run unchanged.
+  target_compile_options(sy_sanitizers INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 
 add_library(sy_project_options INTERFACE)
 add_library(sy::options ALIAS sy_project_options)
