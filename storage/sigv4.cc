@@ -157,6 +157,8 @@ std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_
   if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
   auto num = [&](std::size_t pos, std::size_t len, int* out) {
     const auto* first = s.data() + pos;
+    // Digits only: from_chars would take a sign ("-999" as a year).
+    if (!std::all_of(first, first + len, [](char c) { return c >= '0' && c <= '9'; })) return false;
     const auto r = std::from_chars(first, first + len, *out);
     return r.ec == std::errc{} && r.ptr == first + len;
   };
@@ -165,6 +167,8 @@ std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_
   if (!num(0, 4, &year) || !num(4, 2, &mon) || !num(6, 2, &tm.tm_mday) || !num(9, 2, &tm.tm_hour) ||
       !num(11, 2, &tm.tm_min) || !num(13, 2, &tm.tm_sec))
     return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits, which reach from 1678 to 2262 only.
+  if (year < 1970 || year > 2200) return std::nullopt;
   if (mon < 1 || mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
       tm.tm_min > 59 || tm.tm_sec > 60)
     return std::nullopt;

@@ -43,6 +43,16 @@ TEST(SigV4, ConstantTimeEqual) {
   EXPECT_FALSE(constant_time_equal("abc", "abcd"));
 }
 
+// Found by fuzz_presigned_url: a signed year ("-999") made the nanosecond clock overflow.
+TEST(SigV4, DatesTakeDigitsOnlyAndYearsTheClockCanHold) {
+  EXPECT_TRUE(parse_amz_date("20260101T120000Z"));
+  EXPECT_FALSE(parse_amz_date("-9990101T120000Z"));
+  EXPECT_FALSE(parse_amz_date("20260101T-10000Z"));
+  EXPECT_FALSE(parse_amz_date("2026+101T120000Z"));
+  EXPECT_FALSE(parse_amz_date("16000101T000000Z"));
+  EXPECT_FALSE(parse_amz_date("99990101T000000Z"));
+}
+
 class SigV4Verify : public ::testing::Test {
  protected:
   SigV4Credentials creds = aws_example();
