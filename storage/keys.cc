@@ -80,6 +80,8 @@ std::string sanitise_filename(std::string_view name) {
   if (out.size() > kMaxName) {
     auto [stem, ext] = split_extension(out);
     out = cut_utf8(stem, kMaxName - ext.size()) + std::string(ext);
+    // Without an extension the cut may end on a blank or a dot.
+    while (out.back() == ' ' || out.back() == '.') out.pop_back();
   }
   return out;
 }

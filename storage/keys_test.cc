@@ -27,6 +27,15 @@ TEST(Keys, SanitiseRemovesPathsAndHostileCharacters) {
   }
 }
 
+// Found by fuzz_keys: a long name without a usable extension was cut after a blank.
+TEST(Keys, ShortenedNamesEndLikeAnyOther) {
+  const std::string name = std::string(119, 'a') + " b" + std::string(20, 'c');
+  const auto s = sanitise_filename(name);
+  EXPECT_EQ(s, std::string(119, 'a'));
+  EXPECT_EQ(sanitise_filename(s), s);
+  EXPECT_EQ(sanitise_filename(std::string(119, 'a') + ".." + std::string(20, 'c')), std::string(119, 'a'));
+}
+
 TEST(Keys, ValidKeys) {
   EXPECT_TRUE(is_valid_key("uploads/abc/song.mp3"));
   EXPECT_FALSE(is_valid_key(""));
