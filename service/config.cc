@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -18,17 +20,23 @@ struct Setting {
   Setter set;
 };
 
+// "inf" and "nan" parse as numbers but mean nothing as a limit (a NaN limit compares false
+// with everything and so turns the limit off).
 double to_number(const std::string& v, const char* name) {
   double out = 0;
   const auto r = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (v.empty() || r.ec != std::errc{} || r.ptr != v.data() + v.size())
+  if (v.empty() || r.ec != std::errc{} || r.ptr != v.data() + v.size() || !std::isfinite(out))
     throw std::invalid_argument(std::string(name) + ": not a number: " + v);
   return out;
 }
-std::int64_t to_int(const std::string& v, const char* name, std::int64_t lo) {
+// At most `hi`, checked before the conversion: a double beyond the integer's range has no
+// integer value to convert to.
+std::int64_t to_int(const std::string& v, const char* name, std::int64_t lo,
+                    std::int64_t hi = std::numeric_limits<int>::max()) {
   const double d = to_number(v, name);
-  if (d < static_cast<double>(lo) || d != static_cast<double>(static_cast<std::int64_t>(d)))
-    throw std::invalid_argument(std::string(name) + ": must be an integer >= " + std::to_string(lo));
+  if (d < static_cast<double>(lo) || d > static_cast<double>(hi) || d != std::floor(d))
+    throw std::invalid_argument(std::string(name) + ": must be an integer from " +
+                                std::to_string(lo) + " to " + std::to_string(hi));
   return static_cast<std::int64_t>(d);
 }
 std::vector<std::string> to_list(const std::string& v) {
@@ -77,7 +85,9 @@ const std::vector<Setting>& settings() {
       {{"storage.data_dir", "SY_DATA_DIR", "where the queue and objects live"},
        [](Config& c, const std::string& v) { c.data_dir = v; }},
       {{"storage.max_upload_bytes", "SY_MAX_UPLOAD_BYTES", "largest upload"},
-       [](Config& c, const std::string& v) { c.max_upload_bytes = to_int(v, "max_upload_bytes", 1); }},
+       [](Config& c, const std::string& v) {
+         c.max_upload_bytes = to_int(v, "max_upload_bytes", 1, std::int64_t{1} << 50);
+       }},
       {{"storage.upload_url_seconds", "SY_UPLOAD_URL_SECONDS", "upload URL validity"},
        SECONDS(upload_url_ttl, "upload_url_seconds")},
       {{"storage.download_url_seconds", "SY_DOWNLOAD_URL_SECONDS", "download URL validity"},
@@ -116,8 +126,10 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.queue_url = v; }},
       {{"queue.lease_seconds", "SY_LEASE_SECONDS", "worker lease, renewed while working"},
        [](Config& c, const std::string& v) {
-         c.lease = std::chrono::milliseconds(static_cast<std::int64_t>(to_number(v, "lease_seconds") * 1000));
-         if (c.lease.count() < 100) throw std::invalid_argument("lease_seconds: at least 0.1");
+         const double seconds = to_number(v, "lease_seconds");
+         if (seconds < 0.1 || seconds > 86400)
+           throw std::invalid_argument("lease_seconds: from 0.1 to 86400");
+         c.lease = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
        }},
       {{"queue.max_attempts", "SY_MAX_ATTEMPTS", "attempts before a job fails"},
        [](Config& c, const std::string& v) { c.max_attempts = static_cast<int>(to_int(v, "max_attempts", 1)); }},

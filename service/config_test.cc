@@ -98,5 +98,24 @@ time_per_audio_second = 0.5
   EXPECT_THROW(apply_toml_string(c, "[workers]\ntime_per_audio_second = -1\n"), std::invalid_argument);
 }
 
+// Found by fuzz_config: TOML's inf and nan, and integers beyond what the setting holds, were
+// converted anyway (undefined behaviour; a NaN limit would have turned the limit off).
+TEST(Config, RejectsNumbersWithoutAUsableValue) {
+  Config c;
+  for (const char* toml : {"[queue]\nlease_seconds = inf\n", "[queue]\nlease_seconds = 1e300\n",
+                           "[queue]\nmax_attempts = 4294967297\n", "[workers]\ncount = nan\n",
+                           "[workers]\nmax_duration_seconds = nan\n",
+                           "[storage]\nmax_upload_bytes = 1e30\n",
+                           "[storage]\nretention_seconds = -inf\n"})
+    EXPECT_THROW(apply_toml_string(c, toml), std::invalid_argument) << toml;
+  EXPECT_THROW(apply_environment(c, [](const char* n) -> const char* {
+                 return std::string(n) == "SY_CREATE_PER_MINUTE" ? "nan" : nullptr;
+               }),
+               std::invalid_argument);
+  apply_toml_string(c, "[queue]\nlease_seconds = 0.5\nmax_attempts = 2147483647\n");
+  EXPECT_EQ(c.lease, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.max_attempts, 2147483647);
+}
+
 }  // namespace
 }  // namespace sy::service
