@@ -33,7 +33,7 @@ else()
   get_filename_component(out_dir "${OUT}" DIRECTORY)
   set(placeholder "${out_dir}/web-placeholder")
   file(WRITE "${placeholder}/index.html"
-       "<!doctype html><title>SurroundYou</title><p>The web page was not built into this binary (SY_BUILD_WEB=OFF). The API is at /api/v1/.</p>\n")
+       "<!doctype html><html lang=\"en\"><title>SurroundYou</title><p>The web page was not built into this binary (SY_BUILD_WEB=OFF). The API is at /api/v1/.</p></html>\n")
   set(IN_DIR "${placeholder}")
   set(files "index.html")
 endif()
