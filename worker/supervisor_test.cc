@@ -109,9 +109,11 @@ TEST_F(SupervisorTest, ChildrenStartUnderTheLimitsWithOnlyTheirChannelOpen) {
   options.limits.file_size_mb = 5;
   options.limits.open_files = 100;
   options.nice = 7;
+  // `exec`: the sleep is the child itself, so killing the child leaves no orphan holding
+  // ctest's output pipe open (and the test running) for a minute.
   start(R"(out="$DIR/limits.$$"
 { ulimit -v; ulimit -f; ulimit -n; ulimit -c; cut -d' ' -f19 /proc/$$/stat; echo $$; } > "$out"
-mv "$out" "$DIR/limits"; sleep 60)");
+mv "$out" "$DIR/limits"; exec sleep 60)");
   std::string text;
   const auto end = Steady::now() + 5s;
   while (Steady::now() < end && (text = read(dir / "limits")).empty()) std::this_thread::sleep_for(5ms);
@@ -168,7 +170,7 @@ TEST_F(SupervisorTest, AnAttemptOverItsTimeIsKilled) {
   add_job("j1", 1);
   options.limits.time_base = 1s;
   options.limits.time_per_audio_second = 0;
-  start(claim_then("sleep 60"));
+  start(claim_then("exec sleep 60"));  // exec: no orphaned sleep outlives the kill
   ASSERT_TRUE(queue->claim(wait_line(dir / "id"), 60s));
   const auto go = Steady::now();
   std::ofstream(dir / "go").put('\n');
