@@ -117,7 +117,13 @@ pipeline::RenderOptions make_options(const RenderArgs& a, CLI::App& cmd, io::Out
     if (spec.kind == pipeline::SettingKind::kFormat) continue;  // chosen with -o's extension below
     if (cmd.get_option(std::string(spec.flag))->count() == 0) continue;
     const std::string& text = a.settings.at(std::string(spec.json));
-    if (spec.is_number()) {
+    if (spec.kind == pipeline::SettingKind::kCurve) {
+      try {
+        values["curves"][std::string(spec.engine->curve_key())] = pipeline::parse_curve_text(text, spec.flag);
+      } catch (const std::invalid_argument& e) {
+        throw base::UsageError(e.what());
+      }
+    } else if (spec.is_number()) {
       double v = 0;
       const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
       if (r.ec != std::errc{} || r.ptr != text.data() + text.size())
@@ -288,7 +294,10 @@ void add_render_command(CLI::App& app, CommandContext& ctx) {
     std::string help = std::string(spec.help) + " [" + pipeline::range_text(spec) + "]";
     auto* group = spec.group == "encoding" ? enc : sound;
     auto* option = group->add_option(std::string(spec.flag), a->settings[std::string(spec.json)], help);
-    option->type_name(spec.is_number() ? "NUMBER" : spec.kind == pipeline::SettingKind::kBitrate ? "RATE" : "NAME");
+    option->type_name(spec.is_number()                                ? "NUMBER"
+                      : spec.kind == pipeline::SettingKind::kBitrate ? "RATE"
+                      : spec.kind == pipeline::SettingKind::kCurve   ? "KEYFRAMES"
+                                                                     : "NAME");
     if (spec.kind == pipeline::SettingKind::kPreset) option->default_str("classic");
   }
   sound->add_flag("--no-normalize", a->no_normalize, "Skip loudness normalisation and the limiter");

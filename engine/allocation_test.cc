@@ -108,6 +108,19 @@ std::vector<RendererCase> renderer_cases() {
   EngineSettings full_band;
   full_band.bass_crossover_hz = 0;
   cases.push_back({"no-crossover", full_band});
+  EngineSettings curves;
+  curves.period_curve = {{0, 8}, {1, 4}, {3, 10}};
+  curves.width_curve = {{0, 30}, {2, 90}};
+  curves.elevation_curve = {{0, 0}, {2, 20}};
+  curves.reverb_curve = {{0, 0.1}, {2, 0.6}};
+  curves.fade_seconds = 1;
+  cases.push_back({"curves-and-fade", curves});
+  EngineSettings centre;
+  centre.vocals = Vocals::kCenter;
+  cases.push_back({"vocals-center", centre});
+  EngineSettings narrow = dry;
+  narrow.vocals = Vocals::kNarrow;
+  cases.push_back({"vocals-narrow", narrow});
   return cases;
 }
 

@@ -14,6 +14,7 @@
 #include "engine/audio_buffer.h"
 #include "engine/binaural_decoder.h"
 #include "engine/binaural_design.h"
+#include "engine/centre_split.h"
 #include "engine/crossover.h"
 #include "engine/filter_cache.h"
 #include "engine/hrtf.h"
@@ -32,18 +33,32 @@ constexpr std::size_t kGainStep = 32;
 constexpr std::size_t kGainPoints = kBlock / kGainStep + 1;
 // Each of the two sources gets half the input, so mono material keeps its level.
 constexpr float kSourceGain = 0.5f;
+// The shared part (vocals center or narrow) is the mid (L + R) / 2 as one source: all of it.
+constexpr float kSharedGain = 1.0f;
+// vocals narrow: the shared part sways this far either side of the front.
+constexpr double kNarrowArc = std::numbers::pi / 6;
+static_assert(CentreSplit::kHop == kBlock, "the centre split runs one transform per internal block");
 
 class SpatialRenderer final : public StereoProcessor {
  public:
-  SpatialRenderer(const EngineSettings& settings, std::string sofa_path, BinauralFilterCache* filters)
+  SpatialRenderer(const EngineSettings& settings, std::string sofa_path, BinauralFilterCache* filters,
+                  const MotionContext& motion)
       : settings_(settings), sofa_path_(std::move(sofa_path)), filter_cache_(filters),
-        path_(make_motion_path(settings)) {
+        path_(make_motion_path(settings, motion)),
+        width_(setting_over_time(settings.width_curve, settings.width_degrees, std::numbers::pi / 180.0)),
+        reverb_(setting_over_time(settings.reverb_curve, settings.reverb)),
+        sources_(settings.vocals == Vocals::kCircle ? 2 : 3) {
     basis_ = path_->elevated() ? AmbisonicBasis::kSphere : AmbisonicBasis::kHorizontal;
     // Fail early (before any decoding starts) when the HRTF set is unusable.
     HrtfSet::check(sofa_path_);
-    // reverb 0 turns the room off entirely.
-    if (settings_.reverb > 0)
-      room_ = std::make_unique<Room>(RoomParams{settings_.room_size, settings_.damping, settings_.reverb});
+    // reverb 0 turns the room off entirely. With a curve the room runs at full level and
+    // its output follows the curve.
+    const auto& levels = reverb_.ys();
+    reverb_follows_curve_ = !settings_.reverb_curve.empty();
+    if (std::any_of(levels.begin(), levels.end(), [](double v) { return v > 0; }))
+      room_ = std::make_unique<Room>(
+          RoomParams{settings_.room_size, settings_.damping, reverb_follows_curve_ ? 1.0 : settings_.reverb});
+    if (sources_ == 3) split_centre_ = std::make_unique<CentreSplit>();
   }
 
   void prepare(double sample_rate, std::size_t /*max_block_frames*/) override {
@@ -58,7 +73,9 @@ class SpatialRenderer final : public StereoProcessor {
                                        BinauralFilterCache::design_from_file(sofa_path_, sample_rate, design));
     const BinauralFilters& filters = *shared;
     decoder_ = std::make_unique<BinauralDecoder>(filters, kBlock);
-    bass_delay_ = filters.low_frequency_delay;
+    if (split_centre_) split_centre_->prepare(sample_rate);
+    // The bass waits for the split as well as for the HRTF path.
+    bass_delay_ = filters.low_frequency_delay + split_latency();
     arrival_delay_ = filters.arrival_delay;
     correction_ = filters.loudness_correction;
     bass_gain_ = 0.5f * filters.bass_gain;
@@ -75,7 +92,11 @@ class SpatialRenderer final : public StereoProcessor {
     sh_ = AudioBuffer(channels_, kBlock);
     balanced_ = AudioBuffer(2, kBlock);
     bass_ = std::vector<float>(bass_delay_ + kBlock, 0.0f);
-    gains_ = std::vector<float>(2 * kGainPoints * channels_, 0.0f);
+    gains_ = std::vector<float>(sources_ * kGainPoints * channels_, 0.0f);
+    if (split_centre_) {
+      side_ = AudioBuffer(2, kBlock);
+      shared_ = std::vector<float>(kBlock, 0.0f);
+    }
     if (room_) {
       room_->prepare(sample_rate, kBlock);
       wet_ = AudioBuffer(2, kBlock);
@@ -93,6 +114,7 @@ class SpatialRenderer final : public StereoProcessor {
     for (Biquad& f : dry_shelf_) f.reset();
     if (decoder_) decoder_->reset();
     if (room_) room_->reset();
+    if (split_centre_) split_centre_->reset();
     input_.clear();
     output_.clear();
     std::fill(bass_.begin(), bass_.end(), 0.0f);
@@ -117,26 +139,45 @@ class SpatialRenderer final : public StereoProcessor {
     }
   }
 
-  std::size_t latency() const noexcept override { return kBlock + arrival_delay_; }
+  std::size_t latency() const noexcept override { return kBlock + split_latency() + arrival_delay_; }
   std::size_t tail() const noexcept override { return room_ ? room_->tail() : 0; }
 
  private:
+  std::size_t split_latency() const noexcept { return split_centre_ ? split_centre_->latency() : 0; }
+
+  // The direction-dependent loudness correction at the direction whose gains `g` holds.
+  float correction_at(const float* g) const noexcept {
+    float c = 0;
+    for (std::size_t k = 0; k < channels_; ++k) c += correction_[k] * g[k];
+    return c;
+  }
+
   void compute_gains() noexcept {
-    const double half_width = 0.5 * settings_.width_degrees * std::numbers::pi / 180.0;
+    // The signal is late by the split's latency: the motion is computed for the time the
+    // sound being encoded was in the input.
+    const double start = static_cast<double>(frames_done_) - static_cast<double>(split_latency());
     for (std::size_t j = 0; j < kGainPoints; ++j) {
-      const double t = static_cast<double>(frames_done_ + j * kGainStep) / sample_rate_;
+      const double t = (start + static_cast<double>(j * kGainStep)) / sample_rate_;
       const Bearing b = path_->at(t);
+      const double half_width = 0.5 * width_.value(t);
       float* left = gains_.data() + (0 * kGainPoints + j) * channels_;
       float* right = gains_.data() + (1 * kGainPoints + j) * channels_;
       // The loudness correction depends on the centre: left holds its gains for a moment.
       ambisonic_gains(basis_, b.azimuth, b.elevation, left);
-      float c = 0;
-      for (std::size_t k = 0; k < channels_; ++k) c += correction_[k] * left[k];
+      const float c = correction_at(left);
       ambisonic_gains(basis_, b.azimuth + half_width, b.elevation, left);
       ambisonic_gains(basis_, b.azimuth - half_width, b.elevation, right);
       for (std::size_t k = 0; k < channels_; ++k) {
         left[k] *= kSourceGain * c;
         right[k] *= kSourceGain * c;
+      }
+      if (sources_ == 3) {
+        // The shared part: in front, or swaying on a narrow arc with the motion.
+        float* shared = gains_.data() + (2 * kGainPoints + j) * channels_;
+        const double azimuth = settings_.vocals == Vocals::kNarrow ? kNarrowArc * std::sin(b.azimuth) : 0.0;
+        ambisonic_gains(basis_, azimuth, 0.0, shared);
+        const float cs = kSharedGain * correction_at(shared);
+        for (std::size_t k = 0; k < channels_; ++k) shared[k] *= cs;
       }
     }
   }
@@ -149,6 +190,11 @@ class SpatialRenderer final : public StereoProcessor {
       // Centred bass, delayed to meet the HRTF path in phase.
       float* fresh = bass_.data() + bass_delay_;
       for (std::size_t i = 0; i < kBlock; ++i) fresh[i] = bass_gain_ * (low_.channel(0)[i] + low_.channel(1)[i]);
+    }
+    if (split_centre_) {
+      // What the channels share stays apart; the rest circles.
+      split_centre_->process(rotating->view(), shared_.data(), side_.view());
+      rotating = &side_;
     }
 
     if (!side_equaliser_.empty()) {
@@ -193,6 +239,13 @@ class SpatialRenderer final : public StereoProcessor {
         for (std::size_t i = 0; i < kGainStep; ++i) {
           dst[i] = (l0 + dl * kRamp[i]) * a[i] + (r0 + dr * kRamp[i]) * b[i];
         }
+        if (sources_ == 3) {
+          const float s0 = gains_[(2 * kGainPoints + j) * channels_ + k];
+          const float s1 = gains_[(2 * kGainPoints + j + 1) * channels_ + k];
+          const float ds = (s1 - s0) * kStepInv;
+          const float* __restrict c = shared_.data() + base;
+          for (std::size_t i = 0; i < kGainStep; ++i) dst[i] += (s0 + ds * kRamp[i]) * c[i];
+        }
       }
     }
     decoder_->process(sh_.view(), output_.view());
@@ -203,11 +256,20 @@ class SpatialRenderer final : public StereoProcessor {
     if (room_) {
       room_->process(output_.view(), wet_.view());
       // The wet part is dull at the top: the dry part makes up for it (see balance_room).
+      // A reverb curve moves the wet level smoothly: linear over the block between exact values.
+      float g0 = 1, dg = 0;
+      if (reverb_follows_curve_) {
+        const double t0 = static_cast<double>(frames_done_) / sample_rate_;
+        const double t1 = static_cast<double>(frames_done_ + kBlock) / sample_rate_;
+        g0 = static_cast<float>(reverb_.value(t0));
+        dg = (static_cast<float>(reverb_.value(t1)) - g0) / static_cast<float>(kBlock);
+      }
       for (std::size_t c = 0; c < 2; ++c) {
         float* o = output_.channel(c);
         const float* w = wet_.channel(c);
         Biquad& shelf = dry_shelf_[c];
-        for (std::size_t i = 0; i < kBlock; ++i) o[i] = static_cast<float>(shelf.tick(o[i])) + w[i];
+        for (std::size_t i = 0; i < kBlock; ++i)
+          o[i] = static_cast<float>(shelf.tick(o[i])) + (g0 + dg * static_cast<float>(i)) * w[i];
       }
     }
 
@@ -226,6 +288,11 @@ class SpatialRenderer final : public StereoProcessor {
   std::string sofa_path_;
   BinauralFilterCache* filter_cache_;  // not owned; may be null
   std::unique_ptr<MotionPath> path_;
+  MonotoneCubic width_;   // radians over time
+  MonotoneCubic reverb_;  // room level over time
+  bool reverb_follows_curve_ = false;
+  std::size_t sources_;   // 2: the song's left and right; 3: and the shared part
+  std::unique_ptr<CentreSplit> split_centre_;
   AmbisonicBasis basis_ = AmbisonicBasis::kHorizontal;
   std::size_t channels_ = 0;
   double sample_rate_ = 48000.0;
@@ -241,7 +308,8 @@ class SpatialRenderer final : public StereoProcessor {
   std::unique_ptr<Room> room_;
   std::array<Biquad, 2> dry_shelf_;  // per ear, with the room only
 
-  AudioBuffer input_, output_, low_, high_, balanced_, sh_, wet_;
+  AudioBuffer input_, output_, low_, high_, balanced_, sh_, wet_, side_;
+  std::vector<float> shared_;
   std::vector<float> bass_;   // [delay line | current block]
   std::vector<float> gains_;  // source x point x channel
   std::vector<float> correction_;
@@ -252,8 +320,8 @@ class SpatialRenderer final : public StereoProcessor {
 }  // namespace
 
 std::unique_ptr<StereoProcessor> make_renderer(const EngineSettings& settings, const std::string& sofa_path,
-                                               BinauralFilterCache* filters) {
-  return std::make_unique<SpatialRenderer>(settings, sofa_path, filters);
+                                               BinauralFilterCache* filters, const MotionContext& motion) {
+  return std::make_unique<SpatialRenderer>(settings, sofa_path, filters, motion);
 }
 
 }  // namespace sy::engine

@@ -5,6 +5,7 @@
 
 #include "engine/processor.h"
 #include "engine/settings.h"
+#include "engine/trajectory.h"
 
 namespace sy::engine {
 
@@ -16,9 +17,12 @@ inline constexpr const char* kDefaultSofaPath = "/usr/share/libmysofa/default.so
 // resampled to the rate passed to prepare(). Throws std::runtime_error when the HRTF
 // set cannot be loaded. prepare() takes its binaural filters from `filters` (not owned; it
 // must outlive the renderer's prepare() calls), which designs each one once for the
-// process; without one, every prepare() designs its own (0.3-0.7 s).
+// process; without one, every prepare() designs its own (0.3-0.7 s). `motion` gives the
+// song's length (for the fade out) and its beats (for beat sync); the renderer keeps what
+// it needs of them.
 std::unique_ptr<StereoProcessor> make_renderer(const EngineSettings& settings,
                                                const std::string& sofa_path = kDefaultSofaPath,
-                                               BinauralFilterCache* filters = nullptr);
+                                               BinauralFilterCache* filters = nullptr,
+                                               const MotionContext& motion = {});
 
 }  // namespace sy::engine

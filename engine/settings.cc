@@ -26,6 +26,7 @@ std::string format_number(double v) {
 
 constexpr std::array<std::string_view, 3> kTrajectories{"circle", "figure8", "legacy"};
 constexpr std::array<std::string_view, 2> kDirections{"cw", "ccw"};
+constexpr std::array<std::string_view, 3> kVocals{"circle", "center", "narrow"};
 
 std::vector<EngineSettingSpec> make_specs() {
   using S = EngineSettings;
@@ -95,6 +96,49 @@ std::vector<EngineSettingSpec> make_specs() {
   seed.get_integer = [](const S& s) { return static_cast<double>(s.seed); };
   seed.set_integer = [](S& s, double v) { s.seed = static_cast<unsigned>(v); };
   rows.push_back(seed);
+
+  // Up to a minute: longer is no longer an ease but a different motion.
+  number("fade", "--fade", &S::fade_seconds, 0, 60, "seconds",
+         "The motion eases in at the start and out at the end; the sound starts and ends in front.");
+  EngineSettingSpec vocals;
+  vocals.json = "vocals";
+  vocals.flag = "--vocals";
+  vocals.help = "What the two channels share (usually the voice): circle with the rest, stay in front (center), "
+                "or sway on a narrow arc in front (narrow).";
+  vocals.choices = kVocals;
+  vocals.get_choice = [](const S& s) { return vocals_name(s.vocals); };
+  vocals.set_choice = [](S& s, const std::string& v) { s.vocals = parse_vocals(v); };
+  rows.push_back(vocals);
+
+  // Curves over time: each varies one number setting and takes its range. The number rows
+  // they point to are looked up after the table is complete (the vector may move).
+  auto curve = [&rows](std::string_view json, std::string_view flag, Keyframes S::*field, std::string_view help) {
+    EngineSettingSpec r;
+    r.json = json;
+    r.flag = flag;
+    r.curve = field;
+    r.help = help;
+    rows.push_back(r);
+  };
+  curve("curves.period", "--period-curve", &S::period_curve,
+        "Seconds per revolution over time, e.g. \"0:00=10, 1:00=6, 2:30=10\" (smooth between keyframes).");
+  curve("curves.width", "--width-curve", &S::width_curve, "Width over time, as keyframes like --period-curve.");
+  curve("curves.elevation", "--elevation-curve", &S::elevation_curve,
+        "Elevation over time, as keyframes like --period-curve.");
+  curve("curves.reverb", "--reverb-curve", &S::reverb_curve, "Room level over time, as keyframes like --period-curve.");
+  return rows;
+}
+
+// Points each curve row at the number row it varies and copies its unit and range.
+std::vector<EngineSettingSpec> link_curves(std::vector<EngineSettingSpec> rows) {
+  for (EngineSettingSpec& r : rows) {
+    if (!r.is_curve()) continue;
+    for (const EngineSettingSpec& n : rows)
+      if (n.number != nullptr && n.json == r.curve_key()) r.varies = &n;
+    r.unit = r.varies->unit;
+    r.min = r.varies->min;
+    r.max = r.varies->max;
+  }
   return rows;
 }
 
@@ -130,27 +174,82 @@ std::string direction_name(Direction d) {
   return d == Direction::kClockwise ? "cw" : "ccw";
 }
 
+Vocals parse_vocals(const std::string& name) {
+  const std::string n = lower(name);
+  if (n == "circle") return Vocals::kCircle;
+  if (n == "center" || n == "centre") return Vocals::kCenter;
+  if (n == "narrow") return Vocals::kNarrow;
+  throw std::invalid_argument("must be circle, center or narrow (got '" + name + "')");
+}
+
+std::string vocals_name(Vocals v) {
+  switch (v) {
+    case Vocals::kCircle: return "circle";
+    case Vocals::kCenter: return "center";
+    case Vocals::kNarrow: return "narrow";
+  }
+  return "circle";
+}
+
+std::string clock_text(double seconds) {
+  const double whole_minutes = std::floor(seconds / 60);
+  const double rest = seconds - 60 * whole_minutes;
+  std::ostringstream out;
+  out << static_cast<long long>(whole_minutes) << ':' << (rest < 10 ? "0" : "") << std::setprecision(6) << rest;
+  return out.str();
+}
+
 const std::vector<EngineSettingSpec>& engine_setting_specs() {
-  static const std::vector<EngineSettingSpec> rows = make_specs();
+  // The curve rows point into this vector: it is made once and never changes.
+  static const std::vector<EngineSettingSpec> rows = link_curves(make_specs());
   return rows;
 }
 
+std::string range_text(const EngineSettingSpec& spec) {
+  std::string text = spec.off_at_zero ? "0 (off) or " : "";
+  text += "between " + format_number(spec.min) + " and " + format_number(spec.max);
+  if (!spec.unit.empty()) text += " " + std::string(spec.unit);
+  if (spec.integer) text += ", a whole number";
+  return text;
+}
+
 std::string range_message(const EngineSettingSpec& spec, SettingNames names, double got) {
-  std::string message = std::string(spec.name(names)) + " must be ";
-  if (spec.off_at_zero) message += "0 (off) or ";
-  message += "between " + format_number(spec.min) + " and " + format_number(spec.max);
-  if (!spec.unit.empty()) message += " " + std::string(spec.unit);
-  if (spec.integer) message += ", a whole number";
-  return message + " (got " + format_number(got) + ")";
+  return std::string(spec.name(names)) + " must be " + range_text(spec) + " (got " + format_number(got) + ")";
+}
+
+bool in_range(const EngineSettingSpec& spec, double v) {
+  if (spec.off_at_zero && v == 0.0) return true;
+  if (spec.integer && std::floor(v) != v) return false;
+  // NaN fails both comparisons, so it is rejected like any other out-of-range value.
+  return v >= spec.min && v <= spec.max;
+}
+
+void validate_curve(const EngineSettingSpec& spec, const Keyframes& keys, SettingNames names) {
+  const std::string name(spec.name(names));
+  if (keys.empty()) return;
+  if (keys.size() > kMaxKeyframes)
+    throw std::invalid_argument(name + " takes at most " + std::to_string(kMaxKeyframes) + " keyframes (got " +
+                                std::to_string(keys.size()) + ")");
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const Keyframe& k = keys[i];
+    if (!(k.seconds >= 0 && k.seconds <= kMaxKeyframeSeconds))
+      throw std::invalid_argument(name + " times must be between 0 and " + clock_text(kMaxKeyframeSeconds) +
+                                  " (got " + format_number(k.seconds) + " seconds)");
+    if (i > 0 && !(k.seconds > keys[i - 1].seconds))
+      throw std::invalid_argument(name + " times must increase (" + clock_text(k.seconds) + " comes after " +
+                                  clock_text(keys[i - 1].seconds) + ")");
+    if (!in_range(*spec.varies, k.value))
+      throw std::invalid_argument(name + " values must be " + range_text(spec) + " (got " +
+                                  format_number(k.value) + " at " + clock_text(k.seconds) + ")");
+  }
 }
 
 void validate(const EngineSettings& s, SettingNames names) {
   for (const EngineSettingSpec& spec : engine_setting_specs()) {
+    if (spec.is_curve()) validate_curve(spec, s.*spec.curve, names);
     if (spec.number == nullptr) continue;
     const double v = s.*spec.number;
-    if (spec.off_at_zero && v == 0.0) continue;
-    // NaN fails both comparisons, so it is rejected like any other out-of-range value.
-    if (!(v >= spec.min && v <= spec.max)) throw std::invalid_argument(range_message(spec, names, v));
+    if (!in_range(spec, v)) throw std::invalid_argument(range_message(spec, names, v));
   }
 }
 

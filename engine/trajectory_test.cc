@@ -98,5 +98,106 @@ TEST(TrajectoryTest, LegacySwaysSideToSideAndRepeatsWithItsSeed) {
   expect_smooth(*a, 60.0);
 }
 
+TEST(TrajectoryTest, PeriodCurveSetsTheSpeedAtEachKeyframe) {
+  EngineSettings s;
+  s.period_curve = {{0, 10}, {60, 6}, {150, 10}};
+  const auto count = make_turn_count(s);
+  EXPECT_NEAR(count->rate(0), 1.0 / 10, 1e-12);
+  EXPECT_NEAR(count->rate(60), 1.0 / 6, 1e-12);
+  EXPECT_NEAR(count->rate(150), 1.0 / 10, 1e-12);
+  EXPECT_NEAR(count->rate(500), 1.0 / 10, 1e-12);  // held after the last keyframe
+  // Between keyframes the speed stays between theirs.
+  for (double t = 0; t < 60; t += 0.5) {
+    EXPECT_LE(count->rate(t), 1.0 / 6 + 1e-12);
+    EXPECT_GE(count->rate(t), 1.0 / 10 - 1e-12);
+  }
+  expect_smooth(*make_motion_path(s), 200.0);
+}
+
+TEST(TrajectoryTest, WidthAndElevationCurvesAreReadAsGiven) {
+  EngineSettings s;
+  s.elevation_curve = {{0, 0}, {10, 40}};
+  const auto path = make_motion_path(s);
+  EXPECT_TRUE(path->elevated());
+  const MonotoneCubic width = setting_over_time({{0, 60}, {10, 120}}, 60, kPi / 180);
+  EXPECT_NEAR(width.value(10), 120 * kPi / 180, 1e-12);
+  EXPECT_NEAR(setting_over_time({}, 75, 1.0).value(33), 75, 1e-12);
+  expect_smooth(*path, 30.0);
+}
+
+// Every turn of the motion after `t` from `count`: monotone (never backwards) and, at the
+// seams, with no step in position or speed.
+void expect_never_backwards(const TurnCount& count, double from, double to) {
+  double previous = count.turns(from);
+  for (double t = from; t <= to; t += 1e-3) {
+    const double now = count.turns(t);
+    ASSERT_GE(now, previous - 1e-12) << t;
+    ASSERT_GE(count.rate(t), -1e-12) << t;
+    previous = now;
+  }
+}
+
+TEST(TrajectoryTest, FadeStartsAndEndsInFrontFromAStandstill) {
+  EngineSettings s;
+  s.fade_seconds = 4;
+  MotionContext song;
+  song.duration_seconds = 61.3;
+  const auto count = make_turn_count(s, song);
+  EXPECT_EQ(count->turns(0), 0.0);
+  EXPECT_EQ(count->rate(0), 0.0);
+  const double last = count->turns(song.duration_seconds);
+  EXPECT_NEAR(last, std::round(last), 1e-9);  // a whole number of turns: in front
+  EXPECT_NEAR(count->rate(song.duration_seconds), 0.0, 1e-12);
+  // Full speed from the end of the fade in, never faster than without the fade.
+  EXPECT_NEAR(count->rate(4.0), 1.0 / 8, 1e-9);
+  EXPECT_NEAR(count->rate(30.0), 1.0 / 8, 1e-12);
+  for (double t = 0; t < song.duration_seconds; t += 0.01) ASSERT_LE(count->rate(t), 1.0 / 8 + 1e-9) << t;
+  // The ease out is at most about a turn and a half longer than asked.
+  double moving_until = 0;
+  for (double t = 0; t < song.duration_seconds; t += 0.01)
+    if (count->rate(t) > 0.999 / 8) moving_until = t;
+  EXPECT_GE(moving_until, song.duration_seconds - 4 - 1.5 * 8);
+  expect_never_backwards(*count, 0, song.duration_seconds);
+
+  const auto path = make_motion_path(s, song);
+  EXPECT_NEAR(wrap(path->at(0).azimuth), 0.0, 1e-12);
+  EXPECT_NEAR(wrap(path->at(song.duration_seconds).azimuth), 0.0, 1e-6);
+  expect_smooth(*path, song.duration_seconds);
+}
+
+TEST(TrajectoryTest, FadeWithoutAKnownLengthOnlyEasesIn) {
+  EngineSettings s;
+  s.fade_seconds = 6;
+  const auto count = make_turn_count(s);
+  EXPECT_EQ(count->turns(0), 0.0);
+  EXPECT_NEAR(count->rate(100.0), 1.0 / 8, 1e-12);
+  expect_never_backwards(*count, 0, 100);
+}
+
+TEST(TrajectoryTest, ASongShorterThanItsFadesStillStartsAndEndsInFront) {
+  EngineSettings s;
+  s.fade_seconds = 10;
+  MotionContext song;
+  song.duration_seconds = 12;
+  const auto path = make_motion_path(s, song);
+  EXPECT_NEAR(wrap(path->at(0).azimuth), 0.0, 1e-12);
+  EXPECT_NEAR(wrap(path->at(12).azimuth), 0.0, 1e-9);
+  expect_never_backwards(*make_turn_count(s, song), 0, 12);
+  expect_smooth(*path, 12);
+}
+
+TEST(TrajectoryTest, LegacyFadesByNarrowingItsSway) {
+  EngineSettings s;
+  s.trajectory = Trajectory::kLegacy;
+  s.fade_seconds = 3;
+  MotionContext song;
+  song.duration_seconds = 30;
+  const auto path = make_motion_path(s, song);
+  EXPECT_NEAR(path->at(0).azimuth, 0.0, 1e-12);
+  EXPECT_NEAR(path->at(30).azimuth, 0.0, 1e-12);
+  EXPECT_GT(std::abs(path->at(15).azimuth), 0.0);
+  expect_smooth(*path, 30);
+}
+
 }  // namespace
 }  // namespace sy::engine

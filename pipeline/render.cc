@@ -117,10 +117,10 @@ struct Chain {
   }
 };
 
-std::unique_ptr<engine::StereoProcessor> make_stage(const RenderOptions& o) {
+std::unique_ptr<engine::StereoProcessor> make_stage(const RenderOptions& o, const engine::MotionContext& motion) {
   if (o.gain_only) return std::make_unique<engine::GainProcessor>(1.0f);
   return engine::make_renderer(o.engine, o.sofa_path.empty() ? std::string(engine::kDefaultSofaPath) : o.sofa_path,
-                               o.filter_cache);
+                               o.filter_cache, motion);
 }
 
 bool room_on(const RenderOptions& o) { return !o.gain_only && o.engine.reverb > 0; }
@@ -377,7 +377,11 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   result.warnings = decoder->info().warnings;
 
   const std::size_t block = options.block_frames;
-  std::unique_ptr<engine::StereoProcessor> renderer = make_stage(options);
+  // The fade's ease out ends at the song's end as the container tells it (0 when unknown:
+  // then the motion only eases in).
+  engine::MotionContext motion;
+  motion.duration_seconds = static_cast<double>(decoder->estimated_frames()) / rate;
+  std::unique_ptr<engine::StereoProcessor> renderer = make_stage(options, motion);
   renderer->prepare(rate, block);
   const std::size_t tail = options.keep_tail ? renderer->tail() : 0;
   std::unique_ptr<engine::StereoProcessor> limiter;

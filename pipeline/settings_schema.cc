@@ -1,5 +1,7 @@
 #include "pipeline/settings_schema.h"
 
+#include <cctype>
+#include <charconv>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -43,7 +45,7 @@ std::vector<SettingSpec> make_specs() {
   rows.push_back({SettingKind::kPreset, "preset", "--preset", "sound", "",
                   "Starting point of the sound; every other sound setting overrides one of its values."});
   for (const engine::EngineSettingSpec& e : engine::engine_setting_specs()) {
-    SettingSpec row{SettingKind::kEngine, e.json, e.flag, "sound", e.unit, e.help, &e};
+    SettingSpec row{e.is_curve() ? SettingKind::kCurve : SettingKind::kEngine, e.json, e.flag, "sound", e.unit, e.help, &e};
     row.api = e.json != "seed";  // a CLI option for reproducing the legacy path exactly
     rows.push_back(row);
   }
@@ -86,9 +88,9 @@ void apply_engine(const SettingSpec& spec, SettingNames names, const nlohmann::j
     return;
   }
   const double x = number_of(spec, names, v);
-  if (e.integer) {
-    if (!(x >= e.min && x <= e.max) || std::floor(x) != x)
-      throw std::invalid_argument(engine::range_message(e, names, x));
+  if (e.set_integer != nullptr) {
+    // Checked here: the field is not a double that engine::validate could read back.
+    if (!engine::in_range(e, x)) throw std::invalid_argument(engine::range_message(e, names, x));
     e.set_integer(*s, x);
     return;
   }
@@ -96,6 +98,52 @@ void apply_engine(const SettingSpec& spec, SettingNames names, const nlohmann::j
 }
 
 const engine::Preset& classic() { return engine::presets().front(); }
+
+constexpr std::string_view kCurves = "curves";
+
+void apply_curve(const SettingSpec& spec, SettingNames names, const nlohmann::json& v, engine::EngineSettings* s) {
+  const std::string shape = "must be a list of [seconds, value] pairs";
+  if (!v.is_array()) refuse(spec, names, shape);
+  // Checked before reading them all: an API body could hold millions.
+  if (v.size() > engine::kMaxKeyframes)
+    refuse(spec, names, "takes at most " + std::to_string(engine::kMaxKeyframes) + " keyframes (got " +
+                            std::to_string(v.size()) + ")");
+  engine::Keyframes keys;
+  for (const nlohmann::json& pair : v) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number() || !pair[1].is_number())
+      refuse(spec, names, shape);
+    keys.push_back({pair[0].get<double>(), pair[1].get<double>()});
+  }
+  s->*spec.engine->curve = std::move(keys);  // checked together by engine::validate
+}
+
+// "1:30" -> 90, "1:02:03.5" -> 3723.5, "75" -> 75; false when it is not a time.
+bool parse_clock(std::string_view text, double* seconds) {
+  double total = 0;
+  int parts = 0;
+  while (true) {
+    const std::size_t colon = text.find(':');
+    const std::string_view part = text.substr(0, colon);
+    if (part.empty() || part.find_first_not_of("0123456789.") != std::string_view::npos) return false;
+    double v = 0;
+    const auto r = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (r.ec != std::errc{} || r.ptr != part.data() + part.size()) return false;
+    // Minutes and seconds after the first part stay below 60.
+    if (parts > 0 && v >= 60) return false;
+    total = total * 60 + v;
+    if (++parts > 3) return false;
+    if (colon == std::string_view::npos) break;
+    text.remove_prefix(colon + 1);
+  }
+  *seconds = total;
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
 
 }  // namespace
 
@@ -131,11 +179,26 @@ nlohmann::json apply_settings(const nlohmann::json& values, SettingNames names,
   if (!values.is_null() && !values.is_object()) throw std::invalid_argument("settings must be an object");
   const nlohmann::json given = values.is_null() ? nlohmann::json::object() : values;
   for (const auto& [key, value] : given.items()) {
+    if (key == kCurves) {
+      if (!value.is_object()) throw std::invalid_argument("curves must be an object");
+      for (const auto& [name, keys] : value.items()) {
+        const SettingSpec* spec = find_setting(std::string(kCurves) + "." + name);
+        if (spec == nullptr || spec->kind != SettingKind::kCurve)
+          throw std::invalid_argument("unknown setting: curves." + name);
+      }
+      continue;
+    }
     const SettingSpec* spec = find_setting(key);
-    if (spec == nullptr || (!spec->api && names == SettingNames::kJson))
+    if (spec == nullptr || spec->kind == SettingKind::kCurve || (!spec->api && names == SettingNames::kJson))
       throw std::invalid_argument("unknown setting: " + key);
   }
   auto value_of = [&given](const SettingSpec& spec) -> const nlohmann::json* {
+    if (spec.kind == SettingKind::kCurve) {
+      const auto curves = given.find(std::string(kCurves));
+      if (curves == given.end()) return nullptr;
+      const auto it = curves->find(std::string(spec.engine->curve_key()));
+      return it == curves->end() ? nullptr : &*it;
+    }
     const auto it = given.find(std::string(spec.json));
     return it == given.end() ? nullptr : &*it;
   };
@@ -164,6 +227,7 @@ nlohmann::json apply_settings(const nlohmann::json& values, SettingNames names,
     const nlohmann::json* v = value_of(spec);
     if (v == nullptr) continue;
     if (spec.kind == SettingKind::kEngine) apply_engine(spec, names, *v, &options->engine);
+    if (spec.kind == SettingKind::kCurve) apply_curve(spec, names, *v, &options->engine);
   }
   engine::validate(options->engine, names);
 
@@ -194,13 +258,47 @@ nlohmann::json apply_settings(const nlohmann::json& values, SettingNames names,
 nlohmann::json engine_settings_json(const engine::EngineSettings& s) {
   nlohmann::json out = nlohmann::json::object();
   for (const SettingSpec& spec : setting_specs()) {
-    if (spec.kind != SettingKind::kEngine || !spec.api) continue;
+    if (!spec.api || (spec.kind != SettingKind::kEngine && spec.kind != SettingKind::kCurve)) continue;
     const engine::EngineSettingSpec& e = *spec.engine;
+    if (spec.kind == SettingKind::kCurve) {
+      // Only the curves in use: most settings have none.
+      const engine::Keyframes& keys = s.*e.curve;
+      if (keys.empty()) continue;
+      nlohmann::json pairs = nlohmann::json::array();
+      for (const engine::Keyframe& k : keys) pairs.push_back({k.seconds, k.value});
+      out[std::string(kCurves)][std::string(e.curve_key())] = std::move(pairs);
+      continue;
+    }
     if (e.is_choice()) out[std::string(spec.json)] = e.get_choice(s);
-    else if (e.integer) out[std::string(spec.json)] = e.get_integer(s);
+    else if (e.get_integer != nullptr) out[std::string(spec.json)] = e.get_integer(s);
     else out[std::string(spec.json)] = s.*e.number;
   }
   return out;
+}
+
+nlohmann::json parse_curve_text(std::string_view text, std::string_view flag) {
+  const std::string example = " must be TIME=VALUE pairs like \"0:00=10, 1:00=6\"";
+  nlohmann::json pairs = nlohmann::json::array();
+  std::string_view rest = text;
+  while (true) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view item = trim(rest.substr(0, comma));
+    const std::size_t eq = item.find('=');
+    double seconds = 0, value = 0;
+    const std::string_view time = trim(item.substr(0, eq));
+    const std::string_view number = eq == std::string_view::npos ? std::string_view() : trim(item.substr(eq + 1));
+    const auto r = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (eq == std::string_view::npos || !parse_clock(time, &seconds) || number.empty() || r.ec != std::errc{} ||
+        r.ptr != number.data() + number.size())
+      throw std::invalid_argument(std::string(flag) + example + " (got '" + std::string(item) + "')");
+    pairs.push_back({seconds, value});
+    if (pairs.size() > engine::kMaxKeyframes)
+      throw std::invalid_argument(std::string(flag) + " takes at most " + std::to_string(engine::kMaxKeyframes) +
+                                  " keyframes");
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return pairs;
 }
 
 std::string range_text(const SettingSpec& spec) {
@@ -217,6 +315,12 @@ std::string range_text(const SettingSpec& spec) {
       return out;
     }
     case SettingKind::kVbr: return "0–9";
+    case SettingKind::kCurve: {
+      const engine::EngineSettingSpec& e = *spec.engine;
+      std::string out = "TIME=VALUE, ...; values " + number_text(e.min) + "–" + number_text(e.max);
+      if (!e.unit.empty()) out += " " + std::string(e.unit);
+      return out;
+    }
     case SettingKind::kEngine: break;
   }
   const engine::EngineSettingSpec& e = *spec.engine;
@@ -252,6 +356,16 @@ nlohmann::json settings_schema_json() {
         break;
       }
       case SettingKind::kVbr: break;
+      case SettingKind::kCurve: {
+        // Keyframes: [[seconds, value], ...], each value within the range below.
+        const engine::EngineSettingSpec& e = *spec.engine;
+        row["type"] = "curve";
+        row["minimum"] = e.min;
+        row["maximum"] = e.max;
+        row["maxKeyframes"] = engine::kMaxKeyframes;
+        row["default"] = nlohmann::json::array();  // none: the fixed value applies
+        break;
+      }
       case SettingKind::kEngine: {
         const engine::EngineSettingSpec& e = *spec.engine;
         if (e.is_choice()) {
@@ -261,7 +375,7 @@ nlohmann::json settings_schema_json() {
           row["minimum"] = e.min;
           row["maximum"] = e.max;
           if (e.off_at_zero) row["offAtZero"] = true;
-          row["default"] = e.integer ? e.get_integer(defaults) : defaults.*e.number;
+          row["default"] = e.get_integer != nullptr ? e.get_integer(defaults) : defaults.*e.number;
         }
         break;
       }
@@ -273,7 +387,24 @@ nlohmann::json settings_schema_json() {
 
 nlohmann::json settings_openapi_schema() {
   nlohmann::json properties = nlohmann::json::object();
+  nlohmann::json curves = nlohmann::json::object();
   for (const nlohmann::json& row : settings_schema_json()) {
+    if (row["type"] == "curve") {
+      std::string description = row["description"].get<std::string>();
+      if (row.contains("unit")) description += " Unit of the values: " + row["unit"].get<std::string>() + ".";
+      const nlohmann::json pair = {
+          {"type", "array"},
+          {"prefixItems", {{{"type", "number"}, {"minimum", 0}, {"maximum", engine::kMaxKeyframeSeconds}},
+                           {{"type", "number"}, {"minimum", row["minimum"]}, {"maximum", row["maximum"]}}}},
+          {"minItems", 2},
+          {"maxItems", 2}};
+      const std::string name = row["name"].get<std::string>();
+      curves[name.substr(name.find('.') + 1)] = {{"type", "array"},
+                                                 {"description", description + " [seconds, value] pairs, times increasing."},
+                                                 {"maxItems", row["maxKeyframes"]},
+                                                 {"items", pair}};
+      continue;
+    }
     nlohmann::json p{{"type", row["type"]}, {"description", row["description"]}};
     for (const char* field : {"enum", "minimum", "maximum", "default"})
       if (row.contains(field)) p[field] = row[field];
@@ -287,6 +418,12 @@ nlohmann::json settings_openapi_schema() {
                                                   row["unit"].get<std::string>() + ".";
     properties[row["name"].get<std::string>()] = std::move(p);
   }
+  if (!curves.empty())
+    properties[std::string(kCurves)] = {{"type", "object"},
+                                        {"description", "Settings that change over time, as keyframes."},
+                                        {"default", nlohmann::json::object()},
+                                        {"additionalProperties", false},
+                                        {"properties", curves}};
   return {{"type", "object"}, {"additionalProperties", false}, {"properties", properties}};
 }
 

@@ -17,7 +17,9 @@ namespace sy::pipeline {
 
 using engine::SettingNames;
 
-enum class SettingKind { kPreset, kEngine, kFormat, kBitrate, kVbr };
+// kCurve: keyframes of an engine setting over time; in the API one key of the `curves`
+// object ({"curves": {"period": [[0, 10], [60, 6]]}}), on the command line a flag of its own.
+enum class SettingKind { kPreset, kEngine, kCurve, kFormat, kBitrate, kVbr };
 
 struct SettingSpec {
   SettingKind kind;
@@ -26,7 +28,7 @@ struct SettingSpec {
   std::string_view group;  // CLI help group: "sound" or "encoding"
   std::string_view unit;
   std::string_view help;
-  const engine::EngineSettingSpec* engine = nullptr;  // kEngine rows
+  const engine::EngineSettingSpec* engine = nullptr;  // kEngine and kCurve rows
   bool api = true;         // false: a CLI option only (not in JSON, not in the API)
 
   std::string_view name(SettingNames names) const { return names == SettingNames::kFlag ? flag : json; }
@@ -51,6 +53,11 @@ nlohmann::json engine_settings_json(const engine::EngineSettings& s);
 
 // For the CLI's help: the range and unit of a setting, e.g. "1–120 seconds".
 std::string range_text(const SettingSpec& spec);
+
+// A curve as people type it, "0:00=10, 1:00=6, 2:30=10" (times as seconds, m:ss or h:mm:ss,
+// pairs separated by commas), as the API's JSON: [[0, 10], [60, 6], [150, 10]]. Throws
+// std::invalid_argument naming `flag` when the text is not such a list.
+nlohmann::json parse_curve_text(std::string_view text, std::string_view flag);
 
 // The schema for machines: one object per API setting {name, flag, type, unit, minimum,
 // maximum, offAtZero, integer, enum, default, description} (`presets --schema`).

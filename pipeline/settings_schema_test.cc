@@ -23,8 +23,13 @@ TEST(SettingsSchema, EveryNumberIsAcceptedAtItsEndsAndRefusedPastThemByName) {
     SCOPED_TRACE(std::string(spec.json));
     const std::string key(spec.json);
     const double span = spec.engine->max - spec.engine->min;
-    for (double ok : {spec.engine->min, spec.engine->max})
-      EXPECT_EQ(refusal({{key, ok}}, SettingNames::kJson), "accepted");
+    // A tempo is for beat sync: it is given with beats per turn.
+    const nlohmann::json with = key == "bpm" ? nlohmann::json{{"beatsPerTurn", 16}} : nlohmann::json::object();
+    for (double ok : {spec.engine->min, spec.engine->max}) {
+      nlohmann::json values = with;
+      values[key] = ok;
+      EXPECT_EQ(refusal(values, SettingNames::kJson), "accepted");
+    }
     for (double bad : {spec.engine->min - span / 100 - 0.5, spec.engine->max + span / 100 + 0.5}) {
       if (spec.engine->off_at_zero && bad < 0) continue;
       const std::string api = refusal({{key, bad}}, SettingNames::kJson);
@@ -71,7 +76,7 @@ TEST(SettingsSchema, TheOpenApiSchemaListsExactlyWhatTheApiAccepts) {
   }
   std::set<std::string> accepted;
   for (const SettingSpec& spec : setting_specs())
-    if (spec.api) accepted.insert(std::string(spec.json));
+    if (spec.api) accepted.insert(spec.kind == SettingKind::kCurve ? "curves" : std::string(spec.json));
   EXPECT_EQ(documented, accepted);
   EXPECT_EQ(schema["properties"]["period"]["minimum"], 1);
   EXPECT_EQ(schema["properties"]["period"]["maximum"], 120);
@@ -80,11 +85,62 @@ TEST(SettingsSchema, TheOpenApiSchemaListsExactlyWhatTheApiAccepts) {
 
 TEST(SettingsSchema, DefaultsInTheSchemaAreTheClassicPresetAndValid) {
   nlohmann::json values = nlohmann::json::object();
-  for (const nlohmann::json& row : settings_schema_json()) values[row["name"].get<std::string>()] = row["default"];
+  for (const nlohmann::json& row : settings_schema_json()) {
+    const std::string name = row["name"].get<std::string>();
+    if (row["type"] == "curve") values["curves"][name.substr(name.find('.') + 1)] = row["default"];
+    else values[name] = row["default"];
+  }
   RenderOptions o;
   const nlohmann::json normalized = apply_settings(values, SettingNames::kJson, &o);
   RenderOptions plain;
   EXPECT_EQ(normalized, apply_settings(nlohmann::json::object(), SettingNames::kJson, &plain));
+}
+
+TEST(SettingsSchema, CurvesTakeKeyframesWithinTheRangeOfTheirSetting) {
+  RenderOptions o;
+  const nlohmann::json normalized = apply_settings(
+      {{"curves", {{"period", {{0, 10}, {60, 6}, {150, 10}}}, {"reverb", {{0, 0}, {30, 0.5}}}}}, {"fade", 3}},
+      SettingNames::kJson, &o);
+  ASSERT_EQ(o.engine.period_curve.size(), 3u);
+  EXPECT_EQ(o.engine.period_curve[1], (engine::Keyframe{60, 6}));
+  EXPECT_EQ(o.engine.reverb_curve.size(), 2u);
+  EXPECT_EQ(o.engine.fade_seconds, 3);
+  EXPECT_EQ(normalized["curves"]["period"], nlohmann::json::parse("[[0,10],[60,6],[150,10]]"));
+  EXPECT_FALSE(normalized["curves"].contains("width"));
+
+  EXPECT_EQ(refusal({{"curves", {{"period", {{0, 10}, {60, 500}}}}}}, SettingNames::kJson),
+            "curves.period values must be between 1 and 120 seconds (got 500 at 1:00)");
+  EXPECT_EQ(refusal({{"curves", {{"period", {{0, 10}, {60, 500}}}}}}, SettingNames::kFlag),
+            "--period-curve values must be between 1 and 120 seconds (got 500 at 1:00)");
+  EXPECT_EQ(refusal({{"curves", {{"width", {{30, 10}, {20, 60}}}}}}, SettingNames::kJson),
+            "curves.width times must increase (0:20 comes after 0:30)");
+  EXPECT_EQ(refusal({{"curves", {{"width", {{-1, 10}}}}}}, SettingNames::kJson),
+            "curves.width times must be between 0 and 1440:00 (got -1 seconds)");
+  EXPECT_EQ(refusal({{"curves", {{"speed", {{0, 1}}}}}}, SettingNames::kJson), "unknown setting: curves.speed");
+  EXPECT_EQ(refusal({{"curves", {{"period", {{0, 1, 2}}}}}}, SettingNames::kJson),
+            "curves.period must be a list of [seconds, value] pairs");
+  EXPECT_EQ(refusal({{"curves", {{"period", "0:00=10"}}}}, SettingNames::kJson),
+            "curves.period must be a list of [seconds, value] pairs");
+  EXPECT_EQ(refusal({{"curves", 3}}, SettingNames::kJson), "curves must be an object");
+  nlohmann::json many = nlohmann::json::array();
+  for (int i = 0; i < 101; ++i) many.push_back({i, 10});
+  EXPECT_EQ(refusal({{"curves", {{"period", many}}}}, SettingNames::kJson),
+            "curves.period takes at most 100 keyframes (got 101)");
+  EXPECT_EQ(refusal({{"fade", 61}}, SettingNames::kJson), "fade must be between 0 and 60 seconds (got 61)");
+}
+
+TEST(SettingsSchema, CurveTextReadsClockTimes) {
+  EXPECT_EQ(parse_curve_text("0:00=10, 1:00=6, 2:30=10", "--period-curve"),
+            nlohmann::json::parse("[[0,10],[60,6],[150,10]]"));
+  EXPECT_EQ(parse_curve_text("5=1.5,1:02:03.5=2", "--width-curve"), nlohmann::json::parse("[[5,1.5],[3723.5,2]]"));
+  for (const char* bad : {"", "0:00", "0:00=", "=3", "1:75=3", "a=1", "0:00=10,", "0:00=1x", "-1=3", "1:2:3:4=5"}) {
+    try {
+      parse_curve_text(bad, "--period-curve");
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("--period-curve must be TIME=VALUE pairs like", 0), 0u) << e.what();
+    }
+  }
 }
 
 }  // namespace
