@@ -106,11 +106,16 @@ void ProgressDisplay::finished(std::size_t index, const std::string& output, con
                {"bytes", r.bytes},
                {"wall_seconds", r.wall_seconds},
                {"realtime_factor", rtf},
-               {"gain_db", r.output_gain_db}});
+               {"gain_db", r.output_gain_db},
+               {"tempo_bpm", r.tempo_bpm > 0 ? nlohmann::json(std::round(r.tempo_bpm * 10) / 10) : nlohmann::json()},
+               {"note", r.motion_note.empty() ? nlohmann::json() : nlohmann::json(r.motion_note)}});
   } else if (mode_ == ProgressMode::kBar) {
     clear_bars_locked();
-    std::fprintf(stderr, "✓ %s → %s  (%s of audio in %.1f s, %.0f× real time)\n", name.c_str(), output.c_str(),
-                 clock_text(r.duration_seconds).c_str(), r.wall_seconds, rtf);
+    std::string tempo;
+    if (r.tempo_bpm > 0) tempo = ", " + std::to_string(static_cast<int>(std::lround(r.tempo_bpm))) + " BPM";
+    std::fprintf(stderr, "✓ %s → %s  (%s of audio in %.1f s, %.0f× real time%s)\n", name.c_str(), output.c_str(),
+                 clock_text(r.duration_seconds).c_str(), r.wall_seconds, rtf, tempo.c_str());
+    if (!r.motion_note.empty()) std::fprintf(stderr, "  note: %s\n", r.motion_note.c_str());
     redraw_locked();
   }
 }

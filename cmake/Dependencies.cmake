@@ -5,6 +5,13 @@ pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswre
 pkg_check_modules(MYSOFA REQUIRED IMPORTED_TARGET libmysofa)
 pkg_check_modules(FFTW3F REQUIRED IMPORTED_TARGET fftw3f)
 pkg_check_modules(EBUR128 REQUIRED IMPORTED_TARGET libebur128)
+# libqm-dsp (beat and bar tracking) ships no pkg-config file: its library and headers by hand.
+find_library(QM_DSP_LIBRARY qm-dsp REQUIRED)
+find_path(QM_DSP_INCLUDE_DIR qm-dsp/dsp/tempotracking/TempoTrackV2.h REQUIRED)
+add_library(QmDsp::QmDsp UNKNOWN IMPORTED)
+# Its own headers include each other as "dsp/...", "maths/...": the qm-dsp folder is on the path.
+set_target_properties(QmDsp::QmDsp PROPERTIES IMPORTED_LOCATION "${QM_DSP_LIBRARY}"
+                      INTERFACE_INCLUDE_DIRECTORIES "${QM_DSP_INCLUDE_DIR};${QM_DSP_INCLUDE_DIR}/qm-dsp")
 # Header-only linear algebra for the binaural design's least-squares fits.
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(nlohmann_json 3 REQUIRED)

@@ -1,6 +1,6 @@
 // The engine-level proofs of issue 12 (music that moves with the music): curves over time
 // are followed and stay smooth, the fade starts and ends the sound in front, the voice stays
-// in front while the rest circles.
+// in front while the rest circles, the turn locks to the bar of click tracks.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -12,9 +12,11 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/beat_tracker.h"
 #include "engine/filter_cache.h"
 #include "engine/renderer.h"
 #include "engine/testing/analysis.h"
+#include "engine/testing/click_track.h"
 
 namespace sy::engine {
 namespace {
@@ -281,6 +283,123 @@ TEST(MotionVocals, TheSplitNullsWhenNothingMoves) {
   const double null_db = 10 * std::log10(error / reference);
   std::printf("vocals center against circle with the sources in front: %.1f dB\n", null_db);
   EXPECT_LE(null_db, -60.0);
+}
+
+BeatAnalysis track_beats(const std::vector<float>& mono) {
+  BeatTracker tracker(kRate);
+  for (std::size_t at = 0; at < mono.size(); at += 4096) {
+    const std::size_t k = std::min<std::size_t>(4096, mono.size() - at);
+    const float* planes[2] = {mono.data() + at, mono.data() + at};
+    tracker.add(ConstAudioView(planes, 2, k));
+  }
+  return tracker.finish();
+}
+
+// Times where the level difference crosses zero going down: the source passing the front
+// left to right (the clockwise turn). 50 ms windows every millisecond, smoothed over 41 ms.
+std::vector<double> front_passes(const testing::Stereo& out) {
+  constexpr std::size_t kHop = 48, kWindow = 2400;
+  const auto ild = testing::ild_series_db(out, kWindow, kHop);
+  std::vector<double> smooth(ild.size());
+  for (std::size_t i = 0; i < ild.size(); ++i) {
+    double acc = 0;
+    int count = 0;
+    for (std::size_t j = i >= 20 ? i - 20 : 0; j < std::min(ild.size(), i + 21); ++j, ++count) acc += ild[j];
+    smooth[i] = acc / count;
+  }
+  std::vector<double> passes;
+  for (std::size_t i = 1; i < smooth.size(); ++i) {
+    if (!(smooth[i - 1] > 0 && smooth[i] <= 0)) continue;
+    const double frac = smooth[i - 1] / (smooth[i - 1] - smooth[i]);
+    const double t = ((static_cast<double>(i - 1) + frac) * kHop + kWindow / 2.0) / kRate;
+    // The level difference can wobble round zero in front: one pass per half second.
+    if (passes.empty() || t - passes.back() > 0.5) passes.push_back(t);
+  }
+  return passes;
+}
+
+TEST(MotionBeats, SixteenBeatsATurnAtSeveralTempos) {
+  for (double bpm : {90.0, 120.0, 140.0}) {
+    SCOPED_TRACE(bpm);
+    const auto track = testing::click_track(60, kRate, [bpm](double) { return bpm; }, 21);
+    const BeatAnalysis found = track_beats(track.audio);
+    ASSERT_FALSE(found.grid.beats.empty());
+    MotionContext song;
+    song.duration_seconds = 60;
+    song.beats = &found.grid;
+    EngineSettings s = dry();
+    s.beats_per_turn = 16;
+    // The motion measured on steady noise (the clicks' own levels would blur it).
+    const auto noise = testing::pink_noise(track.audio.size(), 4);
+    const auto out = render_with(s, noise, noise, 1024, song);
+    const double expected = 16 * 60 / bpm;
+    const double period = measured_period(slice(out, 2, 59), expected / 2, expected * 2);
+    double worst = 0;
+    const auto passes = front_passes(out);
+    for (double t : passes) {
+      if (t < 2 || t > 58) continue;
+      double nearest = 1e9;
+      for (double d : track.downbeats) nearest = std::min(nearest, std::abs(d - t));
+      worst = std::max(worst, nearest);
+    }
+    std::printf("%.0f BPM, 16 beats a turn: tracked %.2f BPM, period %.3f s (expected %.3f), %zu front passes, "
+                "the worst %.1f ms from a downbeat\n",
+                bpm, found.tempo_bpm, period, expected, passes.size(), 1000 * worst);
+    EXPECT_NEAR(period, expected, expected * 0.02);
+    EXPECT_GE(passes.size(), static_cast<std::size_t>(50 / expected));
+    EXPECT_LT(worst, 0.05);
+  }
+}
+
+TEST(MotionBeats, ATempoChangeIsFollowedWithoutAJump) {
+  // 110 BPM for 20 s, up to 130 over 20 s, 130 to the end.
+  auto tempo = [](double t) { return t < 20 ? 110.0 : t < 40 ? 110.0 + (t - 20) : 130.0; };
+  const auto track = testing::click_track(60, kRate, tempo, 22);
+  const BeatAnalysis found = track_beats(track.audio);
+  ASSERT_FALSE(found.grid.beats.empty());
+  MotionContext song;
+  song.duration_seconds = 60;
+  song.beats = &found.grid;
+  EngineSettings s = dry();
+  s.beats_per_turn = 16;
+  const auto count = make_turn_count(s, song);
+  // The turn count at each true downbeat of the click track: every fourth bar is a whole turn.
+  double worst_lock = 0;
+  for (std::size_t i = 0; i < track.downbeats.size(); ++i) {
+    const double t = track.downbeats[i];
+    if (t < 2 || t > 58) continue;
+    const double turns = count->turns(t);
+    const double off_seconds = std::abs(turns * 4 - std::round(turns * 4)) / 4 / count->rate(t);
+    worst_lock = std::max(worst_lock, off_seconds);
+  }
+  // No jump: the speed changes by less than 1 % over any 10 ms.
+  double worst_step = 0;
+  for (double t = 0.01; t < 60; t += 0.01)
+    worst_step = std::max(worst_step, std::abs(count->rate(t) - count->rate(t - 0.01)) / count->rate(t));
+  std::printf("110 -> 130 BPM: each bar's first beat at most %.1f ms from a quarter turn; the speed changes by at "
+              "most %.3f %% in 10 ms; %.2f s a turn at first, %.2f s at the end\n",
+              1000 * worst_lock, 100 * worst_step, 1 / count->rate(10), 1 / count->rate(50));
+  EXPECT_LT(worst_lock, 0.05);
+  EXPECT_LT(worst_step, 0.01);
+  EXPECT_NEAR(1 / count->rate(10), 16 * 60 / 110.0, 16 * 60 / 110.0 * 0.02);
+  EXPECT_NEAR(1 / count->rate(50), 16 * 60 / 130.0, 16 * 60 / 130.0 * 0.02);
+  const auto path = make_motion_path(s, song);
+  double worst_move = 0;
+  for (double t = 0.001; t < 60; t += 0.001)
+    worst_move = std::max(worst_move, std::abs(std::remainder(path->at(t).azimuth - path->at(t - 0.001).azimuth,
+                                                              2 * std::numbers::pi)));
+  EXPECT_LT(worst_move, 0.002);  // under 2 rad/s anywhere: no jump
+}
+
+TEST(MotionBeats, ASongWithoutABeatTurnsAtItsPeriod) {
+  const auto noise = testing::pink_noise(static_cast<std::size_t>(30 * kRate), 9);
+  const BeatAnalysis found = track_beats(noise);
+  EXPECT_TRUE(found.grid.beats.empty());
+  MotionContext song;
+  song.beats = &found.grid;
+  EngineSettings s = dry();
+  s.beats_per_turn = 16;
+  EXPECT_NEAR(make_turn_count(s, song)->rate(10), 1 / s.period_seconds, 1e-12);
 }
 
 }  // namespace

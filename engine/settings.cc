@@ -97,6 +97,16 @@ std::vector<EngineSettingSpec> make_specs() {
   seed.set_integer = [](S& s, double v) { s.seed = static_cast<unsigned>(v); };
   rows.push_back(seed);
 
+  // Beat sync. Fewer than 4 beats a turn spins faster than the ear follows at most tempos;
+  // 64 beats is a turn per 16 bars, about the longest phrase of a song.
+  number("beatsPerTurn", "--beats-per-turn", &S::beats_per_turn, 4, 64, "beats",
+         "One revolution every this many beats, passing the front on the downbeats; 0 turns beat sync off.")
+      .off_at_zero = true;
+  rows.back().integer = true;
+  // The tempo range the tracker is built for (dance music to slow ballads).
+  number("bpm", "--bpm", &S::bpm, 40, 250, "BPM",
+         "The song's tempo, instead of detecting it (with beat sync); 0 detects it.")
+      .off_at_zero = true;
   // Up to a minute: longer is no longer an ease but a different motion.
   number("fade", "--fade", &S::fade_seconds, 0, 60, "seconds",
          "The motion eases in at the start and out at the end; the sound starts and ends in front.");
@@ -251,6 +261,17 @@ void validate(const EngineSettings& s, SettingNames names) {
     const double v = s.*spec.number;
     if (!in_range(spec, v)) throw std::invalid_argument(range_message(spec, names, v));
   }
+  auto name = [names](std::string_view json) -> std::string {
+    for (const EngineSettingSpec& spec : engine_setting_specs())
+      if (spec.json == json) return std::string(spec.name(names));
+    return std::string(json);
+  };
+  // Beat sync sets the speed; a period curve would set it too.
+  if (s.beats_per_turn > 0 && !s.period_curve.empty())
+    throw std::invalid_argument(name("curves.period") + " cannot be used with " + name("beatsPerTurn") +
+                                " (the beat sets the speed)");
+  if (s.bpm > 0 && s.beats_per_turn == 0)
+    throw std::invalid_argument(name("bpm") + " needs " + name("beatsPerTurn") + " (the tempo is for beat sync)");
 }
 
 }  // namespace sy::engine

@@ -7,11 +7,13 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <utility>
 
 #include "engine/audio_buffer.h"
+#include "engine/beat_tracker.h"
 #include "engine/loudness.h"
 #include "engine/processor.h"
 #include "engine/renderer.h"
@@ -121,6 +123,24 @@ std::unique_ptr<engine::StereoProcessor> make_stage(const RenderOptions& o, cons
   if (o.gain_only) return std::make_unique<engine::GainProcessor>(1.0f);
   return engine::make_renderer(o.engine, o.sofa_path.empty() ? std::string(engine::kDefaultSofaPath) : o.sofa_path,
                                o.filter_cache, motion);
+}
+
+// The beat pass: the whole song once through the tracker before the render, since a motion
+// locked to the bar has to know where the bars are before it starts. Decoding twice costs
+// less than keeping the song: a decode runs at hundreds of times real time.
+engine::BeatAnalysis find_beats(const std::string& input, const io::DecodeOptions& dopts, const RenderOptions& o,
+                                int rate, const std::atomic<bool>* cancel, double* duration_seconds) {
+  auto decoder = io::Decoder::open(input, dopts);
+  engine::BeatTracker tracker(rate);
+  engine::AudioBuffer buf(2, o.block_frames);
+  std::int64_t frames = 0;
+  while (std::size_t n = decoder->read(buf.planes(), o.block_frames)) {
+    check_cancel(cancel);
+    tracker.add(std::as_const(buf).view().first(n));
+    frames += static_cast<std::int64_t>(n);
+  }
+  *duration_seconds = static_cast<double>(frames) / rate;
+  return tracker.finish(o.engine.bpm);
 }
 
 bool room_on(const RenderOptions& o) { return !o.gain_only && o.engine.reverb > 0; }
@@ -378,9 +398,22 @@ RenderResult render_file(const std::string& input, const std::string& output, co
 
   const std::size_t block = options.block_frames;
   // The fade's ease out ends at the song's end as the container tells it (0 when unknown:
-  // then the motion only eases in).
+  // then the motion only eases in); a beat pass counts it exactly.
   engine::MotionContext motion;
   motion.duration_seconds = static_cast<double>(decoder->estimated_frames()) / rate;
+  engine::BeatGrid beats;
+  if (!options.gain_only && options.engine.beats_per_turn > 0) {
+    progress.stage(Stage::kAnalysing, 0, 0);
+    const engine::BeatAnalysis found = find_beats(input, dopts, options, rate, cancel, &motion.duration_seconds);
+    beats = found.grid;
+    motion.beats = &beats;
+    result.tempo_bpm = found.tempo_bpm;
+    if (beats.beats.empty()) {
+      std::ostringstream note;
+      note << "no clear beat found: turning once every " << options.engine.period_seconds << " s instead";
+      result.motion_note = note.str();
+    }
+  }
   std::unique_ptr<engine::StereoProcessor> renderer = make_stage(options, motion);
   renderer->prepare(rate, block);
   const std::size_t tail = options.keep_tail ? renderer->tail() : 0;

@@ -53,6 +53,8 @@ struct RenderResult {
   double wall_seconds = 0;
   std::int64_t bytes = 0;        // output file size
   std::vector<std::string> warnings;  // what was left out of the input (an oversized cover, ...)
+  double tempo_bpm = 0;          // with beat sync: the song's tempo as found (or given); else 0
+  std::string motion_note;       // why the motion is not what was asked, e.g. no clear beat
 };
 
 // Renders `input` into `output`. Writes to a temporary file beside `output` and renames it

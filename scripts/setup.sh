@@ -9,6 +9,8 @@ packages=(
   # audio I/O and DSP
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   libmysofa-dev libmysofa1 libfftw3-dev libebur128-dev libeigen3-dev
+  # beat and bar tracking for motion locked to the music
+  libqm-dsp-dev
   # CLI, logging, JSON
   libcli11-dev libspdlog-dev nlohmann-json3-dev
   # service: HTTP (Boost.Beast/Asio), signatures, embedded queue, config, metrics, load tests
@@ -17,7 +19,7 @@ packages=(
   nodejs chromium
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
-  ffmpeg hyperrogue-music time
+  ffmpeg hyperrogue-music time espeak-ng
   # scale-out: PostgreSQL queue, S3 over libcurl; real PostgreSQL and Ceph RGW in the tests
   libpq-dev libcurl4-openssl-dev postgresql python3-botocore radosgw ceph-mon ceph-osd
 )
