@@ -53,6 +53,22 @@ std::vector<Preset> make_presets() {
   slowed.damping = 0.6;
   list.push_back({"slowed-reverb", "Slowed down to 85% with a big, wet hall and a slow circle.",
                   slowed});
+
+  // One turn every four bars of 4/4, passing the front on the bar's first beat; 12 s a turn
+  // when the song has no clear beat.
+  EngineSettings groove = classic;
+  groove.beats_per_turn = 16;
+  groove.period_seconds = 12.0;
+  groove.fade_seconds = 4.0;
+  list.push_back({"groove", "Moves with the music: one turn every four bars, in front on the downbeat.", groove});
+
+  // The singer stays in front while the band circles; a slower, wider turn around it.
+  EngineSettings vocal_focus = classic;
+  vocal_focus.vocals = Vocals::kCenter;
+  vocal_focus.period_seconds = 10.0;
+  vocal_focus.width_degrees = 90.0;
+  vocal_focus.fade_seconds = 3.0;
+  list.push_back({"vocal-focus", "The voice stays in front of you while the rest of the song circles.", vocal_focus});
   return list;
 }
 

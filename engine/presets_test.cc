@@ -36,7 +36,7 @@ TEST(PresetsTest, NamesAreUniqueAndFindable) {
     ASSERT_NE(found, nullptr);
     EXPECT_EQ(found, &p);
   }
-  for (const char* expected : {"classic", "slow", "fast", "subtle", "legacy", "slowed-reverb"}) {
+  for (const char* expected : {"classic", "slow", "fast", "subtle", "legacy", "slowed-reverb", "groove", "vocal-focus"}) {
     EXPECT_TRUE(names.count(expected)) << expected;
   }
   EXPECT_EQ(find_preset("nope"), nullptr);
@@ -54,6 +54,8 @@ TEST(PresetsTest, PresetsDifferTheWayTheirNamesSay) {
   EXPECT_GT(slowed.reverb, classic.reverb);
   EXPECT_GT(slowed.room_size, classic.room_size);
   EXPECT_GT(slowed.period_seconds, classic.period_seconds);
+  EXPECT_GT(find_preset("groove")->settings.beats_per_turn, 0);
+  EXPECT_EQ(find_preset("vocal-focus")->settings.vocals, Vocals::kCenter);
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ TEST(SettingsSchema, ChoicesTakeTheirNamesAndRefuseOthers) {
                     SettingNames::kJson),
             "accepted");
   EXPECT_EQ(refusal({{"preset", "loud"}}, SettingNames::kJson),
-            "preset must be one of classic, slow, fast, subtle, legacy or slowed-reverb (got 'loud')");
+            "preset must be one of classic, slow, fast, subtle, legacy, slowed-reverb, groove or vocal-focus (got 'loud')");
   EXPECT_EQ(refusal({{"format", "exe"}}, SettingNames::kFlag),
             "--format must be one of mp3, m4a, opus, flac or wav (got 'exe')");
   EXPECT_EQ(refusal({{"trajectory", 3}}, SettingNames::kJson),

@@ -300,7 +300,8 @@ TEST(CliTest, ProbeAndPresets) {
   auto presets = nlohmann::json::parse(p.out);
   std::vector<std::string> names;
   for (const auto& preset : presets) names.push_back(preset["name"]);
-  EXPECT_EQ(names, (std::vector<std::string>{"classic", "slow", "fast", "subtle", "legacy", "slowed-reverb"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"classic", "slow", "fast", "subtle", "legacy", "slowed-reverb", "groove",
+                                              "vocal-focus"}));
 }
 
 }  // namespace
