@@ -19,10 +19,13 @@ const setting = (name, where) => {
   return s;
 };
 
-for (const slider of controls.SLIDERS) {
+// Beat sync and fade are sliders of their own (shown apart from the main ones).
+for (const slider of [...controls.SLIDERS, controls.BEAT_SLIDER, controls.FADE_SLIDER].filter(Boolean)) {
   const s = setting(slider.key, `slider ${slider.label}`);
   if (!s) continue;
-  if (s.type !== 'number') problems.push(`slider ${slider.key}: the setting is a ${s.type}, not a number`);
+  const whole = Number.isInteger(slider.min) && Number.isInteger(slider.step);
+  if (s.type !== 'number' && !(s.type === 'integer' && whole))
+    problems.push(`slider ${slider.key}: the setting is a ${s.type}, not a number`);
   if (slider.min < s.minimum || slider.max > s.maximum)
     problems.push(`slider ${slider.key}: ${slider.min}..${slider.max} leaves the setting's ${s.minimum}..${s.maximum}`);
   if (!(slider.step > 0) || slider.step > slider.max - slider.min)
@@ -39,6 +42,7 @@ const format = choice('format', controls.FORMATS.map((f) => f.value), 'format me
 if (format && format.enum.length !== controls.FORMATS.length)
   problems.push(`format menu offers ${controls.FORMATS.length} formats, the service writes ${format.enum.length}`);
 choice('direction', controls.DIRECTIONS.map(([v]) => v), 'direction buttons');
+if (controls.VOCALS) choice('vocals', controls.VOCALS.map(([v]) => v), 'voice buttons');
 for (const field of controls.API_FIELDS) setting(field, 'toApiSettings');
 
 if (problems.length) {

@@ -59,6 +59,29 @@ async function dropFiles(files) {
 }
 
 describe('App', () => {
+  it('sends beat sync, fade and the voice choice with the job', async () => {
+    const api = fakeApi();
+    render(<App api={api} />);
+    await waitFor(() => expect(screen.getByLabelText('Preset').options.length).toBe(2));
+    expect(screen.queryByLabelText('Beats per turn')).toBeNull();
+    fireEvent.click(screen.getByLabelText('Move with the beat'));
+    fireEvent.change(screen.getByLabelText('Beats per turn'), { target: { value: '8' } });
+    fireEvent.change(screen.getByLabelText('Fade in and out'), { target: { value: '4' } });
+    fireEvent.click(screen.getByLabelText('In front'));
+    await dropFiles([audioFile('Beat.mp3', 4000)]);
+    await waitFor(() => expect(api.created.length).toBe(1));
+    expect(api.created[0].settings).toMatchObject({ beatsPerTurn: 8, fade: 4, vocals: 'center' });
+  });
+
+  it('sends beat sync off unless it is switched on', async () => {
+    const api = fakeApi();
+    render(<App api={api} />);
+    await waitFor(() => expect(screen.getByLabelText('Preset').options.length).toBe(2));
+    await dropFiles([audioFile('Plain.mp3', 4000)]);
+    await waitFor(() => expect(api.created.length).toBe(1));
+    expect(api.created[0].settings).toMatchObject({ beatsPerTurn: 0, fade: 0, vocals: 'circle' });
+  });
+
   it('uploads with progress, follows processing and offers the result', async () => {
     const api = fakeApi();
     render(<App api={api} />);

@@ -33,10 +33,33 @@ export const SLIDERS = [
   },
 ];
 
+// Beat sync: a switch, and when on, how many beats make one turn (the API's beatsPerTurn;
+// 0 sends it off). Whole bars of 4/4 feel most natural.
+export const BEAT_SLIDER = {
+  key: 'beatsPerTurn', label: 'Beats per turn', min: 4, max: 64, step: 4,
+  unit: (v) => `${v} beats (${v / 4} bar${v === 4 ? '' : 's'})`,
+  help: 'One full circle every this many beats, passing in front of you on the first beat of the bar.',
+};
+
+export const FADE_SLIDER = {
+  key: 'fade', label: 'Fade in and out', min: 0, max: 20, step: 1,
+  unit: (v) => (v === 0 ? 'off' : `${v} s`),
+  help: 'The motion starts slowly from in front of you and comes to rest in front at the end.',
+};
+
+// What happens to the voice (what both channels share): the API's vocals setting.
+export const VOCALS = [
+  ['circle', 'Moves too'],
+  ['center', 'In front'],
+  ['narrow', 'Sways in front'],
+];
+
 export const DIRECTIONS = [
   ['cw', 'Clockwise'],
   ['ccw', 'Counter-clockwise'],
 ];
 
 // The settings toApiSettings() sends (SettingsPanel.jsx): each must be an API setting.
-export const API_FIELDS = ['preset', 'period', 'direction', 'elevation', 'width', 'reverb', 'format'];
+export const API_FIELDS = [
+  'preset', 'period', 'direction', 'elevation', 'width', 'reverb', 'beatsPerTurn', 'fade', 'vocals', 'format',
+];

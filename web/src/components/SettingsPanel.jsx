@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import Orbit from './Orbit.jsx';
 import { describeMotion } from '../orbit.js';
-import { API_FIELDS, DIRECTIONS, FORMATS, SLIDERS } from '../settingsControls.js';
+import { API_FIELDS, BEAT_SLIDER, DIRECTIONS, FADE_SLIDER, FORMATS, SLIDERS, VOCALS } from '../settingsControls.js';
 
 export { FORMATS };
 
@@ -24,14 +24,51 @@ export function settingsFromPreset(preset) {
     elevation: s.elevation ?? 0,
     width: s.width ?? 60,
     reverb: s.reverb ?? 0.25,
+    beatSync: (s.beatsPerTurn ?? 0) > 0,
+    beatsPerTurn: (s.beatsPerTurn ?? 0) > 0 ? s.beatsPerTurn : 16,
+    fade: s.fade ?? 0,
+    vocals: s.vocals || 'circle',
     format: 'mp3',
   };
 }
 
 // What the API takes (docs/API.md): the preset plus explicit overrides.
 export function toApiSettings(s) {
-  const numeric = new Set(SLIDERS.map((x) => x.key));
-  return Object.fromEntries(API_FIELDS.map((k) => [k, numeric.has(k) ? Number(s[k]) : s[k]]));
+  const numeric = new Set([...SLIDERS, FADE_SLIDER].map((x) => x.key));
+  const api = Object.fromEntries(API_FIELDS.map((k) => [k, numeric.has(k) ? Number(s[k] ?? 0) : s[k]]));
+  api.beatsPerTurn = s.beatSync ? Number(s.beatsPerTurn) : 0;
+  api.vocals = s.vocals || 'circle';
+  return api;
+}
+
+function Slider({ id, spec, value, onChange }) {
+  return (
+    <div>
+      <div className="flex items-baseline justify-between">
+        <label htmlFor={`${id}-${spec.key}`} className="text-sm font-medium text-slate-200">
+          {spec.label}
+        </label>
+        <output htmlFor={`${id}-${spec.key}`} className="text-sm tabular-nums text-cyan-300">
+          {spec.unit(Number(value))}
+        </output>
+      </div>
+      <input
+        id={`${id}-${spec.key}`}
+        type="range"
+        min={spec.min}
+        max={spec.max}
+        step={spec.step}
+        value={value}
+        onChange={(e) => onChange(Number(e.target.value))}
+        aria-describedby={`${id}-${spec.key}-help`}
+        aria-valuetext={spec.unit(Number(value))}
+        className="mt-1 w-full accent-violet-400"
+      />
+      <p id={`${id}-${spec.key}-help`} className="text-sm text-slate-400">
+        {spec.help}
+      </p>
+    </div>
+  );
 }
 
 export default function SettingsPanel({ presets, settings, onChange }) {
@@ -127,6 +164,52 @@ export default function SettingsPanel({ presets, settings, onChange }) {
               </p>
             </div>
           ))}
+
+          <div>
+            <label className="flex items-center gap-2 text-sm font-medium text-slate-200">
+              <input
+                type="checkbox"
+                checked={Boolean(settings.beatSync)}
+                onChange={(e) => set({ beatSync: e.target.checked })}
+                className="accent-violet-400"
+              />
+              Move with the beat
+            </label>
+            <p className="mt-1 text-sm text-slate-400">
+              The tempo is found in the song; without a clear beat it turns at the rotation period.
+            </p>
+          </div>
+          {settings.beatSync && (
+            <Slider id={id} spec={BEAT_SLIDER} value={settings.beatsPerTurn ?? 16} onChange={(v) => set({ beatsPerTurn: v })} />
+          )}
+          <Slider id={id} spec={FADE_SLIDER} value={settings.fade ?? 0} onChange={(v) => set({ fade: v })} />
+
+          <fieldset>
+            <legend className="text-sm font-medium text-slate-200">Voice</legend>
+            <div className="mt-1 inline-flex rounded-lg border border-slate-700 p-0.5">
+              {VOCALS.map(([value, text]) => (
+                <label
+                  key={value}
+                  className={`cursor-pointer rounded-md px-3 py-1.5 text-sm focus-within:ring-2 focus-within:ring-violet-400 ${
+                    (settings.vocals || 'circle') === value ? 'bg-violet-500 text-white' : 'text-slate-300 hover:text-white'
+                  }`}
+                >
+                  <input
+                    type="radio"
+                    name={`${id}-vocals`}
+                    value={value}
+                    checked={(settings.vocals || 'circle') === value}
+                    onChange={() => set({ vocals: value })}
+                    className="sr-only"
+                  />
+                  {text}
+                </label>
+              ))}
+            </div>
+            <p className="mt-1 text-sm text-slate-400">
+              What both channels share (usually the singer) can stay in front while the rest circles.
+            </p>
+          </fieldset>
 
           <div>
             <label htmlFor={`${id}-format`} className="block text-sm font-medium text-slate-200">
