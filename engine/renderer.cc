@@ -100,10 +100,16 @@ class SpatialRenderer final : public StereoProcessor {
     if (room_) {
       room_->prepare(sample_rate, kBlock);
       wet_ = AudioBuffer(2, kBlock);
-      const RoomBalance balance =
-          balance_room(RoomParams{settings_.room_size, settings_.damping, settings_.reverb}, sample_rate);
-      bass_gain_ *= static_cast<float>(balance.bass_gain);
-      dry_shelf_ = {balance.dry_shelf, balance.dry_shelf};
+      // The balance is fitted to one room level. A reverb curve moves the level, so with a
+      // curve the dry part stays as it is (at level 0 the render is exactly the dry one).
+      if (!reverb_follows_curve_) {
+        const RoomBalance balance =
+            balance_room(RoomParams{settings_.room_size, settings_.damping, settings_.reverb}, sample_rate);
+        bass_gain_ *= static_cast<float>(balance.bass_gain);
+        dry_shelf_ = {balance.dry_shelf, balance.dry_shelf};
+      } else {
+        dry_shelf_ = {};
+      }
     }
     reset();
   }
