@@ -7,7 +7,9 @@
 namespace sy::storage {
 
 // A file name safe as one key segment: no path parts, no control characters, no leading dots,
-// at most 120 bytes (the extension is kept when shortening). Valid UTF-8 letters are kept.
+// at most 120 bytes (the extension is kept when shortening). Valid UTF-8 letters are kept;
+// invisible and direction-changing characters (C1 controls, U+200B-U+200F, U+202A-U+202E,
+// U+2066-U+2069, U+2028/9, U+FEFF, soft hyphen, word joiner, Arabic letter mark) are dropped.
 std::string sanitise_filename(std::string_view name);
 
 // Relative, '/'-separated, no empty, "." or ".." segments, no backslash or control characters.

@@ -27,6 +27,23 @@ TEST(Keys, SanitiseRemovesPathsAndHostileCharacters) {
   }
 }
 
+TEST(Keys, SanitiseDropsInvisibleAndDirectionChangingCharacters) {
+  // "evil<RLO>3pm.exe" shows as "evilexe.mp3" in a right-to-left aware page.
+  EXPECT_EQ(sanitise_filename("evil\xE2\x80\xAE" "3pm.exe"), "evil3pm.exe");
+  EXPECT_EQ(sanitise_filename("a\xE2\x80\x8B" "b\xE2\x80\x8F" "c.mp3"), "abc.mp3");  // ZWSP, RLM
+  EXPECT_EQ(sanitise_filename("\xEF\xBB\xBFsong.mp3"), "song.mp3");                  // BOM
+  EXPECT_EQ(sanitise_filename("x\xE2\x81\xA6y\xE2\x81\xA9.mp3"), "xy.mp3");          // LRI, PDI
+  EXPECT_EQ(sanitise_filename("line\xE2\x80\xA8" "break\xE2\x80\xA9.mp3"), "linebreak.mp3");
+  EXPECT_EQ(sanitise_filename("c1\xC2\x85\xC2\x9B" "ctl.mp3"), "c1ctl.mp3");            // NEL, CSI
+  EXPECT_EQ(sanitise_filename("\xE2\x80\xAA\xE2\x80\xAB\xE2\x80\xAC\xE2\x80\xAD"), "upload");
+  // Ordinary scripts, right-to-left ones included, stay as they are.
+  EXPECT_EQ(sanitise_filename("\xD7\xA9\xD7\x99\xD7\xA8.mp3"), "\xD7\xA9\xD7\x99\xD7\xA8.mp3");
+  EXPECT_EQ(sanitise_filename("\xE6\x97\xA5\xE6\x9C\xAC.flac"), "\xE6\x97\xA5\xE6\x9C\xAC.flac");
+  // Encodings that are not UTF-8 (overlong "/", a surrogate) are replaced, never decoded.
+  EXPECT_EQ(sanitise_filename("a\xC0\xAF" "b.mp3"), "a_b.mp3");
+  EXPECT_EQ(sanitise_filename("a\xED\xA0\x80" "b.mp3"), "a_b.mp3");
+}
+
 TEST(Keys, ValidKeys) {
   EXPECT_TRUE(is_valid_key("uploads/abc/song.mp3"));
   EXPECT_FALSE(is_valid_key(""));
