@@ -128,11 +128,11 @@ std::string upload_key(std::string_view job_id, std::string_view filename) {
 }
 
 std::string processed_key(std::string_view job_id, std::string_view filename,
-                          std::string_view extension) {
+                          std::string_view extension, std::string_view attempt) {
   const std::string clean = sanitise_filename(filename);
   const auto stem = split_extension(clean).first;
-  return "processed/" + std::string(job_id) + "/" + std::string(stem) + " (8D)." +
-         std::string(extension);
+  return "processed/" + std::string(job_id) + "/" + std::string(attempt) + "/" +
+         std::string(stem) + " (8D)." + std::string(extension);
 }
 
 std::string key_basename(std::string_view key) {

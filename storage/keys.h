@@ -1,6 +1,6 @@
 #pragma once
 // Object keys from PRODUCT.md: uploads/<job-id>/<sanitised name> and
-// processed/<job-id>/<name> (8D).<ext>. Nothing a user sends can make a key leave its prefix.
+// processed/<job-id>/<attempt>/<name> (8D).<ext>. Nothing a user sends can make a key leave its prefix.
 #include <string>
 #include <string_view>
 
@@ -16,10 +16,13 @@ std::string sanitise_filename(std::string_view name);
 bool is_valid_key(std::string_view key);
 
 std::string upload_key(std::string_view job_id, std::string_view filename);
-// `filename` is the original (sanitised) upload name; its extension is replaced by `extension`
-// ("mp3", without the dot).
+// processed/<job-id>/<attempt>/<name> (8D).<ext>: each attempt writes under its own key, so a
+// worker that lost its lease never overwrites the result of the one that holds it; the last
+// segment stays the name the download is saved as. `filename` is the original (sanitised)
+// upload name; its extension is replaced by `extension` ("mp3", without the dot). `attempt`
+// is one key segment (letters, digits, '-').
 std::string processed_key(std::string_view job_id, std::string_view filename,
-                          std::string_view extension);
+                          std::string_view extension, std::string_view attempt);
 // The last segment of a key.
 std::string key_basename(std::string_view key);
 

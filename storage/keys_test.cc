@@ -58,10 +58,11 @@ TEST(Keys, ValidKeys) {
 
 TEST(Keys, ProductKeys) {
   EXPECT_EQ(upload_key("0123", "My Song.mp3"), "uploads/0123/My Song.mp3");
-  EXPECT_EQ(processed_key("0123", "My Song.mp3", "mp3"), "processed/0123/My Song (8D).mp3");
-  EXPECT_EQ(processed_key("0123", "track.flac", "m4a"), "processed/0123/track (8D).m4a");
-  EXPECT_EQ(processed_key("0123", "noext", "opus"), "processed/0123/noext (8D).opus");
-  EXPECT_EQ(key_basename("processed/0123/x (8D).mp3"), "x (8D).mp3");
+  EXPECT_EQ(processed_key("0123", "My Song.mp3", "mp3", "1-ab"), "processed/0123/1-ab/My Song (8D).mp3");
+  EXPECT_EQ(processed_key("0123", "track.flac", "m4a", "2-cd"), "processed/0123/2-cd/track (8D).m4a");
+  EXPECT_EQ(processed_key("0123", "noext", "opus", "3-ef"), "processed/0123/3-ef/noext (8D).opus");
+  EXPECT_NE(processed_key("0123", "a.mp3", "mp3", "1-ab"), processed_key("0123", "a.mp3", "mp3", "1-cd"));
+  EXPECT_EQ(key_basename("processed/0123/1-ab/x (8D).mp3"), "x (8D).mp3");
   EXPECT_EQ(content_type_for("a/b.MP3"), "audio/mpeg");
   EXPECT_EQ(content_type_for("a/b.bin"), "application/octet-stream");
 }
