@@ -115,9 +115,9 @@ class JobQueue {
   virtual std::vector<std::string> expire_uploads(Clock::time_point cutoff) = 0;
   // Jobs in a final state last changed before `cutoff` (retention is over).
   virtual std::vector<std::string> finished_before(Clock::time_point cutoff) = 0;
-  // The turn to run task `name` if no other process sharing this queue holds it, else
-  // nullptr. The default grants it always: an embedded queue belongs to one server.
-  virtual std::unique_ptr<ExclusiveTurn> try_exclusive(const std::string& name);
+  // The turn to run task `name` if no other holder (in this or another process sharing this
+  // queue) has it, else nullptr. A holder that dies loses its turn.
+  virtual std::unique_ptr<ExclusiveTurn> try_exclusive(const std::string& name) = 0;
 };
 
 }  // namespace sy::queue

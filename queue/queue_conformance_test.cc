@@ -205,6 +205,19 @@ TEST_P(JobQueueConformance, OnlyTheLeaseHolderCommitsItsResult) {
   EXPECT_EQ(j->result->bytes, 2);
 }
 
+// Housekeeping shared by processes on one queue runs in one of them at a time.
+TEST_P(JobQueueConformance, ExclusiveTurnGoesToOneHolderAtATime) {
+  auto other = GetParam().open();
+  {
+    const auto turn = queue->try_exclusive("janitor");
+    ASSERT_TRUE(turn);
+    EXPECT_FALSE(other->try_exclusive("janitor")) << "held by the first";
+    EXPECT_FALSE(queue->try_exclusive("janitor")) << "held even against its own holder";
+    EXPECT_TRUE(other->try_exclusive("reports")) << "another task";
+  }
+  EXPECT_TRUE(other->try_exclusive("janitor")) << "free once the turn ended";
+}
+
 TEST_P(JobQueueConformance, ReleaseHandsBackWithoutCountingTheAttempt) {
   submit(*queue, "a");
   ASSERT_TRUE(queue->claim("w1", 10s));
