@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "base/errors.h"
 #include "queue/queue_conformance_test.h"
 #include "queue/queue_factory.h"
 
@@ -178,6 +179,106 @@ TEST(PostgresQueue, ExclusiveTurnGoesToOneProcessAtATime) {
   }
   EXPECT_TRUE(taken) << "a dead holder's turn is free";
   turn.reset();  // its connection is gone: ending the turn must not throw
+}
+
+// The fixture's server, stopped and started again on the same port and files, as a crash or
+// an operator's restart would (the suite runs serially: no other test shares the outage).
+class ServerControl {
+ public:
+  ServerControl() {
+    const std::string state = std::getenv("SY_TEST_PG_STATE");
+    std::ifstream in(state + "/datadir");
+    std::getline(in, dir_);
+    const std::string url = server_url();
+    port_ = url.substr(url.rfind(':') + 1, url.rfind('/') - url.rfind(':') - 1);
+    as_pg_ = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
+    bin_ = "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)";
+  }
+  void stop() { run(bin_ + "/pg_ctl -D " + dir_ + "/db -m fast -w stop"); }
+  void start() {
+    run(bin_ + "/pg_ctl -D " + dir_ + "/db -l " + dir_ + "/server.log -w -t 30 -o \"-p " + port_ +
+        " -k " + dir_ + " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+        "-c full_page_writes=off -c max_connections=200\" start");
+  }
+
+ private:
+  void run(const std::string& command) {
+    const std::string line = as_pg_ + "sh -c '" + command + "' >/dev/null 2>&1";
+    ASSERT_EQ(std::system(("bash -c " + quote(line)).c_str()), 0) << line;
+  }
+  static std::string quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+  }
+  std::string dir_, port_, as_pg_, bin_;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// A statement that waits on a lock is ended at the deadline, on both sides: the caller's
+// thread is free after ~2 s, and the server does not keep the statement running.
+TEST(PostgresQueue, NoCallHoldsItsThreadPastTheDeadline) {
+  reset_schema();
+  PostgresJobQueue q(test_url(), 2, 1500ms);
+  q.create(job("a"));
+  RawConnection blocker;
+  blocker.exec("SET search_path = " + schema());
+  blocker.exec("BEGIN");
+  blocker.exec("LOCK TABLE sy_jobs IN ACCESS EXCLUSIVE MODE");
+  std::vector<std::thread> callers;
+  std::atomic<int> unavailable{0};
+  std::atomic<double> slowest{0};
+  const auto start = std::chrono::steady_clock::now();
+  // More callers than connections: those waiting for one are bounded too.
+  for (int i = 0; i < 5; ++i) {
+    callers.emplace_back([&] {
+      try {
+        q.get("a");
+      } catch (const base::Unavailable&) {
+        ++unavailable;
+      }
+      double s = seconds_since(start), seen = slowest.load();
+      while (s > seen && !slowest.compare_exchange_weak(seen, s)) {
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(unavailable.load(), 5);
+  EXPECT_LT(slowest.load(), 2.5) << "a call held its thread past the deadline";
+  blocker.exec("ROLLBACK");
+  ASSERT_TRUE(q.get("a")) << "the queue works again once the lock is gone";
+}
+
+// PostgreSQL stopped mid-flow: calls fail at once as Unavailable (a refused connection), and
+// everything works again when it returns, without restarting the process.
+TEST(PostgresQueue, ADatabaseOutageIsUnavailableAndRecoversByItself) {
+  reset_schema();
+  PostgresJobQueue q(test_url(), 2);
+  q.create(job("a"));
+  ASSERT_TRUE(q.enqueue("a"));
+  ServerControl server;
+  server.stop();
+  for (int i = 0; i < 3; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(q.get("a"), base::Unavailable);
+    EXPECT_THROW(q.claim("w", 10s), base::Unavailable);
+    EXPECT_LT(seconds_since(start), 4.5) << "two calls, each within its 2 s deadline";
+  }
+  server.start();
+  std::optional<Job> claimed;
+  for (int i = 0; i < 50 && !claimed; ++i) {
+    try {
+      claimed = q.claim("w", 10s);
+    } catch (const base::Unavailable&) {  // the server may still be starting
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->id, "a");
+  EXPECT_TRUE(q.complete("a", "w", JobResult{"processed/a/1-x/a (8D).mp3", 1, 1, "mp3", 1}));
 }
 
 TEST(PostgresQueue, FactoryRejectsUnknownBackendsAndMissingUrls) {
