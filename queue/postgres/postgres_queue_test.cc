@@ -12,6 +12,7 @@
 #include "base/errors.h"
 #include "queue/queue_conformance_test.h"
 #include "queue/queue_factory.h"
+#include "tests/support/postgres_restart.h"
 
 namespace sy::queue {
 namespace {
@@ -181,39 +182,6 @@ TEST(PostgresQueue, ExclusiveTurnGoesToOneProcessAtATime) {
   turn.reset();  // its connection is gone: ending the turn must not throw
 }
 
-// The fixture's server, stopped and started again on the same port and files, as a crash or
-// an operator's restart would (the suite runs serially: no other test shares the outage).
-class ServerControl {
- public:
-  ServerControl() {
-    const std::string state = std::getenv("SY_TEST_PG_STATE");
-    std::ifstream in(state + "/datadir");
-    std::getline(in, dir_);
-    const std::string url = server_url();
-    port_ = url.substr(url.rfind(':') + 1, url.rfind('/') - url.rfind(':') - 1);
-    as_pg_ = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
-    bin_ = "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)";
-  }
-  void stop() { run(bin_ + "/pg_ctl -D " + dir_ + "/db -m fast -w stop"); }
-  void start() {
-    run(bin_ + "/pg_ctl -D " + dir_ + "/db -l " + dir_ + "/server.log -w -t 30 -o \"-p " + port_ +
-        " -k " + dir_ + " -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-        "-c full_page_writes=off -c max_connections=200\" start");
-  }
-
- private:
-  void run(const std::string& command) {
-    const std::string line = as_pg_ + "sh -c '" + command + "' >/dev/null 2>&1";
-    ASSERT_EQ(std::system(("bash -c " + quote(line)).c_str()), 0) << line;
-  }
-  static std::string quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-  }
-  std::string dir_, port_, as_pg_, bin_;
-};
-
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -259,7 +227,7 @@ TEST(PostgresQueue, ADatabaseOutageIsUnavailableAndRecoversByItself) {
   PostgresJobQueue q(test_url(), 2);
   q.create(job("a"));
   ASSERT_TRUE(q.enqueue("a"));
-  ServerControl server;
+  sy::testing::PostgresRestart server(server_url());
   server.stop();
   for (int i = 0; i < 3; ++i) {
     const auto start = std::chrono::steady_clock::now();
