@@ -1,6 +1,7 @@
 // `surroundyou serve`: the single-node platform — API, embedded object store, durable
 // queue and janitor in one process, renders in supervised child processes.
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -22,6 +23,7 @@
 #include "service/metrics.h"
 #include "service/server.h"
 #include "storage/local/local_store.h"
+#include "worker/scratch_dir.h"
 #include "worker/supervisor.h"
 
 namespace sy::cli {
@@ -55,12 +57,15 @@ int run_serve(const ServeFlags& flags) {
   // Signals are taken by sigwait below; block them before any thread starts so none of the
   // server's threads is interrupted by them.
   const sigset_t signals = block_stop_signals();
+  // Everything this process writes (queue, objects, renders) is its user's alone.
+  ::umask(077);
 
   base::log::use_json_lines();
   try {
     fs::create_directories(config.data_dir);
-    const fs::path scratch = config.data_dir / "work";
-    fs::remove_all(scratch);  // renders a crash left half-written
+    // Other processes may share the data directory (docs/SCALING.md): only the scratch folders
+    // of processes that are gone are removed, here and when the renders start.
+    worker::remove_abandoned_scratch(config.data_dir / "work", worker::kScratchPrefix);
 
     const auto queue_config = queue_settings(config);
     auto queue_owner = queue::open_queue(queue_config);

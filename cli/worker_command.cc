@@ -3,6 +3,7 @@
 // configured object store (S3), and keeps nothing of its own: any number can run anywhere.
 // `serve` runs its renders as children of this command (--supervisor-fd), one job each.
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -18,6 +19,7 @@
 #include "cli/render_processes.h"
 #include "service/config.h"
 #include "base/log.h"
+#include "worker/scratch_dir.h"
 #include "worker/supervisor_link.h"
 #include "worker/worker_pool.h"
 
@@ -47,6 +49,8 @@ int run_worker(const WorkerFlags& flags) {
   }
 
   const sigset_t signals = block_stop_signals();
+  // Everything this process writes (queue, objects, renders) is its user's alone.
+  ::umask(077);
   worker::exit_distinctly_when_memory_runs_out();
   const worker::RenderLimits limits = render_limits(config);
   if (!flags.supervisor_fd) {
@@ -63,17 +67,34 @@ int run_worker(const WorkerFlags& flags) {
   }
 
   base::log::use_json_lines();
-  const fs::path scratch =
-      flags.scratch_dir ? fs::path(*flags.scratch_dir)
-                        : fs::temp_directory_path() /
-                              ("surroundyou-worker-" + std::to_string(::getpid()));
+  // A supervised child works in the folder its supervisor made and owns. A worker of its own
+  // makes a folder of its own in the parent (beside other processes' folders, whose renders
+  // it leaves alone): the data directory's work/ when it shares the embedded store.
+  std::unique_ptr<worker::ScratchDir> own_scratch;
+  fs::path scratch;
+  try {
+    if (flags.supervisor_fd && flags.scratch_dir) {
+      scratch = *flags.scratch_dir;
+      fs::remove_all(scratch);
+    } else {
+      const fs::path parent = flags.scratch_dir              ? fs::path(*flags.scratch_dir)
+                              : config.storage_backend == "local" ? config.data_dir / "work"
+                                                               : fs::temp_directory_path();
+      worker::remove_abandoned_scratch(parent, worker::kScratchPrefix);
+      own_scratch = std::make_unique<worker::ScratchDir>(
+          parent, std::string(worker::kScratchPrefix) + "worker-");
+      scratch = own_scratch->path();
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: cannot make a scratch folder: %s\n", e.what());
+    return kExitFailure;
+  }
   try {
     const auto queue_config = queue_settings(config);
     auto queue = queue::open_queue(queue_config);
     // The embedded store works when the workers share its folder (one machine, or a shared
     // file system).
     auto store = storage::open_store(store_settings(config));
-    fs::remove_all(scratch);
 
     worker::WorkerPoolOptions options;
     options.workers = config.workers > 0 ? config.workers : 1;
@@ -124,13 +145,13 @@ int run_worker(const WorkerFlags& flags) {
     watch.reset();
     pool.stop();  // a running render is cancelled and its job handed back, not counted
     std::error_code ec;
-    fs::remove_all(scratch, ec);
+    if (!own_scratch) fs::remove_all(scratch, ec);
     base::log::info("worker stopped");
     return kExitOk;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     std::error_code ec;
-    fs::remove_all(scratch, ec);
+    if (!own_scratch) fs::remove_all(scratch, ec);
     return kExitFailure;
   }
 }
@@ -147,7 +168,8 @@ void add_worker_command(CLI::App& app, CommandContext& ctx) {
   sub->add_option("--jobs", flags->jobs, "jobs rendered at once (default 1)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--scratch-dir", flags->scratch_dir,
-                  "where renders are written before upload (default: a temp folder)");
+                  "where this worker makes its folder for renders in flight (default: the "
+                  "data directory's work/ with the embedded store, else the temp folder)");
   // Internal: how serve starts its render children (the channel's descriptor, the lease owner).
   sub->add_option("--supervisor-fd", flags->supervisor_fd)->group("")->check(CLI::NonNegativeNumber);
   sub->add_option("--worker-id", flags->worker_id)->group("");

@@ -21,6 +21,7 @@ namespace {
 using ffmpeg::error_text;
 
 [[noreturn]] void fail(const std::string& what, int err) {
+  ffmpeg::throw_if_transient(err, what);  // a full disk or an I/O error is not the file's fault
   throw std::runtime_error(what + ": " + error_text(err));
 }
 

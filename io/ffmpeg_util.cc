@@ -1,12 +1,14 @@
 #include "io/ffmpeg_util.h"
 
 #include <array>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
 #include <string_view>
 
+#include "base/errors.h"
 #include "io/decoder.h"
 #include "io/input_safety.h"
 
@@ -33,6 +35,12 @@ std::string error_text(int errnum) {
   std::array<char, AV_ERROR_MAX_STRING_SIZE> buf{};
   av_strerror(errnum, buf.data(), buf.size());
   return buf.data();
+}
+
+void throw_if_transient(int errnum, const std::string& what) {
+  // ENOMEM stays the file's: under the render's memory limit it is what the file asked for.
+  if (errnum < 0 && AVUNERROR(errnum) != ENOMEM && base::is_transient_errno(AVUNERROR(errnum)))
+    base::throw_errno(AVUNERROR(errnum), what);
 }
 
 namespace {

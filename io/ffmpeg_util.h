@@ -74,6 +74,11 @@ PacketPtr make_packet();
 // FFmpeg's text for an AVERROR code, e.g. "Invalid data found when processing input".
 std::string error_text(int errnum);
 
+// When `errnum` is AVERROR(e) for an errno that says the machine is in trouble (EMFILE,
+// ENOSPC, EIO, a refused connection…; not ENOMEM), throws base::StorageFull / TransientError:
+// the file is not to blame and a job meeting it is retried. Else returns.
+void throw_if_transient(int errnum, const std::string& what);
+
 // FFmpeg prints to stderr by default; our errors are reported as exceptions instead.
 // Called by every entry point of io/; SY_FFMPEG_LOG=<level name or number> brings the
 // library's log back for debugging (e.g. SY_FFMPEG_LOG=debug).

@@ -8,12 +8,13 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "base/errors.h"
+
 namespace sy::pipeline {
 namespace {
 
 constexpr std::size_t kBufferFrames = 32768;  // 256 KiB per write or read call
 
-std::string errno_text(int err) { return std::strerror(err); }
 
 }  // namespace
 
@@ -29,7 +30,7 @@ SpillFile::SpillFile(const std::string& directory)
     if (fd_ >= 0) ::unlink(path.c_str());
   }
   if (fd_ < 0) {
-    throw std::runtime_error("cannot create a temporary file in " + directory_ + ": " + errno_text(errno));
+    base::throw_errno(errno, "cannot create a temporary file in " + directory_);
   }
 }
 
@@ -65,9 +66,10 @@ void SpillFile::flush() {
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       const int err = w < 0 ? errno : ENOSPC;
-      throw std::runtime_error("cannot write the temporary audio in " + directory_ + " (" +
-                               std::to_string(frames_ * 2 * static_cast<std::int64_t>(sizeof(float)) >> 20) +
-                               " MB so far): " + errno_text(err));
+      // A full disk is StorageFull: the render is retried later, never blamed on the file.
+      base::throw_errno(err, "cannot write the temporary audio in " + directory_ + " (" +
+                                 std::to_string(frames_ * 2 * static_cast<std::int64_t>(sizeof(float)) >> 20) +
+                                 " MB so far)");
     }
     p += w;
     left -= static_cast<std::size_t>(w);
@@ -97,7 +99,7 @@ std::size_t SpillFile::read(float* const* planes, std::size_t max_frames) {
       while (got < want) {
         const ssize_t r = ::pread(fd_, p + got, want - got, static_cast<off_t>(file_pos_ + static_cast<std::int64_t>(got)));
         if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) throw std::runtime_error("cannot read the temporary audio back: " + errno_text(r < 0 ? errno : EIO));
+        if (r <= 0) base::throw_errno(r < 0 ? errno : EIO, "cannot read the temporary audio back");
         got += static_cast<std::size_t>(r);
       }
       file_pos_ += static_cast<std::int64_t>(want);

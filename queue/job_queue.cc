@@ -27,10 +27,6 @@ std::optional<JobStatus> parse_status(std::string_view name) {
   return std::nullopt;
 }
 
-std::unique_ptr<ExclusiveTurn> JobQueue::try_exclusive(const std::string&) {
-  return std::make_unique<ExclusiveTurn>();
-}
-
 bool is_final(JobStatus s) {
   return s == JobStatus::kDone || s == JobStatus::kFailed || s == JobStatus::kExpired;
 }

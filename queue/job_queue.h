@@ -30,7 +30,7 @@ std::optional<JobStatus> parse_status(std::string_view name);
 bool is_final(JobStatus s);  // done, failed, expired
 
 struct JobResult {
-  std::string key;                 // processed/<id>/<name> (8D).<ext>
+  std::string key;                 // processed/<id>/<attempt>/<name> (8D).<ext>
   std::int64_t bytes = 0;
   double duration_seconds = 0;     // of the rendered audio
   std::string format;              // "mp3"
@@ -95,6 +95,10 @@ class JobQueue {
                      std::chrono::milliseconds lease) = 0;
   virtual bool report_progress(const std::string& id, const std::string& worker, double fraction,
                                const std::string& stage) = 0;
+  // The result becomes the job's in the same statement that checks `worker` still holds the
+  // job: a worker that lost it (another took the job after its lease ran out) changes
+  // nothing and must delete its own result object, which each attempt writes under a key of
+  // its own (storage::processed_key with the attempt).
   virtual bool complete(const std::string& id, const std::string& worker,
                         const JobResult& result) = 0;
   // A failed attempt: back to queued, or failed with `reason` kept when `permanent` or the
@@ -111,9 +115,9 @@ class JobQueue {
   virtual std::vector<std::string> expire_uploads(Clock::time_point cutoff) = 0;
   // Jobs in a final state last changed before `cutoff` (retention is over).
   virtual std::vector<std::string> finished_before(Clock::time_point cutoff) = 0;
-  // The turn to run task `name` if no other process sharing this queue holds it, else
-  // nullptr. The default grants it always: an embedded queue belongs to one server.
-  virtual std::unique_ptr<ExclusiveTurn> try_exclusive(const std::string& name);
+  // The turn to run task `name` if no other holder (in this or another process sharing this
+  // queue) has it, else nullptr. A holder that dies loses its turn.
+  virtual std::unique_ptr<ExclusiveTurn> try_exclusive(const std::string& name) = 0;
 };
 
 }  // namespace sy::queue

@@ -183,6 +183,41 @@ TEST_P(JobQueueConformance, CompleteStoresTheResultOnce) {
   EXPECT_DOUBLE_EQ(j->result->wall_seconds, 12.5);
 }
 
+// Each attempt writes its result under a key of its own; only the attempt that still holds
+// the lease turns its key into the job's result, whichever finishes first.
+TEST_P(JobQueueConformance, OnlyTheLeaseHolderCommitsItsResult) {
+  submit(*queue, "a");
+  ASSERT_TRUE(queue->claim("slow", 150ms));
+  std::this_thread::sleep_for(250ms);
+  ASSERT_TRUE(queue->claim("fast", 10s));
+  const JobResult winner{"processed/a/2-fast/song (8D).mp3", 2, 1, "mp3", 1};
+  const JobResult loser{"processed/a/1-slow/song (8D).mp3", 1, 1, "mp3", 1};
+  // The loser finishing before the winner does not take the job over…
+  EXPECT_FALSE(queue->complete("a", "slow", loser));
+  EXPECT_FALSE(queue->get("a")->result);
+  EXPECT_TRUE(queue->complete("a", "fast", winner));
+  // …nor after it.
+  EXPECT_FALSE(queue->complete("a", "slow", loser));
+  const auto j = queue->get("a");
+  EXPECT_EQ(j->status, JobStatus::kDone);
+  ASSERT_TRUE(j->result);
+  EXPECT_EQ(j->result->key, winner.key);
+  EXPECT_EQ(j->result->bytes, 2);
+}
+
+// Housekeeping shared by processes on one queue runs in one of them at a time.
+TEST_P(JobQueueConformance, ExclusiveTurnGoesToOneHolderAtATime) {
+  auto other = GetParam().open();
+  {
+    const auto turn = queue->try_exclusive("janitor");
+    ASSERT_TRUE(turn);
+    EXPECT_FALSE(other->try_exclusive("janitor")) << "held by the first";
+    EXPECT_FALSE(queue->try_exclusive("janitor")) << "held even against its own holder";
+    EXPECT_TRUE(other->try_exclusive("reports")) << "another task";
+  }
+  EXPECT_TRUE(other->try_exclusive("janitor")) << "free once the turn ended";
+}
+
 TEST_P(JobQueueConformance, ReleaseHandsBackWithoutCountingTheAttempt) {
   submit(*queue, "a");
   ASSERT_TRUE(queue->claim("w1", 10s));

@@ -25,7 +25,7 @@ std::unique_ptr<JobQueue> open_queue(const QueueSettings& s) {
   }
   if (s.backend == "postgres" || s.backend == "postgresql") {
     if (s.url.empty()) throw std::invalid_argument("queue.url: postgres needs a URL (SY_QUEUE_URL)");
-    return std::make_unique<PostgresJobQueue>(s.url, s.connections);
+    return std::make_unique<PostgresJobQueue>(s.url, s.connections, s.deadline);
   }
   throw std::invalid_argument("queue.backend: unknown backend '" + s.backend +
                               "' (sqlite or postgres)");

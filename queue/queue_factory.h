@@ -16,6 +16,9 @@ struct QueueSettings {
   std::string url;                     // postgres: libpq URI / connection string
   std::filesystem::path sqlite_file;   // sqlite: the database file
   int connections = 4;                 // postgres: connections per process
+  // postgres: the most one call may take (pool wait + connect + statement); past it the
+  // call throws base::Unavailable (503 to a client). SQLite waits at most 2 s for a lock.
+  std::chrono::milliseconds deadline{2000};
 };
 
 // Throws std::invalid_argument for an unknown backend or a missing URL, std::runtime_error

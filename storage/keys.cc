@@ -12,18 +12,40 @@ namespace {
 
 constexpr std::size_t kMaxName = 120;
 
-// Length of the valid UTF-8 sequence starting at s[i] (multi-byte only), or 0.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+// Length of the valid UTF-8 sequence starting at s[i] (multi-byte only), or 0: overlong
+// forms and surrogates are invalid (RFC 3629, table 3-7 of the Unicode standard).
+std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t* code_point) {
   const auto c = static_cast<unsigned char>(s[i]);
   std::size_t n = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the second byte's range
   if (c >= 0xC2 && c <= 0xDF) n = 2;
   else if (c >= 0xE0 && c <= 0xEF) n = 3;
   else if (c >= 0xF0 && c <= 0xF4) n = 4;
   else return 0;
+  if (c == 0xE0) low = 0xA0;
+  if (c == 0xED) high = 0x9F;
+  if (c == 0xF0) low = 0x90;
+  if (c == 0xF4) high = 0x8F;
   if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  const auto second = static_cast<unsigned char>(s[i + 1]);
+  if (second < low || second > high) return 0;
+  char32_t cp = c & (0xFF >> (n + 1));
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  *code_point = cp;
   return n;
+}
+
+// Characters that show nothing or turn the text's direction: a name holding them can pass for
+// another ("evil\u202Egpj.exe" shows as "evilexe.jpg"). C1 controls, zero-width characters
+// and marks, bidi embeddings, overrides and isolates, line/paragraph separators, BOM.
+bool invisible(char32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 ||
+         cp == 0x2029 || cp == 0xFEFF || cp == 0x061C || cp == 0x00AD || cp == 0x2060;
 }
 
 bool allowed_ascii(char c) {
@@ -63,9 +85,10 @@ std::string sanitise_filename(std::string_view name) {
       ++i;
       continue;
     }
-    const std::size_t n = utf8_sequence(name, i);
+    char32_t cp = 0;
+    const std::size_t n = utf8_sequence(name, i, &cp);
     if (n) {
-      out.append(name.substr(i, n));
+      if (!invisible(cp)) out.append(name.substr(i, n));
       i += n;
     } else {
       if (out.empty() || out.back() != '_') out.push_back('_');
@@ -107,11 +130,11 @@ std::string upload_key(std::string_view job_id, std::string_view filename) {
 }
 
 std::string processed_key(std::string_view job_id, std::string_view filename,
-                          std::string_view extension) {
+                          std::string_view extension, std::string_view attempt) {
   const std::string clean = sanitise_filename(filename);
   const auto stem = split_extension(clean).first;
-  return "processed/" + std::string(job_id) + "/" + std::string(stem) + " (8D)." +
-         std::string(extension);
+  return "processed/" + std::string(job_id) + "/" + std::string(attempt) + "/" +
+         std::string(stem) + " (8D)." + std::string(extension);
 }
 
 std::string key_basename(std::string_view key) {

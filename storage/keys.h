@@ -1,23 +1,28 @@
 #pragma once
 // Object keys from PRODUCT.md: uploads/<job-id>/<sanitised name> and
-// processed/<job-id>/<name> (8D).<ext>. Nothing a user sends can make a key leave its prefix.
+// processed/<job-id>/<attempt>/<name> (8D).<ext>. Nothing a user sends can make a key leave its prefix.
 #include <string>
 #include <string_view>
 
 namespace sy::storage {
 
 // A file name safe as one key segment: no path parts, no control characters, no leading dots,
-// at most 120 bytes (the extension is kept when shortening). Valid UTF-8 letters are kept.
+// at most 120 bytes (the extension is kept when shortening). Valid UTF-8 letters are kept;
+// invisible and direction-changing characters (C1 controls, U+200B-U+200F, U+202A-U+202E,
+// U+2066-U+2069, U+2028/9, U+FEFF, soft hyphen, word joiner, Arabic letter mark) are dropped.
 std::string sanitise_filename(std::string_view name);
 
 // Relative, '/'-separated, no empty, "." or ".." segments, no backslash or control characters.
 bool is_valid_key(std::string_view key);
 
 std::string upload_key(std::string_view job_id, std::string_view filename);
-// `filename` is the original (sanitised) upload name; its extension is replaced by `extension`
-// ("mp3", without the dot).
+// processed/<job-id>/<attempt>/<name> (8D).<ext>: each attempt writes under its own key, so a
+// worker that lost its lease never overwrites the result of the one that holds it; the last
+// segment stays the name the download is saved as. `filename` is the original (sanitised)
+// upload name; its extension is replaced by `extension` ("mp3", without the dot). `attempt`
+// is one key segment (letters, digits, '-').
 std::string processed_key(std::string_view job_id, std::string_view filename,
-                          std::string_view extension);
+                          std::string_view extension, std::string_view attempt);
 // The last segment of a key.
 std::string key_basename(std::string_view key);
 

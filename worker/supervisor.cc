@@ -102,7 +102,9 @@ Supervisor::~Supervisor() {
 
 void Supervisor::start() {
   stopping_ = false;
-  fs::create_directories(options_.scratch_root);
+  // Folders of processes that died without cleaning up; those of live ones stay.
+  remove_abandoned_scratch(options_.scratch_root, kScratchPrefix);
+  scratch_ = std::make_unique<ScratchDir>(options_.scratch_root, std::string(kScratchPrefix) + "serve-");
   // Children are forked from this thread only: PR_SET_PDEATHSIG fires when the *thread*
   // that forked a child ends, and this one lives exactly as long as the children may.
   thread_ = std::thread([this] { run(); });
@@ -134,7 +136,7 @@ void Supervisor::stop() {
 void Supervisor::spawn(Child& c) {
   c.generation++;
   c.worker_id = id_prefix_ + "-c" + std::to_string(c.slot) + "." + std::to_string(c.generation);
-  const fs::path scratch = options_.scratch_root / ("c" + std::to_string(c.slot));
+  const fs::path scratch = child_scratch(c);
   std::error_code ec;
   fs::remove_all(scratch, ec);  // whatever the previous child of this slot left half-written
 
@@ -449,9 +451,11 @@ void Supervisor::shut_down_children() {
     ::kill(c.pid, SIGKILL);
     reap(c, true);
   }
-  std::error_code ec;
-  for (auto& c : children_)
-    fs::remove_all(options_.scratch_root / ("c" + std::to_string(c.slot)), ec);
+  scratch_.reset();  // the children's folders with it
+}
+
+fs::path Supervisor::child_scratch(const Child& c) const {
+  return scratch_->path() / ("c" + std::to_string(c.slot));
 }
 
 }  // namespace sy::worker

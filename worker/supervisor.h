@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,6 +24,7 @@
 
 #include "queue/job_queue.h"
 #include "worker/render_limits.h"
+#include "worker/scratch_dir.h"
 #include "worker/worker_pool.h"
 
 namespace sy::worker {
@@ -32,7 +34,9 @@ struct SupervisorOptions {
   std::string program = "/proc/self/exe";
   std::vector<std::string> args;          // after argv[0], e.g. {"worker", "--config", FILE}
   std::vector<std::string> environment;   // NAME=value, the children's whole environment
-  std::filesystem::path scratch_root;     // child slot i works in scratch_root / "c<i>"
+  // The shared parent (the data directory's work/): the supervisor makes its own folder in
+  // it (ScratchDir) and child slot i works in <that folder>/c<i>.
+  std::filesystem::path scratch_root;
   RenderLimits limits;
   double max_audio_seconds = 30 * 60;     // caps the song length a child reports
   int nice = 10;                          // renders yield the CPU to the HTTP threads
@@ -77,6 +81,7 @@ class Supervisor {
   void on_exit(Child& child, int wait_status);
   void set_cpu_budget(Child& child, std::optional<std::chrono::milliseconds> budget);
   void shut_down_children();
+  std::filesystem::path child_scratch(const Child& child) const;
 
   SupervisorOptions options_;
   queue::JobQueue& queue_;
@@ -84,6 +89,7 @@ class Supervisor {
   std::string id_prefix_;
   std::string argv0_;
   RlimitTable rlimits_;
+  std::unique_ptr<ScratchDir> scratch_;  // this process's folder, made in start()
   int command_fd_ = -1;  // eventfd: wakes the loop for wake(), cancel() and stop()
 
   std::vector<Child> children_;

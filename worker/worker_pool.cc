@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <new>
+#include <system_error>
 
 #include "base/errors.h"
 #include "pipeline/render.h"
@@ -33,6 +34,14 @@ std::string hostname() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "host";
   return buf;
+}
+
+// Errors of the machine rather than the file: base::TransientError (disk full, the database
+// or store away) and system errors — std::filesystem's included — whose errno says so.
+bool is_transient(const std::exception& e) {
+  if (dynamic_cast<const base::TransientError*>(&e) != nullptr) return true;
+  const auto* system = dynamic_cast<const std::system_error*>(&e);
+  return system != nullptr && base::is_transient_errno(system->code().value());
 }
 
 void abort_on_marker(const fs::path& input, const std::string& marker) {
@@ -94,6 +103,7 @@ void WorkerPool::run_worker(int index) {
                                  : id_prefix_ + "-w" + std::to_string(index);
   // On Linux this thread's niceness alone; best effort (a lower priority is always allowed).
   if (options_.nice != 0) (void)::setpriority(PRIO_PROCESS, 0, options_.nice);
+  auto pause = options_.transient_pause;
   while (!stopping_) {
     std::optional<queue::Job> job;
     std::uint64_t generation = 0;
@@ -104,6 +114,7 @@ void WorkerPool::run_worker(int index) {
     try {
       job = queue_.claim(worker, options_.lease);
     } catch (const std::exception& e) {
+      // The database is away, say: look again at the next poll; nothing is lost meanwhile.
       base::log::error("claim failed", {{"worker", worker}, {"error", e.what()}});
     }
     if (!job) {
@@ -113,16 +124,44 @@ void WorkerPool::run_worker(int index) {
       continue;
     }
     ++busy_;
+    bool trouble = false;
     try {
-      run_job(worker, *job);
+      trouble = run_job(worker, *job);
     } catch (const std::exception& e) {
       // The queue itself failed while recording the outcome; the lease will expire and the
       // job comes back.
       base::log::error("job bookkeeping failed", {{"job_id", job->id}, {"error", e.what()}});
       std::lock_guard lock(mutex_);
       active_.erase(job->id);
+      trouble = is_transient(e);
     }
     --busy_;
+    if (!trouble) {
+      pause = options_.transient_pause;
+      continue;
+    }
+    // A full disk or a store that is away is not cured by claiming again at once: the job
+    // waits in the queue (for this worker or another) while this one pauses.
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, pause, [&] { return stopping_.load(); });
+    pause = std::min(pause * 2, options_.transient_pause_max);
+  }
+}
+
+template <typename Call>
+auto WorkerPool::keep_trying(Call call, std::chrono::milliseconds patience) -> decltype(call()) {
+  const auto until = Steady::now() + patience;
+  auto pause = std::chrono::milliseconds(250);
+  for (;;) {
+    try {
+      return call();
+    } catch (const base::TransientError& e) {
+      if (stopping_ || Steady::now() + pause > until) throw;
+      base::log::warn("the queue is unavailable, trying again", {{"error", e.what()}});
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, pause, [&] { return stopping_.load(); });
+      pause = std::min(pause * 2, std::chrono::milliseconds(5000));
+    }
   }
 }
 
@@ -152,7 +191,7 @@ void WorkerPool::renew_leases() {
   }
 }
 
-void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
+bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   auto active = std::make_shared<Active>();
   active->worker = worker;
   {
@@ -168,6 +207,22 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   auto deadline = started + options_.attempt_limits.attempt_time(0);
   bool length_known = false;
   bool over_time = false;
+
+  // This attempt's result object, once uploaded: its own key, so it overwrites no other
+  // attempt's; deleted unless the job took it.
+  const std::string attempt = std::to_string(job.attempts) + "-" + random_suffix();
+  std::string result_key;
+  auto drop_result = [&] {
+    if (result_key.empty()) return;
+    try {
+      // complete() may have committed before its answer was lost: then the object is the job's.
+      const auto now = queue_.get(job.id);
+      if (now && now->result && now->result->key == result_key) return;
+      store_.remove(result_key);
+    } catch (const std::exception& e) {  // left for the janitor once the job is gone
+      base::log::warn("cannot remove an unused result", {{"job_id", job.id}, {"error", e.what()}});
+    }
+  };
 
   auto finish = [&](std::string_view outcome, double rtf) {
     std::error_code ec;
@@ -225,14 +280,20 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
       if (now - last < options_.progress_interval && stage == last_stage) return;
       last = now;
       last_stage = stage;
-      if (!queue_.report_progress(job.id, worker, std::min(p.fraction, 0.99), stage))
-        active->cancel = true;
+      try {
+        if (!queue_.report_progress(job.id, worker, std::min(p.fraction, 0.99), stage))
+          active->cancel = true;
+      } catch (const base::TransientError& e) {
+        // Progress is a courtesy: the render goes on while the queue is away.
+        base::log::warn("cannot report progress", {{"job_id", job.id}, {"error", e.what()}});
+      }
     };
     const pipeline::RenderResult r =
         pipeline::render_file(input.string(), output.string(), settings.options, progress, &active->cancel);
     for (const std::string& w : r.warnings) base::log::warn("input partly left out", {{"job_id", job.id}, {"warning", w}});
 
-    const std::string key = storage::processed_key(job.id, job.filename, settings.format);
+    const std::string key = storage::processed_key(job.id, job.filename, settings.format, attempt);
+    result_key = key;
     store_.upload_from_file(key, output);
     queue::JobResult result;
     result.key = key;
@@ -243,12 +304,14 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     // Gone before the job is marked done, so whoever sees "done" finds no scratch left.
     std::error_code ec;
     fs::remove_all(scratch, ec);
-    if (!queue_.complete(job.id, worker, result)) {
-      // Deleted meanwhile, or the lease went to another worker that will write its own.
-      if (!queue_.get(job.id)) store_.remove(key);
+    // A database restart while the render ran does not cost the render: the outcome is
+    // recorded once the queue is back (for up to a lease's time).
+    if (!keep_trying([&] { return queue_.complete(job.id, worker, result); }, options_.lease)) {
+      // Deleted meanwhile, or the lease went to another worker, whose result stands.
+      drop_result();
       base::log::warn("job finished after losing its lease; result dropped", {{"job_id", job.id}});
       finish("abandoned", 0);
-      return;
+      return false;
     }
     const double rtf = r.wall_seconds > 0 ? r.duration_seconds / r.wall_seconds : 0;
     base::log::info("job done", {{"job_id", job.id},
@@ -258,6 +321,7 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
                            {"bytes", result.bytes}});
     finish("done", rtf);
   } catch (const base::Cancelled&) {
+    drop_result();
     if (over_time && !stopping_) {
       finish(fail_attempt(kReasonTime), 0);
     } else if (stopping_ && queue_.release(job.id, worker)) {
@@ -267,23 +331,38 @@ void WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
       base::log::info("job cancelled", {{"job_id", job.id}});
       finish("abandoned", 0);
     }
+    return false;
   } catch (const base::InputError& e) {
+    drop_result();
     queue_.fail(job.id, worker, e.what(), true);
     base::log::warn("job failed: bad input", {{"job_id", job.id}, {"error", e.what()}});
     finish("failed", 0);
   } catch (const std::bad_alloc&) {
     // Under the process's address-space limit an allocation the file asked for failed.
+    drop_result();
     finish(fail_attempt(kReasonMemory), 0);
   } catch (const std::invalid_argument& e) {
+    drop_result();
     queue_.fail(job.id, worker, std::string("invalid settings: ") + e.what(), true);
     finish("failed", 0);
   } catch (const std::exception& e) {
+    drop_result();
     if (stopping_ && active->cancel && queue_.release(job.id, worker)) {
       finish("released", 0);
-      return;
+      return false;
+    }
+    if (is_transient(e)) {
+      // Not the file's fault (disk full, out of descriptors, the store away): the job goes
+      // back uncounted and is rendered again once there is room.
+      base::log::warn("job attempt met a transient error, handed back",
+                      {{"job_id", job.id}, {"attempt", job.attempts}, {"error", e.what()}});
+      keep_trying([&] { return queue_.release(job.id, worker); }, options_.lease);
+      finish("retry", 0);
+      return true;
     }
     finish(fail_attempt(e.what()), 0);
   }
+  return false;
 }
 
 }  // namespace sy::worker

@@ -27,6 +27,11 @@ struct WorkerPoolOptions {
   std::chrono::milliseconds lease{60000};
   std::chrono::milliseconds poll{1000};               // how often idle workers look for work
   std::chrono::milliseconds progress_interval{250};   // throttles progress writes
+  // After an attempt met a transient error (disk full, out of descriptors, the database or
+  // the store away) the worker pauses this long before it claims again, doubling up to
+  // transient_pause_max while the trouble lasts.
+  std::chrono::milliseconds transient_pause{1000};
+  std::chrono::milliseconds transient_pause_max{30000};
   std::filesystem::path scratch_dir;                  // renders are written here first
   io::InputLimits limits;
   std::string sofa_path;
@@ -75,7 +80,13 @@ class WorkerPool {
     std::atomic<bool> cancel{false};
   };
   void run_worker(int index);
-  void run_job(const std::string& worker, const queue::Job& job);
+  // True when the attempt met trouble of the machine, not of the file (base::TransientError
+  // and its kin): the job went back to the queue uncounted and this worker waits a while.
+  bool run_job(const std::string& worker, const queue::Job& job);
+  // Runs a queue call again while the queue is unavailable (a database restart), for up to
+  // `patience`: the outcome of a finished render is worth waiting for.
+  template <typename Call>
+  auto keep_trying(Call call, std::chrono::milliseconds patience) -> decltype(call());
   void renew_leases();
 
   WorkerPoolOptions options_;

@@ -1,6 +1,7 @@
 #include "worker/worker_pool.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "queue/sqlite/sqlite_queue.h"
 #include "storage/keys.h"
 #include "storage/local/local_store.h"
+#include "tests/support/small_filesystem.h"
 
 namespace sy::worker {
 namespace {
@@ -110,7 +112,9 @@ TEST_F(WorkerPoolTest, RendersAJobIntoItsProcessedKey) {
   const auto j = wait_for("job1", [](const queue::Job& x) { return queue::is_final(x.status); });
   ASSERT_EQ(j.status, queue::JobStatus::kDone) << j.error;
   ASSERT_TRUE(j.result);
-  EXPECT_EQ(j.result->key, "processed/job1/job1 (8D).mp3");
+  // processed/<job>/<attempt>/<name> (8D).<ext>: the attempt's own key, the download's name.
+  EXPECT_EQ(j.result->key.rfind("processed/job1/1-", 0), 0u) << j.result->key;
+  EXPECT_EQ(storage::key_basename(j.result->key), "job1 (8D).mp3");
   EXPECT_EQ(j.attempts, 1);
   const auto info = store->stat(j.result->key);
   ASSERT_TRUE(info);
@@ -137,7 +141,7 @@ TEST_F(WorkerPoolTest, NotAudioFailsAtOnceWithAReadableReason) {
   EXPECT_EQ(j.status, queue::JobStatus::kFailed);
   EXPECT_EQ(j.attempts, 1);
   EXPECT_FALSE(j.error.empty());
-  EXPECT_FALSE(store->stat("processed/junk/notes (8D).mp3"));
+  EXPECT_TRUE(store->list("processed/junk/").empty());
 }
 
 TEST_F(WorkerPoolTest, ResourceBombFailsAtOnceWithItsReason) {
@@ -175,6 +179,93 @@ TEST_F(WorkerPoolTest, CancelStopsTheRender) {
   while (pool->busy() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(pool->busy(), 0);
   EXPECT_TRUE(store->list("processed/").empty());
+}
+
+// A store that, once the worker's result is up, lets another worker take the job over and
+// finish first, as when this worker's lease ran out while it uploaded.
+class StoreWhereTheLeaseIsLostDuringUpload final : public storage::ObjectStore {
+ public:
+  StoreWhereTheLeaseIsLostDuringUpload(storage::LocalObjectStore& real, queue::SqliteJobQueue& q,
+                                       const fs::path& db)
+      : real_(real), queue_(q), db_(db) {}
+  std::optional<storage::ObjectInfo> stat(const std::string& k) override { return real_.stat(k); }
+  std::vector<storage::ObjectInfo> list(const std::string& p) override { return real_.list(p); }
+  void remove(const std::string& k) override { real_.remove(k); }
+  void remove_prefix(const std::string& p) override { real_.remove_prefix(p); }
+  void download_to_file(const std::string& k, const fs::path& d) override { real_.download_to_file(k, d); }
+  std::optional<fs::path> local_path(const std::string& k) override { return real_.local_path(k); }
+  void set_object_created_handler(storage::ObjectCreatedHandler) override {}
+  void upload_from_file(const std::string& key, const fs::path& src) override {
+    real_.upload_from_file(key, src);
+    if (key.rfind("processed/", 0) != 0) return;
+    // The other worker: claims the job (its lease ran out for the first), writes its own
+    // result under its own key and completes.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "UPDATE jobs SET lease_owner = 'winner'", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    const std::string id = key.substr(10, key.find('/', 10) - 10);
+    winner_key = storage::processed_key(id, "song.wav", "mp3", "2-winner");
+    real_.upload_from_file(winner_key, src);
+    ASSERT_TRUE(queue_.complete(id, "winner", queue::JobResult{winner_key, 7, 1, "mp3", 1}));
+    loser_key = key;
+  }
+  std::string winner_key, loser_key;
+
+ private:
+  storage::PresignedRequest presign(const std::string&, const std::string&, std::chrono::seconds,
+                                    storage::QueryParams, storage::HeaderList) const override {
+    return {};
+  }
+  storage::LocalObjectStore& real_;
+  queue::SqliteJobQueue& queue_;
+  fs::path db_;
+};
+
+TEST_F(WorkerPoolTest, AWorkerThatLostItsLeaseNeverReplacesTheWinnersResult) {
+  submit_sine("race", 3);
+  StoreWhereTheLeaseIsLostDuringUpload racing(*store, *queue, dir / "queue.db");
+  pool = std::make_unique<WorkerPool>(options, *queue, racing,
+                                      [this](const queue::Job& j, std::string_view outcome, double, double) {
+                                        std::lock_guard lock(m);
+                                        outcomes.emplace_back(j.id, outcome);
+                                      });
+  pool->start();
+  wait_for_outcome("race");
+  const auto j = queue->get("race");
+  ASSERT_TRUE(j && j->result);
+  EXPECT_EQ(j->status, queue::JobStatus::kDone);
+  EXPECT_EQ(j->result->key, racing.winner_key);
+  EXPECT_TRUE(store->stat(racing.winner_key)) << "the winner's result stands";
+  ASSERT_FALSE(racing.loser_key.empty());
+  EXPECT_NE(racing.loser_key, racing.winner_key);
+  EXPECT_FALSE(store->stat(racing.loser_key)) << "the loser's object is deleted";
+  std::lock_guard lock(m);
+  EXPECT_EQ(outcomes.back().second, "abandoned");
+}
+
+// A render that fills the scratch disk is the machine's trouble, not the file's: the job goes
+// back without counting the attempt and is rendered once there is room again.
+TEST_F(WorkerPoolTest, ARenderMeetingAFullDiskIsRetriedLaterNotFailed) {
+  sy::testing::SmallFilesystem disk(96 * 1024);
+  if (!disk.available()) GTEST_SKIP() << disk.why_not();
+  options.scratch_dir = disk.path() / "scratch";
+  options.transient_pause = 200ms;
+  submit_sine("full", 6);
+  start();
+  wait_for_outcome("full");
+  {
+    std::lock_guard lock(m);
+    EXPECT_EQ(outcomes.front().second, "retry");
+  }
+  auto j = queue->get("full");
+  ASSERT_TRUE(j);
+  EXPECT_NE(j->status, queue::JobStatus::kFailed) << j->error;
+  EXPECT_TRUE(store->list("processed/full/").empty());
+  ASSERT_TRUE(disk.resize(64 << 20));  // room again
+  const auto after = wait_for("full", [](const queue::Job& x) { return queue::is_final(x.status); });
+  EXPECT_EQ(after.status, queue::JobStatus::kDone) << after.error;
+  EXPECT_EQ(after.attempts, 1) << "the attempts that met the full disk were not counted";
 }
 
 }  // namespace

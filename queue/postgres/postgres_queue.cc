@@ -5,9 +5,14 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <optional>
+#include <cerrno>
 #include <stdexcept>
 #include <utility>
+
+#include "base/errors.h"
 
 namespace sy::queue {
 namespace {
@@ -132,65 +137,199 @@ std::string num(double v) {
 
 void ignore_notice(void*, const char*) {}  // "relation already exists" and the like
 
-PGconn* connect_or_throw(const std::string& url) {
-  PGconn* c = PQconnectdb(url.c_str());
-  if (PQstatus(c) != CONNECTION_OK) {
-    std::string msg = c ? PQerrorMessage(c) : "out of memory";
-    PQfinish(c);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    throw std::runtime_error("postgres: cannot connect: " + msg);
+using Steady = std::chrono::steady_clock;
+
+std::string trimmed(std::string msg) {
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return msg;
+}
+
+int remaining_ms(Steady::time_point deadline) {
+  const auto left = std::chrono::duration_cast<milliseconds>(deadline - Steady::now()).count();
+  return static_cast<int>(std::max<long long>(0, left));
+}
+
+// Waits until the socket is ready for `events` or the deadline passes (false).
+bool wait_socket(int fd, short events, Steady::time_point deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    const int n = ::poll(&p, 1, remaining_ms(deadline));
+    if (n > 0) return true;
+    if (n == 0) return false;
+    if (errno != EINTR) return false;
   }
-  PQsetNoticeProcessor(c, ignore_notice, nullptr);
-  return c;
+}
+
+// Connects without ever waiting past `deadline` (libpq's own connect_timeout counts whole
+// seconds per address, and PQconnectdb waits for all of them): the connection is driven by
+// PQconnectPoll under our poll(). A refused or timed-out connection is base::Unavailable.
+PGconn* connect_within(const std::string& url, Steady::time_point deadline) {
+  // The URL's own settings win: they come after these defaults. TCP keepalives find a peer
+  // that vanished (a pulled cable) on connections that sit idle in the pool.
+  const std::string seconds = std::to_string(std::max(2, (remaining_ms(deadline) + 999) / 1000));
+  const char* keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
+                        "keepalives_count", "dbname", nullptr};
+  const char* values[] = {seconds.c_str(), "10", "5", "3", url.c_str(), nullptr};
+  PGconn* c = PQconnectStartParams(keys, values, 1);
+  if (c == nullptr) throw std::bad_alloc();
+  PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+  std::string failure;
+  while (PQstatus(c) != CONNECTION_BAD) {
+    if (state == PGRES_POLLING_OK) {
+      PQsetNoticeProcessor(c, ignore_notice, nullptr);
+      return c;
+    }
+    if (state == PGRES_POLLING_FAILED) break;
+    if (!wait_socket(PQsocket(c), state == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline)) {
+      failure = "no answer in time";
+      break;
+    }
+    state = PQconnectPoll(c);
+  }
+  if (failure.empty()) failure = trimmed(PQerrorMessage(c));
+  PQfinish(c);
+  throw base::Unavailable("postgres: cannot connect: " + failure);
+}
+
+// What kind of failure a statement's error is, from its SQLSTATE: a database that is going
+// away, starting, out of room or out of connections is trouble that passes; a constraint
+// violation or a malformed statement is not.
+[[noreturn]] void throw_statement_error(const PGresult* r, const std::string& message) {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string code = state ? state : "";
+  const std::string text = "postgres: " + trimmed(message);
+  if (code == "53100") throw base::StorageFull(text);  // disk_full
+  // 08: connection exception; 53: insufficient resources; 57014: statement timeout (or
+  // cancel); 57P01-57P03: shut down / cannot connect now; 40001/40P01: serialization,
+  // deadlock.
+  if (code.rfind("08", 0) == 0 || code.rfind("53", 0) == 0 || code == "57014" ||
+      code.rfind("57P", 0) == 0 || code == "40001" || code == "40P01")
+    throw base::Unavailable(text);
+  throw std::runtime_error(text);
 }
 
 }  // namespace
 
-// One libpq connection; reconnects once when the server dropped it.
+// One libpq connection with a deadline on every call. A connection that broke, or whose
+// statement outlived its deadline, is dropped and made again by the next call.
 class PostgresJobQueue::Connection {
  public:
-  explicit Connection(const std::string& url) : conn_(connect_or_throw(url)) {}
+  Connection(const std::string& url, milliseconds deadline) : url_(url), deadline_(deadline) {
+    connect(Steady::now() + deadline_);
+  }
   ~Connection() { PQfinish(conn_); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // Every statement of one queue call shares the call's deadline, counted from when the call
+  // began waiting for this connection (Lease), not from each statement.
+  void begin_call(Steady::time_point deadline) { call_deadline_ = deadline; }
   Rows exec(const std::string& sql, const std::vector<std::string>& params = {}) {
+    return exec_until(call_deadline(), sql, params);
+  }
+  // For the few statements that may take longer than one request may wait (migrations).
+  Rows exec_until(Steady::time_point deadline, const std::string& sql,
+                  const std::vector<std::string>& params = {}) {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const auto& p : params) values.push_back(p.c_str());
     for (int attempt = 0;; ++attempt) {
-      if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);
-      std::vector<const char*> values;
-      values.reserve(params.size());
-      for (const auto& p : params) values.push_back(p.c_str());
-      ResultPtr r(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                               values.data(), nullptr, nullptr, 0));
+      if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) connect(deadline);
+      if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                            values.data(), nullptr, nullptr, 0) == 0) {
+        drop();
+        if (attempt == 0) continue;  // the server restarted since this connection was made
+        throw base::Unavailable("postgres: the connection broke");
+      }
+      ResultPtr r = wait_for_result(deadline);
       const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
       if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Rows(std::move(r));
-      if (attempt == 0 && PQstatus(conn_) != CONNECTION_OK) continue;  // server restarted
-      std::string msg = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_);
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-      throw std::runtime_error("postgres: " + msg);
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        drop();
+        if (attempt == 0 && Steady::now() < deadline) continue;  // server restarted
+        throw base::Unavailable("postgres: the connection broke");
+      }
+      throw_statement_error(r.get(), r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_));
     }
   }
   // Multi-statement text without parameters (migrations, BEGIN/COMMIT).
-  void exec_script(const char* sql) {
-    ResultPtr r(PQexec(conn_, sql));
+  void exec_script(const char* sql, Steady::time_point deadline) {
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) connect(deadline);
+    if (PQsendQuery(conn_, sql) == 0) {
+      drop();
+      throw base::Unavailable("postgres: the connection broke");
+    }
+    ResultPtr r = wait_for_result(deadline);
     const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      std::string msg = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_);
-      throw std::runtime_error("postgres: " + msg);
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        drop();
+        throw base::Unavailable("postgres: the connection broke");
+      }
+      throw_statement_error(r.get(), r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_));
+    }
+  }
+  void exec_script(const char* sql) { exec_script(sql, call_deadline()); }
+
+ private:
+  void connect(Steady::time_point deadline) {
+    drop();
+    conn_ = connect_within(url_, deadline);
+    // The server ends a statement that runs past the deadline too, so a query we gave up
+    // on does not hold locks behind our back.
+    const std::string set = "SET statement_timeout = " + std::to_string(deadline_.count());
+    ResultPtr r(PQexec(conn_, set.c_str()));
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      const std::string msg = trimmed(PQerrorMessage(conn_));
+      drop();
+      throw base::Unavailable("postgres: cannot set up the connection: " + msg);
+    }
+  }
+  void drop() {
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+  // The last result of the statement sent, read without waiting past `deadline`. On timeout
+  // the connection is dropped (the server's statement_timeout ends the statement there).
+  ResultPtr wait_for_result(Steady::time_point deadline) {
+    ResultPtr last;
+    for (;;) {
+      while (PQisBusy(conn_)) {
+        if (!wait_socket(PQsocket(conn_), POLLIN, deadline)) {
+          drop();
+          throw base::Unavailable("postgres: no answer within " +
+                                  std::to_string(deadline_.count()) + " ms");
+        }
+        if (PQconsumeInput(conn_) == 0) return last;  // the connection broke: status says so
+      }
+      PGresult* next = PQgetResult(conn_);
+      if (next == nullptr) return last;
+      last.reset(next);
     }
   }
 
- private:
-  PGconn* conn_;
+  Steady::time_point call_deadline() const {
+    return call_deadline_ ? *call_deadline_ : Steady::now() + deadline_;
+  }
+
+  std::string url_;
+  milliseconds deadline_;
+  std::optional<Steady::time_point> call_deadline_;
+  PGconn* conn_ = nullptr;
 };
 
 class PostgresJobQueue::Lease {
  public:
   explicit Lease(PostgresJobQueue& q) : q_(q) {
+    const auto deadline = Steady::now() + q_.deadline_;
     std::unique_lock lock(q_.mutex_);
-    q_.available_.wait(lock, [&] { return !q_.idle_.empty(); });
+    // Every connection busy (each call on one is bounded too): a caller waits no longer than
+    // a call may take, so an HTTP thread is never held behind a queue of others.
+    if (!q_.available_.wait_until(lock, deadline, [&] { return !q_.idle_.empty(); }))
+      throw base::Unavailable("postgres: every connection of the pool stayed busy");
     conn_ = std::move(q_.idle_.back());
     q_.idle_.pop_back();
+    conn_->begin_call(deadline);
   }
   ~Lease() {
     {
@@ -237,14 +376,15 @@ class PostgresTurn final : public ExclusiveTurn {
 }  // namespace
 
 std::unique_ptr<ExclusiveTurn> PostgresJobQueue::try_exclusive(const std::string& name) {
-  auto c = std::make_unique<Connection>(url_);
+  auto c = std::make_unique<Connection>(url_, deadline_);
   if (c->exec(kTryTurn, {name}).text(0, 0) != "t") return nullptr;
   return std::make_unique<PostgresTurn>(std::move(c), name);
 }
 
-PostgresJobQueue::PostgresJobQueue(std::string url, int connections) : url_(std::move(url)) {
+PostgresJobQueue::PostgresJobQueue(std::string url, int connections, milliseconds deadline)
+    : url_(std::move(url)), deadline_(deadline) {
   for (int i = 0; i < std::max(1, connections); ++i)
-    idle_.push_back(std::make_unique<Connection>(url_));
+    idle_.push_back(std::make_unique<Connection>(url_, deadline_));
   migrate();
 }
 
@@ -259,10 +399,14 @@ int PostgresJobQueue::schema_version() {
 }
 
 void PostgresJobQueue::migrate() {
+  // Another process may be migrating (it holds the lock): a start may wait for it longer
+  // than a request would.
+  const auto deadline = Steady::now() + std::max(deadline_, milliseconds(60000));
   Lease c(*this);
-  c->exec_script("BEGIN");
+  c->exec_script("BEGIN", deadline);
   try {
-    c->exec(kMigrationLock);
+    c->exec_script("SET LOCAL statement_timeout = 0", deadline);
+    c->exec_until(deadline, kMigrationLock);
     c->exec(
         "CREATE TABLE IF NOT EXISTS sy_schema_migrations (version integer PRIMARY KEY, "
         "applied_at timestamptz NOT NULL DEFAULT now())");
@@ -273,10 +417,11 @@ void PostgresJobQueue::migrate() {
                                std::to_string(version) + ", newer than this binary's " +
                                std::to_string(latest_schema_version()));
     for (int v = version; v < latest_schema_version(); ++v) {
-      c->exec_script(kMigrations[v]);
-      c->exec("INSERT INTO sy_schema_migrations (version) VALUES ($1)", {num(static_cast<std::int64_t>(v + 1))});
+      c->exec_script(kMigrations[v], deadline);
+      c->exec_until(deadline, "INSERT INTO sy_schema_migrations (version) VALUES ($1)",
+                    {num(static_cast<std::int64_t>(v + 1))});
     }
-    c->exec_script("COMMIT");
+    c->exec_script("COMMIT", deadline);
   } catch (...) {
     try {
       c->exec_script("ROLLBACK");
@@ -457,8 +602,12 @@ void PostgresWorkWatcher::run() {
   while (!stopping_) {
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
       PQfinish(conn);
-      conn = PQconnectdb(url_.c_str());
-      bool ok = PQstatus(conn) == CONNECTION_OK;
+      conn = nullptr;
+      try {
+        conn = connect_within(url_, Steady::now() + std::chrono::seconds(5));
+      } catch (const std::exception&) {  // away: tried again below
+      }
+      bool ok = conn != nullptr && PQstatus(conn) == CONNECTION_OK;
       if (ok) {
         ResultPtr r(PQexec(conn, (std::string("LISTEN ") + kNotifyChannel).c_str()));
         ok = r && PQresultStatus(r.get()) == PGRES_COMMAND_OK;

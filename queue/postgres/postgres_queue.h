@@ -24,7 +24,11 @@ class PostgresJobQueue final : public JobQueue {
   // `url`: a libpq connection string or URI (postgresql://user:pass@host:port/db?...).
   // Connects and migrates the schema (under an advisory lock, so many processes may start at
   // once). Throws std::runtime_error, also when the schema is newer than this binary knows.
-  explicit PostgresJobQueue(std::string url, int connections = 4);
+  // `deadline` bounds every call: waiting for a free connection, connecting, and the
+  // statement (also on the server, as statement_timeout). Past it, or when the database
+  // refuses the connection, a call throws base::Unavailable; the next call connects again.
+  explicit PostgresJobQueue(std::string url, int connections = 4,
+                            std::chrono::milliseconds deadline = std::chrono::seconds(2));
   ~PostgresJobQueue() override;
   PostgresJobQueue(const PostgresJobQueue&) = delete;
   PostgresJobQueue& operator=(const PostgresJobQueue&) = delete;
@@ -61,6 +65,7 @@ class PostgresJobQueue final : public JobQueue {
   void migrate();
 
   std::string url_;
+  std::chrono::milliseconds deadline_;
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;

@@ -9,8 +9,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include "base/errors.h"
 #include "queue/queue_conformance_test.h"
 #include "queue/queue_factory.h"
+#include "tests/support/postgres_restart.h"
 
 namespace sy::queue {
 namespace {
@@ -178,6 +180,73 @@ TEST(PostgresQueue, ExclusiveTurnGoesToOneProcessAtATime) {
   }
   EXPECT_TRUE(taken) << "a dead holder's turn is free";
   turn.reset();  // its connection is gone: ending the turn must not throw
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// A statement that waits on a lock is ended at the deadline, on both sides: the caller's
+// thread is free after ~2 s, and the server does not keep the statement running.
+TEST(PostgresQueue, NoCallHoldsItsThreadPastTheDeadline) {
+  reset_schema();
+  PostgresJobQueue q(test_url(), 2, 1500ms);
+  q.create(job("a"));
+  RawConnection blocker;
+  blocker.exec("SET search_path = " + schema());
+  blocker.exec("BEGIN");
+  blocker.exec("LOCK TABLE sy_jobs IN ACCESS EXCLUSIVE MODE");
+  std::vector<std::thread> callers;
+  std::atomic<int> unavailable{0};
+  std::atomic<double> slowest{0};
+  const auto start = std::chrono::steady_clock::now();
+  // More callers than connections: those waiting for one are bounded too.
+  for (int i = 0; i < 5; ++i) {
+    callers.emplace_back([&] {
+      try {
+        q.get("a");
+      } catch (const base::Unavailable&) {
+        ++unavailable;
+      }
+      double s = seconds_since(start), seen = slowest.load();
+      while (s > seen && !slowest.compare_exchange_weak(seen, s)) {
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(unavailable.load(), 5);
+  EXPECT_LT(slowest.load(), 2.5) << "a call held its thread past the deadline";
+  blocker.exec("ROLLBACK");
+  ASSERT_TRUE(q.get("a")) << "the queue works again once the lock is gone";
+}
+
+// PostgreSQL stopped mid-flow: calls fail at once as Unavailable (a refused connection), and
+// everything works again when it returns, without restarting the process.
+TEST(PostgresQueue, ADatabaseOutageIsUnavailableAndRecoversByItself) {
+  reset_schema();
+  PostgresJobQueue q(test_url(), 2);
+  q.create(job("a"));
+  ASSERT_TRUE(q.enqueue("a"));
+  sy::testing::PostgresRestart server(server_url());
+  server.stop();
+  for (int i = 0; i < 3; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(q.get("a"), base::Unavailable);
+    EXPECT_THROW(q.claim("w", 10s), base::Unavailable);
+    EXPECT_LT(seconds_since(start), 4.5) << "two calls, each within its 2 s deadline";
+  }
+  server.start();
+  std::optional<Job> claimed;
+  for (int i = 0; i < 50 && !claimed; ++i) {
+    try {
+      claimed = q.claim("w", 10s);
+    } catch (const base::Unavailable&) {  // the server may still be starting
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->id, "a");
+  EXPECT_TRUE(q.complete("a", "w", JobResult{"processed/a/1-x/a (8D).mp3", 1, 1, "mp3", 1}));
 }
 
 TEST(PostgresQueue, FactoryRejectsUnknownBackendsAndMissingUrls) {

@@ -2,13 +2,17 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <stdexcept>
 #include <utility>
+
+#include "base/errors.h"
 
 namespace sy::queue {
 namespace {
@@ -16,6 +20,10 @@ namespace {
 using std::chrono::milliseconds;
 
 std::int64_t now_ms() { return to_ms(Clock::now()); }
+
+// How long a call waits for another process's write lock: a call made for an HTTP request
+// holds its thread no longer than this, then reports base::Unavailable.
+constexpr int kBusyTimeoutMs = 2000;
 
 // Each entry moves the schema one version up; never edit an entry once released.
 constexpr const char* kMigrations[] = {
@@ -58,8 +66,24 @@ constexpr const char* kColumns =
     "lease_owner, lease_expires, progress, stage, error, created_at, updated_at, result_key, "
     "result_bytes, result_duration, result_format, result_wall";
 
+// A full disk, a lock another process held past the busy timeout and I/O errors pass; a
+// constraint or a malformed statement does not.
 [[noreturn]] void fail_sqlite(sqlite3* db, const std::string& what) {
-  throw std::runtime_error("sqlite: " + what + ": " + sqlite3_errmsg(db));
+  const std::string text = "sqlite: " + what + ": " + sqlite3_errmsg(db);
+  switch (sqlite3_errcode(db)) {
+    case SQLITE_FULL:
+      throw base::StorageFull(text);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      throw base::Unavailable(text);
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      throw base::TransientError(text);
+    default:
+      throw std::runtime_error(text);
+  }
 }
 
 }  // namespace
@@ -179,7 +203,7 @@ class SqliteJobQueue::ChangeCounter {
  public:
   static std::unique_ptr<ChangeCounter> open(const std::filesystem::path& path) {
     static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return nullptr;
     struct stat st {};
     // Growing a file of another process is harmless: both only ever extend it with zeros.
@@ -227,8 +251,11 @@ void SqliteJobQueue::changed() {
   if (counter_) counter_->bump();
 }
 
-SqliteJobQueue::SqliteJobQueue(const std::filesystem::path& file) {
+SqliteJobQueue::SqliteJobQueue(const std::filesystem::path& file) : file_(file) {
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  // Made 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode,
+  // and job rows hold file names and token hashes no other user should read.
+  if (const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
   if (sqlite3_open_v2(file.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
@@ -236,7 +263,7 @@ SqliteJobQueue::SqliteJobQueue(const std::filesystem::path& file) {
     sqlite3_close(db_);
     throw std::runtime_error("sqlite: cannot open " + file.string() + ": " + msg);
   }
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   try {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
@@ -248,7 +275,7 @@ SqliteJobQueue::SqliteJobQueue(const std::filesystem::path& file) {
       if (sqlite3_open_v2(file.c_str(), &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
                           nullptr) != SQLITE_OK)
         fail_sqlite(r.db, "open for reading");
-      sqlite3_busy_timeout(r.db, 5000);
+      sqlite3_busy_timeout(r.db, kBusyTimeoutMs);
       if (sqlite3_prepare_v3(r.db, get_sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &r.get_stmt,
                              nullptr) != SQLITE_OK)
         fail_sqlite(r.db, "prepare");
@@ -358,6 +385,30 @@ std::optional<Job> SqliteJobQueue::get(const std::string& id) {
     }
   }
   return job;
+}
+
+namespace {
+class FileTurn final : public ExclusiveTurn {
+ public:
+  explicit FileTurn(int fd) : fd_(fd) {}
+  ~FileTurn() override { ::close(fd_); }  // closing the only descriptor drops the lock
+  FileTurn(const FileTurn&) = delete;
+  FileTurn& operator=(const FileTurn&) = delete;
+
+ private:
+  int fd_;
+};
+}  // namespace
+
+std::unique_ptr<ExclusiveTurn> SqliteJobQueue::try_exclusive(const std::string& name) {
+  const std::string path = file_.string() + "-" + name + ".lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) base::throw_errno(errno, "open " + path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return nullptr;
+  }
+  return std::make_unique<FileTurn>(fd);
 }
 
 bool SqliteJobQueue::enqueue(const std::string& id) {

@@ -50,12 +50,16 @@ class SqliteJobQueue final : public JobQueue {
   std::map<JobStatus, std::int64_t> count_by_status() override;
   std::vector<std::string> expire_uploads(Clock::time_point cutoff) override;
   std::vector<std::string> finished_before(Clock::time_point cutoff) override;
+  // An flock on <file>-<name>.lock: processes sharing the file (two `serve`s on one data
+  // directory) take turns; the kernel ends a turn whose process died.
+  std::unique_ptr<ExclusiveTurn> try_exclusive(const std::string& name) override;
 
  private:
   class Statement;
   void exec(const char* sql);
   void migrate();
 
+  std::filesystem::path file_;
   std::mutex mutex_;  // one connection, used by one thread at a time
   sqlite3* db_ = nullptr;
   // Status reads go through their own connections: in WAL mode they never wait for a writer

@@ -1,6 +1,11 @@
 #include "queue/sqlite/sqlite_queue.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <atomic>
 #include <filesystem>
@@ -38,6 +43,44 @@ TEST(SqliteQueue, MigratesToTheLatestSchemaAndUsesWal) {
   SqliteJobQueue again(test_db());  // migrating twice is a no-op
   EXPECT_EQ(again.schema_version(), SqliteJobQueue::latest_schema_version());
   EXPECT_TRUE(fs::exists(test_db().string() + "-wal"));
+}
+
+TEST(SqliteQueue, OnlyTheServiceUserReadsTheDatabase) {
+  reset_db();
+  SqliteJobQueue q(test_db());
+  q.create(NewJob{"a", "h", "song.mp3", "uploads/a/song.mp3", 10, "{}", 3});
+  for (const char* suffix : {"", "-wal", "-shm", "-changes"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((test_db().string() + suffix).c_str(), &st), 0) << suffix;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << suffix;
+  }
+}
+
+// Two `serve`s on one data directory: the janitor's turn is held by a process, and freed by
+// the kernel when that process dies without ending it.
+TEST(SqliteQueue, ADeadProcessLosesItsExclusiveTurn) {
+  reset_db();
+  const fs::path db = test_db();  // named after this process: the child must use the same
+  SqliteJobQueue q(db);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    SqliteJobQueue mine(db);
+    auto turn = mine.try_exclusive("janitor");
+    const char c = turn ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    for (;;) ::pause();
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  EXPECT_EQ(c, 'y');
+  EXPECT_FALSE(q.try_exclusive("janitor")) << "another process holds it";
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_TRUE(q.try_exclusive("janitor")) << "its holder is gone";
 }
 
 TEST(SqliteQueue, RefusesADatabaseFromANewerBinary) {

@@ -11,7 +11,9 @@
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
+#include <vector>
 
+#include "base/errors.h"
 #include "storage/keys.h"
 
 namespace sy::storage {
@@ -19,8 +21,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
+// ENOSPC and EDQUOT become base::StorageFull, EIO and the like base::TransientError.
+[[noreturn]] void throw_errno(const std::string& what) { base::throw_errno(errno, what); }
+
+// Like create_directories, but every folder it makes is 0700: uploads and results are
+// readable by this service's user alone, whatever the umask.
+void create_private_directories(const fs::path& dir) {
+  std::error_code ec;
+  if (dir.empty() || fs::is_directory(dir, ec)) return;
+  create_private_directories(dir.parent_path());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("mkdir " + dir.string());
 }
 
 void fsync_path(const fs::path& p, int flags) {
@@ -35,6 +45,38 @@ std::string random_name() {
   unsigned char raw[12];
   if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("RAND_bytes failed");
   return to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+}
+
+// By hand because std::filesystem::copy_file reports a full disk as EIO (sendfile's error is
+// lost), and a full scratch disk must be told apart: StorageFull, retried later.
+void copy_contents(const fs::path& from, const fs::path& to) {
+  const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) throw_errno("open " + from.string());
+  const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (out < 0) {
+    const int error = errno;
+    ::close(in);
+    base::throw_errno(error, "create " + to.string());
+  }
+  std::vector<char> block(1 << 16);
+  int error = 0;
+  for (;;) {
+    const ssize_t n = ::read(in, block.data(), block.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n < 0) error = errno;
+      break;
+    }
+    for (ssize_t done = 0; done < n && error == 0;) {
+      const ssize_t w = ::write(out, block.data() + done, static_cast<std::size_t>(n - done));
+      if (w < 0 && errno != EINTR) error = errno;
+      if (w > 0) done += w;
+    }
+    if (error != 0) break;
+  }
+  if (::close(out) != 0 && error == 0) error = errno;
+  ::close(in);
+  if (error != 0) base::throw_errno(error, "copy to " + to.string());
 }
 
 Clock::time_point to_system(fs::file_time_type t) {
@@ -57,7 +99,7 @@ std::string load_or_create_secret(const fs::path& root) {
   if (found.size() >= kMinLength) return found;
   std::error_code ec;
   const bool unusable = fs::exists(file, ec);  // empty or cut short by a crash: replaced
-  fs::create_directories(root);
+  create_private_directories(root);
   unsigned char raw[32];
   if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("RAND_bytes failed");
   const std::string secret = to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
@@ -92,7 +134,7 @@ class LocalPutWriter final : public PutWriter {
                  std::int64_t expected)
       : store_(store), key_(std::move(key)), final_(std::move(final_path)), tmp_(std::move(tmp)),
         expected_(expected) {
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd_ < 0) throw_errno("create " + tmp_.string());
   }
   ~LocalPutWriter() override {
@@ -126,7 +168,7 @@ class LocalPutWriter final : public PutWriter {
     if (::fsync(fd_) != 0) throw_errno("fsync " + tmp_.string());
     ::close(fd_);
     fd_ = -1;
-    fs::create_directories(final_.parent_path());
+    create_private_directories(final_.parent_path());
     if (::rename(tmp_.c_str(), final_.c_str()) != 0) throw_errno("rename " + final_.string());
     committed_ = true;
     fsync_path(final_.parent_path(), O_RDONLY | O_DIRECTORY);
@@ -149,8 +191,11 @@ LocalObjectStore::LocalObjectStore(LocalStoreOptions options) : options_(std::mo
     options_.public_url.pop_back();
   objects_ = options_.root / "objects";
   tmp_ = options_.root / "tmp";
-  fs::create_directories(objects_);
-  fs::create_directories(tmp_);
+  create_private_directories(options_.root);
+  // A data folder made before (or by hand) is closed too: it holds every user's audio.
+  if (::chmod(options_.root.c_str(), 0700) != 0) throw_errno("chmod " + options_.root.string());
+  create_private_directories(objects_);
+  create_private_directories(tmp_);
 }
 
 std::string LocalObjectStore::host() const {
@@ -226,7 +271,7 @@ void LocalObjectStore::download_to_file(const std::string& key, const fs::path& 
   if (dest.has_parent_path()) fs::create_directories(dest.parent_path());
   const fs::path part = dest.string() + ".part";
   try {
-    fs::copy_file(p, part, fs::copy_options::overwrite_existing);
+    copy_contents(p, part);
     fs::rename(part, dest);
   } catch (...) {
     std::error_code ec;

@@ -8,7 +8,11 @@
 #include <random>
 #include <sstream>
 
+#include <sys/stat.h>
+
+#include "base/errors.h"
 #include "storage/keys.h"
+#include "tests/support/small_filesystem.h"
 #include "tests/support/temp_dir.h"
 
 namespace sy::storage {
@@ -134,7 +138,7 @@ TEST_F(LocalStoreTest, PutRefusesOtherSizesTamperingAndExpiry) {
 }
 
 TEST_F(LocalStoreTest, GetCarriesDispositionAndRejectsTraversal) {
-  const std::string key = processed_key("job1", "My Song.mp3", "mp3");
+  const std::string key = processed_key("job1", "My Song.mp3", "mp3", "1-ab");
   const auto get = store->presign_get(key, "My Song (8D).mp3", 3600s);
   StoreRequest req;
   StoreError err;
@@ -171,6 +175,75 @@ TEST_F(LocalStoreTest, StaleTempFilesAreRemoved) {
   w->write("abc", 3);
   EXPECT_EQ(store->remove_stale_temp_files(1h), 0u);
   EXPECT_EQ(store->remove_stale_temp_files(-1s), 1u);
+}
+
+unsigned mode_of(const fs::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? st.st_mode & 07777 : 0xFFFF;
+}
+
+TEST_F(LocalStoreTest, OnlyTheServiceUserReadsTheData) {
+  const fs::path src = root / "src.bin";
+  { std::ofstream(src, std::ios::binary) << noise(100); }
+  ::chmod(root.c_str(), 0755);  // a folder made earlier, or by hand, is closed on start
+  LocalStoreOptions o = store->options();
+  LocalObjectStore reopened(o);
+  reopened.upload_from_file("uploads/j1/a.mp3", src);
+  EXPECT_EQ(mode_of(root), 0700u);
+  EXPECT_EQ(mode_of(root / "objects"), 0700u);
+  EXPECT_EQ(mode_of(root / "tmp"), 0700u);
+  EXPECT_EQ(mode_of(root / "objects/uploads/j1"), 0700u);
+  EXPECT_EQ(mode_of(root / "objects/uploads/j1/a.mp3"), 0600u);
+  load_or_create_secret(root);
+  EXPECT_EQ(mode_of(root / "store.secret"), 0600u);
+}
+
+TEST(LocalStoreDiskFull, AnUploadThatFillsTheDiskFailsAsStorageFullAndLeavesNothing) {
+  sy::testing::SmallFilesystem disk(256 * 1024);
+  if (!disk.available()) GTEST_SKIP() << disk.why_not();
+  LocalStoreOptions o;
+  o.root = disk.path() / "data";
+  o.public_url = "http://127.0.0.1:8080";
+  o.credentials = {"local", "a-long-random-secret", "us-east-1", "s3"};
+  o.max_object_bytes = 4 << 20;
+  LocalObjectStore store(o);
+  int created = 0;
+  store.set_object_created_handler([&](const ObjectCreated&) { ++created; });
+  const std::string block(64 * 1024, 'x');
+  {
+    auto writer = store.begin_put("uploads/j1/big.mp3", 1 << 20);
+    EXPECT_THROW(
+        {
+          for (int i = 0; i < 16; ++i) writer->write(block.data(), block.size());
+          writer->commit();
+        },
+        base::StorageFull);
+  }
+  EXPECT_TRUE(fs::is_empty(o.root / "tmp"));
+  EXPECT_FALSE(store.stat("uploads/j1/big.mp3"));
+  EXPECT_EQ(created, 0);
+  // Once there is room again (the half-written file is gone), a small object goes in.
+  const fs::path small = disk.path() / "small.bin";
+  { std::ofstream(small, std::ios::binary) << "tiny"; }
+  store.upload_from_file("uploads/j2/small.mp3", small);
+  EXPECT_TRUE(store.stat("uploads/j2/small.mp3"));
+}
+
+TEST(LocalStoreDiskFull, ACopyToAFullScratchDiskIsStorageFull) {
+  sy::testing::TempDir data;
+  sy::testing::SmallFilesystem scratch(64 * 1024);
+  if (!scratch.available()) GTEST_SKIP() << scratch.why_not();
+  LocalStoreOptions o;
+  o.root = data.path();
+  o.public_url = "http://127.0.0.1:8080";
+  o.credentials = {"local", "a-long-random-secret", "us-east-1", "s3"};
+  LocalObjectStore store(o);
+  const fs::path src = data.path() / "src.bin";
+  { std::ofstream(src, std::ios::binary) << std::string(200 * 1024, 'y'); }
+  store.upload_from_file("uploads/j1/a.mp3", src);
+  EXPECT_THROW(store.download_to_file("uploads/j1/a.mp3", scratch.path() / "in.mp3"),
+               base::StorageFull);
+  EXPECT_TRUE(fs::is_empty(scratch.path()));
 }
 
 }  // namespace

@@ -1,6 +1,16 @@
 #include "storage/s3/s3_signer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include <functional>
+#include <vector>
+
+#include "base/errors.h"
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -188,6 +198,41 @@ TEST(S3Store, RefusesInvalidKeysBeforeSendingAnything) {
     EXPECT_THROW(store.stat(key), std::invalid_argument) << key;
     EXPECT_THROW(store.presign_get(key, "", std::chrono::seconds(60)), std::invalid_argument) << key;
   }
+}
+
+// A store that takes the connection and never answers (a hung RGW) or refuses it (stopped):
+// a request the API makes while a client waits gives up within its deadline, as Unavailable.
+TEST(S3Store, AStoreThatDoesNotAnswerIsUnavailableWithinTheDeadline) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);  // the kernel completes handshakes; no one reads
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  S3Options o;
+  o.endpoint = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  o.bucket = "songs";
+  o.path_style = true;
+  o.access_key = "a";
+  o.secret_key = "b";
+  o.call_deadline = std::chrono::milliseconds(1500);
+  S3ObjectStore hung(o);
+  for (const auto& call : std::vector<std::function<void()>>{
+           [&] { hung.stat("uploads/x/a.mp3"); }, [&] { hung.list("uploads/"); },
+           [&] { hung.remove("uploads/x/a.mp3"); }}) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(call(), base::Unavailable);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
+  }
+  ::close(listener);
+  o.endpoint = "http://127.0.0.1:1";  // nothing listens: refused
+  S3ObjectStore stopped(o);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(stopped.stat("uploads/x/a.mp3"), base::Unavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
 }
 
 }  // namespace

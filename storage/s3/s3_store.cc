@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -15,6 +16,7 @@
 #include <system_error>
 #include <thread>
 
+#include "base/errors.h"
 #include "storage/keys.h"
 #include "storage/s3/s3_signer.h"
 
@@ -287,12 +289,22 @@ S3ObjectStore::Response S3ObjectStore::request(const std::string& method, const 
   const std::string payload_hash = body.sha256();
   std::minstd_rand jitter(std::random_device{}());
   std::string last_error;
-  int last_status = 0;
-  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+  // Requests a client waits for get one deadline for all their attempts; file transfers
+  // take as long as they keep moving.
+  using Steady = std::chrono::steady_clock;
+  const bool is_transfer = sink != nullptr || body.fd >= 0;
+  const auto deadline = Steady::now() + options_.call_deadline;
+  auto left_ms = [&] {
+    return std::max<long>(1, static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   deadline - Steady::now()).count()));
+  };
+  int attempt = 1;
+  for (; attempt <= options_.max_attempts; ++attempt) {
     if (attempt > 1) {
-      ++retries_;
       const auto base = options_.backoff * (1 << std::min(attempt - 2, 6));
       const auto wait = base / 2 + std::chrono::milliseconds(jitter() % (base.count() / 2 + 1));
+      if (!is_transfer && Steady::now() + wait >= deadline) break;
+      ++retries_;
       std::this_thread::sleep_for(wait);
       if (sink) {
         std::fflush(sink);
@@ -333,7 +345,13 @@ S3ObjectStore::Response S3ObjectStore::request(const std::string& method, const 
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &transfer);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(options_.connect_timeout.count()));
+    long connect_ms = static_cast<long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.connect_timeout).count());
+    if (!is_transfer) {
+      connect_ms = std::min(connect_ms, left_ms());
+      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, left_ms());
+    }
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_timeout.count()));
     if (method == "HEAD") {
@@ -350,7 +368,6 @@ S3ObjectStore::Response S3ObjectStore::request(const std::string& method, const 
     const CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
       last_error = curl_easy_strerror(rc);
-      last_status = 0;
       continue;  // network trouble: retry
     }
     long status = 0;
@@ -365,16 +382,17 @@ S3ObjectStore::Response S3ObjectStore::request(const std::string& method, const 
       if (!codes.empty()) code = codes.front();
       if (!messages.empty()) message = messages.front();
     }
-    last_status = res.status;
     last_error = "HTTP " + std::to_string(res.status) + (code.empty() ? "" : " " + code) +
                  (message.empty() ? "" : ": " + message);
     if (res.status >= 500 || res.status == 429) continue;  // server trouble or throttling
     throw S3Error(res.status, code,
                   "s3: " + method + " " + (key.empty() ? options_.bucket : key) + ": " + last_error);
   }
-  throw S3Error(last_status, "",
-                "s3: " + method + " " + (key.empty() ? options_.bucket : key) + " failed after " +
-                    std::to_string(options_.max_attempts) + " attempts: " + last_error);
+  // The store is away, overloaded or too slow: trouble that passes (503 to a client, a
+  // job retried later).
+  throw base::Unavailable("s3: " + method + " " + (key.empty() ? options_.bucket : key) +
+                          " failed after " + std::to_string(attempt - 1) + " attempts: " +
+                          last_error);
 }
 
 PresignedRequest S3ObjectStore::presign(const std::string& method, const std::string& key,
@@ -435,7 +453,7 @@ void S3ObjectStore::download_to_file(const std::string& key, const fs::path& des
   if (dest.has_parent_path()) fs::create_directories(dest.parent_path());
   const fs::path tmp = dest.string() + ".part";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw std::runtime_error("cannot write " + tmp.string());
+  if (!f) base::throw_errno(errno, "cannot write " + tmp.string());
   try {
     request("GET", key, {}, {}, {}, f);  // streamed to the file, never whole in memory
   } catch (...) {
@@ -443,7 +461,12 @@ void S3ObjectStore::download_to_file(const std::string& key, const fs::path& des
     fs::remove(tmp);
     throw;
   }
-  if (std::fclose(f) != 0) throw std::runtime_error("cannot write " + tmp.string());
+  if (std::fclose(f) != 0) {
+    const int error = errno;
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    base::throw_errno(error, "cannot write " + tmp.string());  // a full disk: StorageFull
+  }
   fs::rename(tmp, dest);
 }
 

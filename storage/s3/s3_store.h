@@ -2,7 +2,8 @@
 // The S3 backend of ObjectStore: AWS S3, Ceph RGW, MinIO, R2… over libcurl with SigV4.
 // Browsers upload and download with presigned URLs straight to the bucket; the workers use
 // signed requests (streaming GET, single PUT or multipart upload). 5xx answers, throttling
-// and network errors are retried with exponential backoff; 4xx answers throw S3Error at once.
+// and network errors are retried with exponential backoff, then throw base::Unavailable; 4xx
+// answers throw S3Error at once.
 #include <chrono>
 #include <atomic>
 #include <cstdint>
@@ -26,8 +27,12 @@ struct S3Options {
   std::string secret_key;       // empty: AWS_SECRET_ACCESS_KEY
   int max_attempts = 5;         // per request, for 5xx / network errors
   std::chrono::milliseconds backoff{200};          // doubled per retry, with jitter
-  std::chrono::seconds connect_timeout{10};
+  std::chrono::seconds connect_timeout{2};
   std::chrono::seconds stall_timeout{30};          // abort a transfer that moves nothing
+  // The most a request without a file behind it (HEAD, list, DELETE: what the API makes while
+  // a client waits) may take, retries included; past it base::Unavailable. Transfers of
+  // files (the workers') are bounded by connect_timeout and stall_timeout instead.
+  std::chrono::milliseconds call_deadline{2000};
   std::int64_t multipart_threshold = 32LL << 20;   // larger files go up in parts
   std::int64_t part_size = 16LL << 20;             // S3's minimum is 5 MiB
   std::function<Clock::time_point()> clock;        // empty: the system clock (tests pin it)

@@ -227,7 +227,9 @@ TEST_F(ServiceTest, WholeFlowUploadProgressDownloadAndTheResultIs8D) {
   EXPECT_EQ(done["attempts"], 1);
   EXPECT_NEAR(done["result"]["durationSeconds"].get<double>(), 45.0, 0.2);
   const std::string url = done["result"]["url"];
-  EXPECT_NE(url.find("/store/processed/" + job.id + "/My%20Song%20%288D%29.mp3?"), std::string::npos) << url;
+  // processed/<job>/<attempt>/<name> (8D).<ext>: the attempt's own key, saved under the name.
+  EXPECT_NE(url.find("/store/processed/" + job.id + "/1-"), std::string::npos) << url;
+  EXPECT_NE(url.find("/My%20Song%20%288D%29.mp3?"), std::string::npos) << url;
 
   const auto result = call("GET", target_of(url));
   ASSERT_EQ(result.status, 200);
@@ -352,7 +354,8 @@ TEST_F(ServiceTest, KillNineMidJobThenRestartCompletesItOnce) {
   EXPECT_EQ(j["status"], "done") << j.dump();
   EXPECT_EQ(j["attempts"], 2) << "the crashed attempt counts, the job is not done twice";
   std::size_t results = 0;
-  for (const auto& e : fs::directory_iterator(data / "objects/processed" / job.id)) results += e.is_regular_file();
+  for (const auto& e : fs::recursive_directory_iterator(data / "objects/processed" / job.id))
+    results += e.is_regular_file();
   EXPECT_EQ(results, 1u);
 }
 
@@ -602,8 +605,9 @@ TEST_F(ServiceTest, KillNineOfARenderChildRetriesTheJobAtOnceOnAFreshChild) {
       EXPECT_FALSE(j.contains("result")) << j.dump();
     }
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(processed, ec))
-      seen.emplace(e.path().filename().string(), fs::file_size(e.path(), ec));
+    for (auto it = fs::recursive_directory_iterator(processed, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_regular_file(ec)) seen.emplace(it->path().filename().string(), fs::file_size(it->path(), ec));
     std::this_thread::sleep_for(20ms);
   }
   ASSERT_EQ(j["status"], "done") << j.dump();

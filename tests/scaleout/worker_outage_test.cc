@@ -1,0 +1,102 @@
+// PostgreSQL stopped while a worker renders: the worker neither fails the job nor renders it
+// twice; when the database returns, the job is done at its first attempt. A real worker pool,
+// the fixture's real PostgreSQL (stopped and started again), a real render.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "queue/postgres/postgres_queue.h"
+#include "storage/keys.h"
+#include "storage/local/local_store.h"
+#include "tests/support/postgres_restart.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "worker/worker_pool.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string server_url() {
+  const char* state = std::getenv("SY_TEST_PG_STATE");
+  if (!state) throw std::runtime_error("SY_TEST_PG_STATE is not set: run through ctest");
+  std::ifstream in(std::string(state) + "/url");
+  std::string url;
+  std::getline(in, url);
+  return url;
+}
+
+TEST(WorkerOutage, ADatabaseOutageMidRenderCostsNoAttempt) {
+  const std::string schema = "sy_outage_" + std::to_string(::getpid());
+  {
+    PGconn* c = PQconnectdb(server_url().c_str());
+    ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+    PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS " + schema + " CASCADE").c_str()));
+    PGresult* r = PQexec(c, ("CREATE SCHEMA " + schema).c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+  }
+  sy::queue::PostgresJobQueue queue(server_url() + "?options=-csearch_path%3D" + schema, 3);
+  sy::testing::TempDir dir;
+  sy::storage::LocalStoreOptions so;
+  so.root = dir.path() / "data";
+  so.public_url = "http://127.0.0.1:1";
+  so.credentials = {"local", "a-long-random-secret", "us-east-1", "s3"};
+  sy::storage::LocalObjectStore store(so);
+
+  const fs::path song = dir.path() / "song.wav";
+  ASSERT_EQ(sy::testing::shell("ffmpeg -loglevel error -y -f lavfi -i sine=frequency=440:duration=40 "
+                               "-ac 2 -ar 44100 " + sy::testing::quote(song.string())),
+            0);
+  sy::queue::NewJob j;
+  j.id = "outage";
+  j.token_hash = "x";
+  j.filename = "song.wav";
+  j.upload_key = sy::storage::upload_key(j.id, j.filename);
+  j.size = static_cast<std::int64_t>(fs::file_size(song));
+  j.settings_json = R"({"format":"mp3"})";
+  queue.create(j);
+  store.upload_from_file(j.upload_key, song);
+  ASSERT_TRUE(queue.enqueue(j.id));
+
+  sy::worker::WorkerPoolOptions o;
+  o.lease = 20s;
+  o.poll = 200ms;
+  o.scratch_dir = dir.path() / "scratch";
+  sy::worker::WorkerPool pool(o, queue, store);
+  pool.start();
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  while (pool.busy() == 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(pool.busy(), 1) << "the render started";
+
+  sy::testing::PostgresRestart server(server_url());
+  server.stop();
+  std::this_thread::sleep_for(4s);  // progress, renewals and perhaps the result meet the outage
+  server.start();
+
+  std::optional<sy::queue::Job> done;
+  while (std::chrono::steady_clock::now() < until + 60s) {
+    try {
+      done = queue.get(j.id);
+      if (done && sy::queue::is_final(done->status)) break;
+    } catch (const std::exception&) {  // reconnecting
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  pool.stop();
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->status, sy::queue::JobStatus::kDone) << done->error;
+  EXPECT_EQ(done->attempts, 1) << "the outage cost no attempt and no second render";
+  ASSERT_TRUE(done->result);
+  EXPECT_TRUE(store.stat(done->result->key));
+  EXPECT_EQ(store.list("processed/outage/").size(), 1u);
+}
+
+}  // namespace
