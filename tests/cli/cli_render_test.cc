@@ -415,5 +415,13 @@ TEST(CliRenderTest, HelpNamesEveryFlagAndEveryExitStatus) {
     EXPECT_NE(render_help.out.find(flag), std::string::npos) << flag;
 }
 
+TEST(CliRenderTest, ServeLogsToStderrAndLeavesStdoutAlone) {
+  TempDir dir;
+  CommandResult r = run({"timeout", "-s", "INT", "3", kBinary, "serve", "--listen", "127.0.0.1:0", "--data-dir",
+                         dir.file("data"), "--workers", "1"});
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("\"msg\":\"serving\""), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace sy::testing
