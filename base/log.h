@@ -1,6 +1,7 @@
 #pragma once
 // Structured logs: one JSON object per line ({"ts","level","msg",...fields}) through spdlog,
 // so request and job ids can be searched and aggregated.
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -8,8 +9,11 @@
 
 namespace sy::base::log {
 
-// Switches spdlog's default logger to JSON lines in UTC.
+// Switches spdlog's default logger to JSON lines in UTC, on stderr (spdlog's own default writes
+// to stdout, which belongs to a command's results).
 inline void use_json_lines() {
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("surroundyou", std::make_shared<spdlog::sinks::stderr_sink_mt>()));
   spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})",
                       spdlog::pattern_time_type::utc);
 }

@@ -9,6 +9,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitBadInput = 3;
+inline constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as a shell reports it
 
 struct CommandContext {
   int exit_code = kExitOk;

@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("surroundyou ") + SY_VERSION);
   app.require_subcommand(1);
   app.footer("Run `surroundyou COMMAND --help` for the options of a command.\n"
-             "Exit status: 0 success, 2 usage error, 3 input unreadable/unsupported/over a limit, 1 other failure.");
+             "Exit status: 0 success, 2 usage error, 3 input unreadable/unsupported/over a limit, 1 other failure,\n"
+             "130 interrupted (Ctrl-C).");
   sy::cli::CommandContext ctx;
   sy::cli::add_render_command(app, ctx);
   sy::cli::add_probe_command(app, ctx);

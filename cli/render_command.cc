@@ -19,6 +19,7 @@
 #include "engine/filter_cache.h"
 #include "engine/presets.h"
 #include "base/errors.h"
+#include "base/sizes.h"
 #include "pipeline/output_file.h"
 #include "pipeline/render.h"
 #include "pipeline/settings_schema.h"
@@ -39,7 +40,7 @@ extern "C" void on_interrupt(int) {
     g_cancel.store(true);
   } else {
     pipeline::OutputFile::remove_all_pending_from_signal_handler();
-    _exit(130);
+    _exit(kExitInterrupted);
   }
 }
 
@@ -55,7 +56,11 @@ struct RenderArgs {
   std::string progress = "auto";
   bool force = false;
   double max_duration = 30 * 60;
-  std::int64_t max_size = 200LL * 1024 * 1024;
+  std::string max_size = "200M";
+  // --preview [SECONDS]: empty when not given; "" inside when given without a value.
+  std::vector<std::string> preview;
+  std::string start, end;
+  bool dry_run = false;
   std::string sofa;
   bool bypass = false;
   std::size_t block = 1024;
@@ -65,9 +70,12 @@ struct RenderArgs {
 const std::set<std::string> kAudioExtensions = {".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac",
                                                 ".aif", ".aiff", ".mp4", ".m4v", ".mkv", ".webm", ".mov", ".wma"};
 
+constexpr double kDefaultPreviewSeconds = 30;
+
 struct Task {
   std::string input;
   std::string output;
+  std::string skip;  // why it is not rendered ("exists", "an 8D output"); empty: render it
 };
 
 std::string lower(std::string s) {
@@ -75,12 +83,36 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Expands folders into the audio files inside them and names each output.
-std::vector<Task> plan_tasks(const RenderArgs& a, io::OutputFormat format) {
+constexpr std::string_view kSuffix = " (8D)";
+constexpr std::string_view kPreviewSuffix = " (8D preview)";
+
+// A file we wrote ("song (8D).mp3", "song (8D preview).m4a") or are writing (".song
+// (8D).mp3.part-x"): never an input when names are chosen for the user.
+bool is_our_output(const fs::path& p) {
+  const std::string stem = p.stem().string();
+  auto ends_with = [&](std::string_view suffix) {
+    return stem.size() >= suffix.size() && stem.compare(stem.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends_with(kSuffix) || ends_with(kPreviewSuffix);
+}
+
+bool is_under(const fs::path& p, const fs::path& folder) {
+  if (folder.empty()) return false;
+  std::error_code ec;
+  const fs::path a = fs::weakly_canonical(p, ec), b = fs::weakly_canonical(folder, ec);
+  auto [mismatch, rest] = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
+  return mismatch == b.end();
+}
+
+// Expands folders into the audio files inside them, names each output, and marks what is
+// skipped. Never an input under the output folder, never one of our outputs when the names
+// are ours to choose, and never an output that is an input (even with --force).
+std::vector<Task> plan_tasks(const RenderArgs& a, io::OutputFormat format, bool preview) {
   std::vector<Task> tasks;
+  const std::string suffix(preview ? kPreviewSuffix : kSuffix);
   auto out_name = [&](const fs::path& input, const fs::path& relative_dir) {
-    fs::path dir = fs::path(a.out_dir) / relative_dir;
-    return (dir / (input.stem().string() + " (8D)" + io::format_extension(format))).string();
+    const fs::path dir = a.out_dir.empty() ? input.parent_path() : (fs::path(a.out_dir) / relative_dir).lexically_normal();
+    return (dir / (input.stem().string() + suffix + io::format_extension(format))).string();
   };
   for (const std::string& in : a.inputs) {
     std::error_code ec;
@@ -90,22 +122,47 @@ std::vector<Task> plan_tasks(const RenderArgs& a, io::OutputFormat format) {
       for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
            it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) break;
-        if (it->is_regular_file(ec) && kAudioExtensions.count(lower(it->path().extension().string())))
-          found.push_back(it->path());
+        const fs::path& p = it->path();
+        // Hidden entries (our own temporary files among them) and the output folder stay out.
+        if (p.filename().string().starts_with(".") || is_under(p, a.out_dir)) {
+          if (it->is_directory(ec)) it.disable_recursion_pending();
+          continue;
+        }
+        if (it->is_regular_file(ec) && kAudioExtensions.count(lower(p.extension().string())) && !is_our_output(p))
+          found.push_back(p);
       }
       std::sort(found.begin(), found.end());
       for (const fs::path& p : found)
-        tasks.push_back({p.string(), out_name(p, fs::relative(p.parent_path(), in, ec))});
+        tasks.push_back({p.string(), out_name(p, fs::relative(p.parent_path(), in, ec)), ""});
     } else if (!a.output.empty()) {
-      tasks.push_back({in, a.output});
+      tasks.push_back({in, a.output, ""});
     } else {
-      tasks.push_back({in, out_name(fs::path(in), fs::path())});
+      tasks.push_back({in, out_name(fs::path(in), fs::path()), is_our_output(in) ? "an 8D output" : ""});
     }
   }
   std::set<std::string> outputs;
   for (const Task& t : tasks)
-    if (!outputs.insert(fs::weakly_canonical(t.output).string()).second)
+    if (t.skip.empty() && !outputs.insert(fs::weakly_canonical(t.output).string()).second)
       throw base::UsageError("two inputs would write the same output: " + t.output);
+  // Of the inputs that will be read: a skipped one (our own output) may be the target.
+  std::set<std::string> inputs;
+  for (const Task& t : tasks)
+    if (t.skip.empty()) inputs.insert(fs::weakly_canonical(t.input).string());
+  for (const Task& t : tasks) {
+    if (!t.skip.empty()) continue;
+    std::error_code ec;
+    // A hard link or a second spelling of an input is the input too.
+    const bool same_file = std::any_of(tasks.begin(), tasks.end(), [&](const Task& other) {
+      return other.skip.empty() && fs::equivalent(t.output, other.input, ec);
+    });
+    if (inputs.count(fs::weakly_canonical(t.output, ec).string()) || same_file)
+      throw base::UsageError("the output would replace an input, which is never done, not even with --force: " +
+                             t.output);
+  }
+  for (Task& t : tasks) {
+    std::error_code ec;
+    if (t.skip.empty() && !a.force && fs::exists(t.output, ec)) t.skip = "exists";
+  }
   return tasks;
 }
 
@@ -140,7 +197,9 @@ pipeline::RenderOptions make_options(const RenderArgs& a, CLI::App& cmd, io::Out
   } catch (const std::invalid_argument& e) {
     throw base::UsageError(e.what());
   }
-  o.limits.max_bytes = a.max_size;
+  const std::optional<std::int64_t> max_size = base::parse_size(a.max_size);
+  if (!max_size) throw base::UsageError("--max-size must be a size like 200M or 1.5G (got '" + a.max_size + "')");
+  o.limits.max_bytes = *max_size;
   o.limits.max_duration_seconds = a.max_duration;
   o.keep_tail = a.keep_tail;
   o.normalize = !a.no_normalize && !a.bypass;
@@ -155,16 +214,58 @@ io::OutputFormat choose_format(const RenderArgs& a, CLI::App& cmd) {
   io::OutputFormat from_flag = io::OutputFormat::kMp3;
   const bool flag = cmd.get_option("--format")->count() > 0;
   if (flag) from_flag = io::parse_format(a.settings.at("format"));
-  if (!a.output.empty()) {
-    io::OutputFormat from_name;
-    if (io::format_from_path(a.output, &from_name)) {
-      if (flag && from_name != from_flag)
-        throw base::UsageError("the output name ends in " + fs::path(a.output).extension().string() + " but --format is " +
-                         io::format_name(from_flag));
-      return from_name;
-    }
+  if (a.output.empty()) return from_flag;
+  const std::string extension = fs::path(a.output).extension().string();
+  io::OutputFormat from_name;
+  if (io::format_from_path(a.output, &from_name)) {
+    if (flag && from_name != from_flag)
+      throw base::UsageError("the output name ends in " + extension + " but --format is " + io::format_name(from_flag));
+    return from_name;
   }
-  return from_flag;
+  if (extension.empty() && flag) return from_flag;
+  std::string known;
+  for (const io::FormatInfo& f : io::output_formats()) known += (known.empty() ? "" : ", ") + std::string(f.extension);
+  throw base::UsageError((extension.empty() ? "the output name has no extension"
+                                            : "the output name ends in " + extension + ", which is no format we write") +
+                         "; end it in one of " + known + " (or give --format)");
+}
+
+// --preview [SECONDS], --start and --end as the pipeline's excerpt. --preview may swallow the
+// next word when it is no number: that word is an input.
+pipeline::Excerpt choose_excerpt(RenderArgs& a, CLI::App& cmd) {
+  pipeline::Excerpt e;
+  auto time_of = [](const std::string& text, const char* flag) {
+    try {
+      return pipeline::parse_time(text, flag);
+    } catch (const std::invalid_argument& err) {
+      throw base::UsageError(err.what());
+    }
+  };
+  const bool has_start = cmd.get_option("--start")->count() > 0;
+  const bool has_end = cmd.get_option("--end")->count() > 0;
+  if (has_start) e.start_seconds = time_of(a.start, "--start");
+  if (cmd.get_option("--preview")->count() > 0) {
+    double seconds = kDefaultPreviewSeconds;
+    const std::string value = a.preview.empty() ? std::string() : a.preview.front();
+    if (!value.empty()) {
+      const bool number = value.find_first_not_of("0123456789.:") == std::string::npos;
+      if (number) seconds = time_of(value, "--preview");
+      else a.inputs.insert(a.inputs.begin(), value);
+    }
+    if (!(seconds > 0)) throw base::UsageError("--preview must be longer than 0 seconds");
+    if (has_end) throw base::UsageError("--preview sets the length: give it --start, or --start and --end without it");
+    e.length_seconds = seconds;
+    e.from_loudest = !has_start;
+    return e;
+  }
+  if (has_end) {
+    const double end = time_of(a.end, "--end");
+    if (end <= e.start_seconds)
+      throw base::UsageError("--end (" + pipeline::time_text(end) + ") must come after --start (" +
+                             pipeline::time_text(e.start_seconds) + ")");
+    e.length_seconds = end - e.start_seconds;
+  }
+  return e;
 }
 
 // Where FFTW's measured plans are kept between runs: $SY_CACHE_DIR (empty: nowhere), else
@@ -191,18 +292,43 @@ ProgressMode choose_progress(const std::string& mode) {
   return isatty(STDERR_FILENO) ? ProgressMode::kBar : ProgressMode::kNone;
 }
 
-int run_render(const RenderArgs& a, CLI::App& cmd) {
+// --dry-run: what would be written, and what skipped, without touching anything.
+void print_plan(const std::vector<Task>& tasks, ProgressMode mode) {
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const Task& t = tasks[i];
+    if (mode == ProgressMode::kJson) {
+      nlohmann::json j{{"event", "planned"}, {"index", i}, {"input", t.input}, {"output", t.output},
+                       {"action", t.skip.empty() ? "render" : "skip"}};
+      if (!t.skip.empty()) j["reason"] = t.skip;
+      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else if (t.skip.empty()) {
+      std::printf("%s → %s\n", t.input.c_str(), t.output.c_str());
+    } else {
+      std::printf("%s → %s (skipped: %s)\n", t.input.c_str(), t.output.c_str(), t.skip.c_str());
+    }
+  }
+}
+
+int run_render(RenderArgs a, CLI::App& cmd) {
   io::OutputFormat format;
   pipeline::RenderOptions options;
   std::vector<Task> tasks;
+  const ProgressMode mode = choose_progress(a.progress);
   try {
-    if (a.output.empty() == a.out_dir.empty()) throw base::UsageError("give either -o OUTPUT or --out-dir DIR");
+    const pipeline::Excerpt excerpt = choose_excerpt(a, cmd);
+    if (a.inputs.empty()) throw base::UsageError("name at least one song or folder to convert");
+    if (!a.output.empty() && !a.out_dir.empty()) throw base::UsageError("give -o OUTPUT or --out-dir DIR, not both");
     if (!a.output.empty() && a.inputs.size() > 1) throw base::UsageError("-o takes one input; use --out-dir for several");
     format = choose_format(a, cmd);
     options = make_options(a, cmd, format);
-    if (!a.out_dir.empty()) fs::create_directories(a.out_dir);
-    tasks = plan_tasks(a, format);
+    options.excerpt = excerpt;
+    tasks = plan_tasks(a, format, cmd.get_option("--preview")->count() > 0);
     if (tasks.empty()) throw base::UsageError("no audio files found in the given folders");
+    if (a.dry_run) {
+      print_plan(tasks, mode);
+      return kExitOk;
+    }
+    if (!a.out_dir.empty()) fs::create_directories(a.out_dir);
   } catch (const base::UsageError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitUsage;
@@ -214,7 +340,7 @@ int run_render(const RenderArgs& a, CLI::App& cmd) {
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
 
-  ProgressDisplay display(choose_progress(a.progress), tasks.size());
+  ProgressDisplay display(mode, tasks.size(), !options.excerpt.whole_song());
   std::atomic<std::size_t> next{0};
   std::atomic<bool> any_bad_input{false}, any_failure{false};
 
@@ -223,27 +349,26 @@ int run_render(const RenderArgs& a, CLI::App& cmd) {
       const std::size_t i = next.fetch_add(1);
       if (i >= tasks.size() || g_cancel.load()) return;
       const Task& t = tasks[i];
-      display.started(i, t.input);
+      if (!t.skip.empty()) {
+        display.skipped(i, t.input, t.output, t.skip);
+        continue;
+      }
+      display.started(i, t.input, t.output);
       try {
-        if (!a.force && fs::exists(t.output))
-          throw std::runtime_error("output exists, use --force to overwrite: " + t.output);
         fs::path parent = fs::path(t.output).parent_path();
         if (!a.out_dir.empty() && !parent.empty()) fs::create_directories(parent);
         pipeline::RenderResult r = pipeline::render_file(t.input, t.output, options,
                                      [&display, i](const pipeline::Progress& p) { display.update(i, p); }, &g_cancel);
-        for (const std::string& w : r.warnings) display.error_line("warning: " + w + " (" + t.input + ")");
-        display.finished(i, t.output, r);
+        for (const std::string& w : r.warnings) display.warned(t.input, w);
+        display.finished(i, t.input, t.output, r);
       } catch (const base::InputError& e) {
         any_bad_input = true;
-        display.failed(i, e.what(), kExitBadInput);
-        display.error_line("error: " + std::string(e.what()) + " (" + t.input + ")");
+        display.failed(i, t.input, e.what(), kExitBadInput);
       } catch (const base::Cancelled&) {
-        display.failed(i, "cancelled", 130);
         return;
       } catch (const std::exception& e) {
         any_failure = true;
-        display.failed(i, e.what(), kExitFailure);
-        display.error_line("error: " + std::string(e.what()) + " (" + t.input + ")");
+        display.failed(i, t.input, e.what(), kExitFailure);
       }
     }
   };
@@ -257,16 +382,16 @@ int run_render(const RenderArgs& a, CLI::App& cmd) {
   for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(worker);
   worker();
   for (auto& th : pool) th.join();
-  display.close();
   if (!wisdom.empty()) engine::export_fftw_wisdom(wisdom);
 
-  if (g_cancel.load()) {
-    std::fprintf(stderr, "interrupted: no partial output was left behind\n");
-    return 130;
-  }
-  if (any_failure) return kExitFailure;
-  if (any_bad_input) return kExitBadInput;
-  return kExitOk;
+  const bool interrupted = g_cancel.load();
+  const int status = interrupted ? kExitInterrupted
+                     : any_failure ? kExitFailure
+                     : any_bad_input ? kExitBadInput
+                                     : kExitOk;
+  display.summary(status, interrupted);
+  if (interrupted) std::fprintf(stderr, "interrupted: no partial output was left behind\n");
+  return status;
 }
 
 }  // namespace
@@ -274,18 +399,38 @@ int run_render(const RenderArgs& a, CLI::App& cmd) {
 void add_render_command(CLI::App& app, CommandContext& ctx) {
   auto* cmd = app.add_subcommand("render", "Turn songs into 8D audio");
   cmd->footer(
+      "Without -o or --out-dir each output is written beside its input as '<name> (8D).<ext>'\n"
+      "(previews: '<name> (8D preview).<ext>'). Outputs that exist are skipped unless --force;\n"
+      "an input is never overwritten, and our own outputs are never taken as inputs.\n"
+      "After each file a line reports what was measured on the delivered file: loudness (LUFS),\n"
+      "true peak (dBTP), loudness range (LU), left/right correlation and rotation depth (dB).\n"
       "Examples:\n"
-      "  surroundyou render song.mp3 -o song-8d.mp3\n"
+      "  surroundyou render song.mp3                 (writes 'song (8D).mp3')\n"
+      "  surroundyou render song.mp3 --preview       (30 s from the loudest part)\n"
+      "  surroundyou render song.mp3 -o song-8d.mp3 --start 0:30 --end 2:45\n"
       "  surroundyou render album/ --out-dir album-8d --format flac --jobs 2\n"
       "  surroundyou render song.flac -o slow.m4a --preset slowed-reverb\n"
+      "Exit status: 0 success (skipped files included), 2 usage error, 3 input unreadable,\n"
+      "unsupported or over a limit, 1 other failure, 130 interrupted (Ctrl-C).\n"
       "Settings start from the preset (see `surroundyou presets`); each option overrides one value.\n"
       "FFT plans are kept in ~/.cache/surroundyou/fftw-wisdom to start faster next time\n"
       "(SY_CACHE_DIR=DIR keeps them in DIR; SY_CACHE_DIR= keeps none).\n");
   auto a = std::make_shared<RenderArgs>();
-  cmd->add_option("INPUT", a->inputs, "Audio files or folders to convert")->required();
+  // Not required here: `--preview song.mp3` hands the input over through --preview.
+  cmd->add_option("INPUT", a->inputs, "Audio files or folders to convert");
   auto* group_out = cmd->add_option_group("output");
-  group_out->add_option("-o,--output", a->output, "Output file (one input only)");
+  group_out->add_option("-o,--output", a->output, "Output file (one input only; default: '<name> (8D).<ext>' beside it)");
   group_out->add_option("--out-dir", a->out_dir, "Write '<name> (8D).<ext>' files into this folder");
+  group_out->add_flag("--dry-run", a->dry_run, "List what would be written (and skipped), write nothing");
+
+  auto* part = cmd->add_option_group("part of the song", "Times are seconds or m:ss, in the song's own time");
+  part->add_option("--preview", a->preview,
+                   "Render SECONDS (default 30) from the loudest part, or from --start; "
+                   "named '<name> (8D preview).<ext>'")
+      ->expected(0, 1)
+      ->type_name("[SECONDS]");
+  part->add_option("--start", a->start, "Begin at this time")->type_name("TIME");
+  part->add_option("--end", a->end, "Stop at this time")->type_name("TIME");
 
   // Sound and encoding options come from the settings schema: flag, help, range.
   auto* sound = cmd->add_option_group("sound", "Each overrides the preset's value");
@@ -308,13 +453,13 @@ void add_render_command(CLI::App& app, CommandContext& ctx) {
   run->add_option("--progress", a->progress, "auto (bar on a terminal), bar, json (one object per line) or none")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "bar", "json", "none"}));
-  run->add_flag("--force,-f", a->force, "Overwrite existing outputs");
+  run->add_flag("--force,-f", a->force, "Render again outputs that exist (an input is never overwritten)");
   run->add_option("--max-duration", a->max_duration, "Refuse inputs longer than this many seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  run->add_option("--max-size", a->max_size, "Refuse inputs larger than this many bytes")
+  run->add_option("--max-size", a->max_size, "Refuse inputs larger than this (200M, 1.5G, 512k, or bytes)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->type_name("SIZE");
   run->add_option("--sofa", a->sofa, "HRTF set in SOFA format (default: MIT KEMAR from libmysofa)");
   run->add_option("--block-size", a->block, "Frames per processing block")->group("")->check(CLI::Range(16, 65536));
   run->add_flag("--bypass", a->bypass, "Skip the 8D engine (plain transcode; for benchmarks)")->group("");

@@ -24,10 +24,12 @@ double to_lufs(int status, double value) {
 struct LoudnessMeter::Impl {
   ebur128_state* state = nullptr;
   bool true_peak = false;
+  bool range = false;
   std::vector<float> interleaved = std::vector<float>(kChunkFrames * kChannels);
 };
 
-LoudnessMeter::LoudnessMeter(int sample_rate, bool measure_true_peak) : impl_(std::make_unique<Impl>()) {
+LoudnessMeter::LoudnessMeter(int sample_rate, bool measure_true_peak, bool measure_range)
+    : impl_(std::make_unique<Impl>()) {
   if (sample_rate <= 0) throw std::invalid_argument("loudness meter: sample rate must be positive");
   // The histogram keeps the gating blocks' energies in a fixed table of 0.1 LU bins, where
   // the default mode allocates a list entry per 100 ms block for the whole song (memory
@@ -35,12 +37,14 @@ LoudnessMeter::LoudnessMeter(int sample_rate, bool measure_true_peak) : impl_(st
   // integrated loudness moves by at most 0.004 LU.
   int mode = EBUR128_MODE_I | EBUR128_MODE_S | EBUR128_MODE_M | EBUR128_MODE_HISTOGRAM;
   if (measure_true_peak) mode |= EBUR128_MODE_TRUE_PEAK;
+  if (measure_range) mode |= EBUR128_MODE_LRA;
   impl_->state = ebur128_init(kChannels, static_cast<unsigned long>(sample_rate), mode);
   if (impl_->state == nullptr) {
     throw std::runtime_error("loudness meter: libebur128 could not start at " +
                              std::to_string(sample_rate) + " Hz");
   }
   impl_->true_peak = measure_true_peak;
+  impl_->range = measure_range;
 }
 
 LoudnessMeter::~LoudnessMeter() {
@@ -81,6 +85,13 @@ double LoudnessMeter::momentary_lufs() const {
   double v = 0;
   const int status = ebur128_loudness_momentary(impl_->state, &v);
   return to_lufs(status, v);
+}
+
+double LoudnessMeter::loudness_range_lu() const {
+  if (!impl_->range) throw std::logic_error("loudness meter: the range was not requested at construction");
+  double v = 0;
+  if (ebur128_loudness_range(impl_->state, &v) != EBUR128_SUCCESS) return 0;
+  return std::isfinite(v) ? v : 0;
 }
 
 double LoudnessMeter::true_peak_dbtp() const {

@@ -10,7 +10,8 @@ namespace sy::engine {
 
 class LoudnessMeter {
  public:
-  LoudnessMeter(int sample_rate, bool measure_true_peak = false);
+  // The true peak and the loudness range (EBU Tech 3342) cost extra work: asked for here.
+  LoudnessMeter(int sample_rate, bool measure_true_peak = false, bool measure_range = false);
   ~LoudnessMeter();
   LoudnessMeter(const LoudnessMeter&) = delete;
   LoudnessMeter& operator=(const LoudnessMeter&) = delete;
@@ -20,6 +21,7 @@ class LoudnessMeter {
   double true_peak_dbtp() const;      // max over both channels; requires measure_true_peak
   double short_term_lufs() const;     // last 3 s
   double momentary_lufs() const;      // last 400 ms
+  double loudness_range_lu() const;   // requires measure_range; 0 for silence
 
  private:
   struct Impl;

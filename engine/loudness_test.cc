@@ -66,6 +66,21 @@ TEST(LoudnessMeterTest, TruePeakMustBeRequested) {
   EXPECT_THROW(meter.true_peak_dbtp(), std::logic_error);
 }
 
+TEST(LoudnessMeterTest, LoudnessRangeSpansLoudAndQuietParts) {
+  // 20 s at -20 dBFS then 20 s at -30: the short-term loudness spends its time at two levels
+  // 10 LU apart, so the 10th to 95th percentile range is about 10 LU; a steady tone has none.
+  auto loud = sine(997.0, std::pow(10.0, -20.0 / 20.0), 0.0, 20 * kRate);
+  const auto quiet = sine(997.0, std::pow(10.0, -30.0 / 20.0), 0.0, 20 * kRate);
+  LoudnessMeter steady(kRate, false, true);
+  steady.add(ConstAudioView({loud.data(), loud.data()}, loud.size()));
+  EXPECT_NEAR(steady.loudness_range_lu(), 0.0, 0.2);
+  loud.insert(loud.end(), quiet.begin(), quiet.end());
+  LoudnessMeter varied(kRate, false, true);
+  varied.add(ConstAudioView({loud.data(), loud.data()}, loud.size()));
+  EXPECT_NEAR(varied.loudness_range_lu(), 10.0, 0.5);
+  EXPECT_THROW(LoudnessMeter(kRate).loudness_range_lu(), std::logic_error);
+}
+
 TEST(LoudnessMeterTest, AddAcceptsAnyBlockSize) {
   std::mt19937 rng(3);
   std::normal_distribution<float> noise(0.0f, 0.1f);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/errors.h"
+#include "base/sizes.h"
 #include "io/input_safety.h"
 #include "io/tag_guard.h"
 #include "io/tags.h"
@@ -23,12 +24,6 @@ constexpr const char* kAllowedFormats =
     "mpeg,mpegts,ac3,eac3,dts,truehd,mlp,loas,amr,wsaud,voc,dsf";
 constexpr const char* kProbeSize = "5000000";        // bytes read to recognise streams
 constexpr const char* kAnalyzeDuration = "5000000";  // microseconds of stream analysed
-
-std::string megabytes(std::int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
-  return buf;
-}
 
 std::string mebibytes(std::int64_t bytes) {
   char buf[32];
@@ -79,8 +74,8 @@ std::int64_t check_file(const std::string& path, const InputLimits& limits) {
   if (ec) throw base::InputError("cannot read the file: " + ec.message());
   if (size == 0) throw base::InputError("the file is empty");
   if (limits.max_bytes > 0 && size > limits.max_bytes) {
-    throw base::InputError("the file is " + megabytes(size) + ", over the " +
-                     megabytes(limits.max_bytes) + " limit");
+    throw base::InputError("the file is " + base::size_text(size) + ", over the " +
+                     base::size_text(limits.max_bytes) + " limit");
   }
   return size;
 }

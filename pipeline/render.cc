@@ -18,6 +18,7 @@
 #include "engine/processor.h"
 #include "engine/renderer.h"
 #include "base/errors.h"
+#include "base/log.h"
 #include "pipeline/block_queue.h"
 #include "pipeline/output_file.h"
 #include "pipeline/spill_file.h"
@@ -29,6 +30,7 @@ std::string stage_name(Stage s) {
     case Stage::kOpening: return "opening";
     case Stage::kAnalysing: return "analysing";
     case Stage::kRendering: return "rendering";
+    case Stage::kChecking: return "checking";
     case Stage::kFinishing: return "finishing";
     case Stage::kDone: return "done";
   }
@@ -50,6 +52,17 @@ constexpr double kMaxGainDb = 30.0;
 constexpr double kMinGainDb = -40.0;
 // If the analysis pass says the limiter would shave this much or more, measure what it does.
 constexpr double kLimiterCheckDb = 3.0;
+// The share of progress for decoding and measuring the delivered file (and any correction).
+constexpr double kCheckShare = 0.05;
+// The delivered file may miss the loudness target by this much before it is rendered again;
+// lossy encoders drop a few tenths of a LU (MP3 at 192k: -0.3 to -0.5 on real music) and
+// add a few tenths of a dB of true peak (Opus: up to +0.3).
+constexpr double kLoudnessToleranceLu = 0.1;
+constexpr int kMaxCorrections = 2;
+// A corrected ceiling sits this far below what the encoder overshot by.
+constexpr double kCeilingMarginDb = 0.1;
+// Cuts into a song (an excerpt) fade over this long so they do not click.
+constexpr double kExcerptFadeSeconds = 0.02;
 
 class ProgressReporter {
  public:
@@ -304,7 +317,7 @@ class ThreadedSource {
 };
 
 // Decodes on its own thread, so decoding overlaps the DSP.
-std::unique_ptr<ThreadedSource> decode_ahead(io::Decoder& decoder, std::size_t block_frames) {
+std::unique_ptr<ThreadedSource> decode_ahead(ExcerptReader& decoder, std::size_t block_frames) {
   return std::make_unique<ThreadedSource>("sy-decode", [&decoder, block_frames](BlockWriter& out) {
     engine::AudioBuffer buf(2, block_frames);
     while (std::size_t n = decoder.read(buf.planes(), block_frames)) out.put(std::as_const(buf).view().first(n));
@@ -383,18 +396,37 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   dopts.limits = options.limits;
   dopts.speed = options.gain_only ? 1.0 : options.engine.speed;
 
+  RenderResult result;
+  const Excerpt& excerpt = options.excerpt;
+  result.excerpt_start_seconds = excerpt.start_seconds;
+  if (excerpt.from_loudest)
+    result.excerpt_start_seconds = find_loudest_start(input, excerpt.length_seconds, options.limits, cancel);
+
   auto decoder = io::Decoder::open(input, dopts);
   const int rate = decoder->output_sample_rate();
+  // Decoder frames are output time: varispeed stretches the song's seconds by 1/speed.
+  auto frames_of = [&](double song_seconds) { return std::llround(song_seconds / dopts.speed * rate); };
+  const std::int64_t start_frames = frames_of(result.excerpt_start_seconds);
+  const std::int64_t length_frames = excerpt.length_seconds > 0 ? frames_of(excerpt.length_seconds) : -1;
+  ExcerptReader source(*decoder, start_frames, length_frames,
+                       excerpt.whole_song() ? 0 : static_cast<std::size_t>(kExcerptFadeSeconds * rate),
+                       options.block_frames);
   ProgressReporter progress(progress_fn, rate);
-  progress.set_total_frames(decoder->estimated_frames());
+  std::int64_t expected = std::max<std::int64_t>(decoder->estimated_frames() - start_frames, 0);
+  if (length_frames >= 0) expected = std::min(expected, length_frames);
+  progress.set_total_frames(expected);
   progress.stage(Stage::kOpening, 0, 0);
 
   // Refuse an existing output before doing any work; the temp file lives beside it.
   OutputFile out_file(output, options.overwrite);
 
-  RenderResult result;
   result.sample_rate = rate;
   result.warnings = decoder->info().warnings;
+  auto check_not_empty = [&](std::int64_t frames) {
+    if (frames == 0 && start_frames > 0)
+      throw base::InputError("the excerpt starts at " + time_text(result.excerpt_start_seconds) +
+                             ", past the end of the song");
+  };
 
   const std::size_t block = options.block_frames;
   // The fade's ease out ends at the song's end as the container tells it (0 when unknown:
@@ -418,6 +450,11 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   renderer->prepare(rate, block);
   const std::size_t tail = options.keep_tail ? renderer->tail() : 0;
   std::unique_ptr<engine::StereoProcessor> limiter;
+  double ceiling_dbtp = options.engine.true_peak_dbtp;
+  auto make_limiter = [&] {
+    limiter = engine::make_true_peak_limiter(ceiling_dbtp);
+    limiter->prepare(rate, block);
+  };
 
   // With normalisation the engine runs once, in the analysis pass, into a spill file; the
   // later passes read the mix back and only apply gain and the limiter.
@@ -432,11 +469,12 @@ RenderResult render_file(const std::string& input, const std::string& output, co
     float peak = 0;
     {
       ThreadedSource rendered("sy-engine", [&](BlockWriter& out) {
-        auto source = decode_ahead(*decoder, block);  // owned here: stops before this thread ends
+        auto ahead = decode_ahead(source, block);  // owned here: stops before this thread ends
         Chain chain;
         chain.renderer = renderer.get();
-        const std::int64_t frames = run_pass(*source, chain, options, tail, progress, cancel,
+        const std::int64_t frames = run_pass(*ahead, chain, options, tail, progress, cancel,
                                              [&](engine::ConstAudioView audio, std::int64_t) { out.put(audio); });
+        check_not_empty(frames);
         progress.set_total_frames(frames);
       });
       rendered.drain(block, [&](engine::ConstAudioView audio) {
@@ -452,8 +490,7 @@ RenderResult render_file(const std::string& input, const std::string& output, co
     if (std::isfinite(lufs)) gain_db = std::clamp(options.engine.loudness_lufs - lufs, kMinGainDb, kMaxGainDb);
     final_base = kAnalysisShare;
 
-    limiter = engine::make_true_peak_limiter(options.engine.true_peak_dbtp);
-    limiter->prepare(rate, block);
+    make_limiter();
     // A loud target on a peaky mix: the limiter will pull the loudness down. Measure by how
     // much on the spilled mix and make up for it.
     const double peak_db = peak > 0 ? 20 * std::log10(peak) : -200;
@@ -478,47 +515,78 @@ RenderResult render_file(const std::string& input, const std::string& output, co
       limiter->reset();
       final_base += kLimiterCheckShare;
     }
-    spill->rewind();
   }
-  result.output_gain_db = gain_db;
 
-  // Final pass: the DSP (and without a spill, decoding ahead of it) on their own threads,
-  // encoding on this one.
-  progress.stage(Stage::kRendering, final_base, 1 - final_base);
   io::EncodeOptions eopts = options.encode;
   eopts.sample_rate = rate;
-  auto encoder = io::Encoder::open(out_file.temp_path(), eopts, output_metadata(decoder->info(), input));
-
+  const io::Metadata metadata = output_metadata(decoder->info(), input);
   const std::size_t fade = (room_on(options) && !options.keep_tail)
                                ? static_cast<std::size_t>(kEndFadeSeconds * rate)
                                : 0;
-  {
-    ThreadedSource mixed("sy-mix", [&](BlockWriter& out) {
-      EndFader fader(fade);
-      auto put = [&](engine::ConstAudioView audio) { out.put(audio); };
-      Chain chain;
-      chain.limiter = limiter.get();
-      chain.gain = static_cast<float>(db_to_gain(gain_db));
-      auto sink = [&](engine::ConstAudioView audio, std::int64_t) { fader.push(audio, put); };
-      if (spill) {
-        run_pass(*spill, chain, options, 0, progress, cancel, sink);
-      } else {
-        chain.renderer = renderer.get();
-        auto source = decode_ahead(*decoder, block);
-        run_pass(*source, chain, options, tail, progress, cancel, sink);
-      }
-      fader.finish(put);
-    });
-    mixed.drain(block, [&](engine::ConstAudioView audio) {
-      encoder->write(audio.data(), audio.num_frames());
-      result.frames += static_cast<std::int64_t>(audio.num_frames());
-    });
+  // The final pass: the DSP (and without a spill, decoding ahead of it) on their own threads,
+  // encoding on this one.
+  auto encode_pass = [&] {
+    auto encoder = io::Encoder::open(out_file.temp_path(), eopts, metadata);
+    std::int64_t frames = 0;
+    {
+      ThreadedSource mixed("sy-mix", [&](BlockWriter& out) {
+        EndFader fader(fade);
+        auto put = [&](engine::ConstAudioView audio) { out.put(audio); };
+        Chain chain;
+        chain.limiter = limiter.get();
+        chain.gain = static_cast<float>(db_to_gain(gain_db));
+        auto sink = [&](engine::ConstAudioView audio, std::int64_t) { fader.push(audio, put); };
+        if (spill) {
+          spill->rewind();
+          run_pass(*spill, chain, options, 0, progress, cancel, sink);
+        } else {
+          chain.renderer = renderer.get();
+          auto ahead = decode_ahead(source, block);
+          check_not_empty(run_pass(*ahead, chain, options, tail, progress, cancel, sink));
+        }
+        fader.finish(put);
+      });
+      mixed.drain(block, [&](engine::ConstAudioView audio) {
+        encoder->write(audio.data(), audio.num_frames());
+        frames += static_cast<std::int64_t>(audio.num_frames());
+      });
+    }
+    check_cancel(cancel);
+    encoder->finish();
+    ++result.encodes;
+    return frames;
+  };
+
+  progress.stage(Stage::kRendering, final_base, 1 - final_base - kCheckShare);
+  result.frames = encode_pass();
+  progress.stage(Stage::kChecking, 1 - kCheckShare, 0);
+  result.report = measure_file(out_file.temp_path());
+  // What the listener gets is the decoded file: an encoder's filtering and quantisation move
+  // its loudness and peaks. Measured, corrected, and rendered again from the spilled mix.
+  for (int correction = 0; spill && correction < kMaxCorrections; ++correction) {
+    const FileReport& got = result.report;
+    if (!std::isfinite(got.integrated_lufs)) break;
+    const double loudness_error = options.engine.loudness_lufs - got.integrated_lufs;
+    const double overshoot = got.true_peak_dbtp - options.engine.true_peak_dbtp;
+    if (std::fabs(loudness_error) <= kLoudnessToleranceLu && overshoot <= 0) break;
+    const double new_gain = std::clamp(gain_db + loudness_error, kMinGainDb, kMaxGainDb);
+    if (overshoot > 0) ceiling_dbtp -= overshoot + kCeilingMarginDb;
+    else if (new_gain == gain_db) break;  // clamped: another pass would change nothing
+    gain_db = new_gain;
+    base::log::event(spdlog::level::debug, "delivered file off target; rendering again",
+                     {{"lufs", got.integrated_lufs}, {"true_peak_dbtp", got.true_peak_dbtp},
+                      {"gain_db", gain_db}, {"ceiling_dbtp", ceiling_dbtp}});
+    make_limiter();
+    // Each correction reports in its own slice of the check's share: progress never goes back.
+    const double slice = kCheckShare / kMaxCorrections;
+    progress.stage(Stage::kChecking, 1 - kCheckShare + correction * slice, slice);
+    encode_pass();
+    check_cancel(cancel);
+    result.report = measure_file(out_file.temp_path());
   }
-  check_cancel(cancel);
+  result.output_gain_db = gain_db;
 
   progress.stage(Stage::kFinishing, 1, 0);
-  encoder->finish();
-  encoder.reset();
   out_file.commit();
 
   std::error_code ec;

@@ -9,6 +9,8 @@
 #include "engine/settings.h"
 #include "io/decoder.h"
 #include "io/encoder.h"
+#include "pipeline/excerpt.h"
+#include "pipeline/file_report.h"
 
 namespace sy::engine {
 class BinauralFilterCache;
@@ -16,8 +18,11 @@ class BinauralFilterCache;
 
 namespace sy::pipeline {
 
-enum class Stage { kOpening, kAnalysing, kRendering, kFinishing, kDone };
-std::string stage_name(Stage s);  // "opening", "analysing", "rendering", "finishing", "done"
+// kChecking: the delivered file is decoded and measured, and rendered again when the encoder
+// moved its loudness or peaks off target.
+enum class Stage { kOpening, kAnalysing, kRendering, kChecking, kFinishing, kDone };
+// "opening", "analysing", "rendering", "checking", "finishing", "done"
+std::string stage_name(Stage s);
 
 struct RenderOptions {
   engine::EngineSettings engine;
@@ -29,6 +34,7 @@ struct RenderOptions {
   bool gain_only = false;        // foundation mode: a plain gain stage instead of the engine
   std::size_t block_frames = 1024;
   std::string sofa_path;         // empty: the default HRTF set
+  Excerpt excerpt;               // default: the whole song
   // Binaural filter designs shared with other renders of this process (not owned). A
   // process that renders more than once keeps one; null: this render designs its own.
   engine::BinauralFilterCache* filter_cache = nullptr;
@@ -55,10 +61,16 @@ struct RenderResult {
   std::vector<std::string> warnings;  // what was left out of the input (an oversized cover, ...)
   double tempo_bpm = 0;          // with beat sync: the song's tempo as found (or given); else 0
   std::string motion_note;       // why the motion is not what was asked, e.g. no clear beat
+  double excerpt_start_seconds = 0;  // where the excerpt began in the song (0: the start)
+  int encodes = 0;               // 1, or more when the delivered file was off target
+  FileReport report;             // measured on the delivered file
 };
 
 // Renders `input` into `output`. Writes to a temporary file beside `output` and renames it
-// only on success; on any failure or cancellation nothing is left behind.
+// only on success; on any failure or cancellation nothing is left behind. The encoded file is
+// decoded again and measured (RenderResult::report); with normalisation on, when the encoder
+// moved it off the loudness target by more than 0.1 LU or over the true-peak ceiling, the
+// final pass runs again with the gain and ceiling corrected by what was measured.
 // Throws base::InputError (bad input, exit 3), base::Cancelled, or std::runtime_error.
 RenderResult render_file(const std::string& input, const std::string& output,
                          const RenderOptions& options, const ProgressFn& progress = {},

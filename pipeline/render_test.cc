@@ -71,6 +71,54 @@ TEST(RenderTest, RealMusicReachesTargetLoudnessUnderTheCeiling) {
   EXPECT_EQ(dir.entries().size(), 1u);
 }
 
+TEST(RenderTest, LossyOutputsLandOnTargetAsDecoded) {
+  // Before the check, this song's MP3 came out at -14.5 LUFS and its Opus peaked at -0.7 dBTP.
+  const char* song = "/usr/share/hyperrogue/music/hr-domina-hunting.ogg";
+  if (!fs::exists(song)) GTEST_SKIP() << "hyperrogue-music not installed";
+  TempDir dir;
+  for (io::OutputFormat f : {io::OutputFormat::kMp3, io::OutputFormat::kM4a, io::OutputFormat::kOpus}) {
+    RenderOptions o;
+    o.encode.format = f;
+    o.excerpt = {30, 20, false};
+    const std::string out = dir.file("out" + io::format_extension(f));
+    const RenderResult r = render_file(song, out, o);
+    int rate = 0;
+    testing::Stereo s = decode_all(out, &rate);
+    engine::LoudnessMeter meter(rate, true);
+    meter.add(engine::ConstAudioView({s.left.data(), s.right.data()}, s.left.size()));
+    const std::string name = io::format_name(f);
+    EXPECT_NEAR(meter.integrated_lufs(), -14.0, 0.3) << name;
+    EXPECT_LE(meter.true_peak_dbtp(), -1.0) << name;
+    // The report is what was measured on this very file.
+    EXPECT_NEAR(r.report.integrated_lufs, meter.integrated_lufs(), 0.01) << name;
+    EXPECT_NEAR(r.report.true_peak_dbtp, meter.true_peak_dbtp(), 0.01) << name;
+    EXPECT_GT(r.report.rotation_depth_db, 6.0) << name;
+    RecordProperty(name + "_lufs", std::to_string(meter.integrated_lufs()));
+    RecordProperty(name + "_true_peak", std::to_string(meter.true_peak_dbtp()));
+    RecordProperty(name + "_encodes", std::to_string(r.encodes));
+  }
+}
+
+TEST(RenderTest, PreviewComesFromTheLoudestPartAndLastsAsAsked) {
+  TempDir dir;
+  ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i \"anoisesrc=color=pink:sample_rate=44100:duration=40:"
+                         "amplitude=0.5:seed=3\" -af \"volume=volume='if(between(t,23,33),1,0.1)':eval=frame\" -ac 2 " +
+                         dir.file("song.flac")).c_str()),
+            0);
+  RenderOptions o = wav_options();
+  o.excerpt = {0, 8, true};
+  const RenderResult r = render_file(dir.file("song.flac"), dir.file("preview.wav"), o);
+  EXPECT_GE(r.excerpt_start_seconds, 22.8);
+  EXPECT_LE(r.excerpt_start_seconds, 25.2);
+  EXPECT_NEAR(static_cast<double>(decode_all(dir.file("preview.wav")).left.size()) / 44100, 8.0, 0.1);
+  EXPECT_NEAR(r.duration_seconds, 8.0, 0.1);
+
+  // A trim past the end of the song is refused, and leaves nothing.
+  o.excerpt = {50, 5, false};
+  EXPECT_THROW(render_file(dir.file("song.flac"), dir.file("late.wav"), o), base::InputError);
+  EXPECT_FALSE(fs::exists(dir.file("late.wav")));
+}
+
 TEST(RenderTest, FullScaleSquareWaveReachesTargetLoudnessUnderTheCeiling) {
   TempDir dir;
   const int rate = 48000;

@@ -20,6 +20,8 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
   ffmpeg hyperrogue-music time espeak-ng
+  # the README's service example, run as printed by a test
+  curl jq
   # scale-out: PostgreSQL queue, S3 over libcurl; real PostgreSQL and Ceph RGW in the tests
   libpq-dev libcurl4-openssl-dev postgresql python3-botocore radosgw ceph-mon ceph-osd
 )

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "base/sizes.h"
 #include "storage/keys.h"
 #include "storage/sigv4.h"
 #include "worker/job_settings.h"
@@ -94,8 +95,8 @@ Response JobHandlers::create(const Call& call) {
   const auto size = body["size"].get<std::int64_t>();
   if (size > options_.max_upload_bytes)
     return error_response(413, "too_large",
-                          "the file is larger than " + std::to_string(options_.max_upload_bytes) +
-                              " bytes");
+                          "the file is " + base::size_text(size) + ", over the " +
+                              base::size_text(options_.max_upload_bytes) + " upload limit");
   worker::JobSettings settings;
   try {
     settings = worker::parse_job_settings(body.value("settings", nlohmann::json()), options_.limits);

@@ -361,8 +361,13 @@ bool LocalObjectStore::authorize(std::string_view method, std::string_view targe
   const auto result = verify_presigned(options_.credentials, method, *path, *query, header, now);
   if (result != VerifyResult::kOk) {
     const bool expired = result == VerifyResult::kExpired;
-    return fail(403, expired ? "ExpiredRequest" : "SignatureDoesNotMatch",
-                std::string(verify_result_name(result)));
+    std::string message(verify_result_name(result));
+    // The likeliest cause by far: a body of another size than the job declared (the URL signs
+    // Content-Length). Say so, since the signature cannot tell which part was wrong.
+    if (method == "PUT" && result == VerifyResult::kBadSignature)
+      message += ": an upload URL is signed for the exact size declared when the job was created, and this "
+                 "body is " + std::to_string(length) + " bytes; a size mismatch (or a changed URL) gives this error";
+    return fail(403, expired ? "ExpiredRequest" : "SignatureDoesNotMatch", std::move(message));
   }
   // PUT: the signature covered content-length, so `length` is the declared size.
   out->key = key;

@@ -117,6 +117,8 @@ TEST_F(LocalStoreTest, PutRefusesOtherSizesTamperingAndExpiry) {
   StoreError err;
   EXPECT_FALSE(authorize("PUT", t, {{"content-length", "1001"}}, &req, &err));
   EXPECT_EQ(err.status, 403);
+  EXPECT_NE(err.message.find("size mismatch"), std::string::npos) << err.message;
+  EXPECT_NE(err.message.find("1001 bytes"), std::string::npos) << err.message;
   EXPECT_FALSE(authorize("PUT", t, {{"content-length", "2000000"}}, &req, &err));
   EXPECT_EQ(err.status, 413);
   EXPECT_FALSE(authorize("PUT", t, {}, &req, &err));

@@ -75,7 +75,8 @@ TEST(CliTest, UsageErrorsExitTwo) {
   make_song(dir.file("a.wav"), 1);
   EXPECT_EQ(run({kBinary}).exit_code, 2);
   EXPECT_EQ(run({kBinary, "render", dir.file("a.wav"), "-o", dir.file("x.mp3"), "--no-such-flag"}).exit_code, 2);
-  EXPECT_EQ(run({kBinary, "render", dir.file("a.wav")}).exit_code, 2);  // no output named
+  EXPECT_EQ(run({kBinary, "render"}).exit_code, 2);  // nothing to convert
+  EXPECT_EQ(run({kBinary, "render", dir.file("a.wav"), "-o", dir.file("x.mp3"), "--out-dir", dir.file("o")}).exit_code, 2);
   EXPECT_EQ(run({kBinary, "render", dir.file("a.wav"), dir.file("a.wav"), "-o", dir.file("x.mp3")}).exit_code, 2);
   CommandResult preset = run({kBinary, "render", dir.file("a.wav"), "-o", dir.file("x.mp3"), "--preset", "nope"});
   EXPECT_EQ(preset.exit_code, 2);
@@ -216,16 +217,14 @@ TEST(CliTest, FftPlansAreKeptBetweenRunsAndABrokenCacheIsHarmless) {
   EXPECT_EQ(decoded_samples(dir.file("a.flac")), decoded_samples(dir.file("c.flac")));
 }
 
-TEST(CliTest, RefusesToOverwriteWithoutForce) {
+TEST(CliTest, SkipsAnExistingOutputUnlessForced) {
   TempDir dir;
   make_song(dir.file("in.wav"), 1);
   write_file(dir.file("out.wav"), "precious");
   CommandResult r = run({kBinary, "render", dir.file("in.wav"), "-o", dir.file("out.wav"), "--progress", "none"});
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
-  std::ifstream f(dir.file("out.wav"));
-  std::string content((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(content, "precious");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped: exists"), std::string::npos) << r.out;
+  EXPECT_EQ(read_file(dir.file("out.wav")), "precious");
   r = run({kBinary, "render", dir.file("in.wav"), "-o", dir.file("out.wav"), "--progress", "none", "--force"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GT(decoded_samples(dir.file("out.wav")), 40000);

@@ -1,0 +1,153 @@
+#include "pipeline/excerpt.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "base/errors.h"
+#include "engine/loudness.h"
+
+namespace sy::pipeline {
+namespace {
+
+constexpr double kStepSeconds = 0.1;  // libebur128's momentary loudness moves in 100 ms steps
+
+double fade_gain(std::size_t i, std::size_t frames) {
+  const double x = static_cast<double>(i) / static_cast<double>(frames);
+  return 0.5 * (1.0 - std::cos(M_PI * x));  // raised cosine, 0 -> 1
+}
+
+}  // namespace
+
+double parse_time(const std::string& text, const std::string& what) {
+  auto refuse = [&] {
+    throw std::invalid_argument(what + " must be seconds or m:ss, e.g. 90 or 1:30 (got '" + text + "')");
+  };
+  if (text.empty()) refuse();
+  double total = 0;
+  std::size_t begin = 0;
+  int fields = 0;
+  for (;;) {
+    const std::size_t colon = text.find(':', begin);
+    const std::string field = text.substr(begin, colon == std::string::npos ? std::string::npos : colon - begin);
+    const bool last = colon == std::string::npos;
+    if (field.empty() || field.find_first_not_of(last ? "0123456789." : "0123456789") != std::string::npos)
+      refuse();
+    double value = 0;
+    try {
+      std::size_t used = 0;
+      value = std::stod(field, &used);
+      if (used != field.size()) refuse();
+    } catch (const std::logic_error&) {
+      refuse();
+    }
+    // Minutes and seconds after the first field count up to 59.
+    if (fields > 0 && value >= 60) refuse();
+    total = total * 60 + value;
+    if (++fields > 3) refuse();
+    if (last) break;
+    begin = colon + 1;
+  }
+  if (!std::isfinite(total)) refuse();
+  return total;
+}
+
+std::string time_text(double seconds) {
+  const double rounded = std::round(seconds * 10) / 10;
+  const long whole = static_cast<long>(rounded);
+  const int tenths = static_cast<int>(std::lround((rounded - static_cast<double>(whole)) * 10));
+  char buf[48];
+  if (whole >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", whole / 3600, (whole / 60) % 60, whole % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", whole / 60, whole % 60);
+  std::string out = buf;
+  if (tenths > 0) out += "." + std::to_string(tenths);
+  return out;
+}
+
+double find_loudest_start(const std::string& input, double seconds, const io::InputLimits& limits,
+                          const std::atomic<bool>* cancel) {
+  io::DecodeOptions options;
+  options.limits = limits;
+  auto decoder = io::Decoder::open(input, options);
+  const int rate = decoder->output_sample_rate();
+  const auto step = static_cast<std::size_t>(std::lround(kStepSeconds * rate));
+  const auto window = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(seconds / kStepSeconds)));
+  engine::LoudnessMeter meter(rate);
+  engine::AudioBuffer buffer(2, step);
+  // The last `window` steps' momentary power, summed as they come and go.
+  std::vector<double> ring(window, 0.0);
+  double sum = 0, best = -1;
+  std::size_t steps = 0, best_end = 0;
+  for (;;) {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw base::Cancelled();
+    const std::size_t n = decoder->read(buffer.planes(), step);
+    if (n == 0) break;
+    meter.add(std::as_const(buffer).view().first(n));
+    const double lufs = meter.momentary_lufs();
+    const double power = std::isfinite(lufs) ? std::pow(10.0, lufs / 10) : 0;
+    double& slot = ring[steps % window];
+    sum += power - slot;
+    slot = power;
+    ++steps;
+    if (steps >= window && sum > best) {
+      best = sum;
+      best_end = steps;
+    }
+    if (n < step) break;
+  }
+  const double song = static_cast<double>(decoder->frames_read()) / rate;
+  if (song <= seconds || best < 0) return 0;
+  // Each momentary value looks back 400 ms, so the window's sound starts that much earlier
+  // than its first step ends; the middle of that is the fairest start.
+  const double start = static_cast<double>(best_end - window) * kStepSeconds - 0.15;
+  return std::clamp(start, 0.0, song - seconds);
+}
+
+ExcerptReader::ExcerptReader(io::Decoder& decoder, std::int64_t start_frames, std::int64_t length_frames,
+                             std::size_t fade_frames, std::size_t block_frames)
+    : decoder_(decoder),
+      to_skip_(std::max<std::int64_t>(start_frames, 0)),
+      length_(length_frames),
+      fade_in_(start_frames > 0 ? fade_frames : 0),
+      fade_out_(length_frames >= 0 ? fade_frames : 0),
+      scratch_(2, std::max<std::size_t>(block_frames, 1)) {
+  if (length_ >= 0) {
+    // A short excerpt: the fades share it rather than overlap.
+    const auto half = static_cast<std::size_t>(length_ / 2);
+    fade_in_ = std::min(fade_in_, half);
+    fade_out_ = std::min(fade_out_, half);
+  }
+}
+
+std::size_t ExcerptReader::read(float* const* dst, std::size_t max_frames) {
+  while (to_skip_ > 0) {
+    const auto n = decoder_.read(scratch_.planes(),
+                                 static_cast<std::size_t>(std::min<std::int64_t>(to_skip_, scratch_.num_frames())));
+    if (n == 0) return 0;  // the song ends before the excerpt starts
+    to_skip_ -= static_cast<std::int64_t>(n);
+  }
+  if (length_ >= 0) max_frames = static_cast<std::size_t>(std::min<std::int64_t>(
+                        static_cast<std::int64_t>(max_frames), length_ - position_));
+  if (max_frames == 0) return 0;
+  const std::size_t n = decoder_.read(dst, max_frames);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t at = position_ + static_cast<std::int64_t>(i);
+    double gain = 1;
+    if (at < static_cast<std::int64_t>(fade_in_)) gain = fade_gain(static_cast<std::size_t>(at), fade_in_);
+    if (fade_out_ > 0 && at >= length_ - static_cast<std::int64_t>(fade_out_))
+      gain *= fade_gain(static_cast<std::size_t>(length_ - 1 - at), fade_out_);
+    if (gain != 1) {
+      dst[0][i] *= static_cast<float>(gain);
+      dst[1][i] *= static_cast<float>(gain);
+    }
+  }
+  position_ += static_cast<std::int64_t>(n);
+  return n;
+}
+
+}  // namespace sy::pipeline
