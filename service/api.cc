@@ -58,7 +58,8 @@ Response Api::call(const Route& route, const Request& r, std::string_view param)
     case Auth::kNone:
       break;
     case Auth::kJobToken: {
-      const auto job = jobs_.authorize(r, param);
+      // Only EventSource needs the token in the URL, where logs and Referer keep it.
+      const auto job = jobs_.authorize(r, param, route.streaming == Streaming::kEvents);
       if (!job) return error_response(404, "not_found", "no such job");
       call.job = &*job;
       return route.handler(handlers_, call);
