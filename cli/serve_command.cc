@@ -118,6 +118,10 @@ int run_serve(const ServeFlags& flags) {
     server_options.threads = config.io_threads;
     server_options.read_timeout = config.read_timeout;
     server_options.idle_timeout = config.idle_timeout;
+    server_options.header_timeout = config.header_timeout;
+    server_options.max_connections = config.max_connections;
+    server_options.max_connections_per_client = config.max_connections_per_client;
+    server_options.max_discard_bytes = static_cast<std::uint64_t>(config.max_upload_bytes);
     server_options.client_ip_header = config.client_ip_header;
     server_options.listen_fd = server_listen_fd;
     service::Server server(server_options, api, metrics);

@@ -82,6 +82,19 @@ const std::vector<Setting>& settings() {
        SECONDS(read_timeout, "read_timeout_seconds")},
       {{"server.idle_timeout_seconds", "SY_IDLE_TIMEOUT_SECONDS", "keep-alive idle time"},
        SECONDS(idle_timeout, "idle_timeout_seconds")},
+      {{"server.header_timeout_seconds", "SY_HEADER_TIMEOUT_SECONDS",
+        "from a request's first byte to the end of its header"},
+       SECONDS(header_timeout, "header_timeout_seconds")},
+      {{"server.max_connections", "SY_MAX_CONNECTIONS",
+        "open connections (0: three quarters of the open-file limit); more get 503"},
+       [](Config& c, const std::string& v) {
+         c.max_connections = static_cast<int>(to_int(v, "max_connections", 0));
+       }},
+      {{"server.max_connections_per_client", "SY_MAX_CONNECTIONS_PER_CLIENT",
+        "open connections of one client address (0: no cap); more get 503"},
+       [](Config& c, const std::string& v) {
+         c.max_connections_per_client = static_cast<int>(to_int(v, "max_connections_per_client", 0));
+       }},
       {{"storage.data_dir", "SY_DATA_DIR", "where the queue and objects live"},
        [](Config& c, const std::string& v) { c.data_dir = v; }},
       {{"storage.max_upload_bytes", "SY_MAX_UPLOAD_BYTES", "largest upload"},
