@@ -103,6 +103,7 @@ int run_serve(const ServeFlags& flags) {
     api_options.create_per_minute = config.create_per_minute;
     api_options.create_burst = config.create_burst;
     api_options.s3_events_secret = config.s3_events_secret;
+    if (config.storage_backend == "s3") api_options.s3_bucket = config.s3_bucket;
     service::ApiHooks hooks;
     hooks.job_queued = [&renders] { renders.wake(); };
     hooks.job_deleted = [&renders](const std::string& id) { renders.cancel(id); };

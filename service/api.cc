@@ -20,7 +20,7 @@ Api::Api(ApiOptions options, queue::JobQueue& queue, storage::ObjectStore& store
     : cors_origins_(options.cors_origins),
       jobs_(options, queue, store, hooks),
       store_(store, endpoint, queue, metrics),
-      s3_events_(options.s3_events_secret, queue, jobs_, metrics),
+      s3_events_(options.s3_events_secret, options.s3_bucket, queue, jobs_, metrics),
       operations_(queue, metrics, hooks) {}
 
 RouteMatch Api::route(const Request& r) const {

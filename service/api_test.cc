@@ -132,6 +132,28 @@ TEST_F(ApiTest, S3NotificationWithOneBadRecordChangesNothing) {
   EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kAwaitingUpload) << "the good record was not applied";
 }
 
+TEST_F(ApiTest, S3NotificationOfAnotherBucketChangesNothing) {
+  options.s3_bucket = "ours";
+  make_api();
+  const auto c = create(5, "a.mp3");
+  const fs::path src = dir / "five.bin";
+  { std::ofstream(src) << "12345"; }
+  store->set_object_created_handler({});
+  store->upload_from_file(queue->get(c.id)->upload_key, src);
+  const auto record = [&](const std::string& bucket) {
+    return json{{"eventName", "ObjectCreated:Put"},
+                {"s3", {{"bucket", {{"name", bucket}}}, {"object", {{"key", "uploads/" + c.id + "/a.mp3"}, {"size", 5}}}}}};
+  };
+  const auto post = [&](const json& records) {
+    return api->handle(req("POST", "/api/v1/events/s3", json{{"Records", records}}.dump(),
+                           {{"authorization", "Bearer events-secret"}}));
+  };
+  expect_error_shape(post(json::array({record("ours"), record("theirs")})), 400, "invalid_event");
+  EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kAwaitingUpload);
+  EXPECT_EQ(post(json::array({record("ours")})).status, 200);
+  EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kQueued);
+}
+
 TEST_F(ApiTest, DeleteRemovesTheJobAndItsObjects) {
   const auto c = create(5);
   upload(c, "12345");

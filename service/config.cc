@@ -186,7 +186,12 @@ const std::vector<Setting>& settings() {
       {{"limits.create_burst", "SY_CREATE_BURST", "jobs a client may create at once"},
        [](Config& c, const std::string& v) { c.create_burst = to_number(v, "create_burst"); }},
       {{"events.s3_secret", "SY_S3_EVENTS_SECRET", "bearer secret of POST /api/v1/events/s3"},
-       [](Config& c, const std::string& v) { c.s3_events_secret = v; }},
+       [](Config& c, const std::string& v) {
+         // Anyone who guesses it queues jobs: a short one is refused, and serve does not start.
+         if (!v.empty() && v.size() < 32)
+           throw std::invalid_argument("events.s3_secret: at least 32 characters (e.g. openssl rand -hex 32)");
+         c.s3_events_secret = v;
+       }},
       {{"janitor.interval_seconds", "SY_JANITOR_SECONDS", "how often expired data is removed"},
        SECONDS(janitor_interval, "interval_seconds")},
       {{"janitor.grace_seconds", "SY_JANITOR_GRACE_SECONDS", "extra time after an upload URL expires"},
