@@ -108,6 +108,7 @@ int run_serve(const ServeFlags& flags) {
     api_options.create_per_minute = config.create_per_minute;
     api_options.create_burst = config.create_burst;
     api_options.s3_events_secret = config.s3_events_secret;
+    if (config.storage_backend == "s3") api_options.s3_bucket = config.s3_bucket;
     service::ApiHooks hooks;
     hooks.job_queued = [&renders] { renders.wake(); };
     hooks.job_deleted = [&renders](const std::string& id) { renders.cancel(id); };
@@ -123,6 +124,10 @@ int run_serve(const ServeFlags& flags) {
     server_options.threads = config.io_threads;
     server_options.read_timeout = config.read_timeout;
     server_options.idle_timeout = config.idle_timeout;
+    server_options.header_timeout = config.header_timeout;
+    server_options.max_connections = config.max_connections;
+    server_options.max_connections_per_client = config.max_connections_per_client;
+    server_options.max_discard_bytes = static_cast<std::uint64_t>(config.max_upload_bytes);
     server_options.client_ip_header = config.client_ip_header;
     server_options.listen_fd = server_listen_fd;
     service::Server server(server_options, api, metrics);

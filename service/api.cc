@@ -20,7 +20,7 @@ Api::Api(ApiOptions options, queue::JobQueue& queue, storage::ObjectStore& store
     : cors_origins_(options.cors_origins),
       jobs_(options, queue, store, hooks),
       store_(store, endpoint, queue, metrics),
-      s3_events_(options.s3_events_secret, queue, jobs_, metrics),
+      s3_events_(options.s3_events_secret, options.s3_bucket, queue, jobs_, metrics),
       operations_(queue, metrics, hooks) {}
 
 RouteMatch Api::route(const Request& r) const {
@@ -58,7 +58,8 @@ Response Api::call(const Route& route, const Request& r, std::string_view param)
     case Auth::kNone:
       break;
     case Auth::kJobToken: {
-      const auto job = jobs_.authorize(r, param);
+      // Only EventSource needs the token in the URL, where logs and Referer keep it.
+      const auto job = jobs_.authorize(r, param, route.streaming == Streaming::kEvents);
       if (!job) return error_response(404, "not_found", "no such job");
       call.job = &*job;
       return route.handler(handlers_, call);

@@ -20,6 +20,7 @@ struct ApiOptions {
   double create_per_minute = 30;          // per client; 0 disables the limit
   double create_burst = 10;
   std::string s3_events_secret;           // empty: the S3 event route is off
+  std::string s3_bucket;                  // the bucket S3 notifications must name
 };
 
 struct ApiHooks {

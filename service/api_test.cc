@@ -76,7 +76,13 @@ TEST_F(ApiTest, WithoutItsTokenAJobDoesNotExist) {
   expect_error_shape(get_job("../../etc", a.token), 404, "not_found");
   expect_error_shape(api->handle(req("DELETE", "/api/v1/jobs/" + a.id, {}, {{"authorization", "Bearer " + b.token}})),
                      404, "not_found");
-  EXPECT_EQ(api->handle(req("GET", "/api/v1/jobs/" + a.id + "?token=" + a.token)).status, 200);
+  // The token in the URL (where logs and Referer keep it) opens only the event stream,
+  // for EventSource, which cannot send headers.
+  expect_error_shape(api->handle(req("GET", "/api/v1/jobs/" + a.id + "?token=" + a.token)), 404,
+                     "not_found");
+  expect_error_shape(api->handle(req("DELETE", "/api/v1/jobs/" + a.id + "?token=" + a.token)), 404,
+                     "not_found");
+  EXPECT_EQ(api->handle(req("GET", "/api/v1/jobs/" + a.id + "/events?token=" + a.token)).status, 200);
 }
 
 TEST_F(ApiTest, UploadedFallbackQueuesOnlyACompleteUpload) {
@@ -125,6 +131,28 @@ TEST_F(ApiTest, S3NotificationWithOneBadRecordChangesNothing) {
                                  {{"authorization", "Bearer events-secret"}}));
   expect_error_shape(r, 400, "invalid_event");
   EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kAwaitingUpload) << "the good record was not applied";
+}
+
+TEST_F(ApiTest, S3NotificationOfAnotherBucketChangesNothing) {
+  options.s3_bucket = "ours";
+  make_api();
+  const auto c = create(5, "a.mp3");
+  const fs::path src = dir / "five.bin";
+  { std::ofstream(src) << "12345"; }
+  store->set_object_created_handler({});
+  store->upload_from_file(queue->get(c.id)->upload_key, src);
+  const auto record = [&](const std::string& bucket) {
+    return json{{"eventName", "ObjectCreated:Put"},
+                {"s3", {{"bucket", {{"name", bucket}}}, {"object", {{"key", "uploads/" + c.id + "/a.mp3"}, {"size", 5}}}}}};
+  };
+  const auto post = [&](const json& records) {
+    return api->handle(req("POST", "/api/v1/events/s3", json{{"Records", records}}.dump(),
+                           {{"authorization", "Bearer events-secret"}}));
+  };
+  expect_error_shape(post(json::array({record("ours"), record("theirs")})), 400, "invalid_event");
+  EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kAwaitingUpload);
+  EXPECT_EQ(post(json::array({record("ours")})).status, 200);
+  EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kQueued);
 }
 
 TEST_F(ApiTest, DeleteRemovesTheJobAndItsObjects) {

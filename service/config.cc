@@ -82,6 +82,19 @@ const std::vector<Setting>& settings() {
        SECONDS(read_timeout, "read_timeout_seconds")},
       {{"server.idle_timeout_seconds", "SY_IDLE_TIMEOUT_SECONDS", "keep-alive idle time"},
        SECONDS(idle_timeout, "idle_timeout_seconds")},
+      {{"server.header_timeout_seconds", "SY_HEADER_TIMEOUT_SECONDS",
+        "from a request's first byte to the end of its header"},
+       SECONDS(header_timeout, "header_timeout_seconds")},
+      {{"server.max_connections", "SY_MAX_CONNECTIONS",
+        "open connections (0: three quarters of the open-file limit); more get 503"},
+       [](Config& c, const std::string& v) {
+         c.max_connections = static_cast<int>(to_int(v, "max_connections", 0));
+       }},
+      {{"server.max_connections_per_client", "SY_MAX_CONNECTIONS_PER_CLIENT",
+        "open connections of one client address (0: no cap); more get 503"},
+       [](Config& c, const std::string& v) {
+         c.max_connections_per_client = static_cast<int>(to_int(v, "max_connections_per_client", 0));
+       }},
       {{"storage.data_dir", "SY_DATA_DIR", "where the queue and objects live"},
        [](Config& c, const std::string& v) { c.data_dir = v; }},
       {{"storage.max_upload_bytes", "SY_MAX_UPLOAD_BYTES", "largest upload"},
@@ -173,7 +186,12 @@ const std::vector<Setting>& settings() {
       {{"limits.create_burst", "SY_CREATE_BURST", "jobs a client may create at once"},
        [](Config& c, const std::string& v) { c.create_burst = to_number(v, "create_burst"); }},
       {{"events.s3_secret", "SY_S3_EVENTS_SECRET", "bearer secret of POST /api/v1/events/s3"},
-       [](Config& c, const std::string& v) { c.s3_events_secret = v; }},
+       [](Config& c, const std::string& v) {
+         // Anyone who guesses it queues jobs: a short one is refused, and serve does not start.
+         if (!v.empty() && v.size() < 32)
+           throw std::invalid_argument("events.s3_secret: at least 32 characters (e.g. openssl rand -hex 32)");
+         c.s3_events_secret = v;
+       }},
       {{"janitor.interval_seconds", "SY_JANITOR_SECONDS", "how often expired data is removed"},
        SECONDS(janitor_interval, "interval_seconds")},
       {{"janitor.grace_seconds", "SY_JANITOR_GRACE_SECONDS", "extra time after an upload URL expires"},

@@ -18,6 +18,9 @@ struct Config {
   std::vector<std::string> cors_origins;  // exact origins allowed to call the API
   std::chrono::seconds read_timeout{30};  // headers and each body read
   std::chrono::seconds idle_timeout{60};  // between keep-alive requests
+  std::chrono::seconds header_timeout{10};  // a request's first byte to its header's end
+  int max_connections = 0;                // 0: from the open-file limit, with a reserve
+  int max_connections_per_client = 64;    // 0: no cap (behind a proxy it is off)
   std::chrono::seconds shutdown_grace{15};
   std::string client_ip_header;           // e.g. "x-forwarded-for" behind a reverse proxy
   // [storage]

@@ -118,4 +118,11 @@ TEST(Config, RejectsNumbersWithoutAUsableValue) {
 }
 
 }  // namespace
+TEST(Config, AnS3EventsSecretUnder32CharactersIsRefused) {
+  Config c;
+  EXPECT_THROW(apply_toml_string(c, "[events]\ns3_secret = \"CHANGE-ME\"\n"), std::invalid_argument);
+  apply_toml_string(c, "[events]\ns3_secret = \"" + std::string(32, 'k') + "\"\n");
+  EXPECT_EQ(c.s3_events_secret, std::string(32, 'k'));
+}
+
 }  // namespace sy::service

@@ -52,12 +52,13 @@ JobHandlers::JobHandlers(const ApiOptions& options, queue::JobQueue& queue,
       limiter_(options.create_per_minute, options.create_burst),
       views_(store, options.download_url_ttl) {}
 
-std::optional<queue::Job> JobHandlers::authorize(const Request& r, std::string_view id) {
+std::optional<queue::Job> JobHandlers::authorize(const Request& r, std::string_view id,
+                                                 bool token_in_query) {
   if (!is_job_id(id)) return std::nullopt;
   std::string token;
   if (auto auth = r.header("authorization"); auth && auth->rfind("Bearer ", 0) == 0)
     token = auth->substr(7);
-  else if (auto q = r.param("token"))  // EventSource cannot send headers
+  else if (auto q = r.param("token"); q && token_in_query)  // EventSource sends no headers
     token = *q;
   if (token.empty()) return std::nullopt;
   auto job = queue_.get(std::string(id));
@@ -143,7 +144,7 @@ Response JobHandlers::get(const Call& call) {
 
 Response JobHandlers::remove(const Call& call) {
   const std::string& id = call.job->id;
-  queue_.remove(id);
+  if (!queue_.remove(id)) return error_response(404, "not_found", "no such job");
   views_.forget(id);
   if (hooks_.job_deleted) hooks_.job_deleted(id);
   store_.remove_prefix("uploads/" + id + "/");
@@ -164,7 +165,11 @@ Response JobHandlers::mark_uploaded(const Call& call) {
   } else if (job.status == JobStatus::kExpired) {
     return error_response(409, "expired", "the upload window has closed");
   }
-  return json_response(202, views_.view(*queue_.get(job.id)));
+  // Deleted or expired since the token was checked (the stat above is a network round trip
+  // with S3): gone, as it would have been a moment earlier.
+  const auto now = queue_.get(job.id);
+  if (!now) return error_response(404, "not_found", "no such job");
+  return json_response(202, views_.view(*now));
 }
 
 Response JobHandlers::events(const Call&) {

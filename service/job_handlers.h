@@ -23,7 +23,9 @@ class JobHandlers {
 
   // The job when the request carries its token (Bearer, or ?token= for EventSource);
   // nullopt means 404, as if it did not exist.
-  std::optional<queue::Job> authorize(const Request& request, std::string_view id);
+  // `token_in_query`: the token may come as ?token= (the event stream only).
+  std::optional<queue::Job> authorize(const Request& request, std::string_view id,
+                                      bool token_in_query = false);
 
   Response create(const Call& call);
   Response get(const Call& call);            // call.job set

@@ -41,6 +41,16 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                        .Help("Workers rendering right now")
                        .Register(*registry_)
                        .Add({});
+  event_streams_ = &prometheus::BuildGauge()
+                        .Name("sy_event_streams_open")
+                        .Help("Server-Sent Events streams open now")
+                        .Register(*registry_)
+                        .Add({});
+  refused_ = &prometheus::BuildCounter()
+                  .Name("sy_http_connections_refused_total")
+                  .Help("Connections answered 503 and closed at once, by the limit they met")
+                  .Register(*registry_);
+  for (const char* reason : {"server_full", "client_full", "descriptors"}) refused_->Add({{"reason", reason}});
   job_duration_ = &prometheus::BuildHistogram()
                        .Name("sy_job_duration_seconds")
                        .Help("Wall time of successful renders")
@@ -82,6 +92,12 @@ void Metrics::request(std::string_view route, std::string_view method, int statu
 
 void Metrics::s3_event(std::string_view outcome) {
   s3_events_->Add({{"outcome", std::string(outcome)}}).Increment();
+}
+
+void Metrics::event_streams_open(int open) { event_streams_->Set(open); }
+
+void Metrics::connection_refused(std::string_view reason) {
+  refused_->Add({{"reason", std::string(reason)}}).Increment();
 }
 
 void Metrics::uploaded(std::int64_t bytes) {

@@ -33,6 +33,10 @@ class Metrics {
   void uploaded(std::int64_t bytes);
   // A record of an S3 bucket notification: queued, duplicate, ignored (unknown key).
   void s3_event(std::string_view outcome);
+  // Open Server-Sent Events streams, and connections turned away (reason: server_full,
+  // client_full, descriptors).
+  void event_streams_open(int open);
+  void connection_refused(std::string_view reason);
   // outcome as the worker pool reports it: done, retry, failed, released, abandoned.
   void job_outcome(std::string_view outcome, double wall_seconds, double realtime_factor);
   // The text exposition, with job counts and busy workers sampled now.
@@ -50,6 +54,8 @@ class Metrics {
   prometheus::Counter* upload_bytes_;
   prometheus::Gauge* queue_depth_;
   prometheus::Gauge* workers_busy_;
+  prometheus::Gauge* event_streams_;
+  prometheus::Family<prometheus::Counter>* refused_;
   prometheus::Histogram* job_duration_;
   prometheus::Histogram* realtime_factor_;
 };

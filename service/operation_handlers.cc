@@ -1,5 +1,6 @@
 #include "service/operation_handlers.h"
 
+#include "base/log.h"
 #include "engine/presets.h"
 #include "pipeline/settings_schema.h"
 #include "service/openapi.h"
@@ -20,7 +21,9 @@ Response OperationHandlers::readiness(const Call&) {
   try {
     queue_.count_by_status();
   } catch (const std::exception& e) {
-    return error_response(503, "not_ready", std::string("queue unavailable: ") + e.what());
+    // The error names the database host and its words: the log keeps them, the answer not.
+    base::log::warn("not ready: queue unavailable", {{"error", e.what()}});
+    return error_response(503, "not_ready", "not ready");
   }
   return json_response(200, {{"status", "ready"}});
 }

@@ -7,9 +7,10 @@ namespace sy::service {
 
 using queue::JobStatus;
 
-S3EventHandlers::S3EventHandlers(std::string secret, queue::JobQueue& queue, JobHandlers& jobs,
-                                 Metrics& metrics)
-    : secret_(std::move(secret)), queue_(queue), jobs_(jobs), metrics_(metrics) {}
+S3EventHandlers::S3EventHandlers(std::string secret, std::string bucket, queue::JobQueue& queue,
+                                 JobHandlers& jobs, Metrics& metrics)
+    : secret_(std::move(secret)), bucket_(std::move(bucket)), queue_(queue), jobs_(jobs),
+      metrics_(metrics) {}
 
 std::optional<Response> S3EventHandlers::authenticate(const Request& r) const {
   if (secret_.empty()) return error_response(404, "not_found", "S3 events are not enabled");
@@ -25,6 +26,11 @@ std::optional<Response> S3EventHandlers::authenticate(const Request& r) const {
 Response S3EventHandlers::notify(const Call& call) {
   const auto batch = parse_s3_events(call.request.body);
   if (batch.refusal) return error_response(400, batch.refusal->code, batch.refusal->message);
+  // Another bucket's notification names keys that are not ours: the whole batch is refused.
+  for (std::size_t i = 0; i < batch.created.size(); ++i)
+    if (!bucket_.empty() && batch.created[i].bucket != bucket_)
+      return error_response(400, "invalid_event",
+                            "record " + std::to_string(i) + " is of another bucket");
   int accepted = 0;
   for (const auto& created : batch.created) {
     // Replays and duplicates change nothing (enqueue moves a job once); keys of no job

@@ -13,8 +13,10 @@ namespace sy::service {
 
 class S3EventHandlers {
  public:
-  // An empty `secret` turns the route off (404).
-  S3EventHandlers(std::string secret, queue::JobQueue& queue, JobHandlers& jobs, Metrics& metrics);
+  // An empty `secret` turns the route off (404); records of a bucket other than `bucket`
+  // (when set) refuse their whole batch.
+  S3EventHandlers(std::string secret, std::string bucket, queue::JobQueue& queue,
+                  JobHandlers& jobs, Metrics& metrics);
 
   // nullopt when the request carries the shared secret; else the refusal to send.
   std::optional<Response> authenticate(const Request& request) const;
@@ -22,6 +24,7 @@ class S3EventHandlers {
 
  private:
   std::string secret_;
+  std::string bucket_;
   queue::JobQueue& queue_;
   JobHandlers& jobs_;
   Metrics& metrics_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "service/connection_table.h"
 #include "service/listener.h"
 #include "service/session.h"
 
@@ -30,11 +31,20 @@ std::vector<net::io_context*> pointers(const std::vector<std::unique_ptr<net::io
   return out;
 }
 
+// The open-file limit is raised before the connection cap is derived from it.
+ServerOptions with_connection_limits(ServerOptions o) {
+  const auto open_files = raise_open_file_limit();
+  if (o.max_connections <= 0) o.max_connections = default_max_connections(open_files);
+  // Behind a reverse proxy every connection comes from the proxy.
+  if (!o.client_ip_header.empty()) o.max_connections_per_client = 0;
+  return o;
+}
+
 }  // namespace
 
 struct Server::Impl {
   Impl(ServerOptions o, Api& api, Metrics& metrics)
-      : sessions(std::move(o), api, metrics),
+      : sessions(with_connection_limits(std::move(o)), api, metrics),
         contexts(make_contexts(sessions.options.threads)),
         listener(*contexts.front(), pointers(contexts), sessions) {}
 

@@ -5,6 +5,7 @@
 // handed to it, so a connection needs no strand and its executor is never heap-allocated.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,10 +21,23 @@ struct ServerOptions {
   int threads = 2;
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds idle_timeout{60};
+  // From a request's first byte to the end of its header (slow-header clients).
+  std::chrono::seconds header_timeout{10};
+  // A body slower than this, averaged over the window, is cut off; the whole body gets
+  // read_timeout plus its size at this rate.
+  std::uint64_t min_upload_bytes_per_second = 16 * 1024;
+  std::chrono::seconds upload_rate_window{30};
+  // Most a refused request's body is read and dropped so its answer is delivered.
+  std::uint64_t max_discard_bytes = 200ULL * 1024 * 1024;
+  // 0: from the open-file limit (raised to the hard limit at start), with a reserve.
+  int max_connections = 0;
+  int max_connections_per_client = 64;  // 0: no cap per client
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds sse_poll{250};
   std::chrono::seconds sse_heartbeat{15};
   int max_event_streams = 1000;
+  int max_event_streams_per_job = 4;
+  int max_event_streams_per_client = 16;
   // Behind a reverse proxy: the lower-case header naming the client's address (its last
   // comma-separated entry, the one our proxy added), used for rate limits and logs.
   std::string client_ip_header;

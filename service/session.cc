@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "service/event_stream.h"
+#include "service/lingering_close.h"
 #include "service/response_writer.h"
 #include "service/upload_body.h"
 #include "storage/sigv4.h"
@@ -80,22 +81,85 @@ struct BusyGuard {
   std::atomic<int>& n_;
 };
 
+// Without a Content-Length the bytes that may follow are unknown: read this many at most.
+constexpr std::uint64_t kUnknownBodyBound = 1024 * 1024;
+
+std::uint64_t declared_length(const http::request_parser<http::empty_body>& parser) {
+  if (parser.chunked()) return kUnknownBodyBound;
+  return parser.content_length().value_or(0);
+}
+
 }  // namespace
 
-net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stream) {
+net::awaitable<void> refuse_connection(SessionContext& context, beast::tcp_stream stream,
+                                       ConnectionTable::Refusal why) {
+  struct Count {
+    std::atomic<int>& n;
+    ~Count() { --n; }
+  } count{context.refusing};
+  const bool per_client = why == ConnectionTable::Refusal::kClientFull;
+  Response res = error_response(503, per_client ? "too_many_connections" : "unavailable",
+                                per_client ? "too many connections from this client"
+                                           : "the server is at its connection limit");
+  res.set("Retry-After", "1");
+  const std::string head = response_head(res, false);
+  const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(res.body)};
+  error_code ec;
+  stream.expires_after(std::chrono::seconds(2));
+  co_await net::async_write(stream, buffers, redirect(ec));
+  if (ec) co_return;
+  // The request the client sends meanwhile is read and dropped, briefly, so the 503 is not
+  // lost to a reset.
+  ServerOptions brief = context.options;
+  brief.read_timeout = std::chrono::seconds(2);
+  beast::flat_buffer buffer;
+  co_await lingering_close(stream, buffer, 64 * 1024, brief);
+}
+
+net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stream,
+                                 std::shared_ptr<ConnectionTable::Entry> slot) {
   const ServerOptions& options = context.options;
   Api& api = context.api;
   Metrics& metrics = context.metrics;
+  ConnectionTable& table = context.connections;
+  // The table may close this connection from the accept thread while it waits for a
+  // request: on this connection's own thread, and only while the session lives.
+  auto alive = std::make_shared<beast::tcp_stream*>(&stream);
+  table.set_close_idle(*slot, [executor = stream.get_executor(), alive] {
+    net::post(executor, [alive] {
+      if (*alive) (*alive)->cancel();
+    });
+  });
+  struct Release {
+    ConnectionTable& table;
+    ConnectionTable::Entry& entry;
+    std::shared_ptr<beast::tcp_stream*>& alive;
+    ~Release() {
+      *alive = nullptr;
+      table.release(entry);
+    }
+  } release{table, *slot, alive};
   beast::flat_buffer buffer;
   error_code ec;
   const auto endpoint = stream.socket().remote_endpoint(ec);
   const std::string remote = ec ? "unknown" : endpoint.address().to_string();
+  std::uint64_t unread = 0;  // request bytes that may follow an answer sent before them
   for (;;) {
     http::request_parser<http::empty_body> header_parser;
     header_parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     // Body limits are per route and set once the target is known.
     header_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream.expires_after(options.idle_timeout);
+    if (buffer.size() == 0) {
+      // Waiting for a request: the idle timeout, and the table may reuse the connection.
+      table.set_idle(*slot, true);
+      stream.expires_after(options.idle_timeout);
+      const std::size_t n = co_await stream.async_read_some(buffer.prepare(4096), redirect(ec));
+      table.set_idle(*slot, false);
+      if (ec) break;
+      buffer.commit(n);
+    }
+    // From its first byte a header has a deadline of its own: a trickle cannot hold a slot.
+    stream.expires_after(options.header_timeout);
     co_await http::async_read_header(stream, buffer, header_parser, redirect(ec));
     if (ec) {
       if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
@@ -106,6 +170,7 @@ net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stre
                                       "bad_request", ec.message());
         error_code ignored;
         co_await write_response(stream, bad, false, options.read_timeout, ignored);
+        unread = kUnknownBodyBound;
       }
       break;
     }
@@ -116,7 +181,8 @@ net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stre
     Response res;
     const RouteMatch match = api.route(req);
     if (match.route && match.route->streaming == Streaming::kUpload) {
-      res = co_await receive_upload(context, stream, buffer, req, match, keep_alive);
+      res = co_await receive_upload(context, stream, buffer, req, match, keep_alive, unread,
+                                    declared_length(header_parser));
     } else {
       const std::size_t body_limit = match.route ? match.route->body_limit : kJsonBodyLimit;
       http::request_parser<http::string_body> parser(std::move(header_parser));
@@ -128,6 +194,7 @@ net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stre
         error_code ignored;
         co_await write_response(stream, res, false, options.read_timeout, ignored);
         metrics.request(res.route, method_label(req.method), res.status);
+        unread = *parser.content_length();
         break;
       }
       if (parser.content_length().value_or(0) > 0 || parser.chunked()) {
@@ -141,6 +208,7 @@ net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stre
       if (ec == http::error::body_limit) {
         res = api.finish(req, match, error_response(413, "too_large", "the request body is too large"));
         keep_alive = false;
+        unread = kUnknownBodyBound;
         ec = {};
       } else if (ec) {
         break;
@@ -151,18 +219,21 @@ net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stre
     }
     res.set("X-Request-Id", req.request_id);
     if (match.route && match.route->streaming == Streaming::kEvents && res.status == 200) {
-      // Each stream polls the queue; past the cap a client is told to poll instead.
-      if (++context.event_streams > options.max_event_streams) {
-        --context.event_streams;
-        res = api.finish(req, match, error_response(503, "too_many_streams",
-                                                    "too many event streams; poll the job"));
-        res.set("Retry-After", "5");
-      } else {
+      // Each stream polls the queue; past a cap a client is told to poll instead.
+      if (auto stream_slot = context.streams.acquire(std::string(match.param), remote)) {
         metrics.request(res.route, method_label(req.method), 200);
-        co_await stream_job_events(context, stream, res, std::string(match.param));
-        --context.event_streams;
-        break;
+        try {
+          co_await stream_job_events(context, stream, res, std::string(match.param));
+        } catch (const std::exception& e) {
+          base::log::warn("event stream failed",
+                          {{"request_id", req.request_id}, {"error", e.what()}});
+        }
+        break;  // the slot goes back with stream_slot, however the stream ended
       }
+      res = api.finish(req, match, error_response(503, "too_many_streams",
+                                                  "too many event streams; poll the job"));
+      res.set("Retry-After", "5");
+      res.set("X-Request-Id", req.request_id);
     }
     if (!res.file && !res.head_only) {
       // The common case inline: no nested coroutine frame per request.
@@ -187,7 +258,10 @@ net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stre
                         {"remote", remote}});
     if (ec || !keep_alive || context.stopping) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (unread > 0 && !context.stopping)
+    co_await lingering_close(stream, buffer, unread, options);
+  else
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
 }  // namespace sy::service

@@ -12,8 +12,10 @@
 #include <atomic>
 
 #include "service/api.h"
+#include "service/connection_table.h"
 #include "service/metrics.h"
 #include "service/server.h"
+#include "service/stream_slots.h"
 
 namespace sy::service {
 
@@ -25,19 +27,34 @@ inline auto redirect(error_code& ec) { return net::redirect_error(net::use_await
 
 // What every session shares with the server that runs it.
 struct SessionContext {
+  // `o`'s connection limits are resolved (server.cc).
   SessionContext(ServerOptions o, Api& a, Metrics& m)
-      : options(std::move(o)), api(a), metrics(m) {}
+      : options(std::move(o)),
+        api(a),
+        metrics(m),
+        connections({options.max_connections, options.max_connections_per_client}),
+        streams({options.max_event_streams, options.max_event_streams_per_job,
+                 options.max_event_streams_per_client},
+                [&m](int open) { m.event_streams_open(open); }) {}
 
   ServerOptions options;
   Api& api;
   Metrics& metrics;
+  ConnectionTable connections;
+  StreamSlots streams;
   net::thread_pool blocking{2};  // fsync of finished uploads
   std::atomic<bool> stopping{false};
-  std::atomic<int> busy{0};           // requests being answered
-  std::atomic<int> event_streams{0};  // open Server-Sent Events streams
+  std::atomic<int> busy{0};       // requests being answered
+  std::atomic<int> refusing{0};   // connections being answered 503 by the listener
 };
 
-// Serves one connection until it closes, errs, idles out or the server stops.
-net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stream);
+// Serves one connection until it closes, errs, idles out or the server stops; `slot` is its
+// place in the connection table, released when it ends.
+net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stream,
+                                 std::shared_ptr<ConnectionTable::Entry> slot);
+
+// Answers a connection over a limit 503 (Retry-After) at once and closes it.
+net::awaitable<void> refuse_connection(SessionContext& context, beast::tcp_stream stream,
+                                       ConnectionTable::Refusal why);
 
 }  // namespace sy::service

@@ -126,7 +126,7 @@ class ScaleOut : public ::testing::Test {
     store_->ensure_bucket();
     api_port_ = sy::testing::free_port();
     client_ = sy::testing::ApiClient("http://127.0.0.1:" + std::to_string(api_port_));
-    secret_ = "events-secret-" + std::to_string(::getpid());
+    secret_ = "events-secret-of-the-scaleout-test-" + std::to_string(::getpid());
     // Persistent (what docs/SCALING.md recommends): RGW keeps the notification and retries
     // until our API takes it. RGW 16 starts delivering a new persistent topic's queue only at
     // its next queue-list refresh, a fixed 30 s period (Q_LIST_UPDATE_MSEC in rgw_notify.cc),
