@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/errors.h"
 #include "base/log.h"
 #include "service/static_assets.h"
 
@@ -27,6 +28,24 @@ RouteMatch Api::route(const Request& r) const {
   return match_route(r.method, r.path(), store_.serving());
 }
 
+namespace {
+
+// What a failure below the API means to the client. The exception's text (paths, SQL, host
+// names) goes to the log under the request id the client also gets, never into the answer.
+Response failure_response(const Request& r, const char* what, const std::exception& e) {
+  base::log::error(what, {{"request_id", r.request_id}, {"error", e.what()}});
+  if (dynamic_cast<const base::StorageFull*>(&e))
+    return error_response(507, "insufficient_storage", "the server has no room to store this");
+  if (dynamic_cast<const base::TransientError*>(&e)) {
+    Response res = error_response(503, "unavailable", "the service is busy or recovering; try again shortly");
+    res.set("Retry-After", "2");
+    return res;
+  }
+  return error_response(500, "internal", "internal error");
+}
+
+}  // namespace
+
 Response Api::handle(const Request& r, const RouteMatch& match) {
   Response res;
   try {
@@ -43,8 +62,7 @@ Response Api::handle(const Request& r, const RouteMatch& match) {
       res = error_response(404, "not_found", "no such route");
     }
   } catch (const std::exception& e) {
-    base::log::error("handler failed", {{"request_id", r.request_id}, {"error", e.what()}});
-    res = error_response(500, "internal", "internal error");
+    res = failure_response(r, "handler failed", e);
   }
   return finish(r, match, std::move(res));
 }
@@ -89,8 +107,7 @@ std::variant<Response, Upload> Api::open_upload(const Request& r, const RouteMat
     if (auto refused = match.route->open_upload(handlers_, call, &upload.sink))
       return finish(r, match, std::move(*refused));
   } catch (const std::exception& e) {
-    base::log::error("upload refused", {{"request_id", r.request_id}, {"error", e.what()}});
-    return finish(r, match, error_response(500, "internal", "internal error"));
+    return finish(r, match, failure_response(r, "upload refused", e));
   }
   return upload;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/errors.h"
 #include "base/log.h"
 #include "service/lingering_close.h"
 #include "service/response_writer.h"
@@ -16,6 +17,7 @@ namespace {
 constexpr std::size_t kUploadChunk = 256 * 1024;
 
 bool disk_full(const std::exception& e) {
+  if (dynamic_cast<const base::StorageFull*>(&e)) return true;
   const auto* system = dynamic_cast<const std::system_error*>(&e);
   return system && (system->code() == std::errc::no_space_on_device ||
                     system->code() == std::errc::file_too_large);
