@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks `surroundyou serve` on loopback (numbers go to docs/BENCHMARKS.md):
-#   1. status requests/s and latency with wrk at 256 connections while the workers render;
+#   1. status requests/s and latency with wrk at 256 connections while the workers render,
+#      and how many idle connections the API process holds per MiB;
 #   2. songs per minute through the service, and through the CLI on the same files;
 #   3. upload throughput into the embedded store and the server's memory growth (500 MB);
 #   4. /healthz latency and the API process's memory while its render children work through
@@ -27,7 +28,8 @@ mkdir -p "$WORK/in"
 for i in $(seq 1 "$SONGS"); do cp "$WORK/song.mp3" "$WORK/in/song$i.mp3"; done
 
 start_server() {
-  SY_CREATE_PER_MINUTE=0 SY_MAX_UPLOAD_BYTES=600000000 "$SERVE" serve --listen 127.0.0.1:$PORT \
+  # wrk's 256 connections all come from 127.0.0.1: the per-client connection cap (64) is off.
+  SY_CREATE_PER_MINUTE=0 SY_MAX_CONNECTIONS_PER_CLIENT=0 SY_MAX_UPLOAD_BYTES=600000000 "$SERVE" serve --listen 127.0.0.1:$PORT \
     --data-dir "$WORK/data" --workers "$WORKERS" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do curl -sf $BASE/readyz >/dev/null && return; sleep 0.1; done
@@ -106,6 +108,25 @@ hammer "status while the workers render" $BASE/api/v1/jobs/$ID
 BUSY=$(curl -s $BASE/metrics | awk '/^sy_workers_busy/ {print $2}')
 echo "  (workers busy at the end: $BUSY)"
 client wait "$WORK/jobs2"
+
+# 1b: idle connections the API process holds per MiB: open 1,000 connections that send
+# nothing and read the process's RSS before and after.
+python3 - "$PORT" "$SERVER_PID" <<'PY'
+import resource, socket, sys, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+rss = lambda: int([l.split()[1] for l in open("/proc/%s/status" % pid) if l.startswith("VmRSS")][0])
+before = rss(); socks = []
+for _ in range(1000):
+    s = socket.create_connection(("127.0.0.1", port)); socks.append(s)
+time.sleep(1.0)
+after = rss()
+grown = max(after - before, 1) / 1024.0
+print("idle connections: 1000 held, API RSS %d -> %d KiB (+%.1f MiB, %.0f connections per MiB)"
+      % (before, after, grown, 1000 / grown))
+for s in socks: s.close()
+PY
 
 # 3: a 500 MB upload.
 head -c 500000000 /dev/urandom >"$WORK/big.wav"
