@@ -233,8 +233,9 @@ TEST(Decoder, LongFramesAreResampledInSlices) {
   RecordProperty("decode_peak_growth_mib", std::to_string(grown));
   // In slices it grows ~5 MiB (a slice's output at 24 times the input rate, in the scratch,
   // the FIFO and the resampler); one frame resampled whole took 74 MiB.
-  if (!base::kAddressSanitizer)  // ASan keeps freed blocks in quarantine: growth means nothing
+  if (!base::kAddressSanitizer) {  // ASan keeps freed blocks in quarantine: growth means nothing
     EXPECT_LT(grown, 12) << "the decoder held a whole frame's resampled output";
+  }
   EXPECT_NEAR(static_cast<double>(frames), 40.0 / 0.25 * 48000, 48000 * 0.01);
   const auto tone = fit_tone(tail, 250, 48000, 0, tail.size());
   EXPECT_NEAR(tone.amplitude, 0.5, 0.01) << "the slices join without a seam";

@@ -144,7 +144,9 @@ TEST(InputSafety, CompressedId3FramesCannotInflatePastTheTagBudget) {
   EXPECT_TRUE(any_contains(info.warnings, "cover art (40.0 MiB)"));
   EXPECT_TRUE(any_contains(info.warnings, "tag entries past the 40 MiB"));
   // 20 x 40 MiB of pictures and 20 x 10 MiB of text are declared; at most the budget is read.
-  if (!base::kAddressSanitizer) EXPECT_LT(peak_rss_mib(), 200);  // ASan: shadow memory
+  if (!base::kAddressSanitizer) {  // ASan: shadow memory
+    EXPECT_LT(peak_rss_mib(), 200);
+  }
 }
 
 TEST(InputSafety, ThousandsOfTagFramesAreRefused) {
@@ -202,7 +204,9 @@ TEST(InputSafety, CoverClaimingGigapixelsIsNeitherDecodedNorWritten) {
   encoder->finish();
   encoder.reset();
   EXPECT_TRUE(probe(out).metadata.cover.empty()) << "an undecodable picture is left out";
-  if (!base::kAddressSanitizer) EXPECT_LT(peak_rss_mib(), 200) << "the claimed size was allocated";
+  if (!base::kAddressSanitizer) {
+    EXPECT_LT(peak_rss_mib(), 200) << "the claimed size was allocated";
+  }
 }
 
 }  // namespace

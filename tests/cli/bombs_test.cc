@@ -117,7 +117,9 @@ Measured render(const TempDir& dir, const std::string& input,
   std::cout << "[ measured ] " << ::testing::UnitTest::GetInstance()->current_test_info()->name()
             << ": exit " << m.exit_code << ", peak RSS " << m.peak_rss_mib << " MiB, "
             << m.wall_seconds << " s\n";
-  if (!sy::base::kAddressSanitizer) EXPECT_LT(m.peak_rss_mib, kMaxPeakMiB);  // ASan: shadow memory
+  if (!sy::base::kAddressSanitizer) {  // ASan: shadow memory
+    EXPECT_LT(m.peak_rss_mib, kMaxPeakMiB);
+  }
   EXPECT_LT(m.wall_seconds, kMaxSeconds);
   return m;
 }

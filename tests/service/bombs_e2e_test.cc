@@ -82,7 +82,9 @@ class BombServiceTest : public ::testing::Test {
               << " " << fs::path(path).filename().string() << ": " << o.job.value("status", "?")
               << ", render process peak " << o.peak_mib << " MiB, " << o.seconds << " s\n";
     EXPECT_GT(o.peak_mib, 0) << "the render process is gone: the bomb cost it its life";
-    if (!sy::base::kAddressSanitizer) EXPECT_LT(o.peak_mib, kMaxPeakMiB);  // ASan: shadow memory
+    if (!sy::base::kAddressSanitizer) {  // ASan: shadow memory
+      EXPECT_LT(o.peak_mib, kMaxPeakMiB);
+    }
     EXPECT_LT(o.seconds, kMaxSeconds);
     EXPECT_EQ(sy::testing::children_of(server->pid()), std::vector<pid_t>{child})
         << "the render process was replaced";
