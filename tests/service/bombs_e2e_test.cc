@@ -5,8 +5,6 @@
 // the kernel's VmHWM (the figure wait4() reports as ru_maxrss), set back before each upload.
 #include <gtest/gtest.h>
 
-#include "base/sanitizers.h"
-
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -82,7 +80,7 @@ class BombServiceTest : public ::testing::Test {
               << " " << fs::path(path).filename().string() << ": " << o.job.value("status", "?")
               << ", render process peak " << o.peak_mib << " MiB, " << o.seconds << " s\n";
     EXPECT_GT(o.peak_mib, 0) << "the render process is gone: the bomb cost it its life";
-    if (!sy::base::kAddressSanitizer) {  // ASan: shadow memory
+    if (!SY_SERVER_UNDER_ASAN) {  // ASan: shadow memory
       EXPECT_LT(o.peak_mib, kMaxPeakMiB);
     }
     EXPECT_LT(o.seconds, kMaxSeconds);
