@@ -78,6 +78,8 @@ std::string error_text(int errnum);
 // ENOSPC, EIO, a refused connection…; not ENOMEM), throws base::StorageFull / TransientError:
 // the file is not to blame and a job meeting it is retried. Else returns.
 void throw_if_transient(int errnum, const std::string& what);
+// The same for reading the input: EIO and EAGAIN stay the file's (see the .cc).
+void throw_if_transient_read(int errnum, const std::string& what);
 
 // FFmpeg prints to stderr by default; our errors are reported as exceptions instead.
 // Called by every entry point of io/; SY_FFMPEG_LOG=<level name or number> brings the
