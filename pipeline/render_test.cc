@@ -14,6 +14,7 @@
 #include "io/decoder.h"
 #include "io/encoder.h"
 #include "base/errors.h"
+#include "tests/support/decode_all.h"
 #include "tests/support/temp_dir.h"
 
 namespace sy::pipeline {
@@ -24,18 +25,7 @@ const char* kMusic = "/usr/share/hyperrogue/music/hr3-caves.ogg";
 
 using testing::TempDir;
 
-testing::Stereo decode_all(const std::string& path, int* rate = nullptr) {
-  auto d = io::Decoder::open(path);
-  if (rate) *rate = d->output_sample_rate();
-  testing::Stereo s;
-  std::vector<float> l(4096), r(4096);
-  float* planes[2] = {l.data(), r.data()};
-  while (std::size_t n = d->read(planes, 4096)) {
-    s.left.insert(s.left.end(), l.begin(), l.begin() + static_cast<std::ptrdiff_t>(n));
-    s.right.insert(s.right.end(), r.begin(), r.begin() + static_cast<std::ptrdiff_t>(n));
-  }
-  return s;
-}
+using testing::decode_all;
 
 void write_wav(const std::string& path, const std::vector<float>& left, const std::vector<float>& right, int rate) {
   io::EncodeOptions o;

@@ -17,6 +17,7 @@
 #include "io/decoder.h"
 #include "io/encoder.h"
 #include "pipeline/render.h"
+#include "tests/support/decode_all.h"
 #include "tests/support/temp_dir.h"
 
 namespace sy::pipeline {
@@ -34,18 +35,7 @@ constexpr double kLimitDb = 1.0;
 constexpr double kRoomLimitDb = 1.25;
 constexpr double kMusicLimitDb = 2.0;
 
-testing::Stereo decode_all(const std::string& path, int* rate) {
-  auto d = io::Decoder::open(path);
-  *rate = d->output_sample_rate();
-  testing::Stereo s;
-  std::vector<float> l(4096), r(4096);
-  float* planes[2] = {l.data(), r.data()};
-  while (std::size_t n = d->read(planes, 4096)) {
-    s.left.insert(s.left.end(), l.begin(), l.begin() + static_cast<std::ptrdiff_t>(n));
-    s.right.insert(s.right.end(), r.begin(), r.begin() + static_cast<std::ptrdiff_t>(n));
-  }
-  return s;
-}
+using testing::decode_all;
 
 // Power per third octave of both channels together, summed over one-second stretches, in
 // W (not dB), added to `power`.
