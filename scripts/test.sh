@@ -27,6 +27,9 @@ if [[ $# -eq 0 || ${SY_SANITIZER_RUN:-0} == 1 ]]; then
   phase_done "sanitizer build"
   export ASAN_OPTIONS=${ASAN_OPTIONS:-strict_string_checks=1:detect_stack_use_after_return=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+  # Renders run several times slower under the sanitizers; the servers these tests start
+  # get a longer render time limit (the tests of the limit itself set their own).
+  export SY_WORKER_TIME_LIMIT_SECONDS=${SY_WORKER_TIME_LIMIT_SECONDS:-600}
   (cd build-asan && ctest --output-on-failure --timeout 600 -j "$(nproc)" -L '^(unit|cli|service|fuzz)$')
   phase_done "sanitizer and fuzz tests"
 fi
