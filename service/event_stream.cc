@@ -3,6 +3,8 @@
 #include <boost/beast/http.hpp>
 
 #include <chrono>
+#include <exception>
+#include <optional>
 #include <string>
 
 #include "queue/job_queue.h"
@@ -28,7 +30,21 @@ net::awaitable<void> stream_job_events(SessionContext& context, beast::tcp_strea
   auto last_send = Steady::now();
   net::steady_timer timer(co_await net::this_coro::executor);
   for (;;) {
-    const auto view = context.api.job_view(job_id);
+    std::optional<nlohmann::json> view;
+    std::exception_ptr failure;
+    try {
+      view = context.api.job_view(job_id);
+    } catch (const std::exception&) {
+      failure = std::current_exception();
+    }
+    if (failure) {
+      // The queue could not be read (database locked, away, disk trouble): the client is told
+      // so and the stream ends (EventSource comes back after `retry`); the session logs why.
+      out += "event: unavailable\ndata: {\"error\":\"unavailable\"}\n\n";
+      stream.expires_after(options.read_timeout);
+      co_await net::async_write(stream, net::buffer(out), redirect(ec));
+      std::rethrow_exception(failure);
+    }
     bool done = false;
     if (!view) {
       out += "event: deleted\ndata: {\"id\":\"" + job_id + "\"}\n\n";

@@ -3,6 +3,7 @@
 // stream caps, and a job vanishing while it is asked about. A real `serve` process, real
 // sockets: a client here writes exactly what a script or an attacker would.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -239,6 +240,70 @@ TEST_F(HostileClientsTest, AJobHoldsAtMostFourEventStreams) {
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_GE(again, 0);
+  ::close(again);
+}
+
+// The open-stream gauge as /metrics reports it; -1 when it cannot be read.
+int open_streams_gauge(const sy::testing::ServerProcess& server) {
+  const auto res = sy::testing::http_request("GET", server.url("/metrics"));
+  const std::string name = "\nsy_event_streams_open ";
+  const auto at = res.body.find(name);
+  if (res.status != 200 || at == std::string::npos) return -1;
+  return std::stoi(res.body.substr(at + name.size()));
+}
+
+// Another process holding every lock byte of the SQLite queue's shared-memory WAL index
+// (bytes 120-127 of the -shm file, sqlite.org/walformat.html), as a process stuck inside
+// SQLite would: the server's reads then fail for real (SQLITE_PROTOCOL after SQLite's ~10 s
+// of retries). A POSIX record lock, so it is dropped when this object closes the file.
+class WalIndexLock {
+ public:
+  explicit WalIndexLock(const fs::path& shm) : fd_(::open(shm.c_str(), O_RDWR | O_CLOEXEC)) {
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = 120;
+    lock.l_len = 8;
+    held_ = fd_ >= 0 && ::fcntl(fd_, F_SETLKW, &lock) == 0;
+  }
+  ~WalIndexLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  WalIndexLock(const WalIndexLock&) = delete;
+  WalIndexLock& operator=(const WalIndexLock&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  int fd_;
+  bool held_ = false;
+};
+
+TEST_F(HostileClientsTest, AStreamWhoseQueueReadFailsEndsAndGivesItsSlotBack) {
+  start();
+  const auto job = api().create("a.mp3", 1000);
+  const int fd = connect_from("127.0.0.1", port());
+  ASSERT_GE(fd, 0);
+  const std::string request = head("GET", "/api/v1/jobs/" + job.id + "/events?token=" + job.token);
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  const std::string opened = read_reply(fd, "event: status");
+  ASSERT_EQ(status_of(opened), 200) << opened;
+  EXPECT_EQ(open_streams_gauge(*server), 1);
+  std::string rest;
+  {
+    WalIndexLock lock(tmp.path() / "data" / "queue.db-shm");
+    ASSERT_TRUE(lock.held());
+    timeval tv{40, 0};  // SQLite gives up after ~10 s of retries
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    rest = read_reply(fd);  // until the server closes the stream
+  }
+  ::close(fd);
+  EXPECT_NE(rest.find("event: unavailable"), std::string::npos) << rest;
+  EXPECT_EQ(rest.find("sqlite"), std::string::npos) << rest;
+  EXPECT_EQ(open_streams_gauge(*server), 0);
+  // The slot is free again: a new stream of the job opens once the queue can be read.
+  const int again = connect_from("127.0.0.1", port());
+  ::send(again, request.data(), request.size(), MSG_NOSIGNAL);
+  EXPECT_EQ(status_of(read_reply(again, "event: status")), 200);
   ::close(again);
 }
 
