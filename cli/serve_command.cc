@@ -109,6 +109,8 @@ int run_serve(const ServeFlags& flags) {
     api_options.create_burst = config.create_burst;
     api_options.s3_events_secret = config.s3_events_secret;
     if (config.storage_backend == "s3") api_options.s3_bucket = config.s3_bucket;
+    api_options.data_dir = config.data_dir;
+    api_options.min_free_bytes = config.min_free_mb * 1024 * 1024;
     service::ApiHooks hooks;
     hooks.job_queued = [&renders] { renders.wake(); };
     hooks.job_deleted = [&renders](const std::string& id) { renders.cancel(id); };

@@ -19,10 +19,11 @@ std::string_view signed_method(const std::string& method) {
 Api::Api(ApiOptions options, queue::JobQueue& queue, storage::ObjectStore& store,
          storage::PresignedEndpoint* endpoint, Metrics& metrics, ApiHooks hooks)
     : cors_origins_(options.cors_origins),
+      disk_(options.data_dir, options.min_free_bytes),
       jobs_(options, queue, store, hooks),
-      store_(store, endpoint, queue, metrics),
+      store_(store, endpoint, queue, metrics, disk_),
       s3_events_(options.s3_events_secret, options.s3_bucket, queue, jobs_, metrics),
-      operations_(queue, metrics, hooks) {}
+      operations_(queue, metrics, hooks, disk_) {}
 
 RouteMatch Api::route(const Request& r) const {
   return match_route(r.method, r.path(), store_.serving());

@@ -10,6 +10,7 @@
 
 #include "queue/job_queue.h"
 #include "service/api_options.h"
+#include "service/disk_floor.h"
 #include "service/http_types.h"
 #include "service/job_handlers.h"
 #include "service/metrics.h"
@@ -65,6 +66,7 @@ class Api {
   void apply_cors(const Request& r, Response& res) const;
 
   std::vector<std::string> cors_origins_;
+  DiskFloor disk_;
   JobHandlers jobs_;
   StoreHandlers store_;
   S3EventHandlers s3_events_;

@@ -2,6 +2,7 @@
 // What the API is configured with, and what it tells the rest of the process.
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ struct ApiOptions {
   double create_burst = 10;
   std::string s3_events_secret;           // empty: the S3 event route is off
   std::string s3_bucket;                  // the bucket S3 notifications must name
+  std::filesystem::path data_dir;         // whose free space /readyz and uploads check
+  std::int64_t min_free_bytes = 0;        // 0: no check
 };
 
 struct ApiHooks {

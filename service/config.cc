@@ -101,6 +101,12 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          c.max_upload_bytes = to_int(v, "max_upload_bytes", 1, std::int64_t{1} << 50);
        }},
+      {{"storage.min_free_mb", "SY_MIN_FREE_MB",
+        "free MiB the data directory keeps (0: no check); below it /readyz is 503 and "
+        "uploads that would not fit get 507"},
+       [](Config& c, const std::string& v) {
+         c.min_free_mb = to_int(v, "min_free_mb", 0, std::int64_t{1} << 30);
+       }},
       {{"storage.upload_url_seconds", "SY_UPLOAD_URL_SECONDS", "upload URL validity"},
        SECONDS(upload_url_ttl, "upload_url_seconds")},
       {{"storage.download_url_seconds", "SY_DOWNLOAD_URL_SECONDS", "download URL validity"},

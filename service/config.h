@@ -26,6 +26,7 @@ struct Config {
   // [storage]
   std::filesystem::path data_dir = "data";
   std::int64_t max_upload_bytes = 200LL * 1024 * 1024;
+  std::int64_t min_free_mb = 512;         // below it /readyz is 503 and uploads get 507
   std::chrono::seconds upload_url_ttl{15 * 60};
   std::chrono::seconds download_url_ttl{60 * 60};
   std::chrono::seconds retention{24 * 3600};

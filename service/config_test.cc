@@ -12,6 +12,7 @@ TEST(Config, DefaultsMatchTheProductBrief) {
   EXPECT_EQ(c.listen, "127.0.0.1:8080");
   EXPECT_EQ(c.data_dir, "data");
   EXPECT_EQ(c.max_upload_bytes, 200LL * 1024 * 1024);
+  EXPECT_EQ(c.min_free_mb, 512);
   EXPECT_EQ(c.upload_url_ttl, std::chrono::minutes(15));
   EXPECT_EQ(c.download_url_ttl, std::chrono::hours(1));
   EXPECT_EQ(c.retention, std::chrono::hours(24));

@@ -8,8 +8,8 @@
 namespace sy::service {
 
 OperationHandlers::OperationHandlers(queue::JobQueue& queue, Metrics& metrics,
-                                     const ApiHooks& hooks)
-    : queue_(queue), metrics_(metrics), hooks_(hooks) {}
+                                     const ApiHooks& hooks, const DiskFloor& disk)
+    : queue_(queue), metrics_(metrics), hooks_(hooks), disk_(disk) {}
 
 Response OperationHandlers::health(const Call&) const {
   return json_response(200, {{"status", "ok"}});
@@ -18,6 +18,7 @@ Response OperationHandlers::health(const Call&) const {
 Response OperationHandlers::readiness(const Call&) {
   if (hooks_.ready && !hooks_.ready())
     return error_response(503, "not_ready", "starting or shutting down");
+  if (disk_.low()) return error_response(503, "not_ready", "low disk space");
   try {
     queue_.count_by_status();
   } catch (const std::exception& e) {

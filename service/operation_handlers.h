@@ -3,6 +3,7 @@
 // presets, and the OpenAPI document.
 #include "queue/job_queue.h"
 #include "service/api_options.h"
+#include "service/disk_floor.h"
 #include "service/handler.h"
 #include "service/metrics.h"
 
@@ -10,7 +11,8 @@ namespace sy::service {
 
 class OperationHandlers {
  public:
-  OperationHandlers(queue::JobQueue& queue, Metrics& metrics, const ApiHooks& hooks);
+  OperationHandlers(queue::JobQueue& queue, Metrics& metrics, const ApiHooks& hooks,
+                    const DiskFloor& disk);
 
   Response health(const Call& call) const;
   Response readiness(const Call& call);
@@ -22,6 +24,7 @@ class OperationHandlers {
   queue::JobQueue& queue_;
   Metrics& metrics_;
   ApiHooks hooks_;
+  const DiskFloor& disk_;
 };
 
 }  // namespace sy::service

@@ -15,8 +15,8 @@ Response store_error(const storage::StoreError& e) {
 }  // namespace
 
 StoreHandlers::StoreHandlers(storage::ObjectStore& store, storage::PresignedEndpoint* endpoint,
-                             queue::JobQueue& queue, Metrics& metrics)
-    : store_(store), endpoint_(endpoint), queue_(queue), metrics_(metrics) {}
+                             queue::JobQueue& queue, Metrics& metrics, const DiskFloor& disk)
+    : store_(store), endpoint_(endpoint), queue_(queue), metrics_(metrics), disk_(disk) {}
 
 std::optional<Response> StoreHandlers::verify(const Request& r, std::string_view method,
                                               storage::StoreRequest* out) const {
@@ -75,6 +75,9 @@ std::optional<Response> StoreHandlers::open_upload(const Call& call,
     return error_response(403, "AccessDenied", "the job does not accept an upload");
   if (sr.content_length != job->size)
     return error_response(413, "EntityTooLarge", "the body differs from the declared size");
+  // Refused before its body is read: a full disk would cut it off half-written.
+  if (!disk_.fits(sr.content_length))
+    return error_response(507, "insufficient_storage", "the server has no room for the upload");
   *sink = endpoint_->begin_put(sr.key, sr.content_length);
   return std::nullopt;
 }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "queue/job_queue.h"
+#include "service/disk_floor.h"
 #include "service/handler.h"
 #include "service/metrics.h"
 #include "storage/object_store.h"
@@ -19,7 +20,7 @@ class StoreHandlers {
  public:
   // `endpoint` answers `store`'s presigned URLs here (the embedded store); null with S3.
   StoreHandlers(storage::ObjectStore& store, storage::PresignedEndpoint* endpoint,
-                queue::JobQueue& queue, Metrics& metrics);
+                queue::JobQueue& queue, Metrics& metrics, const DiskFloor& disk);
 
   bool serving() const { return endpoint_ != nullptr; }
   // Checks a presigned request's signature and expiry for `method` ("GET" or "PUT"): nullopt
@@ -38,6 +39,7 @@ class StoreHandlers {
   storage::PresignedEndpoint* endpoint_;
   queue::JobQueue& queue_;
   Metrics& metrics_;
+  const DiskFloor& disk_;
 };
 
 // "bytes=0-99" against an object of `size` bytes. nullopt: no (usable) Range header;

@@ -9,9 +9,11 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -22,6 +24,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/server_process.h"
+#include "tests/support/small_filesystem.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -93,11 +96,12 @@ int status_of(const std::string& reply) {
 
 class HostileClientsTest : public ::testing::Test {
  protected:
-  void start(std::map<std::string, std::string> env = {}, int workers = 0) {
+  void start(std::map<std::string, std::string> env = {}, int workers = 0,
+             const fs::path& data_dir = {}) {
     env.emplace("SY_CREATE_PER_MINUTE", "0");
     sy::testing::ServeOptions o;
     o.binary = SY_SERVE_BINARY;
-    o.data_dir = tmp.path() / "data";
+    o.data_dir = data_dir.empty() ? tmp.path() / "data" : data_dir;
     o.log = tmp.path() / "server.log";
     o.workers = workers;
     o.env = std::move(env);
@@ -305,6 +309,53 @@ TEST_F(HostileClientsTest, AStreamWhoseQueueReadFailsEndsAndGivesItsSlotBack) {
   ::send(again, request.data(), request.size(), MSG_NOSIGNAL);
   EXPECT_EQ(status_of(read_reply(again, "event: status")), 200);
   ::close(again);
+}
+
+std::int64_t free_bytes(const fs::path& dir) {
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return -1;
+  return static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize);
+}
+
+TEST_F(HostileClientsTest, LowDiskMakesItUnreadyAndRefusesUploadsThatWouldNotFitUnwritten) {
+  constexpr std::int64_t kMiB = 1024 * 1024;
+  sy::testing::SmallFilesystem disk(48 * kMiB);
+  if (!disk.available()) GTEST_SKIP() << disk.why_not();
+  start({{"SY_MIN_FREE_MB", "16"}}, 0, disk.path() / "data");
+  // 40 MiB would leave less than the 16 MiB floor: 507 as soon as the header is read.
+  const auto big = api().create("big.wav", 40 * kMiB);
+  const std::int64_t free_before = free_bytes(disk.path());
+  std::vector<std::string> fields{"Content-Length: " + std::to_string(40 * kMiB)};
+  for (const auto& [k, v] : big.upload_headers) fields.push_back(k + ": " + v);
+  const int fd = connect_from("127.0.0.1", port());
+  const std::string request = head("PUT", target_of(big.upload_url), fields);
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  ::send(fd, std::string(kMiB, 'x').data(), kMiB, MSG_NOSIGNAL);  // a first piece of the body
+  const std::string reply = read_reply(fd, "}");
+  ::close(fd);
+  EXPECT_EQ(status_of(reply), 507) << reply;
+  EXPECT_NE(reply.find("insufficient_storage"), std::string::npos) << reply;
+  EXPECT_GT(free_bytes(disk.path()), free_before - kMiB / 2) << "part of the upload was written";
+  EXPECT_EQ(sy::testing::http_request("GET", server->url("/readyz")).status, 200);
+  // One that fits is stored.
+  const auto small = api().create("small.wav", kMiB);
+  EXPECT_EQ(api().upload(small, std::string(kMiB, 'y')).status, 200);
+
+  // Something else fills the disk to under the floor: not ready, saying why and nothing more.
+  const fs::path filler = disk.path() / "filler";
+  {
+    std::ofstream out(filler, std::ios::binary);
+    const std::string block(kMiB, 'f');
+    while (free_bytes(disk.path()) > 8 * kMiB && out.write(block.data(), kMiB)) out.flush();
+  }
+  const auto unready = sy::testing::http_request("GET", server->url("/readyz"));
+  EXPECT_EQ(unready.status, 503);
+  EXPECT_NE(unready.body.find("low disk space"), std::string::npos) << unready.body;
+  EXPECT_EQ(unready.body.find(disk.path().string()), std::string::npos) << unready.body;
+  EXPECT_EQ(sy::testing::http_request("GET", server->url("/healthz")).status, 200);
+  // Room again: ready again, without a restart.
+  fs::remove(filler);
+  EXPECT_EQ(sy::testing::http_request("GET", server->url("/readyz")).status, 200);
 }
 
 TEST_F(HostileClientsTest, AJobDeletedWhileItsUploadIsConfirmedIsA404NeverACrash) {
