@@ -5,6 +5,8 @@
 //                   switch A/B, download; the file must decode and its level difference
 //                   between the ears must swing back and forth as the sound circles.
 //   --case broken:  upload a file that is not audio and see the error in words.
+//   --case expired: the upload reaches the store after its presigned URL expired (a 1 s
+//                   lifetime, the PUT held back by the test): the page says the link expired.
 // Screenshots of each step go to <artifacts>/screenshots/, numbers to <artifacts>/web-metrics.json.
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -30,6 +32,7 @@ const { chromium } = require('playwright-core');
 // Script errors and console errors (a Content-Security-Policy violation lands here too).
 const consoleErrors = [];
 let blockedStream = false; // set while the test cuts the event stream on purpose
+let expectedRefusal = null; // the console line of a refusal the test provokes on purpose
 
 function log(...a) {
   console.log(`[web_e2e ${testCase}]`, ...a);
@@ -50,11 +53,12 @@ function freePort() {
   });
 }
 
-async function startServer(dataDir) {
+async function startServer(dataDir, env = {}) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--workers', '1'], {
     stdio: ['ignore', 'ignore', fs.openSync(path.join(dataDir, 'serve.log'), 'a')],
+    env: { ...process.env, ...env },
   });
   const exited = new Promise((resolve) => server.once('exit', (code, signal) => resolve({ code, signal })));
   for (let i = 0; i < 200; i++) {
@@ -135,7 +139,8 @@ async function openPage(browser, base, viewport) {
     consoleErrors.push(e.message);
   });
   page.on('console', (m) => {
-    if (m.type() === 'error' && !(blockedStream && /ERR_FAILED/.test(m.text()))) {
+    const provoked = (blockedStream && /ERR_FAILED/.test(m.text())) || (expectedRefusal && expectedRefusal.test(m.text()));
+    if (m.type() === 'error' && !provoked) {
       log('console error:', m.text());
       consoleErrors.push(m.text());
     }
@@ -339,12 +344,41 @@ async function brokenCase(browser, base, tmp) {
   await context.close();
 }
 
+async function expiredCase(browser, base, tmp) {
+  const song = path.join(tmp, 'song.wav');
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-ac', '2', '-ar', '44100', song]);
+  const { context, page } = await openPage(browser, base, { width: 1280, height: 900 });
+  // The PUT leaves the browser only after the link's 1 s lifetime, as on a slow or paused
+  // connection; it then reaches the real store unchanged, which refuses it.
+  let putStatus = null;
+  await page.route('**/store/**', async (route) => {
+    if (route.request().method() === 'PUT') await new Promise((r) => setTimeout(r, 2500));
+    await route.continue();
+  });
+  page.on('response', (res) => {
+    if (res.request().method() === 'PUT' && new URL(res.url()).pathname.startsWith('/store/')) putStatus = res.status();
+  });
+  expectedRefusal = /status of 403/;
+  await page.setInputFiles('[data-testid="file-input"]', song);
+  const alert = page.getByTestId('error');
+  await alert.waitFor({ timeout: 60000 });
+  const text = await alert.innerText();
+  log('error shown:', text.replace(/\s+/g, ' '));
+  check(putStatus === 403, `the store refused the late upload (${putStatus})`);
+  check(/link expired/i.test(text), 'the page says the link expired');
+  check((await page.getByRole('button', { name: 'Retry' }).count()) === 1, 'a retry button is offered');
+  await shot(page, '01-link-expired');
+  await context.close();
+}
+
 async function main() {
   check(fs.existsSync(binary), `binary ${binary} exists`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sy-web-e2e-'));
   const data = path.join(tmp, 'data');
   fs.mkdirSync(data);
-  const { server, base, exited } = await startServer(data);
+  // A presigned upload URL that outlives its request by a second only, for the expired case.
+  const env = testCase === 'expired' ? { SY_UPLOAD_URL_SECONDS: '1' } : {};
+  const { server, base, exited } = await startServer(data, env);
   log('serve at', base);
   let browser;
   let profile;
@@ -353,6 +387,7 @@ async function main() {
     ({ browser, profile } = await launch());
     if (testCase === 'convert') await convertCase(browser, base, tmp);
     else if (testCase === 'broken') await brokenCase(browser, base, tmp);
+    else if (testCase === 'expired') await expiredCase(browser, base, tmp);
     else throw new Error(`unknown case ${testCase}`);
     check(consoleErrors.length === 0, 'no script or console errors on the page');
   } catch (e) {
