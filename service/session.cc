@@ -153,14 +153,23 @@ net::awaitable<void> run_session(SessionContext& context, beast::tcp_stream stre
       // Waiting for a request: the idle timeout, and the table may reuse the connection.
       table.set_idle(*slot, true);
       stream.expires_after(options.idle_timeout);
-      const std::size_t n = co_await stream.async_read_some(buffer.prepare(4096), redirect(ec));
+      // read_size: 512 bytes for a connection that never sent anything, the buffer it has
+      // after that: an idle connection holds no more than it needs.
+      const std::size_t n =
+          co_await stream.async_read_some(buffer.prepare(beast::read_size(buffer, 4096)), redirect(ec));
       table.set_idle(*slot, false);
       if (ec) break;
       buffer.commit(n);
     }
-    // From its first byte a header has a deadline of its own: a trickle cannot hold a slot.
-    stream.expires_after(options.header_timeout);
-    co_await http::async_read_header(stream, buffer, header_parser, redirect(ec));
+    // Most requests arrive whole in one read: parsed here, with no read operation (and its
+    // deadline) to start and complete.
+    buffer.consume(header_parser.put(buffer.data(), ec));
+    if (ec == http::error::need_more) {
+      ec = {};
+      // From its first byte a header has a deadline of its own: a trickle cannot hold a slot.
+      stream.expires_after(options.header_timeout);
+      co_await http::async_read_header(stream, buffer, header_parser, redirect(ec));
+    }
     if (ec) {
       if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
           ec != net::error::operation_aborted && ec != net::error::connection_reset &&
