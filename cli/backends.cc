@@ -8,6 +8,7 @@ queue::QueueSettings queue_settings(const service::Config& config) {
   s.url = config.queue_url;
   s.sqlite_file = config.data_dir / "queue.db";
   s.connections = std::max(2, config.io_threads + 2);
+  s.deadline = config.queue_deadline;
   return s;
 }
 
@@ -35,6 +36,7 @@ storage::StoreSettings store_settings(const service::Config& config, unsigned sh
   s.s3.path_style = config.s3_path_style;
   s.s3.access_key = config.s3_access_key;
   s.s3.secret_key = config.s3_secret_key;
+  s.s3.call_deadline = config.s3_call_deadline;
   return s;
 }
 

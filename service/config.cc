@@ -51,6 +51,15 @@ std::vector<std::string> to_list(const std::string& v) {
   return out;
 }
 
+// A deadline in seconds with a fraction, kept in milliseconds. Under 0.1 s a healthy server
+// on another machine misses it; over 60 s a request thread waits longer than any client does.
+std::chrono::milliseconds to_deadline(const std::string& v, const char* name) {
+  const double seconds = to_number(v, name);
+  if (seconds < 0.1 || seconds > 60)
+    throw std::invalid_argument(std::string(name) + ": from 0.1 to 60 seconds (got " + v + ")");
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::lround(seconds * 1000)));
+}
+
 #define SECONDS(field, name) \
   [](Config& c, const std::string& v) { c.field = std::chrono::seconds(to_int(v, name, 1)); }
 
@@ -136,6 +145,11 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) { c.s3_access_key = v; }},
       {{"storage.s3_secret_key", "SY_S3_SECRET_KEY", "S3 secret (default AWS_SECRET_ACCESS_KEY)"},
        [](Config& c, const std::string& v) { c.s3_secret_key = v; }},
+      {{"storage.s3_call_deadline_seconds", "SY_S3_CALL_DEADLINE_SECONDS",
+        "the most one S3 request the API waits for (HEAD, list, DELETE) may take, retries included"},
+       [](Config& c, const std::string& v) {
+         c.s3_call_deadline = to_deadline(v, "storage.s3_call_deadline_seconds");
+       }},
       {{"queue.backend", "SY_QUEUE_BACKEND", "sqlite (embedded) or postgres"},
        [](Config& c, const std::string& v) {
          if (v != "sqlite" && v != "postgres") throw std::invalid_argument("queue.backend: sqlite or postgres");
@@ -150,6 +164,9 @@ const std::vector<Setting>& settings() {
            throw std::invalid_argument("lease_seconds: from 0.1 to 86400");
          c.lease = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
        }},
+      {{"queue.deadline_seconds", "SY_QUEUE_DEADLINE_SECONDS",
+        "postgres: the most one queue call may take (pool wait, connect, statement)"},
+       [](Config& c, const std::string& v) { c.queue_deadline = to_deadline(v, "queue.deadline_seconds"); }},
       {{"queue.max_attempts", "SY_MAX_ATTEMPTS", "attempts before a job fails"},
        [](Config& c, const std::string& v) { c.max_attempts = static_cast<int>(to_int(v, "max_attempts", 1)); }},
       {{"workers.count", "SY_WORKERS", "render workers (0: API only; unset: one per core)"},

@@ -40,10 +40,15 @@ struct Config {
   bool s3_path_style = false;             // endpoint/bucket/key instead of bucket.endpoint/key
   std::string s3_access_key;              // empty: AWS_ACCESS_KEY_ID
   std::string s3_secret_key;              // empty: AWS_SECRET_ACCESS_KEY
+  // The most one S3 request without a file behind it (HEAD, list, DELETE) may take, retries
+  // included; past it the API answers 503.
+  std::chrono::milliseconds s3_call_deadline{2000};
   // [queue]
   std::string queue_backend = "sqlite";   // "sqlite" (embedded) or "postgres"
   std::string queue_url;                  // postgres: postgresql://user:pass@host:port/db
   std::chrono::milliseconds lease{60000};
+  // postgres: the most one queue call may take (pool wait, connect, statement); past it 503.
+  std::chrono::milliseconds queue_deadline{2000};
   int max_attempts = 3;
   // [workers]
   int workers = -1;                       // -1: one per core; 0: none (API only)

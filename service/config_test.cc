@@ -126,4 +126,37 @@ TEST(Config, AnS3EventsSecretUnder32CharactersIsRefused) {
   EXPECT_EQ(c.s3_events_secret, std::string(32, 'k'));
 }
 
+// The deadlines of queue and store calls (issue 11): from the file and the environment, in
+// seconds with a fraction; a value that would make every call fail, or hold a request thread
+// for minutes, is refused with the setting's name.
+TEST(Config, QueueAndStoreCallDeadlinesAreSettingsWithLimits) {
+  Config c;
+  EXPECT_EQ(c.queue_deadline, std::chrono::milliseconds(2000));
+  EXPECT_EQ(c.s3_call_deadline, std::chrono::milliseconds(2000));
+  apply_toml_string(c, "[queue]\ndeadline_seconds = 1.5\n[storage]\ns3_call_deadline_seconds = 4\n");
+  EXPECT_EQ(c.queue_deadline, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.s3_call_deadline, std::chrono::milliseconds(4000));
+  apply_environment(c, [](const char* n) -> const char* {
+    const std::string name = n;
+    return name == "SY_QUEUE_DEADLINE_SECONDS" ? "0.25" : name == "SY_S3_CALL_DEADLINE_SECONDS" ? "10" : nullptr;
+  });
+  EXPECT_EQ(c.queue_deadline, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.s3_call_deadline, std::chrono::milliseconds(10000));
+  for (const char* toml : {"[queue]\ndeadline_seconds = 0\n", "[queue]\ndeadline_seconds = 0.05\n",
+                           "[queue]\ndeadline_seconds = 600\n", "[queue]\ndeadline_seconds = \"soon\"\n",
+                           "[storage]\ns3_call_deadline_seconds = -1\n",
+                           "[storage]\ns3_call_deadline_seconds = inf\n"}) {
+    try {
+      apply_toml_string(c, toml);
+      ADD_FAILURE() << "accepted: " << toml;
+    } catch (const std::invalid_argument& e) {
+      const std::string text = e.what();
+      EXPECT_NE(text.find("deadline_seconds"), std::string::npos) << text;
+      EXPECT_TRUE(text.find("0.1 to 60") != std::string::npos ||
+                  text.find("not a number") != std::string::npos) << text;
+    }
+  }
+  EXPECT_EQ(c.queue_deadline, std::chrono::milliseconds(250)) << "a refused value changes nothing";
+}
+
 }  // namespace sy::service
