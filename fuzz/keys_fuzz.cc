@@ -54,11 +54,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   SY_FUZZ_CHECK(upload == "uploads/" + id + "/" + name, "the upload key is not uploads/<id>/<name>");
   SY_FUZZ_CHECK(sy::storage::is_valid_key(upload), "an upload key is not a valid key");
   SY_FUZZ_CHECK(sy::storage::key_basename(upload) == name, "the upload key's last segment is not the name");
-  const std::string processed = sy::storage::processed_key(id, input, "mp3", "a1");
-  const std::string prefix = "processed/" + id + "/a1/";
-  SY_FUZZ_CHECK(processed.rfind(prefix, 0) == 0, "a result key leaves processed/<id>/<attempt>/");
+  const std::string processed = sy::storage::processed_key(id, input, "mp3");
+  const std::string prefix = "processed/" + id + "/";
+  SY_FUZZ_CHECK(processed.rfind(prefix, 0) == 0, "a result key leaves processed/<id>/");
   SY_FUZZ_CHECK(sy::storage::is_valid_key(processed), "a result key is not a valid key");
   SY_FUZZ_CHECK(processed.find('/', prefix.size()) == std::string::npos, "a result key has more segments");
+  const std::string attempt = sy::storage::attempt_key(id, input, "mp3", "a1");
+  const std::string attempt_prefix = "attempts/" + id + "/a1/";
+  SY_FUZZ_CHECK(attempt.rfind(attempt_prefix, 0) == 0, "an attempt's key leaves attempts/<id>/<attempt>/");
+  SY_FUZZ_CHECK(sy::storage::is_valid_key(attempt), "an attempt's key is not a valid key");
+  SY_FUZZ_CHECK(attempt.find('/', attempt_prefix.size()) == std::string::npos, "an attempt's key has more segments");
 
   // Any key the store accepts names a file below its objects directory.
   if (sy::storage::is_valid_key(input)) {

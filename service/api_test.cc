@@ -192,7 +192,7 @@ TEST_F(ApiTest, StatusReflectsEveryQueueWriteAtTheNextPoll) {
   EXPECT_EQ(j["error"], "out of memory");
   ASSERT_TRUE(queue->claim("w2", 10s));
   EXPECT_EQ(poll()["attempts"], 2);
-  ASSERT_TRUE(queue->complete(c.id, "w2", {storage::processed_key(c.id, "My Song.mp3", "mp3", "2-w2"), 10, 1.0, "mp3", 1.0}));
+  ASSERT_TRUE(queue->complete(c.id, "w2", {storage::processed_key(c.id, "My Song.mp3", "mp3"), 10, 1.0, "mp3", 1.0}));
   j = poll();
   EXPECT_EQ(j["status"], "done");
   EXPECT_EQ(j["result"]["bytes"], 10);

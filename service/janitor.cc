@@ -1,6 +1,7 @@
 #include "service/janitor.h"
 
 #include "base/log.h"
+#include "storage/keys.h"
 
 namespace sy::service {
 
@@ -21,15 +22,14 @@ JanitorReport Janitor::run_once(storage::Clock::time_point now) {
     ++report.uploads_expired;
   }
   for (const auto& id : queue_.finished_before(now - options_.retention)) {
-    store_.remove_prefix("uploads/" + id + "/");
-    store_.remove_prefix("processed/" + id + "/");
+    for (const auto& prefix : storage::job_key_prefixes(id)) store_.remove_prefix(prefix);
     if (queue_.remove(id)) ++report.jobs_removed;
   }
   // Objects whose job is gone (deleted while a worker still wrote, or a crash between steps).
-  for (const char* prefix : {"uploads/", "processed/"}) {
-    for (const auto& obj : store_.list(prefix)) {
+  for (const std::string_view prefix : storage::kJobKeyRoots) {
+    for (const auto& obj : store_.list(std::string(prefix))) {
       if (obj.modified > now - options_.upload_url_ttl - grace) continue;
-      const std::string rest = obj.key.substr(std::string(prefix).size());
+      const std::string rest = obj.key.substr(prefix.size());
       if (!queue_.get(rest.substr(0, rest.find('/')))) {
         store_.remove(obj.key);
         ++report.orphans_removed;

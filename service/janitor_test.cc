@@ -36,6 +36,8 @@ class JanitorTest : public ::testing::Test {
     ASSERT_EQ(queue->claim("w", 10s)->id, id);
     store->upload_from_file("processed/" + id + "/a (8D).mp3", src);
     queue->complete(id, "w", {"processed/" + id + "/a (8D).mp3", 5, 1, "mp3", 1});
+    // An attempt's upload whose delete failed after its move (S3 copies, then deletes).
+    store->upload_from_file("attempts/" + id + "/1-x/a (8D).mp3", src);
   }
 
   testing::TempDir tmp;  // first, so it goes last, after the queue and store in it
@@ -49,6 +51,7 @@ TEST_F(JanitorTest, ExpiresUploadsThenRemovesJobsPastRetention) {
   add_job("done", true, true);
   add_job("queued", true, false);
   store->upload_from_file("uploads/orphan/x.mp3", src);
+  store->upload_from_file("attempts/orphan/2-y/x (8D).mp3", src);  // a deleted job's attempt
   Janitor janitor({24h, 15min, 60s, 60s}, *queue, *store, store.get());
 
   auto r = janitor.run_once(storage::Clock::now());
@@ -57,8 +60,9 @@ TEST_F(JanitorTest, ExpiresUploadsThenRemovesJobsPastRetention) {
   r = janitor.run_once(storage::Clock::now() + 20min);
   EXPECT_EQ(r.uploads_expired, 1u);
   EXPECT_EQ(queue->get("waiting")->status, queue::JobStatus::kExpired);
-  EXPECT_EQ(r.orphans_removed, 1u);
+  EXPECT_EQ(r.orphans_removed, 2u);
   EXPECT_FALSE(store->stat("uploads/orphan/x.mp3"));
+  EXPECT_FALSE(store->stat("attempts/orphan/2-y/x (8D).mp3"));
   EXPECT_EQ(queue->get("queued")->status, queue::JobStatus::kQueued) << "queued work is never touched";
 
   r = janitor.run_once(storage::Clock::now() + 25h);
@@ -66,6 +70,7 @@ TEST_F(JanitorTest, ExpiresUploadsThenRemovesJobsPastRetention) {
   EXPECT_FALSE(queue->get("done"));
   EXPECT_FALSE(queue->get("waiting"));
   EXPECT_TRUE(store->list("processed/").empty());
+  EXPECT_TRUE(store->list("attempts/").empty());
   EXPECT_TRUE(queue->get("queued"));
   EXPECT_TRUE(store->stat("uploads/queued/a.mp3"));
 }

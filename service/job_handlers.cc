@@ -147,8 +147,7 @@ Response JobHandlers::remove(const Call& call) {
   if (!queue_.remove(id)) return error_response(404, "not_found", "no such job");
   views_.forget(id);
   if (hooks_.job_deleted) hooks_.job_deleted(id);
-  store_.remove_prefix("uploads/" + id + "/");
-  store_.remove_prefix("processed/" + id + "/");
+  for (const auto& prefix : storage::job_key_prefixes(id)) store_.remove_prefix(prefix);
   base::log::info("job deleted", {{"request_id", call.request.request_id}, {"job_id", id}});
   Response res;
   res.status = 204;

@@ -56,7 +56,7 @@ TEST_F(ApiTest, DoneJobGetsAPresignedDownloadServedWithRanges) {
   const std::string data(1000, 'x');
   const fs::path src = dir / "out.mp3";
   { std::ofstream(src, std::ios::binary) << data; }
-  const std::string key = storage::processed_key(c.id, "My Song.mp3", "mp3", "1-w");
+  const std::string key = storage::processed_key(c.id, "My Song.mp3", "mp3");
   store->upload_from_file(key, src);
   ASSERT_TRUE(queue->complete(c.id, "w", {key, 1000, 12.5, "mp3", 1.0}));
   const auto j = body_of(get_job(c.id, c.token));

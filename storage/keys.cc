@@ -129,12 +129,29 @@ std::string upload_key(std::string_view job_id, std::string_view filename) {
   return "uploads/" + std::string(job_id) + "/" + sanitise_filename(filename);
 }
 
-std::string processed_key(std::string_view job_id, std::string_view filename,
-                          std::string_view extension, std::string_view attempt) {
+namespace {
+std::string result_name(std::string_view filename, std::string_view extension) {
   const std::string clean = sanitise_filename(filename);
-  const auto stem = split_extension(clean).first;
-  return "processed/" + std::string(job_id) + "/" + std::string(attempt) + "/" +
-         std::string(stem) + " (8D)." + std::string(extension);
+  return std::string(split_extension(clean).first) + " (8D)." + std::string(extension);
+}
+}  // namespace
+
+std::string processed_key(std::string_view job_id, std::string_view filename,
+                          std::string_view extension) {
+  return "processed/" + std::string(job_id) + "/" + result_name(filename, extension);
+}
+
+std::string attempt_key(std::string_view job_id, std::string_view filename,
+                        std::string_view extension, std::string_view attempt) {
+  return "attempts/" + std::string(job_id) + "/" + std::string(attempt) + "/" +
+         result_name(filename, extension);
+}
+
+std::array<std::string, 3> job_key_prefixes(std::string_view job_id) {
+  std::array<std::string, 3> out;
+  for (std::size_t i = 0; i < kJobKeyRoots.size(); ++i)
+    out[i] = std::string(kJobKeyRoots[i]) + std::string(job_id) + "/";
+  return out;
 }
 
 std::string key_basename(std::string_view key) {

@@ -1,6 +1,8 @@
 #pragma once
 // Object keys from PRODUCT.md: uploads/<job-id>/<sanitised name> and
-// processed/<job-id>/<attempt>/<name> (8D).<ext>. Nothing a user sends can make a key leave its prefix.
+// processed/<job-id>/<name> (8D).<ext>, and each render attempt's own
+// attempts/<job-id>/<attempt>/<name> (8D).<ext>. Nothing a user sends can make a key leave its prefix.
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -16,13 +18,20 @@ std::string sanitise_filename(std::string_view name);
 bool is_valid_key(std::string_view key);
 
 std::string upload_key(std::string_view job_id, std::string_view filename);
-// processed/<job-id>/<attempt>/<name> (8D).<ext>: each attempt writes under its own key, so a
-// worker that lost its lease never overwrites the result of the one that holds it; the last
-// segment stays the name the download is saved as. `filename` is the original (sanitised)
-// upload name; its extension is replaced by `extension` ("mp3", without the dot). `attempt`
-// is one key segment (letters, digits, '-').
+// processed/<job-id>/<name> (8D).<ext>, the job's result (PRODUCT.md); the last segment is the
+// name the download is saved as. `filename` is the original (sanitised) upload name; its
+// extension is replaced by `extension` ("mp3", without the dot).
 std::string processed_key(std::string_view job_id, std::string_view filename,
-                          std::string_view extension, std::string_view attempt);
+                          std::string_view extension);
+// attempts/<job-id>/<attempt>/<name> (8D).<ext>: where one attempt uploads its result, so a
+// worker that lost its lease never writes over what another attempt wrote. It becomes the
+// processed key only by a move made while the lease is held (worker/worker_pool.cc).
+// `attempt` is one key segment (letters, digits, '-').
+std::string attempt_key(std::string_view job_id, std::string_view filename,
+                        std::string_view extension, std::string_view attempt);
+// Every prefix under which a job's objects live, for deleting a job whole.
+inline constexpr std::array<std::string_view, 3> kJobKeyRoots{"uploads/", "processed/", "attempts/"};
+std::array<std::string, 3> job_key_prefixes(std::string_view job_id);
 // The last segment of a key.
 std::string key_basename(std::string_view key);
 

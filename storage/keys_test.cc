@@ -67,11 +67,20 @@ TEST(Keys, ValidKeys) {
 
 TEST(Keys, ProductKeys) {
   EXPECT_EQ(upload_key("0123", "My Song.mp3"), "uploads/0123/My Song.mp3");
-  EXPECT_EQ(processed_key("0123", "My Song.mp3", "mp3", "1-ab"), "processed/0123/1-ab/My Song (8D).mp3");
-  EXPECT_EQ(processed_key("0123", "track.flac", "m4a", "2-cd"), "processed/0123/2-cd/track (8D).m4a");
-  EXPECT_EQ(processed_key("0123", "noext", "opus", "3-ef"), "processed/0123/3-ef/noext (8D).opus");
-  EXPECT_NE(processed_key("0123", "a.mp3", "mp3", "1-ab"), processed_key("0123", "a.mp3", "mp3", "1-cd"));
-  EXPECT_EQ(key_basename("processed/0123/1-ab/x (8D).mp3"), "x (8D).mp3");
+  // PRODUCT.md's result key: processed/<job-id>/<name> (8D).<ext>.
+  EXPECT_EQ(processed_key("0123", "My Song.mp3", "mp3"), "processed/0123/My Song (8D).mp3");
+  EXPECT_EQ(processed_key("0123", "track.flac", "m4a"), "processed/0123/track (8D).m4a");
+  EXPECT_EQ(processed_key("0123", "noext", "opus"), "processed/0123/noext (8D).opus");
+  // An attempt's own upload, under another prefix, with the same last segment.
+  EXPECT_EQ(attempt_key("0123", "My Song.mp3", "mp3", "1-ab"), "attempts/0123/1-ab/My Song (8D).mp3");
+  EXPECT_NE(attempt_key("0123", "a.mp3", "mp3", "1-ab"), attempt_key("0123", "a.mp3", "mp3", "1-cd"));
+  EXPECT_EQ(key_basename(attempt_key("0123", "a.mp3", "mp3", "1-ab")),
+            key_basename(processed_key("0123", "a.mp3", "mp3")));
+  const auto prefixes = job_key_prefixes("0123");
+  EXPECT_EQ(prefixes[0], "uploads/0123/");
+  EXPECT_EQ(prefixes[1], "processed/0123/");
+  EXPECT_EQ(prefixes[2], "attempts/0123/");
+  EXPECT_EQ(key_basename("processed/0123/x (8D).mp3"), "x (8D).mp3");
   EXPECT_EQ(content_type_for("a/b.MP3"), "audio/mpeg");
   EXPECT_EQ(content_type_for("a/b.bin"), "application/octet-stream");
 }

@@ -58,6 +58,12 @@ class ObjectStore {
   // For workers: copy an object to a local file / store a local file as an object.
   virtual void download_to_file(const std::string& key, const std::filesystem::path& dest) = 0;
   virtual void upload_from_file(const std::string& key, const std::filesystem::path& src) = 0;
+  // `to` becomes what `from` holds, whole or not at all (a reader never sees part of it), and
+  // `from` is gone: S3 copies on the server and then deletes `from`, the embedded store
+  // renames. Takes at most `deadline` (past it base::Unavailable and `to` unchanged or
+  // replaced whole); a `from` left behind by a failed delete is the janitor's.
+  virtual void move(const std::string& from, const std::string& to,
+                    std::chrono::milliseconds deadline) = 0;
   // A path the object can be read from in place, when the store is on this machine.
   virtual std::optional<std::filesystem::path> local_path(const std::string& /*key*/) {
     return std::nullopt;

@@ -124,6 +124,27 @@ TEST_P(ObjectStoreConformance, PutStatGetOverwriteRemove) {
   EXPECT_TRUE(store->stat("processed/j1/empty.mp3")) << "only the named object goes";
 }
 
+// How an attempt's result becomes the job's (worker/worker_pool.cc): the target is replaced
+// whole, keeps its type for downloads, and the source is gone.
+TEST_P(ObjectStoreConformance, MoveReplacesTheTargetWholeAndRemovesTheSource) {
+  const std::string target = "processed/j1/song é (8D).mp3";
+  const std::string older = put(target, 4000, 1);
+  const std::string from = "attempts/j1/2-ab/song é (8D).mp3";
+  const std::string newer = put(from, 70000, 2);
+  store->move(from, target, 5s);
+  EXPECT_EQ(get(target), newer);
+  EXPECT_FALSE(store->stat(from)) << "the source is gone";
+  EXPECT_TRUE(store->list("attempts/j1/").empty());
+  const auto url = store->presign_get(target, "song é (8D).mp3", 60s);
+  const auto res = http_request("GET", url.url);
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.header("content-type"), "audio/mpeg");
+  EXPECT_EQ(res.body, newer);
+  EXPECT_THROW(store->move("attempts/j1/none/x.mp3", "processed/j1/x.mp3", 5s), std::exception);
+  EXPECT_FALSE(store->stat("processed/j1/x.mp3")) << "a failed move creates nothing";
+  EXPECT_THROW(store->move(from, "processed/../x", 5s), std::invalid_argument);
+}
+
 TEST_P(ObjectStoreConformance, MissingKeysAreAbsentNotErrors) {
   EXPECT_FALSE(store->stat("uploads/none/a.mp3"));
   EXPECT_TRUE(store->list("uploads/none/").empty());

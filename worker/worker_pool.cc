@@ -14,6 +14,7 @@
 #include "pipeline/render.h"
 #include "base/log.h"
 #include "storage/keys.h"
+#include "worker/failure_text.h"
 #include "worker/job_settings.h"
 
 namespace sy::worker {
@@ -191,6 +192,36 @@ void WorkerPool::renew_leases() {
   }
 }
 
+bool WorkerPool::publish(const queue::Job& job, const std::string& worker,
+                         const std::string& from, const std::string& to) {
+  // Renewed first, the lease runs a whole lease from before the call; the move may take a
+  // third of it. So a worker that lost the job never moves after another took it over, and
+  // a move the store finishes late still lands long before the next attempt's own move,
+  // which has a whole render to do first. No two attempts can write `to` at once.
+  Steady::time_point renewed_at;
+  const bool held = keep_trying(
+      [&] {
+        renewed_at = Steady::now();
+        return queue_.renew(job.id, worker, options_.lease);
+      },
+      options_.lease);
+  if (!held) return false;
+  const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(
+      renewed_at + options_.lease / 3 - Steady::now());
+  if (budget < std::chrono::milliseconds(100))
+    throw base::Unavailable("no time left in the lease to move the result into place");
+  store_.move(from, to, budget);
+  return true;
+}
+
+void WorkerPool::forget_result_of_deleted_job(const std::string& job_id, const std::string& key) {
+  try {
+    if (!queue_.get(job_id)) store_.remove(key);
+  } catch (const std::exception& e) {  // the janitor removes objects of jobs that are gone
+    base::log::warn("cannot remove a deleted job's result", {{"job_id", job_id}, {"error", e.what()}});
+  }
+}
+
 bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   auto active = std::make_shared<Active>();
   active->worker = worker;
@@ -208,21 +239,20 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   bool length_known = false;
   bool over_time = false;
 
-  // This attempt's result object, once uploaded: its own key, so it overwrites no other
-  // attempt's; deleted unless the job took it.
+  // This attempt's upload of its result, under a key of its own (storage::attempt_key), so
+  // it never lands on what another attempt wrote; removed unless it became the job's result.
   const std::string attempt = std::to_string(job.attempts) + "-" + random_suffix();
-  std::string result_key;
+  std::string attempt_object;
   auto drop_result = [&] {
-    if (result_key.empty()) return;
+    if (attempt_object.empty()) return;
     try {
-      // complete() may have committed before its answer was lost: then the object is the job's.
-      const auto now = queue_.get(job.id);
-      if (now && now->result && now->result->key == result_key) return;
-      store_.remove(result_key);
-    } catch (const std::exception& e) {  // left for the janitor once the job is gone
+      store_.remove(attempt_object);
+    } catch (const std::exception& e) {  // left for the janitor, with the job's other objects
       base::log::warn("cannot remove an unused result", {{"job_id", job.id}, {"error", e.what()}});
     }
   };
+  // Where the attempt is: decides the sentence a failure leaves in the job (failure_text.h).
+  AttemptStep step = AttemptStep::kPreparing;
 
   auto finish = [&](std::string_view outcome, double rtf) {
     std::error_code ec;
@@ -236,21 +266,31 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   };
 
   // This attempt failed; the job is retried unless it was the last. Returns the outcome.
-  auto fail_attempt = [&](const std::string& reason) -> std::string_view {
+  // `reason` is what the job's error says (a sentence for the client), `detail` what the log
+  // keeps.
+  auto fail_attempt = [&](const std::string& reason, const std::string& detail) -> std::string_view {
     const auto status = queue_.fail(job.id, worker, reason, false);
     const bool dead = status && *status == queue::JobStatus::kFailed;
     base::log::error(dead ? "job failed after its last attempt" : "job attempt failed, will retry",
-                     {{"job_id", job.id}, {"attempt", job.attempts}, {"error", reason}});
+                     {{"job_id", job.id}, {"attempt", job.attempts}, {"error", reason}, {"detail", detail}});
     return dead ? "failed" : "retry";
   };
 
   try {
     fs::create_directories(scratch);
-    JobSettings settings = parse_job_settings(nlohmann::json::parse(job.settings_json),
-                                              options_.limits);
+    JobSettings settings;
+    try {
+      settings = parse_job_settings(nlohmann::json::parse(job.settings_json), options_.limits);
+    } catch (const std::exception& e) {
+      base::log::warn("job failed: invalid settings", {{"job_id", job.id}, {"error", e.what()}});
+      queue_.fail(job.id, worker, settings_failure_text(e), true);
+      finish("failed", 0);
+      return false;
+    }
     settings.options.sofa_path = options_.sofa_path;
     settings.options.filter_cache = &filter_cache_;
 
+    step = AttemptStep::kFetching;
     fs::path input;
     if (auto local = store_.local_path(job.upload_key); local && fs::exists(*local)) {
       input = *local;
@@ -261,6 +301,7 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     }
     if (!options_.crash_marker.empty()) abort_on_marker(input, options_.crash_marker);
     const fs::path output = scratch / ("output." + settings.format);
+    step = AttemptStep::kRendering;
 
     auto last = Steady::now() - options_.progress_interval;
     std::string last_stage;
@@ -292,11 +333,11 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
         pipeline::render_file(input.string(), output.string(), settings.options, progress, &active->cancel);
     for (const std::string& w : r.warnings) base::log::warn("input partly left out", {{"job_id", job.id}, {"warning", w}});
 
-    const std::string key = storage::processed_key(job.id, job.filename, settings.format, attempt);
-    result_key = key;
-    store_.upload_from_file(key, output);
+    step = AttemptStep::kStoring;
+    attempt_object = storage::attempt_key(job.id, job.filename, settings.format, attempt);
+    store_.upload_from_file(attempt_object, output);
     queue::JobResult result;
-    result.key = key;
+    result.key = storage::processed_key(job.id, job.filename, settings.format);
     result.bytes = static_cast<std::int64_t>(fs::file_size(output));
     result.duration_seconds = r.duration_seconds;
     result.format = settings.format;
@@ -304,12 +345,23 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     // Gone before the job is marked done, so whoever sees "done" finds no scratch left.
     std::error_code ec;
     fs::remove_all(scratch, ec);
-    // A database restart while the render ran does not cost the render: the outcome is
-    // recorded once the queue is back (for up to a lease's time).
-    if (!keep_trying([&] { return queue_.complete(job.id, worker, result); }, options_.lease)) {
+    if (!publish(job, worker, attempt_object, result.key)) {
       // Deleted meanwhile, or the lease went to another worker, whose result stands.
       drop_result();
       base::log::warn("job finished after losing its lease; result dropped", {{"job_id", job.id}});
+      finish("abandoned", 0);
+      return false;
+    }
+    attempt_object.clear();  // moved: it is the job's result now
+    step = AttemptStep::kRecording;
+    // A database restart while the render ran does not cost the render: the outcome is
+    // recorded once the queue is back (for up to a lease's time).
+    if (!keep_trying([&] { return queue_.complete(job.id, worker, result); }, options_.lease)) {
+      // The lease was lost after the move: the next attempt's move replaces this result
+      // before it completes. A job deleted meanwhile takes its objects with it.
+      forget_result_of_deleted_job(job.id, result.key);
+      base::log::warn("job finished after losing its lease; result left to the next attempt",
+                      {{"job_id", job.id}});
       finish("abandoned", 0);
       return false;
     }
@@ -323,7 +375,7 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   } catch (const base::Cancelled&) {
     drop_result();
     if (over_time && !stopping_) {
-      finish(fail_attempt(kReasonTime), 0);
+      finish(fail_attempt(kReasonTime, "over the attempt's time"), 0);
     } else if (stopping_ && queue_.release(job.id, worker)) {
       base::log::info("job handed back for shutdown", {{"job_id", job.id}});
       finish("released", 0);
@@ -334,17 +386,13 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     return false;
   } catch (const base::InputError& e) {
     drop_result();
-    queue_.fail(job.id, worker, e.what(), true);
+    queue_.fail(job.id, worker, failure_text(step, e), true);
     base::log::warn("job failed: bad input", {{"job_id", job.id}, {"error", e.what()}});
     finish("failed", 0);
   } catch (const std::bad_alloc&) {
     // Under the process's address-space limit an allocation the file asked for failed.
     drop_result();
-    finish(fail_attempt(kReasonMemory), 0);
-  } catch (const std::invalid_argument& e) {
-    drop_result();
-    queue_.fail(job.id, worker, std::string("invalid settings: ") + e.what(), true);
-    finish("failed", 0);
+    finish(fail_attempt(kReasonMemory, "std::bad_alloc"), 0);
   } catch (const std::exception& e) {
     drop_result();
     if (stopping_ && active->cancel && queue_.release(job.id, worker)) {
@@ -360,7 +408,7 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
       finish("retry", 0);
       return true;
     }
-    finish(fail_attempt(e.what()), 0);
+    finish(fail_attempt(failure_text(step, e), e.what()), 0);
   }
   return false;
 }

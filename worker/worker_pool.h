@@ -88,6 +88,13 @@ class WorkerPool {
   template <typename Call>
   auto keep_trying(Call call, std::chrono::milliseconds patience) -> decltype(call());
   void renew_leases();
+  // Moves the attempt's upload `from` to the job's result key `to` (PRODUCT.md's
+  // processed/<id>/<name>), only while `worker` still holds the job with room to spare.
+  // False, and nothing moved, when the lease is gone or the job deleted.
+  bool publish(const queue::Job& job, const std::string& worker, const std::string& from,
+               const std::string& to);
+  // After a complete() that found the job gone: its result object goes too.
+  void forget_result_of_deleted_job(const std::string& job_id, const std::string& key);
 
   WorkerPoolOptions options_;
   queue::JobQueue& queue_;

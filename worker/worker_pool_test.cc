@@ -12,6 +12,8 @@
 #include "queue/sqlite/sqlite_queue.h"
 #include "storage/keys.h"
 #include "storage/local/local_store.h"
+#include "tests/support/lease_race.h"
+#include "tests/support/readable_error.h"
 #include "tests/support/small_filesystem.h"
 
 namespace sy::worker {
@@ -60,6 +62,7 @@ class WorkerPoolTest : public ::testing::Test {
     j.upload_key = storage::upload_key(id, j.filename);
     j.size = static_cast<std::int64_t>(fs::file_size(src));
     j.settings_json = settings;
+    j.max_attempts = max_attempts;
     queue->create(j);
     store->upload_from_file(j.upload_key, src);
     ASSERT_TRUE(queue->enqueue(id));
@@ -101,6 +104,7 @@ class WorkerPoolTest : public ::testing::Test {
   std::unique_ptr<queue::SqliteJobQueue> queue;
   std::unique_ptr<storage::LocalObjectStore> store;
   WorkerPoolOptions options;
+  int max_attempts = 3;  // of the jobs submitted
   std::unique_ptr<WorkerPool> pool;
   std::mutex m;
   std::vector<std::pair<std::string, std::string>> outcomes;
@@ -112,9 +116,9 @@ TEST_F(WorkerPoolTest, RendersAJobIntoItsProcessedKey) {
   const auto j = wait_for("job1", [](const queue::Job& x) { return queue::is_final(x.status); });
   ASSERT_EQ(j.status, queue::JobStatus::kDone) << j.error;
   ASSERT_TRUE(j.result);
-  // processed/<job>/<attempt>/<name> (8D).<ext>: the attempt's own key, the download's name.
-  EXPECT_EQ(j.result->key.rfind("processed/job1/1-", 0), 0u) << j.result->key;
-  EXPECT_EQ(storage::key_basename(j.result->key), "job1 (8D).mp3");
+  // processed/<job>/<name> (8D).<ext> (PRODUCT.md); the attempt's own upload is gone.
+  EXPECT_EQ(j.result->key, "processed/job1/job1 (8D).mp3");
+  EXPECT_TRUE(store->list("attempts/").empty());
   EXPECT_EQ(j.attempts, 1);
   const auto info = store->stat(j.result->key);
   ASSERT_TRUE(info);
@@ -179,52 +183,25 @@ TEST_F(WorkerPoolTest, CancelStopsTheRender) {
   while (pool->busy() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(pool->busy(), 0);
   EXPECT_TRUE(store->list("processed/").empty());
+  EXPECT_TRUE(store->list("attempts/").empty());
 }
 
-// A store that, once the worker's result is up, lets another worker take the job over and
-// finish first, as when this worker's lease ran out while it uploaded.
-class StoreWhereTheLeaseIsLostDuringUpload final : public storage::ObjectStore {
- public:
-  StoreWhereTheLeaseIsLostDuringUpload(storage::LocalObjectStore& real, queue::SqliteJobQueue& q,
-                                       const fs::path& db)
-      : real_(real), queue_(q), db_(db) {}
-  std::optional<storage::ObjectInfo> stat(const std::string& k) override { return real_.stat(k); }
-  std::vector<storage::ObjectInfo> list(const std::string& p) override { return real_.list(p); }
-  void remove(const std::string& k) override { real_.remove(k); }
-  void remove_prefix(const std::string& p) override { real_.remove_prefix(p); }
-  void download_to_file(const std::string& k, const fs::path& d) override { real_.download_to_file(k, d); }
-  std::optional<fs::path> local_path(const std::string& k) override { return real_.local_path(k); }
-  void set_object_created_handler(storage::ObjectCreatedHandler) override {}
-  void upload_from_file(const std::string& key, const fs::path& src) override {
-    real_.upload_from_file(key, src);
-    if (key.rfind("processed/", 0) != 0) return;
-    // The other worker: claims the job (its lease ran out for the first), writes its own
-    // result under its own key and completes.
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(db_.c_str(), &db), SQLITE_OK);
-    sqlite3_exec(db, "UPDATE jobs SET lease_owner = 'winner'", nullptr, nullptr, nullptr);
-    sqlite3_close(db);
-    const std::string id = key.substr(10, key.find('/', 10) - 10);
-    winner_key = storage::processed_key(id, "song.wav", "mp3", "2-winner");
-    real_.upload_from_file(winner_key, src);
-    ASSERT_TRUE(queue_.complete(id, "winner", queue::JobResult{winner_key, 7, 1, "mp3", 1}));
-    loser_key = key;
-  }
-  std::string winner_key, loser_key;
-
- private:
-  storage::PresignedRequest presign(const std::string&, const std::string&, std::chrono::seconds,
-                                    storage::QueryParams, storage::HeaderList) const override {
-    return {};
-  }
-  storage::LocalObjectStore& real_;
-  queue::SqliteJobQueue& queue_;
-  fs::path db_;
-};
-
+// Another worker takes the job over while this one uploads its result, and finishes first
+// (tests/support/lease_race.h): the winner's result stays the job's, under PRODUCT.md's key.
 TEST_F(WorkerPoolTest, AWorkerThatLostItsLeaseNeverReplacesTheWinnersResult) {
   submit_sine("race", 3);
-  StoreWhereTheLeaseIsLostDuringUpload racing(*store, *queue, dir / "queue.db");
+  const fs::path winner_bytes = dir / "winner.bin";
+  std::ofstream(winner_bytes) << std::string(12345, 'w');
+  const fs::path db = dir / "queue.db";
+  testing::StoreWhereTheLeaseIsLostDuringUpload racing(
+      *store, *queue,
+      [&](const std::string&) {
+        sqlite3* c = nullptr;
+        ASSERT_EQ(sqlite3_open(db.c_str(), &c), SQLITE_OK);
+        sqlite3_exec(c, "UPDATE jobs SET lease_owner = 'winner'", nullptr, nullptr, nullptr);
+        sqlite3_close(c);
+      },
+      winner_bytes);
   pool = std::make_unique<WorkerPool>(options, *queue, racing,
                                       [this](const queue::Job& j, std::string_view outcome, double, double) {
                                         std::lock_guard lock(m);
@@ -235,13 +212,67 @@ TEST_F(WorkerPoolTest, AWorkerThatLostItsLeaseNeverReplacesTheWinnersResult) {
   const auto j = queue->get("race");
   ASSERT_TRUE(j && j->result);
   EXPECT_EQ(j->status, queue::JobStatus::kDone);
-  EXPECT_EQ(j->result->key, racing.winner_key);
-  EXPECT_TRUE(store->stat(racing.winner_key)) << "the winner's result stands";
+  EXPECT_EQ(j->result->key, "processed/race/race (8D).mp3") << "PRODUCT.md's key";
+  EXPECT_EQ(j->result->key, racing.result_key);
+  const auto info = store->stat(j->result->key);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->size, 12345) << "the winner's bytes, not the loser's render";
+  EXPECT_EQ(racing.loser_moves, 0) << "the loser never touched the result key";
   ASSERT_FALSE(racing.loser_key.empty());
-  EXPECT_NE(racing.loser_key, racing.winner_key);
-  EXPECT_FALSE(store->stat(racing.loser_key)) << "the loser's object is deleted";
+  EXPECT_FALSE(store->stat(racing.loser_key)) << "the loser's upload is deleted";
+  EXPECT_TRUE(store->list("attempts/race/").empty());
   std::lock_guard lock(m);
   EXPECT_EQ(outcomes.back().second, "abandoned");
+}
+
+// Job errors are read by clients: what the server met (a folder it cannot write, a store that
+// refuses, a database error) shows as a sentence, the paths, SQL and names only in the log.
+TEST_F(WorkerPoolTest, AScratchFolderThatCannotBeMadeLeavesASentenceNotAPath) {
+  max_attempts = 1;
+  fs::create_directories(options.scratch_dir);
+  std::ofstream(options.scratch_dir / "blocked") << "a file where the job's folder would go";
+  submit_sine("blocked", 1);
+  start();
+  const auto j = wait_for("blocked", [](const queue::Job& x) { return queue::is_final(x.status); });
+  EXPECT_EQ(j.status, queue::JobStatus::kFailed);
+  EXPECT_TRUE(testing::is_for_people(j.error));
+  EXPECT_EQ(j.error, "the server could not prepare the render (an error on the server, not in the file)");
+}
+
+TEST_F(WorkerPoolTest, AStoreThatRefusesTheResultLeavesASentenceNotAPath) {
+  max_attempts = 1;
+  // The store cannot make the folder of the attempt's upload (a file is in its place).
+  std::ofstream(dir / "store" / "objects" / "attempts") << "in the way";
+  submit_sine("refused", 1);
+  start();
+  const auto j = wait_for("refused", [](const queue::Job& x) { return queue::is_final(x.status); });
+  EXPECT_EQ(j.status, queue::JobStatus::kFailed);
+  EXPECT_TRUE(testing::is_for_people(j.error));
+  EXPECT_EQ(j.error, "the server could not store the result (an error on the server, not in the file)");
+  EXPECT_TRUE(store->list("processed/refused/").empty());
+}
+
+TEST_F(WorkerPoolTest, ADatabaseErrorDuringTheRenderLeavesASentenceNotSql) {
+  max_attempts = 1;
+  submit_sine("dberror", 4);
+  // The queue's database refuses every progress report, naming a statement, a file and a host
+  // the way a database's own message would.
+  sqlite3* c = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "queue.db").c_str(), &c), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(c,
+                         "CREATE TRIGGER refuse_progress BEFORE UPDATE OF progress ON jobs "
+                         "WHEN NEW.progress > 0 AND NEW.status = 'processing' BEGIN SELECT "
+                         "RAISE(ABORT, 'SELECT progress FROM jobs: /var/lib/db/queue.db on db.internal'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(c);
+  sqlite3_close(c);
+  start();
+  const auto j = wait_for("dberror", [](const queue::Job& x) { return queue::is_final(x.status); });
+  EXPECT_EQ(j.status, queue::JobStatus::kFailed);
+  EXPECT_TRUE(testing::is_for_people(j.error));
+  EXPECT_EQ(j.error.find("db.internal"), std::string::npos) << j.error;
+  EXPECT_EQ(j.error, "the render failed on the server (an error on the server, not in the file)");
 }
 
 // A render that fills the scratch disk is the machine's trouble, not the file's: the job goes

@@ -294,6 +294,25 @@ void LocalObjectStore::upload_from_file(const std::string& key, const fs::path& 
   writer->commit();
 }
 
+// A rename within objects/ is atomic and instant: the deadline is never reached.
+void LocalObjectStore::move(const std::string& from, const std::string& to,
+                            std::chrono::milliseconds /*deadline*/) {
+  const auto source = path_for(from);
+  const auto target = path_for(to);
+  for (int tries = 0;; ++tries) {
+    create_private_directories(target.parent_path());
+    if (::rename(source.c_str(), target.c_str()) == 0) break;
+    const int error = errno;
+    std::error_code ec;
+    if (error == ENOENT && !fs::exists(source, ec)) throw std::runtime_error("no such object: " + from);
+    // Another process removed the emptied folder between our mkdir and the rename.
+    if (error == ENOENT && tries < 2) continue;
+    base::throw_errno(error, "rename to " + target.string());
+  }
+  fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);
+  remove(from);  // nothing left to delete but the emptied folders
+}
+
 std::optional<fs::path> LocalObjectStore::local_path(const std::string& key) {
   return path_for(key);
 }

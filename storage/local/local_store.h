@@ -40,6 +40,8 @@ class LocalObjectStore final : public ObjectStore, public PresignedEndpoint {
   void remove_prefix(const std::string& prefix) override;
   void download_to_file(const std::string& key, const std::filesystem::path& dest) override;
   void upload_from_file(const std::string& key, const std::filesystem::path& src) override;
+  void move(const std::string& from, const std::string& to,
+            std::chrono::milliseconds deadline) override;
   std::optional<std::filesystem::path> local_path(const std::string& key) override;
   void set_object_created_handler(ObjectCreatedHandler handler) override;
 

@@ -140,7 +140,7 @@ TEST_F(LocalStoreTest, PutRefusesOtherSizesTamperingAndExpiry) {
 }
 
 TEST_F(LocalStoreTest, GetCarriesDispositionAndRejectsTraversal) {
-  const std::string key = processed_key("job1", "My Song.mp3", "mp3", "1-ab");
+  const std::string key = processed_key("job1", "My Song.mp3", "mp3");
   const auto get = store->presign_get(key, "My Song (8D).mp3", 3600s);
   StoreRequest req;
   StoreError err;

@@ -276,7 +276,7 @@ std::string S3ObjectStore::object_url(const std::string& key, bool for_browser) 
 S3ObjectStore::Response S3ObjectStore::request(const std::string& method, const std::string& key,
                                                const QueryParams& query, const HeaderList& headers,
                                                const Body& body, std::FILE* sink,
-                                               bool allow_404) {
+                                               bool allow_404, std::chrono::milliseconds deadline_after) {
   const Target t = target(key, false);
   std::string url = t.base + uri_encode(t.path, true);
   {
@@ -293,7 +293,8 @@ S3ObjectStore::Response S3ObjectStore::request(const std::string& method, const 
   // take as long as they keep moving.
   using Steady = std::chrono::steady_clock;
   const bool is_transfer = sink != nullptr || body.fd >= 0;
-  const auto deadline = Steady::now() + options_.call_deadline;
+  const auto deadline =
+      Steady::now() + (deadline_after.count() > 0 ? deadline_after : options_.call_deadline);
   auto left_ms = [&] {
     return std::max<long>(1, static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    deadline - Steady::now()).count()));
@@ -479,6 +480,26 @@ void S3ObjectStore::upload_from_file(const std::string& key, const fs::path& src
     return;
   }
   request("PUT", key, {}, {{"content-type", content_type_for(key)}}, Body{{{}, file.fd(), 0, size}});
+}
+
+void S3ObjectStore::move(const std::string& from, const std::string& to,
+                         std::chrono::milliseconds deadline) {
+  checked(from);
+  checked(to);
+  // CopyObject: the server copies (up to 5 GiB, far above any result) and the new object
+  // appears whole, with the source's Content-Type. The source is named URL-encoded.
+  const std::string source = uri_encode("/" + options_.bucket + "/" + from, true);
+  const auto res = request("PUT", to, {}, {{"x-amz-copy-source", source}}, {}, nullptr, false, deadline);
+  // S3 may answer 200 and report a failure in the body (documented for CopyObject).
+  if (!xml_values(res.body, "Error").empty() || xml_values(res.body, "ETag").empty())
+    throw base::Unavailable("s3: copy of " + from + " to " + to + " failed: " +
+                            (xml_values(res.body, "Code").empty() ? std::string("no result")
+                                                                  : xml_values(res.body, "Code").front()));
+  try {
+    remove(from);
+  } catch (const std::exception&) {
+    // The copy stands; the object left behind is under its job's prefix, removed with the job.
+  }
 }
 
 void S3ObjectStore::multipart_upload(const std::string& key, int fd, std::int64_t size) {

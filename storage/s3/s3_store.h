@@ -62,6 +62,8 @@ class S3ObjectStore final : public ObjectStore {
   void remove_prefix(const std::string& prefix) override;
   void download_to_file(const std::string& key, const std::filesystem::path& dest) override;
   void upload_from_file(const std::string& key, const std::filesystem::path& src) override;
+  void move(const std::string& from, const std::string& to,
+            std::chrono::milliseconds deadline) override;
   // Bucket notifications reach the API over HTTP (POST /api/v1/events/s3), not through here.
   void set_object_created_handler(ObjectCreatedHandler handler) override;
 
@@ -95,10 +97,12 @@ class S3ObjectStore final : public ObjectStore {
   Clock::time_point now() const { return options_.clock ? options_.clock() : Clock::now(); }
   struct Body;  // bytes in memory, or a stretch of a file
   // One signed request with retries. `body` is sent as is; `sink` (optional) receives the
-  // response body instead of Response::body (streaming GET).
+  // response body instead of Response::body (streaming GET). A request without a file behind
+  // it takes at most `deadline` (0: options' call_deadline), retries included.
   Response request(const std::string& method, const std::string& key, const QueryParams& query,
                    const HeaderList& headers, const Body& body,
-                   std::FILE* sink = nullptr, bool allow_404 = false);
+                   std::FILE* sink = nullptr, bool allow_404 = false,
+                   std::chrono::milliseconds deadline = {});
   void multipart_upload(const std::string& key, int fd, std::int64_t size);
 
   S3Options options_;

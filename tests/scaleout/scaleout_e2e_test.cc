@@ -256,7 +256,10 @@ TEST_F(ScaleOut, BrowserUploadNotificationWorkerAndPresignedDownload) {
   EXPECT_EQ(done["attempts"], 1);
 
   const std::string result_url = done["result"]["url"];
+  // PRODUCT.md's key, processed/<job-id>/<name> (8D).<ext>.
   EXPECT_EQ(result_url.rfind(rgw_.at("RGW_ENDPOINT") + "/" + bucket_ + "/processed/" + job.id + "/", 0), 0u);
+  EXPECT_EQ(store_->list("processed/" + job.id + "/").at(0).key.find('/', 10 + job.id.size() + 1),
+            std::string::npos) << "no attempt segment";
   const auto got = http_request("GET", result_url);
   ASSERT_EQ(got.status, 200);
   EXPECT_EQ(static_cast<std::int64_t>(got.body.size()), done["result"]["bytes"].get<std::int64_t>());
@@ -267,6 +270,7 @@ TEST_F(ScaleOut, BrowserUploadNotificationWorkerAndPresignedDownload) {
 
   // The bucket and the queue agree: one result object for the job.
   EXPECT_EQ(store_->list("processed/" + job.id + "/").size(), 1u);
+  EXPECT_TRUE(store_->list("attempts/" + job.id + "/").empty()) << "the attempt's upload was moved";
 
   // A replayed notification does no work twice; an unknown key is ignored and counted.
   const std::string key = store_->list("uploads/" + job.id + "/").at(0).key;

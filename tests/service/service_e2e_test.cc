@@ -227,9 +227,8 @@ TEST_F(ServiceTest, WholeFlowUploadProgressDownloadAndTheResultIs8D) {
   EXPECT_EQ(done["attempts"], 1);
   EXPECT_NEAR(done["result"]["durationSeconds"].get<double>(), 45.0, 0.2);
   const std::string url = done["result"]["url"];
-  // processed/<job>/<attempt>/<name> (8D).<ext>: the attempt's own key, saved under the name.
-  EXPECT_NE(url.find("/store/processed/" + job.id + "/1-"), std::string::npos) << url;
-  EXPECT_NE(url.find("/My%20Song%20%288D%29.mp3?"), std::string::npos) << url;
+  // processed/<job>/<name> (8D).<ext> (PRODUCT.md), saved under the name.
+  EXPECT_NE(url.find("/store/processed/" + job.id + "/My%20Song%20%288D%29.mp3?"), std::string::npos) << url;
 
   const auto result = call("GET", target_of(url));
   ASSERT_EQ(result.status, 200);

@@ -1,0 +1,115 @@
+// Issue 11 item 6 on S3 (the fixture's Ceph RGW): a worker whose lease ran out while it
+// uploaded never replaces the result of the worker that took the job over. The winner's result
+// stands at PRODUCT.md's key processed/<job-id>/<name> (8D).<ext>, the loser's upload is gone.
+// A real worker pool and render, a real bucket, the SQLite queue.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "queue/sqlite/sqlite_queue.h"
+#include "storage/keys.h"
+#include "storage/s3/s3_store.h"
+#include "tests/support/lease_race.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "worker/worker_pool.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::map<std::string, std::string> rgw_env() {
+  const char* state = std::getenv("SY_TEST_SCALEOUT_STATE");
+  if (!state) throw std::runtime_error("SY_TEST_SCALEOUT_STATE is not set: run through ctest");
+  std::map<std::string, std::string> out;
+  std::ifstream in(std::string(state) + "/rgw/env");
+  std::string line;
+  while (std::getline(in, line))
+    if (const auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+  return out;
+}
+
+TEST(S3LeaseRace, AWorkerThatLostItsLeaseNeverReplacesTheWinnersResult) {
+  const auto rgw = rgw_env();
+  ASSERT_TRUE(rgw.count("RGW_ENDPOINT")) << "RGW is not running";
+  sy::storage::S3Options so;
+  so.endpoint = rgw.at("RGW_ENDPOINT");
+  so.bucket = "sy-lease-race-" + std::to_string(::getpid());
+  so.path_style = true;
+  so.access_key = rgw.at("RGW_ACCESS_KEY");
+  so.secret_key = rgw.at("RGW_SECRET_KEY");
+  sy::storage::S3ObjectStore store(so);
+  store.ensure_bucket();
+
+  sy::testing::TempDir dir;
+  const fs::path db = dir.path() / "queue.db";
+  sy::queue::SqliteJobQueue queue(db);
+  const fs::path song = dir.path() / "race.wav";
+  ASSERT_EQ(sy::testing::shell("ffmpeg -loglevel error -y -f lavfi -i sine=frequency=440:duration=3 "
+                               "-ac 2 -ar 44100 " + sy::testing::quote(song.string())),
+            0);
+  sy::queue::NewJob j;
+  j.id = "race";
+  j.token_hash = "x";
+  j.filename = "race.wav";
+  j.upload_key = sy::storage::upload_key(j.id, j.filename);
+  j.size = static_cast<std::int64_t>(fs::file_size(song));
+  j.settings_json = R"({"format":"mp3"})";
+  queue.create(j);
+  store.upload_from_file(j.upload_key, song);
+  ASSERT_TRUE(queue.enqueue(j.id));
+
+  const fs::path winner_bytes = dir.path() / "winner.bin";
+  std::ofstream(winner_bytes) << std::string(23456, 'w');
+  sy::testing::StoreWhereTheLeaseIsLostDuringUpload racing(
+      store, queue,
+      [&](const std::string&) {
+        sqlite3* c = nullptr;
+        ASSERT_EQ(sqlite3_open(db.c_str(), &c), SQLITE_OK);
+        sqlite3_exec(c, "UPDATE jobs SET lease_owner = 'winner'", nullptr, nullptr, nullptr);
+        sqlite3_close(c);
+      },
+      winner_bytes);
+  std::mutex m;
+  std::string outcome;
+  sy::worker::WorkerPoolOptions o;
+  o.lease = 3s;
+  o.poll = 50ms;
+  o.scratch_dir = dir.path() / "scratch";
+  sy::worker::WorkerPool pool(o, queue, racing,
+                              [&](const sy::queue::Job&, std::string_view what, double, double) {
+                                std::lock_guard lock(m);
+                                outcome = what;
+                              });
+  pool.start();
+  const auto end = std::chrono::steady_clock::now() + 60s;
+  for (;;) {
+    {
+      std::lock_guard lock(m);
+      if (!outcome.empty() || std::chrono::steady_clock::now() > end) break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  pool.stop();
+  EXPECT_EQ(outcome, "abandoned");
+  const auto job = queue.get("race");
+  ASSERT_TRUE(job && job->result);
+  EXPECT_EQ(job->status, sy::queue::JobStatus::kDone);
+  EXPECT_EQ(job->result->key, "processed/race/race (8D).mp3") << "PRODUCT.md's key";
+  const auto info = store.stat(job->result->key);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->size, 23456) << "the winner's bytes, not the loser's render";
+  EXPECT_EQ(racing.loser_moves, 0) << "the loser never touched the result key";
+  EXPECT_FALSE(store.stat(racing.loser_key)) << "the loser's upload is deleted";
+  EXPECT_TRUE(store.list("attempts/").empty());
+  store.remove_prefix("");
+}
+
+}  // namespace
