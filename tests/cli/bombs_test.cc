@@ -3,8 +3,6 @@
 // 30 s, measured on the child process with wait4().
 #include <fcntl.h>
 #include <gtest/gtest.h>
-
-#include "base/sanitizers.h"
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -117,7 +115,7 @@ Measured render(const TempDir& dir, const std::string& input,
   std::cout << "[ measured ] " << ::testing::UnitTest::GetInstance()->current_test_info()->name()
             << ": exit " << m.exit_code << ", peak RSS " << m.peak_rss_mib << " MiB, "
             << m.wall_seconds << " s\n";
-  if (!sy::base::kAddressSanitizer) {  // ASan: shadow memory
+  if (memory_bounds_apply()) {
     EXPECT_LT(m.peak_rss_mib, kMaxPeakMiB);
   }
   EXPECT_LT(m.wall_seconds, kMaxSeconds);

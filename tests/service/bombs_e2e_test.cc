@@ -80,7 +80,7 @@ class BombServiceTest : public ::testing::Test {
               << " " << fs::path(path).filename().string() << ": " << o.job.value("status", "?")
               << ", render process peak " << o.peak_mib << " MiB, " << o.seconds << " s\n";
     EXPECT_GT(o.peak_mib, 0) << "the render process is gone: the bomb cost it its life";
-    if (!SY_SERVER_UNDER_ASAN) {  // ASan: shadow memory
+    if (sy::testing::memory_bounds_apply()) {
       EXPECT_LT(o.peak_mib, kMaxPeakMiB);
     }
     EXPECT_LT(o.seconds, kMaxSeconds);
