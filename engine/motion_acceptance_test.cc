@@ -17,6 +17,7 @@
 #include "engine/renderer.h"
 #include "engine/testing/analysis.h"
 #include "engine/testing/click_track.h"
+#include "tests/support/sine_fit.h"
 
 namespace sy::engine {
 namespace {
@@ -223,21 +224,9 @@ double period_strength(const std::vector<double>& series, double hop_seconds, do
   double mean = 0;
   for (double v : series) mean += v;
   mean /= static_cast<double>(series.size());
-  double cc = 0, ss = 0, cs = 0, yc = 0, ys = 0, total = 0;
-  for (std::size_t i = 0; i < series.size(); ++i) {
-    const double phase = 2 * std::numbers::pi * static_cast<double>(i) * hop_seconds / period;
-    const double c = std::cos(phase), sn = std::sin(phase), y = series[i] - mean;
-    cc += c * c;
-    ss += sn * sn;
-    cs += c * sn;
-    yc += y * c;
-    ys += y * sn;
-    total += y * y;
-  }
-  // Least squares a cos + b sin.
-  const double det = cc * ss - cs * cs;
-  const double a = (yc * ss - ys * cs) / det, b = (ys * cc - yc * cs) / det;
-  return (a * yc + b * ys) / total;
+  const auto fit = testing::fit_sine([&](std::size_t i) { return series[i] - mean; }, 0, series.size(),
+                                     hop_seconds / period);
+  return fit.explained / fit.total;
 }
 
 TEST(MotionVocals, UncorrelatedStereoStillCircles) {
