@@ -18,6 +18,12 @@ void ffmpeg(const std::string& args) {
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("fixture command failed: " + cmd);
 }
 
+std::string ffmpeg_file(const TempDir& dir, const std::string& name, const std::string& args) {
+  const std::string path = dir.file(name);
+  ffmpeg(args + " " + path);
+  return path;
+}
+
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
@@ -55,6 +61,11 @@ Decoded decode_all(const std::string& path, const io::DecodeOptions& options, st
     throw std::runtime_error("frames_read() disagrees with the frames delivered");
   }
   return out;
+}
+
+Decoded decode_made(const std::string& name, const std::string& args) {
+  TempDir dir;
+  return decode_all(ffmpeg_file(dir, name, args));
 }
 
 ToneFit fit_tone(const std::vector<float>& x, double hz, int rate, std::size_t begin,
