@@ -1,6 +1,24 @@
 #include "cli/backends.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+
 namespace sy::cli {
+
+std::optional<service::Config> load_config(const std::string& file,
+                                           const std::function<void(service::Config&)>& apply_flags) {
+  service::Config config;
+  try {
+    if (!file.empty()) service::apply_toml_file(config, file);
+    service::apply_environment(config, [](const char* name) { return std::getenv(name); });
+    apply_flags(config);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return std::nullopt;
+  }
+  return config;
+}
 
 queue::QueueSettings queue_settings(const service::Config& config) {
   queue::QueueSettings s;

@@ -4,7 +4,10 @@
 // scale out. `serve` and `worker` share this so both always agree.
 #include <signal.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "queue/job_queue.h"
 #include "queue/queue_factory.h"
@@ -12,6 +15,12 @@
 #include "storage/store_factory.h"
 
 namespace sy::cli {
+
+// The configuration both read: the TOML file (when named), then the environment, then the
+// command's own flags (`apply_flags`, which win). nullopt, after an `error:` line on stderr,
+// when any of it is wrong.
+std::optional<service::Config> load_config(const std::string& file,
+                                           const std::function<void(service::Config&)>& apply_flags);
 
 queue::QueueSettings queue_settings(const service::Config& config);
 

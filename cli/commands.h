@@ -2,6 +2,9 @@
 // Each subcommand registers itself on the CLI11 app; its callback stores the exit status.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <exception>
+
 namespace sy::cli {
 
 // Exit statuses from PRODUCT.md.
@@ -20,5 +23,27 @@ void add_probe_command(CLI::App& app, CommandContext& ctx);
 void add_presets_command(CLI::App& app, CommandContext& ctx);
 void add_serve_command(CLI::App& app, CommandContext& ctx);   // cli/serve_command.cc
 void add_worker_command(CLI::App& app, CommandContext& ctx);  // cli/worker_command.cc (scale-out)
+
+// Parses the command line and runs the command it names: its exit status, or that of help,
+// a usage error or a failure that escaped the command.
+inline int run(CLI::App& app, CommandContext& ctx, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    std::fprintf(stderr, "Run with --help for usage.\n");
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitFailure;
+  }
+  return ctx.exit_code;
+}
 
 }  // namespace sy::cli

@@ -1,7 +1,4 @@
 // surroundyou: turns songs into 8D audio. Thin main: arguments -> pipeline / service / worker.
-#include <cstdio>
-#include <exception>
-
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -19,21 +16,5 @@ int main(int argc, char** argv) {
   sy::cli::add_presets_command(app, ctx);
   sy::cli::add_serve_command(app, ctx);
   sy::cli::add_worker_command(app, ctx);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    std::fprintf(stderr, "Run with --help for usage.\n");
-    return sy::cli::kExitUsage;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return sy::cli::kExitFailure;
-  }
-  return ctx.exit_code;
+  return sy::cli::run(app, ctx, argc, argv);
 }

@@ -40,19 +40,15 @@ struct ServeFlags {
 };
 
 int run_serve(const ServeFlags& flags) {
-  service::Config config;
-  try {
-    if (!flags.config.empty()) service::apply_toml_file(config, flags.config);
-    service::apply_environment(config, [](const char* name) { return std::getenv(name); });
+  const auto loaded = load_config(flags.config, [&flags](service::Config& config) {
     if (flags.listen) config.listen = *flags.listen;
     if (flags.data_dir) config.data_dir = *flags.data_dir;
     if (flags.workers) config.workers = *flags.workers;
     if (flags.public_url) config.public_url = *flags.public_url;
     config.port();  // validates
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return kExitUsage;
-  }
+  });
+  if (!loaded) return kExitUsage;
+  const service::Config& config = *loaded;
 
   // Signals are taken by sigwait below; block them before any thread starts so none of the
   // server's threads is interrupted by them.

@@ -38,15 +38,11 @@ struct WorkerFlags {
 };
 
 int run_worker(const WorkerFlags& flags) {
-  service::Config config;
-  try {
-    if (!flags.config.empty()) service::apply_toml_file(config, flags.config);
-    service::apply_environment(config, [](const char* name) { return std::getenv(name); });
+  const auto loaded = load_config(flags.config, [&flags](service::Config& config) {
     if (flags.jobs) config.workers = *flags.jobs;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return kExitUsage;
-  }
+  });
+  if (!loaded) return kExitUsage;
+  const service::Config& config = *loaded;
 
   const sigset_t signals = block_stop_signals();
   // Everything this process writes (queue, objects, renders) is its user's alone.

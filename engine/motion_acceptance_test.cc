@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <numbers>
 #include <random>
 #include <string>
@@ -17,6 +18,7 @@
 #include "engine/renderer.h"
 #include "engine/testing/analysis.h"
 #include "engine/testing/click_track.h"
+#include "tests/support/sine_fit.h"
 
 namespace sy::engine {
 namespace {
@@ -223,21 +225,9 @@ double period_strength(const std::vector<double>& series, double hop_seconds, do
   double mean = 0;
   for (double v : series) mean += v;
   mean /= static_cast<double>(series.size());
-  double cc = 0, ss = 0, cs = 0, yc = 0, ys = 0, total = 0;
-  for (std::size_t i = 0; i < series.size(); ++i) {
-    const double phase = 2 * std::numbers::pi * static_cast<double>(i) * hop_seconds / period;
-    const double c = std::cos(phase), sn = std::sin(phase), y = series[i] - mean;
-    cc += c * c;
-    ss += sn * sn;
-    cs += c * sn;
-    yc += y * c;
-    ys += y * sn;
-    total += y * y;
-  }
-  // Least squares a cos + b sin.
-  const double det = cc * ss - cs * cs;
-  const double a = (yc * ss - ys * cs) / det, b = (ys * cc - yc * cs) / det;
-  return (a * yc + b * ys) / total;
+  const auto fit = testing::fit_sine([&](std::size_t i) { return series[i] - mean; }, 0, series.size(),
+                                     hop_seconds / period);
+  return fit.explained / fit.total;
 }
 
 TEST(MotionVocals, UncorrelatedStereoStillCircles) {
@@ -295,18 +285,33 @@ BeatAnalysis track_beats(const std::vector<float>& mono) {
   return tracker.finish();
 }
 
+// A minute of clicks at `bpm_at`, its beats as the engine tracks them, and the song they make
+// for the motion (which points at those beats: not to be copied).
+struct TrackedClicks {
+  TrackedClicks(const std::function<double(double)>& bpm_at, unsigned seed)
+      : track(testing::click_track(60, kRate, bpm_at, seed)), found(track_beats(track.audio)) {
+    song.duration_seconds = 60;
+    song.beats = &found.grid;
+  }
+  TrackedClicks(const TrackedClicks&) = delete;
+  TrackedClicks& operator=(const TrackedClicks&) = delete;
+
+  testing::ClickTrack track;
+  BeatAnalysis found;
+  MotionContext song;
+};
+
+EngineSettings sixteen_beats_a_turn() {
+  EngineSettings s = dry();
+  s.beats_per_turn = 16;
+  return s;
+}
+
 // Times where the level difference crosses zero going down: the source passing the front
 // left to right (the clockwise turn). 50 ms windows every millisecond, smoothed over 41 ms.
 std::vector<double> front_passes(const testing::Stereo& out) {
   constexpr std::size_t kHop = 48, kWindow = 2400;
-  const auto ild = testing::ild_series_db(out, kWindow, kHop);
-  std::vector<double> smooth(ild.size());
-  for (std::size_t i = 0; i < ild.size(); ++i) {
-    double acc = 0;
-    int count = 0;
-    for (std::size_t j = i >= 20 ? i - 20 : 0; j < std::min(ild.size(), i + 21); ++j, ++count) acc += ild[j];
-    smooth[i] = acc / count;
-  }
+  const auto smooth = testing::moving_average(testing::ild_series_db(out, kWindow, kHop), 20);
   std::vector<double> passes;
   for (std::size_t i = 1; i < smooth.size(); ++i) {
     if (!(smooth[i - 1] > 0 && smooth[i] <= 0)) continue;
@@ -321,17 +326,11 @@ std::vector<double> front_passes(const testing::Stereo& out) {
 TEST(MotionBeats, SixteenBeatsATurnAtSeveralTempos) {
   for (double bpm : {90.0, 120.0, 140.0}) {
     SCOPED_TRACE(bpm);
-    const auto track = testing::click_track(60, kRate, [bpm](double) { return bpm; }, 21);
-    const BeatAnalysis found = track_beats(track.audio);
-    ASSERT_FALSE(found.grid.beats.empty());
-    MotionContext song;
-    song.duration_seconds = 60;
-    song.beats = &found.grid;
-    EngineSettings s = dry();
-    s.beats_per_turn = 16;
+    const TrackedClicks clicks([bpm](double) { return bpm; }, 21);
+    ASSERT_FALSE(clicks.found.grid.beats.empty());
     // The motion measured on steady noise (the clicks' own levels would blur it).
-    const auto noise = testing::pink_noise(track.audio.size(), 4);
-    const auto out = render_with(s, noise, noise, 1024, song);
+    const auto noise = testing::pink_noise(clicks.track.audio.size(), 4);
+    const auto out = render_with(sixteen_beats_a_turn(), noise, noise, 1024, clicks.song);
     const double expected = 16 * 60 / bpm;
     const double period = measured_period(slice(out, 2, 59), expected / 2, expected * 2);
     double worst = 0;
@@ -339,12 +338,12 @@ TEST(MotionBeats, SixteenBeatsATurnAtSeveralTempos) {
     for (double t : passes) {
       if (t < 2 || t > 58) continue;
       double nearest = 1e9;
-      for (double d : track.downbeats) nearest = std::min(nearest, std::abs(d - t));
+      for (double d : clicks.track.downbeats) nearest = std::min(nearest, std::abs(d - t));
       worst = std::max(worst, nearest);
     }
     std::printf("%.0f BPM, 16 beats a turn: tracked %.2f BPM, period %.3f s (expected %.3f), %zu front passes, "
                 "the worst %.1f ms from a downbeat\n",
-                bpm, found.tempo_bpm, period, expected, passes.size(), 1000 * worst);
+                bpm, clicks.found.tempo_bpm, period, expected, passes.size(), 1000 * worst);
     EXPECT_NEAR(period, expected, expected * 0.02);
     EXPECT_GE(passes.size(), static_cast<std::size_t>(50 / expected));
     EXPECT_LT(worst, 0.05);
@@ -354,19 +353,13 @@ TEST(MotionBeats, SixteenBeatsATurnAtSeveralTempos) {
 TEST(MotionBeats, ATempoChangeIsFollowedWithoutAJump) {
   // 110 BPM for 20 s, up to 130 over 20 s, 130 to the end.
   auto tempo = [](double t) { return t < 20 ? 110.0 : t < 40 ? 110.0 + (t - 20) : 130.0; };
-  const auto track = testing::click_track(60, kRate, tempo, 22);
-  const BeatAnalysis found = track_beats(track.audio);
-  ASSERT_FALSE(found.grid.beats.empty());
-  MotionContext song;
-  song.duration_seconds = 60;
-  song.beats = &found.grid;
-  EngineSettings s = dry();
-  s.beats_per_turn = 16;
-  const auto count = make_turn_count(s, song);
+  const TrackedClicks clicks(tempo, 22);
+  ASSERT_FALSE(clicks.found.grid.beats.empty());
+  const EngineSettings s = sixteen_beats_a_turn();
+  const auto count = make_turn_count(s, clicks.song);
   // The turn count at each true downbeat of the click track: every fourth bar is a whole turn.
   double worst_lock = 0;
-  for (std::size_t i = 0; i < track.downbeats.size(); ++i) {
-    const double t = track.downbeats[i];
+  for (const double t : clicks.track.downbeats) {
     if (t < 2 || t > 58) continue;
     const double turns = count->turns(t);
     const double off_seconds = std::abs(turns * 4 - std::round(turns * 4)) / 4 / count->rate(t);
@@ -383,7 +376,7 @@ TEST(MotionBeats, ATempoChangeIsFollowedWithoutAJump) {
   EXPECT_LT(worst_step, 0.01);
   EXPECT_NEAR(1 / count->rate(10), 16 * 60 / 110.0, 16 * 60 / 110.0 * 0.02);
   EXPECT_NEAR(1 / count->rate(50), 16 * 60 / 130.0, 16 * 60 / 130.0 * 0.02);
-  const auto path = make_motion_path(s, song);
+  const auto path = make_motion_path(s, clicks.song);
   double worst_move = 0;
   for (double t = 0.001; t < 60; t += 0.001)
     worst_move = std::max(worst_move, std::abs(std::remainder(path->at(t).azimuth - path->at(t - 0.001).azimuth,
@@ -397,8 +390,7 @@ TEST(MotionBeats, ASongWithoutABeatTurnsAtItsPeriod) {
   EXPECT_TRUE(found.grid.beats.empty());
   MotionContext song;
   song.beats = &found.grid;
-  EngineSettings s = dry();
-  s.beats_per_turn = 16;
+  const EngineSettings s = sixteen_beats_a_turn();
   EXPECT_NEAR(make_turn_count(s, song)->rate(10), 1 / s.period_seconds, 1e-12);
 }
 

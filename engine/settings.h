@@ -43,7 +43,7 @@ struct EngineSettings {
   double fade_seconds = 0;             // the motion eases in and out; starts and ends in front
   Vocals vocals = Vocals::kCircle;
   // Over time, instead of the fixed value of the same name (period, width, elevation, reverb).
-  Keyframes period_curve, width_curve, elevation_curve, reverb_curve;
+  Keyframes period_curve{}, width_curve{}, elevation_curve{}, reverb_curve{};
 };
 
 Trajectory parse_trajectory(const std::string& name);  // throws std::invalid_argument

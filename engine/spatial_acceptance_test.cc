@@ -55,17 +55,17 @@ std::vector<double> median5(const std::vector<double>& v) {
   return out;
 }
 
+// Short-term loudness (LU) from 3.5 s, when its 3 s window is full, over one 8 s revolution:
+// its highest minus its lowest.
+double loudness_spread_over_a_revolution(const testing::Stereo& out) {
+  const auto st = testing::short_term_loudness(out, kRateInt, 4800);
+  return max_minus_min(std::vector<double>(st.begin() + 35, st.begin() + 35 + 80));
+}
+
 // Zero crossings of the ILD (smoothed over 110 ms), in seconds; crossings closer than a
 // second (the level difference can hover around zero behind the head) merge into one.
 std::vector<double> ild_zero_crossings_seconds(const testing::Stereo& s, std::size_t hop) {
-  const auto ild = testing::ild_series_db(s, 4800, hop);
-  std::vector<double> smooth(ild.size());
-  for (std::size_t i = 0; i < ild.size(); ++i) {
-    double acc = 0;
-    int count = 0;
-    for (std::size_t j = i >= 5 ? i - 5 : 0; j < std::min(ild.size(), i + 6); ++j, ++count) acc += ild[j];
-    smooth[i] = acc / count;
-  }
+  const auto smooth = testing::moving_average(testing::ild_series_db(s, 4800, hop), 5);
   std::vector<double> crossings, cluster;
   auto flush = [&] {
     if (cluster.empty()) return;
@@ -226,12 +226,7 @@ TEST(SpatialAcceptanceSine, SteppedGainsWouldFail) {
 
 TEST(SpatialAcceptanceLoudness, NoLevelDipOverARevolution) {
   const auto noise = testing::pink_noise(static_cast<std::size_t>(12 * kRate), 7);
-  const auto out = render_with(classic_dry(), noise, noise, 512);
-  const auto st = testing::short_term_loudness(out, kRateInt, 4800);
-  // From 3.5 s (the 3 s window is full) over one 8 s revolution.
-  const std::vector<double> revolution(st.begin() + 35, st.begin() + 35 + 80);
-  const double spread = max_minus_min(revolution);
-
+  const double spread = loudness_spread_over_a_revolution(render_with(classic_dry(), noise, noise, 512));
   std::printf("short-term loudness spread over a revolution: %.2f LU\n", spread);
   EXPECT_LE(spread, 1.5);
 }
@@ -240,10 +235,7 @@ TEST(SpatialAcceptanceLoudness, WideStereoKeepsItsLevelToo) {
   // Uncorrelated left and right: the two sources no longer add up coherently.
   const auto l = testing::pink_noise(static_cast<std::size_t>(12 * kRate), 8);
   const auto r = testing::pink_noise(static_cast<std::size_t>(12 * kRate), 9);
-  const auto out = render_with(classic_dry(), l, r, 512);
-  const auto st = testing::short_term_loudness(out, kRateInt, 4800);
-  const std::vector<double> revolution(st.begin() + 35, st.begin() + 35 + 80);
-  const double spread = max_minus_min(revolution);
+  const double spread = loudness_spread_over_a_revolution(render_with(classic_dry(), l, r, 512));
   std::printf("short-term loudness spread, uncorrelated stereo: %.2f LU\n", spread);
   EXPECT_LE(spread, 1.5);
 }
@@ -262,8 +254,7 @@ TEST(SpatialAcceptanceRoom, RoomDoesNotFightTheRotation) {
   one.left.assign(out.left.begin() + 48000, out.left.begin() + 9 * 48000);
   one.right.assign(out.right.begin() + 48000, out.right.begin() + 9 * 48000);
   const double swing = max_minus_min(median5(testing::itd_series_ms(one, kRate, 2400, 1200)));
-  const auto st = testing::short_term_loudness(out, kRateInt, 4800);
-  const double spread = max_minus_min(std::vector<double>(st.begin() + 35, st.begin() + 115));
+  const double spread = loudness_spread_over_a_revolution(out);
   std::printf("room on: ITD swing %.3f ms, short-term loudness spread %.2f LU\n", swing, spread);
   EXPECT_GE(swing, 0.8);
   EXPECT_LE(spread, 1.5);

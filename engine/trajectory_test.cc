@@ -137,11 +137,26 @@ void expect_never_backwards(const TurnCount& count, double from, double to) {
   }
 }
 
+// A song of known length, which the fade out ends with.
+MotionContext song_lasting(double seconds) {
+  MotionContext song;
+  song.duration_seconds = seconds;
+  return song;
+}
+
+// A faded path: in front at the start and at the song's end, never backwards, never a jump.
+void expect_faded_path(const EngineSettings& s, const MotionContext& song, double end_tolerance) {
+  const auto path = make_motion_path(s, song);
+  EXPECT_NEAR(wrap(path->at(0).azimuth), 0.0, 1e-12);
+  EXPECT_NEAR(wrap(path->at(song.duration_seconds).azimuth), 0.0, end_tolerance);
+  expect_never_backwards(*make_turn_count(s, song), 0, song.duration_seconds);
+  expect_smooth(*path, song.duration_seconds);
+}
+
 TEST(TrajectoryTest, FadeStartsAndEndsInFrontFromAStandstill) {
   EngineSettings s;
   s.fade_seconds = 4;
-  MotionContext song;
-  song.duration_seconds = 61.3;
+  const MotionContext song = song_lasting(61.3);
   const auto count = make_turn_count(s, song);
   EXPECT_EQ(count->turns(0), 0.0);
   EXPECT_EQ(count->rate(0), 0.0);
@@ -157,12 +172,7 @@ TEST(TrajectoryTest, FadeStartsAndEndsInFrontFromAStandstill) {
   for (double t = 0; t < song.duration_seconds; t += 0.01)
     if (count->rate(t) > 0.999 / 8) moving_until = t;
   EXPECT_GE(moving_until, song.duration_seconds - 4 - 1.5 * 8);
-  expect_never_backwards(*count, 0, song.duration_seconds);
-
-  const auto path = make_motion_path(s, song);
-  EXPECT_NEAR(wrap(path->at(0).azimuth), 0.0, 1e-12);
-  EXPECT_NEAR(wrap(path->at(song.duration_seconds).azimuth), 0.0, 1e-6);
-  expect_smooth(*path, song.duration_seconds);
+  expect_faded_path(s, song, 1e-6);
 }
 
 TEST(TrajectoryTest, FadeWithoutAKnownLengthOnlyEasesIn) {
@@ -177,22 +187,14 @@ TEST(TrajectoryTest, FadeWithoutAKnownLengthOnlyEasesIn) {
 TEST(TrajectoryTest, ASongShorterThanItsFadesStillStartsAndEndsInFront) {
   EngineSettings s;
   s.fade_seconds = 10;
-  MotionContext song;
-  song.duration_seconds = 12;
-  const auto path = make_motion_path(s, song);
-  EXPECT_NEAR(wrap(path->at(0).azimuth), 0.0, 1e-12);
-  EXPECT_NEAR(wrap(path->at(12).azimuth), 0.0, 1e-9);
-  expect_never_backwards(*make_turn_count(s, song), 0, 12);
-  expect_smooth(*path, 12);
+  expect_faded_path(s, song_lasting(12), 1e-9);
 }
 
 TEST(TrajectoryTest, LegacyFadesByNarrowingItsSway) {
   EngineSettings s;
   s.trajectory = Trajectory::kLegacy;
   s.fade_seconds = 3;
-  MotionContext song;
-  song.duration_seconds = 30;
-  const auto path = make_motion_path(s, song);
+  const auto path = make_motion_path(s, song_lasting(30));
   EXPECT_NEAR(path->at(0).azimuth, 0.0, 1e-12);
   EXPECT_NEAR(path->at(30).azimuth, 0.0, 1e-12);
   EXPECT_GT(std::abs(path->at(15).azimuth), 0.0);

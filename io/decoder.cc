@@ -126,7 +126,8 @@ class FfmpegDecoder final : public Decoder {
     if (err < 0) {
       if (safety::is_out_of_memory(err)) throw base::InputError(safety::kNeedsTooMuchMemory);
       if (err != AVERROR_EOF) {
-        ffmpeg::throw_if_transient_read(err, "reading the file stopped after " + seconds_text(decoded_seconds_));
+        ffmpeg::throw_if_transient(err, ffmpeg::Direction::kRead,
+                                   "reading the file stopped after " + seconds_text(decoded_seconds_));
         throw base::InputError("the file is damaged: reading stopped after " +
                          seconds_text(decoded_seconds_));
       }

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "base/sanitizers.h"
-
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -13,13 +11,16 @@
 
 #include "base/errors.h"
 #include "io/test_fixtures.h"
+#include "tests/support/process.h"
 
 namespace sy::io {
 namespace {
 
 using testing::decode_all;
+using testing::decode_made;
 using testing::Decoded;
 using testing::ffmpeg;
+using testing::ffmpeg_file;
 using testing::fit_tone;
 using testing::TempDir;
 
@@ -50,10 +51,7 @@ void expect_human_message(const std::string& msg) {
 }
 
 TEST(Decoder, FloatWavIsDeliveredUnchanged) {
-  TempDir dir;
-  const auto wav = dir.file("tones.wav");
-  ffmpeg(kTwoTones + "-c:a pcm_f32le " + wav);
-  const Decoded d = decode_all(wav);
+  const Decoded d = decode_made("tones.wav", kTwoTones + "-c:a pcm_f32le");
   EXPECT_EQ(d.sample_rate, 44100);
   ASSERT_EQ(d.frames(), 88200u);
   for (std::size_t i = 0; i < d.frames(); i += 97) {
@@ -65,8 +63,7 @@ TEST(Decoder, FloatWavIsDeliveredUnchanged) {
 
 TEST(Decoder, ChunkSizeDoesNotChangeTheStream) {
   TempDir dir;
-  const auto mp3 = dir.file("tones.mp3");
-  ffmpeg(kTwoTones + "-c:a libmp3lame -b:a 128k " + mp3);
+  const auto mp3 = ffmpeg_file(dir, "tones.mp3", kTwoTones + "-c:a libmp3lame -b:a 128k");
   const Decoded a = decode_all(mp3, {}, 1);
   const Decoded b = decode_all(mp3, {}, 4096);
   const Decoded c = decode_all(mp3, {}, 777);
@@ -86,10 +83,7 @@ class DecodesFormat : public ::testing::TestWithParam<FormatCase> {};
 
 TEST_P(DecodesFormat, ToneSurvivesWithItsLength) {
   const FormatCase& c = GetParam();
-  TempDir dir;
-  const auto path = dir.file(std::string("tones.") + c.name);
-  ffmpeg(kTwoTones + c.args + " " + path);
-  const Decoded d = decode_all(path);
+  const Decoded d = decode_made(std::string("tones.") + c.name, kTwoTones + c.args);
   EXPECT_EQ(d.sample_rate, c.expected_rate);
   EXPECT_NEAR(static_cast<double>(d.frames()) / d.sample_rate, 2.0, 0.03);
   const std::size_t edge = static_cast<std::size_t>(d.sample_rate) / 10;
@@ -127,10 +121,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(Decoder, HighRateIsResampledTo48k) {
-  TempDir dir;
-  const auto wav = dir.file("hi.flac");
-  ffmpeg("-f lavfi -i \"aevalsrc='0.5*sin(2*PI*1000*t)|0.5*sin(2*PI*1000*t)':s=96000:d=2\" " + wav);
-  const Decoded d = decode_all(wav);
+  const Decoded d = decode_made("hi.flac",
+                                "-f lavfi -i \"aevalsrc='0.5*sin(2*PI*1000*t)|0.5*sin(2*PI*1000*t)':s=96000:d=2\"");
   EXPECT_EQ(d.info.sample_rate, 96000);
   EXPECT_EQ(d.sample_rate, 48000);
   EXPECT_NEAR(static_cast<double>(d.frames()), 96000.0, 2);
@@ -140,10 +132,8 @@ TEST(Decoder, HighRateIsResampledTo48k) {
 }
 
 TEST(Decoder, MonoBecomesTwoIdenticalFullLevelChannels) {
-  TempDir dir;
-  const auto wav = dir.file("mono.wav");
-  ffmpeg("-f lavfi -i \"aevalsrc='0.5*sin(2*PI*440*t)':s=48000:d=1\" -c:a pcm_f32le " + wav);
-  const Decoded d = decode_all(wav);
+  const Decoded d = decode_made("mono.wav",
+                                "-f lavfi -i \"aevalsrc='0.5*sin(2*PI*440*t)':s=48000:d=1\" -c:a pcm_f32le");
   EXPECT_EQ(d.info.channels, 1);
   ASSERT_EQ(d.frames(), 48000u);
   EXPECT_EQ(d.left, d.right);
@@ -177,19 +167,16 @@ TEST(Decoder, SurroundIsDownmixedWithoutLfeAndWithoutClipping) {
 }
 
 TEST(Decoder, WorstCaseSurroundDoesNotClip) {
-  TempDir dir;
-  const auto path = dir.file("loud.wav");
-  ffmpeg("-f lavfi -i \"aevalsrc='0.99*sin(2*PI*440*t)':c=5.1:s=48000:d=1\" -c:a pcm_f32le " +
-         path);
-  const Decoded d = decode_all(path);
+  const Decoded d = decode_made("loud.wav",
+                                "-f lavfi -i \"aevalsrc='0.99*sin(2*PI*440*t)':c=5.1:s=48000:d=1\" -c:a pcm_f32le");
   EXPECT_LE(testing::peak(d.left), 1.0);
   EXPECT_GT(testing::peak(d.left), 0.5);
 }
 
 TEST(Decoder, VarispeedStretchesLengthAndLowersPitch) {
   TempDir dir;
-  const auto wav = dir.file("tone.wav");
-  ffmpeg("-f lavfi -i \"aevalsrc='0.5*sin(2*PI*1000*t)|0.5*sin(2*PI*1000*t)':s=44100:d=2\" " + wav);
+  const auto wav = ffmpeg_file(dir, "tone.wav",
+                               "-f lavfi -i \"aevalsrc='0.5*sin(2*PI*1000*t)|0.5*sin(2*PI*1000*t)':s=44100:d=2\"");
   DecodeOptions opt;
   opt.speed = 0.85;
   const Decoded d = decode_all(wav, opt);
@@ -213,9 +200,9 @@ TEST(Decoder, LongFramesAreResampledInSlices) {
   // million frames at 48 kHz (25 MB with its copy in the FIFO) if resampled whole. A file
   // may choose frames of millions of samples; what the decoder holds must not follow.
   TempDir dir;
-  const auto flac = dir.file("long-frames.flac");
-  ffmpeg("-f lavfi -i \"aevalsrc='0.5*sin(2*PI*1000*t)':s=8000:d=40\" -c:a flac -frame_size 65535 "
-         "-strict experimental " + flac);
+  const auto flac = ffmpeg_file(dir, "long-frames.flac",
+                                "-f lavfi -i \"aevalsrc='0.5*sin(2*PI*1000*t)':s=8000:d=40\" -c:a flac "
+                                "-frame_size 65535 -strict experimental");
   DecodeOptions opt;
   opt.speed = 0.25;
   auto decoder = Decoder::open(flac, opt);
@@ -233,7 +220,7 @@ TEST(Decoder, LongFramesAreResampledInSlices) {
   RecordProperty("decode_peak_growth_mib", std::to_string(grown));
   // In slices it grows ~5 MiB (a slice's output at 24 times the input rate, in the scratch,
   // the FIFO and the resampler); one frame resampled whole took 74 MiB.
-  if (!base::kAddressSanitizer) {  // ASan keeps freed blocks in quarantine: growth means nothing
+  if (testing::memory_bounds_apply()) {
     EXPECT_LT(grown, 12) << "the decoder held a whole frame's resampled output";
   }
   EXPECT_NEAR(static_cast<double>(frames), 40.0 / 0.25 * 48000, 48000 * 0.01);
@@ -244,15 +231,12 @@ TEST(Decoder, LongFramesAreResampledInSlices) {
 
 TEST(Probe, ReadsTagsCoverAndFacts) {
   TempDir dir;
-  const auto cover = dir.file("cover.png");
-  ffmpeg("-f lavfi -i color=red:s=32x32 -frames:v 1 " + cover);
-  const auto mp3 = dir.file("tagged.mp3");
-  ffmpeg(kTwoTones + "-i " + cover +
-         " -map 0:a -map 1:v -c:a libmp3lame -b:a 192k -c:v copy -disposition:v attached_pic "
-         "-id3v2_version 3 -metadata title=Song -metadata artist=\"The Band\" "
-         "-metadata album=Record -metadata album_artist=Various -metadata date=2021 "
-         "-metadata track=3/12 -metadata genre=Pop " +
-         mp3);
+  const auto cover = ffmpeg_file(dir, "cover.png", "-f lavfi -i color=red:s=32x32 -frames:v 1");
+  const auto mp3 = ffmpeg_file(dir, "tagged.mp3", kTwoTones + "-i " + cover +
+                               " -map 0:a -map 1:v -c:a libmp3lame -b:a 192k -c:v copy -disposition:v attached_pic "
+                               "-id3v2_version 3 -metadata title=Song -metadata artist=\"The Band\" "
+                               "-metadata album=Record -metadata album_artist=Various -metadata date=2021 "
+                               "-metadata track=3/12 -metadata genre=Pop");
   const AudioInfo info = probe(mp3);
   EXPECT_EQ(info.container, "mp3");
   EXPECT_EQ(info.codec, "mp3");
@@ -279,8 +263,8 @@ TEST(Probe, ReadsTagsCoverAndFacts) {
 
 TEST(Probe, ReadsVorbisCommentsOfOgg) {
   TempDir dir;
-  const auto ogg = dir.file("tagged.ogg");
-  ffmpeg(kTwoTones + "-c:a libvorbis -metadata title=Ogg -metadata artist=Someone " + ogg);
+  const auto ogg = ffmpeg_file(dir, "tagged.ogg",
+                               kTwoTones + "-c:a libvorbis -metadata title=Ogg -metadata artist=Someone");
   const AudioInfo info = probe(ogg);
   EXPECT_EQ(info.codec, "vorbis");
   EXPECT_EQ(info.metadata.tags.at("title"), "Ogg");
@@ -318,8 +302,7 @@ TEST(BadInput, TextRenamedMp3) {
 
 TEST(BadInput, PictureRenamedMp3) {
   TempDir dir;
-  const auto png = dir.file("pic.png");
-  ffmpeg("-f lavfi -i color=blue:s=64x64 -frames:v 1 " + png);
+  const auto png = ffmpeg_file(dir, "pic.png", "-f lavfi -i color=blue:s=64x64 -frames:v 1");
   std::filesystem::rename(png, dir.file("pic.mp3"));
   const auto msg = input_error([&] { decode_all(dir.file("pic.mp3")); });
   EXPECT_NE(msg.find("picture"), std::string::npos) << msg;
@@ -327,16 +310,14 @@ TEST(BadInput, PictureRenamedMp3) {
 
 TEST(BadInput, VideoWithoutAudio) {
   TempDir dir;
-  const auto mp4 = dir.file("silent.mp4");
-  ffmpeg("-f lavfi -i testsrc=s=64x48:r=10:d=1 -c:v mpeg4 " + mp4);
+  const auto mp4 = ffmpeg_file(dir, "silent.mp4", "-f lavfi -i testsrc=s=64x48:r=10:d=1 -c:v mpeg4");
   const auto msg = input_error([&] { Decoder::open(mp4); });
   EXPECT_NE(msg.find("no audio"), std::string::npos) << msg;
 }
 
 TEST(BadInput, HlsPlaylistIsRefused) {
   TempDir dir;
-  const auto wav = dir.file("a.wav");
-  ffmpeg(kTwoTones + wav);
+  const auto wav = ffmpeg_file(dir, "a.wav", kTwoTones);
   testing::write_text(dir.file("list.m3u8"),
                       "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n" + wav +
                           "\n#EXT-X-ENDLIST\n");
@@ -347,8 +328,7 @@ TEST(BadInput, HlsPlaylistIsRefused) {
 
 TEST(BadInput, ConcatScriptIsRefused) {
   TempDir dir;
-  const auto wav = dir.file("a.wav");
-  ffmpeg(kTwoTones + wav);
+  const auto wav = ffmpeg_file(dir, "a.wav", kTwoTones);
   testing::write_text(dir.file("list.mp3"), "ffconcat version 1.0\nfile '" + wav + "'\n");
   const auto msg = input_error([&] { Decoder::open(dir.file("list.mp3")); });
   expect_human_message(msg);
@@ -356,8 +336,7 @@ TEST(BadInput, ConcatScriptIsRefused) {
 
 TEST(BadInput, TruncatedMp3) {
   TempDir dir;
-  const auto mp3 = dir.file("cut.mp3");
-  ffmpeg("-f lavfi -i sine=f=440:d=10 -ac 2 -c:a libmp3lame -b:a 192k " + mp3);
+  const auto mp3 = ffmpeg_file(dir, "cut.mp3", "-f lavfi -i sine=f=440:d=10 -ac 2 -c:a libmp3lame -b:a 192k");
   testing::truncate_file(mp3, 0.5);
   const auto msg = input_error([&] { decode_all(mp3); });
   EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
@@ -365,8 +344,8 @@ TEST(BadInput, TruncatedMp3) {
 
 TEST(Decoder, Mp3MissingOnlyItsLastBytesStillDecodes) {
   TempDir dir;
-  const auto mp3 = dir.file("almost.mp3");
-  ffmpeg("-f lavfi -i sine=f=440:d=10 -ac 2 -c:a libmp3lame -b:a 192k " + mp3);
+  const auto mp3 = ffmpeg_file(dir, "almost.mp3",
+                               "-f lavfi -i sine=f=440:d=10 -ac 2 -c:a libmp3lame -b:a 192k");
   std::filesystem::resize_file(mp3, std::filesystem::file_size(mp3) - 300);
   const Decoded d = decode_all(mp3);
   EXPECT_NEAR(static_cast<double>(d.frames()) / d.sample_rate, 10.0, 0.1);
@@ -374,8 +353,7 @@ TEST(Decoder, Mp3MissingOnlyItsLastBytesStillDecodes) {
 
 TEST(BadInput, TruncatedFlac) {
   TempDir dir;
-  const auto flac = dir.file("cut.flac");
-  ffmpeg("-f lavfi -i sine=f=440:d=10 -ac 2 -c:a flac " + flac);
+  const auto flac = ffmpeg_file(dir, "cut.flac", "-f lavfi -i sine=f=440:d=10 -ac 2 -c:a flac");
   testing::truncate_file(flac, 0.5);
   expect_human_message(input_error([&] { decode_all(flac); }));
 }
@@ -391,8 +369,7 @@ TEST(BadInput, BrokenHyperrogueOggs) {
 
 TEST(BadInput, OverSizeLimit) {
   TempDir dir;
-  const auto wav = dir.file("a.wav");
-  ffmpeg(kTwoTones + wav);
+  const auto wav = ffmpeg_file(dir, "a.wav", kTwoTones);
   DecodeOptions opt;
   opt.limits.max_bytes = 1000;
   const auto msg = input_error([&] { Decoder::open(wav, opt); });
@@ -401,8 +378,7 @@ TEST(BadInput, OverSizeLimit) {
 
 TEST(BadInput, OverDurationLimitWhileDecoding) {
   TempDir dir;
-  const auto wav = dir.file("a.wav");
-  ffmpeg(kTwoTones + wav);
+  const auto wav = ffmpeg_file(dir, "a.wav", kTwoTones);
   DecodeOptions opt;
   opt.limits.max_duration_seconds = 1.5;
   const auto msg = input_error([&] { decode_all(wav, opt); });
@@ -448,8 +424,7 @@ TEST(BadInput, WavHeaderClaimingTenHoursHoldsOneSecond) {
 
 TEST(BadInput, NonsenseSpeedIsAUsageError) {
   TempDir dir;
-  const auto wav = dir.file("a.wav");
-  ffmpeg(kTwoTones + wav);
+  const auto wav = ffmpeg_file(dir, "a.wav", kTwoTones);
   DecodeOptions opt;
   opt.speed = 0;
   EXPECT_THROW(Decoder::open(wav, opt), base::UsageError);

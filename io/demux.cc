@@ -87,7 +87,7 @@ const AVInputFormat* recognise(const std::string& url) {
   options.set("protocol_whitelist", "file");
   AVIOContext* io = nullptr;
   int err = avio_open2(&io, url.c_str(), AVIO_FLAG_READ, nullptr, options.ptr());
-  ffmpeg::throw_if_transient_read(err, "cannot read the file");
+  ffmpeg::throw_if_transient(err, ffmpeg::Direction::kRead, "cannot read the file");
   if (err < 0) throw base::InputError("cannot read the file: " + ffmpeg::error_text(err));
   const AVInputFormat* format = nullptr;
   err = av_probe_input_buffer2(io, &format, url.c_str(), nullptr, 0, 1 << 20);
@@ -179,7 +179,7 @@ Input open(const std::string& path, const InputLimits& limits) {
   options.set("max_streams", "64");
   // On failure avformat_open_input frees the context itself.
   int err = avformat_open_input(&raw, url.c_str(), format, options.ptr());
-  ffmpeg::throw_if_transient_read(err, "cannot read the file");
+  ffmpeg::throw_if_transient(err, ffmpeg::Direction::kRead, "cannot read the file");
   if (err < 0) throw base::InputError(unreadable(err));
   input.context.reset(raw);
   AVFormatContext* ctx = input.context.get();
@@ -187,7 +187,7 @@ Input open(const std::string& path, const InputLimits& limits) {
   // what decoding the first packets revealed is refused before a decoder is opened for good.
   check_audio_streams(ctx);
   err = find_stream_info(ctx);
-  ffmpeg::throw_if_transient_read(err, "cannot read the file");
+  ffmpeg::throw_if_transient(err, ffmpeg::Direction::kRead, "cannot read the file");
   if (err < 0) throw base::InputError(unreadable(err));
   check_audio_streams(ctx);
 

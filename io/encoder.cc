@@ -21,7 +21,8 @@ namespace {
 using ffmpeg::error_text;
 
 [[noreturn]] void fail(const std::string& what, int err) {
-  ffmpeg::throw_if_transient(err, what);  // a full disk or an I/O error is not the file's fault
+  // A full disk or an I/O error is not the file's fault.
+  ffmpeg::throw_if_transient(err, ffmpeg::Direction::kWrite, what);
   throw std::runtime_error(what + ": " + error_text(err));
 }
 

@@ -37,18 +37,18 @@ std::string error_text(int errnum) {
   return buf.data();
 }
 
-void throw_if_transient_read(int errnum, const std::string& what) {
-  // Demuxers and decoders answer EIO (and EAGAIN) for malformed data as well as for a failing
-  // disk, and a file must never be retried without end (fuzz_decode found a few bytes that did
-  // it): on reads only running out of descriptors is the machine's trouble.
+void throw_if_transient(int errnum, Direction direction, const std::string& what) {
+  if (errnum >= 0) return;
   const int error = AVUNERROR(errnum);
-  if (errnum < 0 && (error == EMFILE || error == ENFILE)) base::throw_errno(error, what);
-}
-
-void throw_if_transient(int errnum, const std::string& what) {
-  // ENOMEM stays the file's: under the render's memory limit it is what the file asked for.
-  if (errnum < 0 && AVUNERROR(errnum) != ENOMEM && base::is_transient_errno(AVUNERROR(errnum)))
-    base::throw_errno(AVUNERROR(errnum), what);
+  // Running out of descriptors is the machine's trouble whichever way the bytes go. Demuxers
+  // and decoders answer EIO (and EAGAIN) for malformed data as well as for a failing disk, and
+  // a file must never be retried without end (fuzz_decode found a few bytes that did it):
+  // reading, nothing else is. Writing, every transient errno is but ENOMEM: under the render's
+  // memory limit that is what the file asked for.
+  const bool machines = error == EMFILE || error == ENFILE ||
+                        (direction == Direction::kWrite && error != ENOMEM &&
+                         base::is_transient_errno(error));
+  if (machines) base::throw_errno(error, what);
 }
 
 namespace {

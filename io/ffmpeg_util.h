@@ -74,12 +74,15 @@ PacketPtr make_packet();
 // FFmpeg's text for an AVERROR code, e.g. "Invalid data found when processing input".
 std::string error_text(int errnum);
 
-// When `errnum` is AVERROR(e) for an errno that says the machine is in trouble (EMFILE,
-// ENOSPC, EIO, a refused connection…; not ENOMEM), throws base::StorageFull / TransientError:
-// the file is not to blame and a job meeting it is retried. Else returns.
-void throw_if_transient(int errnum, const std::string& what);
-// The same for reading the input: EIO and EAGAIN stay the file's (see the .cc).
-void throw_if_transient_read(int errnum, const std::string& what);
+// Which way the bytes went when FFmpeg failed: reading the input or writing the output.
+enum class Direction { kRead, kWrite };
+
+// When `errnum` is AVERROR(e) for an errno that says the machine is in trouble, throws
+// base::StorageFull / TransientError: the file is not to blame and a job meeting it is
+// retried. Else returns. Writing, that is a full disk, an I/O error, a refused connection…
+// (not ENOMEM); reading, only running out of descriptors (EIO and EAGAIN stay the file's:
+// see the .cc).
+void throw_if_transient(int errnum, Direction direction, const std::string& what);
 
 // FFmpeg prints to stderr by default; our errors are reported as exceptions instead.
 // Called by every entry point of io/; SY_FFMPEG_LOG=<level name or number> brings the

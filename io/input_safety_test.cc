@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include "base/sanitizers.h"
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include "io/encoder.h"
 #include "io/test_bombs.h"
 #include "io/test_fixtures.h"
+#include "tests/support/process.h"
 
 namespace sy::io {
 namespace {
@@ -59,6 +59,12 @@ std::string song_mp3(const TempDir& dir) {
   return testing::read_file(path);
 }
 
+// The refusal of `bytes` written as dir/name and opened.
+std::string open_error(const TempDir& dir, const std::string& name, const std::string& bytes) {
+  bombs::write_file(dir.file(name), bytes);
+  return open_error(dir.file(name));
+}
+
 std::string small_jpeg(const TempDir& dir) {
   const auto path = dir.file("small.jpg");
   ffmpeg("-f lavfi -i color=c=red:s=64x64 -frames:v 1 " + path);
@@ -67,12 +73,11 @@ std::string small_jpeg(const TempDir& dir) {
 
 TEST(InputSafety, SampleRateOutsideTheRangeIsRefusedAtOpen) {
   TempDir dir;
-  bombs::write_file(dir.file("fast.wav"), bombs::wav(750000017, 2, 4, 2000000));
-  const std::string fast = open_error(dir.file("fast.wav"));
+  const std::string fast = open_error(dir, "fast.wav", bombs::wav(750000017, 2, 4, 2000000));
   EXPECT_NE(fast.find("sample rate (750000017 Hz)"), std::string::npos) << fast;
   EXPECT_NE(fast.find("8 kHz to 384 kHz"), std::string::npos) << fast;
-  bombs::write_file(dir.file("slow.wav"), bombs::wav(1000, 2, 4, 20000));
-  EXPECT_NE(open_error(dir.file("slow.wav")).find("sample rate (1 kHz)"), std::string::npos);
+  EXPECT_NE(open_error(dir, "slow.wav", bombs::wav(1000, 2, 4, 20000)).find("sample rate (1 kHz)"),
+            std::string::npos);
 }
 
 TEST(InputSafety, TheHighestStudioRateStillDecodes) {
@@ -85,8 +90,7 @@ TEST(InputSafety, TheHighestStudioRateStillDecodes) {
 
 TEST(InputSafety, TooManyChannelsAreRefusedAtOpen) {
   TempDir dir;
-  bombs::write_file(dir.file("wide.wav"), bombs::wav(44100, 1000, 2000, 2000000));
-  const std::string msg = open_error(dir.file("wide.wav"));
+  const std::string msg = open_error(dir, "wide.wav", bombs::wav(44100, 1000, 2000, 2000000));
   EXPECT_NE(msg.find("1000 channels"), std::string::npos) << msg;
   EXPECT_NE(msg.find("at most 64"), std::string::npos) << msg;
 }
@@ -99,8 +103,7 @@ TEST(InputSafety, AbsurdPacketSizeInTheHeaderIsRefused) {
   const std::size_t desc = caf.find("desc");
   ASSERT_NE(desc, std::string::npos);
   caf.replace(desc + 12 + 16, 4, std::string("\x40\x00\x00\x00", 4));  // bytes per packet: 1 GiB
-  bombs::write_file(dir.file("packets.caf"), caf);
-  const std::string msg = open_error(dir.file("packets.caf"));
+  const std::string msg = open_error(dir, "packets.caf", caf);
   EXPECT_NE(msg.find("implausible (blocks of 1073741824 bytes)"), std::string::npos) << msg;
 }
 
@@ -144,7 +147,7 @@ TEST(InputSafety, CompressedId3FramesCannotInflatePastTheTagBudget) {
   EXPECT_TRUE(any_contains(info.warnings, "cover art (40.0 MiB)"));
   EXPECT_TRUE(any_contains(info.warnings, "tag entries past the 40 MiB"));
   // 20 x 40 MiB of pictures and 20 x 10 MiB of text are declared; at most the budget is read.
-  if (!base::kAddressSanitizer) {  // ASan: shadow memory
+  if (testing::memory_bounds_apply()) {
     EXPECT_LT(peak_rss_mib(), 200);
   }
 }
@@ -153,8 +156,7 @@ TEST(InputSafety, ThousandsOfTagFramesAreRefused) {
   TempDir dir;
   std::string frames;
   for (int i = 0; i <= safety::kMaxTagFrames; ++i) frames += bombs::id3_frame("TXXX", bombs::text_payload(std::to_string(i)));
-  bombs::write_file(dir.file("many.mp3"), bombs::id3_tag(frames) + song_mp3(dir));
-  const std::string msg = open_error(dir.file("many.mp3"));
+  const std::string msg = open_error(dir, "many.mp3", bombs::id3_tag(frames) + song_mp3(dir));
   EXPECT_NE(msg.find("tags are implausible"), std::string::npos) << msg;
 }
 
@@ -204,7 +206,7 @@ TEST(InputSafety, CoverClaimingGigapixelsIsNeitherDecodedNorWritten) {
   encoder->finish();
   encoder.reset();
   EXPECT_TRUE(probe(out).metadata.cover.empty()) << "an undecodable picture is left out";
-  if (!base::kAddressSanitizer) {
+  if (testing::memory_bounds_apply()) {
     EXPECT_LT(peak_rss_mib(), 200) << "the claimed size was allocated";
   }
 }

@@ -9,11 +9,19 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "tests/support/sine_fit.h"
+
 namespace sy::testing {
 
 void ffmpeg(const std::string& args) {
   const std::string cmd = "ffmpeg -nostdin -hide_banner -loglevel error -y " + args;
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("fixture command failed: " + cmd);
+}
+
+std::string ffmpeg_file(const TempDir& dir, const std::string& name, const std::string& args) {
+  const std::string path = dir.file(name);
+  ffmpeg(args + " " + path);
+  return path;
 }
 
 void write_text(const std::string& path, const std::string& text) {
@@ -55,27 +63,17 @@ Decoded decode_all(const std::string& path, const io::DecodeOptions& options, st
   return out;
 }
 
+Decoded decode_made(const std::string& name, const std::string& args) {
+  TempDir dir;
+  return decode_all(ffmpeg_file(dir, name, args));
+}
+
 ToneFit fit_tone(const std::vector<float>& x, double hz, int rate, std::size_t begin,
                  std::size_t end) {
   if (end == 0 || end > x.size()) end = x.size();
-  double ss = 0, sc = 0, cc = 0, xs = 0, xc = 0, xx = 0;
-  for (std::size_t i = begin; i < end; ++i) {
-    const double w = 2 * std::numbers::pi * hz * static_cast<double>(i) / rate;
-    const double s = std::sin(w), c = std::cos(w), v = x[i];
-    ss += s * s;
-    sc += s * c;
-    cc += c * c;
-    xs += v * s;
-    xc += v * c;
-    xx += v * v;
-  }
-  // Solve the 2x2 normal equations for x ~ a sin + b cos.
-  const double det = ss * cc - sc * sc;
-  const double a = (xs * cc - xc * sc) / det;
-  const double b = (xc * ss - xs * sc) / det;
-  const double tone = a * xs + b * xc;
-  const double rest = std::max(xx - tone, 1e-30);
-  return {std::hypot(a, b), 10 * std::log10(std::max(tone, 1e-30) / rest)};
+  const auto fit = fit_sine([&](std::size_t i) { return double{x[i]}; }, begin, end, hz / rate);
+  const double rest = std::max(fit.total - fit.explained, 1e-30);
+  return {fit.amplitude(), 10 * std::log10(std::max(fit.explained, 1e-30) / rest)};
 }
 
 double peak(const std::vector<float>& x) {

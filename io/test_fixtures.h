@@ -12,6 +12,8 @@ namespace sy::testing {
 
 // Runs `ffmpeg -y -loglevel error <args>`; fails the test (throws) if it does not succeed.
 void ffmpeg(const std::string& args);
+// ffmpeg `args` with dir/name as the output; returns that path.
+std::string ffmpeg_file(const TempDir& dir, const std::string& name, const std::string& args);
 void write_text(const std::string& path, const std::string& text);
 void write_bytes(const std::string& path, const std::vector<char>& bytes);
 std::vector<char> read_bytes(const std::string& path);
@@ -26,6 +28,8 @@ struct Decoded {
 // Reads the whole file through sy::Decoder in chunks of `chunk` frames.
 Decoded decode_all(const std::string& path, const io::DecodeOptions& options = {},
                    std::size_t chunk = 1000);
+// A file ffmpeg makes as `name` from `args` in a folder of its own, decoded whole.
+Decoded decode_made(const std::string& name, const std::string& args);
 
 // Least-squares fit of a sine of frequency `hz` to x[begin, end): its amplitude and the
 // ratio of tone power to everything else, in dB.

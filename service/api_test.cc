@@ -1,7 +1,6 @@
 // The jobs, S3 event and operations routes, CORS and dispatch through the route table.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
 
 #include "service/api_test_fixture.h"
@@ -12,7 +11,6 @@ namespace sy::service {
 namespace {
 
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 TEST_F(ApiTest, CreateReturnsAPresignedUploadAndKeepsOnlyTheTokenHash) {
@@ -91,10 +89,7 @@ TEST_F(ApiTest, UploadedFallbackQueuesOnlyACompleteUpload) {
     return api->handle(req("POST", "/api/v1/jobs/" + c.id + "/uploaded", {}, {{"authorization", "Bearer " + c.token}}));
   };
   expect_error_shape(post(), 409, "upload_missing");
-  store->set_object_created_handler({});  // as if the event got lost
-  const fs::path src = dir / "five.bin";
-  { std::ofstream(src) << "12345"; }
-  store->upload_from_file(queue->get(c.id)->upload_key, src);
+  upload_unannounced(c, "12345");
   EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kAwaitingUpload);
   const auto r = post();
   EXPECT_EQ(r.status, 202);
@@ -103,10 +98,7 @@ TEST_F(ApiTest, UploadedFallbackQueuesOnlyACompleteUpload) {
 
 TEST_F(ApiTest, S3NotificationsQueueTheJob) {
   const auto c = create(5, "a b.mp3");
-  const fs::path src = dir / "five.bin";
-  { std::ofstream(src) << "12345"; }
-  store->set_object_created_handler({});
-  store->upload_from_file(queue->get(c.id)->upload_key, src);
+  upload_unannounced(c, "12345");
   const json event{{"Records",
                     {{{"eventName", "ObjectCreated:Put"},
                       {"s3", {{"bucket", {{"name", "b"}}}, {"object", {{"key", "uploads/" + c.id + "/a+b.mp3"}, {"size", 5}}}}}}}}};
@@ -119,10 +111,7 @@ TEST_F(ApiTest, S3NotificationsQueueTheJob) {
 
 TEST_F(ApiTest, S3NotificationWithOneBadRecordChangesNothing) {
   const auto c = create(5, "a.mp3");
-  const fs::path src = dir / "five.bin";
-  { std::ofstream(src) << "12345"; }
-  store->set_object_created_handler({});
-  store->upload_from_file(queue->get(c.id)->upload_key, src);
+  upload_unannounced(c, "12345");
   const json good{{"eventName", "ObjectCreated:Put"},
                   {"s3", {{"bucket", {{"name", "b"}}}, {"object", {{"key", "uploads/" + c.id + "/a.mp3"}, {"size", 5}}}}}};
   json bad = good;
@@ -137,10 +126,7 @@ TEST_F(ApiTest, S3NotificationOfAnotherBucketChangesNothing) {
   options.s3_bucket = "ours";
   make_api();
   const auto c = create(5, "a.mp3");
-  const fs::path src = dir / "five.bin";
-  { std::ofstream(src) << "12345"; }
-  store->set_object_created_handler({});
-  store->upload_from_file(queue->get(c.id)->upload_key, src);
+  upload_unannounced(c, "12345");
   const auto record = [&](const std::string& bucket) {
     return json{{"eventName", "ObjectCreated:Put"},
                 {"s3", {{"bucket", {{"name", bucket}}}, {"object", {{"key", "uploads/" + c.id + "/a.mp3"}, {"size", 5}}}}}};

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -90,6 +91,14 @@ class ApiTest : public ::testing::Test {
     EXPECT_TRUE(up.sink->write(bytes.data(), bytes.size()));
     up.sink->commit();
     return api->finish_upload(r, match, up);
+  }
+  // `bytes` put into the store past the API, with no object-created event (as if it got lost):
+  // the job still awaits its upload until something tells the API.
+  void upload_unannounced(const Created& c, const std::string& bytes) {
+    store->set_object_created_handler({});
+    const std::filesystem::path src = dir / "unannounced.bin";
+    { std::ofstream(src) << bytes; }
+    store->upload_from_file(queue->get(c.id)->upload_key, src);
   }
   // The answer to a PUT refused before its body, or nullopt when it may stream.
   std::optional<Response> refusal(const Request& r) {

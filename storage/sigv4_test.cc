@@ -46,11 +46,9 @@ TEST(SigV4, ConstantTimeEqual) {
 // Found by fuzz_presigned_url: a signed year ("-999") made the nanosecond clock overflow.
 TEST(SigV4, DatesTakeDigitsOnlyAndYearsTheClockCanHold) {
   EXPECT_TRUE(parse_amz_date("20260101T120000Z"));
-  EXPECT_FALSE(parse_amz_date("-9990101T120000Z"));
-  EXPECT_FALSE(parse_amz_date("20260101T-10000Z"));
-  EXPECT_FALSE(parse_amz_date("2026+101T120000Z"));
-  EXPECT_FALSE(parse_amz_date("16000101T000000Z"));
-  EXPECT_FALSE(parse_amz_date("99990101T000000Z"));
+  for (const char* date : {"-9990101T120000Z", "20260101T-10000Z", "2026+101T120000Z", "16000101T000000Z",
+                           "99990101T000000Z"})
+    EXPECT_FALSE(parse_amz_date(date)) << date;
 }
 
 class SigV4Verify : public ::testing::Test {

@@ -208,6 +208,18 @@ std::vector<double> zero_crossings(const std::vector<double>& series) {
   return out;
 }
 
+std::vector<double> moving_average(const std::vector<double>& series, std::size_t half_width) {
+  std::vector<double> out(series.size());
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const std::size_t begin = i >= half_width ? i - half_width : 0;
+    const std::size_t end = std::min(series.size(), i + half_width + 1);
+    double sum = 0;
+    for (std::size_t j = begin; j < end; ++j) sum += series[j];
+    out[i] = sum / static_cast<double>(end - begin);
+  }
+  return out;
+}
+
 double off_tone_db(const std::vector<float>& x, double sample_rate, double tone_hz, double guard_hz) {
   const std::vector<double> power = power_spectrum(x, 0, x.size());
   const double bin_hz = sample_rate / static_cast<double>(x.size());

@@ -37,6 +37,8 @@ double dominant_period_seconds(const std::vector<double>& series, double hop_sec
                                double max_period);
 // Times (in series samples, fractional) where the series crosses zero.
 std::vector<double> zero_crossings(const std::vector<double>& series);
+// The series averaged over `half_width` values either side of each (fewer at its ends).
+std::vector<double> moving_average(const std::vector<double>& series, std::size_t half_width);
 
 // Energy outside tone_hz +- guard_hz relative to the energy inside it, in dB, over a
 // Blackman-Harris-windowed spectrum of the whole signal.

@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -19,24 +18,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The server the `postgres` ctest fixture started (tests/scaleout/start_pg.sh).
-std::string server_url() {
-  const char* state = std::getenv("SY_TEST_PG_STATE");
-  if (!state) throw std::runtime_error("SY_TEST_PG_STATE is not set: run through ctest");
-  std::ifstream in(std::string(state) + "/url");
-  std::string url;
-  if (!std::getline(in, url) || url.empty())
-    throw std::runtime_error(std::string("no PostgreSQL server: ") + state + "/url is missing");
-  return url;
-}
-
 // Each test process gets its own schema, so ctest may run tests in parallel on one server.
 std::string schema() { return "sy_test_" + std::to_string(::getpid()); }
-std::string test_url() { return server_url() + "?options=-csearch_path%3D" + schema(); }
+std::string test_url() { return sy::testing::postgres_url() + "?options=-csearch_path%3D" + schema(); }
 
 class RawConnection {
  public:
-  RawConnection() : c_(PQconnectdb(server_url().c_str())) {
+  RawConnection() : c_(PQconnectdb(sy::testing::postgres_url().c_str())) {
     if (PQstatus(c_) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(c_));
   }
   ~RawConnection() { PQfinish(c_); }
@@ -162,7 +150,7 @@ TEST(PostgresQueue, ExclusiveTurnGoesToOneProcessAtATime) {
     EXPECT_TRUE(b.try_exclusive("reports")) << "another task";
     RawConnection c;
     c.exec("CREATE SCHEMA IF NOT EXISTS " + schema() + "_other");
-    PostgresJobQueue other(server_url() + "?options=-csearch_path%3D" + schema() + "_other", 1);
+    PostgresJobQueue other(sy::testing::postgres_url() + "?options=-csearch_path%3D" + schema() + "_other", 1);
     EXPECT_TRUE(other.try_exclusive("janitor")) << "another schema, another deployment";
     c.exec("DROP SCHEMA " + schema() + "_other CASCADE");
   }
@@ -227,7 +215,7 @@ TEST(PostgresQueue, ADatabaseOutageIsUnavailableAndRecoversByItself) {
   PostgresJobQueue q(test_url(), 2);
   q.create(job("a"));
   ASSERT_TRUE(q.enqueue("a"));
-  sy::testing::PostgresRestart server(server_url());
+  sy::testing::PostgresRestart server(sy::testing::postgres_url());
   server.stop();
   for (int i = 0; i < 3; ++i) {
     const auto start = std::chrono::steady_clock::now();

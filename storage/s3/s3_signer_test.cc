@@ -33,39 +33,42 @@ std::string authorization(const HeaderList& h) {
   return {};
 }
 
-// AWS Signature Version 4 test suite, "get-vanilla" (service "service", us-east-1).
-TEST(S3Signer, MatchesTheAwsTestSuiteGetVanilla) {
-  const SigV4Credentials creds{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                               "us-east-1", "service"};
+// Published examples the header signature must reproduce to the letter.
+struct AwsExample {
+  const char* name;
+  SigV4Credentials creds;
   HeaderSignInput in;
-  in.method = "GET";
-  in.host = "example.amazonaws.com";
-  in.path = "/";
+  const char* authorization;
+};
+
+class S3SignerExample : public ::testing::TestWithParam<AwsExample> {};
+
+TEST_P(S3SignerExample, AuthorizationMatchesThePublishedOne) {
+  HeaderSignInput in = GetParam().in;
   in.payload_hash = sha256_hex("");
-  in.time = at("20150830T123600Z");
-  in.add_content_sha256 = false;
-  EXPECT_EQ(authorization(sign_headers(creds, in)),
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-            "SignedHeaders=host;x-amz-date, "
-            "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+  EXPECT_EQ(authorization(sign_headers(GetParam().creds, in)), GetParam().authorization);
 }
 
-// The S3 documentation's header-signed GET Object example (Range: bytes=0-9).
-TEST(S3Signer, MatchesTheAwsS3GetObjectExample) {
-  const SigV4Credentials creds{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                               "us-east-1", "s3"};
-  HeaderSignInput in;
-  in.method = "GET";
-  in.host = "examplebucket.s3.amazonaws.com";
-  in.path = "/test.txt";
-  in.headers = {{"range", "bytes=0-9"}};
-  in.payload_hash = sha256_hex("");
-  in.time = at("20130524T000000Z");
-  EXPECT_EQ(authorization(sign_headers(creds, in)),
-            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
-            "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
-            "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
-}
+INSTANTIATE_TEST_SUITE_P(
+    S3Signer, S3SignerExample,
+    ::testing::Values(
+        // AWS Signature Version 4 test suite, "get-vanilla" (service "service", us-east-1).
+        AwsExample{"AwsTestSuiteGetVanilla",
+                   {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1", "service"},
+                   {.method = "GET", .host = "example.amazonaws.com", .path = "/", .query = {}, .headers = {},
+                    .payload_hash = {}, .time = at("20150830T123600Z"), .add_content_sha256 = false},
+                   "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+                   "SignedHeaders=host;x-amz-date, "
+                   "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"},
+        // The S3 documentation's header-signed GET Object example (Range: bytes=0-9).
+        AwsExample{"AwsS3GetObjectExample",
+                   {"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1", "s3"},
+                   {.method = "GET", .host = "examplebucket.s3.amazonaws.com", .path = "/test.txt", .query = {},
+                    .headers = {{"range", "bytes=0-9"}}, .payload_hash = {}, .time = at("20130524T000000Z")},
+                   "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+                   "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+                   "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
 
 std::map<std::string, std::string> query_of(const std::string& url) {
   std::map<std::string, std::string> out;

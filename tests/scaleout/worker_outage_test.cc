@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <thread>
 
 #include "queue/postgres/postgres_queue.h"
@@ -23,19 +22,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string server_url() {
-  const char* state = std::getenv("SY_TEST_PG_STATE");
-  if (!state) throw std::runtime_error("SY_TEST_PG_STATE is not set: run through ctest");
-  std::ifstream in(std::string(state) + "/url");
-  std::string url;
-  std::getline(in, url);
-  return url;
-}
-
 TEST(WorkerOutage, ADatabaseOutageMidRenderCostsNoAttempt) {
   const std::string schema = "sy_outage_" + std::to_string(::getpid());
   {
-    PGconn* c = PQconnectdb(server_url().c_str());
+    PGconn* c = PQconnectdb(sy::testing::postgres_url().c_str());
     ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
     PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS " + schema + " CASCADE").c_str()));
     PGresult* r = PQexec(c, ("CREATE SCHEMA " + schema).c_str());
@@ -43,7 +33,7 @@ TEST(WorkerOutage, ADatabaseOutageMidRenderCostsNoAttempt) {
     PQclear(r);
     PQfinish(c);
   }
-  sy::queue::PostgresJobQueue queue(server_url() + "?options=-csearch_path%3D" + schema, 3);
+  sy::queue::PostgresJobQueue queue(sy::testing::postgres_url() + "?options=-csearch_path%3D" + schema, 3);
   sy::testing::TempDir dir;
   sy::storage::LocalStoreOptions so;
   so.root = dir.path() / "data";
@@ -76,7 +66,7 @@ TEST(WorkerOutage, ADatabaseOutageMidRenderCostsNoAttempt) {
   while (pool.busy() == 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
   ASSERT_EQ(pool.busy(), 1) << "the render started";
 
-  sy::testing::PostgresRestart server(server_url());
+  sy::testing::PostgresRestart server(sy::testing::postgres_url());
   server.stop();
   std::this_thread::sleep_for(4s);  // progress, renewals and perhaps the result meet the outage
   server.start();

@@ -20,10 +20,5 @@ int main(int argc, char** argv) {
   sy::cli::CommandContext ctx;
   sy::cli::add_serve_command(app, ctx);
   sy::cli::add_worker_command(app, ctx);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  return ctx.exit_code;
+  return sy::cli::run(app, ctx, argc, argv);
 }

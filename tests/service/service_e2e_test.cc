@@ -530,7 +530,7 @@ void expect_readable(const std::string& reason) {
 }
 
 TEST_F(ServiceTest, SampleRateBombFailsReadablyWhileTheApiStaysQuickAndSmall) {
-  if (sy::base::kAddressSanitizer)
+  if (!sy::testing::memory_bounds_apply())
     GTEST_SKIP() << "its bounds (/healthz < 100 ms, the API under 100 MiB) are the release "
                     "build's; ASan's shadow memory and quarantine change both";
   start({}, 2);

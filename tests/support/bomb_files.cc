@@ -128,4 +128,60 @@ std::string opus_with_cover(const TempDir& dir, const std::string& name, std::si
   return path;
 }
 
+namespace {
+
+// The Bomb::write of one of the functions above, with its arguments after the file's name.
+template <class Write, class... Args>
+std::function<std::string(const TempDir&, const std::string&)> writes(Write write, Args... args) {
+  return [=](const TempDir& dir, const std::string& file) { return write(dir, file, args...); };
+}
+
+}  // namespace
+
+const std::vector<Bomb>& refused() {
+  static const std::vector<Bomb> list = {
+      // Before: the resampler built a ~2 GiB filter and spun ~20 s before failing.
+      {"SampleRateOfAGigahertz", "rate.wav", writes(sample_rate, 750000017),
+       "the audio's sample rate (750000017 Hz) is outside the 8 kHz to 384 kHz a recording can have"},
+      {"SampleRateOfAHundredHertz", "slow.wav", writes(sample_rate, 100),
+       "sample rate (100 Hz)"},
+      {"AThousandChannels", "wide.wav", writes(channels, 1000),
+       "the audio claims 1000 channels; at most 64 are accepted"},
+      {"AGigabytePacketSize", "packets.caf", writes(caf_packet_size, 1u << 30),
+       "the audio stream's header is implausible (blocks of 1073741824 bytes)"},
+      // Each text frame goes into a dictionary FFmpeg searches linearly: quadratic time.
+      {"SeventyThousandTagFrames", "many.mp3", writes(mp3_with_tag_frames, 70000),
+       "the file's tags are implausible"},
+      // An Ogg comment packet cannot be skipped without rewriting pages: over what FFmpeg may
+      // allocate at once, the file is refused.
+      {"OggCoverTooBigToHold", "huge.opus", writes(opus_with_cover, 60 * kMiB),
+       "the file needs more memory than allowed"},
+  };
+  return list;
+}
+
+const std::vector<Bomb>& covers_left_out() {
+  static const std::vector<Bomb> list = {
+      // Before: 298 MiB peak RSS, the picture copied four times on its way to the output.
+      {"Mp3With53MbCover", "cover.mp3", writes(mp3_with_cover, 53000000),
+       "the cover art (50.5 MiB) is over the 16 MiB limit and was left out",
+       {{"title", "Heavy (8D)"}, {"artist", "Band"}}},
+      {"M4aWith53MbCover", "cover.m4a", writes(m4a_with_cover, 53000000),
+       "the cover art (50.5 MiB) is over the 16 MiB limit"},
+      {"FlacWith20MbCover", "cover.flac", writes(flac_with_cover, 20 * kMiB),
+       "the cover art (20.0 MiB) is over the 16 MiB limit"},
+      // Over 16 MiB a FLAC picture only exists with a truncated block length that FFmpeg reads
+      // past; such a block is cut out of what FFmpeg sees. Before: 363 MiB peak RSS.
+      {"FlacWith60MbCover", "huge.flac", writes(flac_with_cover, 60 * kMiB),
+       "the cover art (60.0 MiB) is over the 16 MiB limit"},
+      {"OggWith17MbCover", "cover.opus", writes(opus_with_cover, 17 * kMiB),
+       "the cover art (17.0 MiB) is over the 16 MiB limit"},
+      // 20 zlib frames of 40 KB that each declare a 40 MiB picture, and 20 declaring 10 MiB of
+      // text: under 1 MB on disk. Before: 1.7 GiB peak RSS.
+      {"CompressedId3Frames", "zip.mp3", writes(mp3_with_compressed_frames),
+       "the cover art (40.0 MiB) is over the 16 MiB limit", {{"title", "Zip (8D)"}}},
+  };
+  return list;
+}
+
 }  // namespace sy::testing::bomb_files

@@ -5,7 +5,10 @@
 // (io/test_bombs) where the attack is.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "tests/support/temp_dir.h"
 
@@ -35,5 +38,19 @@ std::string m4a_with_cover(const TempDir& dir, const std::string& name, std::siz
 std::string flac_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes);
 // A 3 s Opus file whose comment header carries a JPEG of `cover_bytes` (base64, as Ogg does).
 std::string opus_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes);
+
+// A bomb as both suites meet it: the CLI renders it, the service renders an upload of it.
+struct Bomb {
+  std::string test;  // names the test case: "SampleRateOfAGigahertz"
+  std::string file;  // its name in the test's folder: "rate.wav"
+  std::function<std::string(const TempDir&, const std::string& file)> write;  // returns the path
+  // Refused: the reason the user is told. Rendered: the warning that names the cover.
+  std::string says;
+  std::map<std::string, std::string> tags = {};  // the rendered file's tags that must survive
+};
+// Each refused on its header or tags, before anything is sized from the lie.
+const std::vector<Bomb>& refused();
+// Each rendered without its oversized cover, with a warning.
+const std::vector<Bomb>& covers_left_out();
 
 }  // namespace sy::testing::bomb_files

@@ -1,22 +1,36 @@
 #pragma once
-// The PostgreSQL server of the `postgres` ctest fixture (tests/scaleout/start_pg.sh), stopped
-// and started again on the same port and files, as a crash or an operator's restart would.
-// Only for suites that run serially (RUN_SERIAL): every test on the server sees the outage.
+// The PostgreSQL server of the `postgres` ctest fixture (tests/scaleout/start_pg.sh): its URL,
+// and the server stopped and started again on the same port and files, as a crash or an
+// operator's restart would.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 namespace sy::testing {
 
+// A line the fixture wrote into its state folder ($SY_TEST_PG_STATE): "url", "datadir".
+inline std::string postgres_fixture_value(const std::string& name) {
+  const char* state = std::getenv("SY_TEST_PG_STATE");
+  if (!state) throw std::runtime_error("SY_TEST_PG_STATE is not set: run through ctest");
+  std::ifstream in(std::string(state) + "/" + name);
+  std::string value;
+  if (!std::getline(in, value) || value.empty())
+    throw std::runtime_error(std::string("no PostgreSQL server: ") + state + "/" + name + " is missing");
+  return value;
+}
+
+// The fixture server's URL, for a suite's own connections.
+inline std::string postgres_url() { return postgres_fixture_value("url"); }
+
+// Only for suites that run serially (RUN_SERIAL): every test on the server sees the outage.
+
 class PostgresRestart {
  public:
-  explicit PostgresRestart(const std::string& url) {
-    const char* state = std::getenv("SY_TEST_PG_STATE");
-    std::ifstream in(std::string(state ? state : "") + "/datadir");
-    std::getline(in, dir_);
+  explicit PostgresRestart(const std::string& url) : dir_(postgres_fixture_value("datadir")) {
     port_ = url.substr(url.rfind(':') + 1, url.rfind('/') - url.rfind(':') - 1);
     as_pg_ = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
     bin_ = "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)";

@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "base/sanitizers.h"
+
 extern char** environ;
 
 namespace sy::testing {
@@ -198,5 +200,7 @@ bool reset_peak_memory(pid_t pid) {
   out.flush();
   return static_cast<bool>(out);
 }
+
+bool memory_bounds_apply() { return !base::kAddressSanitizer; }
 
 }  // namespace sy::testing

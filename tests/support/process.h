@@ -58,4 +58,10 @@ double proc_status_mib(pid_t pid, const std::string& field);
 // next reading is the peak of what it did since; false when the kernel refused.
 bool reset_peak_memory(pid_t pid);
 
+// Whether a memory bound (peak RSS, growth) means anything in this build tree: not under
+// AddressSanitizer, whose shadow memory and quarantine of freed blocks inflate both. Answered
+// where the tree's sanitizer flags apply, so a test binary built without them that measures
+// the tree's programs (a server, the CLI) asks the same question of them.
+bool memory_bounds_apply();
+
 }  // namespace sy::testing
