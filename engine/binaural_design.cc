@@ -59,7 +59,20 @@ BinauralFilters design_binaural_filters(HrtfSet& hrtf, const BinauralDecoderDesi
     equalize_diffuse_field(out, rate, design.max_length, width);
     match_level(out, rate, design.level_match_low_hz, design.level_match_high_hz);
   }
-  if (design.side_balance) fit_side_equaliser(out, rate, width, design.crossover_hz);
+  if (design.side_balance) {
+    fit_side_equaliser(out, rate, width, design.crossover_hz);
+    if (design.equal_loudness) {
+      // The side equaliser changes how loud wide stereo is from each direction: fit the
+      // loudness correction again with it, equalise for the new weighting, and fit the side
+      // equaliser to the result.
+      fit_loudness_correction(out, rate, design.level_match_low_hz, width);
+      if (design.diffuse_field_eq) {
+        equalize_diffuse_field(out, rate, design.max_length, width);
+        match_level(out, rate, design.level_match_low_hz, design.level_match_high_hz);
+      }
+      fit_side_equaliser(out, rate, width, design.crossover_hz);
+    }
+  }
   if (design.crossover_hz > 0) match_bass_path(out, rate, design.crossover_hz, width);
   return out;
 }

@@ -119,5 +119,73 @@ TEST(CrossoverTest, StereoSplitMatchesTwoMonoSplitsExactly) {
   }
 }
 
+// The renderer's input stage: the mid's bass, and above it the mid plus the side through
+// the highpass and the side equaliser, exactly as the sections one after another (the
+// SIMD lanes only reorder them), in place and in uneven blocks; without a split the mid
+// passes untouched.
+TEST(CrossoverTest, MidSideSplitMatchesTheSectionsInTurn) {
+  Biquad shelf;  // a first-order low shelf and a peaking section, as fit_side_equaliser makes
+  shelf.b0 = 1.02;
+  shelf.b1 = -0.97;
+  shelf.a1 = -0.99;
+  Biquad peak;
+  peak.b0 = 1.05;
+  peak.b1 = -1.6;
+  peak.b2 = 0.7;
+  peak.a1 = -1.6;
+  peak.a2 = 0.75;
+  for (const std::size_t sections : {0u, 1u, 2u, 3u}) {
+    for (const double cutoff : {0.0, 150.0}) {
+      std::vector<Biquad> side_eq;
+      for (std::size_t s = 0; s < sections; ++s) side_eq.push_back(s % 2 ? peak : shelf);
+      std::vector<float> left(12000), right(12000);
+      for (std::size_t i = 0; i < left.size(); ++i) {
+        left[i] = static_cast<float>(std::sin(0.01 * static_cast<double>(i)) + 0.3 * std::sin(1.3 * static_cast<double>(i)));
+        right[i] = static_cast<float>(std::cos(0.003 * static_cast<double>(i * i % 7919)));
+      }
+      // The reference: the sections one after another (150 Hz Butterworth, as crossover.cc).
+      Biquad low[2], high[2];
+      const double k = std::tan(std::numbers::pi * 150.0 / kRate), k2 = k * k;
+      const double norm = 1.0 / (1.0 + std::numbers::sqrt2 * k + k2);
+      for (int s = 0; s < 2; ++s) {
+        low[s] = Biquad{k2 * norm, 2 * k2 * norm, k2 * norm, 2 * (k2 - 1) * norm, (1 - std::numbers::sqrt2 * k + k2) * norm};
+        high[s] = Biquad{norm, -2 * norm, norm, 2 * (k2 - 1) * norm, (1 - std::numbers::sqrt2 * k + k2) * norm};
+      }
+      Biquad side_high[2] = {high[0], high[1]};
+      std::vector<Biquad> eq = side_eq;
+      std::vector<float> want_low(left.size()), want_l(left.size()), want_r(left.size());
+      for (std::size_t i = 0; i < left.size(); ++i) {
+        double mid = 0.5 * (double{left[i]} + double{right[i]});
+        double side = 0.5 * (double{left[i]} - double{right[i]});
+        if (cutoff > 0) {
+          want_low[i] = static_cast<float>(2.0 * low[1].tick(low[0].tick(mid)));
+          mid = high[1].tick(high[0].tick(mid));
+          side = side_high[1].tick(side_high[0].tick(side));
+        }
+        for (Biquad& f : eq) side = f.tick(side);
+        want_l[i] = static_cast<float>(mid + side);
+        want_r[i] = static_cast<float>(mid - side);
+      }
+      MidSideCrossover split;
+      split.prepare(kRate, cutoff, side_eq);
+      std::vector<float> bass(left.size());
+      std::size_t pos = 0;
+      for (std::size_t block = 1; pos < left.size(); block = block * 5 % 613 + 1) {
+        const std::size_t n = std::min(block, left.size() - pos);
+        const AudioView in_place = AudioView({left.data(), right.data()}, left.size()).slice(pos, n);
+        split.process(in_place, std::span(bass).subspan(pos, n), in_place);
+        pos += n;
+      }
+      for (std::size_t i = 0; i < left.size(); ++i) {
+        ASSERT_EQ(left[i], want_l[i]) << sections << " sections, cutoff " << cutoff << ", frame " << i;
+        ASSERT_EQ(right[i], want_r[i]) << sections << " sections, cutoff " << cutoff << ", frame " << i;
+        if (cutoff > 0) {
+          ASSERT_EQ(bass[i], want_low[i]) << i;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sy::engine

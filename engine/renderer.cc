@@ -72,25 +72,47 @@ class SpatialRenderer final : public StereoProcessor {
                                  : std::make_shared<const BinauralFilters>(
                                        BinauralFilterCache::design_from_file(sofa_path_, sample_rate, design));
     const BinauralFilters& filters = *shared;
-    decoder_ = std::make_unique<BinauralDecoder>(filters, kBlock);
+    // With a room at one level, its balance's dry shelf is folded into the decoder's
+    // filters (no cost while rendering; the room then hears the shelved signal).
+    BinauralFilters shelved;
+    const BinauralFilters* decoding = &filters;
+    room_balance_ = {};
+    if (room_) {
+      // With a reverb curve the balance is fitted to the curve's highest level and follows
+      // the level while rendering (see mix_room).
+      const double level = reverb_follows_curve_ ? *std::max_element(reverb_.ys().begin(), reverb_.ys().end())
+                                                 : settings_.reverb;
+      room_balance_ = balance_room(RoomParams{settings_.room_size, settings_.damping, level}, sample_rate,
+                                   reverb_follows_curve_ ? RoomFeed::kPlainDry : RoomFeed::kShelvedDry);
+      room_full_level_ = level;
+      if (!reverb_follows_curve_) {
+        shelved = filters;
+        for (std::vector<float>& h : shelved.channel_filters) {
+          Biquad shelf = room_balance_.dry_shelf;
+          for (float& x : h) x = static_cast<float>(shelf.tick(x));
+        }
+        decoding = &shelved;
+      }
+    }
+    decoder_ = std::make_unique<BinauralDecoder>(*decoding, kBlock);
     if (split_centre_) split_centre_->prepare(sample_rate);
     // The bass waits for the split as well as for the HRTF path.
     bass_delay_ = filters.low_frequency_delay + split_latency();
     arrival_delay_ = filters.arrival_delay;
     correction_ = filters.loudness_correction;
     bass_gain_ = 0.5f * filters.bass_gain;
-    side_equaliser_ = filters.side_equaliser;
     channels_ = ambisonic_channels(basis_);
 
     split_ = settings_.bass_crossover_hz > 0;
-    if (split_) crossover_.prepare(sample_rate, settings_.bass_crossover_hz);
+    // The crossover and the side equaliser run in one pass over the input.
+    input_stage_.prepare(sample_rate, settings_.bass_crossover_hz, filters.side_equaliser);
+    input_stage_active_ = split_ || !filters.side_equaliser.empty();
 
     input_ = AudioBuffer(2, kBlock);
     output_ = AudioBuffer(2, kBlock);
-    low_ = AudioBuffer(2, kBlock);
+    low_ = std::vector<float>(kBlock, 0.0f);
     high_ = AudioBuffer(2, kBlock);
     sh_ = AudioBuffer(channels_, kBlock);
-    balanced_ = AudioBuffer(2, kBlock);
     bass_ = std::vector<float>(bass_delay_ + kBlock, 0.0f);
     gains_ = std::vector<float>(sources_ * kGainPoints * channels_, 0.0f);
     if (split_centre_) {
@@ -100,23 +122,17 @@ class SpatialRenderer final : public StereoProcessor {
     if (room_) {
       room_->prepare(sample_rate, kBlock);
       wet_ = AudioBuffer(2, kBlock);
-      // The balance is fitted to one room level. A reverb curve moves the level, so with a
-      // curve the dry part stays as it is (at level 0 the render is exactly the dry one).
-      if (!reverb_follows_curve_) {
-        const RoomBalance balance =
-            balance_room(RoomParams{settings_.room_size, settings_.damping, settings_.reverb}, sample_rate);
-        bass_gain_ *= static_cast<float>(balance.bass_gain);
-        dry_shelf_ = {balance.dry_shelf, balance.dry_shelf};
+      if (reverb_follows_curve_) {
+        dry_shelf_ = {room_balance_.dry_shelf, room_balance_.dry_shelf};
       } else {
-        dry_shelf_ = {};
+        bass_gain_ *= static_cast<float>(room_balance_.bass_gain);
       }
     }
     reset();
   }
 
   void reset() noexcept override {
-    crossover_.reset();
-    for (Biquad& f : side_equaliser_) f.reset();
+    input_stage_.reset();
     for (Biquad& f : dry_shelf_) f.reset();
     if (decoder_) decoder_->reset();
     if (room_) room_->reset();
@@ -189,34 +205,21 @@ class SpatialRenderer final : public StereoProcessor {
   }
 
   void render_block() noexcept {
-    const AudioBuffer* rotating = &input_;  // what circles: everything, or the band above the bass
-    if (split_) {
-      crossover_.process(input_.view(), low_.view(), high_.view());
+    // What circles: everything, or the band above the bass, its side signal equalised.
+    const AudioBuffer* rotating = &input_;
+    if (input_stage_active_) {
+      input_stage_.process(input_.view(), low_, high_.view());
       rotating = &high_;
+    }
+    if (split_) {
       // Centred bass, delayed to meet the HRTF path in phase.
       float* fresh = bass_.data() + bass_delay_;
-      for (std::size_t i = 0; i < kBlock; ++i) fresh[i] = bass_gain_ * (low_.channel(0)[i] + low_.channel(1)[i]);
+      for (std::size_t i = 0; i < kBlock; ++i) fresh[i] = bass_gain_ * low_[i];
     }
     if (split_centre_) {
       // What the channels share stays apart; the rest circles.
       split_centre_->process(rotating->view(), shared_.data(), side_.view());
       rotating = &side_;
-    }
-
-    if (!side_equaliser_.empty()) {
-      // The side signal gets its equaliser; the mid signal passes as it is.
-      const float* l = rotating->channel(0);
-      const float* r = rotating->channel(1);
-      float* out_l = balanced_.channel(0);
-      float* out_r = balanced_.channel(1);
-      for (std::size_t i = 0; i < kBlock; ++i) {
-        const double mid = 0.5 * (double{l[i]} + double{r[i]});
-        double side = 0.5 * (double{l[i]} - double{r[i]});
-        for (Biquad& f : side_equaliser_) side = f.tick(side);
-        out_l[i] = static_cast<float>(mid + side);
-        out_r[i] = static_cast<float>(mid - side);
-      }
-      rotating = &balanced_;
     }
 
     // Encode both sources with gains interpolated per sample between exact points.
@@ -261,33 +264,65 @@ class SpatialRenderer final : public StereoProcessor {
     // bass (the usual high-passed reverb send).
     if (room_) {
       room_->process(output_.view(), wet_.view());
-      // The wet part is dull at the top: the dry part makes up for it (see balance_room).
-      // A reverb curve moves the wet level smoothly: linear over the block between exact values.
-      float g0 = 1, dg = 0;
-      if (reverb_follows_curve_) {
-        const double t0 = static_cast<double>(frames_done_) / sample_rate_;
-        const double t1 = static_cast<double>(frames_done_ + kBlock) / sample_rate_;
-        g0 = static_cast<float>(reverb_.value(t0));
-        dg = (static_cast<float>(reverb_.value(t1)) - g0) / static_cast<float>(kBlock);
-      }
+      mix_room();
+    } else if (split_) {
+      add_bass(1.0f, 0.0f);
+    }
+    if (split_) std::memmove(bass_.data(), bass_.data() + kBlock, bass_delay_ * sizeof(float));
+
+    frames_done_ += kBlock;
+  }
+
+  // The centred bass of this block, times a gain ramp.
+  void add_bass(float g0, float dg) noexcept {
+    for (std::size_t c = 0; c < 2; ++c) {
+      float* o = output_.channel(c);
+      for (std::size_t i = 0; i < kBlock; ++i) o[i] += (g0 + dg * static_cast<float>(i)) * bass_[i];
+    }
+  }
+
+  // Adds the room's wet part (in wet_) and the centred bass to the dry binaural signal.
+  // The wet part is dull at the top and never has the bass: the dry part and the bass make
+  // up for it (see balance_room). At one room level that is folded in (the shelf into the
+  // decoder's filters, the bass gain into bass_gain_). A reverb curve moves the level: the
+  // wet gain ramps linearly over the block between exact values, and the balance follows
+  // it: the dry part crossfades to its shelved copy by (level / fitted level)^2 (the extra
+  // power each band needs grows with the wet's power), the bass by sqrt(1 + level^2 R_mid).
+  // At level 0 both are exactly the dry render.
+  void mix_room() noexcept {
+    if (!reverb_follows_curve_) {
       for (std::size_t c = 0; c < 2; ++c) {
         float* o = output_.channel(c);
         const float* w = wet_.channel(c);
-        Biquad& shelf = dry_shelf_[c];
-        for (std::size_t i = 0; i < kBlock; ++i)
-          o[i] = static_cast<float>(shelf.tick(o[i])) + (g0 + dg * static_cast<float>(i)) * w[i];
+        for (std::size_t i = 0; i < kBlock; ++i) o[i] += w[i];
+      }
+      if (split_) add_bass(1.0f, 0.0f);
+      return;
+    }
+    const double t0 = static_cast<double>(frames_done_) / sample_rate_;
+    const double t1 = static_cast<double>(frames_done_ + kBlock) / sample_rate_;
+    const double level0 = reverb_.value(t0), level1 = reverb_.value(t1);
+    const auto ramp = [](double a, double b) {
+      return std::pair{static_cast<float>(a), (static_cast<float>(b) - static_cast<float>(a)) / static_cast<float>(kBlock)};
+    };
+    const auto [g0, dg] = ramp(level0, level1);
+    const double full = room_full_level_ > 0 ? room_full_level_ : 1.0;
+    const auto [s0, ds] = ramp(level0 * level0 / (full * full), level1 * level1 / (full * full));
+    for (std::size_t c = 0; c < 2; ++c) {
+      float* o = output_.channel(c);
+      const float* w = wet_.channel(c);
+      Biquad& shelf = dry_shelf_[c];
+      for (std::size_t i = 0; i < kBlock; ++i) {
+        const float ramp_i = static_cast<float>(i);
+        const float lift = static_cast<float>(shelf.tick(o[i])) - o[i];
+        o[i] += (s0 + ds * ramp_i) * lift + (g0 + dg * ramp_i) * w[i];
       }
     }
-
     if (split_) {
-      for (std::size_t c = 0; c < 2; ++c) {
-        float* o = output_.channel(c);
-        for (std::size_t i = 0; i < kBlock; ++i) o[i] += bass_[i];
-      }
-      std::memmove(bass_.data(), bass_.data() + kBlock, bass_delay_ * sizeof(float));
+      const double r_mid = room_balance_.mid_level / (full * full);
+      const auto [b0, db] = ramp(std::sqrt(1.0 + level0 * level0 * r_mid), std::sqrt(1.0 + level1 * level1 * r_mid));
+      add_bass(b0, db);
     }
-
-    frames_done_ += kBlock;
   }
 
   EngineSettings settings_;
@@ -304,17 +339,20 @@ class SpatialRenderer final : public StereoProcessor {
   double sample_rate_ = 48000.0;
 
   std::unique_ptr<BinauralDecoder> decoder_;
-  StereoLinkwitzRiley4 crossover_;
+  MidSideCrossover input_stage_;
+  bool input_stage_active_ = false;
   bool split_ = false;
   std::size_t bass_delay_ = 0;
   std::size_t arrival_delay_ = 0;
   float bass_gain_ = 0.5f;
-  std::vector<Biquad> side_equaliser_;
 
   std::unique_ptr<Room> room_;
-  std::array<Biquad, 2> dry_shelf_;  // per ear, with the room only
+  RoomBalance room_balance_;
+  double room_full_level_ = 0;       // the room level the balance is fitted to
+  std::array<Biquad, 2> dry_shelf_;  // per ear, with a reverb curve only
 
-  AudioBuffer input_, output_, low_, high_, balanced_, sh_, wet_, side_;
+  AudioBuffer input_, output_, high_, sh_, wet_, side_;
+  std::vector<float> low_;  // the centred bass, L + R below the crossover
   std::vector<float> shared_;
   std::vector<float> bass_;   // [delay line | current block]
   std::vector<float> gains_;  // source x point x channel

@@ -38,7 +38,7 @@ double power_db(const Biquad& f, double omega) {
 
 }  // namespace
 
-RoomBalance balance_room(const RoomParams& params, double sample_rate) {
+RoomBalance balance_room(const RoomParams& params, double sample_rate, RoomFeed feed) {
   // A copy of the room hears independent white noise in each ear long enough to reach its
   // steady state (the reverberation time), then for 2^16 frames that are measured.
   Room room(params);
@@ -91,16 +91,21 @@ RoomBalance balance_room(const RoomParams& params, double sample_rate) {
 
   RoomBalance balance;
   balance.bass_gain = std::sqrt(1.0 + mid);
+  balance.mid_level = mid;
+  // The shelf's power gain each band needs (never a cut: the room adds what it adds).
+  const auto wanted = [&](double r) {
+    return std::max(1.0, feed == RoomFeed::kShelvedDry ? (1.0 + mid) / (1.0 + r) : 1.0 + mid - r);
+  };
   // The shelf's top is what the highest band needs; its corner the best fit above 1 kHz
   // (a search over 200 corners: two parameters, a start-up cost of microseconds).
-  const double top = std::sqrt(std::max(1.0, 1.0 + mid - ratio.back()));
+  const double top = std::sqrt(wanted(ratio.back()));
   double best = 1e300;
   for (double corner = 1000.0; corner < 0.45 * sample_rate; corner *= std::pow(2.0, 1.0 / 40.0)) {
     const Biquad shelf = high_shelf(sample_rate, corner, top);
     double error = 0;
     for (std::size_t i = 0; i < centres.size(); ++i) {
       if (centres[i] < 1000.0) continue;
-      const double want = 10.0 * std::log10(std::max(1.0, 1.0 + mid - ratio[i]));
+      const double want = 10.0 * std::log10(wanted(ratio[i]));
       const double e = power_db(shelf, 2.0 * kPi * centres[i] / sample_rate) - want;
       error += e * e;
     }

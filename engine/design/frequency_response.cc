@@ -11,6 +11,14 @@ std::complex<double> response_at(std::span<const float> filter, double omega) {
   return sum;
 }
 
+double power_gain(std::span<const Biquad> sections, double omega) {
+  const std::complex<double> z = std::polar(1.0, -omega);
+  double power = 1.0;
+  for (const Biquad& f : sections)
+    power *= std::norm((f.b0 + f.b1 * z + f.b2 * z * z) / (1.0 + f.a1 * z + f.a2 * z * z));
+  return power;
+}
+
 double k_weighting_magnitude(double hz) {
   const std::complex<double> z = std::polar(1.0, -2.0 * std::numbers::pi * hz / 48000.0);
   const std::complex<double> b = 1.53512485958697 - 2.69169618940638 * z + 1.19839281085285 * z * z;

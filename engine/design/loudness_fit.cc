@@ -20,10 +20,11 @@ void fit_loudness_correction(BinauralFilters& out, double rate, double low_hz, d
   constexpr int kFreqs = 48;
   const double f_low = std::max(100.0, low_hz), f_high = std::min(16000.0, 0.45 * rate);
   std::vector<std::complex<double>> spectra(k_count * kFreqs);
-  std::vector<double> weight(kFreqs);
+  std::vector<double> weight(kFreqs), side_power(kFreqs);
   for (int j = 0; j < kFreqs; ++j) {
     const double f = f_low * std::pow(f_high / f_low, j / (kFreqs - 1.0));
     weight[static_cast<std::size_t>(j)] = k_weighting_magnitude(f) * k_weighting_magnitude(f);
+    side_power[static_cast<std::size_t>(j)] = power_gain(out.side_equaliser, 2.0 * std::numbers::pi * f / rate);
     for (std::size_t k = 0; k < k_count; ++k)
       spectra[k * kFreqs + static_cast<std::size_t>(j)] =
           response_at(out.channel_filters[k], 2.0 * std::numbers::pi * f / rate);
@@ -46,7 +47,11 @@ void fit_loudness_correction(BinauralFilters& out, double rate, double low_hz, d
       const std::complex<double> l[2] = {even[0] + odd[0], even[1] + odd[1]};
       const std::complex<double> r[2] = {even[0] - odd[0], even[1] - odd[1]};
       const double coherent = std::norm(l[0] + l[1]) + std::norm(r[0] + r[1]);
-      const double incoherent = std::norm(l[0]) + std::norm(l[1]) + std::norm(r[0]) + std::norm(r[1]);
+      // Uncorrelated channels: the mid (L + R) / 2 and the side (L - R) / 2 are uncorrelated
+      // too, each with half the power; the side goes through its equaliser.
+      const double incoherent =
+          0.5 * (std::norm(l[0] + l[1]) + std::norm(r[0] + r[1]) +
+                 side_power[j] * (std::norm(l[0] - l[1]) + std::norm(r[0] - r[1])));
       energy += weight[j] * (coherent + incoherent);
     }
     correction[d] = -0.5 * std::log(energy);
