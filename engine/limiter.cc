@@ -2,58 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 
 #include "engine/vector_clones.h"
 
 namespace sy::engine {
 
-namespace {
-
-double bessel_i0(double x) {
-  double sum = 1.0, term = 1.0;
-  for (int k = 1; k < 50; ++k) {
-    term *= (x / (2.0 * k)) * (x / (2.0 * k));
-    sum += term;
-    if (term < 1e-12 * sum) break;
-  }
-  return sum;
-}
-
-double kaiser(double x, double half_width, double beta) {
-  const double r = x / half_width;
-  if (r <= -1.0 || r >= 1.0) return 0.0;
-  return bessel_i0(beta * std::sqrt(1.0 - r * r)) / bessel_i0(beta);
-}
-
-double sinc(double x) {
-  if (x == 0.0) return 1.0;
-  return std::sin(std::numbers::pi * x) / (std::numbers::pi * x);
-}
-
-}  // namespace
-
-TruePeakLimiter::TruePeakLimiter(double ceiling_dbtp) : ceiling_dbtp_(ceiling_dbtp) {
-  constexpr double kBeta = 8.0;
-  for (std::size_t p = 0; p + 1 < kOversample; ++p) {
-    const double frac = static_cast<double>(p + 1) / static_cast<double>(kOversample);
-    double sum = 0;
-    std::array<double, kTaps> c{};
-    for (std::size_t j = 0; j < kTaps; ++j) {
-      // Window position j holds x[m - kHalfTaps + 1 + j]; the point is m + frac.
-      const double d = static_cast<double>(kHalfTaps) - 1.0 + frac - static_cast<double>(j);
-      c[j] = sinc(d) * kaiser(d, static_cast<double>(kHalfTaps), kBeta);
-      sum += c[j];
-    }
-    double abs_sum = 0;
-    for (std::size_t j = 0; j < kTaps; ++j) {
-      phases_[p][j] = static_cast<float>(c[j] / sum);
-      abs_sum += std::abs(static_cast<double>(phases_[p][j]));
-    }
-    // A little over the exact sum, for float rounding in the FIR.
-    interpolation_bound_ = std::max(interpolation_bound_, static_cast<float>(abs_sum * 1.001));
-  }
-}
+TruePeakLimiter::TruePeakLimiter(double ceiling_dbtp)
+    : ceiling_dbtp_(ceiling_dbtp),
+      phases_(true_peak_interpolator().phases),
+      interpolation_bound_(true_peak_interpolator().bound) {}
 
 void TruePeakLimiter::prepare(double sample_rate, std::size_t /*max_block_frames*/) {
   threshold_ = static_cast<float>(std::pow(10.0, (ceiling_dbtp_ - kMarginDb) / 20.0));

@@ -7,6 +7,7 @@
 
 #include "engine/loudness.h"  // declares make_true_peak_limiter()
 #include "engine/processor.h"
+#include "engine/true_peak.h"
 
 namespace sy::engine {
 
@@ -21,14 +22,15 @@ namespace sy::engine {
 // The audio is delayed by exactly latency() = kHalfTaps + attack - 1 + kGuard frames.
 class TruePeakLimiter final : public StereoProcessor {
  public:
-  static constexpr std::size_t kHalfTaps = 16;        // interpolator half length
-  static constexpr std::size_t kTaps = 2 * kHalfTaps;
-  static constexpr std::size_t kOversample = 4;
+  static constexpr std::size_t kHalfTaps = TruePeakInterpolator::kHalfTaps;  // interpolator half length
+  static constexpr std::size_t kTaps = TruePeakInterpolator::kTaps;
+  static constexpr std::size_t kOversample = TruePeakInterpolator::kOversample;
   static constexpr std::size_t kGuard = kHalfTaps;     // samples of held gain either side of a peak
   static constexpr double kAttackSeconds = 0.003;
   static constexpr double kReleaseSeconds = 0.1;
-  // libebur128 reads up to ~0.2 dB above our detector on full-band noise (its short
-  // interpolator ripples near Nyquist), so the gain aims this much under the ceiling.
+  // libebur128 reads up to ~0.2 dB above this detector on full-band noise (its short
+  // interpolator ripples near Nyquist), and other meters differ too, so the gain aims this
+  // much under the ceiling.
   static constexpr double kMarginDb = 0.3;
 
   explicit TruePeakLimiter(double ceiling_dbtp);

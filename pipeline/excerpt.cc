@@ -69,43 +69,60 @@ std::string time_text(double seconds) {
   return out;
 }
 
+LoudestWindow::LoudestWindow(int sample_rate, double seconds)
+    : rate_(sample_rate),
+      seconds_(seconds),
+      step_(std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(kStepSeconds * sample_rate)))),
+      meter_(sample_rate),
+      ring_(std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(seconds / kStepSeconds))), 0.0) {}
+
+void LoudestWindow::add(engine::ConstAudioView audio) {
+  const std::size_t frames = audio.num_frames();
+  frames_ += static_cast<std::int64_t>(frames);
+  for (std::size_t done = 0; done < frames;) {
+    const std::size_t n = std::min(step_ - in_step_, frames - done);
+    meter_.add(audio.slice(done, n));
+    done += n;
+    in_step_ += n;
+    if (in_step_ < step_) break;
+    in_step_ = 0;
+    const double lufs = meter_.momentary_lufs();
+    const double power = std::isfinite(lufs) ? std::pow(10.0, lufs / 10) : 0;
+    double& slot = ring_[steps_ % ring_.size()];
+    sum_ += power - slot;
+    slot = power;
+    ++steps_;
+    if (steps_ >= ring_.size() && sum_ > best_) {
+      best_ = sum_;
+      best_end_ = steps_;
+    }
+  }
+}
+
+double LoudestWindow::start_seconds() const {
+  const double length = static_cast<double>(frames_) / rate_;
+  if (length <= seconds_ || best_ < 0) return 0;
+  // Each momentary value looks back 400 ms, so the window's sound starts that much earlier
+  // than its first step ends; the middle of that is the fairest start.
+  const double start = static_cast<double>(best_end_ - ring_.size()) * kStepSeconds - 0.15;
+  return std::clamp(start, 0.0, length - seconds_);
+}
+
 double find_loudest_start(const std::string& input, double seconds, const io::InputLimits& limits,
                           const std::atomic<bool>* cancel) {
   io::DecodeOptions options;
   options.limits = limits;
   auto decoder = io::Decoder::open(input, options);
-  const int rate = decoder->output_sample_rate();
-  const auto step = static_cast<std::size_t>(std::lround(kStepSeconds * rate));
-  const auto window = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(seconds / kStepSeconds)));
-  engine::LoudnessMeter meter(rate);
-  engine::AudioBuffer buffer(2, step);
-  // The last `window` steps' momentary power, summed as they come and go.
-  std::vector<double> ring(window, 0.0);
-  double sum = 0, best = -1;
-  std::size_t steps = 0, best_end = 0;
+  LoudestWindow loudest(decoder->output_sample_rate(), seconds);
+  constexpr std::size_t kBlock = 8192;
+  engine::AudioBuffer buffer(2, kBlock);
   for (;;) {
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw base::Cancelled();
-    const std::size_t n = decoder->read(buffer.planes(), step);
+    const std::size_t n = decoder->read(buffer.planes(), kBlock);
     if (n == 0) break;
-    meter.add(std::as_const(buffer).view().first(n));
-    const double lufs = meter.momentary_lufs();
-    const double power = std::isfinite(lufs) ? std::pow(10.0, lufs / 10) : 0;
-    double& slot = ring[steps % window];
-    sum += power - slot;
-    slot = power;
-    ++steps;
-    if (steps >= window && sum > best) {
-      best = sum;
-      best_end = steps;
-    }
-    if (n < step) break;
+    loudest.add(std::as_const(buffer).view().first(n));
   }
-  const double song = static_cast<double>(decoder->frames_read()) / rate;
-  if (song <= seconds || best < 0) return 0;
-  // Each momentary value looks back 400 ms, so the window's sound starts that much earlier
-  // than its first step ends; the middle of that is the fairest start.
-  const double start = static_cast<double>(best_end - window) * kStepSeconds - 0.15;
-  return std::clamp(start, 0.0, song - seconds);
+  return loudest.start_seconds();
 }
 
 ExcerptReader::ExcerptReader(io::Decoder& decoder, std::int64_t start_frames, std::int64_t length_frames,

@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <string>
 
+#include <vector>
+
 #include "engine/audio_buffer.h"
+#include "engine/loudness.h"
 #include "io/decoder.h"
 
 namespace sy::pipeline {
@@ -26,9 +29,35 @@ double parse_time(const std::string& text, const std::string& what);
 // 90 -> "1:30"; 3723.5 -> "1:02:03.5".
 std::string time_text(double seconds);
 
-// Where the loudest `seconds` of the song begin, in seconds: the window of that length with
-// the highest mean momentary loudness (EBU R128, in 100 ms steps). 0 when the song is no
-// longer than `seconds`. Decodes the whole song once (a fraction of a render's time); memory
+// Finds the loudest `seconds` of audio handed over a block at a time: the window with the
+// highest mean momentary loudness (EBU R128, in 100 ms steps). It runs a loudness meter, so
+// the integrated loudness of everything added comes with it. Memory grows with `seconds`,
+// not with the audio.
+class LoudestWindow {
+ public:
+  LoudestWindow(int sample_rate, double seconds);
+
+  void add(engine::ConstAudioView audio);
+  // Where the loudest window begins, in seconds of the audio added; 0 when the audio is no
+  // longer than the window.
+  double start_seconds() const;
+  const engine::LoudnessMeter& meter() const { return meter_; }
+
+ private:
+  int rate_;
+  double seconds_;
+  std::size_t step_;
+  engine::LoudnessMeter meter_;
+  std::size_t in_step_ = 0;
+  // The last window's steps' momentary power, summed as they come and go.
+  std::vector<double> ring_;
+  double sum_ = 0, best_ = -1;
+  std::size_t steps_ = 0, best_end_ = 0;
+  std::int64_t frames_ = 0;
+};
+
+// Where the loudest `seconds` of the song begin, in seconds (LoudestWindow over the decoded
+// song). 0 when the song is no longer than `seconds`. Decodes the whole song once (a fraction of a render's time); memory
 // grows with `seconds`, not with the song. Throws base::InputError like the decoder.
 double find_loudest_start(const std::string& input, double seconds, const io::InputLimits& limits,
                           const std::atomic<bool>* cancel = nullptr);

@@ -62,15 +62,17 @@ struct RenderResult {
   double tempo_bpm = 0;          // with beat sync: the song's tempo as found (or given); else 0
   std::string motion_note;       // why the motion is not what was asked, e.g. no clear beat
   double excerpt_start_seconds = 0;  // where the excerpt began in the song (0: the start)
-  int encodes = 0;               // 1, or more when the delivered file was off target
+  int encodes = 0;               // of the whole song (not the pilot): 1, or more when the delivered file was off target
   FileReport report;             // measured on the delivered file
 };
 
 // Renders `input` into `output`. Writes to a temporary file beside `output` and renames it
-// only on success; on any failure or cancellation nothing is left behind. The encoded file is
-// decoded again and measured (RenderResult::report); with normalisation on, when the encoder
-// moved it off the loudness target by more than 0.1 LU or over the true-peak ceiling, the
-// final pass runs again with the gain and ceiling corrected by what was measured.
+// only on success; on any failure or cancellation nothing is left behind. For a lossy format
+// a few seconds of the loudest part are encoded first (the pilot) and the gain and ceiling
+// make up for what the encoder does to loudness and peaks, so the song is encoded once. The
+// encoded file is decoded again and measured (RenderResult::report); with normalisation on,
+// when it still missed the loudness target by more than 0.2 LU or went over the true-peak
+// ceiling, the final pass runs again with the gain and ceiling corrected by what was measured.
 // Throws base::InputError (bad input, exit 3), base::Cancelled, or std::runtime_error.
 RenderResult render_file(const std::string& input, const std::string& output,
                          const RenderOptions& options, const ProgressFn& progress = {},

@@ -77,12 +77,12 @@ void SpillFile::flush() {
   buffered_ = 0;
 }
 
-void SpillFile::rewind() {
+void SpillFile::seek(std::int64_t frame) {
   if (!reading_) flush();
   reading_ = true;
   buffered_ = 0;
   read_pos_ = 0;
-  file_pos_ = 0;
+  file_pos_ = std::clamp<std::int64_t>(frame, 0, frames_) * 2 * static_cast<std::int64_t>(sizeof(float));
 }
 
 std::size_t SpillFile::read(float* const* planes, std::size_t max_frames) {

@@ -28,8 +28,10 @@ class SpillFile {
   // (disk full).
   void write(engine::ConstAudioView audio);
   // Flushes what is buffered and goes back to the first frame for reading.
-  void rewind();
-  // Fills planes with up to max_frames frames; 0 at the end. Call rewind() first. (The
+  void rewind() { seek(0); }
+  // Flushes what is buffered and goes to `frame` (clamped to the frames written) for reading.
+  void seek(std::int64_t frame);
+  // Fills planes with up to max_frames frames; 0 at the end. Call rewind() or seek() first. (The
   // decoder's read(), so a pass reads the spill like a file.)
   std::size_t read(float* const* planes, std::size_t max_frames);
 

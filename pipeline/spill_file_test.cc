@@ -45,6 +45,16 @@ TEST(SpillFileTest, GivesBackEveryFrameInOrderWhateverTheBlockSizes) {
       EXPECT_EQ(gl, l);
       EXPECT_EQ(gr, r);
     }
+
+    // From the middle, as the encoder pilot reads its excerpt; past the end reads nothing.
+    spill.seek(65537);
+    std::vector<float> bl(40000), br(40000);
+    float* p[2] = {bl.data(), br.data()};
+    ASSERT_EQ(spill.read(p, bl.size()), total - 65537);
+    EXPECT_EQ(bl[0], l[65537]);
+    EXPECT_EQ(br[total - 65537 - 1], r[total - 1]);
+    spill.seek(static_cast<std::int64_t>(total) + 5);
+    EXPECT_EQ(spill.read(p, bl.size()), 0u);
   }
   EXPECT_TRUE(fs::is_empty(dir));
   fs::remove_all(dir);

@@ -1,11 +1,13 @@
 #include "engine/testing/analysis.h"
 
+#include <ebur128.h>
 #include <fftw3.h>
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <complex>
+#include <limits>
 #include <mutex>
 #include <numbers>
 #include <random>
@@ -275,6 +277,24 @@ double correlation(const std::vector<float>& a, const std::vector<float>& b) {
     sbb += db * db;
   }
   return sab / std::sqrt(saa * sbb + 1e-30);
+}
+
+double libebur128_true_peak_dbtp(const Stereo& s, int sample_rate) {
+  ebur128_state* st = ebur128_init(2, static_cast<unsigned long>(sample_rate), EBUR128_MODE_TRUE_PEAK);
+  std::vector<float> interleaved(2 * s.left.size());
+  for (std::size_t i = 0; i < s.left.size(); ++i) {
+    interleaved[2 * i] = s.left[i];
+    interleaved[2 * i + 1] = s.right[i];
+  }
+  ebur128_add_frames_float(st, interleaved.data(), s.left.size());
+  double peak = 0;
+  for (unsigned c = 0; c < 2; ++c) {
+    double v = 0;
+    ebur128_true_peak(st, c, &v);
+    peak = std::max(peak, v);
+  }
+  ebur128_destroy(&st);
+  return peak > 0 ? 20.0 * std::log10(peak) : -std::numeric_limits<double>::infinity();
 }
 
 }  // namespace sy::testing

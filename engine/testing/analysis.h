@@ -24,6 +24,10 @@ std::vector<float> white_noise(std::size_t frames, unsigned seed, float amplitud
 Stereo render(engine::StereoProcessor& processor, const std::vector<float>& left, const std::vector<float>& right,
               std::size_t block);
 
+// libebur128's true peak of both channels in dBTP (-inf for silence): a meter the engine's
+// own detector (the limiter's, LoudnessMeter's) is held against.
+double libebur128_true_peak_dbtp(const Stereo& s, int sample_rate);
+
 // Level difference left over right in dB, one value per hop, from RMS over `window`.
 std::vector<double> ild_series_db(const Stereo& s, std::size_t window, std::size_t hop);
 // Interaural time lag in ms (positive: the right ear lags, the source is on the left), from
