@@ -21,7 +21,9 @@ JanitorReport Janitor::run_once(storage::Clock::time_point now) {
     ++report.uploads_expired;
   }
   for (const auto& id : queue_.finished_before(now - options_.retention)) {
-    store_.remove_prefix("uploads/" + id + "/");
+    // A rerender still to run reads this upload: the orphan sweep takes it once none does.
+    const auto job = queue_.get(id);
+    if (job && !queue_.upload_in_use(job->upload_key)) store_.remove_prefix("uploads/" + id + "/");
     store_.remove_prefix("processed/" + id + "/");
     if (queue_.remove(id)) ++report.jobs_removed;
   }
@@ -30,7 +32,7 @@ JanitorReport Janitor::run_once(storage::Clock::time_point now) {
     for (const auto& obj : store_.list(prefix)) {
       if (obj.modified > now - options_.upload_url_ttl - grace) continue;
       const std::string rest = obj.key.substr(std::string(prefix).size());
-      if (!queue_.get(rest.substr(0, rest.find('/')))) {
+      if (!queue_.get(rest.substr(0, rest.find('/'))) && !queue_.upload_in_use(obj.key)) {
         store_.remove(obj.key);
         ++report.orphans_removed;
       }

@@ -20,9 +20,11 @@ std::string upload_key(std::string_view job_id, std::string_view filename);
 // worker that lost its lease never overwrites the result of the one that holds it; the last
 // segment stays the name the download is saved as. `filename` is the original (sanitised)
 // upload name; its extension is replaced by `extension` ("mp3", without the dot). `attempt`
-// is one key segment (letters, digits, '-').
+// is one key segment (letters, digits, '-'). A preview (an excerpt of the song) is
+// "<name> (8D preview).<ext>".
 std::string processed_key(std::string_view job_id, std::string_view filename,
-                          std::string_view extension, std::string_view attempt);
+                          std::string_view extension, std::string_view attempt,
+                          bool preview = false);
 // The last segment of a key.
 std::string key_basename(std::string_view key);
 

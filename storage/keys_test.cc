@@ -71,6 +71,7 @@ TEST(Keys, ProductKeys) {
   EXPECT_EQ(processed_key("0123", "track.flac", "m4a", "2-cd"), "processed/0123/2-cd/track (8D).m4a");
   EXPECT_EQ(processed_key("0123", "noext", "opus", "3-ef"), "processed/0123/3-ef/noext (8D).opus");
   EXPECT_NE(processed_key("0123", "a.mp3", "mp3", "1-ab"), processed_key("0123", "a.mp3", "mp3", "1-cd"));
+  EXPECT_EQ(processed_key("0123", "My Song.mp3", "mp3", "1-ab", true), "processed/0123/1-ab/My Song (8D preview).mp3");
   EXPECT_EQ(key_basename("processed/0123/1-ab/x (8D).mp3"), "x (8D).mp3");
   EXPECT_EQ(content_type_for("a/b.MP3"), "audio/mpeg");
   EXPECT_EQ(content_type_for("a/b.bin"), "application/octet-stream");

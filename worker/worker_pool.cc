@@ -260,6 +260,11 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
       store_.download_to_file(job.upload_key, input);
     }
     if (!options_.crash_marker.empty()) abort_on_marker(input, options_.crash_marker);
+    if (settings.options.keep_format) {  // a video stays a video: known once the file is here
+      settings.options.encode.format = pipeline::output_format(input.string(), settings.options);
+      settings.options.keep_format = false;
+      settings.format = io::format_name(settings.options.encode.format);
+    }
     const fs::path output = scratch / ("output." + settings.format);
 
     auto last = Steady::now() - options_.progress_interval;
@@ -292,7 +297,8 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
         pipeline::render_file(input.string(), output.string(), settings.options, progress, &active->cancel);
     for (const std::string& w : r.warnings) base::log::warn("input partly left out", {{"job_id", job.id}, {"warning", w}});
 
-    const std::string key = storage::processed_key(job.id, job.filename, settings.format, attempt);
+    const std::string key = storage::processed_key(job.id, job.filename, settings.format, attempt,
+                                                   !settings.options.excerpt.whole_song());
     result_key = key;
     store_.upload_from_file(key, output);
     queue::JobResult result;
@@ -301,6 +307,7 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     result.duration_seconds = r.duration_seconds;
     result.format = settings.format;
     result.wall_seconds = r.wall_seconds;
+    result.report_json = pipeline::report_json(r.report, engine::SettingNames::kJson).dump();
     // Gone before the job is marked done, so whoever sees "done" finds no scratch left.
     std::error_code ec;
     fs::remove_all(scratch, ec);
