@@ -62,7 +62,9 @@ constexpr std::string_view kDocument = R"json(
             "report": {"type": "object", "description": "measured on the delivered file; null where silence has no value",
               "properties": {"integratedLufs": {"type": "number", "nullable": true}, "truePeakDbtp": {"type": "number", "nullable": true},
                              "loudnessRange": {"type": "number", "nullable": true}, "correlation": {"type": "number", "nullable": true},
-                             "rotationDepthDb": {"type": "number", "nullable": true}}}}}
+                             "rotationDepthDb": {"type": "number", "nullable": true},
+                             "tempoBpm": {"type": "number", "description": "with beatsPerTurn: the tempo the turns follow (found, or bpm as given); absent without a clear beat"},
+                             "note": {"type": "string", "description": "why the motion is not what was asked, e.g. no clear beat: the turns keep the period instead"}}}}}
         }
       },
       "CreatedJob": {

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -28,6 +29,15 @@ std::string random_suffix() {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3]);
   return buf;
+}
+
+// result.report: what was measured on the delivered file and, with beat-synced motion, the
+// tempo the turns follow. No tempo without a clear beat: the note then says what was done.
+nlohmann::json result_report(const pipeline::RenderResult& r) {
+  nlohmann::json report = pipeline::report_json(r.report, engine::SettingNames::kJson);
+  if (r.tempo_bpm > 0) report["tempoBpm"] = std::round(r.tempo_bpm * 10) / 10;
+  if (!r.motion_note.empty()) report["note"] = r.motion_note;
+  return report;
 }
 
 std::string hostname() {
@@ -307,7 +317,7 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     result.duration_seconds = r.duration_seconds;
     result.format = settings.format;
     result.wall_seconds = r.wall_seconds;
-    result.report_json = pipeline::report_json(r.report, engine::SettingNames::kJson).dump();
+    result.report_json = result_report(r).dump();
     // Gone before the job is marked done, so whoever sees "done" finds no scratch left.
     std::error_code ec;
     fs::remove_all(scratch, ec);

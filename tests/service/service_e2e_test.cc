@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "base/sanitizers.h"
+#include "engine/testing/click_track.h"
 #include "tests/support/api_client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -460,6 +461,48 @@ TEST_F(ServiceTest, PreviewThenRerenderWithoutASecondUpload) {
                          {{"Authorization", "Bearer " + whole.token}});
   expect_error(gone, 409);
   EXPECT_EQ(gone.json_body()["error"]["code"], "source_gone");
+}
+
+// Beat-synced motion: the API's result says the tempo the turns follow, or, when the song has
+// no clear beat, a note instead of a tempo.
+TEST_F(ServiceTest, TheReportSaysTheTempoTheTurnsFollow) {
+  start();
+  // The engine's click track (4/4 over a noise bed, a held note changing each bar) at 120 BPM.
+  const auto clicks = sy::testing::click_track(24, 44100, [](double) { return 120.0; });
+  const std::string raw = tmp.file("clicks.f32");
+  std::ofstream(raw, std::ios::binary)
+      .write(reinterpret_cast<const char*>(clicks.audio.data()),
+             static_cast<std::streamsize>(clicks.audio.size() * sizeof(float)));
+  const std::string beat = tmp.file("Beat.flac");
+  ASSERT_EQ(sy::testing::shell("ffmpeg -loglevel error -y -f f32le -ar 44100 -ac 1 -i " + sy::testing::quote(raw) +
+                               " -ac 2 " + sy::testing::quote(beat)),
+            0);
+  const std::string noise = tmp.file("Noise.flac");
+  ASSERT_EQ(sy::testing::shell("ffmpeg -loglevel error -y -f lavfi -i "
+                               "anoisesrc=color=pink:amplitude=0.3:seed=5:sample_rate=44100:duration=16 -ac 2 " +
+                               sy::testing::quote(noise)),
+            0);
+  const auto with_beat = submit(beat, {{"beatsPerTurn", 8}, {"format", "flac"}});
+  const auto without_beat = submit(noise, {{"beatsPerTurn", 8}, {"period", 5}, {"format", "flac"}});
+  const auto plain = submit(beat, {{"format", "flac"}});
+
+  const json found = wait_final(with_beat);
+  ASSERT_EQ(found["status"], "done") << found.dump();
+  const json report = found["result"]["report"];
+  ASSERT_TRUE(report["tempoBpm"].is_number()) << report.dump();
+  EXPECT_NEAR(report["tempoBpm"].get<double>(), 120.0, 1.2) << report.dump();
+  EXPECT_FALSE(report.contains("note")) << report.dump();
+
+  const json none = wait_final(without_beat);
+  ASSERT_EQ(none["status"], "done") << none.dump();
+  EXPECT_FALSE(none["result"]["report"].contains("tempoBpm")) << none.dump();
+  EXPECT_EQ(none["result"]["report"].value("note", ""), "no clear beat found: turning once every 5 s instead")
+      << none.dump();
+
+  const json off = wait_final(plain);
+  ASSERT_EQ(off["status"], "done") << off.dump();
+  EXPECT_FALSE(off["result"]["report"].contains("tempoBpm")) << "no beat sync asked: " << off.dump();
+  EXPECT_FALSE(off["result"]["report"].contains("note")) << off.dump();
 }
 
 // A video goes in, a video comes back: its picture packet for packet, its sound in 8D.

@@ -148,6 +148,7 @@ describe('App', () => {
     expect(api.watchers[1].token).toBe('tok-re1');
     await act(async () => api.watchers[1].onUpdate(done('re1')));
     expect(screen.getByTestId('render-kind').textContent).toMatch(/whole song/);
+    expect(screen.queryByTestId('tempo')).toBeNull();
 
     fireEvent.change(screen.getByLabelText('Rotation period'), { target: { value: '20' } });
     await act(async () => fireEvent.click(screen.getByText('Render again with these settings')));
@@ -156,6 +157,25 @@ describe('App', () => {
     expect(api.deleted).toContain('re1');
     expect(api.deleted).not.toContain('job1');
     expect(api.uploadFile).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows the tempo found with a beat-synced result, and the note without a clear beat', async () => {
+    const api = fakeApi();
+    render(<App api={api} />);
+    await waitFor(() => expect(screen.getByLabelText('Preset').options.length).toBe(2));
+    await dropFiles([audioFile('Beat.mp3', 4000), audioFile('Rain.mp3', 4000)]);
+    await waitFor(() => expect(api.uploads.length).toBe(2));
+    await act(async () => api.uploads.forEach((u) => u.resolve()));
+    await waitFor(() => expect(api.watchers.length).toBe(2));
+    const result = (report) => ({ status: 'done', progress: 1, result: { url: '/store/x', filename: 'x', bytes: 10, report } });
+    const base = { integratedLufs: -14, truePeakDbtp: -1.2, loudnessRange: 5, correlation: 0.4, rotationDepthDb: 14 };
+    const byName = Object.fromEntries(api.created.map((c, i) => [c.file.name, api.watchers[i]]));
+    await act(async () => byName['Beat.mp3'].onUpdate(result({ ...base, tempoBpm: 127.9 })));
+    await act(async () => byName['Rain.mp3'].onUpdate(result({ ...base, note: 'no clear beat found: turning once every 8 s instead' })));
+    const cards = screen.getAllByTestId('job');
+    const card = (name) => cards.find((c) => c.textContent.includes(name));
+    expect(within(card('Beat.mp3')).getByTestId('tempo').textContent).toBe('Tempo 128 BPM: the turns follow the beat.');
+    expect(within(card('Rain.mp3')).getByTestId('tempo').textContent).toBe('No clear beat found: turning once every 8 s instead.');
   });
 
   it('takes dropped files', async () => {

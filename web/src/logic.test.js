@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { integratedLoudness, RATE } from './loudness.js';
-import { matchedVolume, reportInWords } from './report.js';
+import { matchedVolume, reportInWords, tempoInWords } from './report.js';
 import { checkFile, checkDuration, MAX_UPLOAD_BYTES, formatBytes } from './limits.js';
 import { sourceAngle, toXY } from './orbit.js';
 import { describeError, describeFailedJob, stageInWords } from './messages.js';
@@ -142,6 +142,15 @@ describe('report and loudness', () => {
     expect(reportInWords({ integratedLufs: -14, truePeakDbtp: -1, correlation: -0.2 })).toMatch(/thins out in mono$/);
     expect(reportInWords({ integratedLufs: null, truePeakDbtp: null, correlation: null })).toBe('');
     expect(reportInWords(undefined)).toBe('');
+  });
+
+  it('says the tempo the turns follow, or why there is none', () => {
+    expect(tempoInWords({ integratedLufs: -14, tempoBpm: 119.6 })).toBe('Tempo 120 BPM: the turns follow the beat.');
+    expect(tempoInWords({ integratedLufs: -14, note: 'no clear beat found: turning once every 8 s instead' })).toBe(
+      'No clear beat found: turning once every 8 s instead.',
+    );
+    expect(tempoInWords({ integratedLufs: -14 })).toBe('');
+    expect(tempoInWords(undefined)).toBe('');
   });
 
   it('turns a louder original down to the 8D loudness and says when a quieter one cannot be raised', () => {

@@ -23,6 +23,16 @@ export function reportInWords(report) {
   return parts.join(', ');
 }
 
+// With beat-synced motion: "Tempo 120 BPM: the turns follow the beat.", or the server's note
+// when the song had no clear beat; '' otherwise.
+export function tempoInWords(report) {
+  if (!report) return '';
+  if (Number.isFinite(report.tempoBpm) && report.tempoBpm > 0)
+    return `Tempo ${Math.round(report.tempoBpm)} BPM: the turns follow the beat.`;
+  if (typeof report.note === 'string' && report.note) return `${report.note.charAt(0).toUpperCase()}${report.note.slice(1)}.`;
+  return '';
+}
+
 // The original's volume (0..1) that plays it at the 8D version's loudness. An original
 // quieter than the 8D version cannot be turned up by an audio element: it plays at 1 and
 // `short` says by how many dB it stays quieter.

@@ -2,7 +2,7 @@ import ABPlayer from './ABPlayer.jsx';
 import ProgressBar from './ProgressBar.jsx';
 import { formatBytes, formatDuration } from '../limits.js';
 import { stageInWords } from '../messages.js';
-import { matchedVolume, reportInWords } from '../report.js';
+import { matchedVolume, reportInWords, tempoInWords } from '../report.js';
 
 // One file's way through: checking → uploading → queued/processing → done, or an error.
 export function phaseWords(item) {
@@ -111,6 +111,11 @@ export default function JobCard({ item, onRetry, onRemove, onRefreshResult, onPr
           {report && (
             <p className="text-sm tabular-nums text-slate-200" data-testid="report">
               Measured on the file: {reportInWords(report)}
+            </p>
+          )}
+          {tempoInWords(report) && (
+            <p className="text-sm tabular-nums text-slate-200" data-testid="tempo">
+              {tempoInWords(report)}
             </p>
           )}
           <ABPlayer
