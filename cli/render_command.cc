@@ -75,8 +75,28 @@ constexpr double kDefaultPreviewSeconds = 30;
 struct Task {
   std::string input;
   std::string output;
+  io::OutputFormat format;
   std::string skip;  // why it is not rendered ("exists", "an 8D output"); empty: render it
 };
+
+// Which inputs keep their own container: all (--format keep), videos (the default when the
+// names are ours to choose: a video stays a video), or none (-o or --format named one).
+enum class Keep { kNone, kVideos, kAll };
+
+// The format `input` is written in under `keep` (an excerpt of a video is audio: the picture
+// is not cut). A file that cannot be read gets `format`; its render then reports why.
+io::OutputFormat format_for(const std::string& input, io::OutputFormat format, Keep keep,
+                            const pipeline::RenderOptions& options) {
+  if (keep == Keep::kNone) return format;
+  try {
+    pipeline::RenderOptions o = options;
+    o.keep_format = true;
+    const io::OutputFormat kept = pipeline::output_format(input, o);
+    if (keep == Keep::kAll || io::format_info(kept).video) return kept;
+  } catch (const std::exception&) {
+  }
+  return format;
+}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -107,12 +127,15 @@ bool is_under(const fs::path& p, const fs::path& folder) {
 // Expands folders into the audio files inside them, names each output, and marks what is
 // skipped. Never an input under the output folder, never one of our outputs when the names
 // are ours to choose, and never an output that is an input (even with --force).
-std::vector<Task> plan_tasks(const RenderArgs& a, io::OutputFormat format, bool preview) {
+std::vector<Task> plan_tasks(const RenderArgs& a, io::OutputFormat format, Keep keep, bool preview,
+                             const pipeline::RenderOptions& options) {
   std::vector<Task> tasks;
   const std::string suffix(preview ? kPreviewSuffix : kSuffix);
-  auto out_name = [&](const fs::path& input, const fs::path& relative_dir) {
+  auto task = [&](const fs::path& input, const fs::path& relative_dir, std::string skip) {
+    const io::OutputFormat f = format_for(input.string(), format, keep, options);
     const fs::path dir = a.out_dir.empty() ? input.parent_path() : (fs::path(a.out_dir) / relative_dir).lexically_normal();
-    return (dir / (input.stem().string() + suffix + io::format_extension(format))).string();
+    return Task{input.string(), (dir / (input.stem().string() + suffix + io::format_extension(f))).string(), f,
+                std::move(skip)};
   };
   for (const std::string& in : a.inputs) {
     std::error_code ec;
@@ -132,12 +155,11 @@ std::vector<Task> plan_tasks(const RenderArgs& a, io::OutputFormat format, bool 
           found.push_back(p);
       }
       std::sort(found.begin(), found.end());
-      for (const fs::path& p : found)
-        tasks.push_back({p.string(), out_name(p, fs::relative(p.parent_path(), in, ec)), ""});
+      for (const fs::path& p : found) tasks.push_back(task(p, fs::relative(p.parent_path(), in, ec), ""));
     } else if (!a.output.empty()) {
-      tasks.push_back({in, a.output, ""});
+      tasks.push_back({in, a.output, format, ""});
     } else {
-      tasks.push_back({in, out_name(fs::path(in), fs::path()), is_our_output(in) ? "an 8D output" : ""});
+      tasks.push_back(task(fs::path(in), fs::path(), is_our_output(in) ? "an 8D output" : ""));
     }
   }
   std::set<std::string> outputs;
@@ -172,6 +194,7 @@ pipeline::RenderOptions make_options(const RenderArgs& a, CLI::App& cmd, io::Out
   nlohmann::json values = nlohmann::json::object();
   for (const pipeline::SettingSpec& spec : pipeline::setting_specs()) {
     if (spec.kind == pipeline::SettingKind::kFormat) continue;  // chosen with -o's extension below
+    if (spec.kind == pipeline::SettingKind::kPreview) continue;  // the API's; no flag of its own
     if (cmd.get_option(std::string(spec.flag))->count() == 0) continue;
     const std::string& text = a.settings.at(std::string(spec.json));
     if (spec.kind == pipeline::SettingKind::kCurve) {
@@ -210,10 +233,14 @@ pipeline::RenderOptions make_options(const RenderArgs& a, CLI::App& cmd, io::Out
   return o;
 }
 
-io::OutputFormat choose_format(const RenderArgs& a, CLI::App& cmd) {
+io::OutputFormat choose_format(const RenderArgs& a, CLI::App& cmd, Keep* keep) {
   io::OutputFormat from_flag = io::OutputFormat::kMp3;
   const bool flag = cmd.get_option("--format")->count() > 0;
-  if (flag) from_flag = io::parse_format(a.settings.at("format"));
+  const bool keep_flag = flag && a.settings.at("format") == "keep";
+  *keep = keep_flag ? Keep::kAll : flag || !a.output.empty() ? Keep::kNone : Keep::kVideos;
+  if (keep_flag && !a.output.empty())
+    throw base::UsageError("--format keep names the output after each input; use --out-dir or no -o");
+  if (flag && !keep_flag) from_flag = io::parse_format(a.settings.at("format"));
   if (a.output.empty()) return from_flag;
   const std::string extension = fs::path(a.output).extension().string();
   io::OutputFormat from_name;
@@ -319,10 +346,11 @@ int run_render(RenderArgs a, CLI::App& cmd) {
     if (a.inputs.empty()) throw base::UsageError("name at least one song or folder to convert");
     if (!a.output.empty() && !a.out_dir.empty()) throw base::UsageError("give -o OUTPUT or --out-dir DIR, not both");
     if (!a.output.empty() && a.inputs.size() > 1) throw base::UsageError("-o takes one input; use --out-dir for several");
-    format = choose_format(a, cmd);
+    Keep keep = Keep::kNone;
+    format = choose_format(a, cmd, &keep);
     options = make_options(a, cmd, format);
     options.excerpt = excerpt;
-    tasks = plan_tasks(a, format, cmd.get_option("--preview")->count() > 0);
+    tasks = plan_tasks(a, format, keep, cmd.get_option("--preview")->count() > 0, options);
     if (tasks.empty()) throw base::UsageError("no audio files found in the given folders");
     if (a.dry_run) {
       print_plan(tasks, mode);
@@ -357,7 +385,9 @@ int run_render(RenderArgs a, CLI::App& cmd) {
       try {
         fs::path parent = fs::path(t.output).parent_path();
         if (!a.out_dir.empty() && !parent.empty()) fs::create_directories(parent);
-        pipeline::RenderResult r = pipeline::render_file(t.input, t.output, options,
+        pipeline::RenderOptions task_options = options;
+        task_options.encode.format = t.format;
+        pipeline::RenderResult r = pipeline::render_file(t.input, t.output, task_options,
                                      [&display, i](const pipeline::Progress& p) { display.update(i, p); }, &g_cancel);
         for (const std::string& w : r.warnings) display.warned(t.input, w);
         display.finished(i, t.input, t.output, r);
@@ -436,6 +466,7 @@ void add_render_command(CLI::App& app, CommandContext& ctx) {
   auto* sound = cmd->add_option_group("sound", "Each overrides the preset's value");
   auto* enc = cmd->add_option_group("encoding");
   for (const pipeline::SettingSpec& spec : pipeline::setting_specs()) {
+    if (spec.kind == pipeline::SettingKind::kPreview) continue;  // the API's settings.preview
     std::string help = std::string(spec.help) + " [" + pipeline::range_text(spec) + "]";
     auto* group = spec.group == "encoding" ? enc : sound;
     auto* option = group->add_option(std::string(spec.flag), a->settings[std::string(spec.json)], help);

@@ -47,6 +47,12 @@ Recipe recipe_for(OutputFormat f) {
       return {"flac", {"flac"}, true, false};
     case OutputFormat::kWav:
       return {"wav", {"pcm_s16le"}, false, false};
+    case OutputFormat::kMp4:
+    case OutputFormat::kMov:
+    case OutputFormat::kMkv:
+    case OutputFormat::kWebm:
+      // The audio is encoded as audio_format_for(container), then muxed with the picture.
+      throw std::logic_error("a video container is written by io::mux_with_video");
   }
   throw std::logic_error("unknown output format");
 }

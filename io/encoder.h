@@ -10,7 +10,9 @@
 
 namespace sy::io {
 
-enum class OutputFormat { kMp3, kM4a, kOpus, kFlac, kWav };
+// kMp4 ... kWebm are video containers: a video's picture copied untouched beside the 8D audio
+// (io/video_mux.h); an input without a picture gives an audio-only file of that container.
+enum class OutputFormat { kMp3, kM4a, kOpus, kFlac, kWav, kMp4, kMov, kMkv, kWebm };
 
 // The one table of what we write (io/formats.cc): the CLI, the API, the settings schema and
 // the web page's check all read it, so a format's name, extension and bit rates are said once.
@@ -22,6 +24,7 @@ struct FormatInfo {
   bool lossy;
   // Bits per second a lossy encoder takes; 0 for lossless formats (a bit rate is ignored).
   int min_bitrate, max_bitrate, default_bitrate;
+  bool video = false;          // a video container (the picture is copied, not encoded)
 };
 std::span<const FormatInfo> output_formats();
 const FormatInfo& format_info(OutputFormat f);

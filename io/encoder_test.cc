@@ -310,8 +310,11 @@ TEST(Formats, NamesExtensionsAndPaths) {
   EXPECT_EQ(parse_format("FLAC"), OutputFormat::kFlac);
   EXPECT_EQ(parse_format("aac"), OutputFormat::kM4a);
   EXPECT_THROW(parse_format("xyz"), base::UsageError);
+  EXPECT_EQ(parse_format("mp4"), OutputFormat::kMp4) << "a video container, no longer a name for m4a";
+  EXPECT_EQ(parse_format("matroska"), OutputFormat::kMkv);
   for (OutputFormat f : {OutputFormat::kMp3, OutputFormat::kM4a, OutputFormat::kOpus,
-                         OutputFormat::kFlac, OutputFormat::kWav}) {
+                         OutputFormat::kFlac, OutputFormat::kWav, OutputFormat::kMp4,
+                         OutputFormat::kMov, OutputFormat::kMkv, OutputFormat::kWebm}) {
     EXPECT_EQ(parse_format(format_name(f)), f);
     OutputFormat from_path{};
     ASSERT_TRUE(format_from_path("/music/a.b/song" + format_extension(f), &from_path));

@@ -14,20 +14,25 @@ namespace {
 // Bit-rate ranges are the encoders' own: LAME's MPEG-1 Layer III rates at 32–48 kHz
 // (32–320 kbit/s), libopus's 6–510 kbit/s; FFmpeg's AAC encoder takes up to its per-channel
 // maximum (about 256 kbit/s a channel at 44.1 kHz), so 512k for stereo.
-constexpr std::array<FormatInfo, 5> kFormats{{
+constexpr std::array<FormatInfo, 9> kFormats{{
     {OutputFormat::kMp3, "mp3", ".mp3", "MP3 (LAME)", true, 32000, 320000, 192000},
     {OutputFormat::kM4a, "m4a", ".m4a", "AAC in MP4", true, 32000, 512000, 192000},
     {OutputFormat::kOpus, "opus", ".opus", "Opus in Ogg", true, 6000, 510000, 192000},
     {OutputFormat::kFlac, "flac", ".flac", "FLAC (lossless)", false, 0, 0, 0},
     {OutputFormat::kWav, "wav", ".wav", "16-bit PCM WAV (uncompressed)", false, 0, 0, 0},
+    // Video containers: the bit rate is the audio's (AAC in MP4/MOV, Opus in WebM/MKV).
+    {OutputFormat::kMp4, "mp4", ".mp4", "MP4 video (picture copied) with AAC", true, 32000, 512000, 192000, true},
+    {OutputFormat::kMov, "mov", ".mov", "QuickTime video (picture copied) with AAC", true, 32000, 512000, 192000, true},
+    {OutputFormat::kMkv, "mkv", ".mkv", "Matroska video (picture copied) with Opus", true, 6000, 510000, 192000, true},
+    {OutputFormat::kWebm, "webm", ".webm", "WebM video (picture copied) with Opus", true, 6000, 510000, 192000, true},
 }};
 
 // Other spellings people use for the same output.
 constexpr std::array<std::pair<std::string_view, OutputFormat>, 4> kAliases{
     {{"aac", OutputFormat::kM4a},
-     {"mp4", OutputFormat::kM4a},
      {"ogg", OutputFormat::kOpus},
-     {"wave", OutputFormat::kWav}}};
+     {"wave", OutputFormat::kWav},
+     {"matroska", OutputFormat::kMkv}}};
 
 std::string lower(std::string_view s) {
   std::string out(s);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "engine/loudness.h"
 #include "engine/processor.h"
 #include "engine/renderer.h"
+#include "io/video_mux.h"
 #include "base/errors.h"
 #include "base/log.h"
 #include "pipeline/block_queue.h"
@@ -433,6 +435,13 @@ io::Metadata output_metadata(const io::AudioInfo& info, const std::string& input
 
 }  // namespace
 
+io::OutputFormat output_format(const std::string& input, const RenderOptions& options) {
+  if (!options.keep_format) return options.encode.format;
+  const io::OutputFormat kept = io::kept_format(input, options.limits);
+  if (io::format_info(kept).video && !options.excerpt.whole_song()) return io::OutputFormat::kM4a;
+  return kept;
+}
+
 RenderResult render_file(const std::string& input, const std::string& output, const RenderOptions& options,
                          const ProgressFn& progress_fn, const std::atomic<bool>* cancel) {
   const auto started = Clock::now();
@@ -464,6 +473,17 @@ RenderResult render_file(const std::string& input, const std::string& output, co
 
   // Refuse an existing output before doing any work; the temp file lives beside it.
   OutputFile out_file(output, options.overwrite);
+  const io::OutputFormat format = output_format(input, options);
+  const bool video = io::format_info(format).video;
+  // The picture is copied, never cut: an excerpt of one would not match the sound.
+  if (video && !excerpt.whole_song() && io::has_video(input, options.limits))
+    throw base::InputError("a preview or trim of a video is audio only: choose an audio format or keep");
+  // A video container: the audio is encoded on its own beside the output (never committed:
+  // it goes when this render ends), measured there, then joined with the picture.
+  std::optional<OutputFile> audio_part;
+  if (video)
+    audio_part.emplace(output + ".8d-audio" + io::format_extension(io::audio_format_for(format)), true);
+  const std::string& encoded = audio_part ? audio_part->temp_path() : out_file.temp_path();
 
   result.sample_rate = rate;
   result.warnings = decoder->info().warnings;
@@ -503,6 +523,7 @@ RenderResult render_file(const std::string& input, const std::string& output, co
 
   io::EncodeOptions eopts = options.encode;
   eopts.sample_rate = rate;
+  eopts.format = video ? io::audio_format_for(format) : format;
 
   // With normalisation the engine runs once, in the analysis pass, into a spill file; the
   // later passes read the mix back and only apply gain and the limiter.
@@ -619,7 +640,7 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   // The final pass: the DSP (and without a spill, decoding ahead of it) on their own threads,
   // encoding on this one.
   auto encode_pass = [&] {
-    auto encoder = io::Encoder::open(out_file.temp_path(), eopts, metadata);
+    auto encoder = io::Encoder::open(encoded, eopts, metadata);
     std::int64_t frames = 0;
     {
       ThreadedSource mixed("sy-mix", [&](BlockWriter& out) {
@@ -653,7 +674,7 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   progress.stage(Stage::kRendering, final_base, 1 - final_base - kCheckShare);
   result.frames = encode_pass();
   progress.stage(Stage::kChecking, 1 - kCheckShare, 0);
-  result.report = measure_file(out_file.temp_path());
+  result.report = measure_file(encoded);
   // What the listener gets is the decoded file: an encoder's filtering and quantisation move
   // its loudness and peaks. Measured, corrected, and rendered again from the spilled mix.
   for (int correction = 0; spill && correction < kMaxCorrections; ++correction) {
@@ -675,11 +696,12 @@ RenderResult render_file(const std::string& input, const std::string& output, co
     progress.stage(Stage::kChecking, 1 - kCheckShare + correction * slice, slice);
     encode_pass();
     check_cancel(cancel);
-    result.report = measure_file(out_file.temp_path());
+    result.report = measure_file(encoded);
   }
   result.output_gain_db = gain_db;
 
   progress.stage(Stage::kFinishing, 1, 0);
+  if (video) io::mux_with_video(input, encoded, out_file.temp_path(), format, options.limits);
   out_file.commit();
 
   std::error_code ec;

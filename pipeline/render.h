@@ -35,6 +35,9 @@ struct RenderOptions {
   std::size_t block_frames = 1024;
   std::string sofa_path;         // empty: the default HRTF set
   Excerpt excerpt;               // default: the whole song
+  // Write the input's own container (encode.format is then only a default for the bit rate):
+  // a video stays a video. Callers that name the output resolve it with output_format().
+  bool keep_format = false;
   // Binaural filter designs shared with other renders of this process (not owned). A
   // process that renders more than once keeps one; null: this render designs its own.
   engine::BinauralFilterCache* filter_cache = nullptr;
@@ -74,6 +77,10 @@ struct RenderResult {
 // when it still missed the loudness target by more than 0.2 LU or went over the true-peak
 // ceiling, the final pass runs again with the gain and ceiling corrected by what was measured.
 // Throws base::InputError (bad input, exit 3), base::Cancelled, or std::runtime_error.
+// The format `input` is written in: encode.format, or with keep_format the input's own
+// container (io::kept_format); an excerpt of a video is audio (M4A), as the picture is not cut.
+io::OutputFormat output_format(const std::string& input, const RenderOptions& options);
+
 RenderResult render_file(const std::string& input, const std::string& output,
                          const RenderOptions& options, const ProgressFn& progress = {},
                          const std::atomic<bool>* cancel = nullptr);

@@ -34,9 +34,13 @@ std::vector<std::string> preset_names() {
   return names;
 }
 
+// "keep": the input's own container, decided when the file is read (a video stays a video).
+constexpr std::string_view kKeepFormat = "keep";
+
 std::vector<std::string> format_names() {
   std::vector<std::string> names;
   for (const io::FormatInfo& f : io::output_formats()) names.emplace_back(f.name);
+  names.emplace_back(kKeepFormat);
   return names;
 }
 
@@ -50,7 +54,8 @@ std::vector<SettingSpec> make_specs() {
     rows.push_back(row);
   }
   rows.push_back({SettingKind::kFormat, "format", "--format", "encoding", "",
-                  "Output format (the CLI takes it from -o's extension when not given)."});
+                  "Output format (the CLI takes it from -o's extension when not given); keep writes "
+                  "the input's own container, so a video stays a video with its picture copied."});
   rows.push_back({SettingKind::kBitrate, "bitrate", "--bitrate", "encoding", "bit/s",
                   "Bit rate of lossy formats, e.g. 192k (a plain number below 1000 means kbit/s); "
                   "lossless formats ignore it."});
@@ -58,6 +63,9 @@ std::vector<SettingSpec> make_specs() {
                   "MP3 variable bit rate quality, 0 (best) to 9, instead of a constant bit rate."};
   vbr.api = false;
   rows.push_back(vbr);
+  rows.push_back({SettingKind::kPreview, "preview", "--preview", "encoding", "seconds",
+                  "An excerpt instead of the whole song: {seconds, start?}, `seconds` long, from "
+                  "`start` (seconds into the song) or, without it, from the loudest part."});
   return rows;
 }
 
@@ -145,6 +153,39 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// A preview long enough to judge the sound, short enough to come back in seconds.
+constexpr double kPreviewMinSeconds = 1;
+constexpr double kPreviewMaxSeconds = 300;
+constexpr double kPreviewMaxStart = 24 * 3600;
+
+// {seconds, start?} -> the excerpt; the normalised object back.
+nlohmann::json apply_preview(const SettingSpec& spec, SettingNames names, const nlohmann::json& v,
+                             Excerpt* excerpt) {
+  if (!v.is_object()) refuse(spec, names, "must be an object {seconds, start?}");
+  for (const auto& [key, value] : v.items())
+    if (key != "seconds" && key != "start") refuse(spec, names, "has no field '" + key + "' (it takes seconds and start)");
+  const auto seconds = v.find("seconds");
+  if (seconds == v.end() || !seconds->is_number()) refuse(spec, names, "needs seconds, a number");
+  const double length = seconds->get<double>();
+  if (!(length >= kPreviewMinSeconds && length <= kPreviewMaxSeconds))
+    refuse(spec, names, "seconds must be between " + number_text(kPreviewMinSeconds) + " and " +
+                            number_text(kPreviewMaxSeconds) + " (got " + number_text(length) + ")");
+  nlohmann::json normalized{{"seconds", length}};
+  excerpt->length_seconds = length;
+  excerpt->from_loudest = true;
+  if (const auto start = v.find("start"); start != v.end() && !start->is_null()) {
+    if (!start->is_number()) refuse(spec, names, "start must be a number of seconds");
+    const double at = start->get<double>();
+    if (!(at >= 0 && at <= kPreviewMaxStart))
+      refuse(spec, names, "start must be between 0 and " + number_text(kPreviewMaxStart) + " seconds (got " +
+                              number_text(at) + ")");
+    excerpt->from_loudest = false;
+    excerpt->start_seconds = at;
+    normalized["start"] = at;
+  }
+  return normalized;
+}
+
 }  // namespace
 
 bool SettingSpec::is_number() const {
@@ -213,7 +254,11 @@ nlohmann::json apply_settings(const nlohmann::json& values, SettingNames names,
   options->engine = preset->settings;
 
   const SettingSpec& format_spec = *find_setting("format");
-  if (const nlohmann::json* v = value_of(format_spec)) {
+  const nlohmann::json* format_value = value_of(format_spec);
+  options->keep_format = format_value != nullptr && format_value->is_string() &&
+                         format_value->get<std::string>() == kKeepFormat;
+  if (format_value != nullptr && !options->keep_format) {
+    const nlohmann::json* v = format_value;
     const std::string text = string_of(format_spec, names, *v);
     try {
       options->encode.format = io::parse_format(text);
@@ -250,8 +295,11 @@ nlohmann::json apply_settings(const nlohmann::json& values, SettingNames names,
 
   nlohmann::json normalized = engine_settings_json(options->engine);
   normalized["preset"] = preset_name;
-  normalized["format"] = format.name;
+  normalized["format"] = options->keep_format ? std::string(kKeepFormat) : std::string(format.name);
   if (format.lossy) normalized["bitrate"] = io::bitrate_text(options->encode.bitrate);
+  const SettingSpec& preview_spec = *find_setting("preview");
+  if (const nlohmann::json* v = value_of(preview_spec); v != nullptr && !v->is_null())
+    normalized["preview"] = apply_preview(preview_spec, names, *v, &options->excerpt);
   return normalized;
 }
 
@@ -321,6 +369,8 @@ std::string range_text(const SettingSpec& spec) {
       if (!e.unit.empty()) out += " " + std::string(e.unit);
       return out;
     }
+    case SettingKind::kPreview:
+      return number_text(kPreviewMinSeconds) + "–" + number_text(kPreviewMaxSeconds) + " seconds";
     case SettingKind::kEngine: break;
   }
   const engine::EngineSettingSpec& e = *spec.engine;
@@ -366,6 +416,15 @@ nlohmann::json settings_schema_json() {
         row["default"] = nlohmann::json::array();  // none: the fixed value applies
         break;
       }
+      case SettingKind::kPreview:
+        row["type"] = "object";
+        row["properties"] = {
+            {"seconds", {{"type", "number"}, {"minimum", kPreviewMinSeconds}, {"maximum", kPreviewMaxSeconds}}},
+            {"start", {{"type", "number"}, {"minimum", 0}, {"maximum", kPreviewMaxStart}}}};
+        row["required"] = {"seconds"};
+        row["default"] = nullptr;  // the whole song
+        row["nullable"] = true;
+        break;
       case SettingKind::kEngine: {
         const engine::EngineSettingSpec& e = *spec.engine;
         if (e.is_choice()) {
@@ -406,7 +465,7 @@ nlohmann::json settings_openapi_schema() {
       continue;
     }
     nlohmann::json p{{"type", row["type"]}, {"description", row["description"]}};
-    for (const char* field : {"enum", "minimum", "maximum", "default"})
+    for (const char* field : {"enum", "minimum", "maximum", "default", "properties", "required", "nullable"})
       if (row.contains(field)) p[field] = row[field];
     if (row.value("offAtZero", false)) {
       // 0 sits outside [minimum, maximum] and is allowed too: say it the JSON-Schema way.

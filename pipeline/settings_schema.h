@@ -19,7 +19,9 @@ using engine::SettingNames;
 
 // kCurve: keyframes of an engine setting over time; in the API one key of the `curves`
 // object ({"curves": {"period": [[0, 10], [60, 6]]}}), on the command line a flag of its own.
-enum class SettingKind { kPreset, kEngine, kCurve, kFormat, kBitrate, kVbr };
+// kPreview: an object {seconds, start?} (the API's settings.preview); the CLI spells it as
+// its own options (--preview [SECONDS], --start, --end), so it takes no flag from this row.
+enum class SettingKind { kPreset, kEngine, kCurve, kFormat, kBitrate, kVbr, kPreview };
 
 struct SettingSpec {
   SettingKind kind;

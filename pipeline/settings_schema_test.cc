@@ -48,7 +48,7 @@ TEST(SettingsSchema, ChoicesTakeTheirNamesAndRefuseOthers) {
   EXPECT_EQ(refusal({{"preset", "loud"}}, SettingNames::kJson),
             "preset must be one of classic, slow, fast, subtle, legacy, slowed-reverb, groove or vocal-focus (got 'loud')");
   EXPECT_EQ(refusal({{"format", "exe"}}, SettingNames::kFlag),
-            "--format must be one of mp3, m4a, opus, flac or wav (got 'exe')");
+            "--format must be one of mp3, m4a, opus, flac, wav, mp4, mov, mkv, webm or keep (got 'exe')");
   EXPECT_EQ(refusal({{"trajectory", 3}}, SettingNames::kJson),
             "trajectory must be one of circle, figure8 or legacy");
   EXPECT_EQ(refusal(nlohmann::json::array(), SettingNames::kJson), "settings must be an object");
@@ -139,6 +139,41 @@ TEST(SettingsSchema, CurveTextReadsClockTimes) {
       ADD_FAILURE() << "accepted '" << bad << "'";
     } catch (const std::invalid_argument& e) {
       EXPECT_EQ(std::string(e.what()).rfind("--period-curve must be TIME=VALUE pairs like", 0), 0u) << e.what();
+    }
+  }
+}
+
+TEST(SettingsSchema, PreviewIsAnExcerptFromTheLoudestPartOrFromItsStart) {
+  RenderOptions whole;
+  EXPECT_FALSE(apply_settings(nlohmann::json::object(), SettingNames::kJson, &whole).contains("preview"));
+  EXPECT_TRUE(whole.excerpt.whole_song());
+
+  RenderOptions loudest;
+  auto normalized = apply_settings({{"preview", {{"seconds", 30}}}}, SettingNames::kJson, &loudest);
+  EXPECT_EQ(normalized["preview"], (nlohmann::json{{"seconds", 30}}));
+  EXPECT_TRUE(loudest.excerpt.from_loudest);
+  EXPECT_DOUBLE_EQ(loudest.excerpt.length_seconds, 30);
+
+  RenderOptions from;
+  normalized = apply_settings({{"preview", {{"seconds", 12.5}, {"start", 60}}}}, SettingNames::kJson, &from);
+  EXPECT_EQ(normalized["preview"]["start"], 60);
+  EXPECT_FALSE(from.excerpt.from_loudest);
+  EXPECT_DOUBLE_EQ(from.excerpt.start_seconds, 60);
+  EXPECT_DOUBLE_EQ(from.excerpt.length_seconds, 12.5);
+
+  RenderOptions back;  // what a job stores is accepted back unchanged
+  EXPECT_EQ(apply_settings(normalized, SettingNames::kJson, &back), normalized);
+
+  for (const nlohmann::json& bad : {nlohmann::json(30), nlohmann::json::object(),
+                                    nlohmann::json{{"seconds", 0}}, nlohmann::json{{"seconds", 301}},
+                                    nlohmann::json{{"seconds", "30"}}, nlohmann::json{{"seconds", 30}, {"start", -1}},
+                                    nlohmann::json{{"seconds", 30}, {"end", 40}}}) {
+    RenderOptions o;
+    try {
+      apply_settings({{"preview", bad}}, SettingNames::kJson, &o);
+      ADD_FAILURE() << "accepted preview " << bad.dump();
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("preview ", 0), 0u) << e.what();
     }
   }
 }

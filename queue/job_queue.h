@@ -35,6 +35,9 @@ struct JobResult {
   double duration_seconds = 0;     // of the rendered audio
   std::string format;              // "mp3"
   double wall_seconds = 0;         // render time
+  // What was measured on the delivered file, as the API shows it (result.report: loudness,
+  // true peak, range, correlation, rotation depth); empty when nothing was measured.
+  std::string report_json = {};
 };
 
 struct NewJob {
@@ -115,6 +118,10 @@ class JobQueue {
   virtual std::vector<std::string> expire_uploads(Clock::time_point cutoff) = 0;
   // Jobs in a final state last changed before `cutoff` (retention is over).
   virtual std::vector<std::string> finished_before(Clock::time_point cutoff) = 0;
+  // Whether a job that is not final yet (awaiting its upload, queued or processing) renders
+  // from `upload_key`. A rerender reads its source job's upload, so the upload outlives the
+  // source while a rerender still needs it.
+  virtual bool upload_in_use(const std::string& upload_key) = 0;
   // The turn to run task `name` if no other holder (in this or another process sharing this
   // queue) has it, else nullptr. A holder that dies loses its turn.
   virtual std::unique_ptr<ExclusiveTurn> try_exclusive(const std::string& name) = 0;

@@ -273,6 +273,30 @@ TEST_P(JobQueueConformance, CountsAndHousekeepingQueries) {
   EXPECT_EQ(old, (std::vector<std::string>{"done", "failed", "waiting"}));
 }
 
+TEST_P(JobQueueConformance, TheReportTravelsWithTheResult) {
+  submit(*queue, "a");
+  ASSERT_TRUE(queue->claim("w", 10s));
+  JobResult r{"processed/a/x (8D).mp3", 10, 1.5, "mp3", 0.5};
+  r.report_json = R"({"integratedLufs":-14.02,"truePeakDbtp":-1.1})";
+  ASSERT_TRUE(queue->complete("a", "w", r));
+  EXPECT_EQ(queue->get("a")->result->report_json, r.report_json);
+}
+
+TEST_P(JobQueueConformance, UploadInUseWhileAJobThatReadsItIsNotFinal) {
+  // "rerender" renders from "source"'s upload, as POST /jobs/{id}/rerender creates it.
+  NewJob rerender = make_job("rerender");
+  rerender.upload_key = make_job("source").upload_key;
+  ASSERT_NE(rerender.upload_key, make_job("other").upload_key);
+  queue->create(rerender);
+  ASSERT_TRUE(queue->enqueue("rerender"));
+  EXPECT_TRUE(queue->upload_in_use(rerender.upload_key));
+  EXPECT_FALSE(queue->upload_in_use(make_job("other").upload_key));
+  ASSERT_TRUE(queue->claim("w", 10s));
+  EXPECT_TRUE(queue->upload_in_use(rerender.upload_key)) << "processing still reads it";
+  ASSERT_TRUE(queue->complete("rerender", "w", JobResult{"k", 1, 1, "mp3", 1}));
+  EXPECT_FALSE(queue->upload_in_use(rerender.upload_key)) << "a finished job no longer needs it";
+}
+
 TEST_P(JobQueueConformance, JobsSurviveReopening) {
   submit(*queue, "a");
   queue->create(make_job("b"));

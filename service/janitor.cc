@@ -22,7 +22,13 @@ JanitorReport Janitor::run_once(storage::Clock::time_point now) {
     ++report.uploads_expired;
   }
   for (const auto& id : queue_.finished_before(now - options_.retention)) {
-    for (const auto& prefix : storage::job_key_prefixes(id)) store_.remove_prefix(prefix);
+    // A rerender still to run reads this job's upload: the orphan sweep takes it once none does.
+    const auto job = queue_.get(id);
+    const bool upload_needed = job && queue_.upload_in_use(job->upload_key);
+    for (const auto& prefix : storage::job_key_prefixes(id)) {
+      if (upload_needed && prefix.rfind("uploads/", 0) == 0) continue;
+      store_.remove_prefix(prefix);
+    }
     if (queue_.remove(id)) ++report.jobs_removed;
   }
   // Objects whose job is gone (deleted while a worker still wrote, or a crash between steps).
@@ -30,7 +36,7 @@ JanitorReport Janitor::run_once(storage::Clock::time_point now) {
     for (const auto& obj : store_.list(std::string(prefix))) {
       if (obj.modified > now - options_.upload_url_ttl - grace) continue;
       const std::string rest = obj.key.substr(prefix.size());
-      if (!queue_.get(rest.substr(0, rest.find('/')))) {
+      if (!queue_.get(rest.substr(0, rest.find('/'))) && !queue_.upload_in_use(obj.key)) {
         store_.remove(obj.key);
         ++report.orphans_removed;
       }

@@ -31,11 +31,13 @@ bool is_job_id(std::string_view id) {
          });
 }
 
-// Audio containers people upload; anything else is refused before a byte is sent.
-bool audio_extension(const std::string& name) {
+// Audio and video containers people upload (a video's sound is rendered, its picture kept);
+// anything else is refused before a byte is sent.
+bool media_extension(const std::string& name) {
   static const std::set<std::string> kExt{".mp3", ".m4a", ".mp4", ".aac", ".ogg", ".oga",
                                           ".opus", ".flac", ".wav", ".aif", ".aiff", ".webm",
-                                          ".wma", ".mka", ".alac", ".caf"};
+                                          ".wma", ".mka", ".alac", ".caf", ".mov", ".mkv",
+                                          ".m4v"};
   const auto dot = name.rfind('.');
   if (dot == std::string::npos) return false;
   std::string ext = name.substr(dot);
@@ -70,12 +72,6 @@ std::optional<queue::Job> JobHandlers::authorize(const Request& r, std::string_v
 
 Response JobHandlers::create(const Call& call) {
   const Request& r = call.request;
-  double retry_after = 0;
-  if (!limiter_.allow(r.remote, &retry_after)) {
-    auto res = error_response(429, "rate_limited", "too many jobs created; try again later");
-    res.set("Retry-After", std::to_string(static_cast<int>(retry_after) + 1));
-    return res;
-  }
   nlohmann::json body;
   try {
     body = nlohmann::json::parse(r.body);
@@ -87,9 +83,9 @@ Response JobHandlers::create(const Call& call) {
       body["filename"].get<std::string>().empty() || body["filename"].get<std::string>().size() > 1024)
     return error_response(400, "invalid_filename", "filename must be a non-empty string");
   const std::string filename = storage::sanitise_filename(body["filename"].get<std::string>());
-  if (!audio_extension(filename))
+  if (!media_extension(filename))
     return error_response(415, "unsupported_media_type",
-                          "the file name must end in an audio extension such as .mp3 or .flac");
+                          "the file name must end in an audio or video extension such as .mp3, .flac or .mp4");
   if (!body.contains("size") || !body["size"].is_number_integer() ||
       body["size"].get<std::int64_t>() <= 0)
     return error_response(400, "invalid_size", "size must be a positive integer (bytes)");
@@ -98,40 +94,107 @@ Response JobHandlers::create(const Call& call) {
     return error_response(413, "too_large",
                           "the file is " + base::size_text(size) + ", over the " +
                               base::size_text(options_.max_upload_bytes) + " upload limit");
-  worker::JobSettings settings;
-  try {
-    settings = worker::parse_job_settings(body.value("settings", nlohmann::json()), options_.limits);
-  } catch (const std::invalid_argument& e) {
-    return error_response(400, "invalid_settings", e.what());
-  }
-
-  const std::string id = random_hex(16);     // 128 bits: unguessable
-  const std::string token = random_hex(32);  // the job's secret; only its hash is stored
-  queue::NewJob job;
-  job.id = id;
-  job.token_hash = storage::sha256_hex(token);
-  job.filename = filename;
-  job.upload_key = storage::upload_key(id, filename);
-  job.size = size;
-  job.settings_json = settings.normalized.dump();
-  job.max_attempts = options_.max_attempts;
-  queue_.create(job);
-  const auto put = store_.presign_put(job.upload_key, size, storage::content_type_for(filename),
+  std::string token;
+  nlohmann::json settings;
+  Response refusal;
+  auto job = new_job(r, body.value("settings", nlohmann::json()), &token, &settings, &refusal);
+  if (!job) return refusal;
+  job->filename = filename;
+  job->upload_key = storage::upload_key(job->id, filename);
+  job->size = size;
+  queue_.create(*job);
+  const auto put = store_.presign_put(job->upload_key, size, storage::content_type_for(filename),
                                       options_.upload_url_ttl);
   nlohmann::json headers = nlohmann::json::object();
   for (const auto& [k, v] : put.headers) headers[k] = v;
-  base::log::info("job created", {{"request_id", r.request_id}, {"job_id", id}, {"size", size}});
-  auto res = json_response(201, {{"id", id},
-                                 {"token", token},
-                                 {"status", "awaiting_upload"},
-                                 {"settings", settings.normalized},
-                                 {"upload",
-                                  {{"method", put.method},
-                                   {"url", put.url},
-                                   {"headers", headers},
-                                   {"expiresAt", iso8601(put.expires_at)}}}});
-  res.set("Location", std::string(kJobsPath) + id);
+  base::log::info("job created", {{"request_id", r.request_id}, {"job_id", job->id}, {"size", size}});
+  return created(*job, token, settings,
+                 {{"status", "awaiting_upload"},
+                  {"upload",
+                   {{"method", put.method},
+                    {"url", put.url},
+                    {"headers", headers},
+                    {"expiresAt", iso8601(put.expires_at)}}}});
+}
+
+std::optional<queue::NewJob> JobHandlers::new_job(const Request& r,
+                                                  const nlohmann::json& settings_body,
+                                                  std::string* token, nlohmann::json* settings,
+                                                  Response* refusal) {
+  double retry_after = 0;
+  if (!limiter_.allow(r.remote, &retry_after)) {
+    *refusal = error_response(429, "rate_limited", "too many jobs created; try again later");
+    refusal->set("Retry-After", std::to_string(static_cast<int>(retry_after) + 1));
+    return std::nullopt;
+  }
+  try {
+    *settings = worker::parse_job_settings(settings_body, options_.limits).normalized;
+  } catch (const std::invalid_argument& e) {
+    *refusal = error_response(400, "invalid_settings", e.what());
+    return std::nullopt;
+  }
+  queue::NewJob job;
+  job.id = random_hex(16);   // 128 bits: unguessable
+  *token = random_hex(32);   // the job's secret; only its hash is stored
+  job.token_hash = storage::sha256_hex(*token);
+  job.settings_json = settings->dump();
+  job.max_attempts = options_.max_attempts;
+  return job;
+}
+
+Response JobHandlers::created(const queue::NewJob& job, const std::string& token,
+                              const nlohmann::json& settings, nlohmann::json extra) {
+  nlohmann::json body{{"id", job.id}, {"token", token}, {"settings", settings}};
+  body.update(extra);
+  auto res = json_response(201, body);
+  res.set("Location", std::string(kJobsPath) + job.id);
   return res;
+}
+
+Response JobHandlers::rerender(const Call& call) {
+  const Request& r = call.request;
+  const queue::Job& source = *call.job;
+  nlohmann::json body;
+  try {
+    body = r.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.body);
+  } catch (const std::exception&) {
+    return error_response(400, "invalid_json", "the body must be a JSON object");
+  }
+  if (!body.is_object()) return error_response(400, "invalid_json", "the body must be a JSON object");
+  for (const auto& [field, value] : body.items())
+    if (field != "settings") return error_response(400, "invalid_json", "unknown field: " + field);
+  const auto upload_present = [&] {
+    const auto info = store_.stat(source.upload_key);
+    return info && info->size == source.size;
+  };
+  if (source.status == JobStatus::kAwaitingUpload)
+    return error_response(409, "not_uploaded", "the job's upload has not arrived yet");
+  if (source.status == JobStatus::kExpired || !upload_present())
+    return error_response(409, "source_gone",
+                          "the original upload is gone; create a new job and upload the file again");
+
+  std::string token;
+  nlohmann::json settings;
+  Response refusal;
+  auto job = new_job(r, body.value("settings", nlohmann::json()), &token, &settings, &refusal);
+  if (!job) return refusal;
+  // The source's own object: no copy, and DELETE and the janitor keep it while this job needs it.
+  job->filename = source.filename;
+  job->upload_key = source.upload_key;
+  job->size = source.size;
+  queue_.create(*job);
+  queue_.enqueue(job->id);
+  // The source may have been deleted between the check above and the job's row: its upload
+  // was then removed without seeing this job, and the job could never render.
+  if (!upload_present()) {
+    queue_.remove(job->id);
+    return error_response(409, "source_gone",
+                          "the original upload is gone; create a new job and upload the file again");
+  }
+  base::log::info("job rerendered", {{"request_id", r.request_id}, {"job_id", job->id},
+                                     {"source_job_id", source.id}});
+  if (hooks_.job_queued) hooks_.job_queued();
+  return created(*job, token, settings, {{"status", "queued"}, {"source", source.id}});
 }
 
 Response JobHandlers::get(const Call& call) {
@@ -147,7 +210,12 @@ Response JobHandlers::remove(const Call& call) {
   if (!queue_.remove(id)) return error_response(404, "not_found", "no such job");
   views_.forget(id);
   if (hooks_.job_deleted) hooks_.job_deleted(id);
-  for (const auto& prefix : storage::job_key_prefixes(id)) store_.remove_prefix(prefix);
+  // A rerender still to run reads this upload; the janitor removes it once none does.
+  const bool upload_needed = queue_.upload_in_use(call.job->upload_key);
+  for (const auto& prefix : storage::job_key_prefixes(id)) {
+    if (upload_needed && prefix.rfind("uploads/", 0) == 0) continue;
+    store_.remove_prefix(prefix);
+  }
   base::log::info("job deleted", {{"request_id", call.request.request_id}, {"job_id", id}});
   Response res;
   res.status = 204;

@@ -32,6 +32,8 @@ class JobHandlers {
   Response remove(const Call& call);         // call.job set
   Response mark_uploaded(const Call& call);  // call.job set
   Response events(const Call& call);         // call.job set; the session streams the events
+  // A new job with its own id and token on the source job's upload (call.job), queued at once.
+  Response rerender(const Call& call);
 
   // An object was stored: an upload completes its job, which is queued.
   void upload_arrived(const storage::ObjectCreated& event);
@@ -39,6 +41,15 @@ class JobHandlers {
   std::optional<nlohmann::json> view(const std::string& id);
 
  private:
+  // The created job's answer: its id, token, status and settings (and where to upload it).
+  Response created(const queue::NewJob& job, const std::string& token,
+                   const nlohmann::json& settings, nlohmann::json extra);
+  // A new job's id, token and row with `settings` applied; nullopt and `refusal` set when the
+  // caller is over the rate limit or the settings are refused.
+  std::optional<queue::NewJob> new_job(const Request& r, const nlohmann::json& settings_body,
+                                       std::string* token, nlohmann::json* settings,
+                                       Response* refusal);
+
   ApiOptions options_;
   queue::JobQueue& queue_;
   storage::ObjectStore& store_;

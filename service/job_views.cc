@@ -19,7 +19,7 @@ bool same_view(const queue::Job& a, const queue::Job& b) {
                     j.filename, j.size, j.settings_json, j.created_at, j.updated_at);
   };
   const auto result = [](const queue::JobResult& r) {
-    return std::tie(r.key, r.bytes, r.duration_seconds, r.format);
+    return std::tie(r.key, r.bytes, r.duration_seconds, r.format, r.report_json);
   };
   if (fields(a) != fields(b) || a.result.has_value() != b.result.has_value()) return false;
   return !a.result || result(*a.result) == result(*b.result);
@@ -64,6 +64,10 @@ nlohmann::json JobViews::view(const queue::Job& job) {
                    {"durationSeconds", job.result->duration_seconds},
                    {"format", job.result->format},
                    {"filename", storage::key_basename(job.result->key)}};
+    if (!job.result->report_json.empty()) {
+      const auto report = nlohmann::json::parse(job.result->report_json, nullptr, false);
+      if (!report.is_discarded()) v["result"]["report"] = report;
+    }
   }
   return v;
 }

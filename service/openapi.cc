@@ -58,7 +58,13 @@ constexpr std::string_view kDocument = R"json(
           "result": {"type": "object", "properties": {
             "url": {"type": "string"}, "expiresAt": {"type": "string", "format": "date-time"},
             "bytes": {"type": "integer"}, "durationSeconds": {"type": "number"},
-            "format": {"type": "string"}, "filename": {"type": "string"}}}
+            "format": {"type": "string"}, "filename": {"type": "string"},
+            "report": {"type": "object", "description": "measured on the delivered file; null where silence has no value",
+              "properties": {"integratedLufs": {"type": "number", "nullable": true}, "truePeakDbtp": {"type": "number", "nullable": true},
+                             "loudnessRange": {"type": "number", "nullable": true}, "correlation": {"type": "number", "nullable": true},
+                             "rotationDepthDb": {"type": "number", "nullable": true},
+                             "tempoBpm": {"type": "number", "description": "with beatsPerTurn: the tempo the turns follow (found, or bpm as given); absent without a clear beat"},
+                             "note": {"type": "string", "description": "why the motion is not what was asked, e.g. no clear beat: the turns keep the period instead"}}}}}
         }
       },
       "CreatedJob": {
@@ -71,6 +77,19 @@ constexpr std::string_view kDocument = R"json(
             "method": {"type": "string", "enum": ["PUT"]}, "url": {"type": "string"},
             "headers": {"type": "object", "additionalProperties": {"type": "string"}},
             "expiresAt": {"type": "string", "format": "date-time"}}}
+        }
+      },
+      "Rerender": {
+        "type": "object", "additionalProperties": false,
+        "properties": {"settings": {"$ref": "#/components/schemas/Settings"}}
+      },
+      "RerenderedJob": {
+        "type": "object",
+        "properties": {
+          "id": {"type": "string"}, "token": {"type": "string"},
+          "status": {"type": "string", "enum": ["queued"]},
+          "source": {"type": "string", "description": "the job whose upload it renders"},
+          "settings": {"$ref": "#/components/schemas/Settings"}
         }
       }
     },

@@ -46,6 +46,15 @@ constexpr std::array kRoutes{
       "summary": "Fallback: tell the service the upload is complete",
       "responses": {"202": {"description": "queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
                     "404": {"$ref": "#/components/responses/NotFound"}, "409": {"$ref": "#/components/responses/Error"}}})json"},
+    Route{"POST", "/api/v1/jobs/{id}/rerender",
+          [](Handlers& h, const Call& c) { return h.jobs.rerender(c); },
+          Auth::kJobToken, Streaming::kNone, kJsonBodyLimit, nullptr, R"json({
+      "summary": "Render the job's upload again with other settings: a new job (its own id and token), queued at once, no second upload; the source job is kept",
+      "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Rerender"}}}},
+      "responses": {
+        "201": {"description": "the new job, queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RerenderedJob"}}}},
+        "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/NotFound"},
+        "409": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}})json"},
     Route{"POST", "/api/v1/events/s3",
           [](Handlers& h, const Call& c) { return h.s3_events.notify(c); },
           Auth::kEventsSecret, Streaming::kNone, kJsonBodyLimit, nullptr, R"json({

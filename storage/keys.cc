@@ -130,21 +130,22 @@ std::string upload_key(std::string_view job_id, std::string_view filename) {
 }
 
 namespace {
-std::string result_name(std::string_view filename, std::string_view extension) {
+std::string result_name(std::string_view filename, std::string_view extension, bool preview) {
   const std::string clean = sanitise_filename(filename);
-  return std::string(split_extension(clean).first) + " (8D)." + std::string(extension);
+  return std::string(split_extension(clean).first) + (preview ? " (8D preview)." : " (8D).") +
+         std::string(extension);
 }
 }  // namespace
 
 std::string processed_key(std::string_view job_id, std::string_view filename,
-                          std::string_view extension) {
-  return "processed/" + std::string(job_id) + "/" + result_name(filename, extension);
+                          std::string_view extension, bool preview) {
+  return "processed/" + std::string(job_id) + "/" + result_name(filename, extension, preview);
 }
 
 std::string attempt_key(std::string_view job_id, std::string_view filename,
-                        std::string_view extension, std::string_view attempt) {
+                        std::string_view extension, std::string_view attempt, bool preview) {
   return "attempts/" + std::string(job_id) + "/" + std::string(attempt) + "/" +
-         result_name(filename, extension);
+         result_name(filename, extension, preview);
 }
 
 std::array<std::string, 3> job_key_prefixes(std::string_view job_id) {
@@ -160,10 +161,13 @@ std::string key_basename(std::string_view key) {
 }
 
 std::string content_type_for(std::string_view key) {
-  static const std::array<std::pair<std::string_view, std::string_view>, 11> kTypes{{
-      {".mp3", "audio/mpeg"}, {".m4a", "audio/mp4"}, {".mp4", "audio/mp4"},
+  // Video containers say video/: a browser then plays the picture, and an audio-only file
+  // inside one plays just the same.
+  static const std::array<std::pair<std::string_view, std::string_view>, 14> kTypes{{
+      {".mp3", "audio/mpeg"}, {".m4a", "audio/mp4"}, {".mp4", "video/mp4"},
       {".aac", "audio/aac"}, {".opus", "audio/ogg"}, {".ogg", "audio/ogg"},
-      {".flac", "audio/flac"}, {".wav", "audio/wav"}, {".webm", "audio/webm"},
+      {".flac", "audio/flac"}, {".wav", "audio/wav"}, {".webm", "video/webm"},
+      {".mov", "video/quicktime"}, {".mkv", "video/x-matroska"}, {".m4v", "video/mp4"},
       {".json", "application/json"}, {".txt", "text/plain; charset=utf-8"},
   }};
   const auto dot = key.rfind('.');

@@ -20,15 +20,17 @@ bool is_valid_key(std::string_view key);
 std::string upload_key(std::string_view job_id, std::string_view filename);
 // processed/<job-id>/<name> (8D).<ext>, the job's result (PRODUCT.md); the last segment is the
 // name the download is saved as. `filename` is the original (sanitised) upload name; its
-// extension is replaced by `extension` ("mp3", without the dot).
+// extension is replaced by `extension` ("mp3", without the dot). A preview (an excerpt of the
+// song) is "<name> (8D preview).<ext>".
 std::string processed_key(std::string_view job_id, std::string_view filename,
-                          std::string_view extension);
+                          std::string_view extension, bool preview = false);
 // attempts/<job-id>/<attempt>/<name> (8D).<ext>: where one attempt uploads its result, so a
 // worker that lost its lease never writes over what another attempt wrote. It becomes the
 // processed key only by a move made while the lease is held (worker/worker_pool.cc).
 // `attempt` is one key segment (letters, digits, '-').
 std::string attempt_key(std::string_view job_id, std::string_view filename,
-                        std::string_view extension, std::string_view attempt);
+                        std::string_view extension, std::string_view attempt,
+                        bool preview = false);
 // Every prefix under which a job's objects live, for deleting a job whole.
 inline constexpr std::array<std::string_view, 3> kJobKeyRoots{"uploads/", "processed/", "attempts/"};
 std::array<std::string, 3> job_key_prefixes(std::string_view job_id);

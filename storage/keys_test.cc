@@ -77,6 +77,9 @@ TEST(Keys, ProductKeys) {
   EXPECT_EQ(prefixes[1], "processed/0123/");
   EXPECT_EQ(prefixes[2], "attempts/0123/");
   EXPECT_EQ(key_basename("processed/0123/x (8D).mp3"), "x (8D).mp3");
+  EXPECT_EQ(processed_key("0123", "My Song.mp3", "mp3", true), "processed/0123/My Song (8D preview).mp3");
+  EXPECT_EQ(attempt_key("0123", "My Song.mp3", "mp3", "1-ab", true),
+            "attempts/0123/1-ab/My Song (8D preview).mp3");
   EXPECT_EQ(content_type_for("a/b.MP3"), "audio/mpeg");
   EXPECT_EQ(content_type_for("a/b.bin"), "application/octet-stream");
 }

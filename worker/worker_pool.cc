@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -29,6 +30,15 @@ std::string random_suffix() {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3]);
   return buf;
+}
+
+// result.report: what was measured on the delivered file and, with beat-synced motion, the
+// tempo the turns follow. No tempo without a clear beat: the note then says what was done.
+nlohmann::json result_report(const pipeline::RenderResult& r) {
+  nlohmann::json report = pipeline::report_json(r.report, engine::SettingNames::kJson);
+  if (r.tempo_bpm > 0) report["tempoBpm"] = std::round(r.tempo_bpm * 10) / 10;
+  if (!r.motion_note.empty()) report["note"] = r.motion_note;
+  return report;
 }
 
 std::string hostname() {
@@ -300,6 +310,11 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
       store_.download_to_file(job.upload_key, input);
     }
     if (!options_.crash_marker.empty()) abort_on_marker(input, options_.crash_marker);
+    if (settings.options.keep_format) {  // a video stays a video: known once the file is here
+      settings.options.encode.format = pipeline::output_format(input.string(), settings.options);
+      settings.options.keep_format = false;
+      settings.format = io::format_name(settings.options.encode.format);
+    }
     const fs::path output = scratch / ("output." + settings.format);
     step = AttemptStep::kRendering;
 
@@ -334,14 +349,16 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     for (const std::string& w : r.warnings) base::log::warn("input partly left out", {{"job_id", job.id}, {"warning", w}});
 
     step = AttemptStep::kStoring;
-    attempt_object = storage::attempt_key(job.id, job.filename, settings.format, attempt);
+    const bool preview = !settings.options.excerpt.whole_song();
+    attempt_object = storage::attempt_key(job.id, job.filename, settings.format, attempt, preview);
     store_.upload_from_file(attempt_object, output);
     queue::JobResult result;
-    result.key = storage::processed_key(job.id, job.filename, settings.format);
+    result.key = storage::processed_key(job.id, job.filename, settings.format, preview);
     result.bytes = static_cast<std::int64_t>(fs::file_size(output));
     result.duration_seconds = r.duration_seconds;
     result.format = settings.format;
     result.wall_seconds = r.wall_seconds;
+    result.report_json = result_report(r).dump();
     // Gone before the job is marked done, so whoever sees "done" finds no scratch left.
     std::error_code ec;
     fs::remove_all(scratch, ec);

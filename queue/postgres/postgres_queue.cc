@@ -68,12 +68,19 @@ constexpr const char* kMigrations[] = {
     CREATE TRIGGER sy_jobs_queued AFTER INSERT OR UPDATE OF status ON sy_jobs
       FOR EACH ROW WHEN (NEW.status = 'queued') EXECUTE FUNCTION sy_jobs_notify();
     )sql",
+    // 3: the report measured on the delivered file; live jobs by upload (a rerender reads its
+    // source's upload, and deleting a job asks whether one still does).
+    R"sql(
+    ALTER TABLE sy_jobs ADD COLUMN result_report text;
+    CREATE INDEX sy_jobs_upload ON sy_jobs (upload_key)
+      WHERE status IN ('awaiting_upload', 'queued', 'processing');
+    )sql",
 };
 
 constexpr const char* kColumns =
     "id, token_hash, filename, upload_key, size, settings, status, attempts, max_attempts, "
     "lease_owner, lease_expires, progress, stage, error, created_at, updated_at, result_key, "
-    "result_bytes, result_duration, result_format, result_wall";
+    "result_bytes, result_duration, result_format, result_wall, result_report";
 
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
@@ -120,7 +127,7 @@ class Rows {
     j.updated_at = from_ms(int64(row, 15));
     if (!null(row, 16))
       j.result = JobResult{text(row, 16), int64(row, 17), real(row, 18), text(row, 19),
-                           real(row, 20)};
+                           real(row, 20), text(row, 21)};
     return j;
   }
 
@@ -507,10 +514,10 @@ bool PostgresJobQueue::complete(const std::string& id, const std::string& worker
   return c->exec(
                 "UPDATE sy_jobs SET status = 'done', stage = 'done', progress = 1, error = '', "
                 "lease_owner = NULL, result_key = $3, result_bytes = $4, result_duration = $5, "
-                "result_format = $6, result_wall = $7, updated_at = sy_now_ms() "
+                "result_format = $6, result_wall = $7, result_report = $8, updated_at = sy_now_ms() "
                 "WHERE id = $1 AND lease_owner = $2 AND status = 'processing'",
                 {id, worker, result.key, num(result.bytes), num(result.duration_seconds),
-                 result.format, num(result.wall_seconds)})
+                 result.format, num(result.wall_seconds), result.report_json})
              .affected() == 1;
 }
 
@@ -576,6 +583,15 @@ std::vector<std::string> PostgresJobQueue::finished_before(Clock::time_point cut
   std::vector<std::string> ids;
   for (int i = 0; i < rows.size(); ++i) ids.push_back(rows.text(i, 0));
   return ids;
+}
+
+bool PostgresJobQueue::upload_in_use(const std::string& upload_key) {
+  Lease c(*this);
+  const auto rows = c->exec(
+      "SELECT 1 FROM sy_jobs WHERE upload_key = $1 "
+      "AND status IN ('awaiting_upload', 'queued', 'processing') LIMIT 1",
+      {upload_key});
+  return rows.size() > 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ class PostgresJobQueue final : public JobQueue {
   std::map<JobStatus, std::int64_t> count_by_status() override;
   std::vector<std::string> expire_uploads(Clock::time_point cutoff) override;
   std::vector<std::string> finished_before(Clock::time_point cutoff) override;
+  bool upload_in_use(const std::string& upload_key) override;
   // A session advisory lock on a connection of its own (not the pool's: the task itself
   // borrows pool connections). A process that dies drops its connection and so its turn.
   std::unique_ptr<ExclusiveTurn> try_exclusive(const std::string& name) override;

@@ -59,12 +59,19 @@ constexpr const char* kMigrations[] = {
     CREATE INDEX jobs_claim ON jobs(status, queued_at);
     CREATE INDEX jobs_updated ON jobs(status, updated_at);
     )sql",
+    // 3: the report measured on the delivered file; live jobs by upload (a rerender reads its
+    // source's upload, and deleting a job asks whether one still does).
+    R"sql(
+    ALTER TABLE jobs ADD COLUMN result_report TEXT;
+    CREATE INDEX jobs_upload ON jobs(upload_key)
+      WHERE status IN ('awaiting_upload', 'queued', 'processing');
+    )sql",
 };
 
 constexpr const char* kColumns =
     "id, token_hash, filename, upload_key, size, settings, status, attempts, max_attempts, "
     "lease_owner, lease_expires, progress, stage, error, created_at, updated_at, result_key, "
-    "result_bytes, result_duration, result_format, result_wall";
+    "result_bytes, result_duration, result_format, result_wall, result_report";
 
 // A full disk, a lock another process held past the busy timeout and I/O errors pass; a
 // constraint or a malformed statement does not.
@@ -159,7 +166,7 @@ class SqliteJobQueue::Statement {
     j.error = text(13);
     j.created_at = from_ms(int64(14));
     j.updated_at = from_ms(int64(15));
-    if (!null(16)) j.result = JobResult{text(16), int64(17), real(18), text(19), real(20)};
+    if (!null(16)) j.result = JobResult{text(16), int64(17), real(18), text(19), real(20), text(21)};
     return j;
   }
 
@@ -485,11 +492,11 @@ bool SqliteJobQueue::complete(const std::string& id, const std::string& worker,
   Statement st(db_,
                "UPDATE jobs SET status = 'done', stage = 'done', progress = 1, error = '', "
                "lease_owner = NULL, result_key = ?3, result_bytes = ?4, result_duration = ?5, "
-               "result_format = ?6, result_wall = ?7, updated_at = ?8 "
+               "result_format = ?6, result_wall = ?7, updated_at = ?8, result_report = ?9 "
                "WHERE id = ?1 AND lease_owner = ?2 AND status = 'processing'");
   st.bind(1, id).bind(2, worker).bind(3, result.key).bind(4, result.bytes);
   st.bind(5, result.duration_seconds).bind(6, result.format).bind(7, result.wall_seconds);
-  st.bind(8, now_ms()).run();
+  st.bind(8, now_ms()).bind(9, result.report_json).run();
   return sqlite3_changes(db_) == 1;
 }
 
@@ -560,6 +567,15 @@ std::vector<std::string> SqliteJobQueue::finished_before(Clock::time_point cutof
   st.bind(1, to_ms(cutoff));
   while (st.step()) ids.push_back(st.text(0));
   return ids;
+}
+
+bool SqliteJobQueue::upload_in_use(const std::string& upload_key) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_,
+               "SELECT 1 FROM jobs WHERE upload_key = ?1 "
+               "AND status IN ('awaiting_upload', 'queued', 'processing') LIMIT 1");
+  st.bind(1, upload_key);
+  return st.step();
 }
 
 }  // namespace sy::queue

@@ -50,6 +50,7 @@ class SqliteJobQueue final : public JobQueue {
   std::map<JobStatus, std::int64_t> count_by_status() override;
   std::vector<std::string> expire_uploads(Clock::time_point cutoff) override;
   std::vector<std::string> finished_before(Clock::time_point cutoff) override;
+  bool upload_in_use(const std::string& upload_key) override;
   // An flock on <file>-<name>.lock: processes sharing the file (two `serve`s on one data
   // directory) take turns; the kernel ends a turn whose process died.
   std::unique_ptr<ExclusiveTurn> try_exclusive(const std::string& name) override;

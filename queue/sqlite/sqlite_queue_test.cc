@@ -56,6 +56,27 @@ TEST(SqliteQueue, OnlyTheServiceUserReadsTheDatabase) {
   }
 }
 
+// Deleting a job asks whether a live job still reads its upload; done jobs pile up over the
+// retention time, so the question must not read the whole table.
+TEST(SqliteQueue, UploadInUseSearchesAnIndexOfLiveJobs) {
+  reset_db();
+  { SqliteJobQueue q(test_db()); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(test_db().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "EXPLAIN QUERY PLAN SELECT 1 FROM jobs WHERE upload_key = ?1 "
+                               "AND status IN ('awaiting_upload', 'queued', 'processing') LIMIT 1",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_NE(plan.find("USING INDEX jobs_upload"), std::string::npos) << plan;
+}
+
 // Two `serve`s on one data directory: the janitor's turn is held by a process, and freed by
 // the kernel when that process dies without ending it.
 TEST(SqliteQueue, ADeadProcessLosesItsExclusiveTurn) {

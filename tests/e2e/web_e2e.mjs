@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // End-to-end test of the web page: a real `surroundyou serve` on a free loopback port with a
 // temporary data dir, Debian's chromium driven by playwright-core (no browser download).
-//   --case convert: upload a generated 10 s song, watch progress reach done, play the preview,
-//                   switch A/B, download; the file must decode and its level difference
-//                   between the ears must swing back and forth as the sound circles.
+//   --case convert: upload a generated 10 s song, watch progress reach its 30-s preview, see the
+//                   report in words and the original turned down to the 8D loudness (A/B),
+//                   convert the whole song from the same upload, play it, switch A/B, download;
+//                   the file must decode and its level difference between the ears must swing
+//                   back and forth as the sound circles; then change a setting and render
+//                   again, still without a second upload.
 //   --case broken:  upload a file that is not audio and see the error in words.
 //   --case expired: the upload reaches the store after its presigned URL expired (a 1 s
 //                   lifetime, the PUT held back by the test): the page says the link expired.
 // Screenshots of each step go to <artifacts>/screenshots/, numbers to <artifacts>/web-metrics.json.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -77,6 +80,12 @@ async function startServer(dataDir, env = {}) {
 
 function ffmpeg(argv) {
   return execFileSync('ffmpeg', ['-v', 'error', '-y', ...argv], { maxBuffer: 512 * 1024 * 1024 });
+}
+
+// Integrated loudness (EBU R128) of a file as ffmpeg's ebur128 filter measures it.
+function loudnessOf(file) {
+  const run = spawnSync('ffmpeg', ['-nostats', '-i', file, '-af', 'ebur128', '-f', 'null', '-'], { encoding: 'utf8' });
+  return Number(/I:\s+(-?[\d.]+) LUFS/.exec(run.stderr.split('Summary:')[1])[1]);
 }
 
 // Per-250 ms level difference between the ears (dB) of a decoded file.
@@ -158,7 +167,10 @@ async function openPage(browser, base, viewport) {
 async function convertCase(browser, base, tmp) {
   const song = path.join(tmp, 'song.mp3');
   // 10 s of stereo pink noise: every frequency present, so the ear cues show in the levels.
-  ffmpeg(['-f', 'lavfi', '-i', 'anoisesrc=color=pink:duration=10:amplitude=0.25:seed=7', '-ac', '2', '-ar', '44100', '-b:a', '192k', song]);
+  // Mastered loud (about -10 LUFS), as most songs are: louder than the 8D version's -14.
+  ffmpeg(['-f', 'lavfi', '-i', 'anoisesrc=color=pink:duration=10:amplitude=0.8:seed=7', '-af', 'volume=8dB,alimiter=limit=0.95',
+          '-ac', '2', '-ar', '44100', '-b:a', '192k', song]);
+  const originalLufs = loudnessOf(song);
 
   // Page weight and time to interactive: median of five loads, each in a fresh context
   // (empty cache).
@@ -182,9 +194,13 @@ async function convertCase(browser, base, tmp) {
 
   const { context, page } = await openPage(browser, base, { width: 1280, height: 900 });
   const apiCalls = [];
+  let uploads = 0;
+  const rerenderBodies = [];
   page.on('request', (r) => {
     const u = new URL(r.url());
     if (u.pathname.startsWith('/api/v1/jobs')) apiCalls.push(`${r.method()} ${u.pathname.replace(/[0-9a-f]{32}/, '{id}')}`);
+    if (r.method() === 'PUT' && u.pathname.startsWith('/store/uploads/')) uploads++;
+    if (u.pathname.endsWith('/rerender')) rerenderBodies.push(JSON.parse(r.postData() || '{}'));
   });
   await shot(page, '01-desktop-start');
   const headers = await fetch(base + '/').then((r) => ({ type: r.headers.get('content-type'), cache: r.headers.get('cache-control') }));
@@ -237,8 +253,33 @@ async function convertCase(browser, base, tmp) {
   log('phases seen:', [...phases].join(' → '), 'progress values seen:', seenProgress.length);
   check(phases.has('done'), 'the job reached done');
   const pickToDoneMs = Date.now() - picked;
-  log(`file picked → download offered in ${pickToDoneMs} ms`);
+  log(`file picked → preview offered in ${pickToDoneMs} ms`);
   await page.getByTestId('download').waitFor();
+  check(/30-second preview/.test(await page.getByTestId('render-kind').innerText()), 'the first result is the 30-s preview');
+  const previewName = await page.getByTestId('download').getAttribute('download');
+  check(previewName === 'song (8D preview).mp3', `the preview is "${previewName}" (the file's own format, kept)`);
+  await shot(page, '03-preview-done');
+
+  // The report in words, and the original turned down to the 8D version's loudness.
+  const words = await page.getByTestId('report').innerText();
+  log('report:', words);
+  const lufs8d = Number(/([\u2212-]?[\d.]+) LUFS/.exec(words)[1].replace('\u2212', '-'));
+  check(Math.abs(lufs8d + 14) <= 0.3 && /peaks [\u2212-][\d.]+ dBTP/.test(words) && /mono-safe|thins out in mono/.test(words),
+        `the report reads "${words}"`);
+  const volume = Number(await page.getByTestId('audio-original').getAttribute('data-volume'));
+  const expected = 10 ** ((lufs8d - originalLufs) / 20);
+  check(Math.abs(20 * Math.log10(volume / expected)) < 0.5,
+        `A/B at equal loudness: the original (${originalLufs.toFixed(1)} LUFS by ffmpeg) plays at ${(20 * Math.log10(volume)).toFixed(1)} dB, ` +
+        `${(lufs8d - originalLufs).toFixed(1)} dB wanted`);
+  const elementVolume = await page.evaluate(() => document.querySelector('[data-testid="audio-original"]').volume);
+  check(Math.abs(elementVolume - volume) < 1e-3, `the audio element plays at that volume (${elementVolume.toFixed(4)})`);
+
+  // The whole song from the same upload.
+  await page.getByTestId('convert-whole').click();
+  await page.locator('[data-testid="job"][data-phase="processing"]').waitFor({ timeout: 20000 }).catch(() => {});
+  await page.locator('[data-testid="render-kind"]', { hasText: 'whole song' }).waitFor({ timeout: 180000 });
+  check(uploads === 1, `the whole song was rendered without a second upload (${uploads} upload)`);
+  check(apiCalls.includes('POST /api/v1/jobs/{id}/rerender'), 'through POST /jobs/{id}/rerender');
   await shot(page, '03-done');
   log('API calls:', apiCalls.join(', '));
   check(apiCalls.includes('GET /api/v1/jobs/{id}/events'), 'progress came from the event stream');
@@ -276,12 +317,32 @@ async function convertCase(browser, base, tmp) {
   check(swing > 6, `the level difference between the ears swings by ${swing.toFixed(1)} dB`);
   check(crossings >= 4 && crossings <= 8, `it changes side ${crossings} times in 10 s (2.5 turns)`);
 
+  // Another setting, rendered again from the same upload: a slower circle.
+  const periodAgain = page.getByLabel('Rotation period');
+  await periodAgain.focus();
+  await page.keyboard.press('End');
+  const rerendersBefore = apiCalls.filter((c) => c === 'POST /api/v1/jobs/{id}/rerender').length;
+  const oldUrl = await page.getByTestId('download').getAttribute('href');
+  await page.getByTestId('convert-whole').click();
+  await page.waitForFunction((old) => {
+    const a = document.querySelector('[data-testid="download"]');
+    return a && a.getAttribute('href') !== old;
+  }, oldUrl, { timeout: 180000 });
+  check(apiCalls.filter((c) => c === 'POST /api/v1/jobs/{id}/rerender').length === rerendersBefore + 1, 'changed settings rendered again');
+  check(uploads === 1, `still one upload after rendering again (${uploads})`);
+  const again = path.join(tmp, 'again.mp3');
+  fs.writeFileSync(again, Buffer.from(await (await fetch(await page.getByTestId('download').getAttribute('href'))).arrayBuffer()));
+  const sent = rerenderBodies[rerenderBodies.length - 1].settings;
+  check(sent.period === 60 && sent.preview === undefined, `the whole song again with the new period (${JSON.stringify(sent)})`);
+  check(Math.abs(earLevelDifference(again).seconds - 10) < 0.2, 'the new render decodes to the whole 10 s');
+  await shot(page, '04b-rendered-again');
+
   // The same song again with the event stream cut off: the page must fall back to polling.
   blockedStream = true;
   await page.route('**/api/v1/jobs/*/events*', (route) => route.abort());
   apiCalls.length = 0;
   await page.setInputFiles('[data-testid="file-input"]', song);
-  await page.locator('[data-testid="job"][data-phase="done"]').nth(1).waitFor({ timeout: 120000 });
+  await page.locator('[data-testid="job"][data-phase="done"]').nth(1).waitFor({ timeout: 120000 }); // its preview
   check(apiCalls.filter((c) => c === 'GET /api/v1/jobs/{id}').length >= 1, `without the stream the page polled the status (${apiCalls.length} calls)`);
   await page.unroute('**/api/v1/jobs/*/events*');
   blockedStream = false;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "base/sanitizers.h"
+#include "engine/testing/click_track.h"
 #include "tests/support/api_client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -403,6 +405,136 @@ TEST_F(ServiceTest, DeleteRemovesTheJobAndItsFiles) {
   EXPECT_EQ(call("DELETE", "/api/v1/jobs/" + running.id, {}, {{"Authorization", "Bearer " + running.token}}).status, 204);
   std::this_thread::sleep_for(3s);
   EXPECT_EQ(objects_of(running.id), 0u);
+}
+
+// The page's flow: a preview, then the whole song with other settings from the same upload.
+TEST_F(ServiceTest, PreviewThenRerenderWithoutASecondUpload) {
+  start();
+  const auto source = submit(make_song(tmp, "Song.mp3", 40, 5, true), {{"preview", {{"seconds", 8}}}});
+  const auto preview = wait_final(source);
+  ASSERT_EQ(preview["status"], "done") << preview.dump();
+  EXPECT_EQ(preview["settings"]["preview"], (json{{"seconds", 8}}));
+  EXPECT_NEAR(preview["result"]["durationSeconds"].get<double>(), 8.0, 0.1);
+  const std::string preview_url = preview["result"]["url"];
+  EXPECT_NE(preview_url.find("Song%20%288D%20preview%29.mp3?"), std::string::npos) << preview_url;
+  const std::string preview_file = tmp.file("preview.mp3");
+  std::ofstream(preview_file, std::ios::binary) << call("GET", target_of(preview_url)).body;
+  EXPECT_NEAR(static_cast<double>(decode_stereo(tmp, preview_file).size()) / 2 / 44100, 8.0, 0.1);
+
+  const sy::testing::HttpHeaders auth{{"Authorization", "Bearer " + source.token}};
+  const std::string target = "/api/v1/jobs/" + source.id + "/rerender";
+  expect_error(call("POST", target, R"({"settings":{}})", {{"Authorization", "Bearer nope"}}), 404);
+  const auto r = call("POST", target, json{{"settings", {{"period", 6}, {"format", "flac"}}}}.dump(), auth);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const json created = r.json_body();
+  EXPECT_EQ(created["status"], "queued") << "queued at once: there is nothing to upload";
+  EXPECT_FALSE(created.contains("upload"));
+  const Job whole{created["id"], created["token"], "", {}};
+  const auto done = wait_final(whole);
+  ASSERT_EQ(done["status"], "done") << done.dump();
+  EXPECT_EQ(done["settings"]["period"], 6);
+  EXPECT_FALSE(done["settings"].contains("preview"));
+  EXPECT_NEAR(done["result"]["durationSeconds"].get<double>(), 40.0, 0.2);
+  // Measured on the delivered file: at the loudness target, under the peak ceiling, moving.
+  const json report = done["result"]["report"];
+  ASSERT_TRUE(report.is_object()) << done.dump();
+  EXPECT_NEAR(report["integratedLufs"].get<double>(), -14.0, 0.3) << report.dump();
+  EXPECT_LE(report["truePeakDbtp"].get<double>(), -1.0 + 0.05) << report.dump();
+  EXPECT_TRUE(report["loudnessRange"].is_number());
+  EXPECT_TRUE(report["correlation"].is_number());
+  EXPECT_GT(report["rotationDepthDb"].get<double>(), 6.0) << report.dump();
+  const auto flac = call("GET", target_of(done["result"]["url"]));
+  ASSERT_EQ(flac.status, 200);
+  const std::string whole_file = tmp.file("whole.flac");
+  std::ofstream(whole_file, std::ios::binary) << flac.body;
+  const auto rendered = decode_stereo(tmp, whole_file);
+  EXPECT_NEAR(static_cast<double>(rendered.size()) / 2 / 44100, 40.0, 0.1);
+  EXPECT_GT(level_difference_spread(rendered), 6.0) << "the whole song is 8D";
+  EXPECT_FALSE(fs::exists(data / "objects" / "uploads" / whole.id)) << "no second upload";
+  EXPECT_EQ(status(source).json_body()["status"], "done") << "the source is kept";
+
+  // Once the source is deleted and no render needs its upload, rerenders have nothing to read.
+  ASSERT_EQ(call("DELETE", "/api/v1/jobs/" + source.id, {}, auth).status, 204);
+  expect_error(call("POST", target, "{}", auth), 404);
+  const auto gone = call("POST", "/api/v1/jobs/" + whole.id + "/rerender", "{}",
+                         {{"Authorization", "Bearer " + whole.token}});
+  expect_error(gone, 409);
+  EXPECT_EQ(gone.json_body()["error"]["code"], "source_gone");
+}
+
+// Beat-synced motion: the API's result says the tempo the turns follow, or, when the song has
+// no clear beat, a note instead of a tempo.
+TEST_F(ServiceTest, TheReportSaysTheTempoTheTurnsFollow) {
+  start();
+  // The engine's click track (4/4 over a noise bed, a held note changing each bar) at 120 BPM.
+  const auto clicks = sy::testing::click_track(24, 44100, [](double) { return 120.0; });
+  const std::string raw = tmp.file("clicks.f32");
+  std::ofstream(raw, std::ios::binary)
+      .write(reinterpret_cast<const char*>(clicks.audio.data()),
+             static_cast<std::streamsize>(clicks.audio.size() * sizeof(float)));
+  const std::string beat = tmp.file("Beat.flac");
+  ASSERT_EQ(sy::testing::shell("ffmpeg -loglevel error -y -f f32le -ar 44100 -ac 1 -i " + sy::testing::quote(raw) +
+                               " -ac 2 " + sy::testing::quote(beat)),
+            0);
+  const std::string noise = tmp.file("Noise.flac");
+  ASSERT_EQ(sy::testing::shell("ffmpeg -loglevel error -y -f lavfi -i "
+                               "anoisesrc=color=pink:amplitude=0.3:seed=5:sample_rate=44100:duration=16 -ac 2 " +
+                               sy::testing::quote(noise)),
+            0);
+  const auto with_beat = submit(beat, {{"beatsPerTurn", 8}, {"format", "flac"}});
+  const auto without_beat = submit(noise, {{"beatsPerTurn", 8}, {"period", 5}, {"format", "flac"}});
+  const auto plain = submit(beat, {{"format", "flac"}});
+
+  const json found = wait_final(with_beat);
+  ASSERT_EQ(found["status"], "done") << found.dump();
+  const json report = found["result"]["report"];
+  ASSERT_TRUE(report["tempoBpm"].is_number()) << report.dump();
+  EXPECT_NEAR(report["tempoBpm"].get<double>(), 120.0, 1.2) << report.dump();
+  EXPECT_FALSE(report.contains("note")) << report.dump();
+
+  const json none = wait_final(without_beat);
+  ASSERT_EQ(none["status"], "done") << none.dump();
+  EXPECT_FALSE(none["result"]["report"].contains("tempoBpm")) << none.dump();
+  EXPECT_EQ(none["result"]["report"].value("note", ""), "no clear beat found: turning once every 5 s instead")
+      << none.dump();
+
+  const json off = wait_final(plain);
+  ASSERT_EQ(off["status"], "done") << off.dump();
+  EXPECT_FALSE(off["result"]["report"].contains("tempoBpm")) << "no beat sync asked: " << off.dump();
+  EXPECT_FALSE(off["result"]["report"].contains("note")) << off.dump();
+}
+
+// A video goes in, a video comes back: its picture packet for packet, its sound in 8D.
+TEST_F(ServiceTest, AVideoComesBackAVideoWithItsPictureUntouched) {
+  start();
+  const std::string clip = tmp.file("clip.mp4");
+  ASSERT_EQ(sy::testing::shell("ffmpeg -v error -y -f lavfi -i testsrc=size=160x120:rate=25:duration=6 "
+                               "-f lavfi -i anoisesrc=color=pink:amplitude=0.3:seed=3:sample_rate=44100:duration=6 -ac 2 "
+                               "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac " + sy::testing::quote(clip)),
+            0);
+  const auto job = submit(clip, {{"format", "keep"}, {"period", 3}});  // two turns in 6 s
+  const auto done = wait_final(job);
+  ASSERT_EQ(done["status"], "done") << done.dump();
+  EXPECT_EQ(done["settings"]["format"], "keep");
+  EXPECT_EQ(done["result"]["format"], "mp4");
+  EXPECT_EQ(done["result"]["filename"], "clip (8D).mp4");
+  const auto got = call("GET", target_of(done["result"]["url"]));
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.header("content-type"), "video/mp4");
+  const std::string out = tmp.file("result.mp4");
+  std::ofstream(out, std::ios::binary) << got.body;
+  const auto hashes = [&](const std::string& file) {
+    const std::string list = tmp.file("hashes.txt");
+    EXPECT_EQ(sy::testing::shell("ffprobe -v error -select_streams v:0 -show_packets -show_data_hash md5 "
+                                 "-show_entries packet=data_hash -of csv=p=0 " + sy::testing::quote(file) + " > " +
+                                 sy::testing::quote(list)),
+              0);
+    return read_file(list);
+  };
+  const std::string before = hashes(clip);
+  EXPECT_GT(std::count(before.begin(), before.end(), '\n'), 90);
+  EXPECT_EQ(hashes(out), before) << "every packet of the picture, byte for byte";
+  EXPECT_GT(level_difference_spread(decode_stereo(tmp, out)), 6.0) << "the sound circles";
 }
 
 TEST_F(ServiceTest, JanitorExpiresUploadsAndRemovesOldJobs) {

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import * as defaultApi from './api.js';
 import { checkFile, checkDuration, probeDuration } from './limits.js';
+import { measureFileLoudness } from './loudness.js';
 import { describeError, describeFailedJob } from './messages.js';
 import { forgetJob, loadRecent, rememberJob, updateRecent } from './recentJobs.js';
 import DropZone from './components/DropZone.jsx';
@@ -8,8 +9,18 @@ import JobCard from './components/JobCard.jsx';
 import RecentJobs from './components/RecentJobs.jsx';
 import SettingsPanel, { FALLBACK_PRESETS, settingsFromPreset, toApiSettings } from './components/SettingsPanel.jsx';
 
-const defaults = { ...defaultApi, probeDuration };
+const defaults = { ...defaultApi, probeDuration, measureLoudness: measureFileLoudness };
 let nextKey = 1;
+
+// A song first comes back as a preview of this many seconds from its loudest part; the whole
+// song and other settings are rendered from the same upload (POST /jobs/{id}/rerender).
+export const PREVIEW_SECONDS = 30;
+
+function apiSettings(settings, whole) {
+  const out = toApiSettings(settings);
+  if (!whole) out.preview = { seconds: PREVIEW_SECONDS };
+  return out;
+}
 
 export default function App({ api = defaults }) {
   const [presets, setPresets] = useState(FALLBACK_PRESETS);
@@ -54,6 +65,22 @@ export default function App({ api = defaults }) {
     };
   }, [api]);
 
+  // Follows a job of the card `key` until it is final.
+  const follow = useCallback(
+    (key, ctl, id, token, name) => {
+      ctl.stop = api.watchJob(id, token, {
+        onUpdate: (job) => {
+          if (ctl.aborted) return;
+          if (job.status === 'done') update(key, { phase: 'done', job });
+          else if (job.status === 'failed' || job.status === 'expired') update(key, { phase: 'error', job, error: describeFailedJob(job) });
+          else update(key, { phase: 'processing', job });
+        },
+        onGone: () => !ctl.aborted && update(key, { phase: 'error', error: describeError({ status: 404 }, name) }),
+      });
+    },
+    [api, update],
+  );
+
   const run = useCallback(
     async (key) => {
       const item = itemsRef.current.find((it) => it.key === key);
@@ -72,37 +99,57 @@ export default function App({ api = defaults }) {
         if (long) return fail({ ...long, retry: false });
         update(key, { duration: Number.isFinite(duration) ? duration : null, phase: 'creating' });
 
-        const created = await api.createJob(file, toApiSettings(item.settings));
+        if (api.measureLoudness)
+          api.measureLoudness(file).then((lufs) => !ctl.aborted && update(key, { originalLufs: lufs }));
+        const created = await api.createJob(file, apiSettings(item.settings, false));
         if (ctl.aborted) {
           api.deleteJob(created.id, created.token).catch(() => {});
           return undefined;
         }
         ctl.job = { id: created.id, token: created.token };
         rememberJob({ id: created.id, token: created.token, filename: file.name, createdAt: Date.now() });
-        update(key, { id: created.id, token: created.token, phase: 'uploading' });
+        update(key, { id: created.id, token: created.token, source: { id: created.id, token: created.token }, whole: false, phase: 'uploading' });
 
         const upload = api.uploadFile(created.upload, file, (loaded) => update(key, { uploaded: loaded }));
         ctl.abort = upload.abort;
         await upload.promise;
         if (ctl.aborted) return undefined;
         update(key, { phase: 'processing', uploaded: file.size, job: { status: 'queued', progress: 0 } });
-
-        ctl.stop = api.watchJob(created.id, created.token, {
-          onUpdate: (job) => {
-            if (ctl.aborted) return;
-            if (job.status === 'done') update(key, { phase: 'done', job });
-            else if (job.status === 'failed' || job.status === 'expired') update(key, { phase: 'error', job, error: describeFailedJob(job) });
-            else update(key, { phase: 'processing', job });
-          },
-          onGone: () => fail(describeError({ status: 404 }, file.name)),
-        });
+        follow(key, ctl, created.id, created.token, file.name);
       } catch (err) {
         if (err && err.code === 'aborted') return undefined;
         fail(describeError(err, file.name));
       }
       return undefined;
     },
-    [api, update],
+    [api, update, follow],
+  );
+
+  // The same upload again: the whole song, or another preview, with the panel's settings now.
+  const rerender = useCallback(
+    async (key, whole, current) => {
+      const item = itemsRef.current.find((it) => it.key === key);
+      if (!item || !item.source) return;
+      const old = controls.current.get(key);
+      if (old) {
+        old.aborted = true;
+        if (old.stop) old.stop();
+      }
+      const ctl = { aborted: false };
+      controls.current.set(key, ctl);
+      update(key, { phase: 'processing', error: null, whole, settings: { ...current }, job: { status: 'queued', progress: 0 } });
+      try {
+        const created = await api.rerenderJob(item.source.id, item.source.token, apiSettings(current, whole));
+        if (ctl.aborted) return;
+        // A render replaced by this one is not kept; the source job holds the upload.
+        if (item.id && item.id !== item.source.id) api.deleteJob(item.id, item.token).catch(() => {});
+        update(key, { id: created.id, token: created.token });
+        follow(key, ctl, created.id, created.token, item.name);
+      } catch (err) {
+        if (!ctl.aborted) update(key, { phase: 'error', error: { ...describeError(err, item.name), retry: false } });
+      }
+    },
+    [api, update, follow],
   );
 
   const addFiles = useCallback(
@@ -136,10 +183,13 @@ export default function App({ api = defaults }) {
 
   const retry = (item) => {
     stopItem(item);
-    if (item.id && item.token) {
-      api.deleteJob(item.id, item.token).catch(() => {});
-      forgetJob(item.id);
+    for (const job of [item, item.source]) {
+      if (job && job.id && job.token) {
+        api.deleteJob(job.id, job.token).catch(() => {});
+        forgetJob(job.id);
+      }
     }
+    update(item.key, { source: null });
     run(item.key);
   };
 
@@ -217,6 +267,8 @@ export default function App({ api = defaults }) {
                     onRetry={() => retry(item)}
                     onRemove={() => remove(item)}
                     onRefreshResult={(download) => refreshResult(item, download)}
+                    onPreview={() => rerender(item.key, false, settings)}
+                    onConvertWhole={() => rerender(item.key, true, settings)}
                   />
                 ))}
               </ul>

@@ -43,6 +43,13 @@ function fakeApi() {
       return vi.fn();
     }),
     getJob: vi.fn(async (id) => ({ id, status: 'done', progress: 1, result: { url: `/store/processed/${id}`, filename: 'old (8D).mp3', bytes: 2048 } })),
+    rerendered: [],
+    measureLoudness: vi.fn(async () => -9),
+    rerenderJob: vi.fn(async (id, token, settings) => {
+      const newId = `re${api.rerendered.length + 1}`;
+      api.rerendered.push({ id, token, settings });
+      return { id: newId, token: `tok-${newId}`, status: 'queued', source: id, settings };
+    }),
     deleteJob: vi.fn(async (id) => {
       api.deleted.push(id);
       return null;
@@ -90,7 +97,7 @@ describe('App', () => {
     await dropFiles([audioFile('My Song.mp3', 4000)]);
 
     await waitFor(() => expect(api.uploads.length).toBe(1));
-    expect(api.created[0].settings).toMatchObject({ preset: 'classic', period: 12, direction: 'cw', format: 'mp3' });
+    expect(api.created[0].settings).toMatchObject({ preset: 'classic', period: 12, direction: 'cw', format: 'keep', preview: { seconds: 30 } });
     await act(async () => api.uploads[0].onProgress(1000, 4000));
     const bar = screen.getByRole('progressbar', { name: 'Upload of My Song.mp3' });
     expect(bar.getAttribute('aria-valuenow')).toBe('25');
@@ -113,6 +120,62 @@ describe('App', () => {
     expect(link.getAttribute('href')).toBe('/store/processed/job1/My%20Song%20(8D).mp3');
     expect(screen.getByText(/Headphones on/)).toBeTruthy();
     expect(loadRecent().map((e) => e.id)).toEqual(['job1']);
+  });
+
+  it('previews first, then converts the whole song and renders again from the same upload', async () => {
+    const api = fakeApi();
+    render(<App api={api} />);
+    await waitFor(() => expect(screen.getByLabelText('Preset').options.length).toBe(2));
+    await dropFiles([audioFile('Song.mp3', 4000)]);
+    await waitFor(() => expect(api.uploads.length).toBe(1));
+    await act(async () => api.uploads[0].resolve());
+    await waitFor(() => expect(api.watchers.length).toBe(1));
+    const report = { integratedLufs: -14, truePeakDbtp: -1.2, loudnessRange: 5, correlation: 0.4, rotationDepthDb: 14 };
+    const done = (id) => ({ status: 'done', progress: 1, result: { url: `/store/processed/${id}/x`, filename: 'x', bytes: 10, report } });
+    await act(async () => api.watchers[0].onUpdate(done('job1')));
+
+    expect(screen.getByTestId('render-kind').textContent).toMatch(/30-second preview/);
+    expect(screen.getByTestId('report').textContent).toContain('\u221214.0 LUFS, peaks \u22121.2 dBTP, mono-safe');
+    // The original measured -9 LUFS: played 5 dB down to meet the 8D version's -14.
+    expect(Number(screen.getByTestId('audio-original').dataset.volume)).toBeCloseTo(10 ** (-5 / 20), 3);
+
+    await act(async () => fireEvent.click(screen.getByTestId('convert-whole')));
+    await waitFor(() => expect(api.rerendered.length).toBe(1));
+    expect(api.rerendered[0]).toMatchObject({ id: 'job1', token: 'tok-job1' });
+    expect(api.rerendered[0].settings.preview).toBeUndefined();
+    expect(api.uploadFile).toHaveBeenCalledTimes(1);
+    await waitFor(() => expect(api.watchers.length).toBe(2));
+    expect(api.watchers[1].token).toBe('tok-re1');
+    await act(async () => api.watchers[1].onUpdate(done('re1')));
+    expect(screen.getByTestId('render-kind').textContent).toMatch(/whole song/);
+    expect(screen.queryByTestId('tempo')).toBeNull();
+
+    fireEvent.change(screen.getByLabelText('Rotation period'), { target: { value: '20' } });
+    await act(async () => fireEvent.click(screen.getByText('Render again with these settings')));
+    await waitFor(() => expect(api.rerendered.length).toBe(2));
+    expect(api.rerendered[1]).toMatchObject({ id: 'job1', token: 'tok-job1', settings: { period: 20 } });
+    expect(api.deleted).toContain('re1');
+    expect(api.deleted).not.toContain('job1');
+    expect(api.uploadFile).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows the tempo found with a beat-synced result, and the note without a clear beat', async () => {
+    const api = fakeApi();
+    render(<App api={api} />);
+    await waitFor(() => expect(screen.getByLabelText('Preset').options.length).toBe(2));
+    await dropFiles([audioFile('Beat.mp3', 4000), audioFile('Rain.mp3', 4000)]);
+    await waitFor(() => expect(api.uploads.length).toBe(2));
+    await act(async () => api.uploads.forEach((u) => u.resolve()));
+    await waitFor(() => expect(api.watchers.length).toBe(2));
+    const result = (report) => ({ status: 'done', progress: 1, result: { url: '/store/x', filename: 'x', bytes: 10, report } });
+    const base = { integratedLufs: -14, truePeakDbtp: -1.2, loudnessRange: 5, correlation: 0.4, rotationDepthDb: 14 };
+    const byName = Object.fromEntries(api.created.map((c, i) => [c.file.name, api.watchers[i]]));
+    await act(async () => byName['Beat.mp3'].onUpdate(result({ ...base, tempoBpm: 127.9 })));
+    await act(async () => byName['Rain.mp3'].onUpdate(result({ ...base, note: 'no clear beat found: turning once every 8 s instead' })));
+    const cards = screen.getAllByTestId('job');
+    const card = (name) => cards.find((c) => c.textContent.includes(name));
+    expect(within(card('Beat.mp3')).getByTestId('tempo').textContent).toBe('Tempo 128 BPM: the turns follow the beat.');
+    expect(within(card('Rain.mp3')).getByTestId('tempo').textContent).toBe('No clear beat found: turning once every 8 s instead.');
   });
 
   it('takes dropped files', async () => {

@@ -48,6 +48,11 @@ export function createJob(file, settings) {
   });
 }
 
+// A new job on this job's upload with other settings: no second upload (docs/API.md).
+export function rerenderJob(id, token, settings) {
+  return call(`/api/v1/jobs/${encodeURIComponent(id)}/rerender`, { method: 'POST', token, body: { settings } });
+}
+
 export function getJob(id, token) {
   return call(`/api/v1/jobs/${encodeURIComponent(id)}`, { token });
 }

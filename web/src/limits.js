@@ -3,9 +3,10 @@
 export const MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
 export const MAX_DURATION_SECONDS = 30 * 60;
 
+// What the server takes (docs/API.md): audio, and video whose picture is kept.
 export const AUDIO_EXTENSIONS = [
   '.mp3', '.m4a', '.mp4', '.aac', '.ogg', '.oga', '.opus', '.flac', '.wav', '.aif', '.aiff',
-  '.webm', '.wma', '.mka', '.alac', '.caf',
+  '.webm', '.wma', '.mka', '.alac', '.caf', '.mov', '.mkv', '.m4v',
 ];
 
 export function extensionOf(name) {
@@ -34,7 +35,7 @@ export function checkFile(file) {
     return {
       code: 'not_audio',
       title: 'This is not an audio file',
-      detail: `“${file.name}” is not a format we can read. Pick an MP3, WAV, FLAC, OGG, Opus, M4A or AIFF file.`,
+      detail: `“${file.name}” is not a format we can read. Pick an MP3, WAV, FLAC, OGG, Opus, M4A or AIFF file, or an MP4, MOV, MKV or WebM video.`,
     };
   }
   if (file.size === 0) {

@@ -1,4 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import { integratedLoudness, RATE } from './loudness.js';
+import { matchedVolume, reportInWords, tempoInWords } from './report.js';
 import { checkFile, checkDuration, MAX_UPLOAD_BYTES, formatBytes } from './limits.js';
 import { sourceAngle, toXY } from './orbit.js';
 import { describeError, describeFailedJob, stageInWords } from './messages.js';
@@ -131,5 +133,42 @@ describe('watchJob', () => {
     expect(fetchMock).toHaveBeenCalledTimes(2);
     vi.useRealTimers();
     vi.unstubAllGlobals();
+  });
+});
+
+describe('report and loudness', () => {
+  it('says the report in words', () => {
+    expect(reportInWords({ integratedLufs: -14.02, truePeakDbtp: -1.21, correlation: 0.3 })).toBe('\u221214.0 LUFS, peaks \u22121.2 dBTP, mono-safe');
+    expect(reportInWords({ integratedLufs: -14, truePeakDbtp: -1, correlation: -0.2 })).toMatch(/thins out in mono$/);
+    expect(reportInWords({ integratedLufs: null, truePeakDbtp: null, correlation: null })).toBe('');
+    expect(reportInWords(undefined)).toBe('');
+  });
+
+  it('says the tempo the turns follow, or why there is none', () => {
+    expect(tempoInWords({ integratedLufs: -14, tempoBpm: 119.6 })).toBe('Tempo 120 BPM: the turns follow the beat.');
+    expect(tempoInWords({ integratedLufs: -14, note: 'no clear beat found: turning once every 8 s instead' })).toBe(
+      'No clear beat found: turning once every 8 s instead.',
+    );
+    expect(tempoInWords({ integratedLufs: -14 })).toBe('');
+    expect(tempoInWords(undefined)).toBe('');
+  });
+
+  it('turns a louder original down to the 8D loudness and says when a quieter one cannot be raised', () => {
+    expect(matchedVolume(-8, { integratedLufs: -14 }).volume).toBeCloseTo(0.501, 3);
+    expect(matchedVolume(-8, { integratedLufs: -14 }).matched).toBe(true);
+    const quiet = matchedVolume(-20, { integratedLufs: -14 });
+    expect(quiet.volume).toBe(1);
+    expect(quiet.short).toBeCloseTo(6, 5);
+    expect(matchedVolume(NaN, { integratedLufs: -14 }).volume).toBe(1);
+  });
+
+  it('measures a 1 kHz sine at -20 dBFS (each channel) as -20 LUFS, as EBU Tech 3341 case 1 has it', () => {
+    // Case 1 of Tech 3341: a stereo 1 kHz sine peaking at -23 dBFS reads -23 LUFS; 3 dB up, -20.
+    const amplitude = 10 ** (-20 / 20);
+    const sine = new Float32Array(RATE * 5).map((_, i) => amplitude * Math.sin((2 * Math.PI * 1000 * i) / RATE));
+    const lufs = integratedLoudness([sine, sine]);
+    expect(lufs).toBeGreaterThan(-20.2);
+    expect(lufs).toBeLessThan(-19.8);
+    expect(integratedLoudness([new Float32Array(RATE), new Float32Array(RATE)])).toBe(-Infinity);
   });
 });

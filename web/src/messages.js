@@ -27,6 +27,13 @@ export function describeError(err, filename = 'this file') {
       retry: false,
     };
   }
+  if (code === 'source_gone' || code === 'not_uploaded') {
+    return {
+      title: 'The uploaded file is gone',
+      detail: 'Uploads are kept for 24 hours. Add the file again to render it with these settings.',
+      retry: false,
+    };
+  }
   if (code === 'ExpiredRequest' || code === 'expired') {
     return {
       title: 'The link expired',

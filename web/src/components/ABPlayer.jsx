@@ -4,7 +4,8 @@ import { formatDuration } from '../limits.js';
 
 // Original and 8D on two <audio> elements; switching hands over the position (scaled when the
 // 8D version has another length, as with a speed change) and keeps playing.
-export default function ABPlayer({ originalUrl, resultUrl, settings, title, onResultError }) {
+// `originalVolume` (0..1) plays the original at the 8D version's loudness (report.js).
+export default function ABPlayer({ originalUrl, resultUrl, settings, title, originalVolume = 1, onResultError }) {
   const id = useId();
   const orig = useRef(null);
   const conv = useRef(null);
@@ -12,6 +13,10 @@ export default function ABPlayer({ originalUrl, resultUrl, settings, title, onRe
   const [playing, setPlaying] = useState(false);
   const [time, setTime] = useState(0);
   const [duration, setDuration] = useState(0);
+
+  useEffect(() => {
+    if (orig.current) orig.current.volume = Math.min(1, Math.max(0, originalVolume));
+  }, [originalVolume, originalUrl]);
 
   const active = () => (which === 'original' && originalUrl ? orig.current : conv.current);
   const activeRef = useRef(active);
@@ -83,7 +88,7 @@ export default function ABPlayer({ originalUrl, resultUrl, settings, title, onRe
 
   return (
     <div className="rounded-xl border border-slate-800 bg-slate-950/60 p-4">
-      <audio ref={orig} src={originalUrl || undefined} preload="metadata" data-testid="audio-original" />
+      <audio ref={orig} src={originalUrl || undefined} preload="metadata" data-testid="audio-original" data-volume={originalVolume.toFixed(4)} />
       <audio ref={conv} src={resultUrl} preload="metadata" data-testid="audio-8d" onError={onResultError} />
       <div className="grid items-center gap-4 sm:grid-cols-[1fr_160px]">
         <div>

@@ -61,7 +61,7 @@ export default function DropZone({ onFiles }) {
         data-testid="file-input"
         type="file"
         multiple
-        accept={`audio/*,${AUDIO_EXTENSIONS.join(',')}`}
+        accept={`audio/*,video/*,${AUDIO_EXTENSIONS.join(',')}`}
         className="sr-only"
         tabIndex={-1}
         aria-label="Choose audio files"

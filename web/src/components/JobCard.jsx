@@ -2,6 +2,7 @@ import ABPlayer from './ABPlayer.jsx';
 import ProgressBar from './ProgressBar.jsx';
 import { formatBytes, formatDuration } from '../limits.js';
 import { stageInWords } from '../messages.js';
+import { matchedVolume, reportInWords, tempoInWords } from '../report.js';
 
 // One file's way through: checking → uploading → queued/processing → done, or an error.
 export function phaseWords(item) {
@@ -24,11 +25,15 @@ export function phaseWords(item) {
   }
 }
 
-export default function JobCard({ item, onRetry, onRemove, onRefreshResult }) {
+export default function JobCard({ item, onRetry, onRemove, onRefreshResult, onPreview, onConvertWhole }) {
   const job = item.job;
   const result = job && job.result;
   const busy = ['checking', 'creating', 'uploading', 'processing'].includes(item.phase);
   const processing = item.phase === 'processing' && job ? job.progress || 0 : 0;
+  const report = result && result.report;
+  const match = matchedVolume(item.originalLufs, report);
+  const secondary =
+    'rounded-xl border border-slate-600 px-4 py-2 text-sm font-semibold text-slate-100 hover:border-cyan-300 hover:text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-cyan-300';
 
   return (
     <li
@@ -100,13 +105,43 @@ export default function JobCard({ item, onRetry, onRemove, onRefreshResult }) {
             </svg>
             Headphones on: 8D only works when each ear hears its own side.
           </p>
+          <p className="text-sm text-slate-300" data-testid="render-kind">
+            {item.whole ? 'The whole song in 8D.' : 'A 30-second preview from the loudest part.'}
+          </p>
+          {report && (
+            <p className="text-sm tabular-nums text-slate-200" data-testid="report">
+              Measured on the file: {reportInWords(report)}
+            </p>
+          )}
+          {tempoInWords(report) && (
+            <p className="text-sm tabular-nums text-slate-200" data-testid="tempo">
+              {tempoInWords(report)}
+            </p>
+          )}
           <ABPlayer
             originalUrl={item.originalUrl}
             resultUrl={result.url}
             settings={item.settings}
             title={item.name}
+            originalVolume={match.volume}
             onResultError={() => onRefreshResult(false)}
           />
+          <p className="text-xs text-slate-400" data-testid="ab-note">
+            {match.matched
+              ? 'The original plays at the 8D version’s loudness, so you compare the sound, not the volume.'
+              : match.short > 0
+                ? `The original is ${match.short.toFixed(1)} dB quieter than the 8D version; a browser cannot turn it up.`
+                : ''}
+          </p>
+          <div className="flex flex-wrap gap-3">
+            <button type="button" onClick={onPreview} className={secondary} data-testid="preview-again">
+              Preview 30 s
+            </button>
+            <button type="button" onClick={onConvertWhole} className={secondary} data-testid="convert-whole">
+              {item.whole ? 'Render again with these settings' : 'Convert the whole song'}
+            </button>
+          </div>
+          <p className="text-xs text-slate-400">Change the sound on the right, then render again: the file is not uploaded again.</p>
           <div className="flex flex-wrap items-center gap-3">
             <a
               href={result.url}

@@ -28,7 +28,8 @@ export function settingsFromPreset(preset) {
     beatsPerTurn: (s.beatsPerTurn ?? 0) > 0 ? s.beatsPerTurn : 16,
     fade: s.fade ?? 0,
     vocals: s.vocals || 'circle',
-    format: 'mp3',
+    // The file's own format: an MP3 comes back MP3, a video comes back a video.
+    format: 'keep',
   };
 }
 
@@ -81,7 +82,7 @@ export default function SettingsPanel({ presets, settings, onChange }) {
   return (
     <section aria-labelledby={`${id}-h`} className="rounded-2xl border border-slate-800 bg-slate-900/60 p-5 sm:p-6">
       <h2 id={`${id}-h`} className="text-lg font-semibold text-slate-100">Sound</h2>
-      <p className="mt-1 text-sm text-slate-400">Applies to the songs you add next.</p>
+      <p className="mt-1 text-sm text-slate-400">Applies to the songs you add next, and to “Preview 30 s” and “Render again” on a song.</p>
       <div className="mt-4 flex flex-col gap-6">
         <div className="space-y-5">
           <div>
