@@ -10,7 +10,9 @@
 //   --case broken:  upload a file that is not audio and see the error in words.
 //   --case expired: the upload reaches the store after its presigned URL expired (a 1 s
 //                   lifetime, the PUT held back by the test): the page says the link expired.
+//   --rgw-env FILE: the service stores in a bucket on the Ceph RGW of tests/scaleout/start_rgw.sh.
 // Screenshots of each step go to <artifacts>/screenshots/, numbers to <artifacts>/web-metrics.json.
+import crypto from 'node:crypto';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -405,6 +407,54 @@ async function brokenCase(browser, base, tmp) {
   await context.close();
 }
 
+// The store behind the service: the embedded one, or with --rgw-env (the env file of
+// tests/scaleout/start_rgw.sh) a bucket of its own on a real Ceph RGW.
+const rgw = args['rgw-env']
+  ? Object.fromEntries(fs.readFileSync(args['rgw-env'], 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+  : null;
+const bucket = `sy-web-${testCase}-${process.pid}`;
+
+// A SigV4 query-signed RGW request (the bucket set-up has no client library on Debian's Node).
+async function rgwRequest(method, target, body = '') {
+  const url = new URL(rgw.RGW_ENDPOINT + target);
+  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  const scope = `${amzDate.slice(0, 8)}/us-east-1/s3/aws4_request`;
+  url.searchParams.set('X-Amz-Algorithm', 'AWS4-HMAC-SHA256');
+  url.searchParams.set('X-Amz-Credential', `${rgw.RGW_ACCESS_KEY}/${scope}`);
+  url.searchParams.set('X-Amz-Date', amzDate);
+  url.searchParams.set('X-Amz-Expires', '60');
+  url.searchParams.set('X-Amz-SignedHeaders', 'host');
+  const enc = (v) => encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const query = [...url.searchParams].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&');
+  const canonical = [method, url.pathname, query, `host:${url.host}`, '', 'host', 'UNSIGNED-PAYLOAD'].join('\n');
+  const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest();
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, crypto.createHash('sha256').update(canonical).digest('hex')].join('\n');
+  let key = `AWS4${rgw.RGW_SECRET_KEY}`;
+  for (const part of scope.split('/')) key = hmac(key, part);
+  const signature = hmac(key, toSign).toString('hex');
+  const headers = body ? { 'Content-MD5': crypto.createHash('md5').update(body).digest('base64') } : {};
+  const res = await fetch(`${url.origin}${url.pathname}?${query}&X-Amz-Signature=${signature}`, { method, headers, body: body || undefined });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`RGW ${method} ${target}: ${res.status} ${text}`);
+  return text;
+}
+
+// The bucket the service uses, with the CORS rule that lets the page PUT to it.
+async function rgwBucket() {
+  await rgwRequest('PUT', `/${bucket}`);
+  await rgwRequest('PUT', `/${bucket}?cors=`,
+    '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>' +
+    '<AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader></CORSRule></CORSConfiguration>');
+  return {
+    SY_STORAGE_BACKEND: 's3',
+    SY_S3_ENDPOINT: rgw.RGW_ENDPOINT,
+    SY_S3_BUCKET: bucket,
+    SY_S3_PATH_STYLE: 'true',
+    SY_S3_ACCESS_KEY: rgw.RGW_ACCESS_KEY,
+    SY_S3_SECRET_KEY: rgw.RGW_SECRET_KEY,
+  };
+}
+
 async function expiredCase(browser, base, tmp) {
   const song = path.join(tmp, 'song.wav');
   ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-ac', '2', '-ar', '44100', song]);
@@ -412,20 +462,31 @@ async function expiredCase(browser, base, tmp) {
   // The PUT leaves the browser only after the link's 1 s lifetime, as on a slow or paused
   // connection; it then reaches the real store unchanged, which refuses it.
   let putStatus = null;
-  await page.route('**/store/**', async (route) => {
+  const storePath = rgw ? `/${bucket}/` : '/store/';
+  await page.route(`**${storePath}**`, async (route) => {
     if (route.request().method() === 'PUT') await new Promise((r) => setTimeout(r, 2500));
     await route.continue();
   });
   page.on('response', (res) => {
-    if (res.request().method() === 'PUT' && new URL(res.url()).pathname.startsWith('/store/')) putStatus = res.status();
+    if (res.request().method() === 'PUT' && new URL(res.url()).pathname.startsWith(storePath)) putStatus = res.status();
   });
-  expectedRefusal = /status of 403/;
+  let putBlocked = false; // RGW's 403 without CORS headers reaches the page as a failed request
+  page.on('requestfailed', (req) => {
+    if (req.method() === 'PUT' && new URL(req.url()).pathname.startsWith(storePath)) putBlocked = true;
+  });
+  // RGW adds no CORS headers to its 403, so the browser also logs the blocked answer.
+  expectedRefusal = rgw ? /status of 403|CORS policy|ERR_FAILED/ : /status of 403/;
   await page.setInputFiles('[data-testid="file-input"]', song);
   const alert = page.getByTestId('error');
   await alert.waitFor({ timeout: 60000 });
   const text = await alert.innerText();
   log('error shown:', text.replace(/\s+/g, ' '));
-  check(putStatus === 403, `the store refused the late upload (${putStatus})`);
+  if (rgw) {
+    check(putBlocked, 'the browser hid RGW\'s answer to the late upload');
+    check(!/<Key>/.test(await rgwRequest('GET', `/${bucket}?prefix=uploads%2F`)), 'RGW refused it: no upload in the bucket');
+  } else {
+    check(putStatus === 403, `the store refused the late upload (${putStatus})`);
+  }
   check(/link expired/i.test(text), 'the page says the link expired');
   check((await page.getByRole('button', { name: 'Retry' }).count()) === 1, 'a retry button is offered');
   await shot(page, '01-link-expired');
@@ -439,6 +500,7 @@ async function main() {
   fs.mkdirSync(data);
   // A presigned upload URL that outlives its request by a second only, for the expired case.
   const env = testCase === 'expired' ? { SY_UPLOAD_URL_SECONDS: '1' } : {};
+  if (rgw) Object.assign(env, await rgwBucket());
   const { server, base, exited } = await startServer(data, env);
   log('serve at', base);
   let browser;

@@ -45,12 +45,31 @@ export function createJob(file, settings) {
   return call('/api/v1/jobs', {
     method: 'POST',
     body: { filename: file.name, size: file.size, settings },
+  }).then((job) => {
+    // When the link was handed out, on this page's own clock (immune to skew with the
+    // store's); not enumerable, so it is never saved or sent anywhere.
+    if (job && job.upload) Object.defineProperty(job.upload, 'receivedAt', { value: Date.now() });
+    return job;
   });
 }
 
 // A new job on this job's upload with other settings: no second upload (docs/API.md).
 export function rerenderJob(id, token, settings) {
   return call(`/api/v1/jobs/${encodeURIComponent(id)}/rerender`, { method: 'POST', token, body: { settings } });
+}
+
+// Whether a presigned (SigV4) upload URL has outlived its X-Amz-Expires by `now`, counted
+// from when the page received it (or, failing that, from `fallbackStart`).
+export function uploadLinkExpired(upload, now, fallbackStart) {
+  let seconds;
+  try {
+    seconds = Number(new URL(upload.url, 'http://page.invalid').searchParams.get('X-Amz-Expires'));
+  } catch (e) {
+    return false;
+  }
+  if (!Number.isFinite(seconds) || seconds <= 0) return false;
+  const start = typeof upload.receivedAt === 'number' ? upload.receivedAt : fallbackStart;
+  return now - start >= seconds * 1000;
 }
 
 export function getJob(id, token) {
@@ -61,10 +80,43 @@ export function deleteJob(id, token) {
   return call(`/api/v1/jobs/${encodeURIComponent(id)}`, { method: 'DELETE', token });
 }
 
+// The {code, message} of a refused upload. The embedded store answers JSON
+// ({"error": {code, message}}); an S3 store (AWS, Ceph RGW, MinIO) answers its XML
+// <Error><Code/><Message/></Error>. AWS says an expired presigned URL is AccessDenied
+// "Request has expired", so that becomes ExpiredRequest, the embedded store's code, and
+// the page says the same thing whichever store the service uses. Anything else keeps
+// the status alone (empty code).
+export function parseStoreError(text) {
+  const body = typeof text === 'string' ? text.trim() : '';
+  if (body.startsWith('{')) {
+    try {
+      const err = JSON.parse(body).error || {};
+      return { code: String(err.code || ''), message: String(err.message || '') };
+    } catch (e) {
+      return { code: '', message: '' };
+    }
+  }
+  if (!body.startsWith('<') || typeof DOMParser === 'undefined') return { code: '', message: '' };
+  const doc = new DOMParser().parseFromString(body, 'application/xml');
+  const root = doc.documentElement;
+  if (!root || root.localName !== 'Error' || doc.getElementsByTagName('parsererror').length) {
+    return { code: '', message: '' };
+  }
+  const field = (name) => {
+    const node = Array.from(root.children).find((child) => child.localName === name);
+    return node ? node.textContent.trim() : '';
+  };
+  let code = field('Code');
+  const message = field('Message');
+  if (code === 'AccessDenied' && /expired/i.test(message)) code = 'ExpiredRequest';
+  return { code, message };
+}
+
 // PUTs the file to the presigned URL with XMLHttpRequest, whose upload.onprogress reports
 // the real bytes sent (fetch() has no upload progress). Returns {promise, abort}.
 export function uploadFile(upload, file, onProgress) {
   const xhr = new XMLHttpRequest();
+  const startedAt = Date.now();
   const promise = new Promise((resolve, reject) => {
     xhr.open(upload.method || 'PUT', upload.url);
     for (const [name, value] of Object.entries(upload.headers || {})) {
@@ -79,18 +131,23 @@ export function uploadFile(upload, file, onProgress) {
         resolve();
         return;
       }
-      let code = '';
-      let message = '';
-      try {
-        const err = JSON.parse(xhr.responseText).error || {};
-        code = err.code;
-        message = err.message;
-      } catch (e) {
-        // the store answers JSON; anything else keeps the status alone
+      let { code, message } = parseStoreError(xhr.responseText);
+      // Ceph RGW refuses an expired URL as AccessDenied with no message: the link's age tells.
+      if (code === 'AccessDenied' && !message && uploadLinkExpired(upload, Date.now(), startedAt)) {
+        code = 'ExpiredRequest';
       }
       reject(new ApiError(xhr.status, code, message));
     };
-    xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload was interrupted.'));
+    xhr.onerror = () => {
+      // An S3 store may refuse without CORS headers (Ceph RGW 16 adds none to its 403s), so
+      // the browser hides the answer as a network error. Once the link has outlived its
+      // lifetime, a fresh link is what a retry needs either way: say so.
+      if (uploadLinkExpired(upload, Date.now(), startedAt)) {
+        reject(new ApiError(null, 'ExpiredRequest', 'The upload link expired.'));
+        return;
+      }
+      reject(new ApiError(0, 'network', 'The upload was interrupted.'));
+    };
     xhr.onabort = () => reject(new ApiError(0, 'aborted', 'The upload was cancelled.'));
     xhr.send(file);
   });
