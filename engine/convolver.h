@@ -66,6 +66,9 @@ class PartitionedConvolver {
   };
 
   void grow_history(std::size_t partitions);
+  // time_ -> spectrum_ -> split re/im (times scale), and split re/im -> spectrum_ -> time_.
+  void forward(float* re, float* im, float scale) noexcept;
+  void inverse(const float* re, const float* im) noexcept;
 
   std::size_t block_, inputs_, outputs_;
   std::size_t bins_, stride_;             // block+1 bins, padded to keep SIMD alignment
@@ -76,6 +79,7 @@ class PartitionedConvolver {
   FloatArray previous_;                   // inputs x block: the last block of each input
   FloatArray time_;                       // 2*block scratch
   FloatArray acc_;                        // {re, im} accumulator
+  FloatArray spectrum_;                   // bins_ interleaved complex: the transforms' side
   void* forward_ = nullptr;               // fftwf_plan
   void* inverse_ = nullptr;
 };
