@@ -66,8 +66,9 @@ class PartitionedConvolver {
   };
 
   void grow_history(std::size_t partitions);
-  // time_ -> spectrum_ -> split re/im (times scale), and split re/im -> spectrum_ -> time_.
-  void forward(float* re, float* im, float scale) noexcept;
+  // time -> spectrum_ -> split re/im (times scale and sign), and split re/im -> spectrum_ ->
+  // time_. `time` must be aligned like time_ (fftwf_alloc'd, at a multiple of kAlignFloats).
+  void forward(const float* time, float* re, float* im, float scale, const float* sign) noexcept;
   void inverse(const float* re, const float* im) noexcept;
 
   std::size_t block_, inputs_, outputs_;
@@ -76,7 +77,10 @@ class PartitionedConvolver {
   std::size_t head_ = 0;                  // slot of the newest spectrum
   std::vector<Path> paths_;               // outputs x inputs
   FloatArray history_spectra_;            // inputs x history_ x {re, im}
-  FloatArray previous_;                   // inputs x block: the last block of each input
+  std::size_t input_stride_ = 0;          // 2*block, padded to keep SIMD alignment
+  FloatArray inputs_time_;                // inputs x input_stride_: the last two blocks of each
+  bool odd_block_ = false;                // the new block goes into the first half
+  FloatArray signs_;                      // bins_ ones, then bins_ of +1, -1, ...
   FloatArray time_;                       // 2*block scratch
   FloatArray acc_;                        // {re, im} accumulator
   FloatArray spectrum_;                   // bins_ interleaved complex: the transforms' side
