@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/convolver.h"  // fftw_planner_mutex
+#include "engine/vector_clones.h"
 
 namespace sy::engine {
 
@@ -38,6 +39,57 @@ std::unique_ptr<T[], FftwFree> fftw_array(std::size_t n) {
   return std::unique_ptr<T[], FftwFree>(p);
 }
 
+SY_VECTOR_CLONES void windowed(const float* __restrict x, const float* __restrict window, float* __restrict out) noexcept {
+  for (std::size_t i = 0; i < CentreSplit::kFrame; ++i) out[i] = x[i] * window[i];
+}
+
+SY_VECTOR_CLONES void overlap_add(const float* __restrict y, const float* __restrict window,
+                                  float* __restrict sum) noexcept {
+  for (std::size_t i = 0; i < CentreSplit::kFrame; ++i) sum[i] += y[i] * window[i];
+}
+
+// The per-bin averages over time of both powers and the cross-spectrum L times conj(R).
+SY_VECTOR_CLONES void update_averages(const fftwf_complex* __restrict spectrum, float keep, float* __restrict power_l,
+                                      float* __restrict power_r, float* __restrict cross_re,
+                                      float* __restrict cross_im) noexcept {
+  const float* __restrict xl = spectrum[0];
+  const float* __restrict xr = spectrum[kBins];
+  const float take = 1.0f - keep;
+  for (std::size_t k = 0; k < kBins; ++k) {
+    const float lr = xl[2 * k], li = xl[2 * k + 1], rr = xr[2 * k], ri = xr[2 * k + 1];
+    power_l[k] = keep * power_l[k] + take * (lr * lr + li * li);
+    power_r[k] = keep * power_r[k] + take * (rr * rr + ri * ri);
+    cross_re[k] = keep * cross_re[k] + take * (lr * rr + li * ri);
+    cross_im[k] = keep * cross_im[k] + take * (li * rr - lr * ri);
+  }
+}
+
+// The mask from the averages (each kBins + 2 long: a zero guard either side, so the sum over
+// three neighbouring bins needs no bounds check) applied to the mid spectrum.
+SY_VECTOR_CLONES void shared_spectrum(const fftwf_complex* __restrict spectrum, const float* __restrict power_l,
+                                      const float* __restrict power_r, const float* __restrict cross_re,
+                                      const float* __restrict cross_im, fftwf_complex* __restrict shared) noexcept {
+  const float* __restrict xl = spectrum[0];
+  const float* __restrict xr = spectrum[kBins];
+  float* __restrict out = shared[0];
+  // FFTW's round trip gains kFrame, the windows' overlap 2.
+  constexpr float kScale = 0.5f / static_cast<float>(CentreSplit::kFrame);
+  for (std::size_t k = 0; k < kBins; ++k) {
+    // Averages over three neighbouring bins as well as over time: uncorrelated channels then
+    // read a lower similarity, and the mask flickers less (less "musical noise").
+    const float pl = power_l[k] + power_l[k + 1] + power_l[k + 2];
+    const float pr = power_r[k] + power_r[k + 1] + power_r[k + 2];
+    const float cre = cross_re[k] + cross_re[k + 1] + cross_re[k + 2];
+    const float cim = cross_im[k] + cross_im[k + 1] + cross_im[k + 2];
+    const float similarity = 2.0f * std::sqrt(cre * cre + cim * cim) / (pl + pr + 1e-20f);
+    const float x = std::clamp((similarity - kMaskLow) / (kMaskHigh - kMaskLow), 0.0f, 1.0f);
+    const float mask = x * x * (3.0f - 2.0f * x);
+    const float g = 0.5f * mask * kScale;
+    out[2 * k] = g * (xl[2 * k] + xr[2 * k]);
+    out[2 * k + 1] = g * (xl[2 * k + 1] + xr[2 * k + 1]);
+  }
+}
+
 }  // namespace
 
 struct CentreSplit::State {
@@ -48,7 +100,8 @@ struct CentreSplit::State {
   std::unique_ptr<float[], FftwFree> shared_frame;  // kFrame
   std::unique_ptr<float[], FftwFree> overlap;       // kFrame: overlap-add of the shared part
   std::vector<float> window;                        // sqrt-Hann, analysis and synthesis
-  std::vector<float> power_l, power_r, cross_re, cross_im;  // per-bin averages
+  // Per-bin averages, bin k at [k + 1]; the guards at 0 and kBins + 1 stay 0.
+  std::vector<float> power_l, power_r, cross_re, cross_im;
   float keep = 0;                                   // averaging coefficient per hop
   fftwf_plan forward = nullptr, inverse = nullptr;
 
@@ -75,10 +128,10 @@ void CentreSplit::prepare(double sample_rate) {
   s->window.resize(kFrame);
   for (std::size_t i = 0; i < kFrame; ++i)
     s->window[i] = static_cast<float>(std::sin(std::numbers::pi * static_cast<double>(i) / kFrame));
-  s->power_l.assign(kBins, 0.0f);
-  s->power_r.assign(kBins, 0.0f);
-  s->cross_re.assign(kBins, 0.0f);
-  s->cross_im.assign(kBins, 0.0f);
+  s->power_l.assign(kBins + 2, 0.0f);
+  s->power_r.assign(kBins + 2, 0.0f);
+  s->cross_re.assign(kBins + 2, 0.0f);
+  s->cross_im.assign(kBins + 2, 0.0f);
   s->keep = static_cast<float>(std::exp(-static_cast<double>(kHop) / (kAverageSeconds * sample_rate)));
   {
     const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
@@ -110,49 +163,18 @@ void CentreSplit::process(ConstAudioView in, float* shared, AudioView side) noex
     std::memmove(hist[c], hist[c] + kHop, (kFrame - kHop) * sizeof(float));
     std::memcpy(hist[c] + kFrame - kHop, in.channel(c), kHop * sizeof(float));
   }
-  for (std::size_t c = 0; c < 2; ++c) {
-    float* f = s.frame.get() + c * kFrame;
-    for (std::size_t i = 0; i < kFrame; ++i) f[i] = hist[c][i] * s.window[i];
-  }
+  for (std::size_t c = 0; c < 2; ++c) windowed(hist[c], s.window.data(), s.frame.get() + c * kFrame);
   fftwf_execute(s.forward);
 
-  const fftwf_complex* xl = s.spectrum.get();
-  const fftwf_complex* xr = s.spectrum.get() + kBins;
-  const float keep = s.keep, take = 1.0f - keep;
-  for (std::size_t k = 0; k < kBins; ++k) {
-    const float lr = xl[k][0], li = xl[k][1], rr = xr[k][0], ri = xr[k][1];
-    s.power_l[k] = keep * s.power_l[k] + take * (lr * lr + li * li);
-    s.power_r[k] = keep * s.power_r[k] + take * (rr * rr + ri * ri);
-    // L times the conjugate of R.
-    s.cross_re[k] = keep * s.cross_re[k] + take * (lr * rr + li * ri);
-    s.cross_im[k] = keep * s.cross_im[k] + take * (li * rr - lr * ri);
-  }
-  // FFTW's round trip gains kFrame, the windows' overlap 2.
-  constexpr float kScale = 0.5f / static_cast<float>(kFrame);
-  fftwf_complex* out = s.shared_spectrum.get();
-  for (std::size_t k = 0; k < kBins; ++k) {
-    // Averages over three neighbouring bins as well as over time: uncorrelated channels then
-    // read a lower similarity, and the mask flickers less (less "musical noise").
-    const std::size_t lo = k > 0 ? k - 1 : k, hi = k + 1 < kBins ? k + 1 : k;
-    float pl = 0, pr = 0, cre = 0, cim = 0;
-    for (std::size_t j = lo; j <= hi; ++j) {
-      pl += s.power_l[j];
-      pr += s.power_r[j];
-      cre += s.cross_re[j];
-      cim += s.cross_im[j];
-    }
-    const float similarity = 2.0f * std::sqrt(cre * cre + cim * cim) / (pl + pr + 1e-20f);
-    float x = std::clamp((similarity - kMaskLow) / (kMaskHigh - kMaskLow), 0.0f, 1.0f);
-    const float mask = x * x * (3.0f - 2.0f * x);
-    const float g = 0.5f * mask * kScale;
-    out[k][0] = g * (xl[k][0] + xr[k][0]);
-    out[k][1] = g * (xl[k][1] + xr[k][1]);
-  }
+  update_averages(s.spectrum.get(), s.keep, s.power_l.data() + 1, s.power_r.data() + 1, s.cross_re.data() + 1,
+                  s.cross_im.data() + 1);
+  shared_spectrum(s.spectrum.get(), s.power_l.data(), s.power_r.data(), s.cross_re.data(), s.cross_im.data(),
+                  s.shared_spectrum.get());
   fftwf_execute(s.inverse);
 
   float* ola = s.overlap.get();
   const float* y = s.shared_frame.get();
-  for (std::size_t i = 0; i < kFrame; ++i) ola[i] += y[i] * s.window[i];
+  overlap_add(y, s.window.data(), ola);
   // The oldest hop is complete (every frame that covers it has been added): out it goes,
   // with the input it came from.
   for (std::size_t i = 0; i < kHop; ++i) shared[i] = ola[i];

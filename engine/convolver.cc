@@ -12,6 +12,8 @@
 #include <new>
 #include <stdexcept>
 
+#include "engine/vector_clones.h"
+
 namespace sy::engine {
 
 namespace {
@@ -94,19 +96,71 @@ PartitionedConvolver::PartitionedConvolver(std::size_t block, std::size_t inputs
   if (block == 0 || inputs == 0 || outputs == 0)
     throw std::invalid_argument("convolver needs a block size, inputs and outputs");
   history_spectra_ = alloc(inputs_ * history_ * 2 * stride_);
-  previous_ = alloc(inputs_ * block_);
+  input_stride_ = (2 * block_ + kAlignFloats - 1) / kAlignFloats * kAlignFloats;
+  inputs_time_ = alloc(inputs_ * input_stride_);
   time_ = alloc(2 * block_);
+  // Ones, then +1, -1, +1, ...: what the spectrum of each input's buffer is multiplied by
+  // when the new block sits in its second half or its first (see process).
+  signs_ = alloc(2 * bins_);
+  for (std::size_t k = 0; k < bins_; ++k) {
+    signs_.get()[k] = 1.0f;
+    signs_.get()[bins_ + k] = k % 2 == 0 ? 1.0f : -1.0f;
+  }
   acc_ = alloc(2 * stride_);
+  spectrum_ = alloc(2 * bins_);
 
   const std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-  fftwf_iodim dim{static_cast<int>(2 * block_), 1, 1};
-  float* re = acc_.get();
-  float* im = acc_.get() + stride_;
-  forward_ = fftwf_plan_guru_split_dft_r2c(1, &dim, 0, nullptr, time_.get(), re, im, FFTW_MEASURE);
-  inverse_ = fftwf_plan_guru_split_dft_c2r(1, &dim, 0, nullptr, re, im, time_.get(), FFTW_MEASURE);
+  const int n = static_cast<int>(2 * block_);
+  auto* spectrum = reinterpret_cast<fftwf_complex*>(spectrum_.get());
+  forward_ = fftwf_plan_dft_r2c_1d(n, time_.get(), spectrum, FFTW_MEASURE);
+  inverse_ = fftwf_plan_dft_c2r_1d(n, spectrum, time_.get(), FFTW_MEASURE);
   if (forward_ == nullptr || inverse_ == nullptr) throw std::runtime_error("FFTW could not plan");
   std::memset(time_.get(), 0, 2 * block_ * sizeof(float));
   std::memset(acc_.get(), 0, 2 * stride_ * sizeof(float));
+  std::memset(spectrum_.get(), 0, 2 * bins_ * sizeof(float));
+}
+
+namespace {
+// Spectrum (interleaved complex) -> split re and im, times scale and a per-bin sign.
+SY_VECTOR_CLONES void deinterleave(const float* __restrict c, float scale, const float* __restrict sign,
+                                   float* __restrict re, float* __restrict im, std::size_t bins) noexcept {
+  for (std::size_t k = 0; k < bins; ++k) {
+    re[k] = scale * sign[k] * c[2 * k];
+    im[k] = scale * sign[k] * c[2 * k + 1];
+  }
+}
+
+SY_VECTOR_CLONES void interleave(const float* __restrict re, const float* __restrict im, float* __restrict c,
+                                 std::size_t bins) noexcept {
+  for (std::size_t k = 0; k < bins; ++k) {
+    c[2 * k] = re[k];
+    c[2 * k + 1] = im[k];
+  }
+}
+
+// acc += x * h over `bins` complex values in split form.
+SY_VECTOR_CLONES void multiply_accumulate(const float* __restrict xr, const float* __restrict xi,
+                                          const float* __restrict hr, const float* __restrict hi,
+                                          float* __restrict acc_re, float* __restrict acc_im, std::size_t bins) noexcept {
+  for (std::size_t k = 0; k < bins; ++k) {
+    acc_re[k] += xr[k] * hr[k] - xi[k] * hi[k];
+    acc_im[k] += xr[k] * hi[k] + xi[k] * hr[k];
+  }
+}
+}  // namespace
+
+// FFTW's interleaved real transforms run about 1.5 times as fast as its split-array ones
+// (which copy through a buffer); the products below want split arrays, which whole SIMD
+// lanes fill. So each transform goes through spectrum_ and is (de)interleaved here.
+void PartitionedConvolver::forward(const float* time, float* re, float* im, float scale, const float* sign) noexcept {
+  fftwf_execute_dft_r2c(as_plan(forward_), const_cast<float*>(time),  // r2c leaves its input as it is
+                        reinterpret_cast<fftwf_complex*>(spectrum_.get()));
+  deinterleave(spectrum_.get(), scale, sign, re, im, bins_);
+}
+
+void PartitionedConvolver::inverse(const float* re, const float* im) noexcept {
+  interleave(re, im, spectrum_.get(), bins_);
+  fftwf_execute(as_plan(inverse_));
 }
 
 PartitionedConvolver::~PartitionedConvolver() {
@@ -136,32 +190,32 @@ void PartitionedConvolver::set_filter(std::size_t output, std::size_t input,
     const std::size_t count = std::min(block_, response.size() - begin);
     std::copy_n(response.data() + begin, count, time_.get());
     float* re = path.spectra.get() + p * 2 * stride_;
-    float* im = re + stride_;
-    fftwf_execute_split_dft_r2c(as_plan(forward_), time_.get(), re, im);
-    for (std::size_t k = 0; k < bins_; ++k) {
-      re[k] *= scale;
-      im[k] *= scale;
-    }
+    forward(time_.get(), re, re + stride_, scale, signs_.get());
   }
   std::memset(time_.get(), 0, 2 * block_ * sizeof(float));
 }
 
 void PartitionedConvolver::reset() noexcept {
   std::memset(history_spectra_.get(), 0, inputs_ * history_ * 2 * stride_ * sizeof(float));
-  std::memset(previous_.get(), 0, inputs_ * block_ * sizeof(float));
+  std::memset(inputs_time_.get(), 0, inputs_ * input_stride_ * sizeof(float));
   head_ = 0;
+  odd_block_ = false;
 }
 
 void PartitionedConvolver::process(ConstAudioView in, AudioView out) noexcept {
   head_ = (head_ + 1) % history_;
-  float* const time = time_.get();
+  // Overlap-save transforms [previous block | new block]. Each input's buffer holds the two
+  // blocks and the new one overwrites the older half, so every other block the buffer is
+  // [new | previous]: the wanted frame turned by half its length, whose spectrum is the
+  // wanted one times (-1)^k. One copy per input instead of three.
+  const bool new_first = odd_block_;
+  odd_block_ = !odd_block_;
+  const float* sign = signs_.get() + (new_first ? bins_ : 0);
   for (std::size_t i = 0; i < inputs_; ++i) {
-    float* previous = previous_.get() + i * block_;
-    std::memcpy(time, previous, block_ * sizeof(float));
-    std::memcpy(time + block_, in.channel(i), block_ * sizeof(float));
-    std::memcpy(previous, in.channel(i), block_ * sizeof(float));
+    float* time = inputs_time_.get() + i * input_stride_;
+    std::memcpy(time + (new_first ? 0 : block_), in.channel(i), block_ * sizeof(float));
     float* re = history_spectra_.get() + (i * history_ + head_) * 2 * stride_;
-    fftwf_execute_split_dft_r2c(as_plan(forward_), time, re, re + stride_);
+    forward(time, re, re + stride_, 1.0f, sign);
   }
 
   float* const acc_re = acc_.get();
@@ -175,13 +229,8 @@ void PartitionedConvolver::process(ConstAudioView in, AudioView out) noexcept {
       for (std::size_t p = 0; p < path.partitions; ++p) {
         const std::size_t slot = (head_ + history_ - p) % history_;
         const float* xr = history_spectra_.get() + (i * history_ + slot) * 2 * stride_;
-        const float* xi = xr + stride_;
         const float* hr = path.spectra.get() + p * 2 * stride_;
-        const float* hi = hr + stride_;
-        for (std::size_t k = 0; k < bins; ++k) {
-          acc_re[k] += xr[k] * hr[k] - xi[k] * hi[k];
-          acc_im[k] += xr[k] * hi[k] + xi[k] * hr[k];
-        }
+        multiply_accumulate(xr, xr + stride_, hr, hr + stride_, acc_re, acc_im, bins);
         any = true;
       }
     }
@@ -189,8 +238,8 @@ void PartitionedConvolver::process(ConstAudioView in, AudioView out) noexcept {
       std::memset(out.channel(o), 0, block_ * sizeof(float));
       continue;
     }
-    fftwf_execute_split_dft_c2r(as_plan(inverse_), acc_re, acc_im, time);
-    std::memcpy(out.channel(o), time + block_, block_ * sizeof(float));
+    inverse(acc_re, acc_im);
+    std::memcpy(out.channel(o), time_.get() + block_, block_ * sizeof(float));
   }
 }
 

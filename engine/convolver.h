@@ -66,6 +66,10 @@ class PartitionedConvolver {
   };
 
   void grow_history(std::size_t partitions);
+  // time -> spectrum_ -> split re/im (times scale and sign), and split re/im -> spectrum_ ->
+  // time_. `time` must be aligned like time_ (fftwf_alloc'd, at a multiple of kAlignFloats).
+  void forward(const float* time, float* re, float* im, float scale, const float* sign) noexcept;
+  void inverse(const float* re, const float* im) noexcept;
 
   std::size_t block_, inputs_, outputs_;
   std::size_t bins_, stride_;             // block+1 bins, padded to keep SIMD alignment
@@ -73,9 +77,13 @@ class PartitionedConvolver {
   std::size_t head_ = 0;                  // slot of the newest spectrum
   std::vector<Path> paths_;               // outputs x inputs
   FloatArray history_spectra_;            // inputs x history_ x {re, im}
-  FloatArray previous_;                   // inputs x block: the last block of each input
+  std::size_t input_stride_ = 0;          // 2*block, padded to keep SIMD alignment
+  FloatArray inputs_time_;                // inputs x input_stride_: the last two blocks of each
+  bool odd_block_ = false;                // the new block goes into the first half
+  FloatArray signs_;                      // bins_ ones, then bins_ of +1, -1, ...
   FloatArray time_;                       // 2*block scratch
   FloatArray acc_;                        // {re, im} accumulator
+  FloatArray spectrum_;                   // bins_ interleaved complex: the transforms' side
   void* forward_ = nullptr;               // fftwf_plan
   void* inverse_ = nullptr;
 };

@@ -73,6 +73,22 @@ TEST(PartitionedConvolverTest, MatrixSumsEveryPathAndSkipsEmptyOnes) {
   EXPECT_GT(std::abs(want0[1000]) + std::abs(want0[2000]), 0.1);
 }
 
+// Each input's two blocks sit in one buffer in either order (the spectrum's sign fixed up
+// every other block), at padded offsets: an odd block size and several inputs check both.
+TEST(PartitionedConvolverTest, OddBlockSizeWithSeveralInputs) {
+  PartitionedConvolver conv(37, 3, 1);
+  const auto h0 = noise(90, 21), h1 = noise(37, 22), h2 = noise(5, 23);
+  conv.set_filter(0, 0, h0);
+  conv.set_filter(0, 1, h1);
+  conv.set_filter(0, 2, h2);
+  const std::vector<std::vector<float>> x = {noise(37 * 30, 24), noise(37 * 30, 25), noise(37 * 30, 26)};
+  const auto y = run(conv, x);
+  auto want = direct_convolution(x[0], h0);
+  const auto w1 = direct_convolution(x[1], h1), w2 = direct_convolution(x[2], h2);
+  for (std::size_t i = 0; i < want.size(); ++i) want[i] += w1[i] + w2[i];
+  EXPECT_LT(max_abs_error(y[0], want), 1e-4);
+}
+
 TEST(PartitionedConvolverTest, ResetForgetsThePast) {
   PartitionedConvolver conv(32, 1, 1);
   conv.set_filter(0, 0, noise(100, 5));

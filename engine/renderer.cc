@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
-#include <numbers>
 #include <utility>
 #include <vector>
 
@@ -20,6 +20,7 @@
 #include "engine/hrtf.h"
 #include "engine/room.h"
 #include "engine/room_balance.h"
+#include "engine/source_encoder.h"
 #include "engine/trajectory.h"
 
 namespace sy::engine {
@@ -28,15 +29,6 @@ namespace {
 
 // Internal block: the FIFO that lets callers use any block size costs this much latency.
 constexpr std::size_t kBlock = 512;
-// Gains are computed exactly every kGainStep frames and interpolated linearly between.
-constexpr std::size_t kGainStep = 32;
-constexpr std::size_t kGainPoints = kBlock / kGainStep + 1;
-// Each of the two sources gets half the input, so mono material keeps its level.
-constexpr float kSourceGain = 0.5f;
-// The shared part (vocals center or narrow) is the mid (L + R) / 2 as one source: all of it.
-constexpr float kSharedGain = 1.0f;
-// vocals narrow: the shared part sways this far either side of the front.
-constexpr double kNarrowArc = std::numbers::pi / 6;
 static_assert(CentreSplit::kHop == kBlock, "the centre split runs one transform per internal block");
 
 class SpatialRenderer final : public StereoProcessor {
@@ -44,11 +36,9 @@ class SpatialRenderer final : public StereoProcessor {
   SpatialRenderer(const EngineSettings& settings, std::string sofa_path, BinauralFilterCache* filters,
                   const MotionContext& motion)
       : settings_(settings), sofa_path_(std::move(sofa_path)), filter_cache_(filters),
-        path_(make_motion_path(settings, motion)),
-        width_(setting_over_time(settings.width_curve, settings.width_degrees, std::numbers::pi / 180.0)),
-        reverb_(setting_over_time(settings.reverb_curve, settings.reverb)),
-        sources_(settings.vocals == Vocals::kCircle ? 2 : 3) {
-    basis_ = path_->elevated() ? AmbisonicBasis::kSphere : AmbisonicBasis::kHorizontal;
+        encoder_(settings, motion),
+        reverb_(setting_over_time(settings.reverb_curve, settings.reverb)) {
+    basis_ = encoder_.basis();
     // Fail early (before any decoding starts) when the HRTF set is unusable.
     HrtfSet::check(sofa_path_);
     // reverb 0 turns the room off entirely. With a curve the room runs at full level and
@@ -58,7 +48,7 @@ class SpatialRenderer final : public StereoProcessor {
     if (std::any_of(levels.begin(), levels.end(), [](double v) { return v > 0; }))
       room_ = std::make_unique<Room>(
           RoomParams{settings_.room_size, settings_.damping, reverb_follows_curve_ ? 1.0 : settings_.reverb});
-    if (sources_ == 3) split_centre_ = std::make_unique<CentreSplit>();
+    if (encoder_.sources() == 3) split_centre_ = std::make_unique<CentreSplit>();
   }
 
   void prepare(double sample_rate, std::size_t /*max_block_frames*/) override {
@@ -99,7 +89,7 @@ class SpatialRenderer final : public StereoProcessor {
     // The bass waits for the split as well as for the HRTF path.
     bass_delay_ = filters.low_frequency_delay + split_latency();
     arrival_delay_ = filters.arrival_delay;
-    correction_ = filters.loudness_correction;
+    encoder_.prepare(sample_rate, filters.loudness_correction, kBlock);
     bass_gain_ = 0.5f * filters.bass_gain;
     channels_ = ambisonic_channels(basis_);
 
@@ -114,7 +104,6 @@ class SpatialRenderer final : public StereoProcessor {
     high_ = AudioBuffer(2, kBlock);
     sh_ = AudioBuffer(channels_, kBlock);
     bass_ = std::vector<float>(bass_delay_ + kBlock, 0.0f);
-    gains_ = std::vector<float>(sources_ * kGainPoints * channels_, 0.0f);
     if (split_centre_) {
       side_ = AudioBuffer(2, kBlock);
       shared_ = std::vector<float>(kBlock, 0.0f);
@@ -167,43 +156,6 @@ class SpatialRenderer final : public StereoProcessor {
  private:
   std::size_t split_latency() const noexcept { return split_centre_ ? split_centre_->latency() : 0; }
 
-  // The direction-dependent loudness correction at the direction whose gains `g` holds.
-  float correction_at(const float* g) const noexcept {
-    float c = 0;
-    for (std::size_t k = 0; k < channels_; ++k) c += correction_[k] * g[k];
-    return c;
-  }
-
-  void compute_gains() noexcept {
-    // The signal is late by the split's latency: the motion is computed for the time the
-    // sound being encoded was in the input.
-    const double start = static_cast<double>(frames_done_) - static_cast<double>(split_latency());
-    for (std::size_t j = 0; j < kGainPoints; ++j) {
-      const double t = (start + static_cast<double>(j * kGainStep)) / sample_rate_;
-      const Bearing b = path_->at(t);
-      const double half_width = 0.5 * width_.value(t);
-      float* left = gains_.data() + (0 * kGainPoints + j) * channels_;
-      float* right = gains_.data() + (1 * kGainPoints + j) * channels_;
-      // The loudness correction depends on the centre: left holds its gains for a moment.
-      ambisonic_gains(basis_, b.azimuth, b.elevation, left);
-      const float c = correction_at(left);
-      ambisonic_gains(basis_, b.azimuth + half_width, b.elevation, left);
-      ambisonic_gains(basis_, b.azimuth - half_width, b.elevation, right);
-      for (std::size_t k = 0; k < channels_; ++k) {
-        left[k] *= kSourceGain * c;
-        right[k] *= kSourceGain * c;
-      }
-      if (sources_ == 3) {
-        // The shared part: in front, or swaying on a narrow arc with the motion.
-        float* shared = gains_.data() + (2 * kGainPoints + j) * channels_;
-        const double azimuth = settings_.vocals == Vocals::kNarrow ? kNarrowArc * std::sin(b.azimuth) : 0.0;
-        ambisonic_gains(basis_, azimuth, 0.0, shared);
-        const float cs = kSharedGain * correction_at(shared);
-        for (std::size_t k = 0; k < channels_; ++k) shared[k] *= cs;
-      }
-    }
-  }
-
   void render_block() noexcept {
     // What circles: everything, or the band above the bass, its side signal equalised.
     const AudioBuffer* rotating = &input_;
@@ -222,41 +174,11 @@ class SpatialRenderer final : public StereoProcessor {
       rotating = &side_;
     }
 
-    // Encode both sources with gains interpolated per sample between exact points.
-    compute_gains();
-    constexpr float kStepInv = 1.0f / static_cast<float>(kGainStep);
-    // The ramp 0, 1, ..., kGainStep - 1 as floats and unaliased pointers let the inner loop
-    // vectorise (it did not, and was most of this function).
-    alignas(64) static constexpr auto kRamp = [] {
-      std::array<float, kGainStep> r{};
-      for (std::size_t i = 0; i < kGainStep; ++i) r[i] = static_cast<float>(i);
-      return r;
-    }();
-    const float* rotating_l = rotating->channel(0);
-    const float* rotating_r = rotating->channel(1);
-    for (std::size_t k = 0; k < channels_; ++k) {
-      for (std::size_t j = 0; j + 1 < kGainPoints; ++j) {
-        const float l0 = gains_[(0 * kGainPoints + j) * channels_ + k];
-        const float l1 = gains_[(0 * kGainPoints + j + 1) * channels_ + k];
-        const float r0 = gains_[(1 * kGainPoints + j) * channels_ + k];
-        const float r1 = gains_[(1 * kGainPoints + j + 1) * channels_ + k];
-        const float dl = (l1 - l0) * kStepInv, dr = (r1 - r0) * kStepInv;
-        const std::size_t base = j * kGainStep;
-        float* __restrict dst = sh_.channel(k) + base;
-        const float* __restrict a = rotating_l + base;
-        const float* __restrict b = rotating_r + base;
-        for (std::size_t i = 0; i < kGainStep; ++i) {
-          dst[i] = (l0 + dl * kRamp[i]) * a[i] + (r0 + dr * kRamp[i]) * b[i];
-        }
-        if (sources_ == 3) {
-          const float s0 = gains_[(2 * kGainPoints + j) * channels_ + k];
-          const float s1 = gains_[(2 * kGainPoints + j + 1) * channels_ + k];
-          const float ds = (s1 - s0) * kStepInv;
-          const float* __restrict c = shared_.data() + base;
-          for (std::size_t i = 0; i < kGainStep; ++i) dst[i] += (s0 + ds * kRamp[i]) * c[i];
-        }
-      }
-    }
+    // The signal is late by the split's latency: the motion is that of the moment the sound
+    // being encoded was in the input.
+    encoder_.process(static_cast<std::int64_t>(frames_done_) - static_cast<std::int64_t>(split_latency()),
+                     rotating->channel(0), rotating->channel(1), split_centre_ ? shared_.data() : nullptr,
+                     sh_.view());
     decoder_->process(sh_.view(), output_.view());
 
     // The room hears the rotating binaural signal, so its reflections follow the source. It
@@ -328,11 +250,9 @@ class SpatialRenderer final : public StereoProcessor {
   EngineSettings settings_;
   std::string sofa_path_;
   BinauralFilterCache* filter_cache_;  // not owned; may be null
-  std::unique_ptr<MotionPath> path_;
-  MonotoneCubic width_;   // radians over time
+  SourceEncoder encoder_;
   MonotoneCubic reverb_;  // room level over time
   bool reverb_follows_curve_ = false;
-  std::size_t sources_;   // 2: the song's left and right; 3: and the shared part
   std::unique_ptr<CentreSplit> split_centre_;
   AmbisonicBasis basis_ = AmbisonicBasis::kHorizontal;
   std::size_t channels_ = 0;
@@ -355,8 +275,6 @@ class SpatialRenderer final : public StereoProcessor {
   std::vector<float> low_;  // the centred bass, L + R below the crossover
   std::vector<float> shared_;
   std::vector<float> bass_;   // [delay line | current block]
-  std::vector<float> gains_;  // source x point x channel
-  std::vector<float> correction_;
   std::size_t fill_ = 0;
   std::uint64_t frames_done_ = 0;
 };

@@ -41,12 +41,30 @@ void sin_cos(double x, double* s, double* c) noexcept {
 }
 }  // namespace
 
+DirectionCosines direction_cosines(double azimuth, double elevation) noexcept {
+  DirectionCosines d;
+  sin_cos(azimuth, &d.sin_azimuth, &d.cos_azimuth);
+  if (elevation != 0.0) sin_cos(elevation, &d.sin_elevation, &d.cos_elevation);
+  return d;
+}
+
+DirectionCosines turned(const DirectionCosines& d, double cos_angle, double sin_angle) noexcept {
+  DirectionCosines out = d;
+  out.cos_azimuth = d.cos_azimuth * cos_angle - d.sin_azimuth * sin_angle;
+  out.sin_azimuth = d.sin_azimuth * cos_angle + d.cos_azimuth * sin_angle;
+  return out;
+}
+
 void ambisonic_gains(AmbisonicBasis basis, double azimuth, double elevation, float* g) noexcept {
+  // The circular harmonics ignore the elevation: no need to take its sine and cosine.
+  ambisonic_gains(basis, direction_cosines(azimuth, basis == AmbisonicBasis::kHorizontal ? 0.0 : elevation), g);
+}
+
+void ambisonic_gains(AmbisonicBasis basis, const DirectionCosines& d, float* g) noexcept {
   if (basis == AmbisonicBasis::kHorizontal) {
     // cos(m a), sin(m a) by the angle-addition recurrence from one sine and cosine.
     const double s2 = std::numbers::sqrt2;
-    double c1 = 1.0, s1 = 0.0;
-    sin_cos(azimuth, &s1, &c1);
+    const double c1 = d.cos_azimuth, s1 = d.sin_azimuth;
     double c = 1.0, s = 0.0;
     g[0] = 1.0f;
     for (int m = 1; m <= kAmbisonicOrder; ++m) {
@@ -61,10 +79,7 @@ void ambisonic_gains(AmbisonicBasis basis, double azimuth, double elevation, flo
   // Real spherical harmonics in ACN order with N3D normalisation, written out in Cartesian
   // form (x front, y left, z up). Hand-written: sixteen fixed polynomials; the standard
   // library's std::sph_legendre would need the same normalisation and sign work around it.
-  double se = 0.0, ce = 1.0, sa = 0.0, ca = 1.0;
-  sin_cos(elevation, &se, &ce);
-  sin_cos(azimuth, &sa, &ca);
-  const double x = ce * ca, y = ce * sa, z = se;
+  const double x = d.cos_elevation * d.cos_azimuth, y = d.cos_elevation * d.sin_azimuth, z = d.sin_elevation;
   const double s3 = std::sqrt(3.0), s15 = std::sqrt(15.0), s5 = std::sqrt(5.0);
   const double s35_8 = std::sqrt(35.0 / 8.0), s105 = std::sqrt(105.0), s21_8 = std::sqrt(21.0 / 8.0),
                s7 = std::sqrt(7.0);

@@ -21,6 +21,18 @@ bool ambisonic_channel_is_odd(AmbisonicBasis basis, std::size_t channel) noexcep
 // radians: azimuth counter-clockwise from the front, elevation up.
 void ambisonic_gains(AmbisonicBasis basis, double azimuth, double elevation, float* gains) noexcept;
 
+// A direction given by the cosines and sines of its azimuth and elevation: a caller that
+// turns one direction by a fixed angle gets the new ones by angle addition, without new
+// calls to sin and cos.
+struct DirectionCosines {
+  double cos_azimuth = 1, sin_azimuth = 0;
+  double cos_elevation = 1, sin_elevation = 0;
+};
+DirectionCosines direction_cosines(double azimuth, double elevation) noexcept;
+// The direction turned by an angle whose cosine and sine are given (counter-clockwise).
+DirectionCosines turned(const DirectionCosines& d, double cos_angle, double sin_angle) noexcept;
+void ambisonic_gains(AmbisonicBasis basis, const DirectionCosines& d, float* gains) noexcept;
+
 // Azimuth counter-clockwise from the front (pi/2 = left) and elevation, in radians.
 struct Bearing {
   double azimuth = 0;
