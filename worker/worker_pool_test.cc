@@ -195,12 +195,7 @@ TEST_F(WorkerPoolTest, AWorkerThatLostItsLeaseNeverReplacesTheWinnersResult) {
   const fs::path db = dir / "queue.db";
   testing::StoreWhereTheLeaseIsLostDuringUpload racing(
       *store, *queue,
-      [&](const std::string&) {
-        sqlite3* c = nullptr;
-        ASSERT_EQ(sqlite3_open(db.c_str(), &c), SQLITE_OK);
-        sqlite3_exec(c, "UPDATE jobs SET lease_owner = 'winner'", nullptr, nullptr, nullptr);
-        sqlite3_close(c);
-      },
+      testing::take_over_in_sqlite(db),
       winner_bytes);
   pool = std::make_unique<WorkerPool>(options, *queue, racing,
                                       [this](const queue::Job& j, std::string_view outcome, double, double) {

@@ -3,7 +3,6 @@
 // stands at PRODUCT.md's key processed/<job-id>/<name> (8D).<ext>, the loser's upload is gone.
 // A real worker pool and render, a real bucket, the SQLite queue.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -17,6 +16,7 @@
 #include "storage/s3/s3_store.h"
 #include "tests/support/lease_race.h"
 #include "tests/support/process.h"
+#include "tests/support/queued_job.h"
 #include "tests/support/temp_dir.h"
 #include "worker/worker_pool.h"
 
@@ -51,31 +51,13 @@ TEST(S3LeaseRace, AWorkerThatLostItsLeaseNeverReplacesTheWinnersResult) {
   sy::testing::TempDir dir;
   const fs::path db = dir.path() / "queue.db";
   sy::queue::SqliteJobQueue queue(db);
-  const fs::path song = dir.path() / "race.wav";
-  ASSERT_EQ(sy::testing::shell("ffmpeg -loglevel error -y -f lavfi -i sine=frequency=440:duration=3 "
-                               "-ac 2 -ar 44100 " + sy::testing::quote(song.string())),
-            0);
-  sy::queue::NewJob j;
-  j.id = "race";
-  j.token_hash = "x";
-  j.filename = "race.wav";
-  j.upload_key = sy::storage::upload_key(j.id, j.filename);
-  j.size = static_cast<std::int64_t>(fs::file_size(song));
-  j.settings_json = R"({"format":"mp3"})";
-  queue.create(j);
-  store.upload_from_file(j.upload_key, song);
-  ASSERT_TRUE(queue.enqueue(j.id));
+  sy::testing::queue_sine_job(queue, store, dir.path(), "race", 3, R"({"format":"mp3"})");
 
   const fs::path winner_bytes = dir.path() / "winner.bin";
   std::ofstream(winner_bytes) << std::string(23456, 'w');
   sy::testing::StoreWhereTheLeaseIsLostDuringUpload racing(
       store, queue,
-      [&](const std::string&) {
-        sqlite3* c = nullptr;
-        ASSERT_EQ(sqlite3_open(db.c_str(), &c), SQLITE_OK);
-        sqlite3_exec(c, "UPDATE jobs SET lease_owner = 'winner'", nullptr, nullptr, nullptr);
-        sqlite3_close(c);
-      },
+      sy::testing::take_over_in_sqlite(db),
       winner_bytes);
   std::mutex m;
   std::string outcome;

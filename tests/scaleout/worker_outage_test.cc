@@ -14,6 +14,7 @@
 #include "storage/local/local_store.h"
 #include "tests/support/postgres_restart.h"
 #include "tests/support/process.h"
+#include "tests/support/queued_job.h"
 #include "tests/support/temp_dir.h"
 #include "worker/worker_pool.h"
 
@@ -41,20 +42,7 @@ TEST(WorkerOutage, ADatabaseOutageMidRenderCostsNoAttempt) {
   so.credentials = {"local", "a-long-random-secret", "us-east-1", "s3"};
   sy::storage::LocalObjectStore store(so);
 
-  const fs::path song = dir.path() / "song.wav";
-  ASSERT_EQ(sy::testing::shell("ffmpeg -loglevel error -y -f lavfi -i sine=frequency=440:duration=40 "
-                               "-ac 2 -ar 44100 " + sy::testing::quote(song.string())),
-            0);
-  sy::queue::NewJob j;
-  j.id = "outage";
-  j.token_hash = "x";
-  j.filename = "song.wav";
-  j.upload_key = sy::storage::upload_key(j.id, j.filename);
-  j.size = static_cast<std::int64_t>(fs::file_size(song));
-  j.settings_json = R"({"format":"mp3"})";
-  queue.create(j);
-  store.upload_from_file(j.upload_key, song);
-  ASSERT_TRUE(queue.enqueue(j.id));
+  sy::testing::queue_sine_job(queue, store, dir.path(), "outage", 40, R"({"format":"mp3"})");
 
   sy::worker::WorkerPoolOptions o;
   o.lease = 20s;
@@ -74,7 +62,7 @@ TEST(WorkerOutage, ADatabaseOutageMidRenderCostsNoAttempt) {
   std::optional<sy::queue::Job> done;
   while (std::chrono::steady_clock::now() < until + 60s) {
     try {
-      done = queue.get(j.id);
+      done = queue.get("outage");
       if (done && sy::queue::is_final(done->status)) break;
     } catch (const std::exception&) {  // reconnecting
     }
