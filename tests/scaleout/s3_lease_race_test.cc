@@ -17,6 +17,7 @@
 #include "tests/support/lease_race.h"
 #include "tests/support/process.h"
 #include "tests/support/queued_job.h"
+#include "tests/support/rgw_env.h"
 #include "tests/support/temp_dir.h"
 #include "worker/worker_pool.h"
 
@@ -28,24 +29,14 @@ using namespace std::chrono_literals;
 std::map<std::string, std::string> rgw_env() {
   const char* state = std::getenv("SY_TEST_SCALEOUT_STATE");
   if (!state) throw std::runtime_error("SY_TEST_SCALEOUT_STATE is not set: run through ctest");
-  std::map<std::string, std::string> out;
-  std::ifstream in(std::string(state) + "/rgw/env");
-  std::string line;
-  while (std::getline(in, line))
-    if (const auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-  return out;
+  return sy::testing::read_env_file(std::string(state) + "/rgw/env");
 }
 
 TEST(S3LeaseRace, AWorkerThatLostItsLeaseNeverReplacesTheWinnersResult) {
   const auto rgw = rgw_env();
   ASSERT_TRUE(rgw.count("RGW_ENDPOINT")) << "RGW is not running";
-  sy::storage::S3Options so;
-  so.endpoint = rgw.at("RGW_ENDPOINT");
-  so.bucket = "sy-lease-race-" + std::to_string(::getpid());
-  so.path_style = true;
-  so.access_key = rgw.at("RGW_ACCESS_KEY");
-  so.secret_key = rgw.at("RGW_SECRET_KEY");
-  sy::storage::S3ObjectStore store(so);
+  sy::storage::S3ObjectStore store(
+      sy::testing::rgw_store_options(rgw, "sy-lease-race-" + std::to_string(::getpid())));
   store.ensure_bucket();
 
   sy::testing::TempDir dir;

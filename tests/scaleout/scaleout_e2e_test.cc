@@ -25,6 +25,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/server_process.h"
+#include "tests/support/rgw_env.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -33,16 +34,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
 using nlohmann::json;
-
-std::map<std::string, std::string> read_env_file(const std::string& path) {
-  std::map<std::string, std::string> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (const auto eq = line.find('='); eq != std::string::npos)
-      out[line.substr(0, eq)] = line.substr(eq + 1);
-  return out;
-}
 
 std::string first_line(const std::string& path) {
   std::ifstream in(path);
@@ -104,7 +95,7 @@ class ScaleOut : public ::testing::Test {
   void SetUp() override {
     const char* state = std::getenv("SY_TEST_SCALEOUT_STATE");
     ASSERT_TRUE(state) << "run through ctest (fixtures postgres and rgw)";
-    rgw_ = read_env_file(std::string(state) + "/rgw/env");
+    rgw_ = sy::testing::read_env_file(std::string(state) + "/rgw/env");
     ASSERT_FALSE(rgw_["RGW_ENDPOINT"].empty()) << "RGW is not running";
     const std::string pg = first_line(std::string(state) + "/pg/url");
     ASSERT_FALSE(pg.empty()) << "PostgreSQL is not running";
@@ -162,13 +153,7 @@ class ScaleOut : public ::testing::Test {
   }
 
   sy::storage::S3Options s3_options() const {
-    sy::storage::S3Options o;
-    o.endpoint = rgw_.at("RGW_ENDPOINT");
-    o.bucket = bucket_;
-    o.path_style = true;
-    o.access_key = rgw_.at("RGW_ACCESS_KEY");
-    o.secret_key = rgw_.at("RGW_SECRET_KEY");
-    return o;
+    return sy::testing::rgw_store_options(rgw_, bucket_);
   }
 
   std::map<std::string, std::string> env() const {

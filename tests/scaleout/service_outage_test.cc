@@ -22,6 +22,7 @@
 #include "tests/support/process.h"
 #include "tests/support/rgw_restart.h"
 #include "tests/support/server_process.h"
+#include "tests/support/rgw_env.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -42,15 +43,6 @@ std::string first_line(const std::string& path) {
   std::string line;
   std::getline(in, line);
   return line;
-}
-
-std::map<std::string, std::string> read_env_file(const std::string& path) {
-  std::map<std::string, std::string> out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (const auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-  return out;
 }
 
 // A stereo sine as WAV bytes, made by the ffmpeg command-line tool.
@@ -172,16 +164,10 @@ TEST(ServiceOutage, PostgresStoppedUnderServeAnswers503AndRecoversWithoutARestar
 }
 
 TEST(ServiceOutage, TheS3GatewayStoppedMidFlowAnswers503LeavesNothingHalfWrittenAndRecovers) {
-  const auto rgw = read_env_file(state_dir() + "/rgw/env");
+  const auto rgw = sy::testing::read_env_file(state_dir() + "/rgw/env");
   ASSERT_FALSE(rgw.count("RGW_ENDPOINT") == 0 || rgw.at("RGW_ENDPOINT").empty()) << "RGW is not running";
   const std::string bucket = "sy-outage-" + std::to_string(::getpid());
-  sy::storage::S3Options so;
-  so.endpoint = rgw.at("RGW_ENDPOINT");
-  so.bucket = bucket;
-  so.path_style = true;
-  so.access_key = rgw.at("RGW_ACCESS_KEY");
-  so.secret_key = rgw.at("RGW_SECRET_KEY");
-  sy::storage::S3ObjectStore bucket_view(so);
+  sy::storage::S3ObjectStore bucket_view(sy::testing::rgw_store_options(rgw, bucket));
   bucket_view.ensure_bucket();
 
   sy::testing::TempDir dir;
