@@ -24,11 +24,7 @@ JanitorReport Janitor::run_once(storage::Clock::time_point now) {
   for (const auto& id : queue_.finished_before(now - options_.retention)) {
     // A rerender still to run reads this job's upload: the orphan sweep takes it once none does.
     const auto job = queue_.get(id);
-    const bool upload_needed = job && queue_.upload_in_use(job->upload_key);
-    for (const auto& prefix : storage::job_key_prefixes(id)) {
-      if (upload_needed && prefix.rfind("uploads/", 0) == 0) continue;
-      store_.remove_prefix(prefix);
-    }
+    store_.remove_job(id, job && queue_.upload_in_use(job->upload_key));
     if (queue_.remove(id)) ++report.jobs_removed;
   }
   // Objects whose job is gone (deleted while a worker still wrote, or a crash between steps).

@@ -211,11 +211,7 @@ Response JobHandlers::remove(const Call& call) {
   views_.forget(id);
   if (hooks_.job_deleted) hooks_.job_deleted(id);
   // A rerender still to run reads this upload; the janitor removes it once none does.
-  const bool upload_needed = queue_.upload_in_use(call.job->upload_key);
-  for (const auto& prefix : storage::job_key_prefixes(id)) {
-    if (upload_needed && prefix.rfind("uploads/", 0) == 0) continue;
-    store_.remove_prefix(prefix);
-  }
+  store_.remove_job(id, queue_.upload_in_use(call.job->upload_key));
   base::log::info("job deleted", {{"request_id", call.request.request_id}, {"job_id", id}});
   Response res;
   res.status = 204;

@@ -20,4 +20,12 @@ PresignedRequest ObjectStore::presign_get(const std::string& key,
                  {{"response-content-disposition", attachment_disposition(download_name)}}, {});
 }
 
+void ObjectStore::remove_job(std::string_view job_id, bool keep_upload) {
+  const auto prefixes = job_key_prefixes(job_id);
+  for (std::size_t i = 0; i < prefixes.size(); ++i) {
+    if (keep_upload && kJobKeyRoots[i] == "uploads/") continue;
+    remove_prefix(prefixes[i]);
+  }
+}
+
 }  // namespace sy::storage

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,9 @@ class ObjectStore {
   // A URL that reads `key`; the response names the file `download_name` (none if empty).
   PresignedRequest presign_get(const std::string& key, const std::string& download_name,
                                std::chrono::seconds ttl);
+  // Removes every object of a job (storage::job_key_prefixes): its results, its attempts'
+  // uploads and, unless `keep_upload` (a rerender still to run reads it), its upload.
+  void remove_job(std::string_view job_id, bool keep_upload);
 
   virtual std::optional<ObjectInfo> stat(const std::string& key) = 0;
   virtual std::vector<ObjectInfo> list(const std::string& prefix) = 0;
