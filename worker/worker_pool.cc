@@ -232,6 +232,16 @@ void WorkerPool::forget_result_of_deleted_job(const std::string& job_id, const s
   }
 }
 
+void WorkerPool::forget_results_of_failed_job(const std::string& job_id) {
+  // Safe once the job is failed: no attempt can move a result into place any more (publish
+  // renews the lease first), so nothing written after this is lost and nothing is left.
+  try {
+    store_.remove_job(job_id, /*keep_upload=*/true);
+  } catch (const std::exception& e) {  // the janitor removes them with the job at retention
+    base::log::warn("cannot remove a failed job's results", {{"job_id", job_id}, {"error", e.what()}});
+  }
+}
+
 bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   auto active = std::make_shared<Active>();
   active->worker = worker;
@@ -281,6 +291,7 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   auto fail_attempt = [&](const std::string& reason, const std::string& detail) -> std::string_view {
     const auto status = queue_.fail(job.id, worker, reason, false);
     const bool dead = status && *status == queue::JobStatus::kFailed;
+    if (dead) forget_results_of_failed_job(job.id);
     base::log::error(dead ? "job failed after its last attempt" : "job attempt failed, will retry",
                      {{"job_id", job.id}, {"attempt", job.attempts}, {"error", reason}, {"detail", detail}});
     return dead ? "failed" : "retry";
@@ -403,7 +414,7 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     return false;
   } catch (const base::InputError& e) {
     drop_result();
-    queue_.fail(job.id, worker, failure_text(step, e), true);
+    if (queue_.fail(job.id, worker, failure_text(step, e), true)) forget_results_of_failed_job(job.id);
     base::log::warn("job failed: bad input", {{"job_id", job.id}, {"error", e.what()}});
     finish("failed", 0);
   } catch (const std::bad_alloc&) {

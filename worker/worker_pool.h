@@ -95,6 +95,10 @@ class WorkerPool {
                const std::string& to);
   // After a complete() that found the job gone: its result object goes too.
   void forget_result_of_deleted_job(const std::string& job_id, const std::string& key);
+  // After the job was recorded as failed for good: a result an attempt moved into place
+  // before its completion could be recorded goes, with any attempt's upload. The upload
+  // stays (a rerender reads it).
+  void forget_results_of_failed_job(const std::string& job_id);
 
   WorkerPoolOptions options_;
   queue::JobQueue& queue_;

@@ -270,6 +270,47 @@ TEST_F(WorkerPoolTest, ADatabaseErrorDuringTheRenderLeavesASentenceNotSql) {
   EXPECT_EQ(j.error, "the render failed on the server (an error on the server, not in the file)");
 }
 
+// The result is moved into place, then the queue refuses to record the completion: the job
+// fails, and its result object goes with the failure (no download without a done job, and
+// nothing left for the retention sweep to find a day later). Two attempts: the first one's
+// result is replaced by the second's move, and the second's failure removes it.
+TEST_F(WorkerPoolTest, AFailureAfterTheResultWasMovedLeavesNoResultObject) {
+  max_attempts = 2;
+  submit_sine("unrecorded", 1);
+  sqlite3* c = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "queue.db").c_str(), &c), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(c,
+                         "CREATE TRIGGER refuse_done BEFORE UPDATE OF status ON jobs "
+                         "WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(c);
+  sqlite3_close(c);
+  start();
+  const auto j = wait_for("unrecorded", [](const queue::Job& x) { return queue::is_final(x.status); });
+  // The second attempt's outcome is reported after its clean-up.
+  for (int i = 0; i < 1000; ++i) {
+    {
+      std::lock_guard lock(m);
+      if (outcomes.size() == 2) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  {
+    std::lock_guard lock(m);
+    ASSERT_EQ(outcomes.size(), 2u);
+    EXPECT_EQ(outcomes.back().second, "failed");
+  }
+  EXPECT_EQ(j.status, queue::JobStatus::kFailed);
+  EXPECT_EQ(j.attempts, 2);
+  // The sentence of a failure at the recording step: the move before it had happened.
+  EXPECT_EQ(j.error, "the server could not record the result (an error on the server, not in the file)");
+  EXPECT_TRUE(store->list("processed/unrecorded/").empty());
+  EXPECT_TRUE(store->list("attempts/unrecorded/").empty());
+  EXPECT_TRUE(store->stat(storage::upload_key("unrecorded", "unrecorded.wav")))
+      << "the upload stays for a rerender";
+}
+
 // A render that fills the scratch disk is the machine's trouble, not the file's: the job goes
 // back without counting the attempt and is rendered once there is room again.
 TEST_F(WorkerPoolTest, ARenderMeetingAFullDiskIsRetriedLaterNotFailed) {
