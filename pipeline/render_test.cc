@@ -89,6 +89,44 @@ TEST(RenderTest, LossyOutputsLandOnTargetAsDecoded) {
   }
 }
 
+TEST(RenderTest, LoudAacNeverShipsOverTheCeiling) {
+  // FFmpeg's AAC lifts decoded peaks unevenly from one encode to the next. Before, the last
+  // attempt was shipped, over the -1 dBTP ceiling: -0.87 dBTP for 20 s of hr-domina-hunting
+  // at -8 LUFS, +0.54 dBTP for 15 s of hr-savino-palace at -6 LUFS and 64k. The best attempt
+  // is kept, and when none is under the ceiling one is made quieter until it is.
+  struct Case {
+    const char* song;
+    double lufs;
+    int bitrate;
+    double seconds;
+  };
+  for (const Case& c : {Case{"/usr/share/hyperrogue/music/hr-domina-hunting.ogg", -8, 0, 20},
+                        Case{"/usr/share/hyperrogue/music/hr-savino-palace.ogg", -6, 64000, 15}}) {
+    if (!fs::exists(c.song)) GTEST_SKIP() << "hyperrogue-music not installed";
+    TempDir dir;
+    RenderOptions o;
+    o.encode.format = io::OutputFormat::kM4a;
+    if (c.bitrate) o.encode.bitrate = c.bitrate;
+    o.engine.loudness_lufs = c.lufs;
+    o.excerpt = {0, c.seconds, true};
+    const std::string out = dir.file("loud.m4a");
+    const RenderResult r = render_file(c.song, out, o);
+    int rate = 0;
+    testing::Stereo s = decode_all(out, &rate);
+    engine::LoudnessMeter meter(rate, true);
+    meter.add(engine::ConstAudioView({s.left.data(), s.right.data()}, s.left.size()));
+    const std::string name = fs::path(c.song).stem().string();
+    EXPECT_LE(meter.true_peak_dbtp(), -1.0) << name;
+    EXPECT_NEAR(r.report.true_peak_dbtp, meter.true_peak_dbtp(), 0.01) << name << ": the report is of the delivered file";
+    EXPECT_NEAR(r.report.integrated_lufs, meter.integrated_lufs(), 0.01) << name;
+    EXPECT_GT(r.encodes, 1) << name << ": the first encode was over the ceiling";
+    EXPECT_EQ(dir.entries().size(), 1u) << name << ": no attempt is left beside the output";
+    RecordProperty(name + "_lufs", std::to_string(meter.integrated_lufs()));
+    RecordProperty(name + "_true_peak", std::to_string(meter.true_peak_dbtp()));
+    RecordProperty(name + "_encodes", std::to_string(r.encodes));
+  }
+}
+
 TEST(RenderTest, PreviewComesFromTheLoudestPartAndLastsAsAsked) {
   TempDir dir;
   ASSERT_EQ(std::system(("ffmpeg -v error -y -f lavfi -i \"anoisesrc=color=pink:sample_rate=44100:duration=40:"
