@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import * as defaultApi from './api.js';
+import { linkLifetimeSeconds } from './api.js';
 import { checkFile, checkDuration, probeDuration } from './limits.js';
 import { measureFileLoudness } from './loudness.js';
 import { describeError, describeFailedJob } from './messages.js';
@@ -72,7 +73,7 @@ export default function App({ api = defaults }) {
         onUpdate: (job) => {
           if (ctl.aborted) return;
           if (job.status === 'done') update(key, { phase: 'done', job });
-          else if (job.status === 'failed' || job.status === 'expired') update(key, { phase: 'error', job, error: describeFailedJob(job) });
+          else if (job.status === 'failed' || job.status === 'expired') update(key, { phase: 'error', job, error: describeFailedJob(job, ctl.uploadSeconds) });
           else update(key, { phase: 'processing', job });
         },
         onGone: () => !ctl.aborted && update(key, { phase: 'error', error: describeError({ status: 404 }, name) }),
@@ -107,6 +108,7 @@ export default function App({ api = defaults }) {
           return undefined;
         }
         ctl.job = { id: created.id, token: created.token };
+        ctl.uploadSeconds = created.upload ? linkLifetimeSeconds(created.upload.url) : null;
         rememberJob({ id: created.id, token: created.token, filename: file.name, createdAt: Date.now() });
         update(key, { id: created.id, token: created.token, source: { id: created.id, token: created.token }, whole: false, phase: 'uploading' });
 

@@ -58,16 +58,23 @@ export function rerenderJob(id, token, settings) {
   return call(`/api/v1/jobs/${encodeURIComponent(id)}/rerender`, { method: 'POST', token, body: { settings } });
 }
 
+// How long a presigned (SigV4) URL was signed for, in seconds (its X-Amz-Expires, which the
+// server takes from its configured lifetime), or null when the URL does not say.
+export function linkLifetimeSeconds(url) {
+  let seconds;
+  try {
+    seconds = Number(new URL(url, 'http://page.invalid').searchParams.get('X-Amz-Expires'));
+  } catch (e) {
+    return null;
+  }
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+}
+
 // Whether a presigned (SigV4) upload URL has outlived its X-Amz-Expires by `now`, counted
 // from when the page received it (or, failing that, from `fallbackStart`).
 export function uploadLinkExpired(upload, now, fallbackStart) {
-  let seconds;
-  try {
-    seconds = Number(new URL(upload.url, 'http://page.invalid').searchParams.get('X-Amz-Expires'));
-  } catch (e) {
-    return false;
-  }
-  if (!Number.isFinite(seconds) || seconds <= 0) return false;
+  const seconds = linkLifetimeSeconds(upload.url);
+  if (seconds === null) return false;
   const start = typeof upload.receivedAt === 'number' ? upload.receivedAt : fallbackStart;
   return now - start >= seconds * 1000;
 }
@@ -117,6 +124,9 @@ export function parseStoreError(text) {
 export function uploadFile(upload, file, onProgress) {
   const xhr = new XMLHttpRequest();
   const startedAt = Date.now();
+  // A refusal carries the link's lifetime, so the page can say how long a link lasts.
+  const refusal = (status, code, message) =>
+    Object.assign(new ApiError(status, code, message), { linkSeconds: linkLifetimeSeconds(upload.url) });
   const promise = new Promise((resolve, reject) => {
     xhr.open(upload.method || 'PUT', upload.url);
     for (const [name, value] of Object.entries(upload.headers || {})) {
@@ -136,17 +146,17 @@ export function uploadFile(upload, file, onProgress) {
       if (code === 'AccessDenied' && !message && uploadLinkExpired(upload, Date.now(), startedAt)) {
         code = 'ExpiredRequest';
       }
-      reject(new ApiError(xhr.status, code, message));
+      reject(refusal(xhr.status, code, message));
     };
     xhr.onerror = () => {
       // An S3 store may refuse without CORS headers (Ceph RGW 16 adds none to its 403s), so
       // the browser hides the answer as a network error. Once the link has outlived its
       // lifetime, a fresh link is what a retry needs either way: say so.
       if (uploadLinkExpired(upload, Date.now(), startedAt)) {
-        reject(new ApiError(null, 'ExpiredRequest', 'The upload link expired.'));
+        reject(refusal(null, 'ExpiredRequest', 'The upload link expired.'));
         return;
       }
-      reject(new ApiError(0, 'network', 'The upload was interrupted.'));
+      reject(refusal(0, 'network', 'The upload was interrupted.'));
     };
     xhr.onabort = () => reject(new ApiError(0, 'aborted', 'The upload was cancelled.'));
     xhr.send(file);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseStoreError, uploadFile, uploadLinkExpired } from './api.js';
-import { describeError } from './messages.js';
+import { linkLifetimeSeconds, parseStoreError, uploadFile, uploadLinkExpired } from './api.js';
+import { describeError, describeFailedJob } from './messages.js';
 
 // What Ceph RGW 16.2 answered in tests/scaleout (expired presigned PUT; forged signature) and
 // what AWS documents for an expired presigned URL.
@@ -93,5 +93,38 @@ describe('uploadFile refusals', () => {
     Object.defineProperty(old, 'receivedAt', { value: 48_000 });
     expect(describeError(await refused((x) => x.onerror(), old)).title).toBe('The link expired');
     expect(describeError(await refused((x) => x.onerror(), { url: URL_1S })).title).toBe('The connection dropped');
+  });
+});
+
+// The page says how long an upload link lasts from the link itself: the server signs it for
+// its configured lifetime (storage.upload_url_seconds), not always 15 minutes.
+describe('the upload link lifetime in words', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.useRealTimers();
+  });
+  const linkFor = (seconds) => `http://x/uploads/j/a.mp3?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=${seconds}&X-Amz-Signature=ab`;
+
+  it('reads X-Amz-Expires, or nothing when the link does not say', () => {
+    expect(linkLifetimeSeconds(linkFor(900))).toBe(900);
+    expect(linkLifetimeSeconds('http://x/a.mp3')).toBe(null);
+    expect(linkLifetimeSeconds(linkFor('soon'))).toBe(null);
+  });
+
+  it("an expired link's refusal names the lifetime the link was signed for", async () => {
+    for (const [seconds, words] of [[1, '1 second'], [300, '5 minutes'], [900, '15 minutes'], [3600, '1 hour'], [5400, '90 minutes']]) {
+      vi.stubGlobal('XMLHttpRequest', fakeXhr((x) => Object.assign(x, { status: 403, responseText: AWS_EXPIRED }).onload()));
+      const err = await uploadFile({ url: linkFor(seconds) }, { size: 5 }, () => {}).promise.catch((e) => e);
+      const said = describeError(err);
+      expect(said.title).toBe('The link expired');
+      expect(said.detail).toBe(`The upload link is only valid for ${words}. Retry to get a fresh one.`);
+    }
+  });
+
+  it('says no number it does not know', () => {
+    const said = describeError({ status: 403, code: 'ExpiredRequest' });
+    expect(said.detail).not.toMatch(/\d/);
+    expect(describeFailedJob({ status: 'expired' }).detail).not.toMatch(/\d/);
+    expect(describeFailedJob({ status: 'expired' }, 300).detail).toContain('within 5 minutes');
   });
 });

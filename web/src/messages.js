@@ -1,5 +1,13 @@
 import { MAX_UPLOAD_BYTES, MAX_DURATION_SECONDS, formatBytes } from './limits.js';
 
+// A link's lifetime in words: "1 second", "15 minutes", "1 hour", "90 minutes".
+export function lifetimeInWords(seconds) {
+  const plural = (n, unit) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (seconds < 60) return plural(Math.round(seconds), 'second');
+  if (seconds % 3600 === 0) return plural(seconds / 3600, 'hour');
+  return plural(Math.round(seconds / 60), 'minute');
+}
+
 // Turns what the server or the network said into words a person understands:
 // {title, detail, retry} where retry says whether trying again can help.
 export function describeError(err, filename = 'this file') {
@@ -37,7 +45,9 @@ export function describeError(err, filename = 'this file') {
   if (code === 'ExpiredRequest' || code === 'expired') {
     return {
       title: 'The link expired',
-      detail: 'The upload link is only valid for 15 minutes. Retry to get a fresh one.',
+      detail: err.linkSeconds
+        ? `The upload link is only valid for ${lifetimeInWords(err.linkSeconds)}. Retry to get a fresh one.`
+        : 'The upload link is no longer valid. Retry to get a fresh one.',
       retry: true,
     };
   }
@@ -65,12 +75,15 @@ export function describeError(err, filename = 'this file') {
   };
 }
 
-// A job the server gave up on (status failed or expired), in words.
-export function describeFailedJob(job) {
+// A job the server gave up on (status failed or expired), in words. `uploadSeconds` is the
+// lifetime of the job's upload link when the page still knows it (api.linkLifetimeSeconds).
+export function describeFailedJob(job, uploadSeconds = null) {
   if (job.status === 'expired') {
     return {
       title: 'The link expired',
-      detail: 'The file never finished uploading within 15 minutes. Retry to start again.',
+      detail: uploadSeconds
+        ? `The file never finished uploading within ${lifetimeInWords(uploadSeconds)}. Retry to start again.`
+        : 'The file never finished uploading before its upload link expired. Retry to start again.',
       retry: true,
     };
   }
