@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -439,12 +440,9 @@ async function rgwRequest(method, target, body = '') {
   return text;
 }
 
-// The bucket the service uses, with the CORS rule that lets the page PUT to it.
+// The bucket the service uses.
 async function rgwBucket() {
   await rgwRequest('PUT', `/${bucket}`);
-  await rgwRequest('PUT', `/${bucket}?cors=`,
-    '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>' +
-    '<AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader></CORSRule></CORSConfiguration>');
   return {
     SY_STORAGE_BACKEND: 's3',
     SY_S3_ENDPOINT: rgw.RGW_ENDPOINT,
@@ -453,6 +451,30 @@ async function rgwBucket() {
     SY_S3_ACCESS_KEY: rgw.RGW_ACCESS_KEY,
     SY_S3_SECRET_KEY: rgw.RGW_SECRET_KEY,
   };
+}
+
+// The CORS rule a deployment applies (deploy/s3-cors.xml), for the page's origin here, and
+// RGW's answer to the page's preflight: its origin allowed, another one not.
+async function rgwCors(origin) {
+  const rule = fs.readFileSync(new URL('../../deploy/s3-cors.xml', import.meta.url), 'utf8');
+  const mine = rule.replace(/<AllowedOrigin>[^<]*<\/AllowedOrigin>/, `<AllowedOrigin>${origin}</AllowedOrigin>`);
+  check(mine !== rule, 'deploy/s3-cors.xml names an origin to replace');
+  await rgwRequest('PUT', `/${bucket}?cors=`, mine);
+  const preflight = (from) =>
+    new Promise((resolve, reject) => {
+      const url = new URL(`${rgw.RGW_ENDPOINT}/${bucket}/uploads/x/song.wav`);
+      const req = http.request(url, {
+        method: 'OPTIONS',
+        headers: { Origin: from, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'content-type' },
+      }, (res) => {
+        res.resume();
+        resolve(res.headers['access-control-allow-origin'] || null);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  check((await preflight(origin)) === origin, "RGW allows the page's PUT with its Content-Type");
+  check((await preflight('http://elsewhere.invalid')) === null, 'RGW allows no other origin');
 }
 
 async function expiredCase(browser, base, tmp) {
@@ -504,6 +526,7 @@ async function main() {
   const env = testCase === 'expired' ? { SY_UPLOAD_URL_SECONDS: '1' } : {};
   if (rgw) Object.assign(env, await rgwBucket());
   const { server, base, exited } = await startServer(data, env);
+  if (rgw) await rgwCors(base);
   log('serve at', base);
   let browser;
   let profile;
