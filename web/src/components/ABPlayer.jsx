@@ -29,25 +29,21 @@ export default function ABPlayer({ originalUrl, resultUrl, settings, title, orig
   useEffect(() => {
     const a = active();
     if (!a) return undefined;
-    const onTime = () => setTime(a.currentTime);
     const onMeta = () => setDuration(Number.isFinite(a.duration) ? a.duration : 0);
-    const onPlay = () => setPlaying(true);
-    const onPause = () => setPlaying(false);
-    a.addEventListener('timeupdate', onTime);
-    a.addEventListener('loadedmetadata', onMeta);
-    a.addEventListener('durationchange', onMeta);
-    a.addEventListener('play', onPlay);
-    a.addEventListener('pause', onPause);
-    a.addEventListener('ended', onPause);
+    const onTime = () => setTime(a.currentTime);
+    const listeners = [
+      ['timeupdate', onTime],
+      ['loadedmetadata', onMeta],
+      ['durationchange', onMeta],
+      ['play', () => setPlaying(true)],
+      ['pause', () => setPlaying(false)],
+      ['ended', () => setPlaying(false)],
+    ];
+    for (const [type, fn] of listeners) a.addEventListener(type, fn);
     onMeta();
     onTime();
     return () => {
-      a.removeEventListener('timeupdate', onTime);
-      a.removeEventListener('loadedmetadata', onMeta);
-      a.removeEventListener('durationchange', onMeta);
-      a.removeEventListener('play', onPlay);
-      a.removeEventListener('pause', onPause);
-      a.removeEventListener('ended', onPause);
+      for (const [type, fn] of listeners) a.removeEventListener(type, fn);
     };
   });
 
