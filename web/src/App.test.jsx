@@ -4,95 +4,28 @@ import App from './App.jsx';
 import ABPlayer from './components/ABPlayer.jsx';
 import { rememberJob, loadRecent } from './recentJobs.js';
 import { MAX_UPLOAD_BYTES } from './limits.js';
-
-function audioFile(name = 'song.mp3', size = 1000) {
-  const f = new File([new Uint8Array(Math.min(size, 16))], name, { type: 'audio/mpeg' });
-  Object.defineProperty(f, 'size', { value: size });
-  return f;
-}
-
-// A stand-in for the server: the test drives upload progress and job events by hand.
-function fakeApi() {
-  const api = {
-    uploads: [],
-    watchers: [],
-    created: [],
-    deleted: [],
-    getPresets: vi.fn(async () => [
-      { name: 'classic', description: 'Classic circle.', settings: { trajectory: 'circle', period: 8, direction: 'cw', elevation: 0, width: 60, reverb: 0.25 } },
-      { name: 'slow', description: 'Slow circle.', settings: { trajectory: 'circle', period: 16, direction: 'cw', elevation: 0, width: 60, reverb: 0.25 } },
-    ]),
-    probeDuration: vi.fn(async () => 10),
-    createJob: vi.fn(async (file, settings) => {
-      const id = `job${api.created.length + 1}`;
-      api.created.push({ file, settings });
-      return { id, token: `tok-${id}`, status: 'awaiting_upload', upload: { method: 'PUT', url: `/store/${id}`, headers: {} } };
-    }),
-    uploadFile: vi.fn((upload, file, onProgress) => {
-      let resolve;
-      let reject;
-      const promise = new Promise((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      api.uploads.push({ upload, file, onProgress, resolve, reject });
-      return { promise, abort: vi.fn() };
-    }),
-    watchJob: vi.fn((id, token, handlers) => {
-      api.watchers.push({ id, token, ...handlers });
-      return vi.fn();
-    }),
-    getJob: vi.fn(async (id) => ({ id, status: 'done', progress: 1, result: { url: `/store/processed/${id}`, filename: 'old (8D).mp3', bytes: 2048 } })),
-    rerendered: [],
-    measureLoudness: vi.fn(async () => -9),
-    rerenderJob: vi.fn(async (id, token, settings) => {
-      const newId = `re${api.rerendered.length + 1}`;
-      api.rerendered.push({ id, token, settings });
-      return { id: newId, token: `tok-${newId}`, status: 'queued', source: id, settings };
-    }),
-    deleteJob: vi.fn(async (id) => {
-      api.deleted.push(id);
-      return null;
-    }),
-  };
-  return api;
-}
-
-async function dropFiles(files) {
-  const input = screen.getByTestId('file-input');
-  await act(async () => {
-    fireEvent.change(input, { target: { files } });
-  });
-}
+import { addSong, audioFile, dropFiles, fakeApi, renderApp } from './testing.jsx';
 
 describe('App', () => {
   it('sends beat sync, fade and the voice choice with the job', async () => {
-    const api = fakeApi();
-    render(<App api={api} />);
-    await waitFor(() => expect(screen.getByLabelText('Preset').options.length).toBe(2));
+    const api = await renderApp();
     expect(screen.queryByLabelText('Beats per turn')).toBeNull();
     fireEvent.click(screen.getByLabelText('Move with the beat'));
     fireEvent.change(screen.getByLabelText('Beats per turn'), { target: { value: '8' } });
     fireEvent.change(screen.getByLabelText('Fade in and out'), { target: { value: '4' } });
     fireEvent.click(screen.getByLabelText('In front'));
-    await dropFiles([audioFile('Beat.mp3', 4000)]);
-    await waitFor(() => expect(api.created.length).toBe(1));
-    expect(api.created[0].settings).toMatchObject({ beatsPerTurn: 8, fade: 4, vocals: 'center' });
+    expect(await addSong(api, 'Beat.mp3')).toMatchObject({ beatsPerTurn: 8, fade: 4, vocals: 'center' });
   });
 
-  it('sends beat sync off unless it is switched on', async () => {
-    const api = fakeApi();
-    render(<App api={api} />);
-    await waitFor(() => expect(screen.getByLabelText('Preset').options.length).toBe(2));
-    await dropFiles([audioFile('Plain.mp3', 4000)]);
-    await waitFor(() => expect(api.created.length).toBe(1));
-    expect(api.created[0].settings).toMatchObject({ beatsPerTurn: 0, fade: 0, vocals: 'circle' });
+  it('sends beat sync off unless it is switched on, and no curves unless some are set', async () => {
+    const api = await renderApp();
+    const sent = await addSong(api, 'Plain.mp3');
+    expect(sent).toMatchObject({ beatsPerTurn: 0, fade: 0, vocals: 'circle' });
+    expect(sent.curves).toBeUndefined();
   });
 
   it('uploads with progress, follows processing and offers the result', async () => {
-    const api = fakeApi();
-    render(<App api={api} />);
-    await waitFor(() => expect(screen.getByLabelText('Preset').options.length).toBe(2));
+    const api = await renderApp();
     fireEvent.change(screen.getByLabelText('Rotation period'), { target: { value: '12' } });
     await dropFiles([audioFile('My Song.mp3', 4000)]);
 
@@ -123,9 +56,7 @@ describe('App', () => {
   });
 
   it('previews first, then converts the whole song and renders again from the same upload', async () => {
-    const api = fakeApi();
-    render(<App api={api} />);
-    await waitFor(() => expect(screen.getByLabelText('Preset').options.length).toBe(2));
+    const api = await renderApp();
     await dropFiles([audioFile('Song.mp3', 4000)]);
     await waitFor(() => expect(api.uploads.length).toBe(1));
     await act(async () => api.uploads[0].resolve());
@@ -160,9 +91,7 @@ describe('App', () => {
   });
 
   it('shows the tempo found with a beat-synced result, and the note without a clear beat', async () => {
-    const api = fakeApi();
-    render(<App api={api} />);
-    await waitFor(() => expect(screen.getByLabelText('Preset').options.length).toBe(2));
+    const api = await renderApp();
     await dropFiles([audioFile('Beat.mp3', 4000), audioFile('Rain.mp3', 4000)]);
     await waitFor(() => expect(api.uploads.length).toBe(2));
     await act(async () => api.uploads.forEach((u) => u.resolve()));
