@@ -413,6 +413,7 @@ nlohmann::json settings_schema_json() {
         row["minimum"] = e.min;
         row["maximum"] = e.max;
         row["maxKeyframes"] = engine::kMaxKeyframes;
+        row["maxSeconds"] = engine::kMaxKeyframeSeconds;
         row["default"] = nlohmann::json::array();  // none: the fixed value applies
         break;
       }
@@ -453,7 +454,7 @@ nlohmann::json settings_openapi_schema() {
       if (row.contains("unit")) description += " Unit of the values: " + row["unit"].get<std::string>() + ".";
       const nlohmann::json pair = {
           {"type", "array"},
-          {"prefixItems", {{{"type", "number"}, {"minimum", 0}, {"maximum", engine::kMaxKeyframeSeconds}},
+          {"prefixItems", {{{"type", "number"}, {"minimum", 0}, {"maximum", row["maxSeconds"]}},
                            {{"type", "number"}, {"minimum", row["minimum"]}, {"maximum", row["maximum"]}}}},
           {"minItems", 2},
           {"maxItems", 2}};

@@ -129,6 +129,19 @@ TEST(SettingsSchema, CurvesTakeKeyframesWithinTheRangeOfTheirSetting) {
   EXPECT_EQ(refusal({{"fade", 61}}, SettingNames::kJson), "fade must be between 0 and 60 seconds (got 61)");
 }
 
+// The page's keyframe editor takes its limits from these rows (tests/e2e/check_settings_schema.mjs).
+TEST(SettingsSchema, CurveRowsStateTheLimitsTheApiEnforces) {
+  for (const nlohmann::json& row : settings_schema_json()) {
+    if (row["type"] != "curve") continue;
+    const std::string key = row["name"].get<std::string>().substr(std::string("curves.").size());
+    const double end = row["maxSeconds"], low = row["minimum"], high = row["maximum"];
+    EXPECT_EQ(refusal({{"curves", {{key, {{0, low}, {end, high}}}}}}, SettingNames::kJson), "accepted") << key;
+    EXPECT_NE(refusal({{"curves", {{key, {{0, low}, {end + 1, high}}}}}}, SettingNames::kJson), "accepted") << key;
+    EXPECT_NE(refusal({{"curves", {{key, {{0, low - 1}}}}}}, SettingNames::kJson), "accepted") << key;
+    EXPECT_EQ(row["maxKeyframes"], engine::kMaxKeyframes) << key;
+  }
+}
+
 TEST(SettingsSchema, CurveTextReadsClockTimes) {
   EXPECT_EQ(parse_curve_text("0:00=10, 1:00=6, 2:30=10", "--period-curve"),
             nlohmann::json::parse("[[0,10],[60,6],[150,10]]"));
