@@ -45,9 +45,24 @@ choice('direction', controls.DIRECTIONS.map(([v]) => v), 'direction buttons');
 if (controls.VOCALS) choice('vocals', controls.VOCALS.map(([v]) => v), 'voice buttons');
 for (const field of controls.API_FIELDS) setting(field, 'toApiSettings');
 
+// The keyframe rows under "Advanced": each is a curve the API takes (curves.<key>), its values
+// stay inside the setting's range and its limits inside the schema's.
+for (const curve of controls.CURVES || []) {
+  const s = setting(`curves.${curve.key}`, `curve ${curve.label}`);
+  if (!s) continue;
+  if (s.type !== 'curve') problems.push(`curve ${curve.key}: the setting is a ${s.type}, not a curve`);
+  if (!(curve.min >= s.minimum && curve.max <= s.maximum && curve.min < curve.max))
+    problems.push(`curve ${curve.key}: ${curve.min}..${curve.max} leaves the setting's ${s.minimum}..${s.maximum}`);
+  const limits = controls.CURVE_LIMITS || {};
+  if (!(limits.maxKeyframes >= 1 && limits.maxKeyframes <= s.maxKeyframes))
+    problems.push(`curve ${curve.key}: ${limits.maxKeyframes} keyframes where the setting takes 1..${s.maxKeyframes}`);
+  if (!(limits.maxSeconds > 0 && limits.maxSeconds <= s.maxSeconds))
+    problems.push(`curve ${curve.key}: times up to ${limits.maxSeconds} s where the setting takes up to ${s.maxSeconds} s`);
+}
+
 if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log(`the page's ${controls.SLIDERS.length} sliders, ${controls.FORMATS.length} formats and ` +
-            `${controls.API_FIELDS.length} API fields match the settings schema (${schema.length} settings)`);
+console.log(`the page's ${controls.SLIDERS.length} sliders, ${(controls.CURVES || []).length} curves, ` +
+            `${controls.FORMATS.length} formats and ${controls.API_FIELDS.length} API fields match the settings schema (${schema.length} settings)`);

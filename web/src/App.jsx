@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import * as defaultApi from './api.js';
 import { linkLifetimeSeconds } from './api.js';
 import { checkFile, checkDuration, probeDuration } from './limits.js';
 import { measureFileLoudness } from './loudness.js';
 import { describeError, describeFailedJob } from './messages.js';
+import { curveProblems } from './curves.js';
 import { forgetJob, loadRecent, rememberJob, updateRecent } from './recentJobs.js';
 import DropZone from './components/DropZone.jsx';
 import JobCard from './components/JobCard.jsx';
@@ -28,6 +29,14 @@ export default function App({ api = defaults }) {
   const [settings, setSettings] = useState(() => settingsFromPreset(FALLBACK_PRESETS[0]));
   const [items, setItems] = useState([]);
   const [recent, setRecent] = useState([]);
+  // Keyframes the API would refuse hold a song back; each time, "Advanced" says why.
+  const problems = useMemo(() => curveProblems(settings), [settings]);
+  const [attention, setAttention] = useState(0);
+  const heldBack = () => {
+    if (!Object.keys(problems).length) return false;
+    setAttention((n) => n + 1);
+    return true;
+  };
   const controls = useRef(new Map()); // key -> {abort, stop}
   const itemsRef = useRef(items);
   itemsRef.current = items;
@@ -156,6 +165,7 @@ export default function App({ api = defaults }) {
 
   const addFiles = useCallback(
     (files) => {
+      if (heldBack()) return;
       const added = files.map((file) => ({
         key: nextKey++,
         file,
@@ -170,6 +180,7 @@ export default function App({ api = defaults }) {
       itemsRef.current = [...added, ...itemsRef.current];
       added.forEach((it) => run(it.key));
     },
+    // heldBack reads `problems`, which follows `settings`.
     [settings, run],
   );
 
@@ -269,8 +280,8 @@ export default function App({ api = defaults }) {
                     onRetry={() => retry(item)}
                     onRemove={() => remove(item)}
                     onRefreshResult={(download) => refreshResult(item, download)}
-                    onPreview={() => rerender(item.key, false, settings)}
-                    onConvertWhole={() => rerender(item.key, true, settings)}
+                    onPreview={() => heldBack() || rerender(item.key, false, settings)}
+                    onConvertWhole={() => heldBack() || rerender(item.key, true, settings)}
                   />
                 ))}
               </ul>
@@ -279,7 +290,7 @@ export default function App({ api = defaults }) {
           <RecentJobs entries={recentShown} onDelete={deleteRecent} />
         </div>
         <aside className="lg:sticky lg:top-6 lg:self-start">
-          <SettingsPanel presets={presets} settings={settings} onChange={setSettings} />
+          <SettingsPanel presets={presets} settings={settings} onChange={setSettings} problems={problems} attention={attention} />
         </aside>
       </main>
       <footer className="mx-auto max-w-6xl px-4 pb-10 text-xs text-slate-400 sm:px-6">

@@ -64,6 +64,19 @@ export const DIRECTIONS = [
   ['ccw', 'Counter-clockwise'],
 ];
 
+// Settings that change over time, behind "Advanced": keyframe rows sent as the API's
+// curves.<key> ([[seconds, value], ...]). The value ranges are the settings' own (the schema's
+// curves.* rows), so a keyframe may go past a slider's end (a period of 90 s, say).
+export const CURVES = [
+  { key: 'period', label: 'Rotation period', min: 1, max: 120, unit: 's' },
+  { key: 'width', label: 'Stereo width', min: 0, max: 180, unit: '°' },
+  { key: 'elevation', label: 'Elevation', min: -45, max: 45, unit: '°' },
+  { key: 'reverb', label: 'Room', min: 0, max: 1, unit: '' },
+];
+
+// What every curve may hold: the schema's maxKeyframes and maxSeconds.
+export const CURVE_LIMITS = { maxKeyframes: 100, maxSeconds: 24 * 3600 };
+
 // The settings toApiSettings() sends (SettingsPanel.jsx): each must be an API setting.
 export const API_FIELDS = [
   'preset', 'period', 'direction', 'elevation', 'width', 'reverb', 'beatsPerTurn', 'fade', 'vocals', 'format',

@@ -1,5 +1,6 @@
 import ABPlayer from './ABPlayer.jsx';
 import ProgressBar from './ProgressBar.jsx';
+import { curvesFromApi, curvesInWords } from '../curves.js';
 import { formatBytes, formatDuration } from '../limits.js';
 import { stageInWords } from '../messages.js';
 import { matchedVolume, reportInWords, tempoInWords } from '../report.js';
@@ -32,6 +33,9 @@ export default function JobCard({ item, onRetry, onRemove, onRefreshResult, onPr
   const processing = item.phase === 'processing' && job ? job.progress || 0 : 0;
   const report = result && result.report;
   const match = matchedVolume(item.originalLufs, report);
+  // The curves this render used: as the server stored them when the job says, else as sent.
+  const stored = job && job.settings && typeof job.settings === 'object' ? { curves: curvesFromApi(job.settings.curves) } : item.settings;
+  const curves = stored ? curvesInWords(stored) : '';
   const secondary =
     'rounded-xl border border-slate-600 px-4 py-2 text-sm font-semibold text-slate-100 hover:border-cyan-300 hover:text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-cyan-300';
 
@@ -108,6 +112,11 @@ export default function JobCard({ item, onRetry, onRemove, onRefreshResult, onPr
           <p className="text-sm text-slate-300" data-testid="render-kind">
             {item.whole ? 'The whole song in 8D.' : 'A 30-second preview from the loudest part.'}
           </p>
+          {curves && (
+            <p className="text-sm text-slate-300" data-testid="curves-used">
+              Over time: {curves}.
+            </p>
+          )}
           {report && (
             <p className="text-sm tabular-nums text-slate-200" data-testid="report">
               Measured on the file: {reportInWords(report)}

@@ -1,6 +1,8 @@
-import { useId } from 'react';
+import { useEffect, useId, useState } from 'react';
+import CurveEditor from './CurveEditor.jsx';
 import Orbit from './Orbit.jsx';
 import { describeMotion } from '../orbit.js';
+import { curvesFromApi, curvesInWords, curvesToApi, hasCurves } from '../curves.js';
 import { API_FIELDS, BEAT_SLIDER, DIRECTIONS, FADE_SLIDER, FORMATS, SLIDERS, VOCALS } from '../settingsControls.js';
 
 export { FORMATS };
@@ -28,6 +30,7 @@ export function settingsFromPreset(preset) {
     beatsPerTurn: (s.beatsPerTurn ?? 0) > 0 ? s.beatsPerTurn : 16,
     fade: s.fade ?? 0,
     vocals: s.vocals || 'circle',
+    curves: curvesFromApi(s.curves),
     // The file's own format: an MP3 comes back MP3, a video comes back a video.
     format: 'keep',
   };
@@ -39,6 +42,8 @@ export function toApiSettings(s) {
   const api = Object.fromEntries(API_FIELDS.map((k) => [k, numeric.has(k) ? Number(s[k] ?? 0) : s[k]]));
   api.beatsPerTurn = s.beatSync ? Number(s.beatsPerTurn) : 0;
   api.vocals = s.vocals || 'circle';
+  const curves = curvesToApi(s.curves);
+  if (Object.keys(curves).length) api.curves = curves;
   return api;
 }
 
@@ -72,12 +77,19 @@ function Slider({ id, spec, value, onChange }) {
   );
 }
 
-export default function SettingsPanel({ presets, settings, onChange }) {
+// `problems` are the curves' (curveProblems); `attention` counts the times a song was held back
+// because of them, and opens "Advanced" to show why.
+export default function SettingsPanel({ presets, settings, onChange, problems = {}, attention = 0 }) {
   const id = useId();
+  const [advancedOpen, setAdvancedOpen] = useState(false);
+  useEffect(() => {
+    if (attention > 0) setAdvancedOpen(true);
+  }, [attention]);
   const current = presets.find((p) => p.name === settings.preset);
   const base = current ? settingsFromPreset(current) : null;
   const changed = base && SLIDERS.some((s) => Number(base[s.key]) !== Number(settings[s.key]));
   const set = (patch) => onChange({ ...settings, ...patch });
+  const curvesUsed = curvesInWords(settings);
 
   return (
     <section aria-labelledby={`${id}-h`} className="rounded-2xl border border-slate-800 bg-slate-900/60 p-5 sm:p-6">
@@ -94,7 +106,10 @@ export default function SettingsPanel({ presets, settings, onChange }) {
               value={settings.preset}
               onChange={(e) => {
                 const p = presets.find((x) => x.name === e.target.value);
-                if (p) onChange({ ...settingsFromPreset(p), format: settings.format });
+                if (!p) return;
+                // Curves of one's own stay, unless the preset brings its own.
+                const next = settingsFromPreset(p);
+                onChange({ ...next, format: settings.format, curves: hasCurves(next) ? next.curves : settings.curves });
               }}
               className="mt-1 w-full rounded-lg border border-slate-700 bg-slate-950 px-3 py-2 text-slate-100 focus:border-violet-400 focus:outline-none focus-visible:ring-2 focus-visible:ring-violet-400"
               aria-describedby={`${id}-preset-help`}
@@ -138,32 +153,8 @@ export default function SettingsPanel({ presets, settings, onChange }) {
             </fieldset>
           )}
 
-          {SLIDERS.map((s) => (
-            <div key={s.key}>
-              <div className="flex items-baseline justify-between">
-                <label htmlFor={`${id}-${s.key}`} className="text-sm font-medium text-slate-200">
-                  {s.label}
-                </label>
-                <output htmlFor={`${id}-${s.key}`} className="text-sm tabular-nums text-cyan-300">
-                  {s.unit(Number(settings[s.key]))}
-                </output>
-              </div>
-              <input
-                id={`${id}-${s.key}`}
-                type="range"
-                min={s.min}
-                max={s.max}
-                step={s.step}
-                value={settings[s.key]}
-                onChange={(e) => set({ [s.key]: Number(e.target.value) })}
-                aria-describedby={`${id}-${s.key}-help`}
-                aria-valuetext={s.unit(Number(settings[s.key]))}
-                className="mt-1 w-full accent-violet-400"
-              />
-              <p id={`${id}-${s.key}-help`} className="text-sm text-slate-400">
-                {s.help}
-              </p>
-            </div>
+          {SLIDERS.map((spec) => (
+            <Slider key={spec.key} id={id} spec={spec} value={settings[spec.key]} onChange={(v) => set({ [spec.key]: v })} />
           ))}
 
           <div>
@@ -212,6 +203,16 @@ export default function SettingsPanel({ presets, settings, onChange }) {
             </p>
           </fieldset>
 
+          <CurveEditor
+            id={id}
+            settings={settings}
+            problems={problems}
+            attention={Object.keys(problems).length ? attention : 0}
+            open={advancedOpen}
+            onOpen={setAdvancedOpen}
+            onChange={(curves) => set({ curves })}
+          />
+
           <div>
             <label htmlFor={`${id}-format`} className="block text-sm font-medium text-slate-200">
               Download as
@@ -234,6 +235,7 @@ export default function SettingsPanel({ presets, settings, onChange }) {
           <Orbit settings={settings} className="h-[170px] w-[170px]" />
           <p className="mt-2 text-center text-xs text-slate-400" aria-hidden="true">
             {describeMotion(settings)}
+            {curvesUsed ? ` Over time: ${curvesUsed}.` : ''}
           </p>
         </div>
       </div>
