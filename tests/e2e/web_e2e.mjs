@@ -8,6 +8,10 @@
 //                   back and forth as the sound circles; then change a setting and render
 //                   again, still without a second upload.
 //   --case broken:  upload a file that is not audio and see the error in words.
+//   --case curves:  under "Advanced" (opened with the keyboard) a period curve, first with a
+//                   mistake the page explains and holds the song back for, then fixed: the
+//                   job stores the curve, the card shows it, and the whole song turns fast
+//                   while the curve says 2 s and slowly after it says 10 s.
 //   --case expired: the upload reaches the store after its presigned URL expired (a 1 s
 //                   lifetime, the PUT held back by the test): the page says the link expired.
 //   --rgw-env FILE: the service stores in a bucket on the Ceph RGW of tests/scaleout/start_rgw.sh.
@@ -370,6 +374,90 @@ async function convertCase(browser, base, tmp) {
   check(gz <= 150 * 1024, 'JS+CSS gzipped within 150 kB');
 }
 
+// How often the level difference between the ears changes side within [from, to) seconds.
+function sideChanges({ ild }, from, to) {
+  const part = ild.slice(from * 4, to * 4); // 250 ms blocks
+  const mean = part.reduce((a, b) => a + b, 0) / part.length;
+  let changes = 0;
+  for (let i = 1; i < part.length; i++) if ((part[i - 1] - mean) * (part[i] - mean) < 0) changes++;
+  return changes;
+}
+
+async function curvesCase(browser, base, tmp) {
+  const song = path.join(tmp, 'song.wav');
+  ffmpeg(['-f', 'lavfi', '-i', 'anoisesrc=color=pink:duration=12:amplitude=0.5:seed=3', '-ac', '2', '-ar', '44100', song]);
+  const { context, page } = await openPage(browser, base, { width: 1280, height: 900 });
+  const created = [];
+  const rerenderBodies = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (r.method() === 'POST' && u.pathname === '/api/v1/jobs') created.push(JSON.parse(r.postData()).settings);
+    if (u.pathname.endsWith('/rerender')) rerenderBodies.push(JSON.parse(r.postData()).settings);
+  });
+  let job = null;
+  page.on('response', async (res) => {
+    if (res.request().method() === 'POST' && new URL(res.url()).pathname.startsWith('/api/v1/jobs') && res.status() === 201)
+      job = await res.json();
+  });
+  // One source, no room: the level difference between the ears is the rotation alone.
+  for (const name of ['Stereo width', 'Room']) {
+    await page.getByLabel(name).focus();
+    await page.keyboard.press('Home');
+  }
+
+  // "Advanced" is closed; the keyboard opens it and adds three keyframes to the period.
+  const advanced = page.getByTestId('advanced');
+  check(!(await advanced.evaluate((d) => d.open)), 'Advanced is closed at first');
+  await advanced.locator('summary').focus();
+  await page.keyboard.press('Enter');
+  check(await advanced.evaluate((d) => d.open), 'Enter on its summary opens Advanced');
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => document.activeElement.textContent.trim());
+  check(focused === 'Add a keyframe to rotation period', `the next Tab stop is "${focused}"`);
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Enter');
+  const row = (i, what) => page.getByLabel(new RegExp(`^${what} of keyframe ${i} of rotation period`));
+  const keys = [['0:00', '2'], ['0:05', '2'], ['0:06', '500']];
+  for (const [i, [time, value]] of keys.entries()) {
+    await row(i + 1, 'Time').fill(time);
+    await row(i + 1, 'Value').fill(value);
+  }
+  const problem = page.getByTestId('curve-problem');
+  check((await problem.innerText()) === 'The value must be from 1 to 120 s.', 'a value out of range is explained beside its row');
+  check((await row(3, 'Value').getAttribute('aria-invalid')) === 'true', 'and the row is marked invalid');
+  await page.setInputFiles('[data-testid="file-input"]', song);
+  await page.getByRole('alert').filter({ hasText: 'Nothing was sent' }).waitFor();
+  check(created.length === 0 && (await page.getByTestId('job').count()) === 0, 'a song dropped meanwhile is held back, nothing sent');
+  await shot(page, '01-curve-mistake');
+
+  await row(3, 'Value').fill('10');
+  check((await problem.count()) === 0, 'fixed, the message goes');
+  await page.setInputFiles('[data-testid="file-input"]', song);
+  await page.locator('[data-testid="job"][data-phase="done"]').waitFor({ timeout: 120000 });
+  const wanted = [[0, 2], [5, 2], [6, 10]];
+  check(JSON.stringify(created[0].curves) === JSON.stringify({ period: wanted }), `the job was created with ${JSON.stringify(created[0].curves)}`);
+  const stored = await fetch(`${base}/api/v1/jobs/${job.id}`, { headers: { Authorization: `Bearer ${job.token}` } }).then((r) => r.json());
+  check(JSON.stringify(stored.settings.curves) === JSON.stringify({ period: wanted }), `the job stores the curve (${JSON.stringify(stored.settings.curves)})`);
+
+  await page.getByTestId('convert-whole').click();
+  await page.locator('[data-testid="render-kind"]', { hasText: 'whole song' }).waitFor({ timeout: 180000 });
+  check(JSON.stringify(rerenderBodies[0].curves) === JSON.stringify({ period: wanted }), 'the whole song is rendered with the curve too');
+  const used = await page.getByTestId('curves-used').innerText();
+  check(used === 'Over time: Rotation period 2 s at 0:00, 2 s at 0:05, 10 s at 0:06.', `the card says "${used}"`);
+  await shot(page, '02-curve-done');
+
+  const out = path.join(tmp, 'curve.wav');
+  fs.writeFileSync(out, Buffer.from(await (await fetch(new URL(await page.getByTestId('download').getAttribute('href'), base))).arrayBuffer()));
+  const levels = earLevelDifference(out);
+  check(Math.abs(levels.seconds - 12) < 0.2, `the whole song decodes to ${levels.seconds.toFixed(2)} s`);
+  log('ILD per 250 ms (dB):', levels.ild.map((v) => v.toFixed(1)).join(' '));
+  const fast = sideChanges(levels, 0, 5);
+  const slow = sideChanges(levels, 6, 12);
+  // 2.5 turns of 2 s in the first 5 s (two side changes a turn), 0.6 of a 10 s turn after 0:06.
+  check(fast >= 4 && fast <= 6, `it changes side ${fast} times in the first 5 s (a turn every 2 s)`);
+  check(slow <= 2, `and ${slow} times in the last 6 s (a turn every 10 s)`);
+  await context.close();
+}
+
 async function brokenCase(browser, base, tmp) {
   const broken = path.join(tmp, 'broken.mp3');
   // Bytes that are no audio format at all, under an audio name.
@@ -535,6 +623,7 @@ async function main() {
     ({ browser, profile } = await launch());
     if (testCase === 'convert') await convertCase(browser, base, tmp);
     else if (testCase === 'broken') await brokenCase(browser, base, tmp);
+    else if (testCase === 'curves') await curvesCase(browser, base, tmp);
     else if (testCase === 'expired') await expiredCase(browser, base, tmp);
     else throw new Error(`unknown case ${testCase}`);
     check(consoleErrors.length === 0, 'no script or console errors on the page');
