@@ -77,6 +77,29 @@ function Slider({ id, spec, value, onChange }) {
   );
 }
 
+// A few exclusive choices as one segmented row of radio buttons (arrow keys move between them).
+function Choice({ name, legend, options, value, onChange, help }) {
+  return (
+    <fieldset>
+      <legend className="text-sm font-medium text-slate-200">{legend}</legend>
+      <div className="mt-1 inline-flex rounded-lg border border-slate-700 p-0.5">
+        {options.map(([option, text]) => (
+          <label
+            key={option}
+            className={`cursor-pointer rounded-md px-3 py-1.5 text-sm focus-within:ring-2 focus-within:ring-violet-400 ${
+              value === option ? 'bg-violet-500 text-white' : 'text-slate-300 hover:text-white'
+            }`}
+          >
+            <input type="radio" name={name} value={option} checked={value === option} onChange={() => onChange(option)} className="sr-only" />
+            {text}
+          </label>
+        ))}
+      </div>
+      <p className="mt-1 text-sm text-slate-400">{help}</p>
+    </fieldset>
+  );
+}
+
 // `problems` are the curves' (curveProblems); `attention` counts the times a song was held back
 // because of them, and opens "Advanced" to show why.
 export default function SettingsPanel({ presets, settings, onChange, problems = {}, attention = 0 }) {
@@ -127,30 +150,14 @@ export default function SettingsPanel({ presets, settings, onChange, problems = 
           </div>
 
           {settings.trajectory === 'circle' && (
-            <fieldset>
-              <legend className="text-sm font-medium text-slate-200">Direction</legend>
-              <div className="mt-1 inline-flex rounded-lg border border-slate-700 p-0.5">
-                {DIRECTIONS.map(([value, text]) => (
-                  <label
-                    key={value}
-                    className={`cursor-pointer rounded-md px-3 py-1.5 text-sm focus-within:ring-2 focus-within:ring-violet-400 ${
-                      settings.direction === value ? 'bg-violet-500 text-white' : 'text-slate-300 hover:text-white'
-                    }`}
-                  >
-                    <input
-                      type="radio"
-                      name={`${id}-direction`}
-                      value={value}
-                      checked={settings.direction === value}
-                      onChange={() => set({ direction: value })}
-                      className="sr-only"
-                    />
-                    {text}
-                  </label>
-                ))}
-              </div>
-              <p className="mt-1 text-sm text-slate-400">Seen from above: front, right, back, left is clockwise.</p>
-            </fieldset>
+            <Choice
+              name={`${id}-direction`}
+              legend="Direction"
+              options={DIRECTIONS}
+              value={settings.direction}
+              onChange={(direction) => set({ direction })}
+              help="Seen from above: front, right, back, left is clockwise."
+            />
           )}
 
           {SLIDERS.map((spec) => (
@@ -176,32 +183,14 @@ export default function SettingsPanel({ presets, settings, onChange, problems = 
           )}
           <Slider id={id} spec={FADE_SLIDER} value={settings.fade ?? 0} onChange={(v) => set({ fade: v })} />
 
-          <fieldset>
-            <legend className="text-sm font-medium text-slate-200">Voice</legend>
-            <div className="mt-1 inline-flex rounded-lg border border-slate-700 p-0.5">
-              {VOCALS.map(([value, text]) => (
-                <label
-                  key={value}
-                  className={`cursor-pointer rounded-md px-3 py-1.5 text-sm focus-within:ring-2 focus-within:ring-violet-400 ${
-                    (settings.vocals || 'circle') === value ? 'bg-violet-500 text-white' : 'text-slate-300 hover:text-white'
-                  }`}
-                >
-                  <input
-                    type="radio"
-                    name={`${id}-vocals`}
-                    value={value}
-                    checked={(settings.vocals || 'circle') === value}
-                    onChange={() => set({ vocals: value })}
-                    className="sr-only"
-                  />
-                  {text}
-                </label>
-              ))}
-            </div>
-            <p className="mt-1 text-sm text-slate-400">
-              What both channels share (usually the singer) can stay in front while the rest circles.
-            </p>
-          </fieldset>
+          <Choice
+            name={`${id}-vocals`}
+            legend="Voice"
+            options={VOCALS}
+            value={settings.vocals || 'circle'}
+            onChange={(vocals) => set({ vocals })}
+            help="What both channels share (usually the singer) can stay in front while the rest circles."
+          />
 
           <CurveEditor
             id={id}
