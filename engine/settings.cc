@@ -24,9 +24,41 @@ std::string format_number(double v) {
   return out.str();
 }
 
+// Each choice's names, in its enum's order: what presets, messages and the schema print.
+// Input is matched without case, also against the other spellings after each.
+template <class E>
+struct Alias {
+  std::string_view spelling;
+  E value;
+};
+
 constexpr std::array<std::string_view, 3> kTrajectories{"circle", "figure8", "legacy"};
+constexpr std::array<Alias<Trajectory>, 2> kTrajectoryAliases{
+    {{"figure-eight", Trajectory::kFigureEight}, {"figure-8", Trajectory::kFigureEight}}};
 constexpr std::array<std::string_view, 2> kDirections{"cw", "ccw"};
+constexpr std::array<Alias<Direction>, 3> kDirectionAliases{{{"clockwise", Direction::kClockwise},
+                                                             {"counterclockwise", Direction::kCounterClockwise},
+                                                             {"counter-clockwise", Direction::kCounterClockwise}}};
 constexpr std::array<std::string_view, 3> kVocals{"circle", "center", "narrow"};
+constexpr std::array<Alias<Vocals>, 1> kVocalsAliases{{{"centre", Vocals::kCenter}}};
+
+template <class E, std::size_t N, std::size_t A>
+E parse_choice(const std::string& name, const std::array<std::string_view, N>& names,
+               const std::array<Alias<E>, A>& aliases) {
+  const std::string n = lower(name);
+  for (std::size_t i = 0; i < N; ++i)
+    if (n == names[i]) return static_cast<E>(i);
+  for (const Alias<E>& a : aliases)
+    if (n == a.spelling) return a.value;
+  std::string expected(names[0]);
+  for (std::size_t i = 1; i < N; ++i) expected.append(i + 1 == N ? " or " : ", ").append(names[i]);
+  throw std::invalid_argument("must be " + expected + " (got '" + name + "')");
+}
+
+template <class E, std::size_t N>
+std::string choice_name(E value, const std::array<std::string_view, N>& names) {
+  return std::string(names.at(static_cast<std::size_t>(value)));
+}
 
 std::vector<EngineSettingSpec> make_specs() {
   using S = EngineSettings;
@@ -155,51 +187,15 @@ std::vector<EngineSettingSpec> link_curves(std::vector<EngineSettingSpec> rows) 
 }  // namespace
 
 Trajectory parse_trajectory(const std::string& name) {
-  const std::string n = lower(name);
-  if (n == "circle") return Trajectory::kCircle;
-  if (n == "figure8" || n == "figure-eight" || n == "figure-8") return Trajectory::kFigureEight;
-  if (n == "legacy") return Trajectory::kLegacy;
-  throw std::invalid_argument("must be circle, figure8 or legacy (got '" + name + "')");
+  return parse_choice(name, kTrajectories, kTrajectoryAliases);
 }
+std::string trajectory_name(Trajectory t) { return choice_name(t, kTrajectories); }
 
-std::string trajectory_name(Trajectory t) {
-  switch (t) {
-    case Trajectory::kCircle: return "circle";
-    case Trajectory::kFigureEight: return "figure8";
-    case Trajectory::kLegacy: return "legacy";
-  }
-  return "circle";
-}
+Direction parse_direction(const std::string& name) { return parse_choice(name, kDirections, kDirectionAliases); }
+std::string direction_name(Direction d) { return choice_name(d, kDirections); }
 
-Direction parse_direction(const std::string& name) {
-  const std::string n = lower(name);
-  if (n == "cw" || n == "clockwise") return Direction::kClockwise;
-  if (n == "ccw" || n == "counterclockwise" || n == "counter-clockwise") {
-    return Direction::kCounterClockwise;
-  }
-  throw std::invalid_argument("must be cw or ccw (got '" + name + "')");
-}
-
-std::string direction_name(Direction d) {
-  return d == Direction::kClockwise ? "cw" : "ccw";
-}
-
-Vocals parse_vocals(const std::string& name) {
-  const std::string n = lower(name);
-  if (n == "circle") return Vocals::kCircle;
-  if (n == "center" || n == "centre") return Vocals::kCenter;
-  if (n == "narrow") return Vocals::kNarrow;
-  throw std::invalid_argument("must be circle, center or narrow (got '" + name + "')");
-}
-
-std::string vocals_name(Vocals v) {
-  switch (v) {
-    case Vocals::kCircle: return "circle";
-    case Vocals::kCenter: return "center";
-    case Vocals::kNarrow: return "narrow";
-  }
-  return "circle";
-}
+Vocals parse_vocals(const std::string& name) { return parse_choice(name, kVocals, kVocalsAliases); }
+std::string vocals_name(Vocals v) { return choice_name(v, kVocals); }
 
 std::string clock_text(double seconds) {
   const double whole_minutes = std::floor(seconds / 60);
