@@ -1,7 +1,6 @@
 #include "worker/worker_pool.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +14,7 @@
 #include "tests/support/lease_race.h"
 #include "tests/support/readable_error.h"
 #include "tests/support/small_filesystem.h"
+#include "tests/support/sqlite_edit.h"
 
 namespace sy::worker {
 namespace {
@@ -257,16 +257,10 @@ TEST_F(WorkerPoolTest, ADatabaseErrorDuringTheRenderLeavesASentenceNotSql) {
   submit_sine("dberror", 4);
   // The queue's database refuses every progress report, naming a statement, a file and a host
   // the way a database's own message would.
-  sqlite3* c = nullptr;
-  ASSERT_EQ(sqlite3_open((dir / "queue.db").c_str(), &c), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(c,
-                         "CREATE TRIGGER refuse_progress BEFORE UPDATE OF progress ON jobs "
-                         "WHEN NEW.progress > 0 AND NEW.status = 'processing' BEGIN SELECT "
-                         "RAISE(ABORT, 'SELECT progress FROM jobs: /var/lib/db/queue.db on db.internal'); END",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(c);
-  sqlite3_close(c);
+  testing::edit_sqlite(dir / "queue.db",
+                       "CREATE TRIGGER refuse_progress BEFORE UPDATE OF progress ON jobs "
+                       "WHEN NEW.progress > 0 AND NEW.status = 'processing' BEGIN SELECT "
+                       "RAISE(ABORT, 'SELECT progress FROM jobs: /var/lib/db/queue.db on db.internal'); END");
   const std::string error = failure_sentence("dberror");
   EXPECT_EQ(error.find("db.internal"), std::string::npos) << error;
   EXPECT_EQ(error, "the render failed on the server (an error on the server, not in the file)");
@@ -279,17 +273,11 @@ TEST_F(WorkerPoolTest, ADatabaseErrorDuringTheRenderLeavesASentenceNotSql) {
 TEST_F(WorkerPoolTest, AFailureAfterTheResultWasMovedLeavesNoResultObject) {
   max_attempts = 2;
   submit_sine("unrecorded", 1);
-  sqlite3* c = nullptr;
-  ASSERT_EQ(sqlite3_open((dir / "queue.db").c_str(), &c), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(c,
-                         "CREATE TRIGGER refuse_done BEFORE UPDATE OF status ON jobs "
-                         "WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(c);
-  sqlite3_close(c);
+  testing::edit_sqlite(dir / "queue.db",
+                       "CREATE TRIGGER refuse_done BEFORE UPDATE OF status ON jobs "
+                       "WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END");
   start();
-  const auto j = wait_for("unrecorded", [](const queue::Job& x) { return queue::is_final(x.status); });
+  const auto j = wait_final("unrecorded");
   // The second attempt's outcome is reported after its clean-up.
   for (int i = 0; i < 1000; ++i) {
     {
