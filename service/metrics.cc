@@ -50,8 +50,6 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100, 200});
 }
 
-Metrics::~Metrics() = default;
-
 void Metrics::request(std::string_view route, std::string_view method, int status) {
   std::string key(route);
   key.append(1, '\n').append(method).append(1, '\n').append(std::to_string(status));
