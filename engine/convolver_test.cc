@@ -35,6 +35,27 @@ std::vector<std::vector<float>> run(PartitionedConvolver& conv,
   return outputs;
 }
 
+// One filter of the matrix: input `in` convolved with `h` adds into output `out`.
+struct Path {
+  std::size_t out, in;
+  std::vector<float> h;
+};
+
+void set_paths(PartitionedConvolver& conv, const std::vector<Path>& paths) {
+  for (const Path& p : paths) conv.set_filter(p.out, p.in, p.h);
+}
+
+// What each output should be: the sum of its paths' direct convolutions.
+std::vector<std::vector<double>> direct_matrix(const std::vector<std::vector<float>>& inputs,
+                                               const std::vector<Path>& paths, std::size_t num_outputs) {
+  std::vector<std::vector<double>> want(num_outputs, std::vector<double>(inputs[0].size(), 0.0));
+  for (const Path& p : paths) {
+    const auto part = direct_convolution(inputs[p.in], p.h);
+    for (std::size_t i = 0; i < part.size(); ++i) want[p.out][i] += part[i];
+  }
+  return want;
+}
+
 double max_abs_error(const std::vector<float>& got, const std::vector<double>& want) {
   double err = 0;
   for (std::size_t i = 0; i < got.size(); ++i) err = std::max(err, std::abs(double{got[i]} - want[i]));
@@ -56,37 +77,27 @@ TEST(PartitionedConvolverTest, SingleChannelMatchesDirectConvolution) {
 
 TEST(PartitionedConvolverTest, MatrixSumsEveryPathAndSkipsEmptyOnes) {
   PartitionedConvolver conv(128, 3, 2);
-  const auto h00 = noise(500, 1), h02 = noise(129, 2), h11 = noise(256, 3);
-  conv.set_filter(0, 0, h00);
-  conv.set_filter(0, 2, h02);
-  conv.set_filter(1, 1, h11);
+  const std::vector<Path> paths = {{0, 0, noise(500, 1)}, {0, 2, noise(129, 2)}, {1, 1, noise(256, 3)}};
+  set_paths(conv, paths);
   const std::vector<std::vector<float>> x = {noise(128 * 20, 10), noise(128 * 20, 11),
                                              noise(128 * 20, 12)};
   const auto y = run(conv, x);
-  auto want0 = direct_convolution(x[0], h00);
-  const auto part = direct_convolution(x[2], h02);
-  for (std::size_t i = 0; i < want0.size(); ++i) want0[i] += part[i];
-  const auto want1 = direct_convolution(x[1], h11);
-  EXPECT_LT(max_abs_error(y[0], want0), 1e-3);
-  EXPECT_LT(max_abs_error(y[1], want1), 1e-3);
+  const auto want = direct_matrix(x, paths, 2);
+  EXPECT_LT(max_abs_error(y[0], want[0]), 1e-3);
+  EXPECT_LT(max_abs_error(y[1], want[1]), 1e-3);
   // The error bound above is loose; the signals themselves are of order 10.
-  EXPECT_GT(std::abs(want0[1000]) + std::abs(want0[2000]), 0.1);
+  EXPECT_GT(std::abs(want[0][1000]) + std::abs(want[0][2000]), 0.1);
 }
 
 // Each input's two blocks sit in one buffer in either order (the spectrum's sign fixed up
 // every other block), at padded offsets: an odd block size and several inputs check both.
 TEST(PartitionedConvolverTest, OddBlockSizeWithSeveralInputs) {
   PartitionedConvolver conv(37, 3, 1);
-  const auto h0 = noise(90, 21), h1 = noise(37, 22), h2 = noise(5, 23);
-  conv.set_filter(0, 0, h0);
-  conv.set_filter(0, 1, h1);
-  conv.set_filter(0, 2, h2);
+  const std::vector<Path> paths = {{0, 0, noise(90, 21)}, {0, 1, noise(37, 22)}, {0, 2, noise(5, 23)}};
+  set_paths(conv, paths);
   const std::vector<std::vector<float>> x = {noise(37 * 30, 24), noise(37 * 30, 25), noise(37 * 30, 26)};
   const auto y = run(conv, x);
-  auto want = direct_convolution(x[0], h0);
-  const auto w1 = direct_convolution(x[1], h1), w2 = direct_convolution(x[2], h2);
-  for (std::size_t i = 0; i < want.size(); ++i) want[i] += w1[i] + w2[i];
-  EXPECT_LT(max_abs_error(y[0], want), 1e-4);
+  EXPECT_LT(max_abs_error(y[0], direct_matrix(x, paths, 1)[0]), 1e-4);
 }
 
 TEST(PartitionedConvolverTest, ResetForgetsThePast) {

@@ -24,46 +24,80 @@ std::string format_number(double v) {
   return out.str();
 }
 
+// Each choice's names, in its enum's order: what presets, messages and the schema print.
+// Input is matched without case, also against the other spellings after each.
+template <class E>
+struct Alias {
+  std::string_view spelling;
+  E value;
+};
+
 constexpr std::array<std::string_view, 3> kTrajectories{"circle", "figure8", "legacy"};
+constexpr std::array<Alias<Trajectory>, 2> kTrajectoryAliases{
+    {{"figure-eight", Trajectory::kFigureEight}, {"figure-8", Trajectory::kFigureEight}}};
 constexpr std::array<std::string_view, 2> kDirections{"cw", "ccw"};
+constexpr std::array<Alias<Direction>, 3> kDirectionAliases{{{"clockwise", Direction::kClockwise},
+                                                             {"counterclockwise", Direction::kCounterClockwise},
+                                                             {"counter-clockwise", Direction::kCounterClockwise}}};
 constexpr std::array<std::string_view, 3> kVocals{"circle", "center", "narrow"};
+constexpr std::array<Alias<Vocals>, 1> kVocalsAliases{{{"centre", Vocals::kCenter}}};
+
+template <class E, std::size_t N, std::size_t A>
+E parse_choice(const std::string& name, const std::array<std::string_view, N>& names,
+               const std::array<Alias<E>, A>& aliases) {
+  const std::string n = lower(name);
+  for (std::size_t i = 0; i < N; ++i)
+    if (n == names[i]) return static_cast<E>(i);
+  for (const Alias<E>& a : aliases)
+    if (n == a.spelling) return a.value;
+  std::string expected(names[0]);
+  for (std::size_t i = 1; i < N; ++i) expected.append(i + 1 == N ? " or " : ", ").append(names[i]);
+  throw std::invalid_argument("must be " + expected + " (got '" + name + "')");
+}
+
+template <class E, std::size_t N>
+std::string choice_name(E value, const std::array<std::string_view, N>& names) {
+  return std::string(names.at(static_cast<std::size_t>(value)));
+}
 
 std::vector<EngineSettingSpec> make_specs() {
   using S = EngineSettings;
   std::vector<EngineSettingSpec> rows;
-  auto number = [&rows](std::string_view json, std::string_view flag, double S::*field, double min,
-                        double max, std::string_view unit, std::string_view help) -> EngineSettingSpec& {
-    EngineSettingSpec r;
+  // Every row has its two names and its sentence; the kinds below add what they hold.
+  auto row = [&rows](std::string_view json, std::string_view flag, std::string_view help) -> EngineSettingSpec& {
+    EngineSettingSpec& r = rows.emplace_back();
     r.json = json;
     r.flag = flag;
+    r.help = help;
+    return r;
+  };
+  auto number = [&row](std::string_view json, std::string_view flag, double S::*field, double min, double max,
+                       std::string_view unit, std::string_view help) -> EngineSettingSpec& {
+    EngineSettingSpec& r = row(json, flag, help);
     r.number = field;
     r.min = min;
     r.max = max;
     r.unit = unit;
-    r.help = help;
-    return rows.emplace_back(r);
+    return r;
+  };
+  auto choice = [&row](std::string_view json, std::string_view flag, std::span<const std::string_view> names,
+                       std::string (*get)(const S&), void (*set)(S&, const std::string&), std::string_view help) {
+    EngineSettingSpec& r = row(json, flag, help);
+    r.choices = names;
+    r.get_choice = get;
+    r.set_choice = set;
   };
   // The ranges, and why (docs/ENGINE.md):
-  EngineSettingSpec trajectory;
-  trajectory.json = "trajectory";
-  trajectory.flag = "--trajectory";
-  trajectory.help = "Path of the sound: a circle, a figure eight, or the old converter's random left/right path.";
-  trajectory.choices = kTrajectories;
-  trajectory.get_choice = [](const S& s) { return trajectory_name(s.trajectory); };
-  trajectory.set_choice = [](S& s, const std::string& v) { s.trajectory = parse_trajectory(v); };
-  rows.push_back(trajectory);
+  choice("trajectory", "--trajectory", kTrajectories, [](const S& s) { return trajectory_name(s.trajectory); },
+         [](S& s, const std::string& v) { s.trajectory = parse_trajectory(v); },
+         "Path of the sound: a circle, a figure eight, or the old converter's random left/right path.");
   // Faster than one turn a second smears into vibrato; slower than two minutes is no longer
   // heard as motion.
   number("period", "--period", &S::period_seconds, 1, 120, "seconds",
          "Seconds for one revolution around the head.");
-  EngineSettingSpec direction;
-  direction.json = "direction";
-  direction.flag = "--direction";
-  direction.help = "Direction of rotation seen from above: cw (clockwise) or ccw.";
-  direction.choices = kDirections;
-  direction.get_choice = [](const S& s) { return direction_name(s.direction); };
-  direction.set_choice = [](S& s, const std::string& v) { s.direction = parse_direction(v); };
-  rows.push_back(direction);
+  choice("direction", "--direction", kDirections, [](const S& s) { return direction_name(s.direction); },
+         [](S& s, const std::string& v) { s.direction = parse_direction(v); },
+         "Direction of rotation seen from above: cw (clockwise) or ccw.");
   // The KEMAR set's usable range of elevation cues.
   number("elevation", "--elevation", &S::elevation_degrees, -45, 45, "degrees",
          "How far the path rises above and dips below the ears.");
@@ -86,16 +120,12 @@ std::vector<EngineSettingSpec> make_specs() {
          "Integrated loudness of the result (EBU R128).");
   number("truePeak", "--true-peak", &S::true_peak_dbtp, -9, 0, "dBTP",
          "Ceiling of the look-ahead limiter: no peak of the result goes above it.");
-  EngineSettingSpec seed;
-  seed.json = "seed";
-  seed.flag = "--seed";
-  seed.help = "Random seed of the legacy path, so a render can be repeated exactly.";
+  EngineSettingSpec& seed = row("seed", "--seed", "Random seed of the legacy path, so a render can be repeated exactly.");
   seed.min = 0;
   seed.max = 4294967295.0;
   seed.integer = true;
   seed.get_integer = [](const S& s) { return static_cast<double>(s.seed); };
   seed.set_integer = [](S& s, double v) { s.seed = static_cast<unsigned>(v); };
-  rows.push_back(seed);
 
   // Beat sync. Fewer than 4 beats a turn spins faster than the ear follows at most tempos;
   // 64 beats is a turn per 16 bars, about the longest phrase of a song.
@@ -110,25 +140,15 @@ std::vector<EngineSettingSpec> make_specs() {
   // Up to a minute: longer is no longer an ease but a different motion.
   number("fade", "--fade", &S::fade_seconds, 0, 60, "seconds",
          "The motion eases in at the start and out at the end; the sound starts and ends in front.");
-  EngineSettingSpec vocals;
-  vocals.json = "vocals";
-  vocals.flag = "--vocals";
-  vocals.help = "What the two channels share (usually the voice): circle with the rest, stay in front (center), "
-                "or sway on a narrow arc in front (narrow).";
-  vocals.choices = kVocals;
-  vocals.get_choice = [](const S& s) { return vocals_name(s.vocals); };
-  vocals.set_choice = [](S& s, const std::string& v) { s.vocals = parse_vocals(v); };
-  rows.push_back(vocals);
+  choice("vocals", "--vocals", kVocals, [](const S& s) { return vocals_name(s.vocals); },
+         [](S& s, const std::string& v) { s.vocals = parse_vocals(v); },
+         "What the two channels share (usually the voice): circle with the rest, stay in front (center), "
+         "or sway on a narrow arc in front (narrow).");
 
   // Curves over time: each varies one number setting and takes its range. The number rows
   // they point to are looked up after the table is complete (the vector may move).
-  auto curve = [&rows](std::string_view json, std::string_view flag, Keyframes S::*field, std::string_view help) {
-    EngineSettingSpec r;
-    r.json = json;
-    r.flag = flag;
-    r.curve = field;
-    r.help = help;
-    rows.push_back(r);
+  auto curve = [&row](std::string_view json, std::string_view flag, Keyframes S::*field, std::string_view help) {
+    row(json, flag, help).curve = field;
   };
   curve("curves.period", "--period-curve", &S::period_curve,
         "Seconds per revolution over time, e.g. \"0:00=10, 1:00=6, 2:30=10\" (smooth between keyframes).");
@@ -155,51 +175,15 @@ std::vector<EngineSettingSpec> link_curves(std::vector<EngineSettingSpec> rows) 
 }  // namespace
 
 Trajectory parse_trajectory(const std::string& name) {
-  const std::string n = lower(name);
-  if (n == "circle") return Trajectory::kCircle;
-  if (n == "figure8" || n == "figure-eight" || n == "figure-8") return Trajectory::kFigureEight;
-  if (n == "legacy") return Trajectory::kLegacy;
-  throw std::invalid_argument("must be circle, figure8 or legacy (got '" + name + "')");
+  return parse_choice(name, kTrajectories, kTrajectoryAliases);
 }
+std::string trajectory_name(Trajectory t) { return choice_name(t, kTrajectories); }
 
-std::string trajectory_name(Trajectory t) {
-  switch (t) {
-    case Trajectory::kCircle: return "circle";
-    case Trajectory::kFigureEight: return "figure8";
-    case Trajectory::kLegacy: return "legacy";
-  }
-  return "circle";
-}
+Direction parse_direction(const std::string& name) { return parse_choice(name, kDirections, kDirectionAliases); }
+std::string direction_name(Direction d) { return choice_name(d, kDirections); }
 
-Direction parse_direction(const std::string& name) {
-  const std::string n = lower(name);
-  if (n == "cw" || n == "clockwise") return Direction::kClockwise;
-  if (n == "ccw" || n == "counterclockwise" || n == "counter-clockwise") {
-    return Direction::kCounterClockwise;
-  }
-  throw std::invalid_argument("must be cw or ccw (got '" + name + "')");
-}
-
-std::string direction_name(Direction d) {
-  return d == Direction::kClockwise ? "cw" : "ccw";
-}
-
-Vocals parse_vocals(const std::string& name) {
-  const std::string n = lower(name);
-  if (n == "circle") return Vocals::kCircle;
-  if (n == "center" || n == "centre") return Vocals::kCenter;
-  if (n == "narrow") return Vocals::kNarrow;
-  throw std::invalid_argument("must be circle, center or narrow (got '" + name + "')");
-}
-
-std::string vocals_name(Vocals v) {
-  switch (v) {
-    case Vocals::kCircle: return "circle";
-    case Vocals::kCenter: return "center";
-    case Vocals::kNarrow: return "narrow";
-  }
-  return "circle";
-}
+Vocals parse_vocals(const std::string& name) { return parse_choice(name, kVocals, kVocalsAliases); }
+std::string vocals_name(Vocals v) { return choice_name(v, kVocals); }
 
 std::string clock_text(double seconds) {
   const double whole_minutes = std::floor(seconds / 60);

@@ -28,43 +28,35 @@ class BlockQueue {
   }
 
   // Producer: an empty block to fill, or nullptr when the queue was closed.
-  Block* acquire() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !free_.empty() || closed_; });
-    if (closed_) return nullptr;
-    Block* b = free_.front();
-    free_.pop_front();
-    return b;
-  }
-  void push(Block* b) {
-    { std::lock_guard<std::mutex> lock(mu_); full_.push_back(b); }
-    cv_.notify_all();
-  }
+  Block* acquire() { return take(free_, /*ends_when_finished=*/false); }
+  void push(Block* b) { put(full_, b); }
   // Consumer: the next filled block, or nullptr once the producer finished and all were taken.
-  Block* pop() {
+  Block* pop() { return take(full_, /*ends_when_finished=*/true); }
+  void release(Block* b) { put(free_, b); }
+  // The producer is done (normally).
+  void finish() { raise(finished_); }
+  // Either side gives up: wakes everyone, all further calls return nullptr.
+  void close() { raise(closed_); }
+
+ private:
+  // Every change happens under mu_ and wakes both sides: each waits for its own list.
+  Block* take(std::deque<Block*>& from, bool ends_when_finished) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !full_.empty() || finished_ || closed_; });
-    if (closed_ || full_.empty()) return nullptr;
-    Block* b = full_.front();
-    full_.pop_front();
+    cv_.wait(lock, [&] { return !from.empty() || closed_ || (ends_when_finished && finished_); });
+    if (closed_ || from.empty()) return nullptr;
+    Block* b = from.front();
+    from.pop_front();
     return b;
   }
-  void release(Block* b) {
-    { std::lock_guard<std::mutex> lock(mu_); free_.push_back(b); }
+  void put(std::deque<Block*>& to, Block* b) {
+    { std::lock_guard<std::mutex> lock(mu_); to.push_back(b); }
     cv_.notify_all();
   }
-  // The producer is done (normally).
-  void finish() {
-    { std::lock_guard<std::mutex> lock(mu_); finished_ = true; }
-    cv_.notify_all();
-  }
-  // Either side gives up: wakes everyone, all further calls return nullptr.
-  void close() {
-    { std::lock_guard<std::mutex> lock(mu_); closed_ = true; }
+  void raise(bool& flag) {
+    { std::lock_guard<std::mutex> lock(mu_); flag = true; }
     cv_.notify_all();
   }
 
- private:
   std::vector<Block> storage_;
   std::deque<Block*> free_, full_;
   std::mutex mu_;

@@ -39,6 +39,23 @@ std::int64_t to_int(const std::string& v, const char* name, std::int64_t lo,
                                 std::to_string(lo) + " to " + std::to_string(hi));
   return static_cast<std::int64_t>(d);
 }
+// A count kept in an int (to_int's default upper bound is int's).
+int to_count(const std::string& v, const char* name, std::int64_t lo) {
+  return static_cast<int>(to_int(v, name, lo));
+}
+// A limit of a render process: 0 (`zero_means`) or at least `least`, below which no render
+// gets going.
+std::int64_t zero_or_at_least(const std::string& v, const char* name, std::int64_t least, const char* zero_means) {
+  const std::int64_t n = to_int(v, name, 0);
+  if (n != 0 && n < least)
+    throw std::invalid_argument(std::string(name) + ": 0 (" + zero_means + ") or at least " + std::to_string(least));
+  return n;
+}
+// `v` when it names one of the two backends, else "name: a or b".
+const std::string& either(const std::string& v, const char* name, std::string_view a, std::string_view b) {
+  if (v != a && v != b) throw std::invalid_argument(std::string(name) + ": " + std::string(a) + " or " + std::string(b));
+  return v;
+}
 std::vector<std::string> to_list(const std::string& v) {
   std::vector<std::string> out;
   std::stringstream ss(v);
@@ -60,6 +77,12 @@ std::chrono::milliseconds to_deadline(const std::string& v, const char* name) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::lround(seconds * 1000)));
 }
 
+// A setting taken as written: a name, a URL, a key or a path.
+template <auto field>
+void as_is(Config& c, const std::string& v) {
+  c.*field = v;
+}
+
 #define SECONDS(field, name) \
   [](Config& c, const std::string& v) { c.field = std::chrono::seconds(to_int(v, name, 1)); }
 
@@ -71,9 +94,9 @@ const std::vector<Setting>& settings() {
          c.listen = v;
        }},
       {{"server.public_url", "SY_PUBLIC_URL", "scheme://host[:port] clients reach us at"},
-       [](Config& c, const std::string& v) { c.public_url = v; }},
+       as_is<&Config::public_url>},
       {{"server.io_threads", "SY_IO_THREADS", "threads serving HTTP"},
-       [](Config& c, const std::string& v) { c.io_threads = static_cast<int>(to_int(v, "io_threads", 1)); }},
+       [](Config& c, const std::string& v) { c.io_threads = to_count(v, "io_threads", 1); }},
       {{"server.cors_origins", "SY_CORS_ORIGINS", "allowed origins (list, comma-separated in env)"},
        [](Config& c, const std::string& v) {
          c.cors_origins = to_list(v);
@@ -96,16 +119,14 @@ const std::vector<Setting>& settings() {
        SECONDS(header_timeout, "header_timeout_seconds")},
       {{"server.max_connections", "SY_MAX_CONNECTIONS",
         "open connections (0: three quarters of the open-file limit); more get 503"},
-       [](Config& c, const std::string& v) {
-         c.max_connections = static_cast<int>(to_int(v, "max_connections", 0));
-       }},
+       [](Config& c, const std::string& v) { c.max_connections = to_count(v, "max_connections", 0); }},
       {{"server.max_connections_per_client", "SY_MAX_CONNECTIONS_PER_CLIENT",
         "open connections of one client address (0: no cap); more get 503"},
        [](Config& c, const std::string& v) {
-         c.max_connections_per_client = static_cast<int>(to_int(v, "max_connections_per_client", 0));
+         c.max_connections_per_client = to_count(v, "max_connections_per_client", 0);
        }},
       {{"storage.data_dir", "SY_DATA_DIR", "where the queue and objects live"},
-       [](Config& c, const std::string& v) { c.data_dir = v; }},
+       as_is<&Config::data_dir>},
       {{"storage.max_upload_bytes", "SY_MAX_UPLOAD_BYTES", "largest upload"},
        [](Config& c, const std::string& v) {
          c.max_upload_bytes = to_int(v, "max_upload_bytes", 1, std::int64_t{1} << 50);
@@ -123,40 +144,34 @@ const std::vector<Setting>& settings() {
       {{"storage.retention_seconds", "SY_RETENTION_SECONDS", "how long jobs and objects are kept"},
        SECONDS(retention, "retention_seconds")},
       {{"storage.access_key", "SY_ACCESS_KEY", "access key id in presigned URLs"},
-       [](Config& c, const std::string& v) { c.access_key = v; }},
+       as_is<&Config::access_key>},
       {{"storage.secret_key", "SY_SECRET_KEY", "signing secret (default: generated)"},
-       [](Config& c, const std::string& v) { c.secret_key = v; }},
+       as_is<&Config::secret_key>},
       {{"storage.backend", "SY_STORAGE_BACKEND", "local (embedded) or s3"},
-       [](Config& c, const std::string& v) {
-         if (v != "local" && v != "s3") throw std::invalid_argument("storage.backend: local or s3");
-         c.storage_backend = v;
-       }},
+       [](Config& c, const std::string& v) { c.storage_backend = either(v, "storage.backend", "local", "s3"); }},
       {{"storage.s3_endpoint", "SY_S3_ENDPOINT", "S3 endpoint URL (default AWS by region)"},
-       [](Config& c, const std::string& v) { c.s3_endpoint = v; }},
+       as_is<&Config::s3_endpoint>},
       {{"storage.s3_public_endpoint", "SY_S3_PUBLIC_ENDPOINT", "S3 endpoint browsers reach"},
-       [](Config& c, const std::string& v) { c.s3_public_endpoint = v; }},
+       as_is<&Config::s3_public_endpoint>},
       {{"storage.s3_bucket", "SY_S3_BUCKET", "S3 bucket of uploads and results"},
-       [](Config& c, const std::string& v) { c.s3_bucket = v; }},
+       as_is<&Config::s3_bucket>},
       {{"storage.s3_region", "SY_S3_REGION", "S3 region"},
-       [](Config& c, const std::string& v) { c.s3_region = v; }},
+       as_is<&Config::s3_region>},
       {{"storage.s3_path_style", "SY_S3_PATH_STYLE", "path-style S3 addressing (true/false)"},
        [](Config& c, const std::string& v) { c.s3_path_style = v == "1" || v == "true" || v == "yes"; }},
       {{"storage.s3_access_key", "SY_S3_ACCESS_KEY", "S3 access key (default AWS_ACCESS_KEY_ID)"},
-       [](Config& c, const std::string& v) { c.s3_access_key = v; }},
+       as_is<&Config::s3_access_key>},
       {{"storage.s3_secret_key", "SY_S3_SECRET_KEY", "S3 secret (default AWS_SECRET_ACCESS_KEY)"},
-       [](Config& c, const std::string& v) { c.s3_secret_key = v; }},
+       as_is<&Config::s3_secret_key>},
       {{"storage.s3_call_deadline_seconds", "SY_S3_CALL_DEADLINE_SECONDS",
         "the most one S3 request the API waits for (HEAD, list, DELETE) may take, retries included"},
        [](Config& c, const std::string& v) {
          c.s3_call_deadline = to_deadline(v, "storage.s3_call_deadline_seconds");
        }},
       {{"queue.backend", "SY_QUEUE_BACKEND", "sqlite (embedded) or postgres"},
-       [](Config& c, const std::string& v) {
-         if (v != "sqlite" && v != "postgres") throw std::invalid_argument("queue.backend: sqlite or postgres");
-         c.queue_backend = v;
-       }},
+       [](Config& c, const std::string& v) { c.queue_backend = either(v, "queue.backend", "sqlite", "postgres"); }},
       {{"queue.url", "SY_QUEUE_URL", "postgres connection URL"},
-       [](Config& c, const std::string& v) { c.queue_url = v; }},
+       as_is<&Config::queue_url>},
       {{"queue.lease_seconds", "SY_LEASE_SECONDS", "worker lease, renewed while working"},
        [](Config& c, const std::string& v) {
          const double seconds = to_number(v, "lease_seconds");
@@ -168,19 +183,17 @@ const std::vector<Setting>& settings() {
         "postgres: the most one queue call may take (pool wait, connect, statement)"},
        [](Config& c, const std::string& v) { c.queue_deadline = to_deadline(v, "queue.deadline_seconds"); }},
       {{"queue.max_attempts", "SY_MAX_ATTEMPTS", "attempts before a job fails"},
-       [](Config& c, const std::string& v) { c.max_attempts = static_cast<int>(to_int(v, "max_attempts", 1)); }},
+       [](Config& c, const std::string& v) { c.max_attempts = to_count(v, "max_attempts", 1); }},
       {{"workers.count", "SY_WORKERS", "render workers (0: API only; unset: one per core)"},
-       [](Config& c, const std::string& v) { c.workers = static_cast<int>(to_int(v, "workers", 0)); }},
+       [](Config& c, const std::string& v) { c.workers = to_count(v, "workers", 0); }},
       {{"workers.max_duration_seconds", "SY_MAX_DURATION_SECONDS", "longest song accepted"},
        [](Config& c, const std::string& v) { c.max_duration_seconds = to_number(v, "max_duration_seconds"); }},
       {{"workers.sofa_path", "SY_SOFA_PATH", "HRTF set (default: the system's)"},
-       [](Config& c, const std::string& v) { c.sofa_path = v; }},
+       as_is<&Config::sofa_path>},
       {{"workers.memory_limit_mb", "SY_WORKER_MEMORY_LIMIT_MB",
         "address space of each render process in MiB (0: no limit)"},
        [](Config& c, const std::string& v) {
-         c.worker_memory_limit_mb = to_int(v, "memory_limit_mb", 0);
-         if (c.worker_memory_limit_mb != 0 && c.worker_memory_limit_mb < 256)
-           throw std::invalid_argument("memory_limit_mb: 0 (no limit) or at least 256");
+         c.worker_memory_limit_mb = zero_or_at_least(v, "memory_limit_mb", 256, "no limit");
        }},
       {{"workers.file_size_limit_mb", "SY_WORKER_FILE_SIZE_LIMIT_MB",
         "largest file a render process may write in MiB (0: no limit)"},
@@ -190,9 +203,7 @@ const std::vector<Setting>& settings() {
       {{"workers.open_files_limit", "SY_WORKER_OPEN_FILES_LIMIT",
         "open files of a render process (0: the system's)"},
        [](Config& c, const std::string& v) {
-         c.worker_open_files_limit = static_cast<int>(to_int(v, "open_files_limit", 0));
-         if (c.worker_open_files_limit != 0 && c.worker_open_files_limit < 64)
-           throw std::invalid_argument("open_files_limit: 0 (the system's) or at least 64");
+         c.worker_open_files_limit = static_cast<int>(zero_or_at_least(v, "open_files_limit", 64, "the system's"));
        }},
       {{"workers.time_limit_seconds", "SY_WORKER_TIME_LIMIT_SECONDS",
         "wall-clock and CPU time of one render attempt, before the per-second allowance"},

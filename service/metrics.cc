@@ -8,68 +8,47 @@
 
 namespace sy::service {
 
+namespace {
+
+// All that every metric here asks of prometheus-cpp's builder: its name, its help, registered.
+template <class Builder>
+auto& registered(Builder builder, prometheus::Registry& registry, const char* name, const char* help) {
+  return builder.Name(name).Help(help).Register(registry);
+}
+
+}  // namespace
+
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
-  requests_ = &prometheus::BuildCounter()
-                   .Name("sy_http_requests_total")
-                   .Help("HTTP requests by route template, method and status")
-                   .Register(*registry_);
-  outcomes_ = &prometheus::BuildCounter()
-                   .Name("sy_job_attempts_total")
-                   .Help("Job attempts by outcome (done, retry, failed, released, abandoned)")
-                   .Register(*registry_);
-  jobs_ = &prometheus::BuildGauge()
-               .Name("sy_jobs")
-               .Help("Jobs by state (failed is the dead-letter state)")
-               .Register(*registry_);
-  s3_events_ = &prometheus::BuildCounter()
-                    .Name("sy_s3_events_total")
-                    .Help("S3 bucket notification records by outcome (queued, duplicate, ignored)")
-                    .Register(*registry_);
-  for (const char* outcome : {"queued", "duplicate", "ignored"}) s3_events_->Add({{"outcome", outcome}});
-  upload_bytes_ = &prometheus::BuildCounter()
-                       .Name("sy_upload_bytes_total")
-                       .Help("Bytes stored by uploads to the embedded object store")
-                       .Register(*registry_)
-                       .Add({});
-  queue_depth_ = &prometheus::BuildGauge()
-                      .Name("sy_queue_depth")
-                      .Help("Jobs queued and waiting for a worker")
-                      .Register(*registry_)
-                      .Add({});
-  workers_busy_ = &prometheus::BuildGauge()
-                       .Name("sy_workers_busy")
-                       .Help("Workers rendering right now")
-                       .Register(*registry_)
-                       .Add({});
-  event_streams_ = &prometheus::BuildGauge()
-                        .Name("sy_event_streams_open")
-                        .Help("Server-Sent Events streams open now")
-                        .Register(*registry_)
-                        .Add({});
-  refused_ = &prometheus::BuildCounter()
-                  .Name("sy_http_connections_refused_total")
-                  .Help("Connections answered 503 and closed at once, by the limit they met")
-                  .Register(*registry_);
-  for (const char* reason : {"server_full", "client_full", "descriptors"}) refused_->Add({{"reason", reason}});
-  job_duration_ = &prometheus::BuildHistogram()
-                       .Name("sy_job_duration_seconds")
-                       .Help("Wall time of successful renders")
-                       .Register(*registry_)
-                       .Add({}, prometheus::Histogram::BucketBoundaries{
-                                    1, 2, 5, 10, 20, 30, 60, 120, 300, 600});
-  realtime_factor_ = &prometheus::BuildHistogram()
-                          .Name("sy_job_realtime_factor")
-                          .Help("Seconds of audio rendered per wall second")
-                          .Register(*registry_)
-                          .Add({}, prometheus::Histogram::BucketBoundaries{
-                                       1, 2, 5, 10, 20, 50, 100, 200});
+  auto counter = [this](const char* name, const char* help) -> auto& {
+    return registered(prometheus::BuildCounter(), *registry_, name, help);
+  };
+  auto gauge = [this](const char* name, const char* help) -> auto& {
+    return registered(prometheus::BuildGauge(), *registry_, name, help);
+  };
+  auto histogram = [this](const char* name, const char* help) -> auto& {
+    return registered(prometheus::BuildHistogram(), *registry_, name, help);
+  };
+  requests_ = &counter("sy_http_requests_total", "HTTP requests by route template, method and status");
+  outcomes_ = &counter("sy_job_attempts_total", "Job attempts by outcome (done, retry, failed, released, abandoned)");
+  jobs_ = &gauge("sy_jobs", "Jobs by state (failed is the dead-letter state)");
   for (auto s : {queue::JobStatus::kAwaitingUpload, queue::JobStatus::kQueued,
                  queue::JobStatus::kProcessing, queue::JobStatus::kDone,
                  queue::JobStatus::kFailed, queue::JobStatus::kExpired})
     jobs_->Add({{"state", std::string(queue::status_name(s))}});
+  s3_events_ = &counter("sy_s3_events_total", "S3 bucket notification records by outcome (queued, duplicate, ignored)");
+  for (const char* outcome : {"queued", "duplicate", "ignored"}) s3_events_->Add({{"outcome", outcome}});
+  upload_bytes_ = &counter("sy_upload_bytes_total", "Bytes stored by uploads to the embedded object store").Add({});
+  queue_depth_ = &gauge("sy_queue_depth", "Jobs queued and waiting for a worker").Add({});
+  workers_busy_ = &gauge("sy_workers_busy", "Workers rendering right now").Add({});
+  event_streams_ = &gauge("sy_event_streams_open", "Server-Sent Events streams open now").Add({});
+  refused_ = &counter("sy_http_connections_refused_total",
+                      "Connections answered 503 and closed at once, by the limit they met");
+  for (const char* reason : {"server_full", "client_full", "descriptors"}) refused_->Add({{"reason", reason}});
+  job_duration_ = &histogram("sy_job_duration_seconds", "Wall time of successful renders")
+                       .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 30, 60, 120, 300, 600});
+  realtime_factor_ = &histogram("sy_job_realtime_factor", "Seconds of audio rendered per wall second")
+                          .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100, 200});
 }
-
-Metrics::~Metrics() = default;
 
 void Metrics::request(std::string_view route, std::string_view method, int status) {
   std::string key(route);

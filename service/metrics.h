@@ -25,7 +25,6 @@ namespace sy::service {
 class Metrics {
  public:
   Metrics();
-  ~Metrics();
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 

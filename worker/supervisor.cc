@@ -1,7 +1,6 @@
 #include "worker/supervisor.h"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -21,6 +20,7 @@
 
 #include "base/log.h"
 #include "worker/supervisor_channel.h"
+#include "worker/worker_names.h"
 
 namespace sy::worker {
 namespace fs = std::filesystem;
@@ -33,14 +33,6 @@ constexpr int kChildChannelFd = 3;
 // Exit status of a child whose supervisor was already gone before it could check.
 constexpr int kExitOrphan = 125;
 constexpr int kExitExecFailed = 127;
-
-std::string random_suffix() {
-  unsigned char raw[4];
-  if (RAND_bytes(raw, sizeof raw) != 1) return "0";
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3]);
-  return buf;
-}
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
@@ -80,9 +72,7 @@ struct Supervisor::Child {
 
 Supervisor::Supervisor(SupervisorOptions options, queue::JobQueue& queue, JobObserver observer)
     : options_(std::move(options)), queue_(queue), observer_(std::move(observer)) {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "host");
-  id_prefix_ = std::string(host) + "-" + std::to_string(::getpid()) + "-" + random_suffix();
+  id_prefix_ = process_worker_prefix();
   rlimits_ = rlimits_for(options_.limits);
   // What `ps` shows: the binary's name rather than /proc/self/exe.
   std::error_code ec;

@@ -1,6 +1,5 @@
 #include "worker/worker_pool.h"
 
-#include <openssl/rand.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -17,20 +16,13 @@
 #include "storage/keys.h"
 #include "worker/failure_text.h"
 #include "worker/job_settings.h"
+#include "worker/worker_names.h"
 
 namespace sy::worker {
 namespace fs = std::filesystem;
 using Steady = std::chrono::steady_clock;
 
 namespace {
-
-std::string random_suffix() {
-  unsigned char raw[4];
-  if (RAND_bytes(raw, sizeof raw) != 1) return "0";
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3]);
-  return buf;
-}
 
 // result.report: what was measured on the delivered file and, with beat-synced motion, the
 // tempo the turns follow. No tempo without a clear beat: the note then says what was done.
@@ -39,12 +31,6 @@ nlohmann::json result_report(const pipeline::RenderResult& r) {
   if (r.tempo_bpm > 0) report["tempoBpm"] = std::round(r.tempo_bpm * 10) / 10;
   if (!r.motion_note.empty()) report["note"] = r.motion_note;
   return report;
-}
-
-std::string hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "host";
-  return buf;
 }
 
 // Errors of the machine rather than the file: base::TransientError (disk full, the database
@@ -66,10 +52,7 @@ void abort_on_marker(const fs::path& input, const std::string& marker) {
 WorkerPool::WorkerPool(WorkerPoolOptions options, queue::JobQueue& queue,
                        storage::ObjectStore& store, JobObserver observer)
     : options_(std::move(options)), queue_(queue), store_(store), observer_(std::move(observer)) {
-  // Unique per process run, so a restarted server never mistakes an old lease for its own.
-  id_prefix_ = !options_.worker_id.empty()
-                   ? options_.worker_id
-                   : hostname() + "-" + std::to_string(::getpid()) + "-" + random_suffix();
+  id_prefix_ = !options_.worker_id.empty() ? options_.worker_id : process_worker_prefix();
   if (options_.workers < 1) options_.workers = 1;
   fs::create_directories(options_.scratch_dir);
 }

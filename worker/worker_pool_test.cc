@@ -1,7 +1,6 @@
 #include "worker/worker_pool.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +14,7 @@
 #include "tests/support/lease_race.h"
 #include "tests/support/readable_error.h"
 #include "tests/support/small_filesystem.h"
+#include "tests/support/sqlite_edit.h"
 
 namespace sy::worker {
 namespace {
@@ -78,6 +78,17 @@ class WorkerPoolTest : public ::testing::Test {
     ADD_FAILURE() << "timed out waiting for job " << id;
     return queue->get(id).value_or(queue::Job{});
   }
+  queue::Job wait_final(const std::string& id) {
+    return wait_for(id, [](const queue::Job& x) { return queue::is_final(x.status); });
+  }
+  // Runs the pool until job `id` ends: it failed, with a sentence for people, returned here.
+  std::string failure_sentence(const std::string& id) {
+    start();
+    const queue::Job j = wait_final(id);
+    EXPECT_EQ(j.status, queue::JobStatus::kFailed);
+    EXPECT_TRUE(testing::is_for_people(j.error)) << j.error;
+    return j.error;
+  }
   void wait_for_outcome(const std::string& id, std::chrono::seconds timeout = 60s) {
     const auto end = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < end) {
@@ -113,7 +124,7 @@ class WorkerPoolTest : public ::testing::Test {
 TEST_F(WorkerPoolTest, RendersAJobIntoItsProcessedKey) {
   submit_sine("job1", 6, R"({"format":"mp3"})");
   start();
-  const auto j = wait_for("job1", [](const queue::Job& x) { return queue::is_final(x.status); });
+  const auto j = wait_final("job1");
   ASSERT_EQ(j.status, queue::JobStatus::kDone) << j.error;
   ASSERT_TRUE(j.result);
   // processed/<job>/<name> (8D).<ext> (PRODUCT.md); the attempt's own upload is gone.
@@ -141,7 +152,7 @@ TEST_F(WorkerPoolTest, NotAudioFailsAtOnceWithAReadableReason) {
   }
   submit_file("junk", junk);
   start();
-  const auto j = wait_for("junk", [](const queue::Job& x) { return queue::is_final(x.status); });
+  const auto j = wait_final("junk");
   EXPECT_EQ(j.status, queue::JobStatus::kFailed);
   EXPECT_EQ(j.attempts, 1);
   EXPECT_FALSE(j.error.empty());
@@ -154,7 +165,7 @@ TEST_F(WorkerPoolTest, ResourceBombFailsAtOnceWithItsReason) {
   testing::bombs::write_file(bomb.string(), testing::bombs::wav(750000017, 2, 4, 2000000));
   submit_file("bomb", bomb);
   start();
-  const auto j = wait_for("bomb", [](const queue::Job& x) { return queue::is_final(x.status); });
+  const auto j = wait_final("bomb");
   EXPECT_EQ(j.status, queue::JobStatus::kFailed);
   EXPECT_EQ(j.attempts, 1);
   EXPECT_EQ(j.error, "the audio's sample rate (750000017 Hz) is outside the 8 kHz to 384 kHz a recording can have");
@@ -227,11 +238,8 @@ TEST_F(WorkerPoolTest, AScratchFolderThatCannotBeMadeLeavesASentenceNotAPath) {
   fs::create_directories(options.scratch_dir);
   std::ofstream(options.scratch_dir / "blocked") << "a file where the job's folder would go";
   submit_sine("blocked", 1);
-  start();
-  const auto j = wait_for("blocked", [](const queue::Job& x) { return queue::is_final(x.status); });
-  EXPECT_EQ(j.status, queue::JobStatus::kFailed);
-  EXPECT_TRUE(testing::is_for_people(j.error));
-  EXPECT_EQ(j.error, "the server could not prepare the render (an error on the server, not in the file)");
+  EXPECT_EQ(failure_sentence("blocked"),
+            "the server could not prepare the render (an error on the server, not in the file)");
 }
 
 TEST_F(WorkerPoolTest, AStoreThatRefusesTheResultLeavesASentenceNotAPath) {
@@ -239,11 +247,8 @@ TEST_F(WorkerPoolTest, AStoreThatRefusesTheResultLeavesASentenceNotAPath) {
   // The store cannot make the folder of the attempt's upload (a file is in its place).
   std::ofstream(dir / "store" / "objects" / "attempts") << "in the way";
   submit_sine("refused", 1);
-  start();
-  const auto j = wait_for("refused", [](const queue::Job& x) { return queue::is_final(x.status); });
-  EXPECT_EQ(j.status, queue::JobStatus::kFailed);
-  EXPECT_TRUE(testing::is_for_people(j.error));
-  EXPECT_EQ(j.error, "the server could not store the result (an error on the server, not in the file)");
+  EXPECT_EQ(failure_sentence("refused"),
+            "the server could not store the result (an error on the server, not in the file)");
   EXPECT_TRUE(store->list("processed/refused/").empty());
 }
 
@@ -252,22 +257,13 @@ TEST_F(WorkerPoolTest, ADatabaseErrorDuringTheRenderLeavesASentenceNotSql) {
   submit_sine("dberror", 4);
   // The queue's database refuses every progress report, naming a statement, a file and a host
   // the way a database's own message would.
-  sqlite3* c = nullptr;
-  ASSERT_EQ(sqlite3_open((dir / "queue.db").c_str(), &c), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(c,
-                         "CREATE TRIGGER refuse_progress BEFORE UPDATE OF progress ON jobs "
-                         "WHEN NEW.progress > 0 AND NEW.status = 'processing' BEGIN SELECT "
-                         "RAISE(ABORT, 'SELECT progress FROM jobs: /var/lib/db/queue.db on db.internal'); END",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(c);
-  sqlite3_close(c);
-  start();
-  const auto j = wait_for("dberror", [](const queue::Job& x) { return queue::is_final(x.status); });
-  EXPECT_EQ(j.status, queue::JobStatus::kFailed);
-  EXPECT_TRUE(testing::is_for_people(j.error));
-  EXPECT_EQ(j.error.find("db.internal"), std::string::npos) << j.error;
-  EXPECT_EQ(j.error, "the render failed on the server (an error on the server, not in the file)");
+  testing::edit_sqlite(dir / "queue.db",
+                       "CREATE TRIGGER refuse_progress BEFORE UPDATE OF progress ON jobs "
+                       "WHEN NEW.progress > 0 AND NEW.status = 'processing' BEGIN SELECT "
+                       "RAISE(ABORT, 'SELECT progress FROM jobs: /var/lib/db/queue.db on db.internal'); END");
+  const std::string error = failure_sentence("dberror");
+  EXPECT_EQ(error.find("db.internal"), std::string::npos) << error;
+  EXPECT_EQ(error, "the render failed on the server (an error on the server, not in the file)");
 }
 
 // The result is moved into place, then the queue refuses to record the completion: the job
@@ -277,17 +273,11 @@ TEST_F(WorkerPoolTest, ADatabaseErrorDuringTheRenderLeavesASentenceNotSql) {
 TEST_F(WorkerPoolTest, AFailureAfterTheResultWasMovedLeavesNoResultObject) {
   max_attempts = 2;
   submit_sine("unrecorded", 1);
-  sqlite3* c = nullptr;
-  ASSERT_EQ(sqlite3_open((dir / "queue.db").c_str(), &c), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(c,
-                         "CREATE TRIGGER refuse_done BEFORE UPDATE OF status ON jobs "
-                         "WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK)
-      << sqlite3_errmsg(c);
-  sqlite3_close(c);
+  testing::edit_sqlite(dir / "queue.db",
+                       "CREATE TRIGGER refuse_done BEFORE UPDATE OF status ON jobs "
+                       "WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END");
   start();
-  const auto j = wait_for("unrecorded", [](const queue::Job& x) { return queue::is_final(x.status); });
+  const auto j = wait_final("unrecorded");
   // The second attempt's outcome is reported after its clean-up.
   for (int i = 0; i < 1000; ++i) {
     {
@@ -330,7 +320,7 @@ TEST_F(WorkerPoolTest, ARenderMeetingAFullDiskIsRetriedLaterNotFailed) {
   EXPECT_NE(j->status, queue::JobStatus::kFailed) << j->error;
   EXPECT_TRUE(store->list("processed/full/").empty());
   ASSERT_TRUE(disk.resize(64 << 20));  // room again
-  const auto after = wait_for("full", [](const queue::Job& x) { return queue::is_final(x.status); });
+  const auto after = wait_final("full");
   EXPECT_EQ(after.status, queue::JobStatus::kDone) << after.error;
   EXPECT_EQ(after.attempts, 1) << "the attempts that met the full disk were not counted";
 }

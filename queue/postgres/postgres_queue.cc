@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "base/errors.h"
+#include "queue/job_columns.h"
 
 namespace sy::queue {
 namespace {
@@ -77,11 +78,6 @@ constexpr const char* kMigrations[] = {
     )sql",
 };
 
-constexpr const char* kColumns =
-    "id, token_hash, filename, upload_key, size, settings, status, attempts, max_attempts, "
-    "lease_owner, lease_expires, progress, stage, error, created_at, updated_at, result_key, "
-    "result_bytes, result_duration, result_format, result_wall, result_report";
-
 struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
 };
@@ -107,29 +103,16 @@ class Rows {
   double real(int row, int col) const {
     return null(row, col) ? 0 : std::stod(PQgetvalue(r_.get(), row, col));
   }
-  Job job(int row) const {
-    Job j;
-    j.id = text(row, 0);
-    j.token_hash = text(row, 1);
-    j.filename = text(row, 2);
-    j.upload_key = text(row, 3);
-    j.size = int64(row, 4);
-    j.settings_json = text(row, 5);
-    j.status = parse_status(text(row, 6)).value_or(JobStatus::kFailed);
-    j.attempts = static_cast<int>(int64(row, 7));
-    j.max_attempts = static_cast<int>(int64(row, 8));
-    j.lease_owner = text(row, 9);
-    j.lease_expires = from_ms(int64(row, 10));
-    j.progress = real(row, 11);
-    j.stage = text(row, 12);
-    j.error = text(row, 13);
-    j.created_at = from_ms(int64(row, 14));
-    j.updated_at = from_ms(int64(row, 15));
-    if (!null(row, 16))
-      j.result = JobResult{text(row, 16), int64(row, 17), real(row, 18), text(row, 19),
-                           real(row, 20), text(row, 21)};
-    return j;
-  }
+  // Row `row` as job_from_row reads it.
+  struct Row {
+    const Rows& rows;
+    int row;
+    std::string text(int col) const { return rows.text(row, col); }
+    std::int64_t int64(int col) const { return rows.int64(row, col); }
+    double real(int col) const { return rows.real(row, col); }
+    bool null(int col) const { return rows.null(row, col); }
+  };
+  Job job(int row) const { return job_from_row(Row{*this, row}); }
 
  private:
   ResultPtr r_;
@@ -450,7 +433,7 @@ void PostgresJobQueue::create(const NewJob& job) {
 
 std::optional<Job> PostgresJobQueue::get(const std::string& id) {
   Lease c(*this);
-  const auto rows = c->exec(std::string("SELECT ") + kColumns + " FROM sy_jobs WHERE id = $1", {id});
+  const auto rows = c->exec(std::string("SELECT ") + kJobColumns + " FROM sy_jobs WHERE id = $1", {id});
   if (rows.size() == 0) return std::nullopt;
   return rows.job(0);
 }
@@ -481,7 +464,7 @@ std::optional<Job> PostgresJobQueue::claim(const std::string& worker, millisecon
                   "status = 'queued' OR (status = 'processing' AND lease_expires < sy_now_ms() "
                   "AND attempts < max_attempts) ORDER BY queued_at, seq LIMIT 1 "
                   "FOR UPDATE SKIP LOCKED) RETURNING ") +
-          kColumns,
+          kJobColumns,
       {worker, num(static_cast<std::int64_t>(lease.count()))});
   if (rows.size() == 0) return std::nullopt;
   return rows.job(0);

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "base/errors.h"
+#include "queue/job_columns.h"
 
 namespace sy::queue {
 namespace {
@@ -67,11 +68,6 @@ constexpr const char* kMigrations[] = {
       WHERE status IN ('awaiting_upload', 'queued', 'processing');
     )sql",
 };
-
-constexpr const char* kColumns =
-    "id, token_hash, filename, upload_key, size, settings, status, attempts, max_attempts, "
-    "lease_owner, lease_expires, progress, stage, error, created_at, updated_at, result_key, "
-    "result_bytes, result_duration, result_format, result_wall, result_report";
 
 // A full disk, a lock another process held past the busy timeout and I/O errors pass; a
 // constraint or a malformed statement does not.
@@ -148,27 +144,7 @@ class SqliteJobQueue::Statement {
   double real(int col) const { return sqlite3_column_double(stmt_, col); }
   bool null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
-  Job job() const {
-    Job j;
-    j.id = text(0);
-    j.token_hash = text(1);
-    j.filename = text(2);
-    j.upload_key = text(3);
-    j.size = int64(4);
-    j.settings_json = text(5);
-    j.status = parse_status(text(6)).value_or(JobStatus::kFailed);
-    j.attempts = static_cast<int>(int64(7));
-    j.max_attempts = static_cast<int>(int64(8));
-    j.lease_owner = text(9);
-    j.lease_expires = from_ms(int64(10));
-    j.progress = real(11);
-    j.stage = text(12);
-    j.error = text(13);
-    j.created_at = from_ms(int64(14));
-    j.updated_at = from_ms(int64(15));
-    if (!null(16)) j.result = JobResult{text(16), int64(17), real(18), text(19), real(20), text(21)};
-    return j;
-  }
+  Job job() const { return job_from_row(*this); }
 
  private:
   void check(int rc) {
@@ -277,7 +253,7 @@ SqliteJobQueue::SqliteJobQueue(const std::filesystem::path& file) : file_(file) 
     exec("PRAGMA foreign_keys=ON");
     migrate();
     counter_ = ChangeCounter::open(file.string() + "-changes");
-    const std::string get_sql = std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?1";
+    const std::string get_sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1";
     for (auto& r : readers_) {
       if (sqlite3_open_v2(file.c_str(), &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
                           nullptr) != SQLITE_OK)
@@ -456,7 +432,7 @@ std::optional<Job> SqliteJobQueue::claim(const std::string& worker, std::chrono:
                  "attempts = attempts + 1, lease_owner = ?2, lease_expires = ?3, updated_at = ?4 "
                  "WHERE id = ?1");
   take.bind(1, id).bind(2, worker).bind(3, now + lease.count()).bind(4, now).run();
-  Statement read(db_, (std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?1").c_str());
+  Statement read(db_, (std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1").c_str());
   read.bind(1, id);
   read.step();
   Job job = read.job();

@@ -2,8 +2,6 @@
 // shows the picture's packets byte for byte as they were, the sound 8D, tags and chapters kept.
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "tests/support/process.h"
+#include "tests/support/stereo_levels.h"
 #include "tests/support/temp_dir.h"
 
 namespace sy::testing {
@@ -52,32 +51,6 @@ std::vector<std::string> video_packet_hashes(const std::string& path) {
 
 nlohmann::json probe(const std::string& path) {
   return nlohmann::json::parse(output_of("ffprobe -v error -show_format -show_streams -show_chapters -of json " + quote(path)));
-}
-
-// Spread of the left/right level difference over 250 ms windows, in dB: near 0 for a centred
-// tone, many dB once it circles the head.
-double level_difference_spread(const TempDir& dir, const std::string& path) {
-  const std::string raw = dir.file("decoded.f32");
-  EXPECT_EQ(shell("ffmpeg -v error -y -i " + quote(path) + " -map 0:a:0 -f f32le -ac 2 -ar 48000 " + quote(raw)), 0);
-  const std::string bytes = read_file(raw);
-  std::vector<float> s(bytes.size() / sizeof(float));
-  std::memcpy(s.data(), bytes.data(), s.size() * sizeof(float));
-  constexpr std::size_t kWindow = 48000 / 4;
-  double lo = 1e9, hi = -1e9;
-  for (std::size_t start = 0; (start + kWindow) * 2 <= s.size(); start += kWindow) {
-    double l = 1e-12, r = 1e-12;
-    for (std::size_t i = start; i < start + kWindow; ++i) {
-      const auto left = static_cast<double>(s[2 * i]);
-      const auto right = static_cast<double>(s[2 * i + 1]);
-      l += left * left;
-      r += right * right;
-    }
-    if (l + r < 1e-6 * kWindow) continue;
-    const double d = 10 * std::log10(l / r);
-    lo = std::min(lo, d);
-    hi = std::max(hi, d);
-  }
-  return hi - lo;
 }
 
 struct Case {
@@ -125,8 +98,8 @@ TEST_P(VideoRoundTrip, PictureCopiedUntouchedSound8DTagsAndChaptersKept) {
   const std::string title = tags.contains("title") ? tags["title"].get<std::string>() : tags.value("TITLE", "");
   EXPECT_EQ(title, "Clip (8D)");
 
-  EXPECT_LT(level_difference_spread(dir, in), 1.0) << "the sound is centred";
-  EXPECT_GT(level_difference_spread(dir, out), 6.0) << "and circles the head after";
+  EXPECT_LT(level_difference_spread(decode_stereo(dir, in, 48000), 48000), 1.0) << "the sound is centred";
+  EXPECT_GT(level_difference_spread(decode_stereo(dir, out, 48000), 48000), 6.0) << "and circles the head after";
 }
 
 INSTANTIATE_TEST_SUITE_P(

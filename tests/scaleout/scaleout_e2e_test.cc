@@ -23,6 +23,7 @@
 #include "storage/s3/s3_store.h"
 #include "tests/support/api_client.h"
 #include "tests/support/http_client.h"
+#include "tests/support/postgres_schema.h"
 #include "tests/support/process.h"
 #include "tests/support/server_process.h"
 #include "tests/support/rgw_env.h"
@@ -105,13 +106,7 @@ class ScaleOut : public ::testing::Test {
     std::string lower;
     for (char ch : tag) lower.push_back(std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::tolower(ch)) : '-');
     bucket_ = "sy-" + lower.substr(0, 50);
-    const std::string schema = "sy_" + std::to_string(::getpid());
-    PGconn* c = PQconnectdb(pg.c_str());
-    ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
-    PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS " + schema + " CASCADE").c_str()));
-    PQclear(PQexec(c, ("CREATE SCHEMA " + schema).c_str()));
-    PQfinish(c);
-    queue_url_ = pg + "?options=-csearch_path%3D" + schema;
+    queue_url_ = sy::testing::url_with_fresh_schema(pg, "sy_" + std::to_string(::getpid()));
 
     store_ = std::make_unique<sy::storage::S3ObjectStore>(s3_options());
     store_->ensure_bucket();

@@ -5,7 +5,6 @@
 // once the server is back, without restarting `serve`. Runs alone (RUN_SERIAL): every other
 // test on these servers would see the outage.
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "tests/support/api_client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/postgres_restart.h"
+#include "tests/support/postgres_schema.h"
 #include "tests/support/process.h"
 #include "tests/support/rgw_restart.h"
 #include "tests/support/server_process.h"
@@ -56,6 +56,19 @@ std::string sine_wav(const sy::testing::TempDir& dir, int seconds) {
   std::stringstream bytes;
   bytes << in.rdbuf();
   return bytes.str();
+}
+
+// `serve` with one render worker, its data and log in `dir`, on the backends `env` names;
+// no rate limit on creating jobs (the tests create them faster than a person would).
+sy::testing::ServeOptions serve_options(const sy::testing::TempDir& dir, std::map<std::string, std::string> env) {
+  sy::testing::ServeOptions o;
+  o.binary = SY_BINARY;
+  o.data_dir = dir.path() / "data";
+  o.log = dir.path() / "serve.log";
+  o.workers = 1;
+  o.env = std::move(env);
+  o.env["SY_CREATE_PER_MINUTE"] = "0";
+  return o;
 }
 
 sy::testing::HttpHeaders bearer(const sy::testing::CreatedJob& job) {
@@ -102,26 +115,12 @@ HttpResponse until_status(int status, std::chrono::seconds patience, const std::
 TEST(ServiceOutage, PostgresStoppedUnderServeAnswers503AndRecoversWithoutARestart) {
   const std::string pg = first_line(state_dir() + "/pg/url");
   ASSERT_FALSE(pg.empty()) << "PostgreSQL is not running";
-  const std::string schema = "sy_svc_outage_" + std::to_string(::getpid());
-  {
-    PGconn* c = PQconnectdb(pg.c_str());
-    ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
-    PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS " + schema + " CASCADE").c_str()));
-    PQclear(PQexec(c, ("CREATE SCHEMA " + schema).c_str()));
-    PQfinish(c);
-  }
   sy::testing::TempDir dir;
-  sy::testing::ServeOptions o;
-  o.binary = SY_BINARY;
-  o.data_dir = dir.path() / "data";
-  o.log = dir.path() / "serve.log";
-  o.workers = 1;
-  o.env = {{"SY_QUEUE_BACKEND", "postgres"},
-           {"SY_QUEUE_URL", pg + "?options=-csearch_path%3D" + schema},
-           {"SY_QUEUE_DEADLINE_SECONDS", "1.5"},
-           {"SY_LEASE_SECONDS", "5"},
-           {"SY_CREATE_PER_MINUTE", "0"}};
-  sy::testing::ServerProcess server(o);
+  sy::testing::ServerProcess server(serve_options(
+      dir, {{"SY_QUEUE_BACKEND", "postgres"},
+            {"SY_QUEUE_URL", sy::testing::url_with_fresh_schema(pg, "sy_svc_outage_" + std::to_string(::getpid()))},
+            {"SY_QUEUE_DEADLINE_SECONDS", "1.5"},
+            {"SY_LEASE_SECONDS", "5"}}));
   const sy::testing::ApiClient api(server.url(""));
   const std::string song = sine_wav(dir, 3);
   const auto before = api.create("before.wav", static_cast<std::int64_t>(song.size()));
@@ -171,21 +170,14 @@ TEST(ServiceOutage, TheS3GatewayStoppedMidFlowAnswers503LeavesNothingHalfWritten
   bucket_view.ensure_bucket();
 
   sy::testing::TempDir dir;
-  sy::testing::ServeOptions o;
-  o.binary = SY_BINARY;
-  o.data_dir = dir.path() / "data";
-  o.log = dir.path() / "serve.log";
-  o.workers = 1;
-  o.env = {{"SY_STORAGE_BACKEND", "s3"},
-           {"SY_S3_ENDPOINT", rgw.at("RGW_ENDPOINT")},
-           {"SY_S3_BUCKET", bucket},
-           {"SY_S3_PATH_STYLE", "true"},
-           {"SY_S3_ACCESS_KEY", rgw.at("RGW_ACCESS_KEY")},
-           {"SY_S3_SECRET_KEY", rgw.at("RGW_SECRET_KEY")},
-           {"SY_S3_CALL_DEADLINE_SECONDS", "1.5"},
-           {"SY_LEASE_SECONDS", "10"},
-           {"SY_CREATE_PER_MINUTE", "0"}};
-  sy::testing::ServerProcess server(o);
+  sy::testing::ServerProcess server(serve_options(dir, {{"SY_STORAGE_BACKEND", "s3"},
+                                                        {"SY_S3_ENDPOINT", rgw.at("RGW_ENDPOINT")},
+                                                        {"SY_S3_BUCKET", bucket},
+                                                        {"SY_S3_PATH_STYLE", "true"},
+                                                        {"SY_S3_ACCESS_KEY", rgw.at("RGW_ACCESS_KEY")},
+                                                        {"SY_S3_SECRET_KEY", rgw.at("RGW_SECRET_KEY")},
+                                                        {"SY_S3_CALL_DEADLINE_SECONDS", "1.5"},
+                                                        {"SY_LEASE_SECONDS", "10"}}));
   const sy::testing::ApiClient api(server.url(""));
 
   // One job rendering when the gateway goes, one uploaded but not yet announced.

@@ -2,7 +2,6 @@
 // twice; when the database returns, the job is done at its first attempt. A real worker pool,
 // the fixture's real PostgreSQL (stopped and started again), a real render.
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +12,7 @@
 #include "storage/keys.h"
 #include "storage/local/local_store.h"
 #include "tests/support/postgres_restart.h"
+#include "tests/support/postgres_schema.h"
 #include "tests/support/process.h"
 #include "tests/support/queued_job.h"
 #include "tests/support/temp_dir.h"
@@ -24,17 +24,8 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 TEST(WorkerOutage, ADatabaseOutageMidRenderCostsNoAttempt) {
-  const std::string schema = "sy_outage_" + std::to_string(::getpid());
-  {
-    PGconn* c = PQconnectdb(sy::testing::postgres_url().c_str());
-    ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
-    PQclear(PQexec(c, ("DROP SCHEMA IF EXISTS " + schema + " CASCADE").c_str()));
-    PGresult* r = PQexec(c, ("CREATE SCHEMA " + schema).c_str());
-    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
-    PQclear(r);
-    PQfinish(c);
-  }
-  sy::queue::PostgresJobQueue queue(sy::testing::postgres_url() + "?options=-csearch_path%3D" + schema, 3);
+  sy::queue::PostgresJobQueue queue(
+      sy::testing::url_with_fresh_schema(sy::testing::postgres_url(), "sy_outage_" + std::to_string(::getpid())), 3);
   sy::testing::TempDir dir;
   sy::storage::LocalStoreOptions so;
   so.root = dir.path() / "data";

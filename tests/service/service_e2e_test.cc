@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -20,6 +18,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/server_process.h"
+#include "tests/support/stereo_levels.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -28,8 +27,10 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 using Steady = std::chrono::steady_clock;
+using sy::testing::decode_stereo;
 using sy::testing::http_request;
 using sy::testing::HttpResponse;
+using sy::testing::level_difference_spread;
 using sy::testing::read_file;
 using sy::testing::target_of;
 
@@ -70,38 +71,6 @@ std::string make_song(const sy::testing::TempDir& dir, const std::string& name, 
                           "-c:a libmp3lame -b:a 192k " + sy::testing::quote(out);
   EXPECT_EQ(sy::testing::shell(cmd), 0);
   return out;
-}
-
-// Stereo float samples of a file, decoded by the ffmpeg tool at 44.1 kHz.
-std::vector<float> decode_stereo(const sy::testing::TempDir& dir, const std::string& path) {
-  const std::string raw = dir.file("decoded.f32");
-  EXPECT_EQ(sy::testing::shell("ffmpeg -loglevel error -y -i " + sy::testing::quote(path) +
-                               " -f f32le -ac 2 -ar 44100 " + sy::testing::quote(raw)),
-            0);
-  const std::string bytes = read_file(raw);
-  std::vector<float> out(bytes.size() / sizeof(float));
-  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
-  return out;
-}
-
-// Spread (max - min) of the left/right level difference over 250 ms windows, in dB.
-double level_difference_spread(const std::vector<float>& stereo) {
-  constexpr std::size_t kWindow = 44100 / 4;
-  double lo = 1e9, hi = -1e9;
-  for (std::size_t start = 0; (start + kWindow) * 2 <= stereo.size(); start += kWindow) {
-    double l = 1e-12, r = 1e-12;
-    for (std::size_t i = start; i < start + kWindow; ++i) {
-      const auto a = static_cast<double>(stereo[2 * i]);
-      const auto b = static_cast<double>(stereo[2 * i + 1]);
-      l += a * a;
-      r += b * b;
-    }
-    if (l + r < 1e-6 * kWindow) continue;  // silence says nothing
-    const double d = 10 * std::log10(l / r);
-    lo = std::min(lo, d);
-    hi = std::max(hi, d);
-  }
-  return hi - lo;
 }
 
 class ServiceTest : public ::testing::Test {
@@ -244,12 +213,12 @@ TEST_F(ServiceTest, WholeFlowUploadProgressDownloadAndTheResultIs8D) {
   // The bytes decode to the song's length, and the sound now moves between the ears.
   const std::string out = tmp.file("result.mp3");
   std::ofstream(out, std::ios::binary) << result.body;
-  const auto original = decode_stereo(tmp, song);
-  const auto rendered = decode_stereo(tmp, out);
+  const auto original = decode_stereo(tmp, song, 44100);
+  const auto rendered = decode_stereo(tmp, out, 44100);
   EXPECT_NEAR(static_cast<double>(rendered.size()) / 2 / 44100, 45.0, 0.1);
-  RecordProperty("level_difference_spread_db", std::to_string(level_difference_spread(rendered)));
-  const double before = level_difference_spread(original);
-  const double after = level_difference_spread(rendered);
+  RecordProperty("level_difference_spread_db", std::to_string(level_difference_spread(rendered, 44100)));
+  const double before = level_difference_spread(original, 44100);
+  const double after = level_difference_spread(rendered, 44100);
   EXPECT_LT(before, 1.0) << "the fixture is centred";
   EXPECT_GT(after, 6.0) << "left/right balance should swing as the source circles: "
                                  << before << " dB before, " << after << " dB after";
@@ -419,7 +388,7 @@ TEST_F(ServiceTest, PreviewThenRerenderWithoutASecondUpload) {
   EXPECT_NE(preview_url.find("Song%20%288D%20preview%29.mp3?"), std::string::npos) << preview_url;
   const std::string preview_file = tmp.file("preview.mp3");
   std::ofstream(preview_file, std::ios::binary) << call("GET", target_of(preview_url)).body;
-  EXPECT_NEAR(static_cast<double>(decode_stereo(tmp, preview_file).size()) / 2 / 44100, 8.0, 0.1);
+  EXPECT_NEAR(static_cast<double>(decode_stereo(tmp, preview_file, 44100).size()) / 2 / 44100, 8.0, 0.1);
 
   const sy::testing::HttpHeaders auth{{"Authorization", "Bearer " + source.token}};
   const std::string target = "/api/v1/jobs/" + source.id + "/rerender";
@@ -447,9 +416,9 @@ TEST_F(ServiceTest, PreviewThenRerenderWithoutASecondUpload) {
   ASSERT_EQ(flac.status, 200);
   const std::string whole_file = tmp.file("whole.flac");
   std::ofstream(whole_file, std::ios::binary) << flac.body;
-  const auto rendered = decode_stereo(tmp, whole_file);
+  const auto rendered = decode_stereo(tmp, whole_file, 44100);
   EXPECT_NEAR(static_cast<double>(rendered.size()) / 2 / 44100, 40.0, 0.1);
-  EXPECT_GT(level_difference_spread(rendered), 6.0) << "the whole song is 8D";
+  EXPECT_GT(level_difference_spread(rendered, 44100), 6.0) << "the whole song is 8D";
   EXPECT_FALSE(fs::exists(data / "objects" / "uploads" / whole.id)) << "no second upload";
   EXPECT_EQ(status(source).json_body()["status"], "done") << "the source is kept";
 
@@ -534,7 +503,7 @@ TEST_F(ServiceTest, AVideoComesBackAVideoWithItsPictureUntouched) {
   const std::string before = hashes(clip);
   EXPECT_GT(std::count(before.begin(), before.end(), '\n'), 90);
   EXPECT_EQ(hashes(out), before) << "every packet of the picture, byte for byte";
-  EXPECT_GT(level_difference_spread(decode_stereo(tmp, out)), 6.0) << "the sound circles";
+  EXPECT_GT(level_difference_spread(decode_stereo(tmp, out, 44100), 44100), 6.0) << "the sound circles";
 }
 
 TEST_F(ServiceTest, JanitorExpiresUploadsAndRemovesOldJobs) {

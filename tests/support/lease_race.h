@@ -5,7 +5,6 @@
 // uploads under its own attempt key, moves that to the job's result key and completes.
 // Used with the embedded store (worker tests) and with S3 on Ceph RGW (scaleout).
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <functional>
@@ -14,6 +13,7 @@
 #include "queue/job_queue.h"
 #include "storage/keys.h"
 #include "storage/object_store.h"
+#include "tests/support/sqlite_edit.h"
 
 namespace sy::testing {
 
@@ -77,12 +77,7 @@ class StoreWhereTheLeaseIsLostDuringUpload final : public storage::ObjectStore {
 
 // The take-over for a job queue kept in SQLite at `db`: the row's lease goes to "winner".
 inline std::function<void(const std::string&)> take_over_in_sqlite(std::filesystem::path db) {
-  return [db = std::move(db)](const std::string&) {
-    sqlite3* c = nullptr;
-    ASSERT_EQ(sqlite3_open(db.c_str(), &c), SQLITE_OK);
-    sqlite3_exec(c, "UPDATE jobs SET lease_owner = 'winner'", nullptr, nullptr, nullptr);
-    sqlite3_close(c);
-  };
+  return [db = std::move(db)](const std::string&) { edit_sqlite(db, "UPDATE jobs SET lease_owner = 'winner'"); };
 }
 
 }  // namespace sy::testing
