@@ -70,6 +70,42 @@ TEST(CliTest, HelpAndVersion) {
   EXPECT_NE(version.out.find("surroundyou "), std::string::npos);
 }
 
+// Code points: every character of the help takes one column.
+std::size_t widest_line(const std::string& text) {
+  std::size_t widest = 0, width = 0;
+  for (const char c : text) {
+    if (c == '\n') {
+      widest = std::max(widest, width);
+      width = 0;
+    } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
+      ++width;
+    }
+  }
+  return std::max(widest, width);
+}
+
+// In an 80-column terminal no line of help folds at the edge into the option column, and
+// every option still says what it takes.
+TEST(CliTest, HelpFitsEightyColumns) {
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"--help"}, {"render", "--help"}, {"probe", "--help"}, {"presets", "--help"},
+        {"presets"}, {"serve", "--help"}, {"worker", "--help"}}) {
+    std::vector<std::string> argv = {"/usr/bin/env", "COLUMNS=80", kBinary};
+    argv.insert(argv.end(), command.begin(), command.end());
+    CommandResult r = run(argv);
+    EXPECT_EQ(r.exit_code, 0) << command.front();
+    EXPECT_LE(widest_line(r.out), 80u) << command.front() << " " << command.back() << ":\n" << r.out;
+  }
+  CommandResult render_help = run({"/usr/bin/env", "COLUMNS=80", kBinary, "render", "--help"});
+  EXPECT_NE(render_help.out.find("-j,--jobs N "), std::string::npos) << render_help.out;
+  EXPECT_NE(render_help.out.find("--max-size SIZE "), std::string::npos) << render_help.out;
+  // A wide terminal keeps each option's help on one line.
+  CommandResult wide = run({"/usr/bin/env", "COLUMNS=250", kBinary, "serve", "--help"});
+  EXPECT_NE(wide.out.find("--public-url URL            How clients reach this server, scheme://host[:port] (presigned"),
+            std::string::npos)
+      << wide.out;
+}
+
 TEST(CliTest, UsageErrorsExitTwo) {
   TempDir dir;
   make_song(dir.file("a.wav"), 1);
