@@ -356,7 +356,14 @@ int run_render(RenderArgs a, CLI::App& cmd) {
       print_plan(tasks, mode);
       return kExitOk;
     }
-    if (!a.out_dir.empty()) fs::create_directories(a.out_dir);
+    if (!a.out_dir.empty()) {
+      std::error_code ec;
+      fs::create_directories(a.out_dir, ec);
+      if (ec) {
+        std::fprintf(stderr, "error: cannot create the output folder: %s (%s)\n", ec.message().c_str(), a.out_dir.c_str());
+        return kExitFailure;
+      }
+    }
   } catch (const base::UsageError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitUsage;
@@ -384,7 +391,9 @@ int run_render(RenderArgs a, CLI::App& cmd) {
       display.started(i, t.input, t.output);
       try {
         fs::path parent = fs::path(t.output).parent_path();
-        if (!a.out_dir.empty() && !parent.empty()) fs::create_directories(parent);
+        std::error_code ec;
+        if (!a.out_dir.empty() && !parent.empty() && (fs::create_directories(parent, ec), ec))
+          throw std::runtime_error("cannot create the output folder " + parent.string() + ": " + ec.message());
         pipeline::RenderOptions task_options = options;
         task_options.encode.format = t.format;
         pipeline::RenderResult r = pipeline::render_file(t.input, t.output, task_options,

@@ -106,6 +106,16 @@ TEST(CliTest, HelpFitsEightyColumns) {
       << wide.out;
 }
 
+// An output folder that cannot be made is named with the reason, not a std::filesystem dump.
+TEST(CliTest, AnOutputFolderThatCannotBeMadeIsNamed) {
+  TempDir dir;
+  make_song(dir.file("a.wav"), 1);
+  const std::string out_dir = dir.file("a.wav") + "/8d";  // under a file: never a folder
+  CommandResult r = run({kBinary, "render", dir.file("a.wav"), "--out-dir", out_dir, "--progress", "none"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err, "error: cannot create the output folder: Not a directory (" + out_dir + ")\n");
+}
+
 TEST(CliTest, UsageErrorsExitTwo) {
   TempDir dir;
   make_song(dir.file("a.wav"), 1);
