@@ -339,6 +339,14 @@ TEST(CliTest, ProbeAndPresets) {
   EXPECT_NE(text.out.find("44100 Hz"), std::string::npos) << text.out;
   write_file(dir.file("bad.mp3"), "nope");
   EXPECT_EQ(run({kBinary, "probe", dir.file("bad.mp3")}).exit_code, 3);
+  // --max-size takes sizes the way render's does.
+  EXPECT_EQ(run({kBinary, "probe", dir.file("in.mp3"), "--max-size", "200M"}).exit_code, 0);
+  CommandResult small = run({kBinary, "probe", dir.file("in.mp3"), "--max-size", "1k"});
+  EXPECT_EQ(small.exit_code, 3);
+  EXPECT_NE(small.err.find("over the 1 KB"), std::string::npos) << small.err;
+  CommandResult typo = run({kBinary, "probe", dir.file("in.mp3"), "--max-size", "lots"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_EQ(typo.err, "error: --max-size must be a size like 200M or 1.5G (got 'lots')\n");
 
   CommandResult p = run({kBinary, "presets", "--json"});
   ASSERT_EQ(p.exit_code, 0) << p.err;
