@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "cli/backends.h"
@@ -57,8 +58,11 @@ int run_serve(const ServeFlags& flags) {
   ::umask(077);
 
   base::log::use_json_lines();
+  if (std::error_code ec; fs::create_directories(config.data_dir, ec), ec) {
+    std::fprintf(stderr, "error: cannot create the data folder: %s (%s)\n", ec.message().c_str(), config.data_dir.c_str());
+    return kExitFailure;
+  }
   try {
-    fs::create_directories(config.data_dir);
     // Other processes may share the data directory (docs/SCALING.md): only the scratch folders
     // of processes that are gone are removed, here and when the renders start.
     worker::remove_abandoned_scratch(config.data_dir / "work", worker::kScratchPrefix);

@@ -116,6 +116,16 @@ TEST(CliTest, AnOutputFolderThatCannotBeMadeIsNamed) {
   EXPECT_EQ(r.err, "error: cannot create the output folder: Not a directory (" + out_dir + ")\n");
 }
 
+// serve on a data folder it cannot make says which and why, before it listens.
+TEST(CliTest, ServeNamesADataFolderItCannotMake) {
+  TempDir dir;
+  write_file(dir.file("plain"), "a file, not a folder");
+  const std::string data = dir.file("plain") + "/data";
+  CommandResult r = run({kBinary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--workers", "0"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err, "error: cannot create the data folder: Not a directory (" + data + ")\n");
+}
+
 TEST(CliTest, UsageErrorsExitTwo) {
   TempDir dir;
   make_song(dir.file("a.wav"), 1);
