@@ -1,7 +1,12 @@
 #include <cstdio>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/help_formatter.h"
+#include "cli/terminal_text.h"
 #include "engine/presets.h"
 #include "pipeline/settings_schema.h"
 
@@ -9,16 +14,15 @@ namespace sy::cli {
 namespace {
 
 // A preset's values as the render flags that reproduce it, in the schema's order.
-std::string as_flags(const engine::EngineSettings& s) {
+std::vector<std::string> as_flags(const engine::EngineSettings& s) {
   const nlohmann::json values = pipeline::engine_settings_json(s);
-  std::string out;
+  std::vector<std::string> out;
   for (const pipeline::SettingSpec& spec : pipeline::setting_specs()) {
     const auto it = values.find(std::string(spec.json));
     if (it == values.end()) continue;
     char number[32];
     std::snprintf(number, sizeof number, "%g", it->is_number() ? it->get<double>() : 0.0);
-    if (!out.empty()) out += ' ';
-    out += std::string(spec.flag) + ' ' + (it->is_string() ? it->get<std::string>() : std::string(number));
+    out.push_back(std::string(spec.flag) + ' ' + (it->is_string() ? it->get<std::string>() : std::string(number)));
   }
   return out;
 }
@@ -48,9 +52,18 @@ void add_presets_command(CLI::App& app, CommandContext& ctx) {
       return;
     }
     bool first = true;
+    // The name in a column of its own, the description and the flags beside it.
+    const std::string indent(15, ' ');
     for (const engine::Preset& p : engine::presets()) {
-      std::printf("%-14s %s%s\n", p.name.c_str(), p.description.c_str(), first ? "  [default]" : "");
-      std::printf("%-14s %s\n\n", "", as_flags(p.settings).c_str());
+      char name[32];
+      std::snprintf(name, sizeof name, "%-14s ", p.name.c_str());
+      const std::string about = wrap_words(indent + p.description + (first ? "  [default]" : ""), output_columns());
+      std::printf("%s%s\n", name, about.substr(indent.size()).c_str());
+      // Each flag and its value stay on one line, so a line can be pasted after `render`.
+      std::vector<std::string> flags = as_flags(p.settings);
+      flags.front() = indent + flags.front();
+      for (const std::string& line : wrap_items(flags, " ", indent, output_columns())) std::printf("%s\n", line.c_str());
+      std::printf("\n");
       first = false;
     }
     ctx.exit_code = kExitOk;

@@ -1,10 +1,13 @@
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "io/decoder.h"
 #include "base/errors.h"
+#include "base/sizes.h"
 
 namespace sy::cli {
 
@@ -37,17 +40,25 @@ void add_probe_command(CLI::App& app, CommandContext& ctx) {
   struct Args {
     std::string input;
     bool json = false;
-    std::int64_t max_size = io::InputLimits{}.max_bytes;
+    std::string max_size = "200M";
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("INPUT", args->input, "Audio file to inspect")->required();
   cmd->add_flag("--json", args->json, "Print JSON for machines");
-  cmd->add_option("--max-size", args->max_size, "Refuse files larger than this many bytes")
-      ->capture_default_str();
+  // As render's --max-size: a size people write, not only a count of bytes.
+  cmd->add_option("--max-size", args->max_size,
+                  "Refuse files larger than this: 200M (the default), 1.5G, 512k (1k = 1024 bytes) or bytes")
+      ->option_text("SIZE");
   cmd->callback([args, &ctx] {
+    const std::optional<std::int64_t> max_size = base::parse_size(args->max_size);
+    if (!max_size) {
+      std::fprintf(stderr, "error: --max-size must be a size like 200M or 1.5G (got '%s')\n", args->max_size.c_str());
+      ctx.exit_code = kExitUsage;
+      return;
+    }
     try {
       io::InputLimits limits;
-      limits.max_bytes = args->max_size;
+      limits.max_bytes = *max_size;
       io::AudioInfo info = io::probe(args->input, limits);
       for (const std::string& w : info.warnings) std::fprintf(stderr, "warning: %s (%s)\n", w.c_str(), args->input.c_str());
       if (args->json) {

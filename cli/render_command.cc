@@ -356,7 +356,14 @@ int run_render(RenderArgs a, CLI::App& cmd) {
       print_plan(tasks, mode);
       return kExitOk;
     }
-    if (!a.out_dir.empty()) fs::create_directories(a.out_dir);
+    if (!a.out_dir.empty()) {
+      std::error_code ec;
+      fs::create_directories(a.out_dir, ec);
+      if (ec) {
+        std::fprintf(stderr, "error: cannot create the output folder: %s (%s)\n", ec.message().c_str(), a.out_dir.c_str());
+        return kExitFailure;
+      }
+    }
   } catch (const base::UsageError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitUsage;
@@ -384,7 +391,9 @@ int run_render(RenderArgs a, CLI::App& cmd) {
       display.started(i, t.input, t.output);
       try {
         fs::path parent = fs::path(t.output).parent_path();
-        if (!a.out_dir.empty() && !parent.empty()) fs::create_directories(parent);
+        std::error_code ec;
+        if (!a.out_dir.empty() && !parent.empty() && (fs::create_directories(parent, ec), ec))
+          throw std::runtime_error("cannot create the output folder " + parent.string() + ": " + ec.message());
         pipeline::RenderOptions task_options = options;
         task_options.encode.format = t.format;
         pipeline::RenderResult r = pipeline::render_file(t.input, t.output, task_options,
@@ -428,11 +437,12 @@ int run_render(RenderArgs a, CLI::App& cmd) {
 
 void add_render_command(CLI::App& app, CommandContext& ctx) {
   auto* cmd = app.add_subcommand("render", "Turn songs into 8D audio");
+  // One paragraph a line: the help formatter wraps them to the terminal.
   cmd->footer(
-      "Without -o or --out-dir each output is written beside its input as '<name> (8D).<ext>'\n"
-      "(previews: '<name> (8D preview).<ext>'). Outputs that exist are skipped unless --force;\n"
+      "Without -o or --out-dir each output is written beside its input as '<name> (8D).<ext>' "
+      "(previews: '<name> (8D preview).<ext>'). Outputs that exist are skipped unless --force; "
       "an input is never overwritten, and our own outputs are never taken as inputs.\n"
-      "After each file a line reports what was measured on the delivered file: loudness (LUFS),\n"
+      "After each file a line reports what was measured on the delivered file: loudness (LUFS), "
       "true peak (dBTP), loudness range (LU), left/right correlation and rotation depth (dB).\n"
       "Examples:\n"
       "  surroundyou render song.mp3                 (writes 'song (8D).mp3')\n"
@@ -440,17 +450,19 @@ void add_render_command(CLI::App& app, CommandContext& ctx) {
       "  surroundyou render song.mp3 -o song-8d.mp3 --start 0:30 --end 2:45\n"
       "  surroundyou render album/ --out-dir album-8d --format flac --jobs 2\n"
       "  surroundyou render song.flac -o slow.m4a --preset slowed-reverb\n"
-      "Exit status: 0 success (skipped files included), 2 usage error, 3 input unreadable,\n"
+      "Exit status: 0 success (skipped files included), 2 usage error, 3 input unreadable, "
       "unsupported or over a limit, 1 other failure, 130 interrupted (Ctrl-C).\n"
       "Settings start from the preset (see `surroundyou presets`); each option overrides one value.\n"
-      "FFT plans are kept in ~/.cache/surroundyou/fftw-wisdom to start faster next time\n"
+      "FFT plans are kept in ~/.cache/surroundyou/fftw-wisdom to start faster next time "
       "(SY_CACHE_DIR=DIR keeps them in DIR; SY_CACHE_DIR= keeps none).\n");
   auto a = std::make_shared<RenderArgs>();
   // Not required here: `--preview song.mp3` hands the input over through --preview.
   cmd->add_option("INPUT", a->inputs, "Audio files or folders to convert");
   auto* group_out = cmd->add_option_group("output");
-  group_out->add_option("-o,--output", a->output, "Output file (one input only; default: '<name> (8D).<ext>' beside it)");
-  group_out->add_option("--out-dir", a->out_dir, "Write '<name> (8D).<ext>' files into this folder");
+  group_out->add_option("-o,--output", a->output, "Output file (one input only; default: '<name> (8D).<ext>' beside it)")
+      ->option_text("FILE");
+  group_out->add_option("--out-dir", a->out_dir, "Write '<name> (8D).<ext>' files into this folder (made if missing)")
+      ->option_text("DIR");
   group_out->add_flag("--dry-run", a->dry_run, "List what would be written (and skipped), write nothing");
 
   auto* part = cmd->add_option_group("part of the song", "Times are seconds or m:ss, in the song's own time");
@@ -480,18 +492,21 @@ void add_render_command(CLI::App& app, CommandContext& ctx) {
   sound->add_flag("--keep-tail", a->keep_tail, "Let the room ring out past the song's end");
 
   auto* run = cmd->add_option_group("running");
-  run->add_option("--jobs,-j", a->jobs, "Files rendered in parallel")->capture_default_str()->check(CLI::Range(1, 256));
-  run->add_option("--progress", a->progress, "auto (bar on a terminal), bar, json (one object per line) or none")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "bar", "json", "none"}));
+  run->add_option("--jobs,-j", a->jobs, "Files rendered in parallel, 1 to 256 (default 1)")
+      ->check(CLI::Range(1, 256))
+      ->option_text("N");
+  run->add_option("--progress", a->progress,
+                  "auto (default: bars on a terminal, else none), bar, json (one object per line on stdout) or none")
+      ->check(CLI::IsMember({"auto", "bar", "json", "none"}))
+      ->option_text("MODE");
   run->add_flag("--force,-f", a->force, "Render again outputs that exist (an input is never overwritten)");
-  run->add_option("--max-duration", a->max_duration, "Refuse inputs longer than this many seconds")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  run->add_option("--max-size", a->max_size, "Refuse inputs larger than this (200M, 1.5G, 512k, or bytes)")
-      ->capture_default_str()
-      ->type_name("SIZE");
-  run->add_option("--sofa", a->sofa, "HRTF set in SOFA format (default: MIT KEMAR from libmysofa)");
+  run->add_option("--max-duration", a->max_duration, "Refuse inputs longer than this many seconds (default 1800)")
+      ->check(CLI::PositiveNumber)
+      ->option_text("SECONDS");
+  run->add_option("--max-size", a->max_size,
+                  "Refuse inputs larger than this: 200M (the default), 1.5G, 512k (1k = 1024 bytes) or bytes")
+      ->option_text("SIZE");
+  run->add_option("--sofa", a->sofa, "HRTF set in SOFA format (default: MIT KEMAR from libmysofa)")->option_text("FILE");
   run->add_option("--block-size", a->block, "Frames per processing block")->group("")->check(CLI::Range(16, 65536));
   run->add_flag("--bypass", a->bypass, "Skip the 8D engine (plain transcode; for benchmarks)")->group("");
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "cli/backends.h"
@@ -57,8 +58,11 @@ int run_serve(const ServeFlags& flags) {
   ::umask(077);
 
   base::log::use_json_lines();
+  if (std::error_code ec; fs::create_directories(config.data_dir, ec), ec) {
+    std::fprintf(stderr, "error: cannot create the data folder: %s (%s)\n", ec.message().c_str(), config.data_dir.c_str());
+    return kExitFailure;
+  }
   try {
-    fs::create_directories(config.data_dir);
     // Other processes may share the data directory (docs/SCALING.md): only the scratch folders
     // of processes that are gone are removed, here and when the renders start.
     worker::remove_abandoned_scratch(config.data_dir / "work", worker::kScratchPrefix);
@@ -175,14 +179,19 @@ void add_serve_command(CLI::App& app, CommandContext& ctx) {
   CLI::App* sub = app.add_subcommand(
       "serve", "Run the single-node platform: HTTP API, embedded object store, durable queue, "
                "worker pool. Settings: --config FILE, then SY_* environment variables, then flags.");
-  sub->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
-  sub->add_option("--data-dir", flags->data_dir, "where jobs and objects are kept (default ./data)");
+  sub->add_option("--listen", flags->listen, "Address to listen on (default 127.0.0.1:8080)")
+      ->option_text("HOST:PORT");
+  sub->add_option("--data-dir", flags->data_dir, "Where jobs and objects are kept (default ./data)")->option_text("DIR");
   sub->add_option("--workers", flags->workers,
-                  "render workers (default: one per core; 0: API only, for `surroundyou worker`s)")
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--config", flags->config, "TOML configuration file")->check(CLI::ExistingFile);
+                  "Render processes (default: one per core; 0: the API alone, for `surroundyou worker`s)")
+      ->check(CLI::NonNegativeNumber)
+      ->option_text("N");
+  sub->add_option("--config", flags->config, "TOML configuration file (keys in docs/API.md)")
+      ->check(CLI::ExistingFile)
+      ->option_text("FILE");
   sub->add_option("--public-url", flags->public_url,
-                  "scheme://host[:port] clients use to reach this server (for presigned URLs)");
+                  "How clients reach this server, scheme://host[:port] (presigned URLs are signed for it)")
+      ->option_text("URL");
   sub->callback([&ctx, flags] { ctx.exit_code = run_serve(*flags); });
 }
 

@@ -160,12 +160,16 @@ void add_worker_command(CLI::App& app, CommandContext& ctx) {
       "worker", "Run a stateless render worker on the configured queue and object store "
                 "(PostgreSQL + S3 to scale out). Settings: --config FILE, then SY_* environment "
                 "variables, then flags. SIGTERM hands a running job back and exits.");
-  sub->add_option("--config", flags->config, "TOML configuration file")->check(CLI::ExistingFile);
-  sub->add_option("--jobs", flags->jobs, "jobs rendered at once (default 1)")
-      ->check(CLI::PositiveNumber);
+  sub->add_option("--config", flags->config, "TOML configuration file (keys in docs/API.md)")
+      ->check(CLI::ExistingFile)
+      ->option_text("FILE");
+  sub->add_option("--jobs", flags->jobs, "Jobs rendered at once (default 1)")
+      ->check(CLI::PositiveNumber)
+      ->option_text("N");
   sub->add_option("--scratch-dir", flags->scratch_dir,
-                  "where this worker makes its folder for renders in flight (default: the "
-                  "data directory's work/ with the embedded store, else the temp folder)");
+                  "Where this worker makes its folder for renders in flight (default: the "
+                  "data directory's work/ with the embedded store, else the temp folder)")
+      ->option_text("DIR");
   // Internal: how serve starts its render children (the channel's descriptor, the lease owner).
   sub->add_option("--supervisor-fd", flags->supervisor_fd)->group("")->check(CLI::NonNegativeNumber);
   sub->add_option("--worker-id", flags->worker_id)->group("");

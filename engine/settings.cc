@@ -229,6 +229,8 @@ void validate_curve(const EngineSettingSpec& spec, const Keyframes& keys, Settin
     if (!(k.seconds >= 0 && k.seconds <= kMaxKeyframeSeconds))
       throw std::invalid_argument(name + " times must be between 0 and " + clock_text(kMaxKeyframeSeconds) +
                                   " (got " + format_number(k.seconds) + " seconds)");
+    if (i > 0 && k.seconds == keys[i - 1].seconds)
+      throw std::invalid_argument(name + " times must increase (two keyframes at " + clock_text(k.seconds) + ")");
     if (i > 0 && !(k.seconds > keys[i - 1].seconds))
       throw std::invalid_argument(name + " times must increase (" + clock_text(k.seconds) + " comes after " +
                                   clock_text(keys[i - 1].seconds) + ")");

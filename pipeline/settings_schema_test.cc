@@ -114,6 +114,8 @@ TEST(SettingsSchema, CurvesTakeKeyframesWithinTheRangeOfTheirSetting) {
             "--period-curve values must be between 1 and 120 seconds (got 500 at 1:00)");
   EXPECT_EQ(refusal({{"curves", {{"width", {{30, 10}, {20, 60}}}}}}, SettingNames::kJson),
             "curves.width times must increase (0:20 comes after 0:30)");
+  EXPECT_EQ(refusal({{"curves", {{"period", {{0, 10}, {0, 5}}}}}}, SettingNames::kFlag),
+            "--period-curve times must increase (two keyframes at 0:00)");
   EXPECT_EQ(refusal({{"curves", {{"width", {{-1, 10}}}}}}, SettingNames::kJson),
             "curves.width times must be between 0 and 1440:00 (got -1 seconds)");
   EXPECT_EQ(refusal({{"curves", {{"speed", {{0, 1}}}}}}, SettingNames::kJson), "unknown setting: curves.speed");

@@ -70,6 +70,62 @@ TEST(CliTest, HelpAndVersion) {
   EXPECT_NE(version.out.find("surroundyou "), std::string::npos);
 }
 
+// Code points: every character of the help takes one column.
+std::size_t widest_line(const std::string& text) {
+  std::size_t widest = 0, width = 0;
+  for (const char c : text) {
+    if (c == '\n') {
+      widest = std::max(widest, width);
+      width = 0;
+    } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {
+      ++width;
+    }
+  }
+  return std::max(widest, width);
+}
+
+// In an 80-column terminal no line of help folds at the edge into the option column, and
+// every option still says what it takes.
+TEST(CliTest, HelpFitsEightyColumns) {
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"--help"}, {"render", "--help"}, {"probe", "--help"}, {"presets", "--help"},
+        {"presets"}, {"serve", "--help"}, {"worker", "--help"}}) {
+    std::vector<std::string> argv = {"/usr/bin/env", "COLUMNS=80", kBinary};
+    argv.insert(argv.end(), command.begin(), command.end());
+    CommandResult r = run(argv);
+    EXPECT_EQ(r.exit_code, 0) << command.front();
+    EXPECT_LE(widest_line(r.out), 80u) << command.front() << " " << command.back() << ":\n" << r.out;
+  }
+  CommandResult render_help = run({"/usr/bin/env", "COLUMNS=80", kBinary, "render", "--help"});
+  EXPECT_NE(render_help.out.find("-j,--jobs N "), std::string::npos) << render_help.out;
+  EXPECT_NE(render_help.out.find("--max-size SIZE "), std::string::npos) << render_help.out;
+  // A wide terminal keeps each option's help on one line.
+  CommandResult wide = run({"/usr/bin/env", "COLUMNS=250", kBinary, "serve", "--help"});
+  EXPECT_NE(wide.out.find("--public-url URL            How clients reach this server, scheme://host[:port] (presigned"),
+            std::string::npos)
+      << wide.out;
+}
+
+// An output folder that cannot be made is named with the reason, not a std::filesystem dump.
+TEST(CliTest, AnOutputFolderThatCannotBeMadeIsNamed) {
+  TempDir dir;
+  make_song(dir.file("a.wav"), 1);
+  const std::string out_dir = dir.file("a.wav") + "/8d";  // under a file: never a folder
+  CommandResult r = run({kBinary, "render", dir.file("a.wav"), "--out-dir", out_dir, "--progress", "none"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err, "error: cannot create the output folder: Not a directory (" + out_dir + ")\n");
+}
+
+// serve on a data folder it cannot make says which and why, before it listens.
+TEST(CliTest, ServeNamesADataFolderItCannotMake) {
+  TempDir dir;
+  write_file(dir.file("plain"), "a file, not a folder");
+  const std::string data = dir.file("plain") + "/data";
+  CommandResult r = run({kBinary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--workers", "0"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err, "error: cannot create the data folder: Not a directory (" + data + ")\n");
+}
+
 TEST(CliTest, UsageErrorsExitTwo) {
   TempDir dir;
   make_song(dir.file("a.wav"), 1);
@@ -293,6 +349,14 @@ TEST(CliTest, ProbeAndPresets) {
   EXPECT_NE(text.out.find("44100 Hz"), std::string::npos) << text.out;
   write_file(dir.file("bad.mp3"), "nope");
   EXPECT_EQ(run({kBinary, "probe", dir.file("bad.mp3")}).exit_code, 3);
+  // --max-size takes sizes the way render's does.
+  EXPECT_EQ(run({kBinary, "probe", dir.file("in.mp3"), "--max-size", "200M"}).exit_code, 0);
+  CommandResult small = run({kBinary, "probe", dir.file("in.mp3"), "--max-size", "1k"});
+  EXPECT_EQ(small.exit_code, 3);
+  EXPECT_NE(small.err.find("over the 1 KB"), std::string::npos) << small.err;
+  CommandResult typo = run({kBinary, "probe", dir.file("in.mp3"), "--max-size", "lots"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_EQ(typo.err, "error: --max-size must be a size like 200M or 1.5G (got 'lots')\n");
 
   CommandResult p = run({kBinary, "presets", "--json"});
   ASSERT_EQ(p.exit_code, 0) << p.err;

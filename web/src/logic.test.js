@@ -63,6 +63,14 @@ describe('messages', () => {
     // the worker's own wording for a file that is not audio
     const w = describeFailedJob({ status: 'failed', error: 'cannot read the file: it is damaged or not a supported audio file' });
     expect(w.title).toMatch(/could not read this file/);
+    // and its other sentences for files that are not whole audio
+    for (const error of [
+      'not an audio file (the format is not recognised)',
+      'not an audio file (it is text)',
+      'the file is truncated: it ends after 12.5 s of the 48.1 s its header declares',
+      "the audio stream's header is implausible (blocks of 9999999 samples)",
+    ])
+      expect(describeFailedJob({ status: 'failed', error }).title, error).toMatch(/could not read this file/);
     expect(describeFailedJob({ status: 'failed', error: 'disk full' }).title).toMatch(/conversion failed/);
     expect(describeFailedJob({ status: 'expired' }).title).toMatch(/expired/);
   });

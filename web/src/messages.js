@@ -96,7 +96,8 @@ export function describeFailedJob(job, uploadSeconds = null) {
       retry: false,
     };
   }
-  if (/decod|not audio|no audio|invalid data|unsupported|damaged|cannot read|could not read|could not open|cannot open|unreadable|corrupt/.test(lower)) {
+  // The decoder's sentences for a file that is not (whole) audio: io/ throws them as input errors.
+  if (/decod|not audio|not an audio|no audio|invalid data|unsupported|damaged|truncated|implausib|cannot read|could not read|could not open|cannot open|unreadable|corrupt/.test(lower)) {
     return {
       title: 'We could not read this file as audio',
       detail: `The server said: ${reason}. Try another file, or save this one again as MP3 or WAV.`,
