@@ -61,13 +61,15 @@ class StereoLinkwitzRiley4 {
 // The renderer's input stage: the mid (L + R) / 2 split into its bass and the band above, the
 // side (L - R) / 2 high-passed the same way and run through the side equaliser, and the
 // band above the bass returned as left and right. Only the mid's bass is kept (the centred
-// bass is the mid's). Every section runs in double precision in SIMD pairs: the mid's
-// lowpass beside its highpass, and the side's cascade split in two halves that run side by
-// side, the second half one sample behind the first (within a block, so no latency). The
-// arithmetic is that of the sections one after another, reordered only; the side
-// equaliser costs about half of what it did as a scalar cascade behind the crossover.
+// bass is the mid's). Every section runs in double precision, four at a time in one AVX
+// register (two SSE2 registers without AVX): the mid's two lowpass and two highpass
+// sections side by side, the second of each one frame behind the first; the side's cascade
+// cut into four quarters that run side by side, each a frame behind the one before (within
+// a block, so no latency). The arithmetic is that of the sections one after another,
+// reordered only.
 class MidSideCrossover {
  public:
+  static constexpr std::size_t kLanes = 4;
   static constexpr std::size_t kMaxSideSections = 12;
   // cutoff_hz 0: no bass split (everything is "above"). side_equaliser may be empty; at
   // most kMaxSideSections - 2 sections.
@@ -77,22 +79,25 @@ class MidSideCrossover {
   // left and right above it. All views hold the same number of frames; in may alias high.
   void process(ConstAudioView in, std::span<float> low, AudioView high) noexcept;
 
- private:
   struct Section {
     double b0 = 1, b1 = 0, b2 = 0, a1 = 0, a2 = 0;
   };
-  template <std::size_t pairs, bool split>
-  void run(ConstAudioView in, std::span<float> low, AudioView high) noexcept;
+  // Sections [depth][lane] and their state; lane l runs sections l * depth ... l * depth +
+  // depth - 1 of its cascade.
+  template <std::size_t max_depth>
+  struct Lanes {
+    std::array<std::array<Section, kLanes>, max_depth> sections{};
+    std::array<std::array<double, kLanes>, max_depth> z1{}, z2{};
+  };
 
+ private:
   bool split_ = false;
-  // Mid: lane 0 lowpass, lane 1 highpass, two sections each.
-  std::array<std::array<Section, 2>, 2> mid_{};
-  std::array<std::array<double, 2>, 2> mid_z1_{}, mid_z2_{};
-  // Side: pair j holds section j in lane 0 and section pairs + j in lane 1 (identity
-  // sections pad an odd count).
-  std::size_t pairs_ = 0;
-  std::array<std::array<Section, 2>, kMaxSideSections / 2> side_{};
-  std::array<std::array<double, 2>, kMaxSideSections / 2> side_z1_{}, side_z2_{};
+  // Mid: lanes 0, 1 the lowpass' two sections, lanes 2, 3 the highpass'.
+  Lanes<1> mid_;
+  // Side: the high-pass (with a split) and the equaliser, identity sections padding the
+  // count to a multiple of four.
+  std::size_t depth_ = 0;
+  Lanes<kMaxSideSections / kLanes> side_;
 };
 
 }  // namespace sy::engine

@@ -134,7 +134,7 @@ TEST(CrossoverTest, MidSideSplitMatchesTheSectionsInTurn) {
   peak.b2 = 0.7;
   peak.a1 = -1.6;
   peak.a2 = 0.75;
-  for (const std::size_t sections : {0u, 1u, 2u, 3u}) {
+  for (const std::size_t sections : {0u, 1u, 2u, 3u, 6u, 10u}) {
     for (const double cutoff : {0.0, 150.0}) {
       std::vector<Biquad> side_eq;
       for (std::size_t s = 0; s < sections; ++s) side_eq.push_back(s % 2 ? peak : shelf);

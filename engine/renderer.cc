@@ -113,6 +113,7 @@ class SpatialRenderer final : public StereoProcessor {
       wet_ = AudioBuffer(2, kBlock);
       if (reverb_follows_curve_) {
         dry_shelf_ = {room_balance_.dry_shelf, room_balance_.dry_shelf};
+        lift_ = AudioBuffer(2, kBlock);
       } else {
         bass_gain_ *= static_cast<float>(room_balance_.bass_gain);
       }
@@ -198,8 +199,36 @@ class SpatialRenderer final : public StereoProcessor {
   // The centred bass of this block, times a gain ramp.
   void add_bass(float g0, float dg) noexcept {
     for (std::size_t c = 0; c < 2; ++c) {
-      float* o = output_.channel(c);
-      for (std::size_t i = 0; i < kBlock; ++i) o[i] += (g0 + dg * static_cast<float>(i)) * bass_[i];
+      float* __restrict o = output_.channel(c);
+      const float* __restrict bass = bass_.data();
+      for (std::size_t i = 0; i < kBlock; ++i) o[i] += (g0 + dg * static_cast<float>(i)) * bass[i];
+    }
+  }
+
+  // lift_ = the dry shelf's output minus its input, for both ears. The recursion is what
+  // bounds this loop, so both ears share each double-precision operation (one SSE2
+  // register) and the mix that follows runs apart from it, vectorised.
+  void shelf_lift() noexcept {
+    using Pair = double __attribute__((vector_size(16)));
+    const Biquad& f = dry_shelf_[0];  // both ears have the same coefficients
+    const Pair b0{f.b0, f.b0}, b1{f.b1, f.b1}, b2{f.b2, f.b2}, a1{f.a1, f.a1}, a2{f.a2, f.a2};
+    Pair z1{dry_shelf_[0].z1, dry_shelf_[1].z1}, z2{dry_shelf_[0].z2, dry_shelf_[1].z2};
+    const float* in_l = output_.channel(0);
+    const float* in_r = output_.channel(1);
+    float* lift_l = lift_.channel(0);
+    float* lift_r = lift_.channel(1);
+    for (std::size_t i = 0; i < kBlock; ++i) {
+      // Transposed direct form II, exactly as Biquad::tick.
+      const Pair x{double{in_l[i]}, double{in_r[i]}};
+      const Pair y = b0 * x + z1;
+      z1 = b1 * x - a1 * y + z2;
+      z2 = b2 * x - a2 * y;
+      lift_l[i] = static_cast<float>(y[0]) - in_l[i];
+      lift_r[i] = static_cast<float>(y[1]) - in_r[i];
+    }
+    for (std::size_t c = 0; c < 2; ++c) {
+      dry_shelf_[c].z1 = z1[static_cast<int>(c)];
+      dry_shelf_[c].z2 = z2[static_cast<int>(c)];
     }
   }
 
@@ -230,14 +259,14 @@ class SpatialRenderer final : public StereoProcessor {
     const auto [g0, dg] = ramp(level0, level1);
     const double full = room_full_level_ > 0 ? room_full_level_ : 1.0;
     const auto [s0, ds] = ramp(level0 * level0 / (full * full), level1 * level1 / (full * full));
+    shelf_lift();
     for (std::size_t c = 0; c < 2; ++c) {
-      float* o = output_.channel(c);
-      const float* w = wet_.channel(c);
-      Biquad& shelf = dry_shelf_[c];
+      float* __restrict o = output_.channel(c);
+      const float* __restrict w = wet_.channel(c);
+      const float* __restrict lift = lift_.channel(c);
       for (std::size_t i = 0; i < kBlock; ++i) {
         const float ramp_i = static_cast<float>(i);
-        const float lift = static_cast<float>(shelf.tick(o[i])) - o[i];
-        o[i] += (s0 + ds * ramp_i) * lift + (g0 + dg * ramp_i) * w[i];
+        o[i] += (s0 + ds * ramp_i) * lift[i] + (g0 + dg * ramp_i) * w[i];
       }
     }
     if (split_) {
@@ -272,6 +301,7 @@ class SpatialRenderer final : public StereoProcessor {
   std::array<Biquad, 2> dry_shelf_;  // per ear, with a reverb curve only
 
   AudioBuffer input_, output_, high_, sh_, wet_, side_;
+  AudioBuffer lift_;  // the dry shelf's lift, with a reverb curve only
   std::vector<float> low_;  // the centred bass, L + R below the crossover
   std::vector<float> shared_;
   std::vector<float> bass_;   // [delay line | current block]

@@ -177,35 +177,26 @@ class FadedTurns final : public TurnCount {
   Ease in_, out_;  // b == 0: none
 };
 
-class CirclePath final : public MotionPath {
+// The circle and the figure eight: the phase of the turn count sets the bearing; the figure
+// eight swings from side to side through the front and rises twice per turn.
+class TurnPath final : public MotionPath {
  public:
-  CirclePath(std::unique_ptr<TurnCount> count, double sign, MonotoneCubic elevation)
-      : count_(std::move(count)), sign_(sign), elevation_(std::move(elevation)) {}
+  enum class Shape { kCircle, kFigureEight };
+  TurnPath(Shape shape, std::unique_ptr<TurnCount> count, double sign, MonotoneCubic elevation)
+      : shape_(shape), count_(std::move(count)), sign_(sign), elevation_(std::move(elevation)) {}
   Bearing at(double t) const noexcept override {
     const double phase = 2 * kPi * count_->turns(t);
+    if (shape_ == Shape::kFigureEight)
+      return {sign_ * kPi * std::sin(phase), elevation_.value(t) * std::sin(2.0 * phase)};
     return {sign_ * phase, elevation_.value(t) * std::sin(phase)};
   }
   bool elevated() const noexcept override {
-    return std::any_of(elevation_.ys().begin(), elevation_.ys().end(), [](double e) { return e != 0.0; });
+    return shape_ == Shape::kFigureEight ||
+           std::any_of(elevation_.ys().begin(), elevation_.ys().end(), [](double e) { return e != 0.0; });
   }
 
  private:
-  std::unique_ptr<TurnCount> count_;
-  double sign_;
-  MonotoneCubic elevation_;
-};
-
-class FigureEightPath final : public MotionPath {
- public:
-  FigureEightPath(std::unique_ptr<TurnCount> count, double sign, MonotoneCubic elevation)
-      : count_(std::move(count)), sign_(sign), elevation_(std::move(elevation)) {}
-  Bearing at(double t) const noexcept override {
-    const double phase = 2 * kPi * count_->turns(t);
-    return {sign_ * kPi * std::sin(phase), elevation_.value(t) * std::sin(2.0 * phase)};
-  }
-  bool elevated() const noexcept override { return true; }
-
- private:
+  Shape shape_;
   std::unique_ptr<TurnCount> count_;
   double sign_;
   MonotoneCubic elevation_;
@@ -297,15 +288,16 @@ std::unique_ptr<MotionPath> make_motion_path(const EngineSettings& s, const Moti
   switch (s.trajectory) {
     case Trajectory::kFigureEight: {
       const double e = s.elevation_degrees != 0.0 ? s.elevation_degrees : 30.0;
-      return std::make_unique<FigureEightPath>(std::move(count), sign, setting_over_time(s.elevation_curve, e, kDegree));
+      return std::make_unique<TurnPath>(TurnPath::Shape::kFigureEight, std::move(count), sign,
+                                        setting_over_time(s.elevation_curve, e, kDegree));
     }
     case Trajectory::kLegacy:
       return std::make_unique<LegacyPath>(std::move(count), s.seed, s.fade_seconds, c.duration_seconds);
     case Trajectory::kCircle:
       break;
   }
-  return std::make_unique<CirclePath>(std::move(count), sign,
-                                      setting_over_time(s.elevation_curve, s.elevation_degrees, kDegree));
+  return std::make_unique<TurnPath>(TurnPath::Shape::kCircle, std::move(count), sign,
+                                    setting_over_time(s.elevation_curve, s.elevation_degrees, kDegree));
 }
 
 }  // namespace sy::engine
