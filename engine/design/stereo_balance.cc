@@ -19,6 +19,9 @@ constexpr double kPi = std::numbers::pi;
 // Third-octave bands (sixth octaves fit the 8 kHz band no better and the top worse).
 constexpr double kBandsPerOctave = 3.0;
 constexpr int kPointsPerBand = 8;
+// The side's shortfall at the ears grows towards the crossover: about 14 dB at 150-240 Hz for
+// the default pair (KEMAR), plus the crossover's highpass (6 dB at the cutoff).
+constexpr double kMostBoostDb = 24.0;
 
 // A first-order low shelf, bilinear with prewarping: unit gain at Nyquist, `dc` at 0 Hz,
 // the transition centred on corner_hz.
@@ -34,6 +37,23 @@ Biquad low_shelf(double rate, double corner_hz, double dc) {
   f.b2 = 0.0;
   f.a1 = (pole - 1.0) * norm;
   f.a2 = 0.0;
+  return f;
+}
+
+// A second-order low shelf (the Audio EQ Cookbook's, shelf slope 1): unit gain at Nyquist,
+// `dc` (amplitude) at 0 Hz, half of it (in dB) at corner_hz; twice the first-order shelf's
+// steepness, which the side's shortfall needs just above the crossover.
+Biquad steep_low_shelf(double rate, double corner_hz, double dc) {
+  const double a = std::sqrt(dc);
+  const double w = 2.0 * kPi * corner_hz / rate;
+  const double cosw = std::cos(w), root_alpha = 2.0 * std::sqrt(a) * std::sin(w) / std::numbers::sqrt2;
+  const double a0 = (a + 1) + (a - 1) * cosw + root_alpha;
+  Biquad f;
+  f.b0 = a * ((a + 1) - (a - 1) * cosw + root_alpha) / a0;
+  f.b1 = 2 * a * ((a - 1) - (a + 1) * cosw) / a0;
+  f.b2 = a * ((a + 1) - (a - 1) * cosw - root_alpha) / a0;
+  f.a1 = -2 * ((a - 1) + (a + 1) * cosw) / a0;
+  f.a2 = ((a + 1) + (a - 1) * cosw - root_alpha) / a0;
   return f;
 }
 
@@ -57,23 +77,28 @@ Biquad peak(double rate, double centre_hz, double q, double gain_db) {
   return f;
 }
 
-// Where the peaking filters sit: the side signal's shortfall against the mid signal has
-// its features in the presence region (the pinna) and the top octave.
+// Where the peaking filters start (each may move half an octave): the side signal's
+// shortfall against the mid signal has its features in the presence region (the pinna) and
+// the top octave.
 constexpr std::array<double, 4> kPeakHz = {1500.0, 3500.0, 8000.0, 14000.0};
 constexpr double kPeakQ = 1.2;
+const double kHalfOctave = 0.5 * std::numbers::ln2;
 
-// The equaliser: a broadband gain, two low shelves and the peaks. p = {gain dB, log corner 1,
-// log dc 1, log corner 2, log dc 2, peak gains dB...}.
-using Params = std::array<double, 5 + kPeakHz.size()>;
+// The equaliser: a broadband gain, a second- and a first-order low shelf and the peaks.
+// p = {gain dB, log corner 1, log dc 1, log corner 2, log dc 2, peak gains dB..., log peak
+// frequencies...}.
+constexpr std::size_t kFirstPeakGain = 5, kFirstPeakHz = kFirstPeakGain + kPeakHz.size();
+using Params = std::array<double, kFirstPeakHz + kPeakHz.size()>;
 
 std::vector<Biquad> equaliser(const Params& p, double rate) {
-  std::vector<Biquad> f = {low_shelf(rate, std::exp(p[1]), std::exp(p[2])),
+  std::vector<Biquad> f = {steep_low_shelf(rate, std::exp(p[1]), std::exp(p[2])),
                            low_shelf(rate, std::exp(p[3]), std::exp(p[4]))};
   for (std::size_t i = 0; i < kPeakHz.size(); ++i)
-    if (kPeakHz[i] < 0.45 * rate) f.push_back(peak(rate, kPeakHz[i], kPeakQ, p[5 + i]));
+    if (kPeakHz[i] < 0.45 * rate) f.push_back(peak(rate, std::exp(p[kFirstPeakHz + i]), kPeakQ, p[kFirstPeakGain + i]));
   const double gain = std::pow(10.0, p[0] / 20.0);
   f[0].b0 *= gain;
   f[0].b1 *= gain;
+  f[0].b2 *= gain;
   return f;
 }
 
@@ -94,7 +119,9 @@ void fit_side_equaliser(BinauralFilters& out, double rate, double width, double 
 
   // Third-octave bands, each sampled at a few frequencies.
   std::vector<double> centres;
-  for (double hz = f_low; hz <= f_high * 1.0001; hz *= std::pow(2.0, 1.0 / kBandsPerOctave)) centres.push_back(hz);
+  // An octave below the crossover too, where the side must not come out louder than the mid
+  // (the shelves that restore it above the crossover keep boosting below).
+  for (double hz = 0.5 * f_low; hz <= f_high * 1.0001; hz *= std::pow(2.0, 1.0 / kBandsPerOctave)) centres.push_back(hz);
   const std::size_t points = centres.size() * kPointsPerBand;
   std::vector<double> omega(points);
   std::vector<std::complex<double>> spectra(k_count * points);
@@ -132,27 +159,44 @@ void fit_side_equaliser(BinauralFilters& out, double rate, double width, double 
       side[i] += std::norm(even[1] + odd[1]) + std::norm(even[1] - odd[1]);
     }
   }
-  std::vector<double> target_db(centres.size());
+  // The side reaches the encoder through the crossover's highpass (the mid's bass takes the
+  // centred path and comes out flat), so near the crossover the side also needs what the
+  // highpass takes: a Linkwitz-Riley highpass's power is (x^4 / (1 + x^4))^2, x the
+  // prewarped frequency over the cutoff.
+  if (crossover_hz > 0) {
+    const double cutoff = std::tan(kPi * crossover_hz / rate);
+    for (std::size_t i = 0; i < points; ++i) {
+      const double x4 = std::pow(std::tan(0.5 * omega[i]) / cutoff, 4);
+      side[i] *= (x4 / (1.0 + x4)) * (x4 / (1.0 + x4));
+    }
+  }
+  std::vector<double> target_db(centres.size()), side_band(centres.size());
   for (std::size_t b = 0; b < centres.size(); ++b) {
     double m = 0, s = 0;
     for (int j = 0; j < kPointsPerBand; ++j) {
       m += mid[b * kPointsPerBand + static_cast<std::size_t>(j)];
       s += side[b * kPointsPerBand + static_cast<std::size_t>(j)];
     }
-    target_db[b] = std::clamp(10.0 * std::log10(m / std::max(s, 1e-30)), -6.0, 12.0);
+    side_band[b] = std::max(s, 1e-30);
+    target_db[b] = std::clamp(10.0 * std::log10(m / side_band[b]), -6.0, kMostBoostDb);
   }
 
-  // Levenberg-Marquardt on the squared dB error over the bands (nine parameters, numerical
+  // Levenberg-Marquardt on the squared dB error over the bands (thirteen parameters, numerical
   // derivatives; hand-written: a few lines, and the fit runs once per design).
   const auto bands = static_cast<Eigen::Index>(centres.size());
   auto residuals = [&](const Params& p) {
     const std::vector<Biquad> f = equaliser(p, rate);
     Eigen::VectorXd r(bands);
+    // The error is in the band's power (what a listener and a third-octave analyser hear),
+    // not in the average of the equaliser's dB over the band: the side's own response varies
+    // within a band (pinna notches), and the power follows where it is strong.
     for (Eigen::Index b = 0; b < bands; ++b) {
-      double db = 0;
-      for (int j = 0; j < kPointsPerBand; ++j)
-        db += response_db(f, omega[static_cast<std::size_t>(b) * kPointsPerBand + static_cast<std::size_t>(j)]);
-      r(b) = db / kPointsPerBand - target_db[static_cast<std::size_t>(b)];
+      const auto first = static_cast<std::size_t>(b) * kPointsPerBand;
+      double power = 0;
+      for (std::size_t i = first; i < first + kPointsPerBand; ++i)
+        power += std::pow(10.0, response_db(f, omega[i]) / 10.0) * side[i];
+      r(b) = 10.0 * std::log10(power / side_band[static_cast<std::size_t>(b)]) - target_db[static_cast<std::size_t>(b)];
+      if (centres[static_cast<std::size_t>(b)] < 0.99 * f_low) r(b) = std::max(0.0, r(b));
     }
     return r;
   };
@@ -164,6 +208,7 @@ void fit_side_equaliser(BinauralFilters& out, double rate, double width, double 
       ++top_count;
     }
   Params p = {top_count > 0 ? top / top_count : 0.0, std::log(300.0), std::log(2.0), std::log(1000.0), std::log(1.5)};
+  for (std::size_t i = 0; i < kPeakHz.size(); ++i) p[kFirstPeakHz + i] = std::log(kPeakHz[i]);
   constexpr auto kCount = static_cast<int>(std::tuple_size_v<Params>);
   Eigen::VectorXd r = residuals(p);
   double lambda = 1e-3;
@@ -182,7 +227,11 @@ void fit_side_equaliser(BinauralFilters& out, double rate, double width, double 
     // Corners within the fitted range, shelves boosting up to 24 dB.
     for (std::size_t q : {1u, 3u}) next[q] = std::clamp(next[q], std::log(f_low / 2), std::log(f_high));
     for (std::size_t q : {2u, 4u}) next[q] = std::clamp(next[q], 0.0, std::log(16.0));
-    for (std::size_t q = 5; q < next.size(); ++q) next[q] = std::clamp(next[q], -12.0, 12.0);
+    for (std::size_t i = 0; i < kPeakHz.size(); ++i) {
+      next[kFirstPeakGain + i] = std::clamp(next[kFirstPeakGain + i], -12.0, 12.0);
+      next[kFirstPeakHz + i] = std::clamp(next[kFirstPeakHz + i], std::log(kPeakHz[i]) - kHalfOctave,
+                                          std::min(std::log(kPeakHz[i]) + kHalfOctave, std::log(0.45 * rate)));
+    }
     const Eigen::VectorXd next_r = residuals(next);
     if (next_r.squaredNorm() < r.squaredNorm()) {
       p = next;

@@ -12,9 +12,12 @@ namespace sy::engine {
 // weaker there than its centre). Fits filters.side_equaliser, biquads for the side signal
 // before encoding, so that averaged over all directions the side signal reaches the
 // ears with the mid signal's power response: any mix of correlated and uncorrelated
-// content then keeps its spectrum. Fitted per third octave between the crossover (where the
-// centred bass takes over) and 16 kHz, target limited to -6..+12 dB, as a broadband gain,
-// two first-order low shelves and four peaking filters (1.5, 3.5, 8 and 14 kHz). No
+// content then keeps its spectrum. Fitted on the power per third octave between the
+// crossover (where the centred bass takes over; the target includes what the crossover's
+// highpass takes from the side) and 16 kHz, target limited to -6..+24 dB, and an octave
+// below the crossover, where the side may not come out louder than the mid; as a broadband
+// gain, a second- and a first-order low shelf and four peaking filters (starting at 1.5,
+// 3.5, 8 and 14 kHz, each free to move half an octave). No
 // equaliser for a pair narrower than 10 degrees (it has hardly any side signal to keep).
 void fit_side_equaliser(BinauralFilters& filters, double rate, double width, double crossover_hz);
 
