@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress_display.h"
+#include "cli/render_processes.h"
 #include "engine/convolver.h"
 #include "engine/filter_cache.h"
 #include "engine/presets.h"
@@ -295,23 +296,6 @@ pipeline::Excerpt choose_excerpt(RenderArgs& a, CLI::App& cmd) {
   return e;
 }
 
-// Where FFTW's measured plans are kept between runs: $SY_CACHE_DIR (empty: nowhere), else
-// $XDG_CACHE_HOME/surroundyou, else ~/.cache/surroundyou.
-std::string wisdom_path() {
-  fs::path dir;
-  if (const char* own = std::getenv("SY_CACHE_DIR")) {
-    if (*own == '\0') return {};
-    dir = own;
-  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') {
-    dir = fs::path(xdg) / "surroundyou";
-  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') {
-    dir = fs::path(home) / ".cache" / "surroundyou";
-  } else {
-    return {};
-  }
-  return (dir / "fftw-wisdom").string();
-}
-
 ProgressMode choose_progress(const std::string& mode) {
   if (mode == "bar") return ProgressMode::kBar;
   if (mode == "json") return ProgressMode::kJson;
@@ -414,7 +398,7 @@ int run_render(RenderArgs a, CLI::App& cmd) {
   // Files rendered with the same settings share one binaural filter design.
   engine::BinauralFilterCache filter_cache;
   options.filter_cache = &filter_cache;
-  const std::string wisdom = a.bypass ? std::string() : wisdom_path();
+  const std::string wisdom = a.bypass ? std::string() : fftw_wisdom_path();
   if (!wisdom.empty()) engine::import_fftw_wisdom(wisdom);
   const unsigned jobs = std::max(1u, std::min<unsigned>(a.jobs, static_cast<unsigned>(tasks.size())));
   std::vector<std::thread> pool;

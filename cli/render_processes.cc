@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "base/sanitizers.h"
@@ -11,6 +12,21 @@ extern char** environ;
 namespace sy::cli {
 
 namespace fs = std::filesystem;
+
+std::string fftw_wisdom_path() {
+  fs::path dir;
+  if (const char* own = std::getenv("SY_CACHE_DIR")) {
+    if (*own == '\0') return {};
+    dir = own;
+  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/') {
+    dir = fs::path(xdg) / "surroundyou";
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') {
+    dir = fs::path(home) / ".cache" / "surroundyou";
+  } else {
+    return {};
+  }
+  return (dir / "fftw-wisdom").string();
+}
 
 worker::RenderLimits render_limits(const service::Config& config) {
   worker::RenderLimits l;

@@ -63,6 +63,17 @@ void WorkerPool::start() {
   stopping_ = false;
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { run_worker(i); });
   threads_.emplace_back([this] { renew_leases(); });
+  if (options_.warm_up) {
+    threads_.emplace_back([this] {
+      // As low a priority as the renders: it yields to them and to anything else here.
+      if (options_.nice != 0) (void)::setpriority(PRIO_PROCESS, 0, options_.nice);
+      try {
+        options_.warm_up(filter_cache_);
+      } catch (const std::exception& e) {  // the first job designs for itself and says why
+        base::log::warn("cannot prepare the renders ahead", {{"error", e.what()}});
+      }
+    });
+  }
 }
 
 void WorkerPool::wake() {

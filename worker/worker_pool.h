@@ -47,6 +47,11 @@ struct WorkerPoolOptions {
   // Told when an attempt starts and, once the decoder knows it, the song's length.
   std::function<void(const queue::Job& job, const std::string& worker)> on_start;
   std::function<void(const queue::Job& job, double seconds)> on_length;
+  // Run once when the pool starts, on a thread of its own beside the claiming: a long-lived
+  // worker makes what every render needs (the usual binaural filters into `filters`, FFT
+  // plans) while it is idle, so its first job does not pay for them. A job that arrives
+  // meanwhile waits for the design in progress instead of making its own (the cache's rule).
+  std::function<void(engine::BinauralFilterCache& filters)> warm_up;
   // Test only (SY_TEST_CRASH_MARKER, set by a test on its own server): an upload that starts
   // with these bytes makes the render process abort, as a decoder crash would.
   std::string crash_marker;
