@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -43,6 +44,20 @@ class SharedDataDir : public ::testing::Test {
     if (!HasFailure()) return;
     for (const auto& s : servers) std::cerr << "---- server ----\n" << s->log_tail() << "\n";
     for (const auto& w : workers) std::cerr << "---- worker ----\n" << w->log_tail() << "\n";
+    // What a tail misses: every line about a job that needed another attempt, and every
+    // warning or error, from each process.
+    std::vector<fs::path> logs;
+    for (const auto& s : servers) logs.push_back(s->log());
+    for (const auto& w : workers) logs.push_back(w->log());
+    for (const auto& log : logs) {
+      std::cerr << "---- " << log.filename().string() << ": retried jobs, warnings, errors ----\n";
+      std::ifstream in(log);
+      for (std::string line; std::getline(in, line);) {
+        bool wanted = line.find("\"level\":\"info\"") == std::string::npos;
+        for (const auto& id : retried) wanted = wanted || line.find(id) != std::string::npos;
+        if (wanted) std::cerr << line << "\n";
+      }
+    }
   }
 
   sy::testing::ServerProcess& start_api_server() {
@@ -76,6 +91,7 @@ class SharedDataDir : public ::testing::Test {
   fs::path data;
   std::vector<std::unique_ptr<sy::testing::ServerProcess>> servers;
   std::vector<std::unique_ptr<sy::testing::ChildProcess>> workers;
+  std::vector<std::string> retried;  // ids of jobs that took more than one attempt
 };
 
 TEST_F(SharedDataDir, TwoApiServersAndTwoWorkersOnOneFolderFinishEveryJob) {
@@ -111,6 +127,7 @@ TEST_F(SharedDataDir, TwoApiServersAndTwoWorkersOnOneFolderFinishEveryJob) {
     EXPECT_EQ(j.value("status", ""), "done") << "job " << i << ": " << j.dump();
     done += j.value("status", "") == "done";
     EXPECT_EQ(j.value("attempts", 0), 1) << "job " << i << " was not interrupted: " << j.dump();
+    if (j.value("attempts", 0) != 1) retried.push_back(jobs[i].id);
   }
   EXPECT_EQ(done, kJobs);
   for (const auto& w : workers)

@@ -39,6 +39,7 @@ class ServerProcess {
     return process_->stop(sig, timeout);
   }
   std::string log_tail() const { return process_->log_tail(); }
+  const std::filesystem::path& log() const { return process_->log(); }
 
  private:
   ServeOptions options_;
