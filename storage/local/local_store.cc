@@ -24,13 +24,34 @@ namespace {
 // ENOSPC and EDQUOT become base::StorageFull, EIO and the like base::TransientError.
 [[noreturn]] void throw_errno(const std::string& what) { base::throw_errno(errno, what); }
 
+// How often a folder is made again after another process removed it from under us.
+constexpr int kVanishedFolderTries = 10;
+
 // Like create_directories, but every folder it makes is 0700: uploads and results are
-// readable by this service's user alone, whatever the umask.
+// readable by this service's user alone, whatever the umask. Processes sharing the folder
+// remove the folders they emptied (LocalObjectStore::remove), attempts/ and uploads/
+// included: a parent seen a moment ago may be gone by our mkdir, and is made again.
 void create_private_directories(const fs::path& dir) {
-  std::error_code ec;
-  if (dir.empty() || fs::is_directory(dir, ec)) return;
-  create_private_directories(dir.parent_path());
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("mkdir " + dir.string());
+  for (int tries = 1;; ++tries) {
+    std::error_code ec;
+    if (dir.empty() || fs::is_directory(dir, ec)) return;
+    create_private_directories(dir.parent_path());
+    if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) return;
+    if (errno != ENOENT || tries == kVanishedFolderTries) throw_errno("mkdir " + dir.string());
+  }
+}
+
+// Renames `source` to `target`, making target's folders first; 0 or the errno. An ENOENT
+// while the source is still there means another process removed the emptied folder between
+// our mkdir and the rename: the folder is made again.
+int rename_making_folders(const fs::path& source, const fs::path& target) {
+  for (int tries = 1;; ++tries) {
+    create_private_directories(target.parent_path());
+    if (::rename(source.c_str(), target.c_str()) == 0) return 0;
+    const int error = errno;
+    std::error_code ec;
+    if (error != ENOENT || !fs::exists(source, ec) || tries == kVanishedFolderTries) return error;
+  }
 }
 
 void fsync_path(const fs::path& p, int flags) {
@@ -168,8 +189,8 @@ class LocalPutWriter final : public PutWriter {
     if (::fsync(fd_) != 0) throw_errno("fsync " + tmp_.string());
     ::close(fd_);
     fd_ = -1;
-    create_private_directories(final_.parent_path());
-    if (::rename(tmp_.c_str(), final_.c_str()) != 0) throw_errno("rename " + final_.string());
+    if (const int error = rename_making_folders(tmp_, final_); error != 0)
+      base::throw_errno(error, "rename " + final_.string());
     committed_ = true;
     fsync_path(final_.parent_path(), O_RDONLY | O_DIRECTORY);
     store_->raise_created({key_, written_});
@@ -299,14 +320,9 @@ void LocalObjectStore::move(const std::string& from, const std::string& to,
                             std::chrono::milliseconds /*deadline*/) {
   const auto source = path_for(from);
   const auto target = path_for(to);
-  for (int tries = 0;; ++tries) {
-    create_private_directories(target.parent_path());
-    if (::rename(source.c_str(), target.c_str()) == 0) break;
-    const int error = errno;
+  if (const int error = rename_making_folders(source, target); error != 0) {
     std::error_code ec;
     if (error == ENOENT && !fs::exists(source, ec)) throw std::runtime_error("no such object: " + from);
-    // Another process removed the emptied folder between our mkdir and the rename.
-    if (error == ENOENT && tries < 2) continue;
     base::throw_errno(error, "rename to " + target.string());
   }
   fsync_path(target.parent_path(), O_RDONLY | O_DIRECTORY);

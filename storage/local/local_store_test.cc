@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include <sys/stat.h>
 
@@ -177,6 +178,42 @@ TEST_F(LocalStoreTest, StaleTempFilesAreRemoved) {
   w->write("abc", 3);
   EXPECT_EQ(store->remove_stale_temp_files(1h), 0u);
   EXPECT_EQ(store->remove_stale_temp_files(-1s), 1u);
+}
+
+// Workers sharing the data folder (docs/SCALING.md) store their results side by side: each
+// puts its attempt under attempts/<job>/ and moves it into processed/<job>/, and the move
+// removes the folders it emptied, attempts/ itself included. A put that made or found
+// attempts/ just before another worker's move removed it used to fail with ENOENT, and the
+// job's attempt failed with it (a CI run saw a job done on its second attempt).
+TEST_F(LocalStoreTest, PutsAndMovesOfWorkersSharingTheFolderDoNotTripOverEachOther) {
+  const fs::path src = root / "src.bin";
+  { std::ofstream(src, std::ios::binary) << noise(64); }
+  constexpr int kJobs = 1000;
+  auto worker = [&](const std::string& name, std::string* failure) {
+    LocalStoreOptions o;
+    o.root = root;
+    o.public_url = "http://127.0.0.1:8080";
+    o.credentials = {"local", "a-long-random-secret", "us-east-1", "s3"};
+    LocalObjectStore own(o);  // another process's store on the same folder
+    for (int i = 0; i < kJobs && failure->empty(); ++i) {
+      const std::string job = name + std::to_string(i);
+      try {
+        own.upload_from_file("attempts/" + job + "/1-ab/a (8D).mp3", src);
+        own.move("attempts/" + job + "/1-ab/a (8D).mp3", "processed/" + job + "/a (8D).mp3", 1s);
+      } catch (const std::exception& e) {
+        *failure = "job " + job + ": " + e.what();
+      }
+    }
+  };
+  std::string first_failure, second_failure;
+  std::thread first(worker, "a", &first_failure);
+  std::thread second(worker, "b", &second_failure);
+  first.join();
+  second.join();
+  EXPECT_EQ(first_failure, "");
+  EXPECT_EQ(second_failure, "");
+  EXPECT_EQ(store->list("processed/").size(), 2u * kJobs);
+  EXPECT_TRUE(store->list("attempts/").empty());
 }
 
 unsigned mode_of(const fs::path& p) {
