@@ -42,11 +42,10 @@ struct ServeFlags {
 
 int run_serve(const ServeFlags& flags) {
   const auto loaded = load_config(flags.config, [&flags](service::Config& config) {
-    if (flags.listen) config.listen = *flags.listen;
+    if (flags.listen) service::apply_flag(config, "server.listen", "--listen", *flags.listen);
     if (flags.data_dir) config.data_dir = *flags.data_dir;
     if (flags.workers) config.workers = *flags.workers;
     if (flags.public_url) config.public_url = *flags.public_url;
-    config.port();  // validates
   });
   if (!loaded) return kExitUsage;
   const service::Config& config = *loaded;

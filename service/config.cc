@@ -1,5 +1,6 @@
 #include "service/config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -36,7 +37,7 @@ std::int64_t to_int(const std::string& v, const char* name, std::int64_t lo,
   const double d = to_number(v, name);
   if (d < static_cast<double>(lo) || d > static_cast<double>(hi) || d != std::floor(d))
     throw std::invalid_argument(std::string(name) + ": must be an integer from " +
-                                std::to_string(lo) + " to " + std::to_string(hi));
+                                std::to_string(lo) + " to " + std::to_string(hi) + " (got " + v + ")");
   return static_cast<std::int64_t>(d);
 }
 // A count kept in an int (to_int's default upper bound is int's).
@@ -77,6 +78,21 @@ std::chrono::milliseconds to_deadline(const std::string& v, const char* name) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::lround(seconds * 1000)));
 }
 
+// HOST:PORT with a port a socket can bind; the message shows what was expected and what came.
+void check_listen(const std::string& v) {
+  const auto colon = v.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    const char* first = v.data() + colon + 1;
+    const char* last = v.data() + v.size();
+    const auto r = std::from_chars(first, last, port);
+    if (r.ec != std::errc{} || r.ptr != last) port = -1;
+  }
+  if (colon == std::string::npos || port < 0 || port > 65535)
+    throw std::invalid_argument("listen: expected HOST:PORT with a port from 0 to 65535, e.g. "
+                                "127.0.0.1:8080 (got '" + v + "')");
+}
+
 // A setting taken as written: a name, a URL, a key or a path.
 template <auto field>
 void as_is(Config& c, const std::string& v) {
@@ -90,7 +106,7 @@ const std::vector<Setting>& settings() {
   static const std::vector<Setting> kSettings{
       {{"server.listen", "SY_LISTEN", "HOST:PORT to listen on"},
        [](Config& c, const std::string& v) {
-         if (v.rfind(':') == std::string::npos) throw std::invalid_argument("listen: HOST:PORT");
+         check_listen(v);
          c.listen = v;
        }},
       {{"server.public_url", "SY_PUBLIC_URL", "scheme://host[:port] clients reach us at"},
@@ -255,7 +271,24 @@ std::string node_to_string(const toml::node& node, const char* key) {
   throw std::invalid_argument(std::string(key) + ": unsupported value type");
 }
 
-void apply_table(Config& config, const toml::table& root) {
+// Re-throws a setter's refusal saying where the value came from (`where`: a flag, an
+// environment variable, a key of a config file), in place of the short name the setter put
+// in front ("workers: ...", "lease_seconds: ...").
+[[noreturn]] void refuse(const std::string& where, const std::invalid_argument& e) {
+  std::string reason = e.what();
+  const auto colon = reason.find(": ");
+  const bool short_name =
+      colon != std::string::npos && colon > 0 &&
+      std::all_of(reason.begin(), reason.begin() + static_cast<std::ptrdiff_t>(colon), [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+               c == '_' || c == '.';
+      });
+  if (short_name) reason.erase(0, colon + 2);
+  throw std::invalid_argument(where + ": " + reason);
+}
+
+// `file` empty: a config given as text (tests).
+void apply_table(Config& config, const toml::table& root, const std::string& file) {
   // Unknown keys are errors: a typo should not silently fall back to a default.
   for (const auto& [section, node] : root) {
     const auto* table = node.as_table();
@@ -265,7 +298,11 @@ void apply_table(Config& config, const toml::table& root) {
       bool known = false;
       for (const auto& s : settings()) {
         if (full == s.info.toml_key) {
-          s.set(config, node_to_string(value, s.info.toml_key));
+          try {
+            s.set(config, node_to_string(value, s.info.toml_key));
+          } catch (const std::invalid_argument& e) {
+            refuse((file.empty() ? "config" : "config file " + file) + ", key " + full, e);
+          }
           known = true;
         }
       }
@@ -279,11 +316,8 @@ void apply_table(Config& config, const toml::table& root) {
 std::string Config::host() const { return listen.substr(0, listen.rfind(':')); }
 
 unsigned short Config::port() const {
-  const std::string p = listen.substr(listen.rfind(':') + 1);
-  int v = 0;
-  const auto r = std::from_chars(p.data(), p.data() + p.size(), v);
-  if (r.ec != std::errc{} || v < 0 || v > 65535) throw std::invalid_argument("listen: bad port");
-  return static_cast<unsigned short>(v);
+  check_listen(listen);
+  return static_cast<unsigned short>(std::stoi(listen.substr(listen.rfind(':') + 1)));
 }
 
 std::string Config::effective_public_url(unsigned short bound_port) const {
@@ -294,7 +328,7 @@ std::string Config::effective_public_url(unsigned short bound_port) const {
 
 void apply_toml_string(Config& config, std::string_view toml_text) {
   try {
-    apply_table(config, toml::parse(toml_text));
+    apply_table(config, toml::parse(toml_text), "");
   } catch (const toml::parse_error& e) {
     throw std::invalid_argument(std::string("config: ") + std::string(e.description()));
   }
@@ -302,7 +336,7 @@ void apply_toml_string(Config& config, std::string_view toml_text) {
 
 void apply_toml_file(Config& config, const std::filesystem::path& file) {
   try {
-    apply_table(config, toml::parse_file(file.string()));
+    apply_table(config, toml::parse_file(file.string()), file.string());
   } catch (const toml::parse_error& e) {
     throw std::invalid_argument(file.string() + ": " + std::string(e.description()));
   }
@@ -310,7 +344,27 @@ void apply_toml_file(Config& config, const std::filesystem::path& file) {
 
 void apply_environment(Config& config, const GetEnv& getenv) {
   for (const auto& s : settings())
-    if (const char* v = getenv(s.info.env); v && *v) s.set(config, v);
+    if (const char* v = getenv(s.info.env); v && *v) {
+      try {
+        s.set(config, v);
+      } catch (const std::invalid_argument& e) {
+        refuse("environment variable " + std::string(s.info.env) + " (" + s.info.toml_key + ")", e);
+      }
+    }
+}
+
+void apply_flag(Config& config, std::string_view toml_key, std::string_view flag,
+                const std::string& value) {
+  for (const auto& s : settings()) {
+    if (toml_key != s.info.toml_key) continue;
+    try {
+      s.set(config, value);
+    } catch (const std::invalid_argument& e) {
+      refuse(std::string(flag), e);
+    }
+    return;
+  }
+  throw std::logic_error("no setting " + std::string(toml_key));
 }
 
 const std::vector<SettingInfo>& setting_infos() {

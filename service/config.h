@@ -76,11 +76,15 @@ struct Config {
   std::string effective_public_url(unsigned short bound_port = 0) const;
 };
 
-// Each throws std::invalid_argument naming the setting on a bad value.
+// Each throws std::invalid_argument on a bad value, naming the setting and where the value
+// came from (the file and key, the environment variable, the flag).
 void apply_toml_file(Config& config, const std::filesystem::path& file);
 void apply_toml_string(Config& config, std::string_view toml);
 using GetEnv = std::function<const char*(const char*)>;
 void apply_environment(Config& config, const GetEnv& getenv);
+// A command-line flag (`flag`, e.g. "--listen") that sets the setting `toml_key`.
+void apply_flag(Config& config, std::string_view toml_key, std::string_view flag,
+                const std::string& value);
 
 // The settings table, for documentation: {toml key, environment variable, meaning}.
 struct SettingInfo {

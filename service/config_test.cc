@@ -159,4 +159,34 @@ TEST(Config, QueueAndStoreCallDeadlinesAreSettingsWithLimits) {
   EXPECT_EQ(c.queue_deadline, std::chrono::milliseconds(250)) << "a refused value changes nothing";
 }
 
+// The message says where the value came from and which setting it is, and echoes the value.
+TEST(Config, ARefusedValueNamesItsSourceAndSetting) {
+  Config c;
+  auto refusal = [](auto&& apply) -> std::string {
+    try {
+      apply();
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_EQ(refusal([&] {
+              apply_environment(c, [](const char* n) -> const char* {
+                return std::string(n) == "SY_WORKERS" ? "abc" : nullptr;
+              });
+            }),
+            "environment variable SY_WORKERS (workers.count): not a number: abc");
+  EXPECT_EQ(refusal([&] { apply_toml_string(c, "[queue]\nmax_attempts = 0\n"); }),
+            "config, key queue.max_attempts: must be an integer from 1 to 2147483647 (got 0)");
+  EXPECT_EQ(refusal([&] { apply_flag(c, "server.listen", "--listen", "nonsense"); }),
+            "--listen: expected HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8080 (got "
+            "'nonsense')");
+  EXPECT_EQ(refusal([&] { apply_flag(c, "server.listen", "--listen", "[::1]:8443"); }), "accepted");
+  EXPECT_EQ(c.port(), 8443);
+  EXPECT_EQ(refusal([&] { apply_flag(c, "server.listen", "--listen", "127.0.0.1:8080x"); }),
+            "--listen: expected HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8080 (got "
+            "'127.0.0.1:8080x')");
+  EXPECT_EQ(c.listen, "[::1]:8443") << "a refused value changes nothing";
+}
+
 }  // namespace sy::service

@@ -126,6 +126,39 @@ TEST(CliTest, ServeNamesADataFolderItCannotMake) {
   EXPECT_EQ(r.err, "error: cannot create the data folder: Not a directory (" + data + ")\n");
 }
 
+// A bad setting says what was expected, echoes what came and names where it came from: the
+// flag, the environment variable (with its setting) or the config file's key.
+TEST(CliTest, ServeSettingErrorsNameTheSettingTheSourceAndTheExpectedForm) {
+  TempDir dir;
+  CommandResult flag = run({kBinary, "serve", "--listen", "nonsense", "--data-dir", dir.file("data")});
+  EXPECT_EQ(flag.exit_code, 2) << flag.err;
+  EXPECT_EQ(flag.err,
+            "error: --listen: expected HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8080 "
+            "(got 'nonsense')\n");
+  CommandResult port = run({kBinary, "serve", "--listen", "127.0.0.1:99999", "--data-dir", dir.file("data")});
+  EXPECT_EQ(port.exit_code, 2) << port.err;
+  EXPECT_NE(port.err.find("(got '127.0.0.1:99999')"), std::string::npos) << port.err;
+
+  CommandResult env = run({"/usr/bin/env", "SY_WORKERS=abc", kBinary, "serve", "--listen", "127.0.0.1:0",
+                           "--data-dir", dir.file("data")});
+  EXPECT_EQ(env.exit_code, 2) << env.err;
+  EXPECT_EQ(env.err, "error: environment variable SY_WORKERS (workers.count): not a number: abc\n");
+  CommandResult worker = run({"/usr/bin/env", "SY_WORKERS=1.5", kBinary, "worker"});
+  EXPECT_EQ(worker.exit_code, 2) << worker.err;
+  EXPECT_EQ(worker.err,
+            "error: environment variable SY_WORKERS (workers.count): must be an integer from 0 to "
+            "2147483647 (got 1.5)\n");
+
+  const std::string config = dir.file("surroundyou.toml");
+  write_file(config, "[server]\nlisten = \"localhost\"\n");
+  CommandResult file = run({kBinary, "serve", "--config", config, "--data-dir", dir.file("data")});
+  EXPECT_EQ(file.exit_code, 2) << file.err;
+  EXPECT_EQ(file.err, "error: config file " + config +
+                          ", key server.listen: expected HOST:PORT with a port from 0 to 65535, e.g. "
+                          "127.0.0.1:8080 (got 'localhost')\n");
+  EXPECT_FALSE(fs::exists(dir.file("data"))) << "nothing is made before the settings are good";
+}
+
 TEST(CliTest, UsageErrorsExitTwo) {
   TempDir dir;
   make_song(dir.file("a.wav"), 1);
