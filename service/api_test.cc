@@ -63,6 +63,17 @@ TEST_F(ApiTest, CreateValidatesNameSizeAndSettings) {
   EXPECT_EQ(queue->count_by_status()[queue::JobStatus::kAwaitingUpload], 0);
 }
 
+// RFC 9110 §11.1: the authentication scheme is case-insensitive, so `bearer` and `BEARER`
+// open the job as `Bearer` does; another scheme, or the scheme without a token, does not.
+TEST_F(ApiTest, TheBearerSchemeIsReadInAnyCase) {
+  const auto a = create();
+  const std::string path = "/api/v1/jobs/" + a.id;
+  for (const std::string scheme : {"Bearer ", "bearer ", "BEARER ", "beaRer  "})
+    EXPECT_EQ(api->handle(req("GET", path, {}, {{"authorization", scheme + a.token}})).status, 200) << scheme;
+  for (const std::string& value : std::vector<std::string>{"Basic " + a.token, "Bearer", "Bearer ", "Bearer" + a.token, a.token})
+    expect_error_shape(api->handle(req("GET", path, {}, {{"authorization", value}})), 404, "not_found");
+}
+
 TEST_F(ApiTest, WithoutItsTokenAJobDoesNotExist) {
   const auto a = create();
   const auto b = create();
@@ -104,7 +115,9 @@ TEST_F(ApiTest, S3NotificationsQueueTheJob) {
                       {"s3", {{"bucket", {{"name", "b"}}}, {"object", {{"key", "uploads/" + c.id + "/a+b.mp3"}, {"size", 5}}}}}}}}};
   expect_error_shape(api->handle(req("POST", "/api/v1/events/s3", event.dump())), 401);
   expect_error_shape(api->handle(req("POST", "/api/v1/events/s3", event.dump(), {{"authorization", "Bearer nope"}})), 401);
-  const auto r = api->handle(req("POST", "/api/v1/events/s3", event.dump(), {{"authorization", "Bearer events-secret"}}));
+  expect_error_shape(api->handle(req("POST", "/api/v1/events/s3", event.dump(), {{"authorization", "Basic events-secret"}})), 401);
+  // The scheme in any case (RFC 9110 §11.1).
+  const auto r = api->handle(req("POST", "/api/v1/events/s3", event.dump(), {{"authorization", "bearer events-secret"}}));
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(queue->get(c.id)->status, queue::JobStatus::kQueued);
 }

@@ -23,6 +23,18 @@ std::optional<std::string> Request::header(std::string_view lower_name) const {
   return it->second;
 }
 
+std::optional<std::string> Request::bearer_token() const {
+  const auto auth = header("authorization");
+  constexpr std::string_view kScheme = "bearer";
+  if (!auth || auth->size() <= kScheme.size() ||
+      strncasecmp(auth->data(), kScheme.data(), kScheme.size()) != 0 || (*auth)[kScheme.size()] != ' ')
+    return std::nullopt;
+  // RFC 9110 §11.4: one or more spaces between the scheme and the credentials.
+  const auto start = auth->find_first_not_of(' ', kScheme.size());
+  if (start == std::string::npos) return std::nullopt;
+  return auth->substr(start);
+}
+
 std::optional<std::string> Request::param(std::string_view name) const {
   const auto params = storage::parse_query(query());
   if (!params) return std::nullopt;

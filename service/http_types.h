@@ -27,6 +27,9 @@ struct Request {
   std::optional<std::string> header(std::string_view lower_name) const;
   // A decoded query parameter.
   std::optional<std::string> param(std::string_view name) const;
+  // The credentials of an `Authorization: Bearer <token>` header, the scheme in any case
+  // (RFC 9110 §11.1); nothing without one.
+  std::optional<std::string> bearer_token() const;
 };
 
 // A byte range of a file for the session to stream.

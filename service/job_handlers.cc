@@ -58,8 +58,8 @@ std::optional<queue::Job> JobHandlers::authorize(const Request& r, std::string_v
                                                  bool token_in_query) {
   if (!is_job_id(id)) return std::nullopt;
   std::string token;
-  if (auto auth = r.header("authorization"); auth && auth->rfind("Bearer ", 0) == 0)
-    token = auth->substr(7);
+  if (auto bearer = r.bearer_token())
+    token = *bearer;
   else if (auto q = r.param("token"); q && token_in_query)  // EventSource sends no headers
     token = *q;
   if (token.empty()) return std::nullopt;

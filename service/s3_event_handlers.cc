@@ -15,9 +15,9 @@ S3EventHandlers::S3EventHandlers(std::string secret, std::string bucket, queue::
 std::optional<Response> S3EventHandlers::authenticate(const Request& r) const {
   if (secret_.empty()) return error_response(404, "not_found", "S3 events are not enabled");
   // Bearer header, or ?secret= for gateways whose push endpoints cannot add headers (RGW).
-  const auto auth = r.header("authorization");
+  const auto bearer = r.bearer_token();
   const auto param = r.param("secret");
-  if (!(auth && storage::constant_time_equal(*auth, "Bearer " + secret_)) &&
+  if (!(bearer && storage::constant_time_equal(*bearer, secret_)) &&
       !(param && storage::constant_time_equal(*param, secret_)))
     return error_response(401, "unauthorized", "missing or wrong events secret");
   return std::nullopt;
