@@ -106,6 +106,25 @@ TEST(CliTest, HelpFitsEightyColumns) {
       << wide.out;
 }
 
+// Each command's help is laid out once: one blank line between parts, none trailing, and the
+// top-level footer ("Run `surroundyou COMMAND --help`…") only where there are commands to run.
+TEST(CliTest, CommandHelpHasOneBlankLineBetweenPartsAndItsOwnFooter) {
+  for (const char* command : {"render", "probe", "presets", "serve", "worker"}) {
+    CommandResult r = run({"/usr/bin/env", "COLUMNS=80", kBinary, command, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << command;
+    EXPECT_EQ(r.out.find("\n\n\n"), std::string::npos) << command << " --help:\n" << r.out;
+    EXPECT_NE(r.out.substr(r.out.size() - 2), "\n\n") << command << " --help ends in a blank line";
+    EXPECT_EQ(r.out.find("COMMAND --help"), std::string::npos) << command << " --help:\n" << r.out;
+  }
+  CommandResult worker = run({"/usr/bin/env", "COLUMNS=80", kBinary, "worker", "--help"});
+  EXPECT_NE(worker.out.find("with the embedded store, else the temp folder)\n\nExit status: 0 after a clean stop"),
+            std::string::npos)
+      << worker.out;
+  EXPECT_EQ(worker.out.find("3 input"), std::string::npos) << "a worker takes no input file:\n" << worker.out;
+  CommandResult top = run({kBinary, "--help"});
+  EXPECT_NE(top.out.find("Run `surroundyou COMMAND --help`"), std::string::npos) << top.out;
+}
+
 // An output folder that cannot be made is named with the reason, not a std::filesystem dump.
 TEST(CliTest, AnOutputFolderThatCannotBeMadeIsNamed) {
   TempDir dir;
