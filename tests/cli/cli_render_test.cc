@@ -169,6 +169,17 @@ TEST(CliRenderTest, StartAndEndTrimTheSong) {
   EXPECT_NE(late.err.find("past the end of the song"), std::string::npos) << late.err;
   EXPECT_FALSE(fs::exists(dir.file("bad.flac")));
   EXPECT_FALSE(fs::exists(dir.file("late.flac")));
+  // An end past the song's renders to the end, and says how long the song is.
+  CommandResult long_end = run(render_args({dir.file("song.wav"), "-o", dir.file("long.flac"), "--start", "1",
+                                            "--end", "5:00", "--progress", "none"}));
+  ASSERT_EQ(long_end.exit_code, 0) << long_end.err;
+  EXPECT_NEAR(seconds_of(dir.file("long.flac")), 5.0, 0.1);
+  EXPECT_NE(long_end.err.find("warning: the song is only 6.0 s long, so the excerpt ends there, not at 5:00 ("),
+            std::string::npos)
+      << long_end.err;
+  // An end within the song says nothing.
+  EXPECT_EQ(run(render_args({dir.file("song.wav"), "-o", dir.file("fits.flac"), "--end", "6", "--progress", "none"})).err,
+            "");
 }
 
 TEST(CliRenderTest, DryRunListsWhatWouldBeWrittenAndWritesNothing) {
