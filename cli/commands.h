@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <exception>
 
+#include "cli/unknown_command.h"
+
 namespace sy::cli {
 
 // Exit statuses from PRODUCT.md.
@@ -27,6 +29,12 @@ void add_worker_command(CLI::App& app, CommandContext& ctx);  // cli/worker_comm
 // Parses the command line and runs the command it names: its exit status, or that of help,
 // a usage error or a failure that escaped the command.
 inline int run(CLI::App& app, CommandContext& ctx, int argc, char** argv) {
+  // Before CLI11 sees --help: it would print the top-level help for a mistyped command.
+  if (const auto unknown = unknown_command_error(app, argc, argv)) {
+    std::fprintf(stderr, "error: %s\n", unknown->c_str());
+    std::fprintf(stderr, "Run with --help for usage.\n");
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -82,6 +82,28 @@ std::string HelpFormatter::make_option(const CLI::Option* opt, bool is_positiona
   return name_and_description(make_option_name(opt, is_positional) + make_option_opts(opt), make_option_desc(opt));
 }
 
+std::string HelpFormatter::shown_groups(const CLI::App* app, CLI::AppFormatMode mode) const {
+  std::string out;
+  for (const std::string& group : app->get_groups()) {
+    if (group.empty()) continue;
+    const std::vector<const CLI::Option*> options = app->get_options([&](const CLI::Option* opt) {
+      const bool help_flag = opt == app->get_help_ptr() || opt == app->get_help_all_ptr();
+      return opt->get_group() == group && opt->nonpositional() && (mode != CLI::AppFormatMode::Sub || !help_flag);
+    });
+    if (options.empty()) continue;
+    if (!out.empty()) out += '\n';
+    out += make_group(group, false, options);
+  }
+  return out;
+}
+
+std::string HelpFormatter::make_help(const CLI::App* app, std::string name, CLI::AppFormatMode mode) const {
+  if (mode == CLI::AppFormatMode::Sub) return make_expanded(app);
+  const std::string footer = make_footer(app);
+  return make_description(app) + make_usage(app, name) + make_positionals(app) + shown_groups(app, mode) +
+         make_subcommands(app, mode) + (footer.empty() ? "" : "\n" + footer);
+}
+
 std::string HelpFormatter::make_subcommand(const CLI::App* sub) const {
   return name_and_description(sub->get_display_name(true), sub->get_description());
 }

@@ -20,6 +20,9 @@ class HelpFormatter : public CLI::Formatter {
   explicit HelpFormatter(int columns = 0);
 
   std::string make_option(const CLI::Option* opt, bool is_positional) const override;
+  // CLI11 2.1's own (its make_groups is not virtual) ends the last shown option group with a
+  // blank line when a hidden group ("") comes after it, doubling the blank line before the footer.
+  std::string make_help(const CLI::App* app, std::string name, CLI::AppFormatMode mode) const override;
   std::string make_subcommand(const CLI::App* sub) const override;
   std::string make_description(const CLI::App* app) const override;
   std::string make_footer(const CLI::App* app) const override;
@@ -27,6 +30,8 @@ class HelpFormatter : public CLI::Formatter {
  private:
   // What is left of a line for a description beside the name column.
   int description_columns() const;
+  // The shown option groups, a blank line between two.
+  std::string shown_groups(const CLI::App* app, CLI::AppFormatMode mode) const;
   std::string name_and_description(const std::string& name, const std::string& description) const;
 
   int columns_;

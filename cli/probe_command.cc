@@ -49,6 +49,7 @@ void add_probe_command(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--max-size", args->max_size,
                   "Refuse files larger than this: 200M (the default), 1.5G, 512k (1k = 1024 bytes) or bytes")
       ->option_text("SIZE");
+  cmd->footer("Exit status: 0 success, 2 usage error, 3 input unreadable, unsupported or over a limit, 1 other failure.");
   cmd->callback([args, &ctx] {
     const std::optional<std::int64_t> max_size = base::parse_size(args->max_size);
     if (!max_size) {

@@ -312,6 +312,17 @@ TEST(Formats, NamesExtensionsAndPaths) {
   EXPECT_THROW(parse_format("xyz"), base::UsageError);
   EXPECT_EQ(parse_format("mp4"), OutputFormat::kMp4) << "a video container, no longer a name for m4a";
   EXPECT_EQ(parse_format("matroska"), OutputFormat::kMkv);
+  // "ogg" means Vorbis to people and players; we write none, so it is refused, not Opus.
+  for (const char* vorbis : {"ogg", "OGG", "vorbis"}) {
+    try {
+      parse_format(vorbis);
+      ADD_FAILURE() << vorbis << " was taken";
+    } catch (const base::UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("mp3, m4a, opus, flac, wav"), std::string::npos) << e.what();
+    }
+  }
+  OutputFormat from_ogg_name{};
+  EXPECT_FALSE(format_from_path("song.ogg", &from_ogg_name));
   for (OutputFormat f : {OutputFormat::kMp3, OutputFormat::kM4a, OutputFormat::kOpus,
                          OutputFormat::kFlac, OutputFormat::kWav, OutputFormat::kMp4,
                          OutputFormat::kMov, OutputFormat::kMkv, OutputFormat::kWebm}) {

@@ -27,12 +27,10 @@ constexpr std::array<FormatInfo, 9> kFormats{{
     {OutputFormat::kWebm, "webm", ".webm", "WebM video (picture copied) with Opus", true, 6000, 510000, 192000, true},
 }};
 
-// Other spellings people use for the same output.
-constexpr std::array<std::pair<std::string_view, OutputFormat>, 4> kAliases{
-    {{"aac", OutputFormat::kM4a},
-     {"ogg", OutputFormat::kOpus},
-     {"wave", OutputFormat::kWav},
-     {"matroska", OutputFormat::kMkv}}};
+// Other spellings people use for the same output. Not "ogg": to most people and players it
+// means Vorbis, which we do not write; giving them Opus under that name surprised them.
+constexpr std::array<std::pair<std::string_view, OutputFormat>, 3> kAliases{
+    {{"aac", OutputFormat::kM4a}, {"wave", OutputFormat::kWav}, {"matroska", OutputFormat::kMkv}}};
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -79,10 +77,13 @@ std::string format_names() {
 
 OutputFormat parse_format(const std::string& name) {
   OutputFormat f{};
-  if (!lookup(lower(name), &f)) {
-    throw base::UsageError("unknown output format '" + name + "' (use " + format_names() + ")");
+  const std::string wanted = lower(name);
+  if (lookup(wanted, &f)) return f;
+  if (wanted == "ogg" || wanted == "oga" || wanted == "vorbis") {
+    throw base::UsageError("we do not write Ogg Vorbis ('" + name + "'); opus writes Opus in an Ogg file (use " +
+                           format_names() + ")");
   }
-  return f;
+  throw base::UsageError("unknown output format '" + name + "' (use " + format_names() + ")");
 }
 
 std::string format_name(OutputFormat f) { return std::string(format_info(f).name); }

@@ -123,6 +123,8 @@ OutputFormat kept_format(const std::string& path, const InputLimits& limits) {
     if (f == OutputFormat::kWav && demuxer == "wav") return f;
     if (f == OutputFormat::kOpus && demuxer == "ogg") return f;
   }
+  // An Ogg song (Vorbis, Opus or FLAC inside) stays in Ogg: Opus is the codec we write there.
+  if (!video && demuxer == "ogg") return OutputFormat::kOpus;
   return video ? OutputFormat::kMkv : OutputFormat::kM4a;
 }
 

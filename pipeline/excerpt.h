@@ -72,6 +72,9 @@ class ExcerptReader {
                 std::size_t fade_frames, std::size_t block_frames);
 
   std::size_t read(float* const* dst, std::size_t max_frames);
+  // Frames handed out so far: fewer than length_frames once read() returned 0 when the song
+  // ended first.
+  std::int64_t frames_read() const { return position_; }
 
  private:
   io::Decoder& decoder_;

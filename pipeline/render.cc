@@ -7,6 +7,7 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <iomanip>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -682,6 +683,16 @@ RenderResult render_file(const std::string& input, const std::string& output, co
 
   progress.stage(Stage::kRendering, final_base, 1 - final_base - kCheckShare);
   result.frames = encode_pass(encoded);
+  // A trim asked past the end still renders (to the end), but not in silence: the user asked
+  // for more than the song has. A preview's window is the song's own choice, so it says nothing.
+  if (!excerpt.from_loudest && length_frames > 0 && length_frames - source.frames_read() > rate / 20) {
+    const double song_seconds = static_cast<double>(start_frames + source.frames_read()) * dopts.speed / rate;
+    std::ostringstream said;
+    said << "the song is only " << std::fixed << std::setprecision(1) << song_seconds
+         << " s long, so the excerpt ends there, not at "
+         << time_text(result.excerpt_start_seconds + excerpt.length_seconds);
+    result.warnings.push_back(said.str());
+  }
   progress.stage(Stage::kChecking, 1 - kCheckShare, 0);
   result.report = measure_file(encoded);
   // What the listener gets is the decoded file: an encoder's filtering and quantisation move

@@ -61,7 +61,8 @@ struct RenderResult {
   double output_gain_db = 0;     // gain applied to reach the target
   double wall_seconds = 0;
   std::int64_t bytes = 0;        // output file size
-  std::vector<std::string> warnings;  // what was left out of the input (an oversized cover, ...)
+  std::vector<std::string> warnings;  // what was left out of the input (an oversized cover, ...) or
+                                      // not there (a trim's end past the song's)
   double tempo_bpm = 0;          // with beat sync: the song's tempo as found (or given); else 0
   std::string motion_note;       // why the motion is not what was asked, e.g. no clear beat
   double excerpt_start_seconds = 0;  // where the excerpt began in the song (0: the start)

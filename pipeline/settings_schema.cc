@@ -55,7 +55,8 @@ std::vector<SettingSpec> make_specs() {
   }
   rows.push_back({SettingKind::kFormat, "format", "--format", "encoding", "",
                   "Output format (the CLI takes it from -o's extension when not given); keep writes "
-                  "the input's own container, so a video stays a video with its picture copied."});
+                  "the input's own container, so a video stays a video with its picture copied. aac, wave and "
+                  "matroska are other names for m4a, wav and mkv; opus is Opus in an Ogg file (no Ogg Vorbis)."});
   rows.push_back({SettingKind::kBitrate, "bitrate", "--bitrate", "encoding", "bit/s",
                   "Bit rate of lossy formats, e.g. 192k (a plain number below 1000 means kbit/s); "
                   "lossless formats ignore it."});

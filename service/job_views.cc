@@ -51,6 +51,9 @@ nlohmann::json JobViews::view(const queue::Job& job) {
                    {"size", job.size},
                    {"createdAt", iso8601(job.created_at)},
                    {"updatedAt", iso8601(job.updated_at)}};
+  // The queue fails a job before its attempts are used up only when the failure is permanent
+  // (bad input or settings): a client must not offer to try that again.
+  if (job.status == JobStatus::kFailed) v["retryable"] = job.attempts >= job.max_attempts;
   try {
     v["settings"] = nlohmann::json::parse(job.settings_json);
   } catch (const std::exception&) {

@@ -169,6 +169,17 @@ TEST(CliRenderTest, StartAndEndTrimTheSong) {
   EXPECT_NE(late.err.find("past the end of the song"), std::string::npos) << late.err;
   EXPECT_FALSE(fs::exists(dir.file("bad.flac")));
   EXPECT_FALSE(fs::exists(dir.file("late.flac")));
+  // An end past the song's renders to the end, and says how long the song is.
+  CommandResult long_end = run(render_args({dir.file("song.wav"), "-o", dir.file("long.flac"), "--start", "1",
+                                            "--end", "5:00", "--progress", "none"}));
+  ASSERT_EQ(long_end.exit_code, 0) << long_end.err;
+  EXPECT_NEAR(seconds_of(dir.file("long.flac")), 5.0, 0.1);
+  EXPECT_NE(long_end.err.find("warning: the song is only 6.0 s long, so the excerpt ends there, not at 5:00 ("),
+            std::string::npos)
+      << long_end.err;
+  // An end within the song says nothing.
+  EXPECT_EQ(run(render_args({dir.file("song.wav"), "-o", dir.file("fits.flac"), "--end", "6", "--progress", "none"})).err,
+            "");
 }
 
 TEST(CliRenderTest, DryRunListsWhatWouldBeWrittenAndWritesNothing) {
@@ -372,6 +383,35 @@ TEST(CliRenderTest, TheFormatTableDecidesBitratesExtensionsAndSizes) {
   r = run(render_args({dir.file("in.wav"), "-o", dir.file("no.mp3"), "--max-size", "lots"}));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(dir.entries(), (std::vector<std::string>{"hi.mp3", "in.wav", "ok.mp3"}));
+}
+
+// "ogg" means Ogg Vorbis to people, which we do not write: refused with the formats we do write
+// (it used to give Opus without a word). An Ogg song kept in its container becomes Opus in Ogg.
+TEST(CliRenderTest, OggIsRefusedWithTheChoicesAndKeepTurnsOggIntoOpus) {
+  TempDir dir;
+  ASSERT_EQ(shell("ffmpeg -v error -y -f lavfi -i sine=frequency=440:duration=2 -ac 2 -c:a libvorbis " +
+                  quote(dir.file("in.ogg"))),
+            0);
+  for (const std::vector<std::string>& how : {std::vector<std::string>{"--format", "ogg", "--out-dir", dir.file("out")},
+                                              {"-o", dir.file("x.ogg")}}) {
+    std::vector<std::string> argv{dir.file("in.ogg")};
+    argv.insert(argv.end(), how.begin(), how.end());
+    CommandResult r = run(render_args(argv));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_TRUE(r.err.find("mp3, m4a, opus, flac, wav") != std::string::npos ||
+                r.err.find(".mp3, .m4a, .opus, .flac, .wav") != std::string::npos)
+        << r.err;
+  }
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"in.ogg"});
+  CommandResult help = run(render_args({"--help"}));
+  for (const char* name : {"mp3, m4a,", "opus, flac, wav, mp4, mov, mkv, webm or keep", "aac", "wave", "matroska",
+                           "no Ogg Vorbis"})
+    EXPECT_NE(help.out.find(name), std::string::npos) << name;
+  CommandResult kept = run(render_args({dir.file("in.ogg"), "--format", "keep", "--progress", "none"}));
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  const CommandResult codec = run({"ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+                                   "stream=codec_name", "-of", "default=nw=1:nk=1", dir.file("in (8D).opus")});
+  EXPECT_EQ(codec.out, "opus\n");
 }
 
 // ffmpeg's own EBU R128 meter (libavfilter's ebur128) on the delivered file.

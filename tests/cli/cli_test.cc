@@ -106,6 +106,42 @@ TEST(CliTest, HelpFitsEightyColumns) {
       << wide.out;
 }
 
+// Each command's help is laid out once: one blank line between parts, none trailing, and the
+// top-level footer ("Run `surroundyou COMMAND --help`…") only where there are commands to run.
+TEST(CliTest, CommandHelpHasOneBlankLineBetweenPartsAndItsOwnFooter) {
+  for (const char* command : {"render", "probe", "presets", "serve", "worker"}) {
+    CommandResult r = run({"/usr/bin/env", "COLUMNS=80", kBinary, command, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << command;
+    EXPECT_EQ(r.out.find("\n\n\n"), std::string::npos) << command << " --help:\n" << r.out;
+    EXPECT_NE(r.out.substr(r.out.size() - 2), "\n\n") << command << " --help ends in a blank line";
+    EXPECT_EQ(r.out.find("COMMAND --help"), std::string::npos) << command << " --help:\n" << r.out;
+  }
+  CommandResult worker = run({"/usr/bin/env", "COLUMNS=80", kBinary, "worker", "--help"});
+  EXPECT_NE(worker.out.find("with the embedded store, else the temp folder)\n\nExit status: 0 after a clean stop"),
+            std::string::npos)
+      << worker.out;
+  EXPECT_EQ(worker.out.find("3 input"), std::string::npos) << "a worker takes no input file:\n" << worker.out;
+  CommandResult top = run({kBinary, "--help"});
+  EXPECT_NE(top.out.find("Run `surroundyou COMMAND --help`"), std::string::npos) << top.out;
+}
+
+// A mistyped command is a usage error even with --help (which would print the top-level help
+// and exit 0), with the nearest command named when it is a typo away.
+TEST(CliTest, AnUnknownCommandIsAUsageErrorWithASuggestion) {
+  for (const std::vector<std::string>& argv : {std::vector<std::string>{kBinary, "rendr", "--help"},
+                                               {kBinary, "rendr", "song.mp3"}, {kBinary, "--help", "rendr"}}) {
+    CommandResult r = run(argv);
+    EXPECT_EQ(r.exit_code, 2) << argv[1] << " " << argv[2];
+    EXPECT_EQ(r.out, "") << "no help for a command that does not exist";
+    EXPECT_NE(r.err.find("error: unknown command 'rendr' (did you mean 'render'?"), std::string::npos) << r.err;
+  }
+  CommandResult far = run({kBinary, "transmogrify"});
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
+  EXPECT_NE(far.err.find("commands: render, probe, presets, serve, worker"), std::string::npos) << far.err;
+  EXPECT_EQ(run({kBinary, "presets"}).exit_code, 0);
+}
+
 // An output folder that cannot be made is named with the reason, not a std::filesystem dump.
 TEST(CliTest, AnOutputFolderThatCannotBeMadeIsNamed) {
   TempDir dir;

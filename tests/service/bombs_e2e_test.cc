@@ -94,6 +94,7 @@ class BombServiceTest : public ::testing::Test {
     const Outcome o = upload(path);
     ASSERT_EQ(o.job["status"], "failed") << o.job.dump();
     EXPECT_EQ(o.job["attempts"], 1) << o.job.dump();
+    EXPECT_EQ(o.job["retryable"], false) << o.job.dump();
     const std::string error = o.job.value("error", "");
     EXPECT_NE(error.find(reason), std::string::npos) << "expected '" << reason << "' in: " << error;
     for (const char* raw : {"/", "SIG", "signal", "errno", "bad_alloc", "Cannot allocate", "exit"})

@@ -307,6 +307,7 @@ TEST_F(ServiceTest, NotAudioFailsAfterOneAttemptWithAReason) {
   const auto j = wait_final(job);
   EXPECT_EQ(j["status"], "failed");
   EXPECT_EQ(j["attempts"], 1);
+  EXPECT_EQ(j["retryable"], false) << "the same upload would fail the same way";
   ASSERT_TRUE(j["error"].is_string());
   EXPECT_GT(j["error"].get<std::string>().size(), 10u);
   const auto metrics = call("GET", "/metrics");
@@ -736,6 +737,7 @@ TEST_F(ServiceTest, AFileThatCrashesTheDecoderFailsAfterMaxAttemptsAndServingGoe
   const auto j = wait_final(crash);
   EXPECT_EQ(j["status"], "failed") << j.dump();
   EXPECT_EQ(j["attempts"], 3);
+  EXPECT_EQ(j["retryable"], true) << "its attempts ran out on crashes, not on a refusal of the file";
   EXPECT_EQ(j["error"], "the file made the decoder fail");
   EXPECT_EQ(wait_final(song)["status"], "done");
   EXPECT_EQ(call("GET", "/healthz").status, 200);

@@ -131,6 +131,22 @@ describe('App', () => {
     expect(api.createJob).not.toHaveBeenCalled();
   });
 
+  it('offers no Retry when the server refused the file for good', async () => {
+    const api = fakeApi();
+    render(<App api={api} />);
+    await dropFiles([audioFile('notes.mp3', 500)]);
+    await waitFor(() => expect(api.uploads.length).toBe(1));
+    await act(async () => api.uploads[0].resolve());
+    await waitFor(() => expect(api.watchers.length).toBe(1));
+    await act(async () =>
+      api.watchers[0].onUpdate({ status: 'failed', error: 'not an audio file (it is text)', attempts: 1, maxAttempts: 3, retryable: false }),
+    );
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toMatch(/could not read this file as audio/);
+    expect(within(alert).queryByRole('button', { name: 'Retry' })).toBeNull();
+    expect(api.createJob).toHaveBeenCalledTimes(1);
+  });
+
   it('shows the server reason of a failed job and retries with a new job', async () => {
     const api = fakeApi();
     render(<App api={api} />);
@@ -138,7 +154,10 @@ describe('App', () => {
     await waitFor(() => expect(api.uploads.length).toBe(1));
     await act(async () => api.uploads[0].resolve());
     await waitFor(() => expect(api.watchers.length).toBe(1));
-    await act(async () => api.watchers[0].onUpdate({ status: 'failed', error: 'could not decode: Invalid data found when processing input' }));
+    // Its attempts ran out (crashes, not a refusal): a new job may work.
+    await act(async () =>
+      api.watchers[0].onUpdate({ status: 'failed', error: 'could not decode: Invalid data found when processing input', attempts: 3, maxAttempts: 3, retryable: true }),
+    );
     const alert = screen.getByRole('alert');
     expect(alert.textContent).toMatch(/could not read this file as audio/);
     expect(alert.textContent).toMatch(/Invalid data found/);

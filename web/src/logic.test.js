@@ -74,6 +74,13 @@ describe('messages', () => {
     expect(describeFailedJob({ status: 'failed', error: 'disk full' }).title).toMatch(/conversion failed/);
     expect(describeFailedJob({ status: 'expired' }).title).toMatch(/expired/);
   });
+  it('offers Retry only when the server says a retry can help', () => {
+    const notAudio = 'not an audio file (the format is not recognised)';
+    expect(describeFailedJob({ status: 'failed', error: notAudio, attempts: 1, maxAttempts: 3, retryable: false }).retry).toBe(false);
+    expect(describeFailedJob({ status: 'failed', error: 'bitrate must be 32k to 320k', retryable: false }).retry).toBe(false);
+    expect(describeFailedJob({ status: 'failed', error: 'the file made the decoder fail', retryable: true }).retry).toBe(true);
+    expect(describeFailedJob({ status: 'failed', error: 'disk full' }).retry).toBe(true);
+  });
   it('names stages', () => {
     expect(stageInWords({ status: 'processing', stage: 'rendering' })).toMatch(/around your head/);
     expect(stageInWords({ status: 'queued' })).toMatch(/In line/);

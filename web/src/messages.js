@@ -89,6 +89,9 @@ export function describeFailedJob(job, uploadSeconds = null) {
   }
   const reason = job.error || 'no reason given';
   const lower = reason.toLowerCase();
+  // The server refused the file or its settings at once (retryable: false): the same upload
+  // fails the same way, so no Retry. Without the field (an older server) a retry is offered.
+  const retry = job.retryable !== false;
   if (lower.includes('duration') || lower.includes('too long') || lower.includes('longer than')) {
     return {
       title: 'This song is too long',
@@ -101,13 +104,13 @@ export function describeFailedJob(job, uploadSeconds = null) {
     return {
       title: 'We could not read this file as audio',
       detail: `The server said: ${reason}. Try another file, or save this one again as MP3 or WAV.`,
-      retry: true,
+      retry,
     };
   }
   return {
     title: 'The conversion failed',
     detail: `The server said: ${reason}`,
-    retry: true,
+    retry,
   };
 }
 

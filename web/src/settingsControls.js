@@ -1,16 +1,18 @@
 // The page's sound and format controls. Their names, ranges and choices must be settings the
 // API takes (pipeline/settings_schema.h); ctest web_controls_match_settings_schema checks them.
 export const FORMATS = [
-  { value: 'keep', label: 'Same as the file (a video stays a video)' },
+  // Labels short enough for the settings column (360 px at desktop widths): a cut label hides
+  // what it chooses. The help line under the menu says the rest.
+  { value: 'keep', label: 'Same as the file' },
   { value: 'mp3', label: 'MP3 (192 kbit/s)' },
   { value: 'm4a', label: 'M4A / AAC' },
   { value: 'opus', label: 'Opus' },
   { value: 'flac', label: 'FLAC (lossless)' },
   { value: 'wav', label: 'WAV (uncompressed)' },
-  { value: 'mp4', label: 'MP4 video (picture kept, AAC)' },
-  { value: 'mov', label: 'MOV video (picture kept, AAC)' },
-  { value: 'mkv', label: 'MKV video (picture kept, Opus)' },
-  { value: 'webm', label: 'WebM video (picture kept, Opus)' },
+  { value: 'mp4', label: 'MP4 video (AAC)' },
+  { value: 'mov', label: 'MOV video (AAC)' },
+  { value: 'mkv', label: 'MKV video (Opus)' },
+  { value: 'webm', label: 'WebM video (Opus)' },
 ];
 
 // The knobs people understand, within the engine's ranges: tests/e2e/check_settings_schema.mjs

@@ -210,6 +210,7 @@ export default function SettingsPanel({ presets, settings, onChange, problems = 
               id={`${id}-format`}
               value={settings.format}
               onChange={(e) => set({ format: e.target.value })}
+              aria-describedby={`${id}-format-help`}
               className="mt-1 w-full rounded-lg border border-slate-700 bg-slate-950 px-3 py-2 text-slate-100 focus:border-violet-400 focus:outline-none focus-visible:ring-2 focus-visible:ring-violet-400"
             >
               {FORMATS.map((f) => (
@@ -218,6 +219,9 @@ export default function SettingsPanel({ presets, settings, onChange, problems = 
                 </option>
               ))}
             </select>
+            <p id={`${id}-format-help`} className="mt-1 text-sm text-slate-400">
+              A video format copies the picture; “Same as the file” keeps a video a video.
+            </p>
           </div>
         </div>
         <div className="order-first flex flex-col items-center">
