@@ -400,6 +400,7 @@ int run_render(RenderArgs a, CLI::App& cmd) {
   options.filter_cache = &filter_cache;
   const std::string wisdom = a.bypass ? std::string() : fftw_wisdom_path();
   if (!wisdom.empty()) engine::import_fftw_wisdom(wisdom);
+  if (!a.bypass) filter_cache.keep_on_disk(filter_store_dir());
   const unsigned jobs = std::max(1u, std::min<unsigned>(a.jobs, static_cast<unsigned>(tasks.size())));
   std::vector<std::thread> pool;
   for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(worker);
