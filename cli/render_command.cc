@@ -438,7 +438,7 @@ void add_render_command(CLI::App& app, CommandContext& ctx) {
       "Exit status: 0 success (skipped files included), 2 usage error, 3 input unreadable, "
       "unsupported or over a limit, 1 other failure, 130 interrupted (Ctrl-C).\n"
       "Settings start from the preset (see `surroundyou presets`); each option overrides one value.\n"
-      "FFT plans are kept in ~/.cache/surroundyou/fftw-wisdom to start faster next time "
+      "FFT plans and designed filters are kept in ~/.cache/surroundyou to start faster next time "
       "(SY_CACHE_DIR=DIR keeps them in DIR; SY_CACHE_DIR= keeps none).\n");
   auto a = std::make_shared<RenderArgs>();
   // Not required here: `--preview song.mp3` hands the input over through --preview.

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +11,8 @@
 #include <sstream>
 #include <thread>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "base/log.h"
 #include "engine/spherical_harmonics.h"
@@ -25,6 +28,8 @@ constexpr char kMagic[8] = {'S', 'Y', 'B', 'F', 'I', 'L', 'T', '1'};
 constexpr std::uint64_t kMaxChannels = 64;
 constexpr std::uint64_t kMaxValues = 1 << 20;
 constexpr std::uint64_t kMaxKeyBytes = 1 << 16;
+// Each rebuild or upgrade of the program keys new files; past this many the oldest go.
+constexpr std::size_t kMaxStoredFiles = 32;
 
 // "<size> <modification time in ns>", or empty when the file cannot be read.
 std::string file_identity(const fs::path& path) {
@@ -80,6 +85,21 @@ class Reader {
  private:
   std::istream& in_;
 };
+
+// Removes the least recently written files past kMaxStoredFiles (other processes may be
+// doing the same: a file already gone is fine).
+void prune(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<std::pair<fs::file_time_type, fs::path>> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".filters") continue;
+    const auto time = entry.last_write_time(ec);
+    if (!ec) files.emplace_back(time, entry.path());
+  }
+  if (files.size() <= kMaxStoredFiles) return;
+  std::sort(files.begin(), files.end());
+  for (std::size_t i = 0; i + kMaxStoredFiles < files.size(); ++i) fs::remove(files[i].second, ec);
+}
 
 }  // namespace
 
@@ -168,7 +188,9 @@ void store_filters(const std::string& dir, const std::string& key, const Binaura
   if (ec) {
     fs::remove(tmp, ec);
     base::log::warn("cannot keep the designed filters", {{"folder", dir}, {"error", ec.message()}});
+    return;
   }
+  prune(dir);
 }
 
 }  // namespace sy::engine
