@@ -400,6 +400,7 @@ int run_render(RenderArgs a, CLI::App& cmd) {
   options.filter_cache = &filter_cache;
   const std::string wisdom = a.bypass ? std::string() : fftw_wisdom_path();
   if (!wisdom.empty()) engine::import_fftw_wisdom(wisdom);
+  if (!a.bypass) filter_cache.keep_on_disk(filter_store_dir());
   const unsigned jobs = std::max(1u, std::min<unsigned>(a.jobs, static_cast<unsigned>(tasks.size())));
   std::vector<std::thread> pool;
   for (unsigned j = 1; j < jobs; ++j) pool.emplace_back(worker);
@@ -437,7 +438,7 @@ void add_render_command(CLI::App& app, CommandContext& ctx) {
       "Exit status: 0 success (skipped files included), 2 usage error, 3 input unreadable, "
       "unsupported or over a limit, 1 other failure, 130 interrupted (Ctrl-C).\n"
       "Settings start from the preset (see `surroundyou presets`); each option overrides one value.\n"
-      "FFT plans are kept in ~/.cache/surroundyou/fftw-wisdom to start faster next time "
+      "FFT plans and designed filters are kept in ~/.cache/surroundyou to start faster next time "
       "(SY_CACHE_DIR=DIR keeps them in DIR; SY_CACHE_DIR= keeps none).");
   auto a = std::make_shared<RenderArgs>();
   // Not required here: `--preview song.mp3` hands the input over through --preview.

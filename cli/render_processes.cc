@@ -28,6 +28,12 @@ std::string fftw_wisdom_path() {
   return (dir / "fftw-wisdom").string();
 }
 
+std::string filter_store_dir() {
+  const std::string wisdom = fftw_wisdom_path();
+  if (wisdom.empty()) return {};
+  return (fs::path(wisdom).parent_path() / "filters").string();
+}
+
 worker::RenderLimits render_limits(const service::Config& config) {
   worker::RenderLimits l;
   // Under AddressSanitizer (the sanitizer tree's tests) a render process could not start

@@ -18,6 +18,11 @@ namespace sy::cli {
 // instructions per process).
 std::string fftw_wisdom_path();
 
+// Where designed binaural filters are kept between runs (engine/filter_store.h): a folder
+// beside the wisdom file, shared the same way (≈1.5 G instructions per process and setting
+// saved); empty when there is no such place.
+std::string filter_store_dir();
+
 worker::RenderLimits render_limits(const service::Config& config);
 
 // `count` children running `<this binary> worker --jobs 1` with serve's configuration file

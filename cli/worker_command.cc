@@ -125,6 +125,7 @@ int run_worker(const WorkerFlags& flags) {
     if (const char* marker = std::getenv("SY_TEST_CRASH_MARKER")) options.crash_marker = marker;
     const std::string wisdom = fftw_wisdom_path();
     if (!wisdom.empty()) engine::import_fftw_wisdom(wisdom);
+    options.filter_store_dir = filter_store_dir();
     options.warm_up = [sofa = options.sofa_path, limits = options.limits,
                        wisdom](engine::BinauralFilterCache& filters) {
       prepare_renders(filters, sofa, limits, wisdom);

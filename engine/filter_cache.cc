@@ -3,6 +3,7 @@
 #include <exception>
 #include <utility>
 
+#include "engine/filter_store.h"
 #include "engine/hrtf.h"
 
 namespace sy::engine {
@@ -23,6 +24,11 @@ BinauralFilters BinauralFilterCache::design_from_file(const std::string& sofa_pa
   return design_binaural_filters(hrtf, design);
 }
 
+void BinauralFilterCache::keep_on_disk(std::string dir) {
+  std::lock_guard lock(disk_mutex_);
+  disk_dir_ = std::move(dir);
+}
+
 BinauralFilterCache::Filters BinauralFilterCache::get(const std::string& sofa_path, double sample_rate,
                                                       const BinauralDecoderDesign& design) {
   Key key{sofa_path, sample_rate, design};
@@ -31,8 +37,21 @@ BinauralFilterCache::Filters BinauralFilterCache::get(const std::string& sofa_pa
   auto [pending, mine] = designs_.find_or_put(key, [&promise] { return promise.get_future().share(); });
   if (mine) {
     try {
-      auto filters = std::make_shared<const BinauralFilters>(designer_(sofa_path, sample_rate, design));
-      designs_made_.fetch_add(1);
+      std::string dir;
+      {
+        std::lock_guard lock(disk_mutex_);
+        dir = disk_dir_;
+      }
+      const std::string stored_key = dir.empty() ? std::string() : stored_filters_key(sofa_path, sample_rate, design);
+      std::shared_ptr<const BinauralFilters> filters;
+      if (auto stored = load_stored_filters(dir, stored_key)) {
+        filters = std::make_shared<const BinauralFilters>(std::move(*stored));
+        designs_loaded_.fetch_add(1);
+      } else {
+        filters = std::make_shared<const BinauralFilters>(designer_(sofa_path, sample_rate, design));
+        designs_made_.fetch_add(1);
+        store_filters(dir, stored_key, *filters);
+      }
       promise.set_value(std::move(filters));
     } catch (...) {
       designs_.erase(key);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "base/bounded_cache.h"
@@ -35,8 +36,14 @@ class BinauralFilterCache {
   // error reaches every thread that waited for it, and the next call tries again.
   Filters get(const std::string& sofa_path, double sample_rate, const BinauralDecoderDesign& design);
 
-  // How many designs this cache has run (for tests and logs).
+  // Designs are also read from and written to `dir` (see filter_store.h), so the next
+  // process on this machine skips them. Empty: memory only. Safe to call while designing.
+  void keep_on_disk(std::string dir);
+
+  // How many designs this cache has run (for tests and logs); designs read from disk count
+  // in designs_loaded().
   std::size_t designs_made() const noexcept { return designs_made_.load(); }
+  std::size_t designs_loaded() const noexcept { return designs_loaded_.load(); }
 
   // Reads the HRTF set at `sample_rate` and designs from it.
   static BinauralFilters design_from_file(const std::string& sofa_path, double sample_rate,
@@ -56,6 +63,9 @@ class BinauralFilterCache {
   Designer designer_;
   base::BoundedCache<Key, std::shared_future<Filters>, KeyHash> designs_;
   std::atomic<std::size_t> designs_made_{0};
+  std::atomic<std::size_t> designs_loaded_{0};
+  std::mutex disk_mutex_;
+  std::string disk_dir_;
 };
 
 }  // namespace sy::engine

@@ -1,8 +1,11 @@
 #include "engine/filter_cache.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
@@ -158,6 +161,66 @@ TEST(FilterCacheTest, RenderersShareTheirCachesDesigns) {
   wide.width_degrees = 120;
   make_renderer(wide, kDefaultSofaPath, &cache)->prepare(48000.0, 1024);
   EXPECT_EQ(cache.designs_made(), 2u);
+}
+
+}  // namespace
+}  // namespace sy::engine
+
+namespace sy::engine {
+namespace {
+
+void expect_same_filters(const BinauralFilters& a, const BinauralFilters& b) {
+  EXPECT_EQ(a.basis, b.basis);
+  EXPECT_EQ(a.channel_filters, b.channel_filters);
+  EXPECT_EQ(a.low_frequency_delay, b.low_frequency_delay);
+  EXPECT_EQ(a.arrival_delay, b.arrival_delay);
+  EXPECT_EQ(a.bass_gain, b.bass_gain);
+  EXPECT_EQ(a.loudness_correction, b.loudness_correction);
+  ASSERT_EQ(a.side_equaliser.size(), b.side_equaliser.size());
+  for (std::size_t i = 0; i < a.side_equaliser.size(); ++i) {
+    EXPECT_EQ(a.side_equaliser[i].b0, b.side_equaliser[i].b0);
+    EXPECT_EQ(a.side_equaliser[i].a2, b.side_equaliser[i].a2);
+  }
+}
+
+// The next process reads the design the first one made, bit for bit; a damaged or foreign
+// file is designed again and replaced, never used.
+TEST(FilterCacheTest, DesignsKeptOnDiskAreReadBackByTheNextCache) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("sy-filter-store-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  BinauralDecoderDesign design;
+  design.crossover_hz = 150;
+
+  BinauralFilterCache first;
+  first.keep_on_disk(dir.string());
+  const auto made = first.get(kDefaultSofaPath, 44100.0, design);
+  EXPECT_EQ(first.designs_made(), 1u);
+
+  BinauralFilterCache second;
+  second.keep_on_disk(dir.string());
+  const auto loaded = second.get(kDefaultSofaPath, 44100.0, design);
+  EXPECT_EQ(second.designs_made(), 0u);
+  EXPECT_EQ(second.designs_loaded(), 1u);
+  expect_same_filters(*made, *loaded);
+
+  // Another design is another file.
+  BinauralDecoderDesign other = design;
+  other.pair_width_degrees = 90;
+  BinauralFilterCache third(8, tiny_filters);
+  third.keep_on_disk(dir.string());
+  third.get(kDefaultSofaPath, 44100.0, other);
+  EXPECT_EQ(third.designs_made(), 1u);
+
+  // Cut every stored file short: read as missing, designed again.
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    std::filesystem::resize_file(entry.path(), std::filesystem::file_size(entry.path()) / 2);
+  BinauralFilterCache fourth;
+  fourth.keep_on_disk(dir.string());
+  expect_same_filters(*made, *fourth.get(kDefaultSofaPath, 44100.0, design));
+  EXPECT_EQ(fourth.designs_made(), 1u);
+  EXPECT_EQ(fourth.designs_loaded(), 0u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -61,6 +61,7 @@ WorkerPool::~WorkerPool() { stop(); }
 
 void WorkerPool::start() {
   stopping_ = false;
+  filter_cache_.keep_on_disk(options_.filter_store_dir);
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this, i] { run_worker(i); });
   threads_.emplace_back([this] { renew_leases(); });
   if (options_.warm_up) {

@@ -52,6 +52,8 @@ struct WorkerPoolOptions {
   // plans) while it is idle, so its first job does not pay for them. A job that arrives
   // meanwhile waits for the design in progress instead of making its own (the cache's rule).
   std::function<void(engine::BinauralFilterCache& filters)> warm_up;
+  // Where designed filters are kept between processes (engine/filter_store.h); empty: memory only.
+  std::string filter_store_dir;
   // Test only (SY_TEST_CRASH_MARKER, set by a test on its own server): an upload that starts
   // with these bytes makes the render process abort, as a decoder crash would.
   std::string crash_marker;

@@ -315,7 +315,7 @@ TEST(CliTest, RenderKeepsLengthTagsAndAddsSuffix) {
   EXPECT_EQ(dir.entries(), (std::vector<std::string>{"in.flac", "out.flac"}));
 }
 
-TEST(CliTest, FftPlansAreKeptBetweenRunsAndABrokenCacheIsHarmless) {
+TEST(CliTest, FftPlansAndFiltersAreKeptBetweenRunsAndABrokenCacheIsHarmless) {
   TempDir dir;
   make_song(dir.file("in.flac"), 2);
   const std::string cache = dir.file("cache");
@@ -332,9 +332,18 @@ TEST(CliTest, FftPlansAreKeptBetweenRunsAndABrokenCacheIsHarmless) {
   };
   ASSERT_EQ(render("SY_CACHE_DIR=" + quote(cache), "a.flac"), 0);
   EXPECT_TRUE(starts_like_wisdom()) << "no FFTW wisdom kept in " << wisdom;
+  // The designed filters too: read back by the next run, whose output is the same.
+  std::vector<fs::path> designs;
+  for (const auto& e : fs::directory_iterator(cache + "/filters")) designs.push_back(e.path());
+  ASSERT_EQ(designs.size(), 1u) << "one design kept for one setting";
+  ASSERT_EQ(render("SY_CACHE_DIR=" + quote(cache), "read.flac"), 0);
+  EXPECT_EQ(decoded_samples(dir.file("a.flac")), decoded_samples(dir.file("read.flac")));
   write_file(wisdom, "not wisdom at all");
+  write_file(designs[0].string(), "not filters at all");
   ASSERT_EQ(render("SY_CACHE_DIR=" + quote(cache), "b.flac"), 0) << "a broken cache must not stop a render";
   EXPECT_TRUE(starts_like_wisdom()) << "the broken cache was not replaced";
+  EXPECT_GT(fs::file_size(designs[0]), 1000u) << "the broken design was not replaced";
+  EXPECT_EQ(decoded_samples(dir.file("a.flac")), decoded_samples(dir.file("b.flac")));
   // An empty SY_CACHE_DIR keeps nothing, not even under HOME.
   fs::create_directories(dir.file("home"));
   ASSERT_EQ(render("SY_CACHE_DIR= HOME=" + quote(dir.file("home")), "c.flac"), 0);

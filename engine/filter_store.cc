@@ -1,0 +1,196 @@
+#include "engine/filter_store.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "base/log.h"
+#include "engine/spherical_harmonics.h"
+
+namespace sy::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMagic[8] = {'S', 'Y', 'B', 'F', 'I', 'L', 'T', '1'};
+// Far above any real design (16 channels of 512 frames, a dozen sections): a damaged length
+// field must not size an allocation.
+constexpr std::uint64_t kMaxChannels = 64;
+constexpr std::uint64_t kMaxValues = 1 << 20;
+constexpr std::uint64_t kMaxKeyBytes = 1 << 16;
+// Each rebuild or upgrade of the program keys new files; past this many the oldest go.
+constexpr std::size_t kMaxStoredFiles = 32;
+
+// "<size> <modification time in ns>", or empty when the file cannot be read.
+std::string file_identity(const fs::path& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) return {};
+  const auto time = fs::last_write_time(path, ec);
+  if (ec) return {};
+  return std::to_string(size) + " " + std::to_string(time.time_since_epoch().count());
+}
+
+std::string file_name(const std::string& key) {
+  std::ostringstream name;
+  name << std::hex << std::hash<std::string>{}(key) << ".filters";
+  return name.str();
+}
+
+class Writer {
+ public:
+  explicit Writer(std::ostream& out) : out_(out) {}
+  template <typename T>
+  void value(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out_.write(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  template <typename T>
+  void values(const std::vector<T>& v) {
+    value<std::uint64_t>(v.size());
+    out_.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(T)));
+  }
+
+ private:
+  std::ostream& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::istream& in) : in_(in) {}
+  template <typename T>
+  bool value(T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    return static_cast<bool>(in_.read(reinterpret_cast<char*>(&v), sizeof v));
+  }
+  template <typename T>
+  bool values(std::vector<T>& v, std::uint64_t max) {
+    std::uint64_t n = 0;
+    if (!value(n) || n > max) return false;
+    v.resize(n);
+    return static_cast<bool>(in_.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(n * sizeof(T))));
+  }
+  bool at_end() { return in_.peek() == std::char_traits<char>::eof(); }
+
+ private:
+  std::istream& in_;
+};
+
+// Removes the least recently written files past kMaxStoredFiles (other processes may be
+// doing the same: a file already gone is fine).
+void prune(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<std::pair<fs::file_time_type, fs::path>> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".filters") continue;
+    const auto time = entry.last_write_time(ec);
+    if (!ec) files.emplace_back(time, entry.path());
+  }
+  if (files.size() <= kMaxStoredFiles) return;
+  std::sort(files.begin(), files.end());
+  for (std::size_t i = 0; i + kMaxStoredFiles < files.size(); ++i) fs::remove(files[i].second, ec);
+}
+
+}  // namespace
+
+std::string stored_filters_key(const std::string& sofa_path, double sample_rate, const BinauralDecoderDesign& design) {
+  const std::string program = file_identity("/proc/self/exe");
+  const std::string hrtf = file_identity(sofa_path);
+  if (program.empty() || hrtf.empty()) return {};
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  // A structured binding names every member: a field added to the design breaks this line
+  // until the key holds it too.
+  const auto& [basis, horizontal_speakers, sphere_speakers, max_re, magnitude_fit_hz, diffuse_coherence,
+               level_match_low_hz, level_match_high_hz, max_length, diffuse_field_eq, equal_loudness,
+               side_balance, pair_width_degrees, crossover_hz] = design;
+  std::ostringstream key;
+  key.precision(17);
+  key << "program " << exe.string() << ' ' << program << "\nhrtf " << sofa_path << ' ' << hrtf << "\nrate "
+      << sample_rate << "\ndesign " << static_cast<int>(basis) << ' ' << horizontal_speakers << ' '
+      << sphere_speakers << ' ' << max_re << ' ' << magnitude_fit_hz << ' ' << diffuse_coherence << ' '
+      << level_match_low_hz << ' ' << level_match_high_hz << ' ' << max_length << ' ' << diffuse_field_eq << ' '
+      << equal_loudness << ' ' << side_balance << ' ' << pair_width_degrees << ' ' << crossover_hz << '\n';
+  return key.str();
+}
+
+std::optional<BinauralFilters> load_stored_filters(const std::string& dir, const std::string& key) {
+  if (dir.empty() || key.empty()) return std::nullopt;
+  std::ifstream in(fs::path(dir) / file_name(key), std::ios::binary);
+  if (!in) return std::nullopt;
+  Reader r(in);
+  char magic[sizeof kMagic];
+  if (!in.read(magic, sizeof magic) || std::memcmp(magic, kMagic, sizeof magic) != 0) return std::nullopt;
+  std::vector<char> stored_key;
+  if (!r.values(stored_key, kMaxKeyBytes) || std::string(stored_key.begin(), stored_key.end()) != key)
+    return std::nullopt;
+  BinauralFilters f;
+  std::int32_t basis = 0;
+  std::uint64_t channels = 0, low_delay = 0, arrival = 0;
+  if (!r.value(basis) || (basis != static_cast<int>(AmbisonicBasis::kHorizontal) &&
+                          basis != static_cast<int>(AmbisonicBasis::kSphere)))
+    return std::nullopt;
+  f.basis = static_cast<AmbisonicBasis>(basis);
+  if (!r.value(channels) || channels != ambisonic_channels(f.basis) || channels > kMaxChannels) return std::nullopt;
+  f.channel_filters.resize(channels);
+  for (auto& filter : f.channel_filters)
+    if (!r.values(filter, kMaxValues)) return std::nullopt;
+  if (!r.value(low_delay) || !r.value(arrival) || !r.value(f.bass_gain)) return std::nullopt;
+  f.low_frequency_delay = low_delay;
+  f.arrival_delay = arrival;
+  if (!r.values(f.loudness_correction, kMaxValues) || !r.values(f.side_equaliser, kMaxValues) || !r.at_end())
+    return std::nullopt;
+  return f;
+}
+
+void store_filters(const std::string& dir, const std::string& key, const BinauralFilters& f) {
+  if (dir.empty() || key.empty()) return;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const fs::path path = fs::path(dir) / file_name(key);
+  // Unique per process and thread: two processes storing the same design at once each
+  // rename a whole file into place.
+  std::ostringstream tmp_name;
+  tmp_name << path.filename().string() << ".tmp." << ::getpid() << '.'
+           << std::hash<std::thread::id>{}(std::this_thread::get_id());
+  const fs::path tmp = fs::path(dir) / tmp_name.str();
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    Writer w(out);
+    out.write(kMagic, sizeof kMagic);
+    w.values(std::vector<char>(key.begin(), key.end()));
+    w.value<std::int32_t>(static_cast<int>(f.basis));
+    w.value<std::uint64_t>(f.channel_filters.size());
+    for (const auto& filter : f.channel_filters) w.values(filter);
+    w.value<std::uint64_t>(f.low_frequency_delay);
+    w.value<std::uint64_t>(f.arrival_delay);
+    w.value(f.bass_gain);
+    w.values(f.loudness_correction);
+    w.values(f.side_equaliser);
+    out.close();
+    if (!out) {
+      fs::remove(tmp, ec);
+      base::log::warn("cannot keep the designed filters", {{"folder", dir}});
+      return;
+    }
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    base::log::warn("cannot keep the designed filters", {{"folder", dir}, {"error", ec.message()}});
+    return;
+  }
+  prune(dir);
+}
+
+}  // namespace sy::engine
