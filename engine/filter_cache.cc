@@ -1,8 +1,10 @@
 #include "engine/filter_cache.h"
 
 #include <exception>
+#include <optional>
 #include <utility>
 
+#include "base/log.h"
 #include "engine/filter_store.h"
 #include "engine/hrtf.h"
 
@@ -44,13 +46,25 @@ BinauralFilterCache::Filters BinauralFilterCache::get(const std::string& sofa_pa
       }
       const std::string stored_key = dir.empty() ? std::string() : stored_filters_key(sofa_path, sample_rate, design);
       std::shared_ptr<const BinauralFilters> filters;
-      if (auto stored = load_stored_filters(dir, stored_key)) {
+      // The disk is a shortcut only: a store that cannot be read or written never fails a
+      // render that could design its filters.
+      std::optional<BinauralFilters> stored;
+      try {
+        stored = load_stored_filters(dir, stored_key);
+      } catch (const std::exception& e) {
+        base::log::warn("cannot read stored filters, designing them", {{"error", e.what()}});
+      }
+      if (stored) {
         filters = std::make_shared<const BinauralFilters>(std::move(*stored));
         designs_loaded_.fetch_add(1);
       } else {
         filters = std::make_shared<const BinauralFilters>(designer_(sofa_path, sample_rate, design));
         designs_made_.fetch_add(1);
-        store_filters(dir, stored_key, *filters);
+        try {
+          store_filters(dir, stored_key, *filters);
+        } catch (const std::exception& e) {
+          base::log::warn("cannot store designed filters", {{"error", e.what()}});
+        }
       }
       promise.set_value(std::move(filters));
     } catch (...) {

@@ -7,12 +7,15 @@
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "engine/filter_store.h"
 
 #include "engine/renderer.h"
 
@@ -220,6 +223,45 @@ TEST(FilterCacheTest, DesignsKeptOnDiskAreReadBackByTheNextCache) {
   expect_same_filters(*made, *fourth.get(kDefaultSofaPath, 44100.0, design));
   EXPECT_EQ(fourth.designs_made(), 1u);
   EXPECT_EQ(fourth.designs_loaded(), 0u);
+  std::filesystem::remove_all(dir);
+}
+
+// A file that passes the key check may still be damaged or forged: values the renderer sizes
+// buffers and loops from are checked, and such a file is designed again, never rendered with.
+TEST(FilterCacheTest, StoredFiltersWithImpossibleValuesAreDesignedAgain) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("sy-filter-forged-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  BinauralDecoderDesign design;
+  design.crossover_hz = 150;
+  BinauralFilterCache first;
+  first.keep_on_disk(dir.string());
+  const auto made = first.get(kDefaultSofaPath, 44100.0, design);
+  const std::string key = stored_filters_key(kDefaultSofaPath, 44100.0, design);
+  ASSERT_FALSE(key.empty());
+  ASSERT_TRUE(load_stored_filters(dir.string(), key).has_value());
+
+  const std::vector<std::pair<const char*, std::function<void(BinauralFilters&)>>> forgeries = {
+      {"bass delay that wraps a size", [](BinauralFilters& f) { f.low_frequency_delay = std::numeric_limits<std::size_t>::max() - 100; }},
+      {"arrival past the filter", [](BinauralFilters& f) { f.arrival_delay = f.channel_filters[0].size() * 1000; }},
+      {"a NaN tap", [](BinauralFilters& f) { f.channel_filters[1][3] = std::numeric_limits<float>::quiet_NaN(); }},
+      {"filters of different lengths", [](BinauralFilters& f) { f.channel_filters[2].resize(7); }},
+      {"an empty filter set", [](BinauralFilters& f) { f.channel_filters.front().clear(); }},
+      {"a correction per channel missing", [](BinauralFilters& f) { f.loudness_correction.pop_back(); }},
+      {"an infinite bass gain", [](BinauralFilters& f) { f.bass_gain = std::numeric_limits<float>::infinity(); }},
+      {"too many side sections", [](BinauralFilters& f) { f.side_equaliser.resize(64); }},
+  };
+  for (const auto& [what, forge] : forgeries) {
+    BinauralFilters forged = *made;
+    forge(forged);
+    store_filters(dir.string(), key, forged);
+    EXPECT_FALSE(load_stored_filters(dir.string(), key).has_value()) << what;
+    BinauralFilterCache next;
+    next.keep_on_disk(dir.string());
+    expect_same_filters(*made, *next.get(kDefaultSofaPath, 44100.0, design));
+    EXPECT_EQ(next.designs_made(), 1u) << what;
+    EXPECT_EQ(next.designs_loaded(), 0u) << what;
+  }
   std::filesystem::remove_all(dir);
 }
 

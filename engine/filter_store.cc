@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "engine/crossover.h"
 #include "engine/spherical_harmonics.h"
 
 namespace sy::engine {
@@ -30,6 +33,11 @@ constexpr std::uint64_t kMaxValues = 1 << 20;
 constexpr std::uint64_t kMaxKeyBytes = 1 << 16;
 // Each rebuild or upgrade of the program keys new files; past this many the oldest go.
 constexpr std::size_t kMaxStoredFiles = 32;
+// The longest filter a design makes is BinauralDecoderDesign::max_length (512 by default);
+// a stored one longer than this is not ours.
+constexpr std::size_t kMaxFilterFrames = 1 << 14;
+// A half-written file of a process killed mid-store is removed once it is this old.
+constexpr auto kStaleTemporary = std::chrono::minutes(10);
 
 // "<size> <modification time in ns>", or empty when the file cannot be read.
 std::string file_identity(const fs::path& path) {
@@ -91,10 +99,17 @@ class Reader {
 void prune(const fs::path& dir) {
   std::error_code ec;
   std::vector<std::pair<fs::file_time_type, fs::path>> files;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().extension() != ".filters") continue;
-    const auto time = entry.last_write_time(ec);
-    if (!ec) files.emplace_back(time, entry.path());
+  const auto now = fs::file_time_type::clock::now();
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const fs::path& path = it->path();
+    std::error_code entry_ec;
+    const auto time = it->last_write_time(entry_ec);
+    if (entry_ec) continue;
+    if (path.filename().string().find(".filters.tmp.") != std::string::npos) {
+      if (now - time > kStaleTemporary) fs::remove(path, entry_ec);
+      continue;
+    }
+    if (path.extension() == ".filters") files.emplace_back(time, path);
   }
   if (files.size() <= kMaxStoredFiles) return;
   std::sort(files.begin(), files.end());
@@ -124,6 +139,35 @@ std::string stored_filters_key(const std::string& sofa_path, double sample_rate,
   return key.str();
 }
 
+namespace {
+
+bool finite(double v) { return std::isfinite(v); }
+
+// What the renderer sizes buffers and loops from: a stored file that passed the key check
+// may still be damaged (no checksum guards its values) or written by a process that was
+// not ours, so every value is checked against what a design can produce.
+bool plausible(const BinauralFilters& f) {
+  if (f.channel_filters.empty()) return false;
+  const std::size_t length = f.channel_filters.front().size();
+  if (length == 0 || length > kMaxFilterFrames) return false;
+  for (const auto& filter : f.channel_filters) {
+    if (filter.size() != length) return false;
+    if (!std::all_of(filter.begin(), filter.end(), [](float v) { return finite(v); })) return false;
+  }
+  if (f.low_frequency_delay >= length || f.arrival_delay >= length) return false;
+  if (!finite(f.bass_gain) || std::abs(f.bass_gain) > 100.0f) return false;
+  if (f.loudness_correction.size() != f.channel_filters.size() ||
+      !std::all_of(f.loudness_correction.begin(), f.loudness_correction.end(), [](float v) { return finite(v); }))
+    return false;
+  if (f.side_equaliser.size() > MidSideCrossover::kMaxSideSections) return false;
+  return std::all_of(f.side_equaliser.begin(), f.side_equaliser.end(), [](const Biquad& b) {
+    return finite(b.b0) && finite(b.b1) && finite(b.b2) && finite(b.a1) && finite(b.a2) && finite(b.z1) &&
+           finite(b.z2);
+  });
+}
+
+}  // namespace
+
 std::optional<BinauralFilters> load_stored_filters(const std::string& dir, const std::string& key) {
   if (dir.empty() || key.empty()) return std::nullopt;
   std::ifstream in(fs::path(dir) / file_name(key), std::ios::binary);
@@ -150,6 +194,7 @@ std::optional<BinauralFilters> load_stored_filters(const std::string& dir, const
   f.arrival_delay = arrival;
   if (!r.values(f.loudness_correction, kMaxValues) || !r.values(f.side_equaliser, kMaxValues) || !r.at_end())
     return std::nullopt;
+  if (!plausible(f)) return std::nullopt;
   return f;
 }
 

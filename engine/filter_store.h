@@ -1,7 +1,7 @@
 #pragma once
 // Designed binaural filters kept on disk between processes. A design costs ≈1.5 G
 // instructions (the side equaliser's fit is most of it) and every process pays it: each CLI
-// run, each render child `serve` starts or restarts. The filters themselves are ≈50 KB, read
+// run, each render child `serve` starts or restarts. The filters themselves are ≈15 KB, read
 // back in well under a millisecond.
 #include <optional>
 #include <string>
