@@ -229,8 +229,11 @@ void fit_side_equaliser(BinauralFilters& out, double rate, double width, double 
     for (std::size_t q : {2u, 4u}) next[q] = std::clamp(next[q], 0.0, std::log(16.0));
     for (std::size_t i = 0; i < kPeakHz.size(); ++i) {
       next[kFirstPeakGain + i] = std::clamp(next[kFirstPeakGain + i], -12.0, 12.0);
-      next[kFirstPeakHz + i] = std::clamp(next[kFirstPeakHz + i], std::log(kPeakHz[i]) - kHalfOctave,
-                                          std::min(std::log(kPeakHz[i]) + kHalfOctave, std::log(0.45 * rate)));
+      // At low rates a peak's half-octave range lies above 0.45 x rate: the bounds must not cross
+      // (std::clamp with lo > hi is undefined).
+      const double lo = std::log(kPeakHz[i]) - kHalfOctave;
+      const double hi = std::max(lo, std::min(std::log(kPeakHz[i]) + kHalfOctave, std::log(0.45 * rate)));
+      next[kFirstPeakHz + i] = std::clamp(next[kFirstPeakHz + i], lo, hi);
     }
     const Eigen::VectorXd next_r = residuals(next);
     if (next_r.squaredNorm() < r.squaredNorm()) {
