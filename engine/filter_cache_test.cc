@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
+#include <string>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -186,18 +188,30 @@ void expect_same_filters(const BinauralFilters& a, const BinauralFilters& b) {
   }
 }
 
+// A store folder of its own for one test, with the default design made and kept in it.
+struct StoredDesign {
+  explicit StoredDesign(const std::string& name)
+      : dir(std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(dir);
+    design.crossover_hz = 150;
+    cache.keep_on_disk(dir.string());
+    made = cache.get(kDefaultSofaPath, 44100.0, design);
+  }
+  ~StoredDesign() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::filesystem::path dir;
+  BinauralDecoderDesign design;
+  BinauralFilterCache cache;
+  std::shared_ptr<const BinauralFilters> made;
+};
+
 // The next process reads the design the first one made, bit for bit; a damaged or foreign
 // file is designed again and replaced, never used.
 TEST(FilterCacheTest, DesignsKeptOnDiskAreReadBackByTheNextCache) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("sy-filter-store-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  BinauralDecoderDesign design;
-  design.crossover_hz = 150;
-
-  BinauralFilterCache first;
-  first.keep_on_disk(dir.string());
-  const auto made = first.get(kDefaultSofaPath, 44100.0, design);
+  const StoredDesign stored("sy-filter-store");
+  const auto& [dir, design, first, made] = stored;
   EXPECT_EQ(first.designs_made(), 1u);
 
   BinauralFilterCache second;
@@ -223,20 +237,13 @@ TEST(FilterCacheTest, DesignsKeptOnDiskAreReadBackByTheNextCache) {
   expect_same_filters(*made, *fourth.get(kDefaultSofaPath, 44100.0, design));
   EXPECT_EQ(fourth.designs_made(), 1u);
   EXPECT_EQ(fourth.designs_loaded(), 0u);
-  std::filesystem::remove_all(dir);
 }
 
 // A file that passes the key check may still be damaged or forged: values the renderer sizes
 // buffers and loops from are checked, and such a file is designed again, never rendered with.
 TEST(FilterCacheTest, StoredFiltersWithImpossibleValuesAreDesignedAgain) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("sy-filter-forged-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  BinauralDecoderDesign design;
-  design.crossover_hz = 150;
-  BinauralFilterCache first;
-  first.keep_on_disk(dir.string());
-  const auto made = first.get(kDefaultSofaPath, 44100.0, design);
+  const StoredDesign stored("sy-filter-forged");
+  const auto& [dir, design, first, made] = stored;
   const std::string key = stored_filters_key(kDefaultSofaPath, 44100.0, design);
   ASSERT_FALSE(key.empty());
   ASSERT_TRUE(load_stored_filters(dir.string(), key).has_value());
@@ -262,7 +269,6 @@ TEST(FilterCacheTest, StoredFiltersWithImpossibleValuesAreDesignedAgain) {
     EXPECT_EQ(next.designs_made(), 1u) << what;
     EXPECT_EQ(next.designs_loaded(), 0u) << what;
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
