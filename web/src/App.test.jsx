@@ -4,7 +4,7 @@ import App from './App.jsx';
 import ABPlayer from './components/ABPlayer.jsx';
 import { rememberJob, loadRecent } from './recentJobs.js';
 import { MAX_UPLOAD_BYTES } from './limits.js';
-import { addSong, audioFile, dropFiles, fakeApi, renderApp } from './testing.jsx';
+import { addSong, audioFile, dropFiles, fakeApi, renderApp, watchedSong } from './testing.jsx';
 
 describe('App', () => {
   it('sends beat sync, fade and the voice choice with the job', async () => {
@@ -57,13 +57,10 @@ describe('App', () => {
 
   it('previews first, then converts the whole song and renders again from the same upload', async () => {
     const api = await renderApp();
-    await dropFiles([audioFile('Song.mp3', 4000)]);
-    await waitFor(() => expect(api.uploads.length).toBe(1));
-    await act(async () => api.uploads[0].resolve());
-    await waitFor(() => expect(api.watchers.length).toBe(1));
+    const watcher = await watchedSong(api, audioFile('Song.mp3', 4000));
     const report = { integratedLufs: -14, truePeakDbtp: -1.2, loudnessRange: 5, correlation: 0.4, rotationDepthDb: 14 };
     const done = (id) => ({ status: 'done', progress: 1, result: { url: `/store/processed/${id}/x`, filename: 'x', bytes: 10, report } });
-    await act(async () => api.watchers[0].onUpdate(done('job1')));
+    await act(async () => watcher.onUpdate(done('job1')));
 
     expect(screen.getByTestId('render-kind').textContent).toMatch(/30-second preview/);
     expect(screen.getByTestId('report').textContent).toContain('\u221214.0 LUFS, peaks \u22121.2 dBTP, mono-safe');
@@ -131,34 +128,27 @@ describe('App', () => {
     expect(api.createJob).not.toHaveBeenCalled();
   });
 
-  it('offers no Retry when the server refused the file for good', async () => {
+  // A job of one dropped file that the server reports failed with `failure`; the page's alert.
+  async function failedJob(name, failure) {
     const api = fakeApi();
     render(<App api={api} />);
-    await dropFiles([audioFile('notes.mp3', 500)]);
-    await waitFor(() => expect(api.uploads.length).toBe(1));
-    await act(async () => api.uploads[0].resolve());
-    await waitFor(() => expect(api.watchers.length).toBe(1));
-    await act(async () =>
-      api.watchers[0].onUpdate({ status: 'failed', error: 'not an audio file (it is text)', attempts: 1, maxAttempts: 3, retryable: false }),
-    );
-    const alert = screen.getByRole('alert');
+    const watcher = await watchedSong(api, audioFile(name, 500));
+    await act(async () => watcher.onUpdate({ status: 'failed', maxAttempts: 3, ...failure }));
+    return { api, alert: screen.getByRole('alert') };
+  }
+
+  it('offers no Retry when the server refused the file for good', async () => {
+    const { api, alert } = await failedJob('notes.mp3', { error: 'not an audio file (it is text)', attempts: 1, retryable: false });
     expect(alert.textContent).toMatch(/could not read this file as audio/);
     expect(within(alert).queryByRole('button', { name: 'Retry' })).toBeNull();
     expect(api.createJob).toHaveBeenCalledTimes(1);
   });
 
   it('shows the server reason of a failed job and retries with a new job', async () => {
-    const api = fakeApi();
-    render(<App api={api} />);
-    await dropFiles([audioFile('broken.mp3', 500)]);
-    await waitFor(() => expect(api.uploads.length).toBe(1));
-    await act(async () => api.uploads[0].resolve());
-    await waitFor(() => expect(api.watchers.length).toBe(1));
     // Its attempts ran out (crashes, not a refusal): a new job may work.
-    await act(async () =>
-      api.watchers[0].onUpdate({ status: 'failed', error: 'could not decode: Invalid data found when processing input', attempts: 3, maxAttempts: 3, retryable: true }),
-    );
-    const alert = screen.getByRole('alert');
+    const { api, alert } = await failedJob('broken.mp3', {
+      error: 'could not decode: Invalid data found when processing input', attempts: 3, retryable: true,
+    });
     expect(alert.textContent).toMatch(/could not read this file as audio/);
     expect(alert.textContent).toMatch(/Invalid data found/);
 

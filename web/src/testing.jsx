@@ -81,3 +81,13 @@ export async function addSong(api, name = 'Song.mp3') {
   await waitFor(() => expect(api.created.length).toBe(before + 1));
   return api.created[before].settings;
 }
+
+// Drops one file, finishes its upload and returns the watcher of its job, through which the
+// test sends the job's events.
+export async function watchedSong(api, file) {
+  await dropFiles([file]);
+  await waitFor(() => expect(api.uploads.length).toBe(1));
+  await act(async () => api.uploads[0].resolve());
+  await waitFor(() => expect(api.watchers.length).toBe(1));
+  return api.watchers[0];
+}
