@@ -78,8 +78,9 @@ std::chrono::milliseconds to_deadline(const std::string& v, const char* name) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::lround(seconds * 1000)));
 }
 
-// HOST:PORT with a port a socket can bind; the message shows what was expected and what came.
-void check_listen(const std::string& v) {
+// The port of HOST:PORT, one a socket can bind; the message shows what was expected and what
+// came.
+unsigned short listen_port(const std::string& v) {
   const auto colon = v.rfind(':');
   int port = -1;
   if (colon != std::string::npos) {
@@ -91,6 +92,7 @@ void check_listen(const std::string& v) {
   if (colon == std::string::npos || port < 0 || port > 65535)
     throw std::invalid_argument("listen: expected HOST:PORT with a port from 0 to 65535, e.g. "
                                 "127.0.0.1:8080 (got '" + v + "')");
+  return static_cast<unsigned short>(port);
 }
 
 // A setting taken as written: a name, a URL, a key or a path.
@@ -106,7 +108,7 @@ const std::vector<Setting>& settings() {
   static const std::vector<Setting> kSettings{
       {{"server.listen", "SY_LISTEN", "HOST:PORT to listen on"},
        [](Config& c, const std::string& v) {
-         check_listen(v);
+         (void)listen_port(v);
          c.listen = v;
        }},
       {{"server.public_url", "SY_PUBLIC_URL", "scheme://host[:port] clients reach us at"},
@@ -316,8 +318,7 @@ void apply_table(Config& config, const toml::table& root, const std::string& fil
 std::string Config::host() const { return listen.substr(0, listen.rfind(':')); }
 
 unsigned short Config::port() const {
-  check_listen(listen);
-  return static_cast<unsigned short>(std::stoi(listen.substr(listen.rfind(':') + 1)));
+  return listen_port(listen);
 }
 
 std::string Config::effective_public_url(unsigned short bound_port) const {
