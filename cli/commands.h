@@ -15,6 +15,9 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitBadInput = 3;
 inline constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as a shell reports it
+// The --help footer of the long-running commands (serve, worker), which share their exit codes.
+inline constexpr const char* kServiceExitStatus =
+    "Exit status: 0 after a clean stop (SIGTERM or Ctrl-C), 2 usage error or a bad setting, 1 any other failure.";
 
 struct CommandContext {
   int exit_code = kExitOk;

@@ -191,7 +191,7 @@ void add_serve_command(CLI::App& app, CommandContext& ctx) {
   sub->add_option("--public-url", flags->public_url,
                   "How clients reach this server, scheme://host[:port] (presigned URLs are signed for it)")
       ->option_text("URL");
-  sub->footer("Exit status: 0 after a clean stop (SIGTERM or Ctrl-C), 2 usage error or a bad setting, 1 any other failure.");
+  sub->footer(kServiceExitStatus);
   sub->callback([&ctx, flags] { ctx.exit_code = run_serve(*flags); });
 }
 

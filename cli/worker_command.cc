@@ -201,7 +201,7 @@ void add_worker_command(CLI::App& app, CommandContext& ctx) {
   // Internal: how serve starts its render children (the channel's descriptor, the lease owner).
   sub->add_option("--supervisor-fd", flags->supervisor_fd)->group("")->check(CLI::NonNegativeNumber);
   sub->add_option("--worker-id", flags->worker_id)->group("");
-  sub->footer("Exit status: 0 after a clean stop (SIGTERM or Ctrl-C), 2 usage error or a bad setting, 1 any other failure.");
+  sub->footer(kServiceExitStatus);
   sub->callback([&ctx, flags] { ctx.exit_code = run_worker(*flags); });
 }
 
