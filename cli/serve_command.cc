@@ -92,7 +92,7 @@ int run_serve(const ServeFlags& flags) {
     input_limits.max_bytes = config.max_upload_bytes;
     input_limits.max_duration_seconds = config.max_duration_seconds;
     // This process never decodes audio: each render runs in a child under its limits.
-    worker::Supervisor renders(render_children(config, flags.config, workers), queue,
+    worker::Supervisor renders(render_children(config, flags.config, workers), queue, store,
                                [&metrics](const queue::Job&, std::string_view outcome, double wall,
                                           double rtf) { metrics.job_outcome(outcome, wall, rtf); });
 

@@ -8,7 +8,7 @@ namespace sy::queue {
 inline constexpr const char* kJobColumns =
     "id, token_hash, filename, upload_key, size, settings, status, attempts, max_attempts, "
     "lease_owner, lease_expires, progress, stage, error, created_at, updated_at, result_key, "
-    "result_bytes, result_duration, result_format, result_wall, result_report";
+    "result_bytes, result_duration, result_format, result_wall, result_report, failed_permanently";
 
 // `row` reads column i of a row selected with kJobColumns: text(i), int64(i), real(i), and
 // null(i) for SQL NULL (which text, int64 and real read as empty or 0).
@@ -31,6 +31,7 @@ Job job_from_row(const Row& row) {
   j.error = row.text(13);
   j.created_at = from_ms(row.int64(14));
   j.updated_at = from_ms(row.int64(15));
+  j.failed_permanently = row.int64(22) != 0;
   if (!row.null(16))
     j.result = JobResult{row.text(16), row.int64(17), row.real(18), row.text(19), row.real(20), row.text(21)};
   return j;

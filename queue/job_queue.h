@@ -65,6 +65,9 @@ struct Job {
   double progress = 0;             // 0..1
   std::string stage;
   std::string error;               // the reason of the last failure
+  // Failed because the file or its settings were refused (fail(..., permanent)): the same
+  // upload would fail the same way again. False for a job whose attempts ran out.
+  bool failed_permanently = false;
   Clock::time_point created_at{};
   Clock::time_point updated_at{};
   std::optional<JobResult> result; // when done
@@ -90,7 +93,8 @@ class JobQueue {
 
   // Atomically takes the job queued longest: queued, or processing with an expired lease
   // (its worker died). Counts an attempt. A job whose lease expired on its last attempt
-  // becomes failed instead of being handed out again.
+  // becomes failed (not permanently: the worker died, the file was not refused) instead of
+  // being handed out again.
   virtual std::optional<Job> claim(const std::string& worker, std::chrono::milliseconds lease) = 0;
   // The following return false (or nullopt) when `worker` no longer holds the job: its lease
   // expired and another worker took it, or the job was deleted. The worker then stops.
@@ -105,7 +109,8 @@ class JobQueue {
   virtual bool complete(const std::string& id, const std::string& worker,
                         const JobResult& result) = 0;
   // A failed attempt: back to queued, or failed with `reason` kept when `permanent` or the
-  // attempts are used up. Returns the job's new status.
+  // attempts are used up; the job keeps whether it failed permanently (Job::failed_permanently).
+  // Returns the job's new status.
   virtual std::optional<JobStatus> fail(const std::string& id, const std::string& worker,
                                         const std::string& reason, bool permanent) = 0;
   // Hands the job back without counting the attempt (graceful shutdown).

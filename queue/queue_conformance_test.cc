@@ -139,6 +139,7 @@ TEST_P(JobQueueConformance, ThreeFailedAttemptsThenFailedWithTheReason) {
   EXPECT_EQ(j->status, JobStatus::kFailed);
   EXPECT_EQ(j->error, "boom 3");
   EXPECT_EQ(j->attempts, 3);
+  EXPECT_FALSE(j->failed_permanently) << "its attempts ran out; the file was never refused";
 }
 
 TEST_P(JobQueueConformance, PermanentFailureIsImmediate) {
@@ -148,7 +149,57 @@ TEST_P(JobQueueConformance, PermanentFailureIsImmediate) {
   const auto j = queue->get("a");
   EXPECT_EQ(j->attempts, 1);
   EXPECT_EQ(j->error, "not an audio file");
+  EXPECT_TRUE(j->failed_permanently);
   EXPECT_FALSE(queue->claim("w1", 10s));
+}
+
+// Whether a failed job was refused is what it was told, not what its attempt count suggests:
+// a refusal on the last attempt, a retried failure then a refusal, a single attempt that ran
+// out.
+TEST_P(JobQueueConformance, AFailedJobKeepsWhetherItWasRefused) {
+  submit(*queue, "refused-on-last", 1);
+  ASSERT_TRUE(queue->claim("w", 10s));
+  EXPECT_EQ(queue->fail("refused-on-last", "w", "not an audio file", true), JobStatus::kFailed);
+  submit(*queue, "retried-then-refused", 3);
+  ASSERT_TRUE(queue->claim("w", 10s));
+  EXPECT_EQ(queue->fail("retried-then-refused", "w", "the render process crashed", false),
+            JobStatus::kQueued);
+  EXPECT_FALSE(queue->get("retried-then-refused")->failed_permanently) << "queued again";
+  ASSERT_TRUE(queue->claim("w", 10s));
+  EXPECT_EQ(queue->fail("retried-then-refused", "w", "not an audio file", true), JobStatus::kFailed);
+  submit(*queue, "one-attempt-ran-out", 1);
+  ASSERT_TRUE(queue->claim("w", 10s));
+  EXPECT_EQ(queue->fail("one-attempt-ran-out", "w", "the render process crashed", false),
+            JobStatus::kFailed);
+
+  EXPECT_TRUE(queue->get("refused-on-last")->failed_permanently);
+  EXPECT_TRUE(queue->get("retried-then-refused")->failed_permanently);
+  EXPECT_FALSE(queue->get("one-attempt-ran-out")->failed_permanently);
+  queue.reset();
+  queue = GetParam().open();
+  EXPECT_TRUE(queue->get("refused-on-last")->failed_permanently) << "stored, not cached";
+}
+
+// A database from before the flag: a job failed before its last attempt can only have been
+// refused; one failed on its last attempt reads as run out, the only guess the count allows.
+TEST_P(JobQueueConformance, OlderFailedJobsGetTheirKindFromTheirCount) {
+  submit(*queue, "refused", 3);
+  ASSERT_TRUE(queue->claim("w", 10s));
+  ASSERT_EQ(queue->fail("refused", "w", "not an audio file", true), JobStatus::kFailed);
+  submit(*queue, "ran-out", 1);
+  ASSERT_TRUE(queue->claim("w", 10s));
+  ASSERT_EQ(queue->fail("ran-out", "w", "the render process crashed", false), JobStatus::kFailed);
+  submit(*queue, "queued", 3);
+  queue.reset();
+  GetParam().drop_failure_kind();
+  queue = GetParam().open();
+  EXPECT_TRUE(queue->get("refused")->failed_permanently);
+  EXPECT_FALSE(queue->get("ran-out")->failed_permanently);
+  EXPECT_FALSE(queue->get("queued")->failed_permanently);
+  EXPECT_EQ(queue->get("refused")->error, "not an audio file") << "the rows are kept";
+  ASSERT_TRUE(queue->claim("w", 10s));
+  EXPECT_EQ(queue->fail("queued", "w", "bad settings", true), JobStatus::kFailed);
+  EXPECT_TRUE(queue->get("queued")->failed_permanently);
 }
 
 TEST_P(JobQueueConformance, LeaseLostOnTheLastAttemptIsTheDeadLetterState) {
@@ -159,6 +210,7 @@ TEST_P(JobQueueConformance, LeaseLostOnTheLastAttemptIsTheDeadLetterState) {
   const auto j = queue->get("a");
   EXPECT_EQ(j->status, JobStatus::kFailed);
   EXPECT_NE(j->error.find("lease"), std::string::npos) << j->error;
+  EXPECT_FALSE(j->failed_permanently) << "its worker died; the file was not refused";
 }
 
 TEST_P(JobQueueConformance, CompleteStoresTheResultOnce) {

@@ -27,24 +27,36 @@ JanitorReport Janitor::run_once(storage::Clock::time_point now) {
     store_.remove_job(id, job && queue_.upload_in_use(job->upload_key));
     if (queue_.remove(id)) ++report.jobs_removed;
   }
-  // Objects whose job is gone (deleted while a worker still wrote, or a crash between steps).
+  // Objects whose job is gone (deleted while a worker still wrote, or a crash between steps),
+  // and what renders of a failed job left: a scaled-out worker that died on the job's last
+  // attempt after moving its result into place, before recording the job done, leaves a
+  // result no one removes (the job fails when a claim finds its lease run out). Nothing
+  // writes there once the job is failed, so age does not matter.
   for (const std::string_view prefix : storage::kJobKeyRoots) {
     for (const auto& obj : store_.list(std::string(prefix))) {
-      if (obj.modified > now - options_.upload_url_ttl - grace) continue;
       const std::string rest = obj.key.substr(prefix.size());
-      if (!queue_.get(rest.substr(0, rest.find('/'))) && !queue_.upload_in_use(obj.key)) {
-        store_.remove(obj.key);
-        ++report.orphans_removed;
+      const auto job = queue_.get(rest.substr(0, rest.find('/')));
+      if (job) {
+        if (job->status == queue::JobStatus::kFailed && prefix != "uploads/") {
+          store_.remove(obj.key);
+          ++report.failed_results_removed;
+        }
+        continue;
       }
+      if (obj.modified > now - options_.upload_url_ttl - grace || queue_.upload_in_use(obj.key))
+        continue;
+      store_.remove(obj.key);
+      ++report.orphans_removed;
     }
   }
   if (endpoint_)
     report.temp_files_removed = endpoint_->remove_stale_temp_files(options_.upload_url_ttl + grace);
   if (report.uploads_expired || report.jobs_removed || report.orphans_removed ||
-      report.temp_files_removed)
+      report.failed_results_removed || report.temp_files_removed)
     base::log::info("janitor", {{"uploads_expired", report.uploads_expired},
                           {"jobs_removed", report.jobs_removed},
                           {"orphans_removed", report.orphans_removed},
+                          {"failed_results_removed", report.failed_results_removed},
                           {"temp_files_removed", report.temp_files_removed}});
   return report;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Housekeeping: uploads never completed expire, jobs and objects past their retention go,
-// temporary files of broken uploads and objects without a job are removed.
+// temporary files of broken uploads, objects without a job and results of failed jobs are
+// removed.
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -23,6 +24,7 @@ struct JanitorReport {
   std::size_t uploads_expired = 0;
   std::size_t jobs_removed = 0;
   std::size_t orphans_removed = 0;
+  std::size_t failed_results_removed = 0;  // results and attempt uploads of failed jobs
   std::size_t temp_files_removed = 0;
 };
 

@@ -6,6 +6,7 @@
 #include "tests/support/temp_dir.h"
 
 #include <fstream>
+#include <thread>
 
 #include "queue/sqlite/sqlite_queue.h"
 #include "storage/local/local_store.h"
@@ -73,6 +74,30 @@ TEST_F(JanitorTest, ExpiresUploadsThenRemovesJobsPastRetention) {
   EXPECT_TRUE(store->list("attempts/").empty());
   EXPECT_TRUE(queue->get("queued"));
   EXPECT_TRUE(store->stat("uploads/queued/a.mp3"));
+}
+
+// A scaled-out worker that died between moving its result into place and recording the job
+// done, on the job's last attempt: the job fails when a claim finds its lease run out, with
+// no one there to remove the result. The next sweep does; a done job's result stays.
+TEST_F(JanitorTest, AFailedJobLosesTheResultItsDeadWorkerMovedIntoPlace) {
+  add_job("done", true, true);
+  queue->create({"lost", "h", "a.mp3", "uploads/lost/a.mp3", 5, "{}", 1});
+  store->upload_from_file("uploads/lost/a.mp3", src);
+  ASSERT_TRUE(queue->enqueue("lost"));
+  ASSERT_EQ(queue->claim("dead", 50ms)->id, "lost");
+  store->upload_from_file("processed/lost/a (8D).mp3", src);
+  store->upload_from_file("attempts/lost/1-x/a (8D).mp3", src);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(queue->claim("w", 10s));
+  ASSERT_EQ(queue->get("lost")->status, queue::JobStatus::kFailed);
+
+  Janitor janitor({24h, 15min, 60s, 60s}, *queue, *store, store.get());
+  const auto r = janitor.run_once(storage::Clock::now());
+  EXPECT_EQ(r.failed_results_removed, 2u);
+  EXPECT_TRUE(store->list("processed/lost/").empty());
+  EXPECT_TRUE(store->list("attempts/lost/").empty());
+  EXPECT_TRUE(store->stat("uploads/lost/a.mp3")) << "a rerender may still read the upload";
+  EXPECT_TRUE(store->stat("processed/done/a (8D).mp3"));
 }
 
 }  // namespace

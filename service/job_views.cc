@@ -16,7 +16,8 @@ using storage::Clock;
 bool same_view(const queue::Job& a, const queue::Job& b) {
   const auto fields = [](const queue::Job& j) {
     return std::tie(j.id, j.status, j.progress, j.stage, j.attempts, j.max_attempts, j.error,
-                    j.filename, j.size, j.settings_json, j.created_at, j.updated_at);
+                    j.failed_permanently, j.filename, j.size, j.settings_json, j.created_at,
+                    j.updated_at);
   };
   const auto result = [](const queue::JobResult& r) {
     return std::tie(r.key, r.bytes, r.duration_seconds, r.format, r.report_json);
@@ -51,9 +52,9 @@ nlohmann::json JobViews::view(const queue::Job& job) {
                    {"size", job.size},
                    {"createdAt", iso8601(job.created_at)},
                    {"updatedAt", iso8601(job.updated_at)}};
-  // The queue fails a job before its attempts are used up only when the failure is permanent
-  // (bad input or settings): a client must not offer to try that again.
-  if (job.status == JobStatus::kFailed) v["retryable"] = job.attempts >= job.max_attempts;
+  // A refused file or settings fail the same way again, on any attempt: a client must not
+  // offer to try that again. Attempts that ran out (crashes, limits, lost workers) may not.
+  if (job.status == JobStatus::kFailed) v["retryable"] = !job.failed_permanently;
   try {
     v["settings"] = nlohmann::json::parse(job.settings_json);
   } catch (const std::exception&) {

@@ -50,7 +50,7 @@ constexpr std::string_view kDocument = R"json(
           "attempts": {"type": "integer"},
           "maxAttempts": {"type": "integer"},
           "error": {"type": "string", "nullable": true},
-          "retryable": {"type": "boolean", "description": "only when failed: false when the job was refused at once (bad input or settings: the same upload fails the same way again), true when its attempts ran out on other failures"},
+          "retryable": {"type": "boolean", "description": "only when failed: false when the file or its settings were refused, on any attempt (the same upload fails the same way again), true when its attempts ran out on other failures (crashes, kills, limits, lost workers)"},
           "filename": {"type": "string"},
           "size": {"type": "integer"},
           "settings": {"$ref": "#/components/schemas/Settings"},

@@ -19,6 +19,7 @@
 #include <stdexcept>
 
 #include "base/log.h"
+#include "worker/failed_job.h"
 #include "worker/supervisor_channel.h"
 #include "worker/worker_names.h"
 
@@ -70,8 +71,9 @@ struct Supervisor::Child {
   std::optional<Steady::time_point> restart_at;
 };
 
-Supervisor::Supervisor(SupervisorOptions options, queue::JobQueue& queue, JobObserver observer)
-    : options_(std::move(options)), queue_(queue), observer_(std::move(observer)) {
+Supervisor::Supervisor(SupervisorOptions options, queue::JobQueue& queue,
+                       storage::ObjectStore& store, JobObserver observer)
+    : options_(std::move(options)), queue_(queue), store_(store), observer_(std::move(observer)) {
   id_prefix_ = process_worker_prefix();
   rlimits_ = rlimits_for(options_.limits);
   // What `ps` shows: the binary's name rather than /proc/self/exe.
@@ -311,6 +313,12 @@ void Supervisor::on_exit(Child& c, int status) {
         if (queue_.release(job_id, c.worker_id)) outcome = "released";
       } else if (const auto s = queue_.fail(job_id, c.worker_id, reason, false)) {
         outcome = *s == queue::JobStatus::kFailed ? "failed" : "retry";
+        // The child may have died after moving its result into place and before recording
+        // the job done. That file may well be whole, but only the child knew its report and
+        // whether the move finished: the attempt counts as failed, and a failed job keeps no
+        // result. A job going back to the queue keeps it until the next attempt's move
+        // replaces it; the view hands out a result only for a done job.
+        if (outcome == "failed") remove_results_of_failed_job(store_, job_id);
       }
     } catch (const std::exception& e) {
       base::log::error("cannot record a render's end; its lease will run out",

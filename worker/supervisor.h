@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "queue/job_queue.h"
+#include "storage/object_store.h"
 #include "worker/render_limits.h"
 #include "worker/scratch_dir.h"
 #include "worker/worker_pool.h"
@@ -50,8 +51,10 @@ struct SupervisorOptions {
 class Supervisor {
  public:
   // `observer` hears every attempt's outcome, from the children's reports and the
-  // supervisor's own (a child that died holding a job).
-  Supervisor(SupervisorOptions options, queue::JobQueue& queue, JobObserver observer = {});
+  // supervisor's own (a child that died holding a job). `store` is the children's: a job
+  // failed here loses what its attempts left in it.
+  Supervisor(SupervisorOptions options, queue::JobQueue& queue, storage::ObjectStore& store,
+             JobObserver observer = {});
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -85,6 +88,7 @@ class Supervisor {
 
   SupervisorOptions options_;
   queue::JobQueue& queue_;
+  storage::ObjectStore& store_;
   JobObserver observer_;
   std::string id_prefix_;
   std::string argv0_;

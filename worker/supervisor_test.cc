@@ -1,11 +1,12 @@
 // The supervisor with small shell children standing in for render processes: each speaks the
 // channel protocol on descriptor 3 ($4 is its worker id) and then crashes, hangs or exits as
-// the test needs. The queue is the real SQLite one. Real renders in children are proven by
-// the service tests (tests/service).
+// the test needs. The queue is the real SQLite one, the store the real embedded one. Real
+// renders in children are proven by the service tests (tests/service).
 #include "worker/supervisor.h"
 
 #include <gtest/gtest.h>
 
+#include "tests/support/local_store.h"
 #include "tests/support/temp_dir.h"
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ class SupervisorTest : public ::testing::Test {
   void SetUp() override {
     dir = tmp.path();
     queue = std::make_unique<queue::SqliteJobQueue>(dir / "queue.db");
+    store = testing::local_store(dir / "objects");
     options.program = "/bin/sh";
     options.scratch_root = dir / "work";
     options.environment = {"PATH=/usr/bin:/bin", "DIR=" + dir.string()};
@@ -41,7 +43,7 @@ class SupervisorTest : public ::testing::Test {
     options.children = children;
     options.args = {"-c", script, "sh"};
     supervisor = std::make_unique<Supervisor>(
-        options, *queue, [this](const queue::Job& job, std::string_view outcome, double, double) {
+        options, *queue, *store, [this](const queue::Job& job, std::string_view outcome, double, double) {
           std::lock_guard lock(mutex);
           outcomes.push_back(job.id + ":" + std::string(outcome));
         });
@@ -89,6 +91,7 @@ class SupervisorTest : public ::testing::Test {
   testing::TempDir tmp;  // first, so it goes last
   fs::path dir;
   std::unique_ptr<queue::SqliteJobQueue> queue;
+  std::unique_ptr<storage::LocalObjectStore> store;
   SupervisorOptions options;
   std::unique_ptr<Supervisor> supervisor;
   std::mutex mutex;
@@ -164,6 +167,39 @@ TEST_F(SupervisorTest, TheLastAttemptFailsTheJobWithTheReason) {
   const auto job = wait_status("j1", queue::JobStatus::kFailed, 2s);
   ASSERT_TRUE(job);
   EXPECT_EQ(job->error, kReasonMemory);
+}
+
+// The window between an attempt's move of its result into place and its record of the job
+// done: a child killed there leaves a whole result object behind. The job fails (its attempts
+// ran out, so it may be tried again) and keeps no result; its upload stays for a rerender.
+TEST_F(SupervisorTest, AJobFailedAfterItsResultWasMovedKeepsNoResult) {
+  add_job("j1", 1);
+  start(claim_then("kill -KILL $$"));
+  ASSERT_TRUE(queue->claim(wait_line(dir / "id"), 60s));
+  const fs::path bytes = dir / "bytes";
+  std::ofstream(bytes) << "a whole rendered song";
+  const std::string result = "processed/j1/a (8D).mp3";
+  const std::string upload = "uploads/j1/a.mp3";
+  store->upload_from_file(result, bytes);  // as the child's move would have left it
+  store->upload_from_file("attempts/j1/1-x/a (8D).mp3", bytes);
+  store->upload_from_file(upload, bytes);
+  std::ofstream(dir / "go").put('\n');
+  const auto job = wait_status("j1", queue::JobStatus::kFailed, 2s);
+  ASSERT_TRUE(job);
+  // The supervisor tells the observer after it cleaned up.
+  const auto end = Steady::now() + 2s;
+  const auto told = [&] {
+    std::lock_guard lock(mutex);
+    return !outcomes.empty();
+  };
+  while (Steady::now() < end && !told()) std::this_thread::sleep_for(5ms);
+  EXPECT_FALSE(job->failed_permanently) << "the child was killed; the file was not refused";
+  EXPECT_FALSE(job->result);
+  EXPECT_FALSE(store->stat(result)) << "a failed job's result object was left in the store";
+  EXPECT_TRUE(store->list("attempts/j1/").empty());
+  EXPECT_TRUE(store->stat(upload)) << "the upload stays for a rerender";
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(outcomes, std::vector<std::string>{"j1:failed"});
 }
 
 TEST_F(SupervisorTest, AnAttemptOverItsTimeIsKilled) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include "pipeline/render.h"
 #include "base/log.h"
 #include "storage/keys.h"
+#include "worker/failed_job.h"
 #include "worker/failure_text.h"
 #include "worker/job_settings.h"
 #include "worker/worker_names.h"
@@ -227,16 +229,6 @@ void WorkerPool::forget_result_of_deleted_job(const std::string& job_id, const s
   }
 }
 
-void WorkerPool::forget_results_of_failed_job(const std::string& job_id) {
-  // Safe once the job is failed: no attempt can move a result into place any more (publish
-  // renews the lease first), so nothing written after this is lost and nothing is left.
-  try {
-    store_.remove_job(job_id, /*keep_upload=*/true);
-  } catch (const std::exception& e) {  // the janitor removes them with the job at retention
-    base::log::warn("cannot remove a failed job's results", {{"job_id", job_id}, {"error", e.what()}});
-  }
-}
-
 bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   auto active = std::make_shared<Active>();
   active->worker = worker;
@@ -286,7 +278,7 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
   auto fail_attempt = [&](const std::string& reason, const std::string& detail) -> std::string_view {
     const auto status = queue_.fail(job.id, worker, reason, false);
     const bool dead = status && *status == queue::JobStatus::kFailed;
-    if (dead) forget_results_of_failed_job(job.id);
+    if (dead) remove_results_of_failed_job(store_, job.id);
     base::log::error(dead ? "job failed after its last attempt" : "job attempt failed, will retry",
                      {{"job_id", job.id}, {"attempt", job.attempts}, {"error", reason}, {"detail", detail}});
     return dead ? "failed" : "retry";
@@ -376,6 +368,8 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
       return false;
     }
     attempt_object.clear();  // moved: it is the job's result now
+    if (!options_.kill_after_move_filename.empty() && job.filename == options_.kill_after_move_filename)
+      ::raise(SIGKILL);
     step = AttemptStep::kRecording;
     // A database restart while the render ran does not cost the render: the outcome is
     // recorded once the queue is back (for up to a lease's time).
@@ -409,7 +403,7 @@ bool WorkerPool::run_job(const std::string& worker, const queue::Job& job) {
     return false;
   } catch (const base::InputError& e) {
     drop_result();
-    if (queue_.fail(job.id, worker, failure_text(step, e), true)) forget_results_of_failed_job(job.id);
+    if (queue_.fail(job.id, worker, failure_text(step, e), true)) remove_results_of_failed_job(store_, job.id);
     base::log::warn("job failed: bad input", {{"job_id", job.id}, {"error", e.what()}});
     finish("failed", 0);
   } catch (const std::bad_alloc&) {

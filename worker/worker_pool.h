@@ -57,6 +57,10 @@ struct WorkerPoolOptions {
   // Test only (SY_TEST_CRASH_MARKER, set by a test on its own server): an upload that starts
   // with these bytes makes the render process abort, as a decoder crash would.
   std::string crash_marker;
+  // Test only (SY_TEST_KILL_AFTER_MOVE): a job whose file name is this makes the render
+  // process kill itself right after moving its result into place, before recording the job
+  // done — the one moment a dying process leaves a whole result behind.
+  std::string kill_after_move_filename;
 };
 
 // Called when a job leaves a worker: outcome "done", "retry", "failed", "released",
@@ -102,10 +106,6 @@ class WorkerPool {
                const std::string& to);
   // After a complete() that found the job gone: its result object goes too.
   void forget_result_of_deleted_job(const std::string& job_id, const std::string& key);
-  // After the job was recorded as failed for good: a result an attempt moved into place
-  // before its completion could be recorded goes, with any attempt's upload. The upload
-  // stays (a rerender reads it).
-  void forget_results_of_failed_job(const std::string& job_id);
 
   WorkerPoolOptions options_;
   queue::JobQueue& queue_;

@@ -76,6 +76,14 @@ constexpr const char* kMigrations[] = {
     CREATE INDEX sy_jobs_upload ON sy_jobs (upload_key)
       WHERE status IN ('awaiting_upload', 'queued', 'processing');
     )sql",
+    // 4: whether a failed job was refused (the same upload fails the same way) or ran out of
+    // attempts; 0 or 1, read like SQLite's. Jobs that failed before this knew it only by
+    // their count: one failed before its last attempt can only have been refused.
+    R"sql(
+    ALTER TABLE sy_jobs ADD COLUMN failed_permanently integer NOT NULL DEFAULT 0
+      CHECK (failed_permanently IN (0, 1));
+    UPDATE sy_jobs SET failed_permanently = 1 WHERE status = 'failed' AND attempts < max_attempts;
+    )sql",
 };
 
 struct ResultDeleter {
@@ -452,7 +460,7 @@ std::optional<Job> PostgresJobQueue::claim(const std::string& worker, millisecon
   // Leases that ran out on the last attempt: the dead-letter state, reason kept.
   c->exec(
       "UPDATE sy_jobs SET status = 'failed', stage = 'failed', lease_owner = NULL, "
-      "error = CASE WHEN error = '' THEN 'the worker stopped responding ' || attempts || "
+      "failed_permanently = 0, error = CASE WHEN error = '' THEN 'the worker stopped responding ' || attempts || "
       "' times (lease expired)' ELSE error END, updated_at = sy_now_ms() "
       "WHERE id IN (SELECT id FROM sy_jobs WHERE status = 'processing' AND "
       "lease_expires < sy_now_ms() AND attempts >= max_attempts FOR UPDATE SKIP LOCKED)");
@@ -510,7 +518,8 @@ std::optional<JobStatus> PostgresJobQueue::fail(const std::string& id, const std
   const auto rows = c->exec(
       "UPDATE sy_jobs SET status = CASE WHEN $4::boolean OR attempts >= max_attempts "
       "THEN 'failed' ELSE 'queued' END, stage = CASE WHEN $4::boolean OR "
-      "attempts >= max_attempts THEN 'failed' ELSE 'queued' END, error = $3, "
+      "attempts >= max_attempts THEN 'failed' ELSE 'queued' END, "
+      "failed_permanently = CASE WHEN $4::boolean THEN 1 ELSE 0 END, error = $3, "
       "lease_owner = NULL, progress = 0, queued_at = sy_now_ms(), updated_at = sy_now_ms() "
       "WHERE id = $1 AND lease_owner = $2 AND status = 'processing' RETURNING status",
       {id, worker, reason, permanent ? "true" : "false"});

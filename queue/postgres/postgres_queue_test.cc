@@ -57,11 +57,18 @@ void reset_schema() {
   c.exec("CREATE SCHEMA " + schema());
 }
 
+void drop_failure_kind() {
+  RawConnection c;
+  c.exec("ALTER TABLE " + schema() + ".sy_jobs DROP COLUMN failed_permanently; DELETE FROM " +
+         schema() + ".sy_schema_migrations WHERE version >= 4");
+}
+
 using testing::JobQueueConformance;
 INSTANTIATE_TEST_SUITE_P(Postgres, JobQueueConformance,
                          ::testing::Values(testing::QueueBackend{
                              "Postgres", reset_schema,
-                             [] { return std::make_unique<PostgresJobQueue>(test_url(), 2); }}),
+                             [] { return std::make_unique<PostgresJobQueue>(test_url(), 2); },
+                             drop_failure_kind}),
                          testing::backend_name);
 
 NewJob job(const std::string& id) {

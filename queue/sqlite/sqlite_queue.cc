@@ -67,6 +67,13 @@ constexpr const char* kMigrations[] = {
     CREATE INDEX jobs_upload ON jobs(upload_key)
       WHERE status IN ('awaiting_upload', 'queued', 'processing');
     )sql",
+    // 4: whether a failed job was refused (the same upload fails the same way) or ran out of
+    // attempts. Jobs that failed before this knew it only by their count: one failed before
+    // its last attempt can only have been refused.
+    R"sql(
+    ALTER TABLE jobs ADD COLUMN failed_permanently INTEGER NOT NULL DEFAULT 0;
+    UPDATE jobs SET failed_permanently = 1 WHERE status = 'failed' AND attempts < max_attempts;
+    )sql",
 };
 
 // A full disk, a lock another process held past the busy timeout and I/O errors pass; a
@@ -410,6 +417,7 @@ std::optional<Job> SqliteJobQueue::claim(const std::string& worker, std::chrono:
   // Leases that ran out on the last attempt: the dead-letter state, reason kept.
   Statement dead(db_,
                  "UPDATE jobs SET status = 'failed', stage = 'failed', lease_owner = NULL, "
+                 "failed_permanently = 0, "
                  "error = CASE WHEN error = '' THEN 'the worker stopped responding ' || attempts "
                  "|| ' times (lease expired)' ELSE error END, updated_at = ?1 "
                  "WHERE status = 'processing' AND lease_expires < ?1 AND attempts >= max_attempts");
@@ -482,7 +490,8 @@ std::optional<JobStatus> SqliteJobQueue::fail(const std::string& id, const std::
   Statement st(db_,
                "UPDATE jobs SET status = CASE WHEN ?4 OR attempts >= max_attempts THEN 'failed' "
                "ELSE 'queued' END, stage = CASE WHEN ?4 OR attempts >= max_attempts "
-               "THEN 'failed' ELSE 'queued' END, error = ?3, lease_owner = NULL, progress = 0, "
+               "THEN 'failed' ELSE 'queued' END, failed_permanently = ?4, error = ?3, "
+               "lease_owner = NULL, progress = 0, "
                "queued_at = ?5, updated_at = ?5 "
                "WHERE id = ?1 AND lease_owner = ?2 AND status = 'processing' RETURNING status");
   st.bind(1, id).bind(2, worker).bind(3, reason).bind(4, permanent ? 1 : 0).bind(5, now_ms());

@@ -27,11 +27,22 @@ void reset_db() {
   fs::remove_all(test_db().parent_path());
 }
 
+void drop_failure_kind() {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(test_db().c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN failed_permanently; PRAGMA user_version=3",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
 using testing::JobQueueConformance;
 INSTANTIATE_TEST_SUITE_P(Sqlite, JobQueueConformance,
                          ::testing::Values(testing::QueueBackend{
                              "Sqlite", reset_db,
-                             [] { return std::make_unique<SqliteJobQueue>(test_db()); }}),
+                             [] { return std::make_unique<SqliteJobQueue>(test_db()); },
+                             drop_failure_kind}),
                          testing::backend_name);
 
 TEST(SqliteQueue, MigratesToTheLatestSchemaAndUsesWal) {

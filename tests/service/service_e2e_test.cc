@@ -314,6 +314,53 @@ TEST_F(ServiceTest, NotAudioFailsAfterOneAttemptWithAReason) {
   EXPECT_NE(metrics.body.find("sy_jobs{state=\"failed\"} 1"), std::string::npos);
 }
 
+// With one attempt per job, whether a failed job may be tried again is what the queue was
+// told, not its attempt count: a refused file is never retryable; a render process killed
+// right after it moved a whole result into place, before it recorded the job done, is (the
+// file was not at fault) — and the job it leaves failed keeps no result, neither in its view
+// nor in the store.
+TEST_F(ServiceTest, WithOneAttemptAFailedJobSaysWhetherTheFileWasAtFaultAndKeepsNoResult) {
+  start({{"SY_MAX_ATTEMPTS", "1"}, {"SY_TEST_KILL_AFTER_MOVE", "doomed.mp3"}}, 1);
+  std::string junk;
+  for (int i = 0; i < 500; ++i) junk += "this is a text file, not a song\n";
+  const std::string notes = tmp.file("notes.mp3");
+  std::ofstream(notes) << junk;
+  const auto refused = submit(notes);
+  const auto doomed = submit(make_song(tmp, "doomed.mp3", 3));
+
+  const auto r = wait_final(refused);
+  EXPECT_EQ(r["status"], "failed") << r.dump();
+  EXPECT_EQ(r["attempts"], 1);
+  EXPECT_EQ(r["maxAttempts"], 1);
+  EXPECT_EQ(r["retryable"], false) << "the same upload would be refused again";
+
+  const auto d = wait_final(doomed);
+  EXPECT_EQ(d["status"], "failed") << d.dump();
+  EXPECT_EQ(d["attempts"], 1);
+  EXPECT_EQ(d["retryable"], true) << "the render process died; the file was never refused";
+  EXPECT_EQ(d["error"], "the render was stopped by the system (most often: out of memory)");
+  EXPECT_FALSE(d.contains("result")) << d.dump();
+  // The result object the process moved into place went with the failure (the store's own
+  // folders; the upload stays for a rerender). The supervisor logs the death after it removed
+  // the objects, a moment after the queue said "failed".
+  const auto logged = Steady::now() + 10s;
+  while (Steady::now() < logged && log_count("render process died holding a job") == 0)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(log_count("render process died holding a job"), 1u) << "the child did not die holding the job";
+  for (const char* root : {"processed", "attempts"}) {
+    std::size_t left = 0;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(data / "objects" / root / doomed.id, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      left += it->is_regular_file(ec);
+    EXPECT_EQ(left, 0u) << root << "/" << doomed.id << " kept a failed job's object";
+  }
+  std::size_t uploads = 0;
+  for (const auto& e : fs::recursive_directory_iterator(data / "objects/uploads" / doomed.id))
+    uploads += e.is_regular_file();
+  EXPECT_EQ(uploads, 1u);
+}
+
 TEST_F(ServiceTest, KillNineMidJobThenRestartCompletesItOnce) {
   const std::map<std::string, std::string> env{{"SY_LEASE_SECONDS", "2"}};
   start(env, 1);
