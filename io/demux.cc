@@ -140,7 +140,7 @@ void guard_tags(InputFile& file, std::vector<std::string>* warnings) {
   guard::Limits limits;
   limits.max_picture_bytes = safety::kMaxCoverBytes;
   limits.max_tag_bytes = safety::kMaxTagBytes;
-  limits.max_tag_frames = safety::kMaxTagFrames;
+  limits.max_tag_entries = safety::kMaxTagEntries;
   guard::Findings found = guard::scan(
       [&file](std::int64_t offset, std::uint8_t* dst, std::size_t n) { return file.read_at(offset, dst, n); },
       file.size(), limits);

@@ -155,7 +155,7 @@ TEST(InputSafety, CompressedId3FramesCannotInflatePastTheTagBudget) {
 TEST(InputSafety, ThousandsOfTagFramesAreRefused) {
   TempDir dir;
   std::string frames;
-  for (int i = 0; i <= safety::kMaxTagFrames; ++i) frames += bombs::id3_frame("TXXX", bombs::text_payload(std::to_string(i)));
+  for (int i = 0; i <= safety::kMaxTagEntries; ++i) frames += bombs::id3_frame("TXXX", bombs::text_payload(std::to_string(i)));
   const std::string msg = open_error(dir, "many.mp3", bombs::id3_tag(frames) + song_mp3(dir));
   EXPECT_NE(msg.find("tags are implausible"), std::string::npos) << msg;
 }

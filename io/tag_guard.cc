@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <map>
 
 #include "base/errors.h"
+
+extern "C" {
+#include <libavutil/crc.h>
+}
 
 namespace sy::io::guard {
 namespace {
@@ -18,6 +23,59 @@ constexpr unsigned kFlagCompressed = 0x0008;
 constexpr unsigned kTagFlagExtendedHeader = 0x40;
 constexpr std::uint32_t kMaxFrameLength = 1u << 28;  // FFmpeg stops at a frame claiming more
 constexpr std::int64_t kMaxTruncatedPicture = 500LL << 20;  // FFmpeg's MAX_TRUNC_PICTURE_SIZE
+
+// Ogg pages (RFC 3533): a 27-byte header and up to 255 lacing values. FFmpeg searches this
+// far for the next "OggS" after a page it cannot use (MAX_PAGE_SIZE in oggdec.c).
+constexpr std::size_t kOggHeader = 27;
+constexpr std::int64_t kOggResync = 65307;
+// What is kept of a comment packet to find its count: past the vendor string that is
+// where it stands; a longer vendor counts as many comments as fit behind it.
+constexpr std::size_t kCommentHead = 64 << 10;
+
+std::uint32_t le32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) |
+         (std::uint32_t{p[3]} << 24);
+}
+
+// How many comments FFmpeg's Vorbis comment reader (used for FLAC, Vorbis, Opus, Speex,
+// Theora, ...) files from a list of `length` bytes, `head` being its first `held` bytes: after
+// the vendor string, `count` entries of at least 4 bytes each, as many as fit.
+std::int64_t vorbis_comment_entries(const std::uint8_t* head, std::size_t held, std::int64_t length) {
+  if (length < 8 || held < 4) return 0;
+  const std::int64_t vendor = le32(head);
+  if (vendor > length - 8) return 0;  // FFmpeg refuses the list
+  const std::int64_t room = (length - 8 - vendor) / 4;
+  if (static_cast<std::int64_t>(held) < 8 + vendor) return room;
+  return std::min<std::int64_t>(le32(head + 4 + vendor), room);
+}
+
+bool starts_with(const std::vector<std::uint8_t>& bytes, std::string_view prefix) {
+  return bytes.size() >= prefix.size() && std::memcmp(bytes.data(), prefix.data(), prefix.size()) == 0;
+}
+
+// One logical stream of an Ogg file as the page walk sees it: the codec named by its first
+// packet, and the packet being put together.
+struct OggStream {
+  std::vector<std::uint8_t> first_packet;  // its first bytes
+  std::int64_t packets = 0;
+  std::vector<std::uint8_t> packet;  // the head of the packet in progress
+  std::int64_t packet_length = 0;
+};
+
+// Where the Vorbis comment list of a finished packet begins, or -1 when it is not a comment
+// packet: the packets oggparse*.c hand to ff_vorbis_stream_comment.
+std::int64_t comment_offset(const OggStream& s) {
+  const auto& p = s.packet;
+  if (starts_with(p, "\x03vorbis") || starts_with(p, "\x81theora") || starts_with(p, "OVP80\x02")) return 7;
+  if (starts_with(p, "OpusTags")) return 8;
+  if (starts_with(s.first_packet, "\x7f" "FLAC") && !p.empty() && (p[0] & 0x7f) == 4) return 4;
+  if ((starts_with(s.first_packet, "\x01video") || starts_with(s.first_packet, "\x01" "audio") ||
+       starts_with(s.first_packet, "\x01text")) && !p.empty() && p[0] == 3)
+    return 7;
+  if ((starts_with(s.first_packet, "Speex   ") || starts_with(s.first_packet, "CELT    ")) && s.packets == 1)
+    return 0;
+  return -1;
+}
 
 std::uint32_t be(const std::uint8_t* p, int n) {
   std::uint32_t v = 0;
@@ -72,6 +130,8 @@ class Scanner {
 
   Findings run() {
     check_flac_pictures();
+    count_ogg_comments();
+    count_riff_info(after_id3_tags(), size_, 0);
     std::vector<std::uint8_t> block;
     for (std::int64_t pos = 0; pos + static_cast<std::int64_t>(kHeaderSize) <= size_;) {
       const auto want = static_cast<std::size_t>(
@@ -148,10 +208,7 @@ class Scanner {
       if (len < 0) return;
     }
     while (len >= frame_header) {
-      if (++frames_ > limits_.max_tag_frames) {
-        throw base::InputError("the file's tags are implausible (over " +
-                               std::to_string(limits_.max_tag_frames) + " entries)");
-      }
+      count_entries(1);
       char id[5] = {};
       std::uint32_t tlen = 0;
       unsigned tflags = 0;
@@ -239,12 +296,10 @@ class Scanner {
   // block whose picture length is larger than the block but equal to it modulo 2^24 is one
   // an old muxer truncated, and FFmpeg reads the rest of the picture from the file
   // (ff_flac_parse_picture's truncate_workaround, up to 500 MiB).
+  // The VORBIS_COMMENT block's entries are counted.
   void check_flac_pictures() {
-    std::int64_t pos = 0;
+    std::int64_t pos = after_id3_tags();
     std::uint8_t h[kHeaderSize];
-    while (read_exact(pos, h, kHeaderSize) && is_header(h)) {
-      pos += static_cast<std::int64_t>(kHeaderSize) + syncsafe(h + 6) + ((h[5] & 0x10) ? 10 : 0);
-    }
     if (!read_exact(pos, h, 4) || std::memcmp(h, "fLaC", 4) != 0) return;
     pos += 4;
     std::int64_t previous = -1;  // header of the block before, to mark it the last
@@ -253,6 +308,11 @@ class Scanner {
       if (!read_exact(pos, b, 4)) return;
       last = (b[0] & 0x80) != 0;
       std::int64_t length = be(b + 1, 3);
+      if ((b[0] & 0x7f) == 4) {
+        std::vector<std::uint8_t> head(static_cast<std::size_t>(std::min<std::int64_t>(length, kCommentHead)));
+        const std::size_t held = read_(pos + 4, head.data(), head.size());
+        count_entries(vorbis_comment_entries(head.data(), held, length));
+      }
       if ((b[0] & 0x7f) == 6) {
         const std::int64_t picture = truncated_picture_length(pos + 4, length);
         if (picture > limits_.max_picture_bytes && previous >= 0) {
@@ -270,6 +330,140 @@ class Scanner {
       }
       previous = pos;
       pos += 4 + length;
+    }
+  }
+
+  // Where FFmpeg's reader of a format starts: after the ID3v2 tags at the file's start.
+  std::int64_t after_id3_tags() {
+    std::int64_t pos = 0;
+    std::uint8_t h[kHeaderSize];
+    while (read_exact(pos, h, kHeaderSize) && is_header(h)) {
+      pos += static_cast<std::int64_t>(kHeaderSize) + syncsafe(h + 6) + ((h[5] & 0x10) ? 10 : 0);
+    }
+    return pos;
+  }
+
+  void count_entries(std::int64_t n) {
+    entries_ += n;
+    if (entries_ > limits_.max_tag_entries) {
+      throw base::InputError("the file's tags are implausible (over " +
+                             std::to_string(limits_.max_tag_entries) + " entries)");
+    }
+  }
+
+  // Walks the pages of an Ogg file as FFmpeg's demuxer does (a page whose checksum fails is
+  // searched past for the next "OggS", a new stream starts at its first page) and counts the
+  // comments of every comment packet, of every stream and every link of a chained file.
+  void count_ogg_comments() {
+    std::int64_t pos = after_id3_tags();
+    std::uint8_t h[kOggHeader + 255];
+    if (!read_exact(pos, h, 4) || std::memcmp(h, "OggS", 4) != 0) return;
+    std::map<std::uint32_t, OggStream> streams;
+    std::vector<std::uint8_t> page;
+    for (;;) {
+      const std::int64_t length = ogg_page_at(pos, &page);
+      if (length <= 0) {
+        pos = next_ogg_sync(pos + 1);
+        if (pos < 0) return;
+        continue;
+      }
+      const std::uint8_t* header = page.data();
+      const int segments = header[26];
+      OggStream& s = streams[le32(header + 14)];
+      if (header[5] & 0x02) s = OggStream{};  // first page of a stream: a new link of a chain
+      if ((header[5] & 0x01) == 0) {          // not a continued packet: a half one is dropped
+        s.packet.clear();
+        s.packet_length = 0;
+      }
+      const std::uint8_t* data = header + kOggHeader + segments;
+      for (int i = 0; i < segments; ++i) {
+        const int lace = header[kOggHeader + i];
+        const std::size_t keep = std::min<std::size_t>(lace, kCommentHead - std::min(kCommentHead, s.packet.size()));
+        s.packet.insert(s.packet.end(), data, data + keep);
+        s.packet_length += lace;
+        data += lace;
+        if (lace < 255) finish_ogg_packet(s);
+      }
+      pos += length;
+    }
+  }
+
+  void finish_ogg_packet(OggStream& s) {
+    if (s.packets == 0) s.first_packet.assign(s.packet.begin(), s.packet.begin() + std::min<std::size_t>(s.packet.size(), 16));
+    const std::int64_t offset = comment_offset(s);
+    if (offset >= 0 && static_cast<std::int64_t>(s.packet.size()) >= offset) {
+      count_entries(vorbis_comment_entries(s.packet.data() + offset, s.packet.size() - static_cast<std::size_t>(offset),
+                                           s.packet_length - offset));
+    }
+    ++s.packets;
+    s.packet.clear();
+    s.packet_length = 0;
+  }
+
+  // The length of a whole, intact Ogg page at `pos` read into `page`, or 0.
+  std::int64_t ogg_page_at(std::int64_t pos, std::vector<std::uint8_t>* page) {
+    page->resize(kOggHeader + 255);
+    std::uint8_t* h = page->data();
+    if (!read_exact(pos, h, kOggHeader) || std::memcmp(h, "OggS", 4) != 0 || h[4] != 0) return 0;
+    const int segments = h[26];
+    if (!read_exact(pos + static_cast<std::int64_t>(kOggHeader), h + kOggHeader, static_cast<std::size_t>(segments))) return 0;
+    std::size_t length = kOggHeader + static_cast<std::size_t>(segments);
+    for (int i = 0; i < segments; ++i) length += h[kOggHeader + i];
+    page->resize(length);
+    h = page->data();
+    const std::size_t body = kOggHeader + static_cast<std::size_t>(segments);
+    if (!read_exact(pos + static_cast<std::int64_t>(body), h + body, length - body)) return 0;
+    const std::uint32_t stored = be(h + 22, 4);  // av_crc gives it in this byte order
+    std::memset(h + 22, 0, 4);
+    const std::uint32_t crc = av_crc(av_crc_get_table(AV_CRC_32_IEEE), 0, h, length);
+    return crc == stored ? static_cast<std::int64_t>(length) : 0;
+  }
+
+  // The next "OggS" at or after `from` within FFmpeg's search distance, or -1.
+  std::int64_t next_ogg_sync(std::int64_t from) {
+    std::vector<std::uint8_t> window(static_cast<std::size_t>(kOggResync) + 4);
+    const std::size_t got = read_(from, window.data(), window.size());
+    if (got < 4) return -1;
+    const void* at = memmem(window.data(), got, "OggS", 4);
+    if (at == nullptr) return -1;
+    return from + (static_cast<const std::uint8_t*>(at) - window.data());
+  }
+
+  // RIFF chunks from `pos` to `end` (WAV, AVI): the items of every LIST/INFO are counted, other
+  // lists looked into (AVI keeps its INFO inside 'hdrl' as well as at the top). `depth` stops
+  // lists nested without end.
+  void count_riff_info(std::int64_t pos, std::int64_t end, int depth) {
+    std::uint8_t h[12];
+    if (depth == 0) {
+      if (!read_exact(pos, h, 12) ||
+          (std::memcmp(h, "RIFF", 4) != 0 && std::memcmp(h, "RF64", 4) != 0 && std::memcmp(h, "BW64", 4) != 0))
+        return;
+      pos += 12;
+    }
+    if (depth > 8) return;
+    while (pos + 8 <= end && read_exact(pos, h, 12)) {
+      const std::int64_t size = le32(h + 4);
+      const std::int64_t body = pos + 8;
+      const std::int64_t body_end = std::min(body + size, end);
+      if (std::memcmp(h, "LIST", 4) == 0 && size >= 4) {
+        if (std::memcmp(h + 8, "INFO", 4) == 0) {
+          count_info_items(body + 4, body_end);
+        } else {
+          count_riff_info(body + 4, body_end, depth + 1);
+        }
+      }
+      pos = body + size + (size & 1);
+    }
+  }
+
+  // ff_read_riff_info: items of an ID and a size until the list ends; each one is an entry.
+  void count_info_items(std::int64_t pos, std::int64_t end) {
+    std::uint8_t h[8];
+    while (pos + 8 <= end && read_exact(pos, h, 8)) {
+      const std::int64_t size = le32(h + 4);
+      if (size > end - pos - 8) return;
+      count_entries(1);
+      pos += 8 + size + (size & 1);
     }
   }
 
@@ -317,7 +511,7 @@ class Scanner {
   Limits limits_;
   Findings found_;
   std::int64_t total_ = 0;
-  std::int64_t frames_ = 0;
+  std::int64_t entries_ = 0;
   std::int64_t picture_fields_ = 0;
 };
 

@@ -36,9 +36,10 @@ struct Limits {
   // What all ID3 frames FFmpeg would read may take, across every tag in the file (text
   // frames count twice: Latin-1 becomes UTF-8).
   std::int64_t max_tag_bytes = 0;
-  // ID3 frame headers walked before the file is refused: FFmpeg files each text frame in a
-  // dictionary that is searched linearly, so a million tiny frames is a CPU bomb.
-  std::int64_t max_tag_frames = 0;
+  // Tag entries (ID3 frame headers walked, Vorbis comments in FLAC and Ogg, RIFF INFO items)
+  // before the file is refused: FFmpeg files each in a dictionary it searches linearly, so a
+  // few tens of thousands is a CPU bomb.
+  std::int64_t max_tag_entries = 0;
 };
 
 struct Findings {
@@ -52,9 +53,10 @@ struct Findings {
 // Reads up to `n` bytes at `offset` into `dst`; returns how many (fewer at the end).
 using ReadAt = std::function<std::size_t(std::int64_t offset, std::uint8_t* dst, std::size_t n)>;
 
-// Looks at every ID3v2 header and 'covr' atom in the `size` bytes `read` gives, and at the
-// metadata blocks of a FLAC file. Offsets are the file's own. Throws
-// base::InputError when the ID3 tags hold more frames than limits.max_tag_frames.
+// Looks at every ID3v2 header and 'covr' atom in the `size` bytes `read` gives, at the
+// metadata blocks of a FLAC file, the comment packets of an Ogg file and the INFO lists of a
+// RIFF (WAV, AVI) file. Offsets are the file's own. Throws base::InputError when these hold
+// more tag entries than limits.max_tag_entries together.
 Findings scan(const ReadAt& read, std::int64_t size, const Limits& limits);
 
 }  // namespace sy::io::guard

@@ -20,7 +20,7 @@ Limits limits() {
   Limits l;
   l.max_picture_bytes = 16 * kMiB;
   l.max_tag_bytes = 40 * kMiB;
-  l.max_tag_frames = 1000;
+  l.max_tag_entries = 1000;
   return l;
 }
 
@@ -42,6 +42,21 @@ std::string patched(std::string bytes, const Findings& f) {
 }
 
 const std::string kAudio(4096, '\x55');
+
+TEST(TagGuard, OggCommentsAreCountedEvenBehindAPageWithABadChecksum) {
+  const std::string head = "OpusHead" + std::string(11, '\x01');
+  std::vector<std::string> packets{head, "OpusTags" + bombs::vorbis_comments(10)};
+  for (int i = 0; i < 20; ++i) packets.push_back(kAudio);
+  EXPECT_NO_THROW(scan_bytes(bombs::ogg_pages(packets)));
+  packets[1] = "OpusTags" + bombs::vorbis_comments(2000);
+  const std::string ogg = bombs::ogg_pages(packets);
+  EXPECT_THROW(scan_bytes(ogg), base::InputError);
+  // A page header whose lacing claims the next 65 KB and whose checksum fails: FFmpeg searches
+  // on for "OggS" right after it and reads the comment pages it seemed to hold.
+  const std::size_t second = ogg.find("OggS", 4);
+  const std::string decoy = "OggS" + std::string(22, '\0') + std::string(256, '\xff');
+  EXPECT_THROW(scan_bytes(ogg.substr(0, second) + decoy + ogg.substr(second)), base::InputError);
+}
 
 TEST(TagGuard, AFileWithoutTagsIsLeftAlone) {
   const Findings f = scan_bytes(bombs::wav(44100, 2, 4, 100000));

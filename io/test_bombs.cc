@@ -9,6 +9,7 @@ extern "C" {
 #include <algorithm>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
 
 namespace sy::testing::bombs {
 namespace {
@@ -53,7 +54,161 @@ std::string base64(const std::string& in) {
   return out;
 }
 
+// Ogg's page checksum: CRC-32, polynomial 0x04c11db7, MSB first, no reflection or final xor.
+std::uint32_t ogg_crc(const std::string& page) {
+  std::uint32_t crc = 0;
+  for (const char ch : page) {
+    crc ^= std::uint32_t{static_cast<unsigned char>(ch)} << 24;
+    for (int bit = 0; bit < 8; ++bit) crc = (crc & 0x80000000u) ? (crc << 1) ^ 0x04c11db7u : crc << 1;
+  }
+  return crc;
+}
+
+// The page with sequence number `sequence` and its checksum set.
+std::string renumbered(std::string page, std::uint32_t sequence) {
+  std::string field;
+  le(&field, sequence, 4);
+  page.replace(18, 4, field);
+  page.replace(22, 4, std::string(4, '\0'));
+  field.clear();
+  le(&field, ogg_crc(page), 4);
+  page.replace(22, 4, field);
+  return page;
+}
+
+// One packet of stream `serial` on as many pages as it takes, numbered from `sequence`.
+std::vector<std::string> paged(const std::string& packet, std::uint32_t serial, std::uint32_t sequence) {
+  std::vector<unsigned char> lacing(packet.size() / 255, 255);
+  lacing.push_back(static_cast<unsigned char>(packet.size() % 255));
+  std::vector<std::string> pages;
+  std::size_t data = 0;
+  for (std::size_t first = 0; first < lacing.size(); first += 255) {
+    const std::size_t count = std::min<std::size_t>(255, lacing.size() - first);
+    const bool ends_packet = first + count == lacing.size();
+    std::string page = "OggS";
+    page.push_back('\0');
+    page.push_back(first == 0 ? '\0' : '\x01');  // continued packet
+    const std::uint32_t granule = ends_packet ? 0 : 0xffffffffu;  // -1: no packet ends here
+    le(&page, granule, 4);
+    le(&page, granule, 4);
+    le(&page, serial, 4);
+    le(&page, 0, 4);
+    le(&page, 0, 4);
+    page.push_back(static_cast<char>(count));
+    std::size_t bytes = 0;
+    for (std::size_t i = first; i < first + count; ++i) {
+      page.push_back(static_cast<char>(lacing[i]));
+      bytes += lacing[i];
+    }
+    page += packet.substr(data, bytes);
+    data += bytes;
+    pages.push_back(renumbered(std::move(page), sequence++));
+  }
+  return pages;
+}
+
 }  // namespace
+
+std::string vorbis_comments(int entries) {
+  const std::string vendor = "surroundyou test";
+  std::string out;
+  le(&out, static_cast<std::uint32_t>(vendor.size()), 4);
+  out += vendor;
+  le(&out, static_cast<std::uint32_t>(entries), 4);
+  for (int i = 0; i < entries; ++i) {
+    const std::string comment = "K" + std::to_string(1000000 + i) + "=v";
+    le(&out, static_cast<std::uint32_t>(comment.size()), 4);
+    out += comment;
+  }
+  return out;
+}
+
+std::string flac_with_comments(const std::string& flac, const std::string& comments) {
+  if (flac.compare(0, 4, "fLaC") != 0) throw std::invalid_argument("not a FLAC file");
+  std::string out = "fLaC";
+  std::size_t pos = 4;
+  for (bool last = false; !last;) {
+    const auto header = static_cast<unsigned char>(flac.at(pos));
+    last = (header & 0x80) != 0;
+    const std::uint32_t length = read_be(flac, pos + 1, 3);
+    if ((header & 0x7f) != 4) {
+      out.push_back(static_cast<char>(header & 0x7f));
+      out += flac.substr(pos + 1, 3 + length);
+    }
+    pos += 4 + length;
+  }
+  if (comments.size() >= (1u << 24)) throw std::invalid_argument("comments over a FLAC block");
+  out.push_back(static_cast<char>(0x80 | 4));
+  be(&out, static_cast<std::uint32_t>(comments.size()), 3);
+  return out + comments + flac.substr(pos);
+}
+
+std::string opus_with_comments(const std::string& opus, const std::string& comments) {
+  std::vector<std::string> pages;
+  for (std::size_t pos = 0; pos + 27 <= opus.size() && opus.compare(pos, 4, "OggS") == 0;) {
+    const auto segments = static_cast<unsigned char>(opus[pos + 26]);
+    std::size_t length = 27 + segments;
+    for (std::size_t i = 0; i < segments; ++i) length += static_cast<unsigned char>(opus.at(pos + 27 + i));
+    pages.push_back(opus.substr(pos, length));
+    pos += length;
+  }
+  if (pages.size() < 3 || pages[1].find("OpusTags") != 27u + static_cast<unsigned char>(pages[1][26])) {
+    throw std::invalid_argument("not an Opus file with OpusTags alone on its second page");
+  }
+  std::uint32_t serial = 0;
+  for (int i = 3; i >= 0; --i) serial = (serial << 8) | static_cast<unsigned char>(pages[0][14 + i]);
+  std::string out = pages[0];
+  std::uint32_t sequence = 1;
+  for (const std::string& page : paged("OpusTags" + comments, serial, sequence)) {
+    out += page;
+    ++sequence;
+  }
+  for (std::size_t i = 2; i < pages.size(); ++i) out += renumbered(pages[i], sequence++);
+  return out;
+}
+
+std::string ogg_pages(const std::vector<std::string>& packets) {
+  std::string out;
+  std::uint32_t sequence = 0;
+  for (const std::string& packet : packets) {
+    for (std::string& page : paged(packet, 1, sequence)) {
+      if (sequence == 0) {
+        page[5] = '\x02';  // beginning of the stream
+        page = renumbered(std::move(page), 0);
+      }
+      out += page;
+      ++sequence;
+    }
+  }
+  return out;
+}
+
+std::string wav_with_info(int entries) {
+  std::string info = "INFO";
+  for (int i = 0; i < entries; ++i) {
+    for (int digit = 0, n = i; digit < 4; ++digit, n /= 26) info.push_back(static_cast<char>('A' + n % 26));
+    le(&info, 2, 4);
+    info += std::string("v\0", 2);
+  }
+  const std::uint32_t pcm_bytes = 3 * 44100 * 4;
+  std::string body = "WAVEfmt ";
+  le(&body, 16, 4);
+  le(&body, 1, 2);          // PCM
+  le(&body, 2, 2);          // stereo
+  le(&body, 44100, 4);
+  le(&body, 44100 * 4, 4);  // bytes a second
+  le(&body, 4, 2);          // block align
+  le(&body, 16, 2);         // bits
+  body += "LIST";
+  le(&body, static_cast<std::uint32_t>(info.size()), 4);
+  body += info;
+  body += "data";
+  le(&body, pcm_bytes, 4);
+  body += std::string(pcm_bytes, '\0');
+  std::string out = "RIFF";
+  le(&out, static_cast<std::uint32_t>(body.size()), 4);
+  return out + body;
+}
 
 std::string wav(std::uint32_t rate, std::uint16_t channels, std::uint16_t block_align,
                 std::uint32_t data_bytes, std::uint16_t bits) {

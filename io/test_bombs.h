@@ -4,6 +4,7 @@
 // frames that inflate a thousandfold). Real decoders read them; nothing here is a mock.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sy::testing::bombs {
 
@@ -31,6 +32,21 @@ std::string flac_with_picture(const std::string& flac, const std::string& pictur
 // An FFMETADATA file (for `ffmpeg -i meta.txt -map_metadata 1`) carrying the picture as the
 // base64 METADATA_BLOCK_PICTURE comment Ogg files use.
 std::string ogg_picture_metadata(const std::string& picture, const std::string& mime = "image/jpeg");
+
+// Tags by the thousand: FFmpeg files each in a dictionary it searches linearly, so n entries
+// with different names cost n^2/2 comparisons.
+// A Vorbis comment list (FLAC, Vorbis and Opus tags): a short vendor string, then `entries`
+// comments with different names.
+std::string vorbis_comments(int entries);
+// The FLAC file with a VORBIS_COMMENT block holding `comments` in place of its own.
+std::string flac_with_comments(const std::string& flac, const std::string& comments);
+// The Ogg Opus file (as FFmpeg writes it: the OpusTags packet alone on the second page) with
+// that packet made "OpusTags" + `comments`, its pages rebuilt and every checksum valid.
+std::string opus_with_comments(const std::string& opus, const std::string& comments);
+// One Ogg stream (serial 1): each packet on pages of its own, checksums valid.
+std::string ogg_pages(const std::vector<std::string>& packets);
+// A 3 s WAV of silence whose LIST/INFO chunk holds `entries` items with different IDs.
+std::string wav_with_info(int entries);
 
 void write_file(const std::string& path, const std::string& bytes);
 

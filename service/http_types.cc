@@ -6,6 +6,23 @@
 
 namespace sy::service {
 
+nlohmann::json parse_json_body(std::string_view body) {
+  struct TooDeep {};
+  const nlohmann::json::parser_callback_t stop_when_too_deep =
+      [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+        if (depth > kMaxJsonDepth) throw TooDeep{};
+        return true;
+      };
+  try {
+    return nlohmann::json::parse(body, stop_when_too_deep);
+  } catch (const TooDeep&) {
+    throw JsonTooDeep("the JSON is nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                " levels");
+  } catch (const nlohmann::json::exception&) {
+    throw std::invalid_argument("the body must be a JSON object");
+  }
+}
+
 std::string_view Request::path() const {
   const std::string_view t = target;
   return t.substr(0, t.find('?'));

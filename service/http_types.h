@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +51,17 @@ struct Response {
   void set(std::string name, std::string value);
   std::optional<std::string> header(std::string_view name) const;
 };
+
+// Deeper JSON is refused: our bodies nest three levels, while nlohmann's copy, comparison and
+// dump recurse once a level, and 256 KiB of brackets is 130,000 levels: past a thread's stack.
+inline constexpr int kMaxJsonDepth = 32;
+struct JsonTooDeep : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+// A request body parsed as JSON. Throws std::invalid_argument with a sentence for a client
+// when it is not JSON, JsonTooDeep when it nests deeper than kMaxJsonDepth (reading stops
+// at that depth).
+nlohmann::json parse_json_body(std::string_view body);
 
 Response json_response(int status, const nlohmann::json& body);
 // {"error":{"code","message"}} with the status.

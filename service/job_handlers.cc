@@ -74,9 +74,9 @@ Response JobHandlers::create(const Call& call) {
   const Request& r = call.request;
   nlohmann::json body;
   try {
-    body = nlohmann::json::parse(r.body);
-  } catch (const std::exception&) {
-    return error_response(400, "invalid_json", "the body must be a JSON object");
+    body = parse_json_body(r.body);
+  } catch (const std::invalid_argument& e) {
+    return error_response(400, "invalid_json", e.what());
   }
   if (!body.is_object()) return error_response(400, "invalid_json", "the body must be a JSON object");
   if (!body.contains("filename") || !body["filename"].is_string() ||
@@ -156,9 +156,9 @@ Response JobHandlers::rerender(const Call& call) {
   const queue::Job& source = *call.job;
   nlohmann::json body;
   try {
-    body = r.body.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.body);
-  } catch (const std::exception&) {
-    return error_response(400, "invalid_json", "the body must be a JSON object");
+    body = r.body.empty() ? nlohmann::json::object() : parse_json_body(r.body);
+  } catch (const std::invalid_argument& e) {
+    return error_response(400, "invalid_json", e.what());
   }
   if (!body.is_object()) return error_response(400, "invalid_json", "the body must be a JSON object");
   for (const auto& [field, value] : body.items())

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "service/http_types.h"
 #include "storage/sigv4.h"
 
 namespace sy::service {
@@ -28,8 +29,10 @@ const json* member(const json& parent, const char* name, json::value_t type) {
 S3EventBatch parse_s3_events(std::string_view body) {
   json doc;
   try {
-    doc = json::parse(body);
-  } catch (const json::exception&) {
+    doc = parse_json_body(body);
+  } catch (const JsonTooDeep& e) {
+    return {{}, S3EventRefusal{"invalid_json", e.what()}};
+  } catch (const std::invalid_argument&) {
     return {{}, S3EventRefusal{"invalid_json", "the body must be S3 event JSON"}};
   }
   if (!doc.is_object()) return refuse("no Records array");

@@ -376,4 +376,37 @@ TEST_F(HostileClientsTest, AJobDeletedWhileItsUploadIsConfirmedIsA404NeverACrash
   EXPECT_EQ(sy::testing::http_request("GET", server->url("/healthz")).status, 200);
 }
 
+// A JSON body is at most 256 KiB, but that is room for 100,000 nested arrays: copied or
+// printed by recursion, one such value used to overflow the stack and end the whole server.
+// The server starts with 1 MiB thread stacks (a host's `ulimit -s 1024`), so the outcome does
+// not hang on how much stack one build's copy of a JSON level takes.
+TEST_F(HostileClientsTest, DeeplyNestedJsonIsA400AndTheServerLives) {
+  rlimit stack{};
+  ::getrlimit(RLIMIT_STACK, &stack);
+  const rlimit small{1 << 20, stack.rlim_max};
+  ASSERT_EQ(::setrlimit(RLIMIT_STACK, &small), 0);
+  start({{"SY_S3_EVENTS_SECRET", "an-events-secret-of-enough-length-0123"}});
+  ::setrlimit(RLIMIT_STACK, &stack);
+  const std::string deep = std::string(130000, '[') + std::string(130000, ']');
+  const std::string create = R"({"filename":"a.mp3","size":100,"settings":{"preset":)" + deep + "}}";
+  const sy::testing::HttpHeaders as_json{{"Content-Type", "application/json"}};
+  const auto refused = api().call("POST", "/api/v1/jobs", create, as_json);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("invalid_json"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("nested"), std::string::npos) << refused.body;
+
+  const auto job = api().create("a.mp3", 10);
+  ASSERT_EQ(api().upload(job, std::string(10, 'z')).status, 200);
+  const auto rerender =
+      api().call("POST", "/api/v1/jobs/" + job.id + "/rerender", R"({"settings":)" + deep + "}",
+                 {{"Authorization", "Bearer " + job.token}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(rerender.status, 400) << rerender.body;
+  const auto events =
+      api().call("POST", "/api/v1/events/s3", R"({"Records":[{"s3":)" + deep + "}]}",
+                 {{"Authorization", "Bearer an-events-secret-of-enough-length-0123"},
+                  {"Content-Type", "application/json"}});
+  EXPECT_EQ(events.status, 400) << events.body;
+  EXPECT_EQ(sy::testing::http_request("GET", server->url("/healthz")).status, 200);
+}
+
 }  // namespace

@@ -70,6 +70,23 @@ std::string mp3_with_tag_frames(const TempDir& dir, const std::string& name, int
   return write(dir, name, bombs::id3_tag(all) + bare_mp3(dir));
 }
 
+std::string flac_with_comments(const TempDir& dir, const std::string& name, int entries) {
+  return write(dir, name,
+               bombs::flac_with_comments(ffmpeg_bytes(dir, ".plain.flac", kSine),
+                                         bombs::vorbis_comments(entries)));
+}
+
+std::string opus_with_comments(const TempDir& dir, const std::string& name, int entries) {
+  return write(dir, name,
+               bombs::opus_with_comments(
+                   ffmpeg_bytes(dir, ".plain.opus", kSine + " -c:a libopus -map_metadata -1"),
+                   bombs::vorbis_comments(entries)));
+}
+
+std::string wav_with_info(const TempDir& dir, const std::string& name, int entries) {
+  return write(dir, name, bombs::wav_with_info(entries));
+}
+
 std::string mp3_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes) {
   const std::string tag =
       bombs::id3_tag(bombs::id3_frame("TIT2", bombs::text_payload("Heavy")) +
@@ -152,6 +169,16 @@ const std::vector<Bomb>& refused() {
       // Each text frame goes into a dictionary FFmpeg searches linearly: quadratic time.
       {"SeventyThousandTagFrames", "many.mp3", writes(mp3_with_tag_frames, 70000),
        "the file's tags are implausible"},
+      // Under the old cap of 65,536 frames: 20,000 took 9 s to open (three opens a render), and
+      // 60,000 over a minute. Every tag format FFmpeg files that way counts alike.
+      {"TwentyThousandTagFrames", "twenty.mp3", writes(mp3_with_tag_frames, 20000),
+       "the file's tags are implausible (over 4096 entries)"},
+      {"FlacWithTwentyThousandComments", "comments.flac", writes(flac_with_comments, 20000),
+       "the file's tags are implausible (over 4096 entries)"},
+      {"OpusWithTwentyThousandComments", "comments.opus", writes(opus_with_comments, 20000),
+       "the file's tags are implausible (over 4096 entries)"},
+      {"WavWithTwentyThousandInfoEntries", "info.wav", writes(wav_with_info, 20000),
+       "the file's tags are implausible (over 4096 entries)"},
       // An Ogg comment packet cannot be skipped without rewriting pages: over what FFmpeg may
       // allocate at once, the file is refused.
       {"OggCoverTooBigToHold", "huge.opus", writes(opus_with_cover, 60 * kMiB),

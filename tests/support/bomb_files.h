@@ -23,6 +23,10 @@ std::string caf_packet_size(const TempDir& dir, const std::string& name,
                             std::uint32_t bytes_per_packet);
 // A 3 s MP3 behind an ID3v2.4 tag with `frames` tiny TXXX frames.
 std::string mp3_with_tag_frames(const TempDir& dir, const std::string& name, int frames);
+// A 3 s FLAC, Opus and WAV whose tags hold `entries` items with different names.
+std::string flac_with_comments(const TempDir& dir, const std::string& name, int entries);
+std::string opus_with_comments(const TempDir& dir, const std::string& name, int entries);
+std::string wav_with_info(const TempDir& dir, const std::string& name, int entries);
 // A 3 s MP3 titled "Heavy" by "Band" with a JPEG cover of `cover_bytes`.
 std::string mp3_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes);
 // A 3 s MP3 titled "Zip" whose compressed ID3 frames are under 1 MB on disk and declare 20
