@@ -26,6 +26,18 @@ const char* muxer_for(OutputFormat container) {
   }
 }
 
+// The video formats we write that take `codec` as it is, for a refusal that names a way out.
+std::string containers_taking(AVCodecID codec, OutputFormat refused) {
+  std::string names;
+  for (OutputFormat f : {OutputFormat::kMkv, OutputFormat::kMp4, OutputFormat::kMov, OutputFormat::kWebm}) {
+    if (f == refused) continue;
+    const AVOutputFormat* muxer = av_guess_format(muxer_for(f), nullptr, nullptr);
+    if (muxer == nullptr || avformat_query_codec(muxer, codec, FF_COMPLIANCE_NORMAL) != 1) continue;
+    names += (names.empty() ? "" : " or ") + format_name(f);
+  }
+  return names;
+}
+
 void check(int err, const char* what) {
   if (err < 0) throw std::runtime_error(std::string(what) + ": " + ffmpeg::error_text(err));
 }
@@ -154,9 +166,14 @@ void mux_with_video(const std::string& video_source, const std::string& audio_fi
     const AVStream* st = source.context->streams[i];
     if (!is_picture(st)) continue;
     if (avformat_query_codec(out->oformat, st->codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1)
+    {
+      const std::string elsewhere = containers_taking(st->codecpar->codec_id, container);
       throw base::InputError(std::string("the video's ") + avcodec_get_name(st->codecpar->codec_id) +
                              " picture cannot go into " + format_name(container) +
-                             " without encoding it again; choose mkv or keep the video's own format");
+                             " without encoding it again; " +
+                             (elsewhere.empty() ? std::string("choose an audio format (m4a, mp3, flac, ...) for the sound alone")
+                                                : "choose " + elsewhere));
+    }
     picture.map[i] = copy_stream(out.get(), st)->index;
   }
   Feed sound{audio.get(), std::vector<int>(audio->nb_streams, -1)};

@@ -140,7 +140,21 @@ TEST(Video, APictureTheContainerCannotHoldIsRefusedAndNothingIsLeft) {
   const CommandResult r = run({kBinary, "render", in, "-o", dir.file("out.webm"), "--progress", "none"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("h264"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("choose mkv or mp4 or mov"), std::string::npos) << "names formats that take it: " << r.err;
   EXPECT_EQ(dir.entries(), before) << "no partial output, no audio part left";
+}
+
+// An MKV's PNG picture cannot be copied into MKV again (FFmpeg's Matroska muxer refuses it):
+// the way out named is the formats that take it, not the one the user already chose.
+TEST(Video, ARefusedPictureNamesTheFormatsThatTakeIt) {
+  TempDir dir;
+  const std::string in = make_clip(dir, "in.mkv", "-c:v png -c:a flac");
+  const CommandResult r = run({kBinary, "render", in, "-o", dir.file("out.mkv"), "--progress", "none"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("png picture cannot go into mkv"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("choose mp4 or mov"), std::string::npos) << r.err;
+  const CommandResult mp4 = run({kBinary, "render", in, "-o", dir.file("out.mp4"), "--progress", "none"});
+  EXPECT_EQ(mp4.exit_code, 0) << "the format the sentence names takes it: " << mp4.err;
 }
 
 }  // namespace
