@@ -1,6 +1,6 @@
 #pragma once
-// Integrated loudness and true peak (EBU R128) through libebur128, and the final
-// look-ahead true-peak limiter.
+// Loudness (EBU R128: integrated, momentary, short-term, loudness range) and true peak of a
+// stereo stream, and the final look-ahead true-peak limiter.
 #include <cstddef>
 #include <memory>
 

@@ -3,10 +3,13 @@
 #include <cmath>
 #include <numbers>
 #include <random>
+#include <utility>
 #include <stdexcept>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "engine/testing/analysis.h"
 
 namespace sy::engine {
 namespace {
@@ -97,6 +100,41 @@ TEST(LoudnessMeterTest, AddAcceptsAnyBlockSize) {
     pos += n;
   }
   EXPECT_NEAR(whole.integrated_lufs(), pieces.integrated_lufs(), 1e-9);
+}
+
+// The meter against libebur128 (the reference it replaced) on a signal with loud and quiet
+// parts, silences and a steep step, at the rates a song comes in: every momentary and
+// short-term reading, the integrated loudness and the range.
+TEST(LoudnessMeterTest, ReadsAsLibebur128) {
+  for (int rate : {22050, 44100, 96000}) {
+    SCOPED_TRACE(rate);
+    const std::size_t frames = static_cast<std::size_t>(rate) * 32;
+    testing::Stereo s{testing::pink_noise(frames, 1), testing::pink_noise(frames, 2)};
+    const auto tone = testing::sine(frames, 3000.0, rate, 0.3f);
+    for (std::size_t i = 0; i < frames; ++i) {
+      const double t = static_cast<double>(i) / rate;
+      // A swell over 12 s, 2 s of silence at 20 s, then 10 dB quieter with a tone on the right.
+      const float level = t < 20 ? static_cast<float>(0.5 + 0.5 * std::sin(t / 2)) : t < 22 ? 0.0f : 0.3f;
+      s.left[i] *= level;
+      s.right[i] = s.right[i] * level + (t > 22 ? tone[i] : 0.0f);
+    }
+    const std::size_t hop = static_cast<std::size_t>(rate) / 10 + 7;  // off the 100 ms steps
+    const testing::Libebur128Loudness want = testing::libebur128_loudness(s, rate, hop);
+    LoudnessMeter meter(rate, false, true);
+    for (std::size_t pos = 0, k = 0; pos < frames; pos += hop, ++k) {
+      const std::size_t n = std::min(hop, frames - pos);
+      meter.add(ConstAudioView({s.left.data(), s.right.data()}, frames).slice(pos, n));
+      // Under -70 LUFS (a filter's tail decaying in the silence) a reading counts for nothing.
+      for (auto [got, expected] : {std::pair{meter.momentary_lufs(), want.momentary[k]},
+                                   std::pair{meter.short_term_lufs(), want.short_term[k]}}) {
+        if (expected > -70) ASSERT_NEAR(got, expected, 1e-6) << k;
+        else ASSERT_LT(got, -70) << k;
+      }
+    }
+    EXPECT_NEAR(meter.integrated_lufs(), want.integrated_lufs, 1e-6);
+    EXPECT_NEAR(meter.loudness_range_lu(), want.loudness_range_lu, 1e-6);
+    EXPECT_GT(want.loudness_range_lu, 3.0);
+  }
 }
 
 }  // namespace

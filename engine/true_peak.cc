@@ -95,17 +95,27 @@ void TruePeakMeter::add(ConstAudioView audio) noexcept {
 }
 
 void TruePeakMeter::add_chunk(const float* left, const float* right, std::size_t frames) noexcept {
+  static_assert(kKeep < kGroup && kChunk % kGroup == 0);
   const float* in[2] = {left, right};
-  float loudest = 0.0f;
+  const float bound = true_peak_interpolator().bound;
   for (std::size_t c = 0; c < 2; ++c) {
     float* win = window_[c].data();
     std::copy_n(in[c], frames, win + kKeep);
-    for (std::size_t k = 0; k < kKeep + frames; ++k) loudest = std::max(loudest, std::abs(win[k]));
-  }
-  // Where no point of this chunk can pass the peak so far, the FIR is skipped: the answer is
-  // the same, and most chunks of a song are such.
-  if (loudest * true_peak_interpolator().bound > peak_) {
-    for (std::size_t c = 0; c < 2; ++c) peak_ = std::max(peak_, window_peak(window_[c].data(), frames, acc_.data(), best_.data()));
+    // Outputs [o, o + kGroup) read the kKeep samples before sample o and the group's own:
+    // no louder than the loudest of this group and the one before. Where that times the
+    // interpolator's gain cannot pass the peak so far, the FIR is skipped: the answer is the
+    // same, and most of a song is such.
+    float before = loudest_before_[c];
+    for (std::size_t o = 0; o < frames; o += kGroup) {
+      const std::size_t n = std::min(kGroup, frames - o);
+      float loudest = 0.0f;
+      for (std::size_t k = 0; k < n; ++k) loudest = std::max(loudest, std::abs(in[c][o + k]));
+      if (std::max(loudest, before) * bound > peak_)
+        peak_ = std::max(peak_, window_peak(win + o, n, acc_.data(), best_.data()));
+      // A short last group: the next chunk's first group reaches back past it.
+      before = n == kGroup ? loudest : std::max(before, loudest);
+    }
+    loudest_before_[c] = before;
   }
   for (auto& w : window_) std::copy(w.data() + frames, w.data() + frames + kKeep, w.data());
 }

@@ -34,12 +34,17 @@ class TruePeakMeter {
   using Interpolator = TruePeakInterpolator;
   static constexpr std::size_t kKeep = Interpolator::kTaps - 1;
   static constexpr std::size_t kChunk = 256;
+  // The skip test runs on groups of this many outputs: the finer, the more of a limited
+  // master (loud everywhere, rarely at its peak) it passes over.
+  static constexpr std::size_t kGroup = 64;
   void add_chunk(const float* left, const float* right, std::size_t frames) noexcept;
 
   // Per channel: the previous kKeep samples followed by the chunk, so each output's window
   // is contiguous and the FIR vectorises across outputs.
   std::array<std::array<float, kKeep + kChunk>, 2> window_{};
   std::array<float, kChunk> acc_{}, best_{};
+  // Per channel: the loudest of the last kGroup samples of the previous chunk.
+  std::array<float, 2> loudest_before_{};
   float peak_ = 0.0f;
 };
 

@@ -36,9 +36,6 @@ std::string seconds_text(double s) {
   return buf;
 }
 
-int choose_output_rate(int input_rate) {
-  return (input_rate == 44100 || input_rate == 48000) ? input_rate : 48000;
-}
 
 // Containers whose per-stream length in the header is written once the data is complete,
 // so a shorter stream means a cut-off file. WAV/AIFF/CAF headers are left out: tools
@@ -76,7 +73,7 @@ class FfmpegDecoder final : public Decoder {
       throw base::InputError(std::string("cannot decode the ") + avcodec_get_name(codec->id) +
                        " audio stream");
     }
-    out_rate_ = choose_output_rate(st->codecpar->sample_rate);
+    out_rate_ = decoded_rate(st->codecpar->sample_rate);
     fifo_.reset(av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, 2, 4096));
     if (!fifo_) throw std::bad_alloc();
 
@@ -331,6 +328,8 @@ class FfmpegDecoder final : public Decoder {
 };
 
 }  // namespace
+
+int decoded_rate(int coded_rate) { return (coded_rate == 44100 || coded_rate == 48000) ? coded_rate : 48000; }
 
 std::unique_ptr<Decoder> Decoder::open(const std::string& path, const DecodeOptions& options) {
   if (!(options.speed >= 0.25 && options.speed <= 4.0)) {

@@ -27,6 +27,9 @@ struct DecodeOptions {
 // identical channels; more than two channels are downmixed.
 // Every failure (unreadable, not audio, truncated, over a limit) throws sy::base::InputError
 // with a message meant for people.
+// The rate a Decoder hands out audio coded at `coded_rate` in.
+int decoded_rate(int coded_rate);
+
 class Decoder {
  public:
   static std::unique_ptr<Decoder> open(const std::string& path, const DecodeOptions& options = {});

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "base/errors.h"
+#include "io/encoded_audio_tap.h"
 #include "io/ffmpeg_util.h"
 #include "io/input_safety.h"
 #include "io/tags.h"
@@ -116,7 +118,8 @@ int pick_sample_rate(const AVCodec* codec, int input_rate) {
 
 class FfmpegEncoder final : public Encoder {
  public:
-  FfmpegEncoder(const std::string& path, const EncodeOptions& options, const Metadata& metadata)
+  FfmpegEncoder(const std::string& path, const EncodeOptions& options, const Metadata& metadata,
+                DecodedAudioFn listen)
       : options_(options), frame_(ffmpeg::make_frame()), packet_(ffmpeg::make_packet()) {
     ffmpeg::init();
     if (options.sample_rate < 8000 || options.sample_rate > 384000) {
@@ -164,6 +167,7 @@ class FfmpegEncoder final : public Encoder {
     if (cover_ != nullptr) write_cover(metadata.cover);
 
     setup_conversion();
+    if (listen) tap_ = std::make_unique<EncodedAudioTap>(*codec_, audio_->time_base, std::move(listen));
   }
 
   void write(const float* const* src, std::size_t frames) override {
@@ -190,6 +194,7 @@ class FfmpegEncoder final : public Encoder {
     if (err < 0) fail("cannot finish the file", err);
     err = avio_closep(&context_->pb);
     if (err < 0) fail("cannot close the file", err);
+    if (tap_) tap_->finish(next_pts_);
   }
 
  private:
@@ -334,6 +339,7 @@ class FfmpegEncoder final : public Encoder {
       if (err < 0) fail("encoding failed", err);
       av_packet_rescale_ts(packet_.get(), codec_->time_base, audio_->time_base);
       packet_->stream_index = audio_->index;
+      if (tap_) tap_->put(*packet_, next_pts_);
       // One audio stream (the cover went out first): packets leave the encoder in order,
       // so no interleaving queue is needed.
       err = av_write_frame(context_.get(), packet_.get());
@@ -356,13 +362,14 @@ class FfmpegEncoder final : public Encoder {
   bool pad_last_frame_ = false;
   std::int64_t next_pts_ = 0;
   bool finished_ = false;
+  std::unique_ptr<EncodedAudioTap> tap_;  // last: its thread stops before the rest goes
 };
 
 }  // namespace
 
 std::unique_ptr<Encoder> Encoder::open(const std::string& path, const EncodeOptions& options,
-                                       const Metadata& metadata) {
-  return std::make_unique<FfmpegEncoder>(path, options, metadata);
+                                       const Metadata& metadata, DecodedAudioFn listen) {
+  return std::make_unique<FfmpegEncoder>(path, options, metadata, std::move(listen));
 }
 
 }  // namespace sy::io

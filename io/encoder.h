@@ -1,6 +1,7 @@
 #pragma once
 // Streaming audio encoding and muxing through FFmpeg's libraries.
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -51,14 +52,22 @@ struct EncodeOptions {
   int sample_rate = 48000;  // of the audio handed to write(); Opus resamples to 48 kHz itself
 };
 
+// Decoded audio of a file being written, as a reader of the file will get it: at
+// decoded_rate() of the codec's rate, in order, in pieces of any size.
+using DecodedAudioFn = std::function<void(int sample_rate, const float* const* planes, std::size_t frames)>;
+
 // Writes stereo planar float to `path` with the tags and cover art of `metadata`
 // (the caller adjusts the title). MP3 gets a LAME/Xing header with encoder delay and
 // padding so gapless decoders give back exactly the frames written.
 // Throws std::runtime_error on failure; the caller removes the partial file.
 class Encoder {
  public:
+  // With `listen`, the encoder's own packets are also decoded, on a thread of its own while
+  // it encodes, and handed to it there: the same audio a Decoder gives back from the
+  // finished file (encoder_test.cc), without reading the file again. finish() returns once
+  // `listen` has had all of it, and rethrows what it threw.
   static std::unique_ptr<Encoder> open(const std::string& path, const EncodeOptions& options,
-                                       const Metadata& metadata);
+                                       const Metadata& metadata, DecodedAudioFn listen = {});
   virtual ~Encoder() = default;
   virtual void write(const float* const* src, std::size_t frames) = 0;
   // Flushes the encoder and writes the trailer. Must be called once for a valid file.

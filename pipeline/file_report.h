@@ -8,6 +8,7 @@
 
 #include "engine/audio_view.h"
 #include "engine/settings.h"
+#include "io/encoder.h"
 
 namespace sy::engine {
 class LoudnessMeter;
@@ -43,6 +44,19 @@ class ReportMeter {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// Measures a file while an io::Encoder writes it, from the encoder's own packets decoded on
+// the encoder's thread for it: give listener() to io::Encoder::open, read report() after the
+// encoder's finish(). The numbers measure_file() reads from the finished file.
+class WrittenFileMeter {
+ public:
+  io::DecodedAudioFn listener();
+  // Throws std::runtime_error when no audio came back.
+  FileReport report() const;
+
+ private:
+  std::unique_ptr<ReportMeter> meter_;  // made at the first audio: its rate comes with it
 };
 
 // Decodes `path` (a file we wrote: no size or length limit) and measures it. Throws

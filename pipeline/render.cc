@@ -610,9 +610,10 @@ RenderResult render_file(const std::string& input, const std::string& output, co
           std::clamp<std::int64_t>(std::llround(loudest.start_seconds() * rate), 0, total - length);
       progress.set_total_frames(length);
       OutputFile pilot_file(output + ".8d-pilot" + io::format_extension(eopts.format), true);
-      engine::LoudnessMeter before(rate, true);
+      engine::LoudnessMeter before(rate);
+      WrittenFileMeter pilot_meter;
       {
-        auto encoder = io::Encoder::open(pilot_file.temp_path(), eopts, io::Metadata{});
+        auto encoder = io::Encoder::open(pilot_file.temp_path(), eopts, io::Metadata{}, pilot_meter.listener());
         auto pilot_limiter = engine::make_true_peak_limiter(ceiling_dbtp);
         pilot_limiter->prepare(rate, block);
         Chain chain;
@@ -626,7 +627,7 @@ RenderResult render_file(const std::string& input, const std::string& output, co
         encoder->finish();
       }
       check_cancel(cancel);
-      const FileReport after = measure_file(pilot_file.temp_path());
+      const FileReport after = pilot_meter.report();
       progress.set_total_frames(total);
       const double shift = after.integrated_lufs - before.integrated_lufs();
       const double overshoot = after.true_peak_dbtp - (options.engine.true_peak_dbtp - kPilotPeakMarginDb);
@@ -648,9 +649,11 @@ RenderResult render_file(const std::string& input, const std::string& output, co
                                ? static_cast<std::size_t>(kEndFadeSeconds * rate)
                                : 0;
   // The final pass: the DSP (and without a spill, decoding ahead of it) on their own threads,
-  // encoding on this one.
-  auto encode_pass = [&](const std::string& path) {
-    auto encoder = io::Encoder::open(path, eopts, metadata);
+  // encoding on this one, and the encoder's packets decoded and measured on another as they
+  // come out: the delivered file's report is ready when the encode ends.
+  auto encode_pass = [&](const std::string& path, FileReport* report) {
+    WrittenFileMeter written;
+    auto encoder = io::Encoder::open(path, eopts, metadata, written.listener());
     std::int64_t frames = 0;
     {
       ThreadedSource mixed("sy-mix", [&](BlockWriter& out) {
@@ -678,11 +681,12 @@ RenderResult render_file(const std::string& input, const std::string& output, co
     check_cancel(cancel);
     encoder->finish();
     ++result.encodes;
+    *report = written.report();
     return frames;
   };
 
   progress.stage(Stage::kRendering, final_base, 1 - final_base - kCheckShare);
-  result.frames = encode_pass(encoded);
+  result.frames = encode_pass(encoded, &result.report);
   // A trim asked past the end still renders (to the end), but not in silence: the user asked
   // for more than the song has. A preview's window is the song's own choice, so it says nothing.
   if (!excerpt.from_loudest && length_frames > 0 && length_frames - source.frames_read() > rate / 20) {
@@ -694,7 +698,6 @@ RenderResult render_file(const std::string& input, const std::string& output, co
     result.warnings.push_back(said.str());
   }
   progress.stage(Stage::kChecking, 1 - kCheckShare, 0);
-  result.report = measure_file(encoded);
   // What the listener gets is the decoded file: an encoder's filtering and quantisation move
   // its loudness and peaks. Measured, corrected, and rendered again from the spilled mix into
   // a file of its own; the best attempt so far stays in `encoded`, and is what is delivered.
@@ -721,9 +724,9 @@ RenderResult render_file(const std::string& input, const std::string& output, co
       progress.stage(Stage::kChecking, 1 - kCheckShare + attempts * slice, slice);
       ++attempts;
       if (!attempt_file) attempt_file.emplace(output + ".8d-retry" + io::format_extension(eopts.format), true);
-      encode_pass(attempt_file->temp_path());
+      FileReport got;
+      encode_pass(attempt_file->temp_path(), &got);
       check_cancel(cancel);
-      const FileReport got = measure_file(attempt_file->temp_path());
       if (better(got, result.report)) {
         std::filesystem::rename(attempt_file->temp_path(), encoded);
         result.report = got;

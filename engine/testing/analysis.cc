@@ -297,4 +297,30 @@ double libebur128_true_peak_dbtp(const Stereo& s, int sample_rate) {
   return peak > 0 ? 20.0 * std::log10(peak) : -std::numeric_limits<double>::infinity();
 }
 
+Libebur128Loudness libebur128_loudness(const Stereo& s, int sample_rate, std::size_t momentary_hop) {
+  ebur128_state* st = ebur128_init(2, static_cast<unsigned long>(sample_rate),
+                                   EBUR128_MODE_I | EBUR128_MODE_S | EBUR128_MODE_M | EBUR128_MODE_LRA |
+                                       EBUR128_MODE_HISTOGRAM);
+  Libebur128Loudness out;
+  std::vector<float> interleaved;
+  for (std::size_t pos = 0; pos < s.left.size(); pos += momentary_hop) {
+    const std::size_t n = std::min(momentary_hop, s.left.size() - pos);
+    interleaved.resize(2 * n);
+    for (std::size_t i = 0; i < n; ++i) {
+      interleaved[2 * i] = s.left[pos + i];
+      interleaved[2 * i + 1] = s.right[pos + i];
+    }
+    ebur128_add_frames_float(st, interleaved.data(), n);
+    double v = 0;
+    ebur128_loudness_momentary(st, &v);
+    out.momentary.push_back(v);
+    ebur128_loudness_shortterm(st, &v);
+    out.short_term.push_back(v);
+  }
+  ebur128_loudness_global(st, &out.integrated_lufs);
+  ebur128_loudness_range(st, &out.loudness_range_lu);
+  ebur128_destroy(&st);
+  return out;
+}
+
 }  // namespace sy::testing

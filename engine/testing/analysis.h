@@ -28,6 +28,16 @@ Stereo render(engine::StereoProcessor& processor, const std::vector<float>& left
 // own detector (the limiter's, LoudnessMeter's) is held against.
 double libebur128_true_peak_dbtp(const Stereo& s, int sample_rate);
 
+// libebur128's readings of a stereo signal (its histogram mode, as LoudnessMeter bins):
+// the reference LoudnessMeter is held against. `momentary` holds one reading every
+// `momentary_hop` frames.
+struct Libebur128Loudness {
+  double integrated_lufs = 0;
+  double loudness_range_lu = 0;
+  std::vector<double> momentary, short_term;
+};
+Libebur128Loudness libebur128_loudness(const Stereo& s, int sample_rate, std::size_t momentary_hop);
+
 // Level difference left over right in dB, one value per hop, from RMS over `window`.
 std::vector<double> ild_series_db(const Stereo& s, std::size_t window, std::size_t hop);
 // Interaural time lag in ms (positive: the right ear lags, the source is on the left), from
