@@ -90,7 +90,7 @@ class SpatialRenderer final : public StereoProcessor {
     // The bass waits for the split as well as for the HRTF path.
     bass_delay_ = filters.low_frequency_delay + split_latency();
     arrival_delay_ = filters.arrival_delay;
-    encoder_.prepare(sample_rate, filters.loudness_correction, kBlock);
+    encoder_.prepare(sample_rate, filters.loudness_correction, kBlock, filters.side_gain);
     bass_gain_ = 0.5f * filters.bass_gain;
     channels_ = ambisonic_channels(basis_);
 
