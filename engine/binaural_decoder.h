@@ -35,11 +35,16 @@ struct BinauralFilters {
   // Loudness correction as a function of the pair's centre direction, expanded in the same
   // basis: both sources get the gain sum_k loudness_correction[k] * gains_k(centre). A
   // real head hears a source at the side several dB louder than behind; 8D listeners
-  // expect an even level, so the correction flattens the K-weighted loudness of pink noise
-  // (the sum of the fully correlated and the uncorrelated case,
-  // so mono and wide stereo both stay within about 1 LU) over all directions. It is
-  // fitted to 3rd order, so it is as smooth as the motion.
+  // expect an even level, so the correction flattens the K-weighted loudness of centred
+  // pink noise over all directions (side_gain then evens out wide stereo). It is fitted to
+  // 3rd order, so it is as smooth as the motion.
   std::vector<float> loudness_correction;
+  // Gain on the pair's side signal (L - R) / 2 as a function of the centre direction, in
+  // the same basis: sigma = sum_k side_gain[k] * gains_k(centre). At the sides the pair's
+  // two responses are alike and their difference, which carries the side, is small; in
+  // front it is large: one loudness correction cannot keep mono and wide stereo even at
+  // once, so the correction is fitted to mono and sigma makes wide stereo match it. Empty: 1.
+  std::vector<float> side_gain;
   // Filter for the side signal (L - R) / 2 of what rotates, applied before encoding so the
   // song's wide parts reach the ears with the same spectrum as its centre (see
   // fit_side_equaliser). Empty: none.

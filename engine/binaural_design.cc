@@ -62,15 +62,21 @@ BinauralFilters design_binaural_filters(HrtfSet& hrtf, const BinauralDecoderDesi
   if (design.side_balance) {
     fit_side_equaliser(out, rate, width, design.crossover_hz);
     if (design.equal_loudness) {
-      // The side equaliser changes how loud wide stereo is from each direction: fit the
-      // loudness correction again with it, equalise for the new weighting, and fit the side
-      // equaliser to the result.
-      fit_loudness_correction(out, rate, design.level_match_low_hz, width);
+      // One gain per direction cannot keep mono and wide stereo even at once (at the sides
+      // the pair's difference, which carries the side, is small): the loudness correction
+      // is fitted again to mono alone and the side gets its own direction-dependent gain for
+      // the uncorrelated case; equalise for the new weighting, fit the side equaliser to the
+      // result as the side gain weighs the directions, and the side gain to that equaliser.
+      fit_loudness_correction(out, rate, design.level_match_low_hz, width, /*mono_only=*/true);
+      fit_side_gain(out, rate, design.level_match_low_hz, width);
       if (design.diffuse_field_eq) {
         equalize_diffuse_field(out, rate, design.max_length, width);
         match_level(out, rate, design.level_match_low_hz, design.level_match_high_hz);
       }
-      fit_side_equaliser(out, rate, width, design.crossover_hz);
+      for (int pass = 0; pass < 3; ++pass) {
+        fit_side_equaliser(out, rate, width, design.crossover_hz);
+        fit_side_gain(out, rate, design.level_match_low_hz, width);
+      }
     }
   }
   if (design.crossover_hz > 0) match_bass_path(out, rate, design.crossover_hz, width);

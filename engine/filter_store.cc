@@ -25,7 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kMagic[8] = {'S', 'Y', 'B', 'F', 'I', 'L', 'T', '1'};
+constexpr char kMagic[8] = {'S', 'Y', 'B', 'F', 'I', 'L', 'T', '2'};
 // Far above any real design (16 channels of 512 frames, a dozen sections): a damaged length
 // field must not size an allocation.
 constexpr std::uint64_t kMaxChannels = 64;
@@ -159,6 +159,9 @@ bool plausible(const BinauralFilters& f) {
   if (f.loudness_correction.size() != f.channel_filters.size() ||
       !std::all_of(f.loudness_correction.begin(), f.loudness_correction.end(), [](float v) { return finite(v); }))
     return false;
+  if (!f.side_gain.empty() && f.side_gain.size() != f.channel_filters.size()) return false;
+  if (!std::all_of(f.side_gain.begin(), f.side_gain.end(), [](float v) { return finite(v) && std::abs(v) < 100.0f; }))
+    return false;
   if (f.side_equaliser.size() > MidSideCrossover::kMaxSideSections) return false;
   return std::all_of(f.side_equaliser.begin(), f.side_equaliser.end(), [](const Biquad& b) {
     return finite(b.b0) && finite(b.b1) && finite(b.b2) && finite(b.a1) && finite(b.a2) && finite(b.z1) &&
@@ -192,7 +195,8 @@ std::optional<BinauralFilters> load_stored_filters(const std::string& dir, const
   if (!r.value(low_delay) || !r.value(arrival) || !r.value(f.bass_gain)) return std::nullopt;
   f.low_frequency_delay = low_delay;
   f.arrival_delay = arrival;
-  if (!r.values(f.loudness_correction, kMaxValues) || !r.values(f.side_equaliser, kMaxValues) || !r.at_end())
+  if (!r.values(f.loudness_correction, kMaxValues) || !r.values(f.side_gain, kMaxValues) ||
+      !r.values(f.side_equaliser, kMaxValues) || !r.at_end())
     return std::nullopt;
   if (!plausible(f)) return std::nullopt;
   return f;
@@ -221,6 +225,7 @@ void store_filters(const std::string& dir, const std::string& key, const Binaura
     w.value<std::uint64_t>(f.arrival_delay);
     w.value(f.bass_gain);
     w.values(f.loudness_correction);
+    w.values(f.side_gain);
     w.values(f.side_equaliser);
     out.close();
     if (!out) {

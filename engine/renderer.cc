@@ -73,13 +73,14 @@ class SpatialRenderer final : public StereoProcessor {
       const double level = reverb_follows_curve_ ? *std::max_element(reverb_.ys().begin(), reverb_.ys().end())
                                                  : settings_.reverb;
       room_balance_ = balance_room(RoomParams{settings_.room_size, settings_.damping, level}, sample_rate,
-                                   reverb_follows_curve_ ? RoomFeed::kPlainDry : RoomFeed::kShelvedDry);
+                                   reverb_follows_curve_ ? RoomFeed::kPlainDry : RoomFeed::kShelvedDry,
+                                   settings_.bass_crossover_hz);
       room_full_level_ = level;
       if (!reverb_follows_curve_) {
         shelved = filters;
         for (std::vector<float>& h : shelved.channel_filters) {
-          Biquad shelf = room_balance_.dry_shelf;
-          for (float& x : h) x = static_cast<float>(shelf.tick(x));
+          Biquad shelf = room_balance_.dry_shelf, fill = room_balance_.dry_fill;
+          for (float& x : h) x = static_cast<float>(fill.tick(shelf.tick(x)));
         }
         decoding = &shelved;
       }
@@ -89,7 +90,7 @@ class SpatialRenderer final : public StereoProcessor {
     // The bass waits for the split as well as for the HRTF path.
     bass_delay_ = filters.low_frequency_delay + split_latency();
     arrival_delay_ = filters.arrival_delay;
-    encoder_.prepare(sample_rate, filters.loudness_correction, kBlock);
+    encoder_.prepare(sample_rate, filters.loudness_correction, kBlock, filters.side_gain);
     bass_gain_ = 0.5f * filters.bass_gain;
     channels_ = ambisonic_channels(basis_);
 

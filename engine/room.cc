@@ -42,11 +42,16 @@ struct EarlyTap {
   int same_side;  // 1: from the ear's own side, 0: from the opposite side
   int sign;
 };
-// Times at size 0.5; the two ears hear different reflections.
+// Times at size 0.5; the two ears hear different reflections. The first same-side
+// reflections (7.3 and 8.1 ms) are coherent with the dry sound at their ear and comb it:
+// with equal signs both ears dipped together (-0.9 dB at 198 Hz for centred pink noise,
+// where a third octave is too narrow to average the comb); with opposite signs one ear's
+// dips fall where the other's peaks are while the 0.8 ms between them is short against
+// the period, so the two ears' sum stays within 0.55 dB below 400 Hz.
 constexpr EarlyTap kLeftEar[Room::kTapsPerEar] = {
     {7.3, 1, 1}, {11.9, 0, -1}, {17.1, 1, 1}, {23.6, 1, -1}, {30.2, 0, 1}, {39.7, 1, -1}};
 constexpr EarlyTap kRightEar[Room::kTapsPerEar] = {
-    {8.1, 1, 1}, {13.2, 0, 1}, {15.8, 1, -1}, {26.3, 1, 1}, {33.1, 0, -1}, {37.4, 1, -1}};
+    {8.1, 1, -1}, {13.2, 0, 1}, {15.8, 1, -1}, {26.3, 1, 1}, {33.1, 0, -1}, {37.4, 1, -1}};
 
 bool is_prime(std::size_t n) {
   if (n < 2) return false;

@@ -22,8 +22,13 @@ struct RoomBalance {
   double bass_gain = 1.0;  // factor for the centred bass
   double mid_level = 0.0;  // R_mid, the wet's power over its input's through the mids
   Biquad dry_shelf;        // for each ear of the dry binaural signal
+  // With the shelf folded into the decoder's filters and a bass crossover: a gentle peak
+  // on the dry binaural path where the crossover hands over, for the wet power the
+  // highpassed send lacks there (identity otherwise; see fill_crossover).
+  Biquad dry_fill;
 };
 
-RoomBalance balance_room(const RoomParams& params, double sample_rate, RoomFeed feed);
+// `crossover_hz`: where the renderer's centred bass takes over (0: none).
+RoomBalance balance_room(const RoomParams& params, double sample_rate, RoomFeed feed, double crossover_hz = 0.0);
 
 }  // namespace sy::engine

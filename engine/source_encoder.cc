@@ -73,9 +73,12 @@ SourceEncoder::SourceEncoder(const EngineSettings& settings, const MotionContext
       cos_half_width_(std::cos(0.5 * width_.value(0))),
       sin_half_width_(std::sin(0.5 * width_.value(0))) {}
 
-void SourceEncoder::prepare(double sample_rate, const std::vector<float>& loudness_correction, std::size_t block) {
+void SourceEncoder::prepare(double sample_rate, const std::vector<float>& loudness_correction, std::size_t block,
+                            const std::vector<float>& side_gain) {
   if (block == 0 || block % kStep != 0) throw std::invalid_argument("encoder block must be a multiple of its gain step");
   if (loudness_correction.size() < channels_) throw std::invalid_argument("loudness correction has too few channels");
+  if (!side_gain.empty() && side_gain.size() < channels_) throw std::invalid_argument("side gain has too few channels");
+  side_gain_ = side_gain;
   sample_rate_ = sample_rate;
   points_ = block / kStep + 1;
   correction_ = loudness_correction;
@@ -98,6 +101,13 @@ float SourceEncoder::correction_at(const float* g) const noexcept {
   return c;
 }
 
+float SourceEncoder::side_gain_at(const float* g) const noexcept {
+  if (side_gain_.empty()) return 1.0f;
+  float s = 0;
+  for (std::size_t k = 0; k < channels_; ++k) s += side_gain_[k] * g[k];
+  return s;
+}
+
 void SourceEncoder::compute_gains(std::int64_t start_frame) noexcept {
   for (std::size_t j = 0; j < points_; ++j) {
     const double t = (static_cast<double>(start_frame) + static_cast<double>(j * kStep)) / sample_rate_;
@@ -116,11 +126,14 @@ void SourceEncoder::compute_gains(std::int64_t start_frame) noexcept {
     // The loudness correction depends on the centre: left holds its gains for a moment.
     ambisonic_gains(basis_, centre, left);
     const float c = kSourceGain * correction_at(left);
+    const float sigma = side_gain_at(left);
     ambisonic_gains(basis_, turned(centre, cos_half, sin_half), left);
     ambisonic_gains(basis_, turned(centre, cos_half, -sin_half), right);
+    // left L + right R = (sum)(L + R) / 2 + (difference)(L - R) / 2: sigma scales the side.
     for (std::size_t k = 0; k < channels_; ++k) {
-      left[k] *= c;
-      right[k] *= c;
+      const float sum = left[k] + right[k], difference = sigma * (left[k] - right[k]);
+      left[k] = 0.5f * c * (sum + difference);
+      right[k] = 0.5f * c * (sum - difference);
     }
     if (sources_ == 3 && shared_moves_) {
       // vocals narrow: the shared part sways in front with the motion's left-right swing.

@@ -31,9 +31,10 @@ class SourceEncoder {
   // 2: the song's left and right; 3: and the shared part.
   std::size_t sources() const noexcept { return sources_; }
 
-  // `loudness_correction` is the decoder's (BinauralFilters::loudness_correction). `block`
-  // must be a multiple of kGainStep. Allocates.
-  void prepare(double sample_rate, const std::vector<float>& loudness_correction, std::size_t block);
+  // `loudness_correction` and `side_gain` are the decoder's (BinauralFilters; an empty
+  // side gain is 1). `block` must be a multiple of kGainStep. Allocates.
+  void prepare(double sample_rate, const std::vector<float>& loudness_correction, std::size_t block,
+               const std::vector<float>& side_gain = {});
 
   // Encodes block() frames of the pair (`left`, `right`) and, with three sources, of
   // `shared` into `sh` (channels() channels). `start_frame` is where the first frame was in
@@ -45,6 +46,7 @@ class SourceEncoder {
   static constexpr std::size_t kSources = 3;
 
   float correction_at(const float* g) const noexcept;
+  float side_gain_at(const float* g) const noexcept;
   void compute_gains(std::int64_t start_frame) noexcept;
   float* gains(std::size_t source, std::size_t point) noexcept {
     return gains_.data() + (source * points_ + point) * channels_;
@@ -63,6 +65,7 @@ class SourceEncoder {
   double sample_rate_ = 48000.0;
   std::size_t points_ = 0;
   std::vector<float> correction_;
+  std::vector<float> side_gain_;  // empty: 1
   std::vector<float> gains_;  // source x point x channel
 };
 

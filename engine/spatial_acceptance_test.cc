@@ -57,6 +57,14 @@ std::vector<double> median5(const std::vector<double>& v) {
 
 // Short-term loudness (LU) from 3.5 s, when its 3 s window is full, over one 8 s revolution:
 // its highest minus its lowest.
+//
+// Issue 15 asks for a level that stays flat over a revolution; the source encoder's side
+// gain holds it to 0.11 LU for centred noise, 0.31 LU for uncorrelated stereo and 0.10 LU
+// with the room on (0.76, 0.97 and 0.77 LU before it, with the loudness correction fitted
+// to mono and stereo together). The limits keep about half a decibel of margin and fail
+// that older design.
+constexpr double kCentredSpreadLu = 0.6;
+constexpr double kWideStereoSpreadLu = 0.8;
 double loudness_spread_over_a_revolution(const testing::Stereo& out) {
   const auto st = testing::short_term_loudness(out, kRateInt, 4800);
   return max_minus_min(std::vector<double>(st.begin() + 35, st.begin() + 35 + 80));
@@ -228,7 +236,7 @@ TEST(SpatialAcceptanceLoudness, NoLevelDipOverARevolution) {
   const auto noise = testing::pink_noise(static_cast<std::size_t>(12 * kRate), 7);
   const double spread = loudness_spread_over_a_revolution(render_with(classic_dry(), noise, noise, 512));
   std::printf("short-term loudness spread over a revolution: %.2f LU\n", spread);
-  EXPECT_LE(spread, 1.5);
+  EXPECT_LE(spread, kCentredSpreadLu);
 }
 
 TEST(SpatialAcceptanceLoudness, WideStereoKeepsItsLevelToo) {
@@ -237,7 +245,7 @@ TEST(SpatialAcceptanceLoudness, WideStereoKeepsItsLevelToo) {
   const auto r = testing::pink_noise(static_cast<std::size_t>(12 * kRate), 9);
   const double spread = loudness_spread_over_a_revolution(render_with(classic_dry(), l, r, 512));
   std::printf("short-term loudness spread, uncorrelated stereo: %.2f LU\n", spread);
-  EXPECT_LE(spread, 1.5);
+  EXPECT_LE(spread, kWideStereoSpreadLu);
 }
 
 // With the default room (reverb 0.25) the reflections follow the source: the time lag
@@ -257,7 +265,7 @@ TEST(SpatialAcceptanceRoom, RoomDoesNotFightTheRotation) {
   const double spread = loudness_spread_over_a_revolution(out);
   std::printf("room on: ITD swing %.3f ms, short-term loudness spread %.2f LU\n", swing, spread);
   EXPECT_GE(swing, 0.8);
-  EXPECT_LE(spread, 1.5);
+  EXPECT_LE(spread, kCentredSpreadLu);
 }
 
 // Uncorrelated left and right (the widest stereo there is): below the crossover both ears

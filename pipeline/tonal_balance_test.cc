@@ -28,13 +28,18 @@ namespace fs = std::filesystem;
 const char* kMusic = "/usr/share/hyperrogue/music/hr3-caves.ogg";
 constexpr double kLowestHz = 62.5;  // the nominal 63 Hz band; 16 kHz is 8 octaves up
 constexpr double kHighestHz = 16000.0;
-// Issue 15 asks for +-1 dB everywhere. Reached for centred pink noise in every room (worst
-// 0.89 dB, 198 Hz: the room's first reflections interfere with the dry sound there) and
-// for the song with the room off (0.94 dB) and with a reverb curve (0.98 dB); the song with
-// the classic room at one level reaches 1.02 dB (157 Hz, 8 kHz and 630 Hz: a static room's
-// fine-grained response under the song's few strong notes, see docs/ENGINE.md) and is held
-// to 1.1 dB (6.9 dB before issue 15).
+// Issue 15 asks for +-1 dB everywhere, and every case meets it: centred pink noise within
+// 0.69 dB in every room, the song within 0.96 dB (room off and with the reverb curve: 125
+// Hz, where its side content below the bass crossover is centred by design) and 0.82 dB
+// with the room at one level (6.9 dB before issue 15; the song's bands between 200 Hz and
+// 2 kHz move by up to +-0.8 dB with the room's fine-grained late response under its few
+// strong notes, see docs/ENGINE.md).
 constexpr double kLimitDb = 1.0;
+// Centred pink noise has no notes for the room's fine structure to pick out, so it shows the
+// design itself, and is held closer: within 0.69 dB in every room (0.93 dB with the room on
+// before the room's first reflections got opposite signs and the crossover's hand-over was
+// filled).
+constexpr double kPinkLimitDb = 0.75;
 
 using testing::decode_all;
 
@@ -65,24 +70,29 @@ struct Balance {
   double worst_db = 0;                     // largest deviation from 0 over all bands
 };
 
-// Renders the input four times, each preceded by a quarter revolution more of silence, so
-// every moment of the song is heard from four directions a quarter turn apart and sums
-// the delivered files' band powers against the input's. A single render of a one-minute
-// song mostly measures where the source happened to be when its cymbals played (a song
-// whose phrases last one 8-second revolution puts them on the same side every time); the
-// renderer's balance is what every direction gives on average.
+// The song is rendered kStarts times, each preceded by 1/kStarts of a revolution more of
+// silence, so every moment of it is heard from kStarts directions evenly around the circle,
+// and the delivered files' band powers are summed against the input's. Issue 15 defines the
+// balance averaged over revolutions; a single render of a one-minute song mostly measures
+// where the source happened to be when its cymbals played (a song whose phrases last one
+// 8-second revolution puts them on the same side every time). Four starts a quarter turn
+// apart still left that sampling at a few tenths of a dB in the top bands: the side gain's
+// 8 kHz band read +1.00 dB room on from four starts and +0.58 dB from eight (the shipped
+// code's +0.73 and +0.45), see docs/ENGINE.md.
+constexpr int kStarts = 8;
+
 Balance measure_balance(const testing::Stereo& song, int rate, const engine::EngineSettings& settings,
                         engine::BinauralFilterCache& filters, const testing::TempDir& dir) {
   std::vector<double> in, out;
-  for (int quarter = 0; quarter < 4; ++quarter) {
-    const auto lead = static_cast<std::size_t>(quarter * settings.period_seconds / 4 * rate);
+  for (int start = 0; start < kStarts; ++start) {
+    const auto lead = static_cast<std::size_t>(start * settings.period_seconds / kStarts * rate);
     testing::Stereo input;
     input.left.assign(lead, 0.0f);
     input.right.assign(lead, 0.0f);
     input.left.insert(input.left.end(), song.left.begin(), song.left.end());
     input.right.insert(input.right.end(), song.right.begin(), song.right.end());
-    const std::string in_path = dir.file("in" + std::to_string(quarter) + ".flac");
-    const std::string out_path = dir.file("out" + std::to_string(quarter) + ".flac");
+    const std::string in_path = dir.file("in" + std::to_string(start) + ".flac");
+    const std::string out_path = dir.file("out" + std::to_string(start) + ".flac");
     write_flac(in_path, input, rate);
     RenderOptions o;
     o.engine = settings;
@@ -131,7 +141,6 @@ struct Room {
   double reverb;          // without a curve
   double curve_level;     // held by the curve (0: no curve)
   double curve_highest;   // the curve's highest keyframe
-  double music_limit_db = kLimitDb;
 };
 
 void PrintTo(const Room& room, std::ostream* os) { *os << room.name; }
@@ -160,7 +169,7 @@ TEST_P(TonalBalance, CentredPinkNoiseKeepsItsBalance) {
   noise.right = noise.left;
   const Balance b = measure_balance(noise, kRate, classic(GetParam()), filters(), dir);
   print(("centred pink noise, " + std::string(GetParam().name)).c_str(), b);
-  for (std::size_t i = 0; i < b.centre_hz.size(); ++i) EXPECT_NEAR(b.gain_db[i], 0.0, kLimitDb) << b.centre_hz[i] << " Hz";
+  for (std::size_t i = 0; i < b.centre_hz.size(); ++i) EXPECT_NEAR(b.gain_db[i], 0.0, kPinkLimitDb) << b.centre_hz[i] << " Hz";
 }
 
 TEST_P(TonalBalance, RealStereoMusicKeepsItsBalance) {
@@ -171,7 +180,7 @@ TEST_P(TonalBalance, RealStereoMusicKeepsItsBalance) {
   const Balance b = measure_balance(song, rate, classic(GetParam()), filters(), dir);
   print(("hr3-caves.ogg, " + std::string(GetParam().name)).c_str(), b);
   for (std::size_t i = 0; i < b.centre_hz.size(); ++i)
-    EXPECT_NEAR(b.gain_db[i], 0.0, GetParam().music_limit_db) << b.centre_hz[i] << " Hz";
+    EXPECT_NEAR(b.gain_db[i], 0.0, kLimitDb) << b.centre_hz[i] << " Hz";
 }
 
 const double kClassicReverb = engine::find_preset("classic")->settings.reverb;
@@ -179,7 +188,7 @@ std::string room_name(const ::testing::TestParamInfo<Room>& room) { return room.
 
 INSTANTIATE_TEST_SUITE_P(Rooms, TonalBalance,
                          ::testing::Values(Room{"RoomOff", "room off", 0.0, 0.0, 0.0},
-                                           Room{"RoomOn", "room on", kClassicReverb, 0.0, 0.0, 1.1},
+                                           Room{"RoomOn", "room on", kClassicReverb, 0.0, 0.0},
                                            Room{"CurveAtAQuarter", "reverb curve at a quarter of its highest level", 0.0, 0.125, 0.5},
                                            Room{"CurveAtHalf", "reverb curve at half its highest level", 0.0, 0.25, 0.5}),
                          room_name);

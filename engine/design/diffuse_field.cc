@@ -32,6 +32,50 @@ void dft(std::vector<std::complex<float>>& x, bool inverse) {
     for (auto& v : x) v /= static_cast<float>(x.size());
 }
 
+// The inverse of a sliding third-octave average is flat at that resolution only where the
+// response is smooth: where the set's average has structure within a band (the pinna's
+// notches above 6 kHz, the steep fall above 16 kHz) the third octaves the song is heard
+// in came out up to 0.45 dB off (8 kHz +0.25, 16 kHz -0.44 dB for a mono input). Each
+// third octave's level after equalisation (nominal centres, 1 kHz x 2^(k/3), from 250 Hz
+// to `top_hz`) is measured and the gain corrected by a line through the bands' errors
+// (in dB over log frequency), three times: one value per band, so it adds no ripple finer
+// than a third octave (correcting the sliding average itself does, and the 512-frame
+// filters cannot hold it).
+void refine_band_levels(const std::vector<double>& power, double bin_hz, double reference, double top_hz,
+                        std::vector<double>& gain_db) {
+  std::vector<double> centres;
+  for (int k = -6; 1000.0 * std::pow(2.0, k / 3.0) <= top_hz * 1.001; ++k) centres.push_back(1000.0 * std::pow(2.0, k / 3.0));
+  if (centres.size() < 2) return;
+  const std::size_t bins = power.size();
+  std::vector<double> error(centres.size());
+  for (int pass = 0; pass < 3; ++pass) {
+    for (std::size_t i = 0; i < centres.size(); ++i) {
+      const auto lo = static_cast<std::size_t>(centres[i] * std::pow(2.0, -1.0 / 6.0) / bin_hz);
+      const auto hi = std::min(bins, static_cast<std::size_t>(centres[i] * std::pow(2.0, 1.0 / 6.0) / bin_hz));
+      double sum = 0;
+      for (std::size_t b = lo; b < hi; ++b) sum += power[b] * std::pow(10.0, gain_db[b] / 10.0);
+      error[i] = hi > lo ? 10.0 * std::log10(sum / static_cast<double>(hi - lo) / reference) : 0.0;
+    }
+    // Below the lowest band and above the highest the correction fades out over a band.
+    const double first = std::log2(centres.front()), last = std::log2(centres.back());
+    for (std::size_t b = 1; b < bins; ++b) {
+      const double x = std::log2(static_cast<double>(b) * bin_hz);
+      double e;
+      if (x <= first) {
+        e = error.front() * std::max(0.0, 1.0 - 3.0 * (first - x));
+      } else if (x >= last) {
+        e = error.back() * std::max(0.0, 1.0 - 3.0 * (x - last));
+      } else {
+        const double at = (x - first) * 3.0;
+        const auto i = std::min(static_cast<std::size_t>(at), centres.size() - 2);
+        const double t = at - static_cast<double>(i);
+        e = (1.0 - t) * error[i] + t * error[i + 1];
+      }
+      gain_db[b] = std::clamp(gain_db[b] - e, -24.0, 12.0);
+    }
+  }
+}
+
 }  // namespace
 
 void equalize_diffuse_field(BinauralFilters& out, double rate, std::size_t max_length, double pair_width) {
@@ -95,13 +139,14 @@ void equalize_diffuse_field(BinauralFilters& out, double rate, std::size_t max_l
     return std::clamp(10.0 * std::log10(reference / smoothed(std::clamp(hz, f_low, f_high))), -24.0, 12.0);
   };
   const double top_gain_db = gain_db_at(f_high);
-  std::vector<float> log_gain(kBins);
+  std::vector<double> gain_db(kBins);
   for (std::size_t b = 0; b < kBins; ++b) {
     const double hz = static_cast<double>(b) * bin_hz;
-    const double gain_db = hz <= f_high ? gain_db_at(hz)
-                                        : top_gain_db * std::max(0.0, 1.0 - 2.0 * std::log2(hz / f_high));
-    log_gain[b] = static_cast<float>(gain_db / 20.0 * std::log(10.0));
+    gain_db[b] = hz <= f_high ? gain_db_at(hz) : top_gain_db * std::max(0.0, 1.0 - 2.0 * std::log2(hz / f_high));
   }
+  refine_band_levels(power, bin_hz, reference, std::min(16000.0, f_high), gain_db);
+  std::vector<float> log_gain(kBins);
+  for (std::size_t b = 0; b < kBins; ++b) log_gain[b] = static_cast<float>(gain_db[b] / 20.0 * std::log(10.0));
   // Minimum phase from the real cepstrum: fold the anti-causal half onto the causal one.
   // (Hand-written: a dozen lines around FFTW; no Debian package offers it as a function.)
   std::vector<std::complex<float>> cep(kN);

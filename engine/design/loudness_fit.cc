@@ -13,7 +13,17 @@
 
 namespace sy::engine {
 
-void fit_loudness_correction(BinauralFilters& out, double rate, double low_hz, double width) {
+namespace {
+
+// K-weighted energy per direction of the grid, for pink noise: the mid (both sources the
+// same signal) and the side (opposite signals, through the side equaliser), each summed
+// over both ears.
+struct PairEnergy {
+  std::vector<double> mid, side;
+};
+
+PairEnergy pair_energy(const BinauralFilters& out, double rate, double low_hz, double width,
+                       const std::vector<Bearing>& grid) {
   const AmbisonicBasis basis = out.basis;
   const std::size_t k_count = out.channel_filters.size();
   // Pink noise has equal power per octave: equal weights on a log-spaced grid.
@@ -29,14 +39,11 @@ void fit_loudness_correction(BinauralFilters& out, double rate, double low_hz, d
       spectra[k * kFreqs + static_cast<std::size_t>(j)] =
           response_at(out.channel_filters[k], 2.0 * std::numbers::pi * f / rate);
   }
-  const std::vector<Bearing> grid = layout_for(basis, 72, 400);
+  PairEnergy e{std::vector<double>(grid.size(), 0.0), std::vector<double>(grid.size(), 0.0)};
   std::vector<float> g(k_count), g2(k_count);
-  std::vector<double> correction(grid.size());
-  double mean_log = 0;
   for (std::size_t d = 0; d < grid.size(); ++d) {
     ambisonic_gains(basis, grid[d].azimuth + 0.5 * width, grid[d].elevation, g.data());
     ambisonic_gains(basis, grid[d].azimuth - 0.5 * width, grid[d].elevation, g2.data());
-    double energy = 0;
     for (std::size_t j = 0; j < kFreqs; ++j) {
       std::complex<double> even[2] = {0, 0}, odd[2] = {0, 0};
       for (std::size_t k = 0; k < k_count; ++k) {
@@ -46,34 +53,65 @@ void fit_loudness_correction(BinauralFilters& out, double rate, double low_hz, d
       }
       const std::complex<double> l[2] = {even[0] + odd[0], even[1] + odd[1]};
       const std::complex<double> r[2] = {even[0] - odd[0], even[1] - odd[1]};
-      const double coherent = std::norm(l[0] + l[1]) + std::norm(r[0] + r[1]);
-      // Uncorrelated channels: the mid (L + R) / 2 and the side (L - R) / 2 are uncorrelated
-      // too, each with half the power; the side goes through its equaliser.
-      const double incoherent =
-          0.5 * (std::norm(l[0] + l[1]) + std::norm(r[0] + r[1]) +
-                 side_power[j] * (std::norm(l[0] - l[1]) + std::norm(r[0] - r[1])));
-      energy += weight[j] * (coherent + incoherent);
+      e.mid[d] += weight[j] * (std::norm(l[0] + l[1]) + std::norm(r[0] + r[1]));
+      e.side[d] += weight[j] * side_power[j] * (std::norm(l[0] - l[1]) + std::norm(r[0] - r[1]));
     }
-    correction[d] = -0.5 * std::log(energy);
-    mean_log += correction[d] / static_cast<double>(grid.size());
   }
-  // Least-squares fit of the gain (relative to the mean level) in the basis, through the
-  // normal equations (Y Y^T) c = Y t.
+  return e;
+}
+
+// Least-squares fit of `target` over the grid's directions in the basis, through the normal
+// equations (Y Y^T) c = Y t.
+std::vector<float> fit_in_basis(AmbisonicBasis basis, const std::vector<Bearing>& grid, const std::vector<double>& target) {
+  const std::size_t k_count = ambisonic_channels(basis);
   const auto k_rows = static_cast<Eigen::Index>(k_count);
   const auto d_cols = static_cast<Eigen::Index>(grid.size());
   Eigen::MatrixXd y(k_rows, d_cols);
-  Eigen::VectorXd target(d_cols);
+  Eigen::VectorXd t(d_cols);
+  std::vector<float> g(k_count);
   for (Eigen::Index d = 0; d < d_cols; ++d) {
     const Bearing& dir = grid[static_cast<std::size_t>(d)];
     ambisonic_gains(basis, dir.azimuth, dir.elevation, g.data());
     for (Eigen::Index k = 0; k < k_rows; ++k) y(k, d) = double{g[static_cast<std::size_t>(k)]};
-    target(d) = std::exp(correction[static_cast<std::size_t>(d)] - mean_log);
+    t(d) = target[static_cast<std::size_t>(d)];
   }
   const Eigen::LLT<Eigen::MatrixXd> gram((y * y.transpose()).eval());
-  if (gram.info() != Eigen::Success) throw std::runtime_error("singular loudness fit");
-  const Eigen::VectorXd fit = gram.solve(y * target);
-  for (std::size_t k = 0; k < k_count; ++k)
-    out.loudness_correction[k] = static_cast<float>(fit(static_cast<Eigen::Index>(k)));
+  if (gram.info() != Eigen::Success) throw std::runtime_error("singular fit over the directions");
+  const Eigen::VectorXd fit = gram.solve(y * t);
+  std::vector<float> out(k_count);
+  for (std::size_t k = 0; k < k_count; ++k) out[k] = static_cast<float>(fit(static_cast<Eigen::Index>(k)));
+  return out;
+}
+
+}  // namespace
+
+void fit_loudness_correction(BinauralFilters& out, double rate, double low_hz, double width, bool mono_only) {
+  const std::vector<Bearing> grid = layout_for(out.basis, 72, 400);
+  const PairEnergy e = pair_energy(out, rate, low_hz, width, grid);
+  std::vector<double> correction(grid.size());
+  double mean_log = 0;
+  for (std::size_t d = 0; d < grid.size(); ++d) {
+    // Uncorrelated channels: the mid (L + R) / 2 and the side (L - R) / 2 are uncorrelated
+    // too, each with half the power.
+    const double energy = mono_only ? e.mid[d] : e.mid[d] + 0.5 * (e.mid[d] + e.side[d]);
+    correction[d] = -0.5 * std::log(energy);
+    mean_log += correction[d] / static_cast<double>(grid.size());
+  }
+  // The gain relative to the mean level.
+  for (double& c : correction) c = std::exp(c - mean_log);
+  out.loudness_correction = fit_in_basis(out.basis, grid, correction);
+}
+
+void fit_side_gain(BinauralFilters& out, double rate, double low_hz, double width) {
+  out.side_gain.clear();
+  const std::vector<Bearing> grid = layout_for(out.basis, 72, 400);
+  const PairEnergy e = pair_energy(out, rate, low_hz, width, grid);
+  // Uncorrelated stereo carries half the mid's and sigma^2 times half the side's energy;
+  // as loud as mono when sigma^2 = mid / side. Held within a factor of two either way.
+  std::vector<double> sigma(grid.size());
+  for (std::size_t d = 0; d < grid.size(); ++d)
+    sigma[d] = e.side[d] > 0 ? std::clamp(std::sqrt(e.mid[d] / e.side[d]), 0.5, 2.0) : 1.0;
+  out.side_gain = fit_in_basis(out.basis, grid, sigma);
 }
 
 }  // namespace sy::engine

@@ -8,6 +8,15 @@ namespace sy::engine {
 // noise from low_hz up, for a pair of sources `width` radians apart, is the same from every
 // direction the basis can produce. The side signal of the uncorrelated case goes through
 // filters.side_equaliser, as in the renderer.
-void fit_loudness_correction(BinauralFilters& filters, double rate, double low_hz, double width);
+// With `mono_only` the target is the fully correlated case alone (fit_side_gain then
+// evens out the uncorrelated one); otherwise the sum of both.
+void fit_loudness_correction(BinauralFilters& filters, double rate, double low_hz, double width,
+                             bool mono_only = false);
+
+// Fits filters.side_gain so that, with the loudness correction fitted to mono, uncorrelated
+// stereo is as loud as mono from every direction: per direction sigma^2 = (mid's energy) /
+// (side's energy through filters.side_equaliser), K-weighted pink noise from low_hz up,
+// fitted in the basis like the correction.
+void fit_side_gain(BinauralFilters& filters, double rate, double low_hz, double width);
 
 }  // namespace sy::engine
