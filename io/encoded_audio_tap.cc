@@ -68,7 +68,8 @@ void EncodedAudioTap::put(const AVPacket& packet, std::int64_t coded_frames) {
   if (av_packet_ref(copy.get(), &packet) < 0) throw std::bad_alloc();
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return queue_.size() < kMaxQueued || failed_; });
-  if (failed_) return;  // finish() reports it
+  // At once: the rest of the song would be encoded for nothing.
+  if (failed_) std::rethrow_exception(error_);
   queue_.push_back({std::move(copy), coded_frames});
   lock.unlock();
   changed_.notify_all();
