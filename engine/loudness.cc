@@ -179,8 +179,9 @@ struct LoudnessMeter::Impl {
 };
 
 LoudnessMeter::LoudnessMeter(int sample_rate, bool measure_true_peak, bool measure_range) {
-  // Above 2.8 MHz the 3-s history would be larger than any real use (and libebur128's limit).
-  if (sample_rate <= 0 || sample_rate > 2822400)
+  // libebur128's bounds: under 16 Hz a 100-ms step would hold no whole frame (and add()
+  // would never advance); above 2.8 MHz the 3-s history would be larger than any real use.
+  if (sample_rate < 16 || sample_rate > 2822400)
     throw std::invalid_argument("loudness meter: sample rate " + std::to_string(sample_rate) + " Hz is out of range");
   impl_ = std::make_unique<Impl>(sample_rate, measure_true_peak, measure_range);
 }
@@ -191,6 +192,8 @@ void LoudnessMeter::add(ConstAudioView audio) {
   Impl& m = *impl_;
   // A filter decaying after the song into silence would otherwise crawl through denormals.
   const ScopedFlushDenormals flush;
+  if (audio.num_channels() != 2)
+    throw std::invalid_argument("loudness meter: needs 2 channels, got " + std::to_string(audio.num_channels()));
   const std::size_t frames = audio.num_frames();
   const float* left = audio.channel(0);
   const float* right = audio.channel(1);

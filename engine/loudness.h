@@ -11,11 +11,13 @@ namespace sy::engine {
 class LoudnessMeter {
  public:
   // The true peak and the loudness range (EBU Tech 3342) cost extra work: asked for here.
+  // Rates from 16 Hz to 2.8224 MHz (else std::invalid_argument).
   LoudnessMeter(int sample_rate, bool measure_true_peak = false, bool measure_range = false);
   ~LoudnessMeter();
   LoudnessMeter(const LoudnessMeter&) = delete;
   LoudnessMeter& operator=(const LoudnessMeter&) = delete;
-  // Two channels, any number of frames; never allocates (engine_allocation_tests).
+  // Two channels (else std::invalid_argument), any number of frames; never allocates
+  // (engine_allocation_tests).
   void add(ConstAudioView audio);
   double integrated_lufs() const;     // -inf for silence
   double true_peak_dbtp() const;      // max over both channels; requires measure_true_peak

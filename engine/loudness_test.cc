@@ -1,6 +1,7 @@
 #include "engine/loudness.h"
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <utility>
@@ -82,6 +83,25 @@ TEST(LoudnessMeterTest, LoudnessRangeSpansLoudAndQuietParts) {
   varied.add(ConstAudioView({loud.data(), loud.data()}, loud.size()));
   EXPECT_NEAR(varied.loudness_range_lu(), 10.0, 0.5);
   EXPECT_THROW(LoudnessMeter(kRate).loudness_range_lu(), std::logic_error);
+}
+
+// Under 16 Hz a 100-ms step holds no whole frame and add() would loop for ever: such a rate
+// is refused; at 16 Hz add() still steps through what it is given.
+TEST(LoudnessMeterTest, RefusesRatesItCannotStep) {
+  for (int rate : {-1, 0, 1, 4, 15, 2822401}) EXPECT_THROW(LoudnessMeter{rate}, std::invalid_argument) << rate;
+  LoudnessMeter slow(16);
+  const std::vector<float> ones(16 * 10, 0.5f);
+  slow.add(ConstAudioView({ones.data(), ones.data()}, ones.size()));
+  EXPECT_FALSE(std::isnan(slow.momentary_lufs()));
+}
+
+TEST(LoudnessMeterTest, RefusesAnythingButStereo) {
+  LoudnessMeter meter(kRate);
+  const std::vector<float> a(kRate, 0.5f);
+  const float* planes[3] = {a.data(), a.data(), a.data()};
+  EXPECT_THROW(meter.add(ConstAudioView(planes, 1, a.size())), std::invalid_argument);
+  EXPECT_THROW(meter.add(ConstAudioView(planes, 3, a.size())), std::invalid_argument);
+  EXPECT_EQ(meter.integrated_lufs(), -std::numeric_limits<double>::infinity());
 }
 
 TEST(LoudnessMeterTest, AddAcceptsAnyBlockSize) {
