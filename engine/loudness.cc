@@ -66,6 +66,23 @@ const Bins& bins() {
 
 using Histogram = std::array<std::uint64_t, kBins>;
 
+// The mean energy of the blocks in bins `first` and up (each counted at its bin's centre),
+// and how many there are: the gates of the integrated loudness and of the range.
+struct GatedMean {
+  double energy = 0;
+  std::uint64_t count = 0;
+};
+GatedMean gated_mean(const Histogram& h, std::size_t first) {
+  const Bins& b = bins();
+  double sum = 0;
+  std::uint64_t count = 0;
+  for (std::size_t i = first; i < kBins; ++i) {
+    sum += static_cast<double>(h[i]) * b.centre[i];
+    count += h[i];
+  }
+  return {count == 0 ? 0.0 : sum / static_cast<double>(count), count};
+}
+
 // Both channels in the two lanes of one register: the filters' recursion runs along time,
 // so the channels are the only parallel work.
 typedef double Pair __attribute__((vector_size(16)));
@@ -190,10 +207,10 @@ LoudnessMeter::~LoudnessMeter() = default;
 
 void LoudnessMeter::add(ConstAudioView audio) {
   Impl& m = *impl_;
-  // A filter decaying after the song into silence would otherwise crawl through denormals.
-  const ScopedFlushDenormals flush;
   if (audio.num_channels() != 2)
     throw std::invalid_argument("loudness meter: needs 2 channels, got " + std::to_string(audio.num_channels()));
+  // A filter decaying after the song into silence would otherwise crawl through denormals.
+  const ScopedFlushDenormals flush;
   const std::size_t frames = audio.num_frames();
   const float* left = audio.channel(0);
   const float* right = audio.channel(1);
@@ -208,24 +225,11 @@ void LoudnessMeter::add(ConstAudioView audio) {
 
 double LoudnessMeter::integrated_lufs() const {
   // BS.1770's two gates: blocks over -70 LUFS, then those within 10 LU of their mean.
-  const Bins& b = bins();
-  const Histogram& h = impl_->blocks;
-  double sum = 0;
-  std::uint64_t count = 0;
-  for (std::size_t i = 0; i < kBins; ++i) {
-    sum += static_cast<double>(h[i]) * b.centre[i];
-    count += h[i];
-  }
-  if (count == 0) return -std::numeric_limits<double>::infinity();
-  const std::size_t first = b.first_above(sum / static_cast<double>(count) * 0.1);
-  sum = 0;
-  count = 0;
-  for (std::size_t i = first; i < kBins; ++i) {
-    sum += static_cast<double>(h[i]) * b.centre[i];
-    count += h[i];
-  }
-  if (count == 0) return -std::numeric_limits<double>::infinity();
-  return lufs_of(sum / static_cast<double>(count));
+  const GatedMean all = gated_mean(impl_->blocks, 0);
+  if (all.count == 0) return -std::numeric_limits<double>::infinity();
+  const GatedMean loud = gated_mean(impl_->blocks, bins().first_above(all.energy * 0.1));
+  if (loud.count == 0) return -std::numeric_limits<double>::infinity();
+  return lufs_of(loud.energy);
 }
 
 namespace {
@@ -244,16 +248,10 @@ double LoudnessMeter::loudness_range_lu() const {
   // 10th to the 95th percentile.
   const Bins& b = bins();
   const Histogram& h = impl_->short_term_blocks;
-  double sum = 0;
-  std::uint64_t count = 0;
-  for (std::size_t i = 0; i < kBins; ++i) {
-    sum += static_cast<double>(h[i]) * b.centre[i];
-    count += h[i];
-  }
-  if (count == 0) return 0;
-  const std::size_t first = b.first_above(sum / static_cast<double>(count) * 0.01);
-  count = 0;
-  for (std::size_t i = first; i < kBins; ++i) count += h[i];
+  const GatedMean all = gated_mean(h, 0);
+  if (all.count == 0) return 0;
+  const std::size_t first = b.first_above(all.energy * 0.01);
+  const std::uint64_t count = gated_mean(h, first).count;
   if (count == 0) return 0;
   const auto low_rank = static_cast<std::uint64_t>(static_cast<double>(count - 1) * 0.1 + 0.5);
   const auto high_rank = static_cast<std::uint64_t>(static_cast<double>(count - 1) * 0.95 + 0.5);
