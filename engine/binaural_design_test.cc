@@ -1,15 +1,18 @@
 #include "engine/binaural_design.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <cmath>
 #include <cstdio>
 #include <complex>
 #include <numbers>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "engine/binaural_decoder.h"
+#include "engine/design/loudness_fit.h"
 #include "engine/hrtf.h"
 #include "engine/renderer.h"
 
@@ -92,6 +95,58 @@ std::vector<double> circle_average_db(const BinauralFilters& f, const std::vecto
 
 // The dummy head's ear-canal resonance would be heard twice on headphones; the
 // diffuse-field equalisation takes it out of the average while the cues stay.
+// The side gain's lowest and highest value over a dense grid of directions.
+std::pair<double, double> curve_range(AmbisonicBasis basis, const std::vector<float>& c) {
+  std::vector<float> g(ambisonic_channels(basis));
+  double lo = 1e300, hi = -1e300;
+  for (const Bearing& d : layout_for(basis, 7200, 40000)) {
+    ambisonic_gains(basis, d.azimuth, d.elevation, g.data());
+    double v = 0;
+    for (std::size_t k = 0; k < g.size(); ++k) v += double{c[k]} * double{g[k]};
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  return {lo, hi};
+}
+
+// A fitted curve that dips below zero would flip the side's polarity in those directions:
+// hold_within shrinks its swing about the mean, shape kept, to the bounds.
+TEST(LoudnessFitTest, HoldWithinKeepsTheCurveInBoundsAndItsShape) {
+  for (AmbisonicBasis basis : {AmbisonicBasis::kHorizontal, AmbisonicBasis::kSphere}) {
+    std::vector<float> c(ambisonic_channels(basis), 0.0f);
+    c[0] = 1.0f;
+    c[1] = 2.0f;
+    c[c.size() - 1] = 0.5f;
+    const auto [lo0, hi0] = curve_range(basis, c);
+    ASSERT_LT(lo0, 0.0);
+    const std::vector<float> before = c;
+    hold_within(basis, c, kMinSideGain, kMaxSideGain);
+    const auto [lo, hi] = curve_range(basis, c);
+    EXPECT_GE(lo, kMinSideGain - 1e-3);
+    EXPECT_NEAR(lo, kMinSideGain, 0.01);  // no more shrunk than needed
+    EXPECT_LE(hi, kMaxSideGain);
+    EXPECT_EQ(c[0], before[0]);
+    EXPECT_NEAR(c[1] / before[1], c.back() / before.back(), 1e-6);
+    // Already within: untouched.
+    const std::vector<float> held = c;
+    hold_within(basis, c, kMinSideGain, kMaxSideGain);
+    EXPECT_EQ(c, held);
+  }
+  std::vector<float> off_centre(7, 0.0f);
+  off_centre[0] = 5.0f;
+  EXPECT_THROW(hold_within(AmbisonicBasis::kHorizontal, off_centre, kMinSideGain, kMaxSideGain), std::runtime_error);
+}
+
+TEST(LoudnessFitTest, ShippedSideGainStaysPositiveEverywhere) {
+  HrtfSet hrtf(kDefaultSofaPath, 48000.0);
+  BinauralDecoderDesign design;
+  const BinauralFilters filters = design_binaural_filters(hrtf, design);
+  ASSERT_EQ(filters.side_gain.size(), filters.channel_filters.size());
+  const auto [lo, hi] = curve_range(filters.basis, filters.side_gain);
+  EXPECT_GE(lo, kMinSideGain - 1e-3);
+  EXPECT_LE(hi, kMaxSideGain + 1e-3);
+}
+
 TEST(BinauralDesignTest, DiffuseFieldEqualisationFlattensTheAverage) {
   HrtfSet hrtf(kDefaultSofaPath, 48000.0);
   std::vector<double> bands;

@@ -18,10 +18,11 @@ namespace sy::engine {
 // runs its K-weighting as a scalar double filter per channel and sums every 400 ms window
 // again for each gating block and each momentary reading (≈180 instructions a frame, 1 G of
 // a 58-s song's render, which meters the mix and the delivered file). Here both channels
-// share one vector filter and the windows are sums of 100 ms sums (≈30 a frame). The gating
-// and the loudness range keep libebur128's histogram (1000 bins of 0.1 LU from -70 LUFS) and
-// its block timing, so the two read the same to a few thousandths of an LU
-// (loudness_test.cc holds this meter against libebur128 on real songs).
+// share one vector filter and the windows are sums of 100 ms sums (≈39 a frame; 47 with the
+// frames kept for readings between steps). The gating and the loudness range keep
+// libebur128's histogram (1000 bins of 0.1 LU from -70 LUFS) and its block timing, so the two
+// read the same to 1e-6 LU (loudness_test.cc holds every reading against libebur128's on a
+// swelling, silent and stepped signal at three rates).
 
 namespace {
 
@@ -66,6 +67,23 @@ const Bins& bins() {
 
 using Histogram = std::array<std::uint64_t, kBins>;
 
+// The mean energy of the blocks in bins `first` and up (each counted at its bin's centre),
+// and how many there are: the gates of the integrated loudness and of the range.
+struct GatedMean {
+  double energy = 0;
+  std::uint64_t count = 0;
+};
+GatedMean gated_mean(const Histogram& h, std::size_t first) {
+  const Bins& b = bins();
+  double sum = 0;
+  std::uint64_t count = 0;
+  for (std::size_t i = first; i < kBins; ++i) {
+    sum += static_cast<double>(h[i]) * b.centre[i];
+    count += h[i];
+  }
+  return {count == 0 ? 0.0 : sum / static_cast<double>(count), count};
+}
+
 // Both channels in the two lanes of one register: the filters' recursion runs along time,
 // so the channels are the only parallel work.
 typedef double Pair __attribute__((vector_size(16)));
@@ -95,10 +113,10 @@ std::array<Biquad, 2> k_weighting(double rate) {
 }  // namespace
 
 struct LoudnessMeter::Impl {
-  Impl(int rate, bool true_peak, bool range)
+  Impl(int rate, bool true_peak, bool range, bool between_steps)
       : step(static_cast<std::size_t>((rate + 5) / 10)),
         filters(k_weighting(rate)),
-        frame_energy(kShortTermSteps * step, 0.0),
+        frame_energy(between_steps ? kShortTermSteps * step : 0, 0.0),
         measure_true_peak(true_peak),
         measure_range(range) {}
 
@@ -106,7 +124,8 @@ struct LoudnessMeter::Impl {
   std::array<Biquad, 2> filters;
   std::array<Pair, 2> s1{}, s2{};  // transposed direct form II state per filter
   // The weighted energy (left² + right² after the filter) of each of the last 3 s of frames,
-  // for a momentary or short-term reading between two 100 ms steps.
+  // for a momentary or short-term reading between two 100 ms steps; empty unless asked for
+  // (1.15 MB at 48 kHz, and a store per frame).
   std::vector<double> frame_energy;
   std::size_t frame_at = 0;
   // The sums of the last 3 s, 100 ms at a time, and of the 100 ms in progress.
@@ -118,11 +137,12 @@ struct LoudnessMeter::Impl {
   bool measure_true_peak, measure_range;
   TruePeakMeter peak;
 
-  // The mean weighted energy of the last `n` steps (plus the step in progress, when one is:
-  // then the window reaches back into the oldest of them frame by frame).
+  // The mean weighted energy of the last `n` steps (plus the step in progress, when one is
+  // and the frames are kept: then the window reaches back into the oldest of them frame by
+  // frame).
   double window_energy(std::size_t n) const {
     double sum = 0;
-    if (in_step == 0) {
+    if (in_step == 0 || frame_energy.empty()) {
       for (std::size_t k = 1; k <= n; ++k) sum += step_energy[(steps + kShortTermSteps - k) % kShortTermSteps];
     } else {
       const std::size_t frames = n * step, size = frame_energy.size();
@@ -147,14 +167,16 @@ struct LoudnessMeter::Impl {
     }
   }
 
-  // Runs frames [0, n) of one step through the filters and into the sums.
+  // Runs frames [0, n) of one step through the filters and into the sums (and the ring of
+  // frames, with kKeepFrames).
+  template <bool kKeepFrames>
   void add_frames(const float* left, const float* right, std::size_t n) {
     const Biquad& f = filters[0];
     const Biquad& g = filters[1];
     Pair fs1 = s1[0], fs2 = s2[0], gs1 = s1[1], gs2 = s2[1];
     double sum = 0;
     // A step never straddles the ring's end: the ring holds whole steps.
-    double* energy = frame_energy.data() + frame_at;
+    double* energy = kKeepFrames ? frame_energy.data() + frame_at : nullptr;
     for (std::size_t i = 0; i < n; ++i) {
       const Pair x = {left[i], right[i]};
       const Pair y = f.b0 * x + fs1;
@@ -167,10 +189,12 @@ struct LoudnessMeter::Impl {
       const Pair sq = z * z;
       const double e = sq[0] + sq[1];
       sum += e;
-      energy[i] = e;
+      if constexpr (kKeepFrames) energy[i] = e;
     }
-    frame_at += n;
-    if (frame_at == frame_energy.size()) frame_at = 0;
+    if constexpr (kKeepFrames) {
+      frame_at += n;
+      if (frame_at == frame_energy.size()) frame_at = 0;
+    }
     s1 = {fs1, gs1};
     s2 = {fs2, gs2};
     in_step_energy += sum;
@@ -178,25 +202,32 @@ struct LoudnessMeter::Impl {
   }
 };
 
-LoudnessMeter::LoudnessMeter(int sample_rate, bool measure_true_peak, bool measure_range) {
-  // Above 2.8 MHz the 3-s history would be larger than any real use (and libebur128's limit).
-  if (sample_rate <= 0 || sample_rate > 2822400)
+LoudnessMeter::LoudnessMeter(int sample_rate, bool measure_true_peak, bool measure_range, bool readings_between_steps) {
+  // libebur128's bounds: under 16 Hz a 100-ms step would hold no whole frame (and add()
+  // would never advance); above 2.8 MHz the 3-s history would be larger than any real use.
+  if (sample_rate < 16 || sample_rate > 2822400)
     throw std::invalid_argument("loudness meter: sample rate " + std::to_string(sample_rate) + " Hz is out of range");
-  impl_ = std::make_unique<Impl>(sample_rate, measure_true_peak, measure_range);
+  impl_ = std::make_unique<Impl>(sample_rate, measure_true_peak, measure_range, readings_between_steps);
 }
 
 LoudnessMeter::~LoudnessMeter() = default;
 
 void LoudnessMeter::add(ConstAudioView audio) {
   Impl& m = *impl_;
+  if (audio.num_channels() != 2)
+    throw std::invalid_argument("loudness meter: needs 2 channels, got " + std::to_string(audio.num_channels()));
   // A filter decaying after the song into silence would otherwise crawl through denormals.
   const ScopedFlushDenormals flush;
   const std::size_t frames = audio.num_frames();
   const float* left = audio.channel(0);
   const float* right = audio.channel(1);
+  const bool keep_frames = !m.frame_energy.empty();
   for (std::size_t done = 0; done < frames;) {
     const std::size_t n = std::min(m.step - m.in_step, frames - done);
-    m.add_frames(left + done, right + done, n);
+    if (keep_frames)
+      m.add_frames<true>(left + done, right + done, n);
+    else
+      m.add_frames<false>(left + done, right + done, n);
     done += n;
     if (m.in_step == m.step) m.end_step();
   }
@@ -205,24 +236,11 @@ void LoudnessMeter::add(ConstAudioView audio) {
 
 double LoudnessMeter::integrated_lufs() const {
   // BS.1770's two gates: blocks over -70 LUFS, then those within 10 LU of their mean.
-  const Bins& b = bins();
-  const Histogram& h = impl_->blocks;
-  double sum = 0;
-  std::uint64_t count = 0;
-  for (std::size_t i = 0; i < kBins; ++i) {
-    sum += static_cast<double>(h[i]) * b.centre[i];
-    count += h[i];
-  }
-  if (count == 0) return -std::numeric_limits<double>::infinity();
-  const std::size_t first = b.first_above(sum / static_cast<double>(count) * 0.1);
-  sum = 0;
-  count = 0;
-  for (std::size_t i = first; i < kBins; ++i) {
-    sum += static_cast<double>(h[i]) * b.centre[i];
-    count += h[i];
-  }
-  if (count == 0) return -std::numeric_limits<double>::infinity();
-  return lufs_of(sum / static_cast<double>(count));
+  const GatedMean all = gated_mean(impl_->blocks, 0);
+  if (all.count == 0) return -std::numeric_limits<double>::infinity();
+  const GatedMean loud = gated_mean(impl_->blocks, bins().first_above(all.energy * 0.1));
+  if (loud.count == 0) return -std::numeric_limits<double>::infinity();
+  return lufs_of(loud.energy);
 }
 
 namespace {
@@ -241,16 +259,10 @@ double LoudnessMeter::loudness_range_lu() const {
   // 10th to the 95th percentile.
   const Bins& b = bins();
   const Histogram& h = impl_->short_term_blocks;
-  double sum = 0;
-  std::uint64_t count = 0;
-  for (std::size_t i = 0; i < kBins; ++i) {
-    sum += static_cast<double>(h[i]) * b.centre[i];
-    count += h[i];
-  }
-  if (count == 0) return 0;
-  const std::size_t first = b.first_above(sum / static_cast<double>(count) * 0.01);
-  count = 0;
-  for (std::size_t i = first; i < kBins; ++i) count += h[i];
+  const GatedMean all = gated_mean(h, 0);
+  if (all.count == 0) return 0;
+  const std::size_t first = b.first_above(all.energy * 0.01);
+  const std::uint64_t count = gated_mean(h, first).count;
   if (count == 0) return 0;
   const auto low_rank = static_cast<std::uint64_t>(static_cast<double>(count - 1) * 0.1 + 0.5);
   const auto high_rank = static_cast<std::uint64_t>(static_cast<double>(count - 1) * 0.95 + 0.5);

@@ -1,6 +1,7 @@
 #include "engine/loudness.h"
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <utility>
@@ -84,6 +85,42 @@ TEST(LoudnessMeterTest, LoudnessRangeSpansLoudAndQuietParts) {
   EXPECT_THROW(LoudnessMeter(kRate).loudness_range_lu(), std::logic_error);
 }
 
+// Under 16 Hz a 100-ms step holds no whole frame and add() would loop for ever: such a rate
+// is refused; at 16 Hz add() still steps through what it is given.
+TEST(LoudnessMeterTest, RefusesRatesItCannotStep) {
+  for (int rate : {-1, 0, 1, 4, 15, 2822401}) EXPECT_THROW(LoudnessMeter{rate}, std::invalid_argument) << rate;
+  LoudnessMeter slow(16);
+  const std::vector<float> ones(16 * 10, 0.5f);
+  slow.add(ConstAudioView({ones.data(), ones.data()}, ones.size()));
+  EXPECT_FALSE(std::isnan(slow.momentary_lufs()));
+}
+
+TEST(LoudnessMeterTest, RefusesAnythingButStereo) {
+  LoudnessMeter meter(kRate);
+  const std::vector<float> a(kRate, 0.5f);
+  const float* planes[3] = {a.data(), a.data(), a.data()};
+  EXPECT_THROW(meter.add(ConstAudioView(planes, 1, a.size())), std::invalid_argument);
+  EXPECT_THROW(meter.add(ConstAudioView(planes, 3, a.size())), std::invalid_argument);
+  EXPECT_EQ(meter.integrated_lufs(), -std::numeric_limits<double>::infinity());
+}
+
+// Readings move in 100-ms steps unless the meter is asked to keep the frames between them.
+TEST(LoudnessMeterTest, ReadingsBetweenStepsAreOptIn) {
+  const auto quiet = sine(997.0, 0.05, 0.0, kRate);
+  const auto loud = sine(997.0, 0.5, 0.0, kRate / 20);  // 50 ms: half a step
+  LoudnessMeter stepped(kRate), exact(kRate, false, false, /*readings_between_steps=*/true);
+  for (LoudnessMeter* m : {&stepped, &exact}) m->add(ConstAudioView({quiet.data(), quiet.data()}, quiet.size()));
+  const double at_step = stepped.momentary_lufs();
+  EXPECT_DOUBLE_EQ(exact.momentary_lufs(), at_step);
+  for (LoudnessMeter* m : {&stepped, &exact}) m->add(ConstAudioView({loud.data(), loud.data()}, loud.size()));
+  EXPECT_EQ(stepped.momentary_lufs(), at_step);
+  EXPECT_GT(exact.momentary_lufs(), at_step + 3);
+  // At the next step both read the same again.
+  for (LoudnessMeter* m : {&stepped, &exact}) m->add(ConstAudioView({loud.data(), loud.data()}, loud.size()));
+  EXPECT_DOUBLE_EQ(stepped.momentary_lufs(), exact.momentary_lufs());
+  EXPECT_DOUBLE_EQ(stepped.short_term_lufs(), exact.short_term_lufs());
+}
+
 TEST(LoudnessMeterTest, AddAcceptsAnyBlockSize) {
   std::mt19937 rng(3);
   std::normal_distribution<float> noise(0.0f, 0.1f);
@@ -120,7 +157,7 @@ TEST(LoudnessMeterTest, ReadsAsLibebur128) {
     }
     const std::size_t hop = static_cast<std::size_t>(rate) / 10 + 7;  // off the 100 ms steps
     const testing::Libebur128Loudness want = testing::libebur128_loudness(s, rate, hop);
-    LoudnessMeter meter(rate, false, true);
+    LoudnessMeter meter(rate, false, true, /*readings_between_steps=*/true);
     for (std::size_t pos = 0, k = 0; pos < frames; pos += hop, ++k) {
       const std::size_t n = std::min(hop, frames - pos);
       meter.add(ConstAudioView({s.left.data(), s.right.data()}, frames).slice(pos, n));

@@ -21,15 +21,15 @@ struct DecodeOptions {
   double speed = 1.0;
 };
 
+// The rate a Decoder hands out audio coded at `coded_rate` in.
+int decoded_rate(int coded_rate);
+
 // Opens a local file with FFmpeg restricted to an allowlist of audio demuxers and the
 // `file` protocol, picks the first audio stream, and delivers stereo planar float.
 // 44.1 and 48 kHz are kept; any other rate is resampled to 48 kHz. Mono becomes two
 // identical channels; more than two channels are downmixed.
 // Every failure (unreadable, not audio, truncated, over a limit) throws sy::base::InputError
 // with a message meant for people.
-// The rate a Decoder hands out audio coded at `coded_rate` in.
-int decoded_rate(int coded_rate);
-
 class Decoder {
  public:
   static std::unique_ptr<Decoder> open(const std::string& path, const DecodeOptions& options = {});

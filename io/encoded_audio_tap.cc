@@ -68,7 +68,8 @@ void EncodedAudioTap::put(const AVPacket& packet, std::int64_t coded_frames) {
   if (av_packet_ref(copy.get(), &packet) < 0) throw std::bad_alloc();
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return queue_.size() < kMaxQueued || failed_; });
-  if (failed_) return;  // finish() reports it
+  // At once: the rest of the song would be encoded for nothing.
+  if (failed_) std::rethrow_exception(error_);
   queue_.push_back({std::move(copy), coded_frames});
   lock.unlock();
   changed_.notify_all();
@@ -143,6 +144,11 @@ void EncodedAudioTap::decode(const AVPacket* packet, std::int64_t coded_frames) 
 }
 
 void EncodedAudioTap::hand_over(const AVFrame& frame, std::int64_t coded_frames) {
+  // The encoder writes stereo only; anything else would be read past its planes below and in
+  // the resampler.
+  if (frame.ch_layout.nb_channels != 2)
+    throw std::runtime_error("checking the encoded audio: the decoder gave " +
+                             std::to_string(frame.ch_layout.nb_channels) + " channels, not 2");
   // The samples of this frame a reader of the file gets: after the encoder's priming, before
   // its padding past the last sample it was given.
   const std::int64_t first = std::min<std::int64_t>(priming_, frame.nb_samples);

@@ -27,7 +27,8 @@ class EncodedAudioTap {
 
   // Hands a copy of `packet` to the thread. `coded_frames`: the samples given to the encoder
   // so far; a packet never decodes to samples past them, and what lies past them at the end
-  // is the encoder's padding, which the file's own header trims away.
+  // is the encoder's padding, which the file's own header trims away. Rethrows the thread's
+  // error once it has failed.
   void put(const AVPacket& packet, std::int64_t coded_frames);
   // After the encoder's last packet: waits until all is decoded and handed to `listen`;
   // rethrows the thread's error.

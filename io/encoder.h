@@ -65,7 +65,8 @@ class Encoder {
   // With `listen`, the encoder's own packets are also decoded, on a thread of its own while
   // it encodes, and handed to it there: the same audio a Decoder gives back from the
   // finished file (encoder_test.cc), without reading the file again. finish() returns once
-  // `listen` has had all of it, and rethrows what it threw.
+  // `listen` has had all of it; what `listen` throws, write() or finish() rethrows at the
+  // next packet.
   static std::unique_ptr<Encoder> open(const std::string& path, const EncodeOptions& options,
                                        const Metadata& metadata, DecodedAudioFn listen = {});
   virtual ~Encoder() = default;

@@ -2,10 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <numbers>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -320,6 +326,91 @@ TEST(Encoder, Mp3AtAnUnsupportedRateIsResampled) {
   EXPECT_NEAR(static_cast<double>(d.frames()), static_cast<double>(frames) / 2, 2);
   const auto ref = render(right_at, 48000, d.frames());
   EXPECT_GT(snr_db(ref, d.right), 20);
+}
+
+// A listener's failure (the render's check of the delivered file) ends the encode at the next
+// packet rather than after the rest of the song: write() throws it once the tap's queue (at
+// most a few hundred MP3 packets) holds nothing more to hand over.
+TEST(EncoderListener, FailureStopsTheEncodeAtOnce) {
+  TempDir dir;
+  EncodeOptions options;  // MP3, 48 kHz: 1152 frames a packet
+  constexpr std::size_t kChunk = 4800, kSongFrames = 60 * 48000, kFailAfter = 48000;
+  const auto left = render(left_at, options.sample_rate, kChunk);
+  const auto right = render(right_at, options.sample_rate, kChunk);
+  std::size_t heard = 0;
+  auto encoder = Encoder::open(dir.file("x.mp3"), options, {}, [&](int, const float* const*, std::size_t frames) {
+    heard += frames;
+    if (heard > kFailAfter) throw std::runtime_error("listener gave up");
+  });
+  std::size_t written = 0;
+  try {
+    for (; written < kSongFrames; written += kChunk) {
+      const float* src[2] = {left.data(), right.data()};
+      encoder->write(src, kChunk);
+    }
+    FAIL() << "the whole song was encoded after the listener failed";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "listener gave up");
+  }
+  // What the listener heard, plus the tap's queue (256 packets), a packet in the encoder's
+  // look-ahead and one chunk: under 8 s of the 60.
+  EXPECT_LT(written, kFailAfter + 258 * 1152 + kChunk);
+  EXPECT_THROW(encoder->finish(), std::runtime_error);
+}
+
+// finish() reports a failure the tap's thread met after the last write().
+TEST(EncoderListener, FinishRethrowsTheThreadsError) {
+  TempDir dir;
+  EncodeOptions options;
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool release = false, thrown = false;
+  auto encoder = Encoder::open(dir.file("x.mp3"), options, {}, [&](int, const float* const*, std::size_t) {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return release; });
+    thrown = true;
+    changed.notify_all();
+    throw std::runtime_error("listener gave up");
+  });
+  // One second: 42 packets, fewer than the tap queues, so no write() waits or sees the failure.
+  const auto left = render(left_at, options.sample_rate, 48000);
+  const auto right = render(right_at, options.sample_rate, 48000);
+  const float* src[2] = {left.data(), right.data()};
+  ASSERT_NO_THROW(encoder->write(src, left.size()));
+  {
+    std::unique_lock lock(mutex);
+    release = true;
+    changed.notify_all();
+    changed.wait(lock, [&] { return thrown; });
+  }
+  try {
+    encoder->finish();
+    FAIL() << "finish() hid the listener's error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "listener gave up");
+  }
+}
+
+// A render cancelled mid-song destroys its encoder without finish(): the tap's thread stops
+// after the listener's current call, drops what is queued, and never calls it again.
+TEST(EncoderListener, DestroyedMidEncodeWithASlowListenerStops) {
+  TempDir dir;
+  EncodeOptions options;
+  std::atomic<std::size_t> calls{0};
+  auto encoder = Encoder::open(dir.file("x.mp3"), options, {}, [&](int, const float* const*, std::size_t) {
+    ++calls;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  });
+  // Five seconds: about 208 packets queued, ten seconds of listening at 50 ms a packet.
+  const auto left = render(left_at, options.sample_rate, 5 * 48000);
+  const auto right = render(right_at, options.sample_rate, 5 * 48000);
+  const float* src[2] = {left.data(), right.data()};
+  encoder->write(src, left.size());
+  encoder.reset();
+  const std::size_t at_destruction = calls.load();
+  EXPECT_LT(at_destruction, 100u) << "the destructor listened to the queued packets";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(calls.load(), at_destruction);
 }
 
 TEST(Encoder, NonsenseBitrateIsAUsageError) {

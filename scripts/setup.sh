@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates clang libclang-rt-14-dev
   # audio I/O and DSP
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
-  libmysofa-dev libmysofa1 libfftw3-dev libebur128-dev libeigen3-dev
+  libmysofa-dev libmysofa1 libfftw3-dev libeigen3-dev
   # beat and bar tracking for motion locked to the music
   libqm-dsp-dev
   # CLI, logging, JSON
@@ -19,6 +19,8 @@ packages=(
   nodejs chromium
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+  # the reference loudness and true-peak meter the engine's own are tested against
+  libebur128-dev
   ffmpeg hyperrogue-music time espeak-ng
   # the README's service example, run as printed by a test
   curl jq

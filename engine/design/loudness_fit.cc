@@ -112,6 +112,35 @@ void fit_side_gain(BinauralFilters& out, double rate, double low_hz, double widt
   for (std::size_t d = 0; d < grid.size(); ++d)
     sigma[d] = e.side[d] > 0 ? std::clamp(std::sqrt(e.mid[d] / e.side[d]), 0.5, 2.0) : 1.0;
   out.side_gain = fit_in_basis(out.basis, grid, sigma);
+  hold_within(out.basis, out.side_gain, kMinSideGain, kMaxSideGain);
+}
+
+void hold_within(AmbisonicBasis basis, std::vector<float>& coefficients, double low, double high) {
+  const std::size_t k_count = ambisonic_channels(basis);
+  if (coefficients.size() != k_count || !(0 < low && low < high))
+    throw std::invalid_argument("hold_within: bad coefficients or bounds");
+  // Far denser than the curve's 3rd order can turn in: 0.1 degrees on the circle, about
+  // 1.4 degrees apart on the sphere (a curve held to [0.25, 4] moves < 0.2 between points).
+  const std::vector<Bearing> grid = layout_for(basis, 3600, 20000);
+  std::vector<float> g(k_count);
+  // Channel 0 is the same from every direction: its term is the curve's mean over them all.
+  ambisonic_gains(basis, 0.0, 0.0, g.data());
+  const double mean = double{coefficients[0]} * double{g[0]};
+  if (!(low < mean && mean < high)) throw std::runtime_error("fitted gain's mean is out of bounds");
+  double lowest = mean, highest = mean;
+  for (const Bearing& d : grid) {
+    ambisonic_gains(basis, d.azimuth, d.elevation, g.data());
+    double v = 0;
+    for (std::size_t k = 0; k < k_count; ++k) v += double{coefficients[k]} * double{g[k]};
+    lowest = std::min(lowest, v);
+    highest = std::max(highest, v);
+  }
+  // The swing about the mean, scaled down (the shape kept) just enough to fit.
+  double scale = 1.0;
+  if (lowest < low) scale = std::min(scale, (mean - low) / (mean - lowest));
+  if (highest > high) scale = std::min(scale, (high - mean) / (highest - mean));
+  if (scale < 1.0)
+    for (std::size_t k = 1; k < k_count; ++k) coefficients[k] = static_cast<float>(double{coefficients[k]} * scale);
 }
 
 }  // namespace sy::engine

@@ -2,7 +2,7 @@
 // Counts heap allocations, for the tests that prove a processor's process() never allocates.
 // Link allocation_counter.cc into the test binary: it replaces the global operator new and
 // (outside sanitizer builds) malloc and its relatives, so allocations inside C libraries
-// such as FFTW and libebur128 count too.
+// such as FFTW count too.
 #include <cstddef>
 
 namespace sy::testing {

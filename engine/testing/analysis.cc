@@ -251,7 +251,7 @@ std::vector<double> band_levels_db(const std::vector<float>& x, std::size_t begi
 }
 
 std::vector<double> short_term_loudness(const Stereo& s, int sample_rate, std::size_t hop) {
-  engine::LoudnessMeter meter(sample_rate);
+  engine::LoudnessMeter meter(sample_rate, false, false, /*readings_between_steps=*/true);
   std::vector<double> out;
   for (std::size_t pos = 0; pos + hop <= s.left.size(); pos += hop) {
     meter.add(engine::ConstAudioView({s.left.data(), s.right.data()}, s.left.size()).slice(pos, hop));
