@@ -167,11 +167,11 @@ std::string opus_with_comments(const std::string& opus, const std::string& comme
   return out;
 }
 
-std::string ogg_pages(const std::vector<std::string>& packets) {
+std::string ogg_pages(const std::vector<std::string>& packets, std::uint32_t serial) {
   std::string out;
   std::uint32_t sequence = 0;
   for (const std::string& packet : packets) {
-    for (std::string& page : paged(packet, 1, sequence)) {
+    for (std::string& page : paged(packet, serial, sequence)) {
       if (sequence == 0) {
         page[5] = '\x02';  // beginning of the stream
         page = renumbered(std::move(page), 0);
