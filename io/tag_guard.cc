@@ -226,7 +226,7 @@ class Scanner {
   Findings run() {
     check_flac_pictures();
     count_ogg_comments();
-    count_riff_info(after_id3_tags(), size_, 0);
+    count_riff_info();
     std::vector<std::uint8_t> block;
     for (std::int64_t pos = 0; pos + static_cast<std::int64_t>(kHeaderSize) <= size_;) {
       const auto want = static_cast<std::size_t>(
@@ -583,27 +583,44 @@ class Scanner {
     return from + (static_cast<const std::uint8_t*>(at) - window);
   }
 
-  // RIFF chunks from `pos` to `end` (WAV, AVI): the items of every LIST/INFO are counted, other
-  // lists looked into (AVI keeps its INFO inside 'hdrl' as well as at the top). `depth` stops
-  // lists nested without end.
-  void count_riff_info(std::int64_t pos, std::int64_t end, int depth) {
-    std::uint8_t h[12];
-    if (depth == 0) {
-      if (!read_exact(pos, h, 12) ||
-          (std::memcmp(h, "RIFF", 4) != 0 && std::memcmp(h, "RF64", 4) != 0 && std::memcmp(h, "BW64", 4) != 0))
-        return;
-      pos += 12;
+  // RIFF chunks (WAV, AVI) read front to back through one buffer: the items of every
+  // LIST/INFO are counted, other lists looked into (AVI keeps its INFO inside 'hdrl' as well as
+  // at the top). An RF64/BW64 file gives its data chunk's size in a ds64 chunk, and FFmpeg
+  // steps over the data by it to read the chunks after.
+  void count_riff_info() {
+    Window file(read_, size_);
+    std::int64_t pos = after_id3_tags();
+    const std::uint8_t* h = file.at(pos, 12);
+    if (h == nullptr) return;
+    const bool rf64 = std::memcmp(h, "RF64", 4) == 0 || std::memcmp(h, "BW64", 4) == 0;
+    if (!rf64 && std::memcmp(h, "RIFF", 4) != 0) return;
+    pos += 12;
+    std::int64_t data_size = -1;
+    if (rf64) {
+      h = file.at(pos, 8 + 16);
+      if (h == nullptr || std::memcmp(h, "ds64", 4) != 0 || le32(h + 4) < 24) return;  // FFmpeg refuses
+      data_size = static_cast<std::int64_t>(le32(h + 16) | (std::uint64_t{le32(h + 20)} << 32));
+      if (data_size < 0) return;
     }
-    if (depth > 8) return;
-    while (pos + 8 <= end && read_exact(pos, h, 12)) {
-      const std::int64_t size = le32(h + 4);
+    count_riff_chunks(file, pos, size_, 0, data_size);
+  }
+
+  // The chunks from `pos` to `end`; `data_size`, when known, is the top-level data's size.
+  void count_riff_chunks(Window& file, std::int64_t pos, std::int64_t end, int depth, std::int64_t data_size) {
+    if (depth > 8) return;  // lists nested without end
+    for (;;) {
+      if (pos + 8 > end) return;
+      const std::uint8_t* h = file.at(pos, 12);
+      if (h == nullptr) return;
+      std::int64_t size = le32(h + 4);
+      if (depth == 0 && data_size >= 0 && std::memcmp(h, "data", 4) == 0) size = std::min(data_size, size_);
       const std::int64_t body = pos + 8;
       const std::int64_t body_end = std::min(body + size, end);
       if (std::memcmp(h, "LIST", 4) == 0 && size >= 4) {
         if (std::memcmp(h + 8, "INFO", 4) == 0) {
-          count_info_items(body + 4, body_end);
+          count_info_items(file, body + 4, body_end);
         } else {
-          count_riff_info(body + 4, body_end, depth + 1);
+          count_riff_chunks(file, body + 4, body_end, depth + 1, -1);
         }
       }
       pos = body + size + (size & 1);
@@ -611,9 +628,10 @@ class Scanner {
   }
 
   // ff_read_riff_info: items of an ID and a size until the list ends; each one is an entry.
-  void count_info_items(std::int64_t pos, std::int64_t end) {
-    std::uint8_t h[8];
-    while (pos + 8 <= end && read_exact(pos, h, 8)) {
+  void count_info_items(Window& file, std::int64_t pos, std::int64_t end) {
+    while (pos + 8 <= end) {
+      const std::uint8_t* h = file.at(pos, 8);
+      if (h == nullptr) return;
       const std::int64_t size = le32(h + 4);
       if (size > end - pos - 8) return;
       count_entries(1);

@@ -134,6 +134,13 @@ TEST(TagGuard, OggCommentCountBehindALongVendorIsRead) {
   EXPECT_EQ(refusal(bombs::ogg_pages({kOpusHead, "OpusTags" + few})), "");
 }
 
+// FFmpeg steps over an RF64 file's data by the ds64 chunk's size and reads the chunks after it.
+TEST(TagGuard, Rf64InfoAfterTheDataIsCounted) {
+  EXPECT_EQ(refusal(bombs::wav_with_info(100, true)), "");
+  EXPECT_EQ(refusal(bombs::wav_with_info(2000, true)), "the file's tags are implausible (over 1000 entries)");
+  EXPECT_EQ(refusal(bombs::wav_with_info(2000)), "the file's tags are implausible (over 1000 entries)");
+}
+
 TEST(TagGuard, AFileWithoutTagsIsLeftAlone) {
   const Findings f = scan_bytes(bombs::wav(44100, 2, 4, 100000));
   EXPECT_TRUE(f.patches.empty());

@@ -97,6 +97,10 @@ std::string wav_with_info(const TempDir& dir, const std::string& name, int entri
   return write(dir, name, bombs::wav_with_info(entries));
 }
 
+std::string rf64_with_info(const TempDir& dir, const std::string& name, int entries) {
+  return write(dir, name, bombs::wav_with_info(entries, true));
+}
+
 std::string mp3_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes) {
   const std::string tag =
       bombs::id3_tag(bombs::id3_frame("TIT2", bombs::text_payload("Heavy")) +
@@ -188,6 +192,9 @@ const std::vector<Bomb>& refused() {
       {"OpusWithTwentyThousandComments", "comments.opus", writes(opus_with_comments, 20000),
        "the file's tags are implausible (over 4096 entries)"},
       {"WavWithTwentyThousandInfoEntries", "info.wav", writes(wav_with_info, 20000),
+       "the file's tags are implausible (over 4096 entries)"},
+      // RF64 keeps the data's size in its ds64 chunk; FFmpeg reads the list after the data.
+      {"Rf64WithTwentyThousandInfoEntriesAfterTheData", "info64.wav", writes(rf64_with_info, 20000),
        "the file's tags are implausible (over 4096 entries)"},
       // Before: FFmpeg and the tag walk judged each header as a page and searched on from it;
       // the walk read 65 KB for each: 81 s (42 s of CPU) for these 20 MB on every open.
