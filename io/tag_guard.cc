@@ -4,6 +4,8 @@
 #include <array>
 #include <cstring>
 #include <map>
+#include <string>
+#include <string_view>
 
 #include "base/errors.h"
 
@@ -28,9 +30,13 @@ constexpr std::int64_t kMaxTruncatedPicture = 500LL << 20;  // FFmpeg's MAX_TRUN
 // far for the next "OggS" after a page it cannot use (MAX_PAGE_SIZE in oggdec.c).
 constexpr std::size_t kOggHeader = 27;
 constexpr std::int64_t kOggResync = 65307;
-// What is kept of a comment packet to find its count: past the vendor string that is
-// where it stands; a longer vendor counts as many comments as fit behind it.
-constexpr std::size_t kCommentHead = 64 << 10;
+// FFmpeg's default AVFormatContext.max_streams: its Ogg reader fails to add a stream past it.
+constexpr std::size_t kMaxOggStreams = 1000;
+constexpr int kMaxBadOggPagesInARow = 64;
+constexpr std::int64_t kMiB = 1 << 20;
+// Where a packet's comment count stands before its head is read, and for other packets.
+constexpr std::int64_t kUnknown = -1;
+constexpr std::int64_t kNotComments = -2;
 
 std::uint32_t le32(const std::uint8_t* p) {
   return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) |
@@ -38,44 +44,133 @@ std::uint32_t le32(const std::uint8_t* p) {
 }
 
 // How many comments FFmpeg's Vorbis comment reader (used for FLAC, Vorbis, Opus, Speex,
-// Theora, ...) files from a list of `length` bytes, `head` being its first `held` bytes: after
-// the vendor string, `count` entries of at least 4 bytes each, as many as fit.
-std::int64_t vorbis_comment_entries(const std::uint8_t* head, std::size_t held, std::int64_t length) {
-  if (length < 8 || held < 4) return 0;
-  const std::int64_t vendor = le32(head);
-  if (vendor > length - 8) return 0;  // FFmpeg refuses the list
-  const std::int64_t room = (length - 8 - vendor) / 4;
-  if (static_cast<std::int64_t>(held) < 8 + vendor) return room;
-  return std::min<std::int64_t>(le32(head + 4 + vendor), room);
+// Theora, ...) files from a list of `length` bytes starting with a vendor string of `vendor`
+// bytes and a count: `count` entries of at least 4 bytes each, as many as fit.
+std::int64_t vorbis_comment_entries(std::int64_t length, std::int64_t vendor, std::int64_t count) {
+  if (length < 8 || vendor > length - 8) return 0;  // FFmpeg refuses the list
+  return std::min<std::int64_t>(count, (length - 8 - vendor) / 4);
 }
 
-bool starts_with(const std::vector<std::uint8_t>& bytes, std::string_view prefix) {
-  return bytes.size() >= prefix.size() && std::memcmp(bytes.data(), prefix.data(), prefix.size()) == 0;
+bool starts_with(const std::uint8_t* bytes, std::size_t size, std::string_view prefix) {
+  return size >= prefix.size() && std::memcmp(bytes, prefix.data(), prefix.size()) == 0;
 }
+
+// The Ogg packet being put together, as little of it as the comment count needs: its head
+// (what kind of packet), its length, and the four bytes of the count once their place is
+// known from the vendor length in the head.
+struct OggPacket {
+  std::array<std::uint8_t, 16> head{};
+  std::size_t head_size = 0;
+  std::int64_t length = 0;
+  std::int64_t comments_at = 0;     // where the comment list starts
+  std::int64_t count_at = kUnknown;  // where its count stands
+  std::array<std::uint8_t, 4> count{};
+  std::int64_t count_bytes = 0;
+
+  // Keeps what of the count lies in `n` bytes standing at `at` in the packet.
+  void take_count(const std::uint8_t* bytes, std::int64_t at, std::size_t n) {
+    if (count_at < 0) return;
+    const std::int64_t from = std::max(at, count_at);
+    const std::int64_t to = std::min(at + static_cast<std::int64_t>(n), count_at + 4);
+    for (std::int64_t i = from; i < to; ++i) count[static_cast<std::size_t>(i - count_at)] = bytes[i - at];
+    if (to > from) count_bytes = std::max(count_bytes, to - count_at);
+  }
+};
 
 // One logical stream of an Ogg file as the page walk sees it: the codec named by its first
-// packet, and the packet being put together.
+// packet, and the packet being put together. A few dozen bytes whatever the stream holds.
 struct OggStream {
   std::vector<std::uint8_t> first_packet;  // its first bytes
   std::int64_t packets = 0;
-  std::vector<std::uint8_t> packet;  // the head of the packet in progress
-  std::int64_t packet_length = 0;
+  OggPacket packet;
 };
 
-// Where the Vorbis comment list of a finished packet begins, or -1 when it is not a comment
-// packet: the packets oggparse*.c hand to ff_vorbis_stream_comment.
+// Where the Vorbis comment list of a packet begins, or -1 when it is not a comment packet:
+// the packets oggparse*.c hand to ff_vorbis_stream_comment.
 std::int64_t comment_offset(const OggStream& s) {
-  const auto& p = s.packet;
-  if (starts_with(p, "\x03vorbis") || starts_with(p, "\x81theora") || starts_with(p, "OVP80\x02")) return 7;
-  if (starts_with(p, "OpusTags")) return 8;
-  if (starts_with(s.first_packet, "\x7f" "FLAC") && !p.empty() && (p[0] & 0x7f) == 4) return 4;
-  if ((starts_with(s.first_packet, "\x01video") || starts_with(s.first_packet, "\x01" "audio") ||
-       starts_with(s.first_packet, "\x01text")) && !p.empty() && p[0] == 3)
+  const std::uint8_t* p = s.packet.head.data();
+  const std::size_t n = s.packet.head_size;
+  const std::uint8_t* first = s.first_packet.data();
+  const std::size_t first_n = s.first_packet.size();
+  if (starts_with(p, n, "\x03vorbis") || starts_with(p, n, "\x81theora") || starts_with(p, n, "OVP80\x02")) return 7;
+  if (starts_with(p, n, "OpusTags")) return 8;
+  if (starts_with(first, first_n, "\x7f" "FLAC") && n > 0 && (p[0] & 0x7f) == 4) return 4;
+  if ((starts_with(first, first_n, "\x01video") || starts_with(first, first_n, "\x01" "audio") ||
+       starts_with(first, first_n, "\x01text")) && n > 0 && p[0] == 3)
     return 7;
-  if ((starts_with(s.first_packet, "Speex   ") || starts_with(s.first_packet, "CELT    ")) && s.packets == 1)
+  if ((starts_with(first, first_n, "Speex   ") || starts_with(first, first_n, "CELT    ")) && s.packets == 1)
     return 0;
   return -1;
 }
+
+// A file read front to back through one buffer, so that the Ogg walk and its search for the
+// next "OggS" after a bad page read each byte from the file once, however many pages claim it.
+class Window {
+ public:
+  Window(const ReadAt& read, std::int64_t size) : read_(read), size_(size) {}
+
+  // Makes up to `n` bytes at `pos` ready (`pos` never before an earlier call's); returns how
+  // many the file has there.
+  std::size_t fill(std::int64_t pos, std::size_t n) {
+    if (pos < start_ || pos > end()) {
+      start_ = pos;
+      bytes_.clear();
+    }
+    if (pos + static_cast<std::int64_t>(n) > end()) {
+      bytes_.erase(bytes_.begin(), bytes_.begin() + (pos - start_));
+      start_ = pos;
+      const std::size_t have = bytes_.size();
+      const auto want = static_cast<std::size_t>(
+          std::min<std::int64_t>(std::max(n, kReadSize), std::max<std::int64_t>(size_ - start_, 0)));
+      if (want > have) {
+        bytes_.resize(want);
+        bytes_.resize(have + read_(start_ + static_cast<std::int64_t>(have), bytes_.data() + have, want - have));
+      }
+    }
+    return std::min(n, static_cast<std::size_t>(end() - pos));
+  }
+
+  // The `n` bytes at `pos`, or nullptr when the file ends before.
+  const std::uint8_t* at(std::int64_t pos, std::size_t n) {
+    return fill(pos, n) == n ? bytes_.data() + (pos - start_) : nullptr;
+  }
+
+ private:
+  static constexpr std::size_t kReadSize = 256 << 10;
+  std::int64_t end() const { return start_ + static_cast<std::int64_t>(bytes_.size()); }
+
+  const ReadAt& read_;
+  std::int64_t size_;
+  std::int64_t start_ = 0;
+  std::vector<std::uint8_t> bytes_;  // the file's from start_
+};
+
+// FFmpeg searches past a bad Ogg page for the next "OggS" and judges the page there, so page
+// headers a few bytes apart, each claiming 65 KB, cost it (and this walk) thousands of times
+// the file in checksums on every open. Real damage costs its own bytes once and seldom spans
+// many pages: past 64 bad pages in a row, or once the bad pages judged claim more than twice
+// the file, it is refused as damaged.
+class OggDamage {
+ public:
+  explicit OggDamage(std::int64_t file_size) : budget_(2 * file_size + kMiB) {}
+
+  void bad_page(std::int64_t bytes_checked) {
+    checked_ += bytes_checked;
+    if (++in_a_row_ > kMaxBadOggPagesInARow) {
+      throw base::InputError("the file is damaged (over " + std::to_string(kMaxBadOggPagesInARow) +
+                             " broken Ogg pages in a row)");
+    }
+    if (checked_ > budget_) {
+      throw base::InputError("the file is damaged (its broken Ogg pages claim more than twice its size)");
+    }
+  }
+  void good_page() { in_a_row_ = 0; }
+
+ private:
+  std::int64_t budget_;
+  std::int64_t checked_ = 0;
+  int in_a_row_ = 0;
+};
 
 std::uint32_t be(const std::uint8_t* p, int n) {
   std::uint32_t v = 0;
@@ -131,7 +226,7 @@ class Scanner {
   Findings run() {
     check_flac_pictures();
     count_ogg_comments();
-    count_riff_info(after_id3_tags(), size_, 0);
+    count_riff_info();
     std::vector<std::uint8_t> block;
     for (std::int64_t pos = 0; pos + static_cast<std::int64_t>(kHeaderSize) <= size_;) {
       const auto want = static_cast<std::size_t>(
@@ -309,9 +404,10 @@ class Scanner {
       last = (b[0] & 0x80) != 0;
       std::int64_t length = be(b + 1, 3);
       if ((b[0] & 0x7f) == 4) {
-        std::vector<std::uint8_t> head(static_cast<std::size_t>(std::min<std::int64_t>(length, kCommentHead)));
-        const std::size_t held = read_(pos + 4, head.data(), head.size());
-        count_entries(vorbis_comment_entries(head.data(), held, length));
+        std::uint8_t vendor[4];
+        std::uint8_t count[4];
+        if (read_exact(pos + 4, vendor, 4) && read_exact(pos + 8 + le32(vendor), count, 4))
+          count_entries(vorbis_comment_entries(length, le32(vendor), le32(count)));
       }
       if ((b[0] & 0x7f) == 6) {
         const std::int64_t picture = truncated_picture_length(pos + 4, length);
@@ -354,102 +450,177 @@ class Scanner {
   // Walks the pages of an Ogg file as FFmpeg's demuxer does (a page whose checksum fails is
   // searched past for the next "OggS", a new stream starts at its first page) and counts the
   // comments of every comment packet, of every stream and every link of a chained file.
+  // Each stream keeps a few bytes, never a packet: the count's place follows from the vendor
+  // length. A run of bad pages is refused once it is more than damage (see OggDamage).
   void count_ogg_comments() {
+    Window file(read_, size_);
     std::int64_t pos = after_id3_tags();
-    std::uint8_t h[kOggHeader + 255];
-    if (!read_exact(pos, h, 4) || std::memcmp(h, "OggS", 4) != 0) return;
+    const std::uint8_t* sync = file.at(pos, 4);
+    if (sync == nullptr || std::memcmp(sync, "OggS", 4) != 0) return;
     std::map<std::uint32_t, OggStream> streams;
-    std::vector<std::uint8_t> page;
+    OggDamage damage(size_);
     for (;;) {
-      const std::int64_t length = ogg_page_at(pos, &page);
-      if (length <= 0) {
-        pos = next_ogg_sync(pos + 1);
+      const OggPage page = ogg_page_at(file, pos);
+      if (page.file_ends) return;  // FFmpeg's reader stops at a page the file cuts short
+      if (!page.intact) {
+        damage.bad_page(page.bytes_checked);
+        pos = next_ogg_sync(file, pos + 4);  // FFmpeg goes on right after the "OggS"
         if (pos < 0) return;
         continue;
       }
-      const std::uint8_t* header = page.data();
-      const int segments = header[26];
-      OggStream& s = streams[le32(header + 14)];
-      if (header[5] & 0x02) s = OggStream{};  // first page of a stream: a new link of a chain
-      if ((header[5] & 0x01) == 0) {          // not a continued packet: a half one is dropped
-        s.packet.clear();
-        s.packet_length = 0;
+      damage.good_page();
+      const std::uint8_t* header = file.at(pos, static_cast<std::size_t>(page.length));
+      const std::uint32_t serial = le32(header + 14);
+      auto found = streams.find(serial);
+      if (found == streams.end()) {
+        if (streams.size() >= kMaxOggStreams) {
+          throw base::InputError("the file holds more than " + std::to_string(kMaxOggStreams) +
+                                 " Ogg streams");
+        }
+        found = streams.emplace(serial, OggStream{}).first;
       }
+      OggStream& s = found->second;
+      if (header[5] & 0x02) s = OggStream{};  // first page of a stream: a new link of a chain
+      if ((header[5] & 0x01) == 0) s.packet = OggPacket{};  // not continued: a half packet is dropped
+      const int segments = header[26];
       const std::uint8_t* data = header + kOggHeader + segments;
       for (int i = 0; i < segments; ++i) {
         const int lace = header[kOggHeader + i];
-        const std::size_t keep = std::min<std::size_t>(lace, kCommentHead - std::min(kCommentHead, s.packet.size()));
-        s.packet.insert(s.packet.end(), data, data + keep);
-        s.packet_length += lace;
+        add_to_packet(s, data, static_cast<std::size_t>(lace));
         data += lace;
         if (lace < 255) finish_ogg_packet(s);
       }
-      pos += length;
+      pos += page.length;
     }
+  }
+
+  void add_to_packet(OggStream& s, const std::uint8_t* bytes, std::size_t n) {
+    OggPacket& p = s.packet;
+    const std::int64_t at = p.length;
+    const std::size_t to_head = std::min(n, p.head.size() - std::min(p.head.size(), p.head_size));
+    std::memcpy(p.head.data() + p.head_size, bytes, to_head);
+    p.head_size += to_head;
+    p.length += static_cast<std::int64_t>(n);
+    if (p.count_at == kUnknown && p.head_size == p.head.size()) locate_count(s);
+    p.take_count(bytes, at, n);
+  }
+
+  // Where in the packet the comment count stands, once its head tells what the packet is.
+  void locate_count(OggStream& s) {
+    OggPacket& p = s.packet;
+    const std::int64_t offset = comment_offset(s);
+    if (offset < 0 || static_cast<std::int64_t>(p.head_size) < offset + 4) {
+      p.count_at = kNotComments;
+      return;
+    }
+    p.comments_at = offset;
+    p.count_at = offset + 4 + le32(p.head.data() + offset);
+    p.take_count(p.head.data(), 0, p.head_size);
   }
 
   void finish_ogg_packet(OggStream& s) {
-    if (s.packets == 0) s.first_packet.assign(s.packet.begin(), s.packet.begin() + std::min<std::size_t>(s.packet.size(), 16));
-    const std::int64_t offset = comment_offset(s);
-    if (offset >= 0 && static_cast<std::int64_t>(s.packet.size()) >= offset) {
-      count_entries(vorbis_comment_entries(s.packet.data() + offset, s.packet.size() - static_cast<std::size_t>(offset),
-                                           s.packet_length - offset));
+    OggPacket& p = s.packet;
+    if (s.packets == 0) s.first_packet.assign(p.head.begin(), p.head.begin() + static_cast<std::ptrdiff_t>(p.head_size));
+    if (p.count_at == kUnknown) locate_count(s);
+    if (p.count_at != kNotComments) {
+      count_entries(vorbis_comment_entries(p.length - p.comments_at, p.count_at - p.comments_at - 4,
+                                           p.count_bytes == 4 ? le32(p.count.data()) : 0));
     }
     ++s.packets;
-    s.packet.clear();
-    s.packet_length = 0;
+    p = OggPacket{};
   }
 
-  // The length of a whole, intact Ogg page at `pos` read into `page`, or 0.
-  std::int64_t ogg_page_at(std::int64_t pos, std::vector<std::uint8_t>* page) {
-    page->resize(kOggHeader + 255);
-    std::uint8_t* h = page->data();
-    if (!read_exact(pos, h, kOggHeader) || std::memcmp(h, "OggS", 4) != 0 || h[4] != 0) return 0;
+  struct OggPage {
+    std::int64_t length = 0;
+    bool intact = false;
+    bool file_ends = false;
+    std::int64_t bytes_checked = 0;  // what judging it took
+  };
+
+  // The Ogg page at `pos`: its length, whether its header and checksum hold, and whether the
+  // file ends inside it.
+  OggPage ogg_page_at(Window& file, std::int64_t pos) {
+    OggPage page;
+    page.bytes_checked = kOggHeader;
+    const std::uint8_t* h = file.at(pos, kOggHeader);
+    if (h == nullptr) {
+      page.file_ends = true;
+      return page;
+    }
+    if (std::memcmp(h, "OggS", 4) != 0 || h[4] != 0) return page;  // FFmpeg refuses any version but 0
     const int segments = h[26];
-    if (!read_exact(pos + static_cast<std::int64_t>(kOggHeader), h + kOggHeader, static_cast<std::size_t>(segments))) return 0;
+    h = file.at(pos, kOggHeader + static_cast<std::size_t>(segments));
+    if (h == nullptr) {
+      page.file_ends = true;
+      return page;
+    }
     std::size_t length = kOggHeader + static_cast<std::size_t>(segments);
     for (int i = 0; i < segments; ++i) length += h[kOggHeader + i];
-    page->resize(length);
-    h = page->data();
-    const std::size_t body = kOggHeader + static_cast<std::size_t>(segments);
-    if (!read_exact(pos + static_cast<std::int64_t>(body), h + body, length - body)) return 0;
-    const std::uint32_t stored = be(h + 22, 4);  // av_crc gives it in this byte order
-    std::memset(h + 22, 0, 4);
-    const std::uint32_t crc = av_crc(av_crc_get_table(AV_CRC_32_IEEE), 0, h, length);
-    return crc == stored ? static_cast<std::int64_t>(length) : 0;
+    h = file.at(pos, length);
+    if (h == nullptr) {
+      page.file_ends = true;
+      return page;
+    }
+    page.length = static_cast<std::int64_t>(length);
+    page.bytes_checked = page.length;
+    // The checksum is taken with its own field as zeros; av_crc gives it in this byte order.
+    const AVCRC* table = av_crc_get_table(AV_CRC_32_IEEE);
+    static constexpr std::uint8_t kZeros[4] = {};
+    std::uint32_t crc = av_crc(table, 0, h, 22);
+    crc = av_crc(table, crc, kZeros, 4);
+    crc = av_crc(table, crc, h + 26, length - 26);
+    page.intact = crc == be(h + 22, 4);
+    return page;
   }
 
   // The next "OggS" at or after `from` within FFmpeg's search distance, or -1.
-  std::int64_t next_ogg_sync(std::int64_t from) {
-    std::vector<std::uint8_t> window(static_cast<std::size_t>(kOggResync) + 4);
-    const std::size_t got = read_(from, window.data(), window.size());
+  std::int64_t next_ogg_sync(Window& file, std::int64_t from) {
+    const std::size_t got = file.fill(from, static_cast<std::size_t>(kOggResync) + 4);
     if (got < 4) return -1;
-    const void* at = memmem(window.data(), got, "OggS", 4);
+    const std::uint8_t* window = file.at(from, got);
+    const void* at = memmem(window, got, "OggS", 4);
     if (at == nullptr) return -1;
-    return from + (static_cast<const std::uint8_t*>(at) - window.data());
+    return from + (static_cast<const std::uint8_t*>(at) - window);
   }
 
-  // RIFF chunks from `pos` to `end` (WAV, AVI): the items of every LIST/INFO are counted, other
-  // lists looked into (AVI keeps its INFO inside 'hdrl' as well as at the top). `depth` stops
-  // lists nested without end.
-  void count_riff_info(std::int64_t pos, std::int64_t end, int depth) {
-    std::uint8_t h[12];
-    if (depth == 0) {
-      if (!read_exact(pos, h, 12) ||
-          (std::memcmp(h, "RIFF", 4) != 0 && std::memcmp(h, "RF64", 4) != 0 && std::memcmp(h, "BW64", 4) != 0))
-        return;
-      pos += 12;
+  // RIFF chunks (WAV, AVI) read front to back through one buffer: the items of every
+  // LIST/INFO are counted, other lists looked into (AVI keeps its INFO inside 'hdrl' as well as
+  // at the top). An RF64/BW64 file gives its data chunk's size in a ds64 chunk, and FFmpeg
+  // steps over the data by it to read the chunks after.
+  void count_riff_info() {
+    Window file(read_, size_);
+    std::int64_t pos = after_id3_tags();
+    const std::uint8_t* h = file.at(pos, 12);
+    if (h == nullptr) return;
+    const bool rf64 = std::memcmp(h, "RF64", 4) == 0 || std::memcmp(h, "BW64", 4) == 0;
+    if (!rf64 && std::memcmp(h, "RIFF", 4) != 0) return;
+    pos += 12;
+    std::int64_t data_size = -1;
+    if (rf64) {
+      h = file.at(pos, 8 + 16);
+      if (h == nullptr || std::memcmp(h, "ds64", 4) != 0 || le32(h + 4) < 24) return;  // FFmpeg refuses
+      data_size = static_cast<std::int64_t>(le32(h + 16) | (std::uint64_t{le32(h + 20)} << 32));
+      if (data_size < 0) return;
     }
-    if (depth > 8) return;
-    while (pos + 8 <= end && read_exact(pos, h, 12)) {
-      const std::int64_t size = le32(h + 4);
+    count_riff_chunks(file, pos, size_, 0, data_size);
+  }
+
+  // The chunks from `pos` to `end`; `data_size`, when known, is the top-level data's size.
+  void count_riff_chunks(Window& file, std::int64_t pos, std::int64_t end, int depth, std::int64_t data_size) {
+    if (depth > 8) return;  // lists nested without end
+    for (;;) {
+      if (pos + 8 > end) return;
+      const std::uint8_t* h = file.at(pos, 12);
+      if (h == nullptr) return;
+      std::int64_t size = le32(h + 4);
+      if (depth == 0 && data_size >= 0 && std::memcmp(h, "data", 4) == 0) size = std::min(data_size, size_);
       const std::int64_t body = pos + 8;
       const std::int64_t body_end = std::min(body + size, end);
       if (std::memcmp(h, "LIST", 4) == 0 && size >= 4) {
         if (std::memcmp(h + 8, "INFO", 4) == 0) {
-          count_info_items(body + 4, body_end);
+          count_info_items(file, body + 4, body_end);
         } else {
-          count_riff_info(body + 4, body_end, depth + 1);
+          count_riff_chunks(file, body + 4, body_end, depth + 1, -1);
         }
       }
       pos = body + size + (size & 1);
@@ -457,9 +628,10 @@ class Scanner {
   }
 
   // ff_read_riff_info: items of an ID and a size until the list ends; each one is an entry.
-  void count_info_items(std::int64_t pos, std::int64_t end) {
-    std::uint8_t h[8];
-    while (pos + 8 <= end && read_exact(pos, h, 8)) {
+  void count_info_items(Window& file, std::int64_t pos, std::int64_t end) {
+    while (pos + 8 <= end) {
+      const std::uint8_t* h = file.at(pos, 8);
+      if (h == nullptr) return;
       const std::int64_t size = le32(h + 4);
       if (size > end - pos - 8) return;
       count_entries(1);

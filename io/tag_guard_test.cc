@@ -58,6 +58,89 @@ TEST(TagGuard, OggCommentsAreCountedEvenBehindAPageWithABadChecksum) {
   EXPECT_THROW(scan_bytes(ogg.substr(0, second) + decoy + ogg.substr(second)), base::InputError);
 }
 
+// What the scan refuses the file for, or "" when it does not.
+std::string refusal(const std::string& bytes) {
+  try {
+    scan_bytes(bytes);
+  } catch (const base::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string repeated(const std::string& piece, std::size_t bytes) {
+  std::string out;
+  out.reserve(bytes + piece.size());
+  while (out.size() < bytes) out += piece;
+  return out;
+}
+
+const std::string kOpusHead = "OpusHead" + std::string(11, '\x01');
+
+// Page headers five bytes apart: FFmpeg (and a naive walk) judges each as a page and searches
+// on from it, tens of millions of times in a 200 MB file.
+TEST(TagGuard, OggPageHeadersInARowAreRefusedAsDamage) {
+  const std::string start = bombs::ogg_pages({kOpusHead});
+  for (const char version : {'\x01', '\0'}) {
+    const std::string file = start + repeated(std::string("OggS") + version, 2 * kMiB);
+    EXPECT_EQ(refusal(file), "the file is damaged (over 64 broken Ogg pages in a row)");
+  }
+}
+
+// Good pages between the bad ones end each run; what the bad pages claim is still bounded.
+TEST(TagGuard, OggBadPagesClaimingMoreThanTwiceTheFileAreRefused) {
+  const std::string good = bombs::ogg_pages({"x"});
+  const std::string bad = "OggS" + std::string(22, '\0') + std::string(256, '\xff');  // claims 65 KB
+  const std::string group = repeated(bad, 10 * bad.size()) + good;
+  EXPECT_EQ(refusal(bombs::ogg_pages({kOpusHead}) + repeated(group, 4 * kMiB)),
+            "the file is damaged (its broken Ogg pages claim more than twice its size)");
+}
+
+// A damaged page here and there is played past, and the comments behind it still counted.
+TEST(TagGuard, OggWithScatteredDamagedPagesIsWalkedToTheEnd) {
+  std::vector<std::string> packets{kOpusHead, "OpusTags" + bombs::vorbis_comments(10)};
+  for (int i = 0; i < 200; ++i) packets.push_back(kAudio);
+  std::string file = bombs::ogg_pages(packets);
+  for (std::size_t page = file.find("OggS", 4), n = 0; page != std::string::npos; page = file.find("OggS", page + 4)) {
+    if (++n % 2 == 0) file[page + 100] ^= 0x5a;  // every other audio page fails its checksum
+  }
+  EXPECT_EQ(refusal(file), "");
+  EXPECT_EQ(refusal(file + bombs::ogg_pages({kOpusHead, "OpusTags" + bombs::vorbis_comments(2000)}, 2)),
+            "the file's tags are implausible (over 1000 entries)");
+}
+
+// FFmpeg cannot open more streams than that; each one the walk follows costs it memory.
+TEST(TagGuard, OggWithMoreStreamsThanFfmpegOpensIsRefused) {
+  std::string file;
+  for (std::uint32_t serial = 1; serial <= 1000; ++serial) file += bombs::ogg_pages({kOpusHead}, serial);
+  EXPECT_EQ(refusal(file), "");
+  EXPECT_EQ(refusal(file + bombs::ogg_pages({kOpusHead}, 1001)), "the file holds more than 1000 Ogg streams");
+}
+
+// The count stands behind the vendor string, however long: read where it is, not guessed.
+TEST(TagGuard, OggCommentCountBehindALongVendorIsRead) {
+  std::string comments = bombs::vorbis_comments(2000);
+  const std::uint32_t vendor = 200000;
+  const std::uint32_t old_vendor = static_cast<std::uint8_t>(comments[0]) | (static_cast<std::uint8_t>(comments[1]) << 8);
+  std::string length;
+  for (int i = 0; i < 4; ++i) length.push_back(static_cast<char>((vendor >> (8 * i)) & 0xff));
+  comments = length + std::string(vendor, 'v') + comments.substr(4 + old_vendor);
+  EXPECT_EQ(refusal(bombs::ogg_pages({kOpusHead, "OpusTags" + comments})),
+            "the file's tags are implausible (over 1000 entries)");
+  // A count of 10 behind it: the 200 KB vendor is no reason to guess more.
+  std::string few = bombs::vorbis_comments(10);
+  const std::uint32_t few_vendor = static_cast<std::uint8_t>(few[0]) | (static_cast<std::uint8_t>(few[1]) << 8);
+  few = length + std::string(vendor, 'v') + few.substr(4 + few_vendor) + std::string(100000, '\0');
+  EXPECT_EQ(refusal(bombs::ogg_pages({kOpusHead, "OpusTags" + few})), "");
+}
+
+// FFmpeg steps over an RF64 file's data by the ds64 chunk's size and reads the chunks after it.
+TEST(TagGuard, Rf64InfoAfterTheDataIsCounted) {
+  EXPECT_EQ(refusal(bombs::wav_with_info(100, true)), "");
+  EXPECT_EQ(refusal(bombs::wav_with_info(2000, true)), "the file's tags are implausible (over 1000 entries)");
+  EXPECT_EQ(refusal(bombs::wav_with_info(2000)), "the file's tags are implausible (over 1000 entries)");
+}
+
 TEST(TagGuard, AFileWithoutTagsIsLeftAlone) {
   const Findings f = scan_bytes(bombs::wav(44100, 2, 4, 100000));
   EXPECT_TRUE(f.patches.empty());

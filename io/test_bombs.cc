@@ -167,11 +167,11 @@ std::string opus_with_comments(const std::string& opus, const std::string& comme
   return out;
 }
 
-std::string ogg_pages(const std::vector<std::string>& packets) {
+std::string ogg_pages(const std::vector<std::string>& packets, std::uint32_t serial) {
   std::string out;
   std::uint32_t sequence = 0;
   for (const std::string& packet : packets) {
-    for (std::string& page : paged(packet, 1, sequence)) {
+    for (std::string& page : paged(packet, serial, sequence)) {
       if (sequence == 0) {
         page[5] = '\x02';  // beginning of the stream
         page = renumbered(std::move(page), 0);
@@ -183,7 +183,7 @@ std::string ogg_pages(const std::vector<std::string>& packets) {
   return out;
 }
 
-std::string wav_with_info(int entries) {
+std::string wav_with_info(int entries, bool rf64) {
   std::string info = "INFO";
   for (int i = 0; i < entries; ++i) {
     for (int digit = 0, n = i; digit < 4; ++digit, n /= 26) info.push_back(static_cast<char>('A' + n % 26));
@@ -199,15 +199,33 @@ std::string wav_with_info(int entries) {
   le(&body, 44100 * 4, 4);  // bytes a second
   le(&body, 4, 2);          // block align
   le(&body, 16, 2);         // bits
-  body += "LIST";
-  le(&body, static_cast<std::uint32_t>(info.size()), 4);
-  body += info;
-  body += "data";
-  le(&body, pcm_bytes, 4);
-  body += std::string(pcm_bytes, '\0');
-  std::string out = "RIFF";
-  le(&out, static_cast<std::uint32_t>(body.size()), 4);
-  return out + body;
+  std::string list = "LIST";
+  le(&list, static_cast<std::uint32_t>(info.size()), 4);
+  list += info;
+  if (!rf64) {
+    body += list + "data";
+    le(&body, pcm_bytes, 4);
+    body += std::string(pcm_bytes, '\0');
+    std::string out = "RIFF";
+    le(&out, static_cast<std::uint32_t>(body.size()), 4);
+    return out + body;
+  }
+  // RF64: the sizes in a ds64 chunk, the 32-bit ones all ones, the list after the data.
+  std::string ds64 = "ds64";
+  le(&ds64, 28, 4);
+  const std::uint64_t riff_size = 4 + 36 + (body.size() - 4) + 8 + pcm_bytes + list.size();
+  le(&ds64, static_cast<std::uint32_t>(riff_size), 4);
+  le(&ds64, static_cast<std::uint32_t>(riff_size >> 32), 4);
+  le(&ds64, pcm_bytes, 4);
+  le(&ds64, 0, 4);
+  le(&ds64, pcm_bytes / 4, 4);  // sample frames
+  le(&ds64, 0, 4);
+  le(&ds64, 0, 4);  // no table
+  std::string out = "RF64";
+  le(&out, 0xffffffffu, 4);
+  out += "WAVE" + ds64 + body.substr(4) + "data";
+  le(&out, 0xffffffffu, 4);
+  return out + std::string(pcm_bytes, '\0') + list;
 }
 
 std::string wav(std::uint32_t rate, std::uint16_t channels, std::uint16_t block_align,

@@ -43,10 +43,11 @@ std::string flac_with_comments(const std::string& flac, const std::string& comme
 // The Ogg Opus file (as FFmpeg writes it: the OpusTags packet alone on the second page) with
 // that packet made "OpusTags" + `comments`, its pages rebuilt and every checksum valid.
 std::string opus_with_comments(const std::string& opus, const std::string& comments);
-// One Ogg stream (serial 1): each packet on pages of its own, checksums valid.
-std::string ogg_pages(const std::vector<std::string>& packets);
-// A 3 s WAV of silence whose LIST/INFO chunk holds `entries` items with different IDs.
-std::string wav_with_info(int entries);
+// One Ogg stream: each packet on pages of its own, checksums valid.
+std::string ogg_pages(const std::vector<std::string>& packets, std::uint32_t serial = 1);
+// A 3 s WAV of silence whose LIST/INFO chunk holds `entries` items with different IDs; as
+// RF64 the list comes after the data, whose size only the ds64 chunk gives.
+std::string wav_with_info(int entries, bool rf64 = false);
 
 void write_file(const std::string& path, const std::string& bytes);
 

@@ -83,8 +83,22 @@ std::string opus_with_comments(const TempDir& dir, const std::string& name, int 
                    bombs::vorbis_comments(entries)));
 }
 
+// A real Opus file's first page, then "OggS\x01" until `bytes`: a page header every five bytes.
+std::string ogg_page_headers(const TempDir& dir, const std::string& name, std::size_t bytes) {
+  const std::string opus = ffmpeg_bytes(dir, ".plain.opus", kSine + " -c:a libopus -map_metadata -1");
+  std::string file = opus.substr(0, opus.find("OggS", 4));
+  const std::string header("OggS\x01", 5);
+  file.reserve(bytes + header.size());
+  while (file.size() < bytes) file += header;
+  return write(dir, name, file);
+}
+
 std::string wav_with_info(const TempDir& dir, const std::string& name, int entries) {
   return write(dir, name, bombs::wav_with_info(entries));
+}
+
+std::string rf64_with_info(const TempDir& dir, const std::string& name, int entries) {
+  return write(dir, name, bombs::wav_with_info(entries, true));
 }
 
 std::string mp3_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes) {
@@ -179,6 +193,13 @@ const std::vector<Bomb>& refused() {
        "the file's tags are implausible (over 4096 entries)"},
       {"WavWithTwentyThousandInfoEntries", "info.wav", writes(wav_with_info, 20000),
        "the file's tags are implausible (over 4096 entries)"},
+      // RF64 keeps the data's size in its ds64 chunk; FFmpeg reads the list after the data.
+      {"Rf64WithTwentyThousandInfoEntriesAfterTheData", "info64.wav", writes(rf64_with_info, 20000),
+       "the file's tags are implausible (over 4096 entries)"},
+      // Before: FFmpeg and the tag walk judged each header as a page and searched on from it;
+      // the walk read 65 KB for each: 81 s (42 s of CPU) for these 20 MB on every open.
+      {"OggPageHeadersEveryFiveBytes", "pages.opus", writes(ogg_page_headers, 20 * kMiB),
+       "the file is damaged (over 64 broken Ogg pages in a row)"},
       // An Ogg comment packet cannot be skipped without rewriting pages: over what FFmpeg may
       // allocate at once, the file is refused.
       {"OggCoverTooBigToHold", "huge.opus", writes(opus_with_cover, 60 * kMiB),
