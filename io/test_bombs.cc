@@ -123,7 +123,12 @@ std::string vorbis_comments(int entries) {
   return out;
 }
 
-std::string flac_with_comments(const std::string& flac, const std::string& comments) {
+namespace {
+
+// `flac` with `body` appended as its last metadata block of `type`, the 24-bit length field
+// set to `declared` (callers may forge it); with `replace`, earlier blocks of that type go.
+std::string flac_with_last_block(const std::string& flac, int type, const std::string& body, std::uint32_t declared,
+                                 bool replace) {
   if (flac.compare(0, 4, "fLaC") != 0) throw std::invalid_argument("not a FLAC file");
   std::string out = "fLaC";
   std::size_t pos = 4;
@@ -131,16 +136,22 @@ std::string flac_with_comments(const std::string& flac, const std::string& comme
     const auto header = static_cast<unsigned char>(flac.at(pos));
     last = (header & 0x80) != 0;
     const std::uint32_t length = read_be(flac, pos + 1, 3);
-    if ((header & 0x7f) != 4) {
+    if (!replace || (header & 0x7f) != type) {
       out.push_back(static_cast<char>(header & 0x7f));
       out += flac.substr(pos + 1, 3 + length);
     }
     pos += 4 + length;
   }
+  out.push_back(static_cast<char>(0x80 | type));
+  be(&out, declared & 0xffffff, 3);
+  return out + body + flac.substr(pos);
+}
+
+}  // namespace
+
+std::string flac_with_comments(const std::string& flac, const std::string& comments) {
   if (comments.size() >= (1u << 24)) throw std::invalid_argument("comments over a FLAC block");
-  out.push_back(static_cast<char>(0x80 | 4));
-  be(&out, static_cast<std::uint32_t>(comments.size()), 3);
-  return out + comments + flac.substr(pos);
+  return flac_with_last_block(flac, 4, comments, static_cast<std::uint32_t>(comments.size()), true);
 }
 
 std::string opus_with_comments(const std::string& opus, const std::string& comments) {
@@ -312,21 +323,8 @@ std::string png_claiming(const std::string& png, std::uint32_t width, std::uint3
 }
 
 std::string flac_with_picture(const std::string& flac, const std::string& picture, const std::string& mime) {
-  if (flac.compare(0, 4, "fLaC") != 0) throw std::invalid_argument("not a FLAC file");
-  std::string out = "fLaC";
-  std::size_t pos = 4;
-  for (bool last = false; !last;) {
-    const auto header = static_cast<unsigned char>(flac.at(pos));
-    last = (header & 0x80) != 0;
-    const std::uint32_t length = read_be(flac, pos + 1, 3);
-    out.push_back(static_cast<char>(header & 0x7f));
-    out += flac.substr(pos + 1, 3 + length);
-    pos += 4 + length;
-  }
   const std::string body = picture_block(picture, mime);
-  out.push_back(static_cast<char>(0x80 | 6));
-  be(&out, static_cast<std::uint32_t>(body.size()) & 0xffffff, 3);
-  return out + body + flac.substr(pos);
+  return flac_with_last_block(flac, 6, body, static_cast<std::uint32_t>(body.size()), false);
 }
 
 std::string ogg_picture_metadata(const std::string& picture, const std::string& mime) {
