@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/rand.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -118,9 +119,23 @@ std::string load_or_create_secret(const fs::path& root) {
   const fs::path file = root / "store.secret";
   const std::string found = read_secret(file);
   if (found.size() >= kMinLength) return found;
-  std::error_code ec;
-  const bool unusable = fs::exists(file, ec);  // empty or cut short by a crash: replaced
   create_private_directories(root);
+  // Processes starting together on one folder (serve and its workers) must agree: the
+  // folder is locked while one of them looks again and, if still needed, writes the secret.
+  // Without the lock, one that read "no file" could replace a secret another had already
+  // handed out (seen under ASan's timing in CI).
+  const int dir_fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) throw_errno("open " + root.string());
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }  // closing the descriptor drops the flock
+  } unlock{dir_fd};
+  while (::flock(dir_fd, LOCK_EX) != 0) {
+    if (errno != EINTR) throw_errno("lock " + root.string());
+  }
+  const std::string again = read_secret(file);
+  if (again.size() >= kMinLength) return again;
+  // None yet, or one empty or cut short by a crash: replaced.
   unsigned char raw[32];
   if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("RAND_bytes failed");
   const std::string secret = to_hex(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
@@ -131,22 +146,17 @@ std::string load_or_create_secret(const fs::path& root) {
   const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
                        ::fsync(fd) == 0;
   ::close(fd);
-  // link() never replaces a file: when another process published its secret first, that one
-  // counts, and every process returns what the file holds.
-  const int rc = !written  ? -1
-                 : unusable ? ::rename(tmp.c_str(), file.c_str())
-                            : ::link(tmp.c_str(), file.c_str());
+  const int rc = written ? ::rename(tmp.c_str(), file.c_str()) : -1;
   const int error = errno;
-  fs::remove(tmp, ec);
+  std::error_code ec;
+  if (rc != 0) fs::remove(tmp, ec);
   if (!written) throw std::runtime_error("cannot write " + tmp.string());
-  if (rc != 0 && error != EEXIST) {
+  if (rc != 0) {
     errno = error;
     throw_errno("create " + file.string());
   }
-  if (rc == 0) fsync_path(root, O_RDONLY | O_DIRECTORY);
-  const std::string kept = read_secret(file);
-  if (kept.size() < kMinLength) throw std::runtime_error(file.string() + " holds no usable secret");
-  return kept;
+  fsync_path(root, O_RDONLY | O_DIRECTORY);
+  return secret;
 }
 
 class LocalPutWriter final : public PutWriter {
