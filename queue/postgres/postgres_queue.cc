@@ -10,6 +10,7 @@
 #include <optional>
 #include <cerrno>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "base/errors.h"
@@ -23,6 +24,11 @@ using std::chrono::milliseconds;
 constexpr const char* kNotifyChannel = "sy_jobs";
 // Any constant: every process migrating the same database takes this lock first.
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7236152097)";
+// How long a migration's statement waits for a table lock before it steps back (set after
+// the advisory lock is held, so processes starting together still wait for each other),
+// and the pause before it tries again.
+constexpr const char* kMigrationLockWait = "SET LOCAL lock_timeout = '1s'";
+constexpr auto kMigrationRetryPause = std::chrono::milliseconds(500);
 
 // Each entry moves the schema one version up; never edit an entry once released.
 constexpr const char* kMigrations[] = {
@@ -192,6 +198,11 @@ PGconn* connect_within(const std::string& url, Steady::time_point deadline) {
 // What kind of failure a statement's error is, from its SQLSTATE: a database that is going
 // away, starting, out of room or out of connections is trouble that passes; a constraint
 // violation or a malformed statement is not.
+// A statement gave up waiting for a lock (lock_not_available): transient, like Unavailable.
+struct LockNotAvailable : base::Unavailable {
+  using base::Unavailable::Unavailable;
+};
+
 [[noreturn]] void throw_statement_error(const PGresult* r, const std::string& message) {
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   const std::string code = state ? state : "";
@@ -200,6 +211,7 @@ PGconn* connect_within(const std::string& url, Steady::time_point deadline) {
   // 08: connection exception; 53: insufficient resources; 57014: statement timeout (or
   // cancel); 57P01-57P03: shut down / cannot connect now; 40001/40P01: serialization,
   // deadlock.
+  if (code == "55P03") throw LockNotAvailable(text);  // waited lock_timeout (migrations)
   if (code.rfind("08", 0) == 0 || code.rfind("53", 0) == 0 || code == "57014" ||
       code.rfind("57P", 0) == 0 || code == "40001" || code == "40P01")
     throw base::Unavailable(text);
@@ -400,11 +412,27 @@ void PostgresJobQueue::migrate() {
   // Another process may be migrating (it holds the lock): a start may wait for it longer
   // than a request would.
   const auto deadline = Steady::now() + std::max(deadline_, milliseconds(60000));
+  for (;;) {
+    try {
+      migrate_once(deadline);
+      return;
+    } catch (const LockNotAvailable&) {
+      // A migration's ALTER queued behind a long transaction would hold every other query
+      // on the table behind it; it gives up after kMigrationLockWait, lets them through, and
+      // tries again while the start's deadline allows.
+      if (Steady::now() + kMigrationRetryPause >= deadline) throw;
+      std::this_thread::sleep_for(kMigrationRetryPause);
+    }
+  }
+}
+
+void PostgresJobQueue::migrate_once(Steady::time_point deadline) {
   Lease c(*this);
   c->exec_script("BEGIN", deadline);
   try {
     c->exec_script("SET LOCAL statement_timeout = 0", deadline);
     c->exec_until(deadline, kMigrationLock);
+    c->exec_script(kMigrationLockWait, deadline);
     c->exec(
         "CREATE TABLE IF NOT EXISTS sy_schema_migrations (version integer PRIMARY KEY, "
         "applied_at timestamptz NOT NULL DEFAULT now())");

@@ -64,6 +64,7 @@ class PostgresJobQueue final : public JobQueue {
   // Borrows a connection from the pool for one call.
   class Lease;
   void migrate();
+  void migrate_once(std::chrono::steady_clock::time_point deadline);
 
   std::string url_;
   std::chrono::milliseconds deadline_;

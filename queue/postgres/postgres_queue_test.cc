@@ -95,6 +95,35 @@ TEST(PostgresQueue, MigratesOnceEvenWhenManyProcessesStartTogether) {
   EXPECT_EQ(ok.load(), 4);
 }
 
+// An upgrade's ALTER TABLE needs the table to itself. Queued behind a long transaction (a
+// report, a backup), it would hold every other query on the table behind it: the API's
+// requests would time out until that transaction ended. It steps back instead.
+TEST(PostgresQueue, AnUpgradeWaitingForALongTransactionDoesNotStallTheQueue) {
+  reset_schema();
+  { PostgresJobQueue q(test_url(), 1); }
+  drop_failure_kind();  // back to schema 3: the next start migrates
+  RawConnection reader;
+  reader.exec("BEGIN");
+  reader.exec("SELECT count(*) FROM " + schema() + ".sy_jobs");  // holds the table until COMMIT
+  std::atomic<int> version{0};
+  std::thread upgrade([&] {
+    PostgresJobQueue upgraded(test_url(), 1);
+    version = upgraded.schema_version();
+  });
+  RawConnection request;
+  request.exec("SET statement_timeout = '3s'");  // a request stuck behind the ALTER fails
+  for (int i = 0; i < 6; ++i) {
+    std::this_thread::sleep_for(300ms);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_NO_THROW(request.exec("SELECT count(*) FROM " + schema() + ".sy_jobs"));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s) << "probe " << i;
+  }
+  EXPECT_EQ(version.load(), 0) << "the upgrade waits for the long transaction";
+  reader.exec("COMMIT");
+  upgrade.join();
+  EXPECT_EQ(version.load(), PostgresJobQueue::latest_schema_version());
+}
+
 TEST(PostgresQueue, RefusesASchemaFromANewerBinary) {
   reset_schema();
   { PostgresJobQueue q(test_url(), 1); }
