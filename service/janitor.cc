@@ -1,5 +1,8 @@
 #include "service/janitor.h"
 
+#include <optional>
+#include <unordered_map>
+
 #include "base/log.h"
 #include "storage/keys.h"
 
@@ -32,12 +35,20 @@ JanitorReport Janitor::run_once(storage::Clock::time_point now) {
   // attempt after moving its result into place, before recording the job done, leaves a
   // result no one removes (the job fails when a claim finds its lease run out). Nothing
   // writes there once the job is failed, so age does not matter.
+  // A job's objects sit under several roots (its upload, result, attempts): the queue is
+  // asked once a job per sweep.
+  std::unordered_map<std::string, std::optional<queue::JobStatus>> status_of;
   for (const std::string_view prefix : storage::kJobKeyRoots) {
     for (const auto& obj : store_.list(std::string(prefix))) {
       const std::string rest = obj.key.substr(prefix.size());
-      const auto job = queue_.get(rest.substr(0, rest.find('/')));
-      if (job) {
-        if (job->status == queue::JobStatus::kFailed && prefix != "uploads/") {
+      const std::string id = rest.substr(0, rest.find('/'));
+      auto known = status_of.find(id);
+      if (known == status_of.end()) {
+        const auto job = queue_.get(id);
+        known = status_of.emplace(id, job ? std::optional(job->status) : std::nullopt).first;
+      }
+      if (const auto status = known->second) {
+        if (*status == queue::JobStatus::kFailed && prefix != "uploads/") {
           store_.remove(obj.key);
           ++report.failed_results_removed;
         }
