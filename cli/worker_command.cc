@@ -122,8 +122,10 @@ int run_worker(const WorkerFlags& flags) {
     options.sofa_path = config.sofa_path;
     options.attempt_limits = limits;
     if (flags.worker_id) options.worker_id = *flags.worker_id;
+#ifdef SY_TEST_HOOKS
     if (const char* marker = std::getenv("SY_TEST_CRASH_MARKER")) options.crash_marker = marker;
     if (const char* name = std::getenv("SY_TEST_KILL_AFTER_MOVE")) options.kill_after_move_filename = name;
+#endif
     const std::string wisdom = fftw_wisdom_path();
     if (!wisdom.empty()) engine::import_fftw_wisdom(wisdom);
     options.filter_store_dir = filter_store_dir();
