@@ -53,6 +53,12 @@ struct BinauralDecoderDesign {
   bool operator==(const BinauralDecoderDesign&) const = default;
 };
 
+// What the renderer asks of a sphere design (measured, docs/ENGINE.md): MagLS errors in
+// decibels down to 10 dB below a bin's mean power, and 80 % of the fit's weight on the
+// source's tilted circle when it keeps to one.
+inline constexpr double kSphereMagnitudeFitFloor = 0.1;
+inline constexpr double kSphereOrbitWeight = 0.8;
+
 // Mixes every field of the design (a new field that is left out fails to compile).
 std::size_t hash_value(const BinauralDecoderDesign& design) noexcept;
 

@@ -189,10 +189,11 @@ TEST(BinauralReferenceTest, HorizontalRendererFollowsTheMeasuredHead) {
 }
 
 TEST(BinauralReferenceTest, ElevatedRendererFollowsTheMeasuredHead) {
-  // Before MagLS: 6.3 dB ILD, 4.0 dB spectral, 4.3 dB front/back (2.8 dB today, above the
-  // issue's 2 dB: see docs/ENGINE.md).
+  // Before MagLS: 6.3 dB ILD, 4.0 dB spectral, 4.3 dB front/back; MagLS on the even grid
+  // alone: 4.6 / 2.8 / 2.8 dB. Front/back: issue 15 asks for 2 dB of the reference, met by
+  // fitting in decibels and favouring the tilted circle (docs/ENGINE.md).
   expect_follows_the_measured_head("sphere (16 channels), circle tilted 30 degrees, 12 directions", 30.0,
-                                   {.itd_ms = 0.1, .ild_db = 5.5, .spectral_db = 3.3, .front_back_db = 3.3});
+                                   {.itd_ms = 0.1, .ild_db = 4.0, .spectral_db = 3.0, .front_back_db = 2.0});
 }
 
 // Design variants against the reference (issue 15): crossover, layout, coherence. A study
@@ -237,7 +238,7 @@ TEST(BinauralReferenceStudy, DISABLED_Variants) {
       {"MagLS 2 kHz, orbit 0.95", orbit(0, 0.95)},
       {"MagLS 2 kHz, dB floor 0.1, orbit 0.5", orbit(0.1, 0.5)},
       {"MagLS 2 kHz, dB floor 0.1, orbit 0.65", orbit(0.1, 0.65)},
-      {"MagLS 2 kHz, dB floor 0.1, orbit 0.8", orbit(0.1, 0.8)},
+      {"MagLS 2 kHz, dB floor 0.1, orbit 0.8 (shipped)", orbit(0.1, 0.8)},
       {"MagLS 2 kHz, dB floor 0.1, orbit 0.95", orbit(0.1, 0.95)},
       {"MagLS 2 kHz, dB floor 0.03, orbit 0.8", orbit(0.03, 0.8)},
       {"MagLS 2 kHz, dB floor 0.01, orbit 0.8", orbit(0.01, 0.8)},
