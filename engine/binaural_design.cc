@@ -22,16 +22,19 @@ void mix(std::size_t& seed, const T& value) noexcept {
 std::size_t hash_value(const BinauralDecoderDesign& design) noexcept {
   // A structured binding names every member: adding a field to the design breaks this line
   // until the field is hashed too.
-  const auto& [basis, horizontal_speakers, sphere_speakers, max_re, magnitude_fit_hz, diffuse_coherence,
-               level_match_low_hz, level_match_high_hz, max_length, diffuse_field_eq, equal_loudness,
-               side_balance, pair_width_degrees, crossover_hz] = design;
+  const auto& [basis, horizontal_speakers, sphere_speakers, max_re, magnitude_fit_hz, magnitude_fit_floor,
+               diffuse_coherence, orbit_elevation_degrees, orbit_weight, level_match_low_hz, level_match_high_hz,
+               max_length, diffuse_field_eq, equal_loudness, side_balance, pair_width_degrees, crossover_hz] = design;
   std::size_t seed = 0;
   mix(seed, static_cast<int>(basis));
   mix(seed, horizontal_speakers);
   mix(seed, sphere_speakers);
   mix(seed, max_re);
   mix(seed, magnitude_fit_hz);
+  mix(seed, magnitude_fit_floor);
   mix(seed, diffuse_coherence);
+  mix(seed, orbit_elevation_degrees);
+  mix(seed, orbit_weight);
   mix(seed, level_match_low_hz);
   mix(seed, level_match_high_hz);
   mix(seed, max_length);

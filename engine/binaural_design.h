@@ -33,7 +33,14 @@ struct BinauralDecoderDesign {
   std::size_t sphere_speakers = 64;      // of the kSphere layout (mirror-symmetric spiral)
   bool max_re = true;                    // per-order max-rE weights (false: basic decoding)
   double magnitude_fit_hz = 2000.0;      // MagLS above this frequency (0: least squares throughout)
+  // > 0: MagLS weighs each direction's error relative to its magnitude (in effect decibels),
+  // with this share of the bin's mean power as the floor; 0: plain magnitudes.
+  double magnitude_fit_floor = 0.0;
   bool diffuse_coherence = true;         // with MagLS: keep the ears' diffuse-field covariance
+  // With MagLS on the sphere: the peak elevation of the tilted circle the source travels
+  // (0: none), whose directions the fit favours with orbit_weight of its total weight.
+  double orbit_elevation_degrees = 0.0;
+  double orbit_weight = 0.0;
   double level_match_low_hz = 200.0;     // the decoder is scaled to unit gain in this band,
   double level_match_high_hz = 800.0;    // where the centred bass hands over
   std::size_t max_length = 512;          // frames; longer filters are faded out to fit
@@ -45,6 +52,12 @@ struct BinauralDecoderDesign {
 
   bool operator==(const BinauralDecoderDesign&) const = default;
 };
+
+// What the renderer asks of a sphere design (measured, docs/ENGINE.md): MagLS errors in
+// decibels down to 10 dB below a bin's mean power, and 80 % of the fit's weight on the
+// source's tilted circle when it keeps to one.
+inline constexpr double kSphereMagnitudeFitFloor = 0.1;
+inline constexpr double kSphereOrbitWeight = 0.8;
 
 // Mixes every field of the design (a new field that is left out fails to compile).
 std::size_t hash_value(const BinauralDecoderDesign& design) noexcept;

@@ -189,10 +189,11 @@ TEST(BinauralReferenceTest, HorizontalRendererFollowsTheMeasuredHead) {
 }
 
 TEST(BinauralReferenceTest, ElevatedRendererFollowsTheMeasuredHead) {
-  // Before MagLS: 6.3 dB ILD, 4.0 dB spectral, 4.3 dB front/back (2.8 dB today, above the
-  // issue's 2 dB: see docs/ENGINE.md).
+  // Before MagLS: 6.3 dB ILD, 4.0 dB spectral, 4.3 dB front/back; MagLS on the even grid
+  // alone: 4.6 / 2.8 / 2.8 dB. Front/back: issue 15 asks for 2 dB of the reference, met by
+  // fitting in decibels and favouring the tilted circle (docs/ENGINE.md).
   expect_follows_the_measured_head("sphere (16 channels), circle tilted 30 degrees, 12 directions", 30.0,
-                                   {.itd_ms = 0.1, .ild_db = 5.5, .spectral_db = 3.3, .front_back_db = 3.3});
+                                   {.itd_ms = 0.1, .ild_db = 4.0, .spectral_db = 3.0, .front_back_db = 2.0});
 }
 
 // Design variants against the reference (issue 15): crossover, layout, coherence. A study
@@ -204,19 +205,51 @@ TEST(BinauralReferenceStudy, DISABLED_Variants) {
     std::function<void(BinauralDecoderDesign&)> change;
   };
   const char* only = std::getenv("SY_VARIANTS");
-  std::vector<Variant> variants = {
-      {"LS (before)", [](BinauralDecoderDesign& d) { d.magnitude_fit_hz = 0; }},
-      {"MagLS 1 kHz", [](BinauralDecoderDesign& d) { d.magnitude_fit_hz = 1000; }},
-      {"MagLS 1.5 kHz", [](BinauralDecoderDesign& d) { d.magnitude_fit_hz = 1500; }},
-      {"MagLS 2 kHz", [](BinauralDecoderDesign& d) { d.magnitude_fit_hz = 2000; }},
-      {"MagLS 3 kHz", [](BinauralDecoderDesign& d) { d.magnitude_fit_hz = 3000; }},
-      {"MagLS 2 kHz, no coherence", [](BinauralDecoderDesign& d) { d.diffuse_coherence = false; }},
-      {"MagLS 2 kHz, basic", [](BinauralDecoderDesign& d) { d.max_re = false; }},
-      {"MagLS 2 kHz, 12 speakers", [](BinauralDecoderDesign& d) { d.horizontal_speakers = 12; d.sphere_speakers = 100; }},
-      {"MagLS 2 kHz, 36 speakers", [](BinauralDecoderDesign& d) { d.horizontal_speakers = 36; d.sphere_speakers = 36; }},
-      {"MagLS 1.5 kHz, basic", [](BinauralDecoderDesign& d) { d.max_re = false; d.magnitude_fit_hz = 1500; }},
+  // The rows before issue 15's sphere changes fit plain magnitudes on the even grid.
+  auto plain = [](BinauralDecoderDesign& d) {
+    d.magnitude_fit_floor = 0;
+    d.orbit_elevation_degrees = 0;
+    d.orbit_weight = 0;
   };
-  for (double elevation : {0.0, 30.0}) {
+  auto orbit = [](double floor, double weight) {
+    return [floor, weight](BinauralDecoderDesign& d) {
+      d.magnitude_fit_floor = floor;
+      d.orbit_weight = weight;
+    };
+  };
+  std::vector<Variant> variants = {
+      {"LS (before)", [&](BinauralDecoderDesign& d) { plain(d); d.magnitude_fit_hz = 0; }},
+      {"MagLS 1 kHz", [&](BinauralDecoderDesign& d) { plain(d); d.magnitude_fit_hz = 1000; }},
+      {"MagLS 1.5 kHz", [&](BinauralDecoderDesign& d) { plain(d); d.magnitude_fit_hz = 1500; }},
+      {"MagLS 2 kHz", [&](BinauralDecoderDesign& d) { plain(d); }},
+      {"MagLS 3 kHz", [&](BinauralDecoderDesign& d) { plain(d); d.magnitude_fit_hz = 3000; }},
+      {"MagLS 2 kHz, no coherence", [&](BinauralDecoderDesign& d) { plain(d); d.diffuse_coherence = false; }},
+      {"MagLS 2 kHz, basic", [&](BinauralDecoderDesign& d) { plain(d); d.max_re = false; }},
+      {"MagLS 2 kHz, 12 speakers",
+       [&](BinauralDecoderDesign& d) { plain(d); d.horizontal_speakers = 12; d.sphere_speakers = 100; }},
+      {"MagLS 2 kHz, 36 speakers",
+       [&](BinauralDecoderDesign& d) { plain(d); d.horizontal_speakers = 36; d.sphere_speakers = 36; }},
+      // Sphere only (the horizontal renderer uses none of these): MagLS in decibels
+      // (floor), and weighted towards the tilted circle the source travels (orbit).
+      {"MagLS 2 kHz, dB floor 0.1", orbit(0.1, 0)},
+      {"MagLS 2 kHz, dB floor 0.03", orbit(0.03, 0)},
+      {"MagLS 2 kHz, orbit 0.5", orbit(0, 0.5)},
+      {"MagLS 2 kHz, orbit 0.8", orbit(0, 0.8)},
+      {"MagLS 2 kHz, orbit 0.95", orbit(0, 0.95)},
+      {"MagLS 2 kHz, dB floor 0.1, orbit 0.5", orbit(0.1, 0.5)},
+      {"MagLS 2 kHz, dB floor 0.1, orbit 0.65", orbit(0.1, 0.65)},
+      {"MagLS 2 kHz, dB floor 0.1, orbit 0.8 (shipped)", orbit(0.1, 0.8)},
+      {"MagLS 2 kHz, dB floor 0.1, orbit 0.95", orbit(0.1, 0.95)},
+      {"MagLS 2 kHz, dB floor 0.03, orbit 0.8", orbit(0.03, 0.8)},
+      {"MagLS 2 kHz, dB floor 0.01, orbit 0.8", orbit(0.01, 0.8)},
+      {"MagLS 2 kHz, dB floor 0.1, orbit 0.8, no coherence",
+       [&](BinauralDecoderDesign& d) { orbit(0.1, 0.8)(d); d.diffuse_coherence = false; }},
+      {"MagLS 1.5 kHz, dB floor 0.1, orbit 0.8",
+       [&](BinauralDecoderDesign& d) { orbit(0.1, 0.8)(d); d.magnitude_fit_hz = 1500; }},
+  };
+  // SY_ELEVATION=<degrees> measures the sphere on a circle tilted that much instead of 30.
+  const char* tilt = std::getenv("SY_ELEVATION");
+  for (double elevation : {0.0, tilt ? std::atof(tilt) : 30.0}) {
     for (const Variant& v : variants) {
       if (only && v.name.find(only) == std::string::npos) continue;
       BinauralFilterCache cache(4, [&v](const std::string& path, double rate, const BinauralDecoderDesign& design) {

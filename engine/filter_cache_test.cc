@@ -125,6 +125,9 @@ TEST(FilterCacheTest, KeyIsTheWholeDesignTheFileAndTheRate) {
       [](BinauralDecoderDesign& d) { d.equal_loudness = false; },
       [](BinauralDecoderDesign& d) { d.pair_width_degrees = 90; },
       [](BinauralDecoderDesign& d) { d.crossover_hz = 150; },
+      [](BinauralDecoderDesign& d) { d.magnitude_fit_floor = 0.1; },
+      [](BinauralDecoderDesign& d) { d.orbit_elevation_degrees = 30; },
+      [](BinauralDecoderDesign& d) { d.orbit_weight = 0.8; },
   };
   const auto base_filters = cache.get("a.sofa", 48000.0, base);
   std::size_t expected = 1;
@@ -237,6 +240,26 @@ TEST(FilterCacheTest, DesignsKeptOnDiskAreReadBackByTheNextCache) {
   expect_same_filters(*made, *fourth.get(kDefaultSofaPath, 44100.0, design));
   EXPECT_EQ(fourth.designs_made(), 1u);
   EXPECT_EQ(fourth.designs_loaded(), 0u);
+}
+
+// The sphere's design follows the circle the source travels: a render on another tilt or
+// with another weighting never reads this one's stored filters.
+TEST(FilterCacheTest, StoredKeyHoldsTheOrbitAndTheFitWeighting) {
+  BinauralDecoderDesign design;
+  design.basis = AmbisonicBasis::kSphere;
+  design.magnitude_fit_floor = 0.1;
+  design.orbit_elevation_degrees = 30;
+  design.orbit_weight = 0.8;
+  const std::string key = stored_filters_key(kDefaultSofaPath, 44100.0, design);
+  ASSERT_FALSE(key.empty());
+  for (const auto& change : std::vector<std::function<void(BinauralDecoderDesign&)>>{
+           [](BinauralDecoderDesign& d) { d.orbit_elevation_degrees = 20; },
+           [](BinauralDecoderDesign& d) { d.orbit_weight = 0.5; },
+           [](BinauralDecoderDesign& d) { d.magnitude_fit_floor = 0; }}) {
+    BinauralDecoderDesign other = design;
+    change(other);
+    EXPECT_NE(stored_filters_key(kDefaultSofaPath, 44100.0, other), key);
+  }
 }
 
 // A file that passes the key check may still be damaged or forged: values the renderer sizes

@@ -126,14 +126,15 @@ std::string stored_filters_key(const std::string& sofa_path, double sample_rate,
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   // A structured binding names every member: a field added to the design breaks this line
   // until the key holds it too.
-  const auto& [basis, horizontal_speakers, sphere_speakers, max_re, magnitude_fit_hz, diffuse_coherence,
-               level_match_low_hz, level_match_high_hz, max_length, diffuse_field_eq, equal_loudness,
-               side_balance, pair_width_degrees, crossover_hz] = design;
+  const auto& [basis, horizontal_speakers, sphere_speakers, max_re, magnitude_fit_hz, magnitude_fit_floor,
+               diffuse_coherence, orbit_elevation_degrees, orbit_weight, level_match_low_hz, level_match_high_hz,
+               max_length, diffuse_field_eq, equal_loudness, side_balance, pair_width_degrees, crossover_hz] = design;
   std::ostringstream key;
   key.precision(17);
   key << "program " << exe.string() << ' ' << program << "\nhrtf " << sofa_path << ' ' << hrtf << "\nrate "
       << sample_rate << "\ndesign " << static_cast<int>(basis) << ' ' << horizontal_speakers << ' '
-      << sphere_speakers << ' ' << max_re << ' ' << magnitude_fit_hz << ' ' << diffuse_coherence << ' '
+      << sphere_speakers << ' ' << max_re << ' ' << magnitude_fit_hz << ' ' << magnitude_fit_floor << ' '
+      << diffuse_coherence << ' ' << orbit_elevation_degrees << ' ' << orbit_weight << ' '
       << level_match_low_hz << ' ' << level_match_high_hz << ' ' << max_length << ' ' << diffuse_field_eq << ' '
       << equal_loudness << ' ' << side_balance << ' ' << pair_width_degrees << ' ' << crossover_hz << '\n';
   return key.str();

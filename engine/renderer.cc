@@ -62,6 +62,16 @@ class SpatialRenderer final : public StereoProcessor {
     design.basis = basis_;
     design.pair_width_degrees = settings_.width_degrees;
     design.crossover_hz = settings_.bass_crossover_hz;
+    if (basis_ == AmbisonicBasis::kSphere) {
+      // A 3rd-order sphere cannot follow the head everywhere above 2 kHz: fit the magnitudes
+      // in decibels, and favour the tilted circle when the source keeps to one (the design
+      // is made per render and cached on it; docs/ENGINE.md has the measurements).
+      design.magnitude_fit_floor = kSphereMagnitudeFitFloor;
+      if (settings_.trajectory == Trajectory::kCircle && settings_.elevation_curve.empty()) {
+        design.orbit_elevation_degrees = settings_.elevation_degrees;
+        design.orbit_weight = kSphereOrbitWeight;
+      }
+    }
     const BinauralFilterCache::Filters shared =
         filter_cache_ != nullptr ? filter_cache_->get(sofa_path_, sample_rate, design)
                                  : std::make_shared<const BinauralFilters>(

@@ -27,7 +27,9 @@ struct Targets {
   std::vector<double> sum_power, difference_power;
 };
 
-Targets measure_targets(HrtfSet& hrtf, const std::vector<Bearing>& grid, std::size_t n) {
+// The diffuse-field powers are averaged over the first `diffuse` directions of the grid (the
+// evenly spread ones), the magnitudes are taken for all.
+Targets measure_targets(HrtfSet& hrtf, const std::vector<Bearing>& grid, std::size_t diffuse, std::size_t n) {
   const std::size_t bins = n / 2 + 1;
   const std::size_t count = grid.size();
   std::vector<std::vector<Complex>> left(count), right(count);
@@ -56,8 +58,9 @@ Targets measure_targets(HrtfSet& hrtf, const std::vector<Bearing>& grid, std::si
     }
     for (std::size_t b = 0; b < bins; ++b) {
       t.magnitude[d][b] = std::sqrt(0.5 * (std::norm(left[d][b]) + std::norm(right[mirror][b])));
-      t.sum_power[b] += std::norm(0.5 * (left[d][b] + right[d][b])) / static_cast<double>(count);
-      t.difference_power[b] += std::norm(0.5 * (left[d][b] - right[d][b])) / static_cast<double>(count);
+      if (d >= diffuse) continue;
+      t.sum_power[b] += std::norm(0.5 * (left[d][b] + right[d][b])) / static_cast<double>(diffuse);
+      t.difference_power[b] += std::norm(0.5 * (left[d][b] - right[d][b])) / static_cast<double>(diffuse);
     }
   }
   return t;
@@ -81,6 +84,20 @@ double group_delay(const std::vector<Complex>& spectrum, std::size_t from, std::
   return -(count * sum_xy - sum_x * sum_y) / (count * sum_xx - sum_x * sum_x);
 }
 
+// The tilted circle at `peak` radians, both ways round (elevation +-peak sin(azimuth)): the
+// decoder's left ear also serves the right ear of the mirror image, which travels the other
+// way. Sampled between the 5-degree marks, so no fitted direction is one a test measures at.
+std::vector<Bearing> orbit_directions(double peak) {
+  constexpr int kSteps = 72;
+  std::vector<Bearing> out;
+  for (int i = 0; i < kSteps; ++i) {
+    const double azimuth = 2 * kPi * (i + 0.5) / kSteps;
+    out.push_back({azimuth, peak * std::sin(azimuth)});
+    out.push_back({azimuth, -peak * std::sin(azimuth)});
+  }
+  return out;
+}
+
 }  // namespace
 
 void fit_high_frequency_magnitudes(BinauralFilters& out, HrtfSet& hrtf, const BinauralDecoderDesign& design) {
@@ -100,23 +117,39 @@ void fit_high_frequency_magnitudes(BinauralFilters& out, HrtfSet& hrtf, const Bi
   std::vector<std::vector<Complex>> spectra(k_count);
   for (std::size_t k = 0; k < k_count; ++k) spectra[k] = real_spectrum(out.channel_filters[k], n);
 
-  const std::vector<Bearing> grid = layout_for(basis, 72, 400);
+  // The evenly spread grid first (the diffuse field is measured on it alone), then the
+  // source's orbit when it is known.
+  std::vector<Bearing> grid = layout_for(basis, 72, 400);
+  const std::size_t even_count = grid.size();
+  const bool orbit = basis == AmbisonicBasis::kSphere && design.orbit_elevation_degrees != 0 &&
+                     design.orbit_weight > 0;
+  if (orbit) {
+    const std::vector<Bearing> path = orbit_directions(design.orbit_elevation_degrees * kPi / 180.0);
+    grid.insert(grid.end(), path.begin(), path.end());
+  }
   const auto d_count = static_cast<Eigen::Index>(grid.size());
+  const auto even_rows = static_cast<Eigen::Index>(even_count);
   const auto k_rows = static_cast<Eigen::Index>(k_count);
-  const Targets targets = measure_targets(hrtf, grid, n);
+  const Targets targets = measure_targets(hrtf, grid, even_count, n);
 
-  // y(k, d): the basis on the grid; the least-squares fit of values t on the grid is
-  // pinv t with pinv = (y y^T)^-1 y.
+  // y(k, d): the basis on the grid; the weighted least-squares fit of values t on the grid
+  // is pinv t with pinv = (y w y^T)^-1 y w.
   Eigen::MatrixXd y(k_rows, d_count);
+  Eigen::VectorXd weight(d_count);
+  const double orbit_share = orbit ? std::clamp(design.orbit_weight, 0.0, 1.0) : 0.0;
   std::vector<float> g(k_count);
   for (Eigen::Index d = 0; d < d_count; ++d) {
     ambisonic_gains(basis, grid[static_cast<std::size_t>(d)].azimuth, grid[static_cast<std::size_t>(d)].elevation,
                     g.data());
     for (Eigen::Index k = 0; k < k_rows; ++k) y(k, d) = double{g[static_cast<std::size_t>(k)]};
+    weight(d) = d < even_rows ? (1.0 - orbit_share) / static_cast<double>(even_count)
+                              : orbit_share / static_cast<double>(d_count - even_rows);
   }
-  const Eigen::LLT<Eigen::MatrixXd> gram((y * y.transpose()).eval());
+  const Eigen::MatrixXd weighted = y * weight.asDiagonal();
+  const Eigen::LLT<Eigen::MatrixXd> gram((weighted * y.transpose()).eval());
   if (gram.info() != Eigen::Success) throw std::runtime_error("singular magnitude fit");
-  const Eigen::MatrixXd pinv = gram.solve(y);
+  const Eigen::MatrixXd pinv = gram.solve(weighted);
+  const Eigen::MatrixXd y_even = y.leftCols(even_rows);
   std::vector<bool> odd(k_count);
   for (std::size_t k = 0; k < k_count; ++k) odd[k] = ambisonic_channel_is_odd(basis, k);
 
@@ -136,13 +169,24 @@ void fit_high_frequency_magnitudes(BinauralFilters& out, HrtfSet& hrtf, const Bi
       const double m = targets.magnitude[static_cast<std::size_t>(d)][b];
       target(d) = std::abs(p) > 0 ? m * p / std::abs(p) : Complex(m, 0.0);
     }
-    fit = pinv * target;
+    if (design.magnitude_fit_floor > 0) {
+      // Each direction's error relative to its own magnitude, as the ear hears it (in
+      // decibels): a notch counts as much as a peak, down to the floor.
+      const double mean = target.squaredNorm() / static_cast<double>(d_count);
+      Eigen::VectorXd relative(d_count);
+      for (Eigen::Index d = 0; d < d_count; ++d)
+        relative(d) = weight(d) * mean / (std::norm(target(d)) + design.magnitude_fit_floor * mean);
+      const Eigen::MatrixXd yw = y * relative.asDiagonal();
+      fit = (yw * y.transpose()).llt().solve(yw * target);
+    } else {
+      fit = pinv * target;
+    }
     if (design.diffuse_coherence) {
       // Power of the ears' sum (even channels) and difference (odd channels) over the grid.
       Eigen::VectorXcd even = fit, odd_part = fit;
       for (Eigen::Index k = 0; k < k_rows; ++k) (odd[static_cast<std::size_t>(k)] ? even(k) : odd_part(k)) = 0.0;
-      const double sum_power = (y.transpose() * even).squaredNorm() / static_cast<double>(d_count);
-      const double difference_power = (y.transpose() * odd_part).squaredNorm() / static_cast<double>(d_count);
+      const double sum_power = (y_even.transpose() * even).squaredNorm() / static_cast<double>(even_rows);
+      const double difference_power = (y_even.transpose() * odd_part).squaredNorm() / static_cast<double>(even_rows);
       const double even_gain = sum_power > 0 ? std::sqrt(targets.sum_power[b] / sum_power) : 1.0;
       const double odd_gain = difference_power > 0 ? std::sqrt(targets.difference_power[b] / difference_power) : 1.0;
       for (Eigen::Index k = 0; k < k_rows; ++k) fit(k) *= odd[static_cast<std::size_t>(k)] ? odd_gain : even_gain;

@@ -16,7 +16,12 @@ namespace sy::engine {
 // (Zaunschirm, Schörkhuber and Höldrich, JASA 2018): the even (left+right) and odd
 // (left-right) channels are scaled per bin so the average power of the sum and of the
 // difference of the ears over all directions is the measured head's, which keeps the
-// interaural coherence of a diffuse sound. Leaves the filters design.max_length frames long.
+// interaural coherence of a diffuse sound. On the sphere, 16 channels cannot follow every
+// direction: with design.magnitude_fit_floor each direction's error counts relative to its
+// own magnitude (a pinna notch as much as a peak, as the ear hears them), and with
+// design.orbit_weight the tilted circle the source travels (both ways round, sampled between
+// 5-degree marks) gets that share of the fit's weight, the even grid the rest; the diffuse
+// field stays measured on the even grid. Leaves the filters design.max_length frames long.
 void fit_high_frequency_magnitudes(BinauralFilters& filters, HrtfSet& hrtf, const BinauralDecoderDesign& design);
 
 }  // namespace sy::engine
