@@ -101,6 +101,13 @@ std::string rf64_with_info(const TempDir& dir, const std::string& name, int entr
   return write(dir, name, bombs::wav_with_info(entries, true));
 }
 
+std::string long_silent_flac(const TempDir& dir, const std::string& name, int seconds) {
+  return write(dir, name,
+               ffmpeg_bytes(dir, ".long.flac",
+                            "-f lavfi -i anullsrc=r=8000:cl=mono -t " + std::to_string(seconds) +
+                                " -c:a flac -frame_size 65535"));
+}
+
 std::string mp3_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes) {
   const std::string tag =
       bombs::id3_tag(bombs::id3_frame("TIT2", bombs::text_payload("Heavy")) +
@@ -200,6 +207,9 @@ const std::vector<Bomb>& refused() {
       // the walk read 65 KB for each: 81 s (42 s of CPU) for these 20 MB on every open.
       {"OggPageHeadersEveryFiveBytes", "pages.opus", writes(ogg_page_headers, 20 * kMiB),
        "the file is damaged (over 64 broken Ogg pages in a row)"},
+      // Before: decoded up to the 30 min limit first, as a render (12-24 s of CPU for 20 KB).
+      {"FlacDeclaringTwoHours", "long.flac", writes(long_silent_flac, 7200),
+       "the audio is longer than the 30 min limit: the file declares 120 min"},
       // An Ogg comment packet cannot be skipped without rewriting pages: over what FFmpeg may
       // allocate at once, the file is refused.
       {"OggCoverTooBigToHold", "huge.opus", writes(opus_with_cover, 60 * kMiB),
