@@ -101,6 +101,16 @@ std::string rf64_with_info(const TempDir& dir, const std::string& name, int entr
   return write(dir, name, bombs::wav_with_info(entries, true));
 }
 
+std::string mka_with_tags(const TempDir& dir, const std::string& name, int tags, int simple_tags) {
+  return write(dir, name,
+               bombs::matroska_with_tags(ffmpeg_bytes(dir, ".plain.mka", kSine + " -c:a flac -map_metadata -1"),
+                                         tags, simple_tags));
+}
+
+std::string m4a_with_items(const TempDir& dir, const std::string& name, int items) {
+  return write(dir, name, bombs::mp4_with_items(ffmpeg_bytes(dir, ".plain.m4a", kSine + " -c:a aac"), items));
+}
+
 std::string long_silent_flac(const TempDir& dir, const std::string& name, int seconds) {
   return write(dir, name,
                ffmpeg_bytes(dir, ".long.flac",
@@ -207,6 +217,11 @@ const std::vector<Bomb>& refused() {
       // the walk read 65 KB for each: 81 s (42 s of CPU) for these 20 MB on every open.
       {"OggPageHeadersEveryFiveBytes", "pages.opus", writes(ogg_page_headers, 20 * kMiB),
        "the file is damaged (over 64 broken Ogg pages in a row)"},
+      // Before: 20,000 Tag elements held each open over four minutes (1,000: 0.5 s an open).
+      {"MatroskaWithTwentyThousandTagElements", "tags.mka", writes(mka_with_tags, 20000, 1),
+       "the file's tags are implausible (over 256 Matroska Tag elements)"},
+      {"MatroskaWithTwentyThousandSimpleTags", "simple.mka", writes(mka_with_tags, 1, 20000),
+       "the file's tags are implausible (over 4096 entries)"},
       // Before: decoded up to the 30 min limit first, as a render (12-24 s of CPU for 20 KB).
       {"FlacDeclaringTwoHours", "long.flac", writes(long_silent_flac, 7200),
        "the audio is longer than the 30 min limit: the file declares 120 min"},
