@@ -36,6 +36,17 @@ std::string seconds_text(double s) {
   return buf;
 }
 
+// 1810 -> "30:10", 3723 -> "1:02:03".
+std::string clock_text(double s) {
+  const long total = std::lround(s);
+  char buf[32];
+  if (total >= 3600) {
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", total / 60, total % 60);
+  }
+  return buf;
+}
 
 // Containers whose per-stream length in the header is written once the data is complete,
 // so a shorter stream means a cut-off file. WAV/AIFF/CAF headers are left out: tools
@@ -43,6 +54,29 @@ std::string seconds_text(double s) {
 bool header_length_is_reliable(const AVFormatContext* ctx) {
   if (ctx->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE) return false;
   return av_match_list(ctx->iformat->name, "mp3,flac,mov,ogg,wv,ape,tta", ',') > 0;
+}
+
+// The length a reliable header declares for the stream (0 when it declares none).
+double declared_length(const AVFormatContext* ctx, const AVStream* st) {
+  if (!header_length_is_reliable(ctx) || st->duration == AV_NOPTS_VALUE || st->duration <= 0) return 0;
+  return static_cast<double>(st->duration) * av_q2d(st->time_base);
+}
+
+// A header that reliably declares more audio than the limit, when the caller would read past
+// the limit: refused before a sample is decoded. Decoding up to the limit first costs what a
+// render of a whole long song costs, and a few kilobytes of FLAC can declare hours of silence;
+// such a file fails at the limit anyway (or, shorter than it says, as truncated at its end).
+void refuse_declared_length(double declared, const DecodeOptions& options) {
+  const double limit = options.limits.max_duration_seconds;
+  if (limit <= 0 || declared <= limit) return;
+  const double until = options.read_until_seconds;
+  if (until > 0 && until <= limit) return;
+  if (until > 0 && until < declared) {
+    throw base::InputError("the excerpt ends at " + clock_text(until) + ", past the " + seconds_text(limit) +
+                           " limit");
+  }
+  throw base::InputError("the audio is longer than the " + seconds_text(limit) + " limit: the file declares " +
+                         seconds_text(declared));
 }
 
 class FfmpegDecoder final : public Decoder {
@@ -55,10 +89,12 @@ class FfmpegDecoder final : public Decoder {
         packet_(ffmpeg::make_packet()),
         frame_(ffmpeg::make_frame()) {
     AVFormatContext* ctx = input_.context.get();
+    const AVStream* st = ctx->streams[input_.audio_stream];
+    declared_seconds_ = declared_length(ctx, st);
+    refuse_declared_length(declared_seconds_, options);
     for (unsigned i = 0; i < ctx->nb_streams; ++i) {
       if (static_cast<int>(i) != input_.audio_stream) ctx->streams[i]->discard = AVDISCARD_ALL;
     }
-    const AVStream* st = ctx->streams[input_.audio_stream];
     const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
     if (codec == nullptr) {
       throw base::InputError(std::string("unsupported audio codec: ") +
@@ -77,9 +113,6 @@ class FfmpegDecoder final : public Decoder {
     fifo_.reset(av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, 2, 4096));
     if (!fifo_) throw std::bad_alloc();
 
-    if (header_length_is_reliable(ctx) && st->duration != AV_NOPTS_VALUE && st->duration > 0) {
-      declared_seconds_ = static_cast<double>(st->duration) * av_q2d(st->time_base);
-    }
   }
 
   ~FfmpegDecoder() override { av_channel_layout_uninit(&swr_in_layout_); }

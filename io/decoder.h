@@ -19,6 +19,11 @@ struct DecodeOptions {
   // Varispeed: 0.85 plays the song at 85 % speed with the matching pitch drop (the output
   // gets longer by 1/speed). 1 leaves it alone.
   double speed = 1.0;
+  // How far into the song the caller reads, in the song's own seconds; 0: to its end. A file
+  // whose header reliably declares more than limits.max_duration_seconds is refused at open
+  // unless the caller stops inside the limit: decoding up to the limit first would cost as
+  // much as rendering a whole long song (a 20 KB FLAC can declare two hours of silence).
+  double read_until_seconds = 0;
 };
 
 // The rate a Decoder hands out audio coded at `coded_rate` in.

@@ -422,6 +422,43 @@ TEST(BadInput, WavHeaderClaimingTenHoursHoldsOneSecond) {
   EXPECT_NEAR(fit_tone(d.left, 440, rate).amplitude, 16000.0 / 32768, 1e-3);
 }
 
+// Two hours of silence in 20 KB of FLAC: refused at open, before decoding a minute of it;
+// read only to a point inside the limit (an excerpt), it decodes.
+TEST(BadInput, FlacDeclaringMoreThanTheLimitIsRefusedAtOpen) {
+  TempDir dir;
+  const auto flac = ffmpeg_file(dir, "long.flac", "-f lavfi -i anullsrc=r=8000:cl=mono -t 7200 -c:a flac -frame_size 65535");
+  DecodeOptions opt;  // the 30 min default
+  const auto msg = input_error([&] { Decoder::open(flac, opt); });
+  EXPECT_EQ(msg, "the audio is longer than the 30 min limit: the file declares 120 min");
+
+  opt.read_until_seconds = 45 * 60;
+  EXPECT_EQ(input_error([&] { Decoder::open(flac, opt); }),
+            "the excerpt ends at 45:00, past the 30 min limit");
+
+  opt.read_until_seconds = 20;
+  auto decoder = Decoder::open(flac, opt);
+  std::vector<float> left(48000), right(48000);
+  float* planes[2] = {left.data(), right.data()};
+  std::int64_t frames = 0;
+  while (frames < 20 * 48000) frames += static_cast<std::int64_t>(decoder->read(planes, left.size()));
+  EXPECT_EQ(frames, 20 * 48000);
+}
+
+// A VBR MP3 without a Xing header has no length of its own: FFmpeg guesses 41 s from the
+// first (silent, so thin) frame's bit rate. A guess is never grounds to refuse: the 10 s decode.
+TEST(Decoder, VbrMp3WithoutXingIsNotRefusedOnABitRateGuess) {
+  TempDir dir;
+  const auto mp3 = ffmpeg_file(dir, "vbr.mp3",
+                               "-f lavfi -i anullsrc=r=44100:cl=stereo:d=2 -f lavfi -i anoisesrc=d=8:a=0.5 "
+                               "-filter_complex '[0][1]concat=n=2:v=0:a=1' -ac 2 -c:a libmp3lame -q:a 0 -write_xing 0");
+  DecodeOptions opt;
+  opt.limits.max_duration_seconds = 30;
+  auto decoder = Decoder::open(mp3, opt);
+  ASSERT_GT(decoder->info().duration_seconds, 30) << "the fixture no longer tempts the check";
+  const Decoded d = decode_all(mp3, opt);
+  EXPECT_NEAR(static_cast<double>(d.frames()) / d.sample_rate, 10.0, 0.1);
+}
+
 TEST(BadInput, NonsenseSpeedIsAUsageError) {
   TempDir dir;
   const auto wav = ffmpeg_file(dir, "a.wav", kTwoTones);

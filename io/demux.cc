@@ -24,6 +24,9 @@ constexpr const char* kAllowedFormats =
     "mpeg,mpegts,ac3,eac3,dts,truehd,mlp,loas,amr,wsaud,voc,dsf";
 constexpr const char* kProbeSize = "5000000";        // bytes read to recognise streams
 constexpr const char* kAnalyzeDuration = "5000000";  // microseconds of stream analysed
+// CPU time opening a file (header, tags, stream info) may take. Real files take well under
+// 0.1 s, hours of video in MP4 a few tenths; what takes longer is a header built to cost.
+constexpr double kOpenCpuSeconds = 2;
 
 std::string mebibytes(std::int64_t bytes) {
   char buf[32];
@@ -55,6 +58,15 @@ int find_stream_info(AVFormatContext* ctx) {
   const int err = avformat_find_stream_info(ctx, options.data());
   for (auto& o : options) av_dict_free(&o);
   return err;
+}
+
+// Refuses the file once opening it ran out of CPU time (InputFile::limit_cpu): whatever FFmpeg
+// made of it by then is incomplete.
+void check_open_cost(const InputFile& file) {
+  if (file.over_cpu_limit()) {
+    throw base::InputError("the file's header is implausible (reading it took over " +
+                           std::to_string(static_cast<int>(kOpenCpuSeconds)) + " s; thousands of tags?)");
+  }
 }
 
 std::int64_t check_file(const std::string& path, const InputLimits& limits) {
@@ -177,8 +189,10 @@ Input open(const std::string& path, const InputLimits& limits) {
   options.set("probesize", kProbeSize);
   options.set("analyzeduration", kAnalyzeDuration);
   options.set("max_streams", "64");
+  input.file->limit_cpu(kOpenCpuSeconds);
   // On failure avformat_open_input frees the context itself.
   int err = avformat_open_input(&raw, url.c_str(), format, options.ptr());
+  check_open_cost(*input.file);
   ffmpeg::throw_if_transient(err, ffmpeg::Direction::kRead, "cannot read the file");
   if (err < 0) throw base::InputError(unreadable(err));
   input.context.reset(raw);
@@ -187,6 +201,8 @@ Input open(const std::string& path, const InputLimits& limits) {
   // what decoding the first packets revealed is refused before a decoder is opened for good.
   check_audio_streams(ctx);
   err = find_stream_info(ctx);
+  check_open_cost(*input.file);
+  input.file->limit_cpu(0);
   ffmpeg::throw_if_transient(err, ffmpeg::Direction::kRead, "cannot read the file");
   if (err < 0) throw base::InputError(unreadable(err));
   check_audio_streams(ctx);

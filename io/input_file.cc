@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,7 +23,22 @@ namespace {
 
 constexpr int kBufferSize = 64 * 1024;
 
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
 }  // namespace
+
+void InputFile::limit_cpu(double cpu_seconds) {
+  cpu_deadline_ = cpu_seconds > 0 ? thread_cpu_seconds() + cpu_seconds : 0;
+}
+
+bool InputFile::past_cpu_deadline() {
+  if (cpu_deadline_ > 0 && thread_cpu_seconds() > cpu_deadline_) over_cpu_limit_ = true;
+  return over_cpu_limit_ && cpu_deadline_ > 0;
+}
 
 InputFile::InputFile(const std::string& path) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -86,6 +102,7 @@ void InputFile::apply_patches(std::int64_t offset, std::uint8_t* buf, std::size_
 
 int InputFile::read_packet(void* opaque, std::uint8_t* buf, int size) {
   auto* self = static_cast<InputFile*>(opaque);
+  if (self->past_cpu_deadline()) return AVERROR_EXIT;
   std::size_t done = 0;
   while (done < static_cast<std::size_t>(size)) {
     // One contiguous run of the file: up to the next cut or the end.
@@ -112,6 +129,7 @@ int InputFile::read_packet(void* opaque, std::uint8_t* buf, int size) {
 
 std::int64_t InputFile::seek(void* opaque, std::int64_t offset, int whence) {
   auto* self = static_cast<InputFile*>(opaque);
+  if (self->past_cpu_deadline()) return AVERROR_EXIT;
   whence &= ~AVSEEK_FORCE;
   std::int64_t target = 0;
   switch (whence) {

@@ -27,6 +27,13 @@ class InputFile {
   // What FFmpeg is shown instead of the file's own bytes (offsets are the file's; sorted as
   // guard::Findings keeps them). Call before io().
   void set_edits(std::vector<guard::Patch> patches, std::vector<guard::Cut> cuts);
+  // Makes every read and seek FFmpeg asks for fail once the calling thread has spent
+  // `cpu_seconds` of CPU time from now (0: no limit again), and remembers that it happened.
+  // FFmpeg's header readers file each tag in a list they search linearly and read as they go
+  // (MP4 atoms, CAF info, APE, ASF), so a few hundred thousand tags cost minutes between two
+  // reads of this file; this ends any such reader within about the limit, whatever the format.
+  void limit_cpu(double cpu_seconds);
+  bool over_cpu_limit() const { return over_cpu_limit_; }
   // For AVFormatContext::pb (with AVFMT_FLAG_CUSTOM_IO); owned by this object, which must
   // outlive the format context.
   AVIOContext* io();
@@ -45,6 +52,10 @@ class InputFile {
   std::vector<guard::Patch> patches_;
   std::vector<guard::Cut> cuts_;
   AVIOContext* io_ = nullptr;
+  double cpu_deadline_ = 0;  // of the thread's CPU clock, in seconds; 0: none
+  bool over_cpu_limit_ = false;
+  // Whether the limit has run out (checked once per buffer FFmpeg fills, so it costs nothing).
+  bool past_cpu_deadline();
 };
 
 }  // namespace sy::io

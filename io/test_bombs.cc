@@ -331,6 +331,91 @@ std::string ogg_picture_metadata(const std::string& picture, const std::string& 
   return ";FFMETADATA1\nMETADATA_BLOCK_PICTURE=" + base64(picture_block(picture, mime)) + "\n";
 }
 
+namespace {
+
+// An EBML element with an 8-byte size.
+std::string ebml(const std::string& id, const std::string& body) {
+  std::string e = id + '\x01';
+  const auto size = static_cast<std::uint64_t>(body.size());
+  for (int shift = 48; shift >= 0; shift -= 8) e.push_back(static_cast<char>((size >> shift) & 0xff));
+  return e + body;
+}
+
+// Where the EBML element at `at` ends.
+std::size_t ebml_end(const std::string& file, std::size_t at) {
+  auto length_of = [&](std::size_t pos) {
+    std::size_t n = 1;
+    while ((static_cast<unsigned char>(file.at(pos)) & (0x80 >> (n - 1))) == 0) ++n;
+    return n;
+  };
+  const std::size_t id = length_of(at);
+  const std::size_t n = length_of(at + id);
+  std::uint64_t size = static_cast<unsigned char>(file[at + id]) & (0xffu >> n);
+  for (std::size_t i = 1; i < n; ++i) size = (size << 8) | static_cast<unsigned char>(file[at + id + i]);
+  return at + id + n + static_cast<std::size_t>(size);
+}
+
+std::string mp4_box(const std::string& type, const std::string& body) {
+  std::string b;
+  be(&b, static_cast<std::uint32_t>(8 + body.size()), 4);
+  return b + type + body;
+}
+
+}  // namespace
+
+std::string matroska_with_tags(const std::string& mkv, int tags, int simple_tags) {
+  const std::string segment_id("\x18\x53\x80\x67", 4);
+  const std::size_t header_end = ebml_end(mkv, 0);
+  if (mkv.compare(header_end, 4, segment_id) != 0) throw std::runtime_error("no Segment after the EBML header");
+  std::size_t pos = header_end + 4;
+  std::size_t size_bytes = 1;  // the Segment's size: its first byte gives how many
+  while ((static_cast<unsigned char>(mkv.at(pos)) & (0x80 >> (size_bytes - 1))) == 0) ++size_bytes;
+  pos += size_bytes;
+  std::string all_tags;
+  int name = 0;
+  for (int t = 0; t < tags; ++t) {
+    std::string tag = ebml(std::string("\x63\xc0", 2), "");  // Targets: the whole file
+    for (int s = 0; s < simple_tags; ++s)
+      tag += ebml(std::string("\x67\xc8", 2), ebml(std::string("\x45\xa3", 2), "k" + std::to_string(name++)) +
+                                                   ebml(std::string("\x44\x87", 2), "v"));
+    all_tags += ebml(std::string("\x73\x73", 2), tag);
+  }
+  std::string body;
+  bool placed = false;
+  while (pos < mkv.size()) {
+    const std::size_t end = ebml_end(mkv, pos);
+    const std::string id = mkv.substr(pos, 4);
+    const bool dropped = id == std::string("\x11\x4d\x9b\x74", 4) || id == std::string("\x1c\x53\xbb\x6b", 4) ||
+                         id == std::string("\x12\x54\xc3\x67", 4) || mkv[pos] == '\xec';
+    if (!placed && id == std::string("\x1f\x43\xb6\x75", 4)) {
+      body += ebml(std::string("\x12\x54\xc3\x67", 4), all_tags);
+      placed = true;
+    }
+    if (!dropped) body += mkv.substr(pos, end - pos);
+    pos = end;
+  }
+  return mkv.substr(0, header_end) + segment_id + std::string("\x01\xff\xff\xff\xff\xff\xff\xff", 8) + body;
+}
+
+std::string mp4_with_items(const std::string& mp4, int items) {
+  std::size_t pos = 0, moov = std::string::npos;
+  while (pos + 8 <= mp4.size()) {
+    if (mp4.compare(pos + 4, 4, "moov") == 0) moov = pos;
+    pos += read_be(mp4, pos, 4);
+  }
+  if (moov == std::string::npos || pos != mp4.size() || moov + read_be(mp4, moov, 4) != mp4.size())
+    throw std::runtime_error("'moov' is not the last box");
+  std::string ilst;
+  for (int i = 0; i < items; ++i) {
+    ilst += mp4_box("----", mp4_box("mean", std::string(4, '\0') + "com.apple.iTunes") +
+                                mp4_box("name", std::string(4, '\0') + "k" + std::to_string(i)) +
+                                mp4_box("data", std::string("\0\0\0\x01\0\0\0\0", 8) + "v"));
+  }
+  const std::string hdlr = mp4_box("hdlr", std::string(8, '\0') + "mdirappl" + std::string(9, '\0'));
+  const std::string udta = mp4_box("udta", mp4_box("meta", std::string(4, '\0') + hdlr + mp4_box("ilst", ilst)));
+  return mp4.substr(0, moov) + mp4_box("moov", mp4.substr(moov + 8) + udta);
+}
+
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out << bytes;

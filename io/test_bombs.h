@@ -49,6 +49,14 @@ std::string ogg_pages(const std::vector<std::string>& packets, std::uint32_t ser
 // RF64 the list comes after the data, whose size only the ds64 chunk gives.
 std::string wav_with_info(int entries, bool rf64 = false);
 
+// The Matroska file (as FFmpeg writes it) with its Segment made of unknown size, its SeekHead,
+// Cues and Tags left out, and a Tags element of `tags` Tag elements of `simple_tags` SimpleTags
+// each (different names) before its first Cluster.
+std::string matroska_with_tags(const std::string& mkv, int tags, int simple_tags);
+// The MP4 file (as FFmpeg writes it: 'moov' last) with a 'udta/meta/ilst' of `items` free-form
+// '----' items with different names appended to its 'moov'.
+std::string mp4_with_items(const std::string& mp4, int items);
+
 void write_file(const std::string& path, const std::string& bytes);
 
 }  // namespace sy::testing::bombs

@@ -468,7 +468,12 @@ RenderResult render_file(const std::string& input, const std::string& output, co
   if (excerpt.from_loudest)
     result.excerpt_start_seconds = find_loudest_start(input, excerpt.length_seconds, options.limits, cancel);
 
-  auto decoder = io::Decoder::open(input, dopts);
+  // A trim that ends inside the duration limit renders from a file that declares more; every
+  // other pass reads the whole song.
+  io::DecodeOptions excerpt_dopts = dopts;
+  if (!excerpt.from_loudest && excerpt.length_seconds > 0)
+    excerpt_dopts.read_until_seconds = excerpt.start_seconds + excerpt.length_seconds;
+  auto decoder = io::Decoder::open(input, excerpt_dopts);
   const int rate = decoder->output_sample_rate();
   // Decoder frames are output time: varispeed stretches the song's seconds by 1/speed.
   auto frames_of = [&](double song_seconds) { return std::llround(song_seconds / dopts.speed * rate); };

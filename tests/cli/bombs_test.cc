@@ -109,9 +109,10 @@ Measured run_measured(const std::vector<std::string>& argv) {
 }
 
 Measured render(const TempDir& dir, const std::string& input,
-                const std::string& output = "out.mp3") {
-  Measured m =
-      run_measured({kBinary, "render", input, "-o", dir.file(output), "--progress", "none"});
+                const std::string& output = "out.mp3", const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {kBinary, "render", input, "-o", dir.file(output), "--progress", "none"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  Measured m = run_measured(argv);
   std::cout << "[ measured ] " << ::testing::UnitTest::GetInstance()->current_test_info()->name()
             << ": exit " << m.exit_code << ", peak RSS " << m.peak_rss_mib << " MiB, "
             << m.wall_seconds << " s\n";
@@ -174,6 +175,21 @@ TEST(Bombs, CoverClaimingGigapixelsIsNotAllocated) {
   in_child([&] { bomb_files::mp3_with_png_claiming(dir, "pixels.mp3", 16000, 16000); });
   const Measured m = render(dir, dir.file("pixels.mp3"));
   EXPECT_EQ(m.exit_code, 0) << m.err;
+}
+
+// The two-hour FLAC that is refused whole: ten seconds of it lie inside the limit and render,
+// and an excerpt that ends past the limit is refused up front too.
+TEST(Bombs, AnExcerptInsideTheLimitOfALongFileRenders) {
+  TempDir dir;
+  in_child([&] { bomb_files::long_silent_flac(dir, "long.flac", 7200); });
+  const Measured m = render(dir, dir.file("long.flac"), "out.mp3", {"--start", "0:10", "--end", "0:20"});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_NEAR(static_cast<double>(decoded_samples(dir.file("out.mp3"))) / 48000, 10.0, 0.1);
+
+  const Measured past = render(dir, dir.file("long.flac"), "past.mp3", {"--start", "29:50", "--end", "30:10"});
+  EXPECT_EQ(past.exit_code, 3) << past.err;
+  EXPECT_NE(past.err.find("the excerpt ends at 30:10, past the 30 min limit"), std::string::npos)
+      << past.err;
 }
 
 }  // namespace

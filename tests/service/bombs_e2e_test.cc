@@ -113,6 +113,18 @@ TEST_F(BombServiceTest, HeaderBombsFailAtOnceWithTheirReason) {
   }
 }
 
+// The two-hour FLAC refused whole: a preview inside the duration limit is rendered from it.
+TEST_F(BombServiceTest, APreviewInsideTheLimitOfALongFileIsDone) {
+  const std::string path = bomb_files::long_silent_flac(tmp, "long.flac", 7200);
+  const Outcome o = upload(path, {{"format", "mp3"}, {"preview", {{"seconds", 10}, {"start", 10}}}});
+  ASSERT_EQ(o.job["status"], "done") << o.job.dump();
+  const auto result = sy::testing::http_request("GET", o.job["result"]["url"]);
+  ASSERT_EQ(result.status, 200);
+  const std::string out = tmp.file("preview.mp3");
+  std::ofstream(out, std::ios::binary) << result.body;
+  EXPECT_NEAR(static_cast<double>(sy::testing::decoded_samples(out)) / 48000, 10.0, 0.1);
+}
+
 TEST_F(BombServiceTest, OversizedCoversAreLeftOutAndTheSongIsDone) {
   for (const bomb_files::Bomb& bomb : bomb_files::covers_left_out()) {
     SCOPED_TRACE(bomb.test);

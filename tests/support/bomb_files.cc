@@ -101,6 +101,23 @@ std::string rf64_with_info(const TempDir& dir, const std::string& name, int entr
   return write(dir, name, bombs::wav_with_info(entries, true));
 }
 
+std::string mka_with_tags(const TempDir& dir, const std::string& name, int tags, int simple_tags) {
+  return write(dir, name,
+               bombs::matroska_with_tags(ffmpeg_bytes(dir, ".plain.mka", kSine + " -c:a flac -map_metadata -1"),
+                                         tags, simple_tags));
+}
+
+std::string m4a_with_items(const TempDir& dir, const std::string& name, int items) {
+  return write(dir, name, bombs::mp4_with_items(ffmpeg_bytes(dir, ".plain.m4a", kSine + " -c:a aac"), items));
+}
+
+std::string long_silent_flac(const TempDir& dir, const std::string& name, int seconds) {
+  return write(dir, name,
+               ffmpeg_bytes(dir, ".long.flac",
+                            "-f lavfi -i anullsrc=r=8000:cl=mono -t " + std::to_string(seconds) +
+                                " -c:a flac -frame_size 65535"));
+}
+
 std::string mp3_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes) {
   const std::string tag =
       bombs::id3_tag(bombs::id3_frame("TIT2", bombs::text_payload("Heavy")) +
@@ -200,6 +217,18 @@ const std::vector<Bomb>& refused() {
       // the walk read 65 KB for each: 81 s (42 s of CPU) for these 20 MB on every open.
       {"OggPageHeadersEveryFiveBytes", "pages.opus", writes(ogg_page_headers, 20 * kMiB),
        "the file is damaged (over 64 broken Ogg pages in a row)"},
+      // Before: 20,000 Tag elements held each open over four minutes (1,000: 0.5 s an open).
+      {"MatroskaWithTwentyThousandTagElements", "tags.mka", writes(mka_with_tags, 20000, 1),
+       "the file's tags are implausible (over 256 Matroska Tag elements)"},
+      {"MatroskaWithTwentyThousandSimpleTags", "simple.mka", writes(mka_with_tags, 1, 20000),
+       "the file's tags are implausible (over 4096 entries)"},
+      // No walk of ours counts MP4 items: opening stops after 2 s of CPU, whatever the
+      // container. Before: over 100 s (200,000 items, 15 MB).
+      {"M4aWithTwoHundredThousandItems", "items.m4a", writes(m4a_with_items, 200000),
+       "the file's header is implausible (reading it took over 2 s"},
+      // Before: decoded up to the 30 min limit first, as a render (12-24 s of CPU for 20 KB).
+      {"FlacDeclaringTwoHours", "long.flac", writes(long_silent_flac, 7200),
+       "the audio is longer than the 30 min limit: the file declares 120 min"},
       // An Ogg comment packet cannot be skipped without rewriting pages: over what FFmpeg may
       // allocate at once, the file is refused.
       {"OggCoverTooBigToHold", "huge.opus", writes(opus_with_cover, 60 * kMiB),

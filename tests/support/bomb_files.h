@@ -27,6 +27,12 @@ std::string mp3_with_tag_frames(const TempDir& dir, const std::string& name, int
 std::string flac_with_comments(const TempDir& dir, const std::string& name, int entries);
 std::string opus_with_comments(const TempDir& dir, const std::string& name, int entries);
 std::string wav_with_info(const TempDir& dir, const std::string& name, int entries);
+// A 3 s FLAC in Matroska with `tags` Tag elements of `simple_tags` SimpleTags each.
+std::string mka_with_tags(const TempDir& dir, const std::string& name, int tags, int simple_tags);
+// A 3 s AAC in MP4 with `items` free-form ('----') tag items.
+std::string m4a_with_items(const TempDir& dir, const std::string& name, int items);
+// `seconds` of 8 kHz mono silence in FLAC frames of 65,535 samples: 20 KB for two hours.
+std::string long_silent_flac(const TempDir& dir, const std::string& name, int seconds);
 // A 3 s MP3 titled "Heavy" by "Band" with a JPEG cover of `cover_bytes`.
 std::string mp3_with_cover(const TempDir& dir, const std::string& name, std::size_t cover_bytes);
 // A 3 s MP3 titled "Zip" whose compressed ID3 frames are under 1 MB on disk and declare 20
