@@ -3,6 +3,7 @@
 // what a player will hear from the file, known when the encode ends rather than after
 // reading the whole file back (the render's check of the delivered file ran after the
 // encode, on one core, while the other sat idle).
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -56,7 +57,7 @@ class EncodedAudioTap {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Item> queue_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_ = false;  // also read between the packets of a batch
   bool failed_ = false;
   std::exception_ptr error_;
   std::thread thread_;
