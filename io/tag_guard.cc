@@ -41,6 +41,10 @@ constexpr std::uint64_t kMatroskaTag = 0x7373;
 constexpr std::uint64_t kMatroskaSimpleTag = 0x67c8;
 // Real files carry one Tag per track, chapter or edition: a few, at most dozens.
 constexpr int kMaxMatroskaTagElements = 256;
+// Every "Tags" ID in the file starts a walk, and a size that runs past the file stretches it
+// to the end: Void elements each hiding a Tags ID with such a size make the walks quadratic.
+// Real files visit a few thousand elements in all; past this many the file is damage.
+constexpr std::int64_t kMaxMatroskaElementsVisited = 1000000;
 // Where a packet's comment count stands before its head is read, and for other packets.
 constexpr std::int64_t kUnknown = -1;
 constexpr std::int64_t kNotComments = -2;
@@ -511,6 +515,8 @@ class Scanner {
         return;
       const std::int64_t body = pos + static_cast<std::int64_t>(id_bytes + size_bytes);
       if (length > static_cast<std::uint64_t>(end - body)) return;  // unknown or past its parent
+      if (++matroska_elements_visited_ > kMaxMatroskaElementsVisited)
+        throw base::InputError("the file is damaged (its Matroska elements overlap)");
       if (id == kMatroskaTag && ++matroska_tag_elements_ > kMaxMatroskaTagElements) {
         throw base::InputError("the file's tags are implausible (over " + std::to_string(kMaxMatroskaTagElements) +
                                " Matroska Tag elements)");
@@ -761,6 +767,7 @@ class Scanner {
   std::int64_t total_ = 0;
   std::int64_t entries_ = 0;
   int matroska_tag_elements_ = 0;
+  std::int64_t matroska_elements_visited_ = 0;
   std::int64_t picture_fields_ = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "io/tag_guard.h"
 
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -85,6 +87,17 @@ TEST(TagGuard, OggPageHeadersInARowAreRefusedAsDamage) {
     const std::string file = start + repeated(std::string("OggS") + version, 2 * kMiB);
     EXPECT_EQ(refusal(file), "the file is damaged (over 64 broken Ogg pages in a row)");
   }
+}
+
+// Void elements each hiding a Tags ID followed by a size past the end of the file: every
+// hidden ID starts a walk that runs over all the Voids after it (quadratic: about a minute
+// for 1 MB before the walks were counted together).
+TEST(TagGuard, MatroskaTagsIdsHiddenInVoidsAreRefusedAsDamage) {
+  const std::string ebml("\x1a\x45\xdf\xa3\x80", 5);  // an empty EBML header
+  const std::string hidden("\xec\x8c\x12\x54\xc3\x67\x01\x7f\xff\xff\xff\xff\xff\xff", 14);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(refusal(ebml + repeated(hidden, 2 * kMiB)), "the file is damaged (its Matroska elements overlap)");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
 }
 
 // Good pages between the bad ones end each run; what the bad pages claim is still bounded.
