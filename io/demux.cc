@@ -192,10 +192,11 @@ Input open(const std::string& path, const InputLimits& limits) {
   input.file->limit_cpu(kOpenCpuSeconds);
   // On failure avformat_open_input frees the context itself.
   int err = avformat_open_input(&raw, url.c_str(), format, options.ptr());
+  // Owned before anything can throw: an open that succeeded past the budget is still freed.
+  if (err >= 0) input.context.reset(raw);
   check_open_cost(*input.file);
   ffmpeg::throw_if_transient(err, ffmpeg::Direction::kRead, "cannot read the file");
   if (err < 0) throw base::InputError(unreadable(err));
-  input.context.reset(raw);
   AVFormatContext* ctx = input.context.get();
   // What the header claims is refused before the stream info is read (which decodes), and
   // what decoding the first packets revealed is refused before a decoder is opened for good.
