@@ -68,7 +68,9 @@ double declared_length(const AVFormatContext* ctx, const AVStream* st) {
 // such a file fails at the limit anyway (or, shorter than it says, as truncated at its end).
 void refuse_declared_length(double declared, const DecodeOptions& options) {
   const double limit = options.limits.max_duration_seconds;
-  if (limit <= 0 || declared <= limit) return;
+  // A second of slack: declared lengths count the encoder's priming and padding (MP3's
+  // delay, Opus's pre-skip), which decoding drops.
+  if (limit <= 0 || declared <= limit + 1.0) return;
   const double until = options.read_until_seconds;
   if (until > 0 && until <= limit) return;
   if (until > 0 && until < declared) {
