@@ -169,10 +169,10 @@ void fit_high_frequency_magnitudes(BinauralFilters& out, HrtfSet& hrtf, const Bi
       const double m = targets.magnitude[static_cast<std::size_t>(d)][b];
       target(d) = std::abs(p) > 0 ? m * p / std::abs(p) : Complex(m, 0.0);
     }
-    if (design.magnitude_fit_floor > 0) {
+    const double mean = target.squaredNorm() / static_cast<double>(d_count);
+    if (design.magnitude_fit_floor > 0 && mean > 0) {  // a bin silent everywhere: plain fit
       // Each direction's error relative to its own magnitude, as the ear hears it (in
       // decibels): a notch counts as much as a peak, down to the floor.
-      const double mean = target.squaredNorm() / static_cast<double>(d_count);
       Eigen::VectorXd relative(d_count);
       for (Eigen::Index d = 0; d < d_count; ++d)
         relative(d) = weight(d) * mean / (std::norm(target(d)) + design.magnitude_fit_floor * mean);
