@@ -68,7 +68,9 @@ class SpatialRenderer final : public StereoProcessor {
       // is made per render and cached on it; docs/ENGINE.md has the measurements).
       design.magnitude_fit_floor = kSphereMagnitudeFitFloor;
       if (settings_.trajectory == Trajectory::kCircle && settings_.elevation_curve.empty()) {
-        design.orbit_elevation_degrees = settings_.elevation_degrees;
+        // Whole degrees: each distinct value is a design of its own (and a file in the
+        // store); half a degree changes nothing audible.
+        design.orbit_elevation_degrees = std::round(settings_.elevation_degrees);
         design.orbit_weight = kSphereOrbitWeight;
       }
     }
