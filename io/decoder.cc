@@ -8,6 +8,7 @@
 
 #include "io/demux.h"
 #include "base/errors.h"
+#include "base/times.h"
 #include "io/ffmpeg_util.h"
 #include "io/input_safety.h"
 
@@ -36,17 +37,6 @@ std::string seconds_text(double s) {
   return buf;
 }
 
-// 1810 -> "30:10", 3723 -> "1:02:03".
-std::string clock_text(double s) {
-  const long total = std::lround(s);
-  char buf[32];
-  if (total >= 3600) {
-    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, "%ld:%02ld", total / 60, total % 60);
-  }
-  return buf;
-}
 
 // Containers whose per-stream length in the header is written once the data is complete,
 // so a shorter stream means a cut-off file. WAV/AIFF/CAF headers are left out: tools
@@ -74,7 +64,7 @@ void refuse_declared_length(double declared, const DecodeOptions& options) {
   const double until = options.read_until_seconds;
   if (until > 0 && until <= limit) return;
   if (until > 0 && until < declared) {
-    throw base::InputError("the excerpt ends at " + clock_text(until) + ", past the " + seconds_text(limit) +
+    throw base::InputError("the excerpt ends at " + base::time_text(until) + ", past the " + seconds_text(limit) +
                            " limit");
   }
   throw base::InputError("the audio is longer than the " + seconds_text(limit) + " limit: the file declares " +

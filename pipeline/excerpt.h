@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "base/times.h"
 #include "engine/audio_buffer.h"
 #include "engine/loudness.h"
 #include "io/decoder.h"
@@ -26,8 +27,8 @@ struct Excerpt {
 // "90", "1:30", "1:02:03.5" -> seconds. Throws std::invalid_argument naming `what` for
 // anything else, or a negative time.
 double parse_time(const std::string& text, const std::string& what);
-// 90 -> "1:30"; 3723.5 -> "1:02:03.5".
-std::string time_text(double seconds);
+// 90 -> "1:30"; 3723.5 -> "1:02:03.5" (shared with io/'s messages).
+using base::time_text;
 
 // Finds the loudest `seconds` of audio handed over a block at a time: the window with the
 // highest mean momentary loudness (EBU R128, in 100 ms steps). It runs a loudness meter, so
