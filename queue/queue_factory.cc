@@ -16,6 +16,16 @@ class PostgresWatch final : public WorkWatch {
  private:
   PostgresWorkWatcher watcher_;
 };
+
+class SqliteWatch final : public WorkWatch {
+ public:
+  SqliteWatch(const std::filesystem::path& file, std::function<void()> on_work,
+              std::chrono::milliseconds fallback)
+      : watcher_(file, std::move(on_work), fallback) {}
+
+ private:
+  SqliteWorkWatcher watcher_;
+};
 }  // namespace
 
 std::unique_ptr<JobQueue> open_queue(const QueueSettings& s) {
@@ -35,6 +45,8 @@ std::unique_ptr<WorkWatch> watch_for_work(const QueueSettings& s, std::function<
                                           std::chrono::milliseconds fallback) {
   if (s.backend == "postgres" || s.backend == "postgresql")
     return std::make_unique<PostgresWatch>(s.url, std::move(on_work), fallback);
+  if (s.backend == "sqlite" && !s.sqlite_file.empty())
+    return std::make_unique<SqliteWatch>(s.sqlite_file, std::move(on_work), fallback);
   return nullptr;
 }
 

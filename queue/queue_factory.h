@@ -25,9 +25,9 @@ struct QueueSettings {
 // when the database cannot be opened.
 std::unique_ptr<JobQueue> open_queue(const QueueSettings& settings);
 
-// Something that calls `on_work` when jobs are queued by any process, until destroyed.
-// With SQLite (one process) there is nothing to watch: returns null, and the process's own
-// wake-ups and polls suffice.
+// Something that calls `on_work` when jobs are queued by any process, until destroyed:
+// PostgreSQL's LISTEN/NOTIFY, or for SQLite a futex on the file every process on the same
+// database maps. Null for an unknown backend.
 class WorkWatch {
  public:
   virtual ~WorkWatch() = default;

@@ -1,11 +1,16 @@
 #include "queue/sqlite/sqlite_queue.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <climits>
+#include <ctime>
 
 #include <atomic>
 #include <cerrno>
@@ -212,11 +217,30 @@ class SqliteJobQueue::ChangeCounter {
   std::uint64_t load() const { return word().load(); }
   void bump() { word().fetch_add(1); }
 
+  // A second word counts the times a job became claimable (queued, or handed back), and
+  // wakes whoever waits on it in any process: a futex on the shared mapping, so a worker
+  // beside `serve --workers 0` starts a job as soon as it is uploaded, without polling.
+  std::uint32_t queued() const { return queued_word().load(); }
+  void bump_queued() {
+    queued_word().fetch_add(1);
+    ::syscall(SYS_futex, queued_address(), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+  }
+  // Returns when the word is no longer `seen`, or after `timeout` (or a spurious wake-up).
+  void wait_queued(std::uint32_t seen, std::chrono::milliseconds timeout) const {
+    const timespec ts{static_cast<time_t>(timeout.count() / 1000),
+                      static_cast<long>(timeout.count() % 1000) * 1000000L};
+    ::syscall(SYS_futex, queued_address(), FUTEX_WAIT, seen, &ts, nullptr, 0);
+  }
+
  private:
   static constexpr off_t kBytes = 4096;
   explicit ChangeCounter(void* map) : map_(map) {}
   std::atomic_ref<std::uint64_t> word() const {
     return std::atomic_ref<std::uint64_t>(*static_cast<std::uint64_t*>(map_));
+  }
+  std::uint32_t* queued_address() const { return static_cast<std::uint32_t*>(map_) + 2; }
+  std::atomic_ref<std::uint32_t> queued_word() const {
+    return std::atomic_ref<std::uint32_t>(*queued_address());
   }
   void* map_;
 };
@@ -225,14 +249,21 @@ class SqliteJobQueue::WriteLock {
  public:
   explicit WriteLock(SqliteJobQueue& q) : q_(q), lock_(q.mutex_) {}
   // Runs after the method's statements and transaction ended (they are declared later, so
-  // destroyed first): readers that saw the old counter re-read the committed row.
-  ~WriteLock() { q_.changed(); }
+  // destroyed first): readers that saw the old counter re-read the committed row, and a
+  // worker woken for a queued job finds it committed.
+  ~WriteLock() {
+    q_.changed();
+    if (queued_ && q_.counter_) q_.counter_->bump_queued();
+  }
   WriteLock(const WriteLock&) = delete;
   WriteLock& operator=(const WriteLock&) = delete;
+  // The write made a job claimable: wake the workers waiting in any process.
+  void queued(bool yes = true) { queued_ = yes; }
 
  private:
   SqliteJobQueue& q_;
   std::lock_guard<std::mutex> lock_;
+  bool queued_ = false;
 };
 
 std::uint64_t SqliteJobQueue::changes() const { return counter_ ? counter_->load() : 0; }
@@ -402,12 +433,14 @@ std::unique_ptr<ExclusiveTurn> SqliteJobQueue::try_exclusive(const std::string& 
 }
 
 bool SqliteJobQueue::enqueue(const std::string& id) {
-  const WriteLock lock(*this);
+  WriteLock lock(*this);
   Statement st(db_,
                "UPDATE jobs SET status = 'queued', stage = 'queued', queued_at = ?2, "
                "updated_at = ?2 WHERE id = ?1 AND status = 'awaiting_upload'");
   st.bind(1, id).bind(2, now_ms()).run();
-  return sqlite3_changes(db_) == 1;
+  const bool queued = sqlite3_changes(db_) == 1;
+  lock.queued(queued);
+  return queued;
 }
 
 std::optional<Job> SqliteJobQueue::claim(const std::string& worker, std::chrono::milliseconds lease) {
@@ -486,7 +519,7 @@ bool SqliteJobQueue::complete(const std::string& id, const std::string& worker,
 
 std::optional<JobStatus> SqliteJobQueue::fail(const std::string& id, const std::string& worker,
                                               const std::string& reason, bool permanent) {
-  const WriteLock lock(*this);
+  WriteLock lock(*this);
   Statement st(db_,
                "UPDATE jobs SET status = CASE WHEN ?4 OR attempts >= max_attempts THEN 'failed' "
                "ELSE 'queued' END, stage = CASE WHEN ?4 OR attempts >= max_attempts "
@@ -498,17 +531,20 @@ std::optional<JobStatus> SqliteJobQueue::fail(const std::string& id, const std::
   if (!st.step()) return std::nullopt;
   auto status = parse_status(st.text(0));
   st.run();
+  lock.queued(status == JobStatus::kQueued);
   return status;
 }
 
 bool SqliteJobQueue::release(const std::string& id, const std::string& worker) {
-  const WriteLock lock(*this);
+  WriteLock lock(*this);
   Statement st(db_,
                "UPDATE jobs SET status = 'queued', stage = 'queued', progress = 0, "
                "attempts = MAX(attempts - 1, 0), lease_owner = NULL, updated_at = ?3 "
                "WHERE id = ?1 AND lease_owner = ?2 AND status = 'processing'");
   st.bind(1, id).bind(2, worker).bind(3, now_ms()).run();
-  return sqlite3_changes(db_) == 1;
+  const bool released = sqlite3_changes(db_) == 1;
+  lock.queued(released);
+  return released;
 }
 
 bool SqliteJobQueue::remove(const std::string& id) {
@@ -561,6 +597,40 @@ bool SqliteJobQueue::upload_in_use(const std::string& upload_key) {
                "AND status IN ('awaiting_upload', 'queued', 'processing') LIMIT 1");
   st.bind(1, upload_key);
   return st.step();
+}
+
+SqliteWorkWatcher::SqliteWorkWatcher(const std::filesystem::path& file, std::function<void()> on_work,
+                                     std::chrono::milliseconds fallback)
+    : counter_(SqliteJobQueue::ChangeCounter::open(file.string() + "-changes")),
+      on_work_(std::move(on_work)),
+      fallback_(fallback) {
+  thread_ = std::thread([this] { run(); });
+}
+
+SqliteWorkWatcher::~SqliteWorkWatcher() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void SqliteWorkWatcher::run() {
+  // Waits in short slices so that stopping never waits for a wake-up (a futex cannot also
+  // wait for this object's own flag).
+  constexpr std::chrono::milliseconds kSlice{200};
+  auto tick = std::chrono::steady_clock::now() + fallback_;
+  std::uint32_t seen = counter_ ? counter_->queued() : 0;
+  while (!stopping_) {
+    if (counter_) counter_->wait_queued(seen, kSlice);
+    else std::this_thread::sleep_for(kSlice);  // no shared word: the fallback tick alone
+    if (stopping_) break;
+    const std::uint32_t now_seen = counter_ ? counter_->queued() : seen;
+    const bool due = std::chrono::steady_clock::now() >= tick;
+    if (now_seen == seen && !due) continue;
+    seen = now_seen;
+    // The fallback tick: leases may have run out without anyone handing the job back.
+    tick = std::chrono::steady_clock::now() + fallback_;
+    ++wake_ups_;
+    if (on_work_) on_work_();
+  }
 }
 
 }  // namespace sy::queue

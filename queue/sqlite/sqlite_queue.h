@@ -1,12 +1,15 @@
 #pragma once
 // The embedded queue: one SQLite file in WAL mode under the data directory.
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "base/bounded_cache.h"
@@ -82,6 +85,7 @@ class SqliteJobQueue final : public JobQueue {
   // SQLite's own -shm is), after its commit; a cached row is used only while the counter
   // still has the value read before the row was, and for at most kRowCacheMaxAge.
   class ChangeCounter;
+  friend class SqliteWorkWatcher;
   class WriteLock;  // mutex_ held; the counter bumped when it ends
   struct CachedRow {
     Job job;
@@ -92,6 +96,29 @@ class SqliteJobQueue final : public JobQueue {
   void changed();  // after a write committed (or failed)
   std::unique_ptr<ChangeCounter> counter_;  // null: no cache (the file could not be mapped)
   base::BoundedCache<std::string, std::shared_ptr<const CachedRow>> row_cache_{10000};
+};
+
+// Calls `on_work` when any process on the same database file queues a job or hands one
+// back (a futex on the shared change file: no polling), and every `fallback` in case a
+// lease ran out. The embedded queue's counterpart of PostgresWorkWatcher, for a
+// `surroundyou worker` run beside `serve --workers 0` on one data directory.
+class SqliteWorkWatcher {
+ public:
+  SqliteWorkWatcher(const std::filesystem::path& file, std::function<void()> on_work,
+                    std::chrono::milliseconds fallback = std::chrono::seconds(5));
+  ~SqliteWorkWatcher();
+  SqliteWorkWatcher(const SqliteWorkWatcher&) = delete;
+  SqliteWorkWatcher& operator=(const SqliteWorkWatcher&) = delete;
+  std::uint64_t wake_ups() const { return wake_ups_.load(); }
+
+ private:
+  void run();
+  std::unique_ptr<SqliteJobQueue::ChangeCounter> counter_;  // null: the fallback tick only
+  std::function<void()> on_work_;
+  std::chrono::milliseconds fallback_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> wake_ups_{0};
+  std::thread thread_;
 };
 
 }  // namespace sy::queue
