@@ -8,7 +8,8 @@
 #      songs and sample-rate bombs, and how fast an idle child picks up a new job.
 # Usage: bench/service_bench.sh [BUILD_DIR]   (needs wrk, curl, ffmpeg, python3)
 #   SONGS=N songs per throughput run (default 8); SONGS_ONLY=1 measures songs per minute
-#   (service, then CLI) and nothing else, to repeat that number for a steadier mean.
+#   (service, then the same songs as threads of one worker process beside the API, then the
+#   CLI) and nothing else, to repeat those numbers for a steadier mean.
 set -euo pipefail
 BUILD=${1:-build}
 SERVE=${SERVE:-$BUILD/tests/service/sy_serve_driver}
@@ -98,6 +99,21 @@ T1=$(date +%s.%N)
 python3 -c "print('service: %d songs in %.1f s = %.2f songs/min' % ($SONGS, $T1-$T0, $SONGS*60/($T1-$T0)))"
 if [[ ${SONGS_ONLY:-0} == 1 ]]; then  # throughput alone: repeat it cheaply, e.g. SONGS=24
   kill $SERVER_PID; wait $SERVER_PID 2>/dev/null || true
+  # The same songs rendered as threads of one process (the pre-isolation design): the API
+  # alone, and one `surroundyou worker --jobs N` on its data directory. The difference from
+  # the line above is what the render children cost.
+  if "$CLI" worker --help 2>&1 | grep -q -- '--jobs'; then
+    rm -rf "$WORK/data"
+    WORKERS_SAVED=$WORKERS; WORKERS=0; start_server; WORKERS=$WORKERS_SAVED
+    SY_DATA_DIR="$WORK/data" "$CLI" worker --jobs "$WORKERS" >"$WORK/worker.log" 2>&1 &
+    WORKER_PID=$!
+    T0=$(date +%s.%N)
+    client submit "$WORK"/in/*.mp3 >"$WORK/jobs"
+    client wait "$WORK/jobs"
+    T1=$(date +%s.%N)
+    python3 -c "print('threads in one worker process: %d songs in %.1f s = %.2f songs/min' % ($SONGS, $T1-$T0, $SONGS*60/($T1-$T0)))"
+    kill $WORKER_PID $SERVER_PID; wait $WORKER_PID $SERVER_PID 2>/dev/null || true
+  fi
   cli_songs
   exit 0
 fi
