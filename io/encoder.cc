@@ -215,6 +215,8 @@ class FfmpegEncoder final : public Encoder {
       c->global_quality = std::clamp(options_.vbr_quality, 0, 9) * FF_QP2LAMBDA;
       c->bit_rate = 0;
     }
+    if (options_.format == OutputFormat::kMp3 && options_.mp3_quality >= 0)
+      c->compression_level = std::clamp(options_.mp3_quality, 0, 9);
     if (options_.format == OutputFormat::kOpus && codec->id == AV_CODEC_ID_OPUS &&
         std::string(codec->name) == "opus") {
       c->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;  // FFmpeg's own Opus encoder

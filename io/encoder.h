@@ -50,6 +50,7 @@ struct EncodeOptions {
   int bitrate = 192000;     // bits per second, CBR, for lossy formats
   int vbr_quality = -1;     // MP3 only: LAME VBR quality 0 (best) .. 9; -1 means CBR
   int sample_rate = 48000;  // of the audio handed to write(); Opus resamples to 48 kHz itself
+  int mp3_quality = -1;     // MP3 only: LAME's algorithm quality 0 (best, slowest) .. 9; -1 LAME's default (3)
 };
 
 // Decoded audio of a file being written, as a reader of the file will get it: at

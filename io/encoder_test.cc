@@ -7,6 +7,8 @@
 #include <cmath>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <numbers>
 #include <stdexcept>
@@ -229,6 +231,24 @@ TEST(Encoder, Mp3BitrateAndVbr) {
   EXPECT_LT(std::filesystem::file_size(dir.file("vbr.mp3")),
             std::filesystem::file_size(dir.file("cbr.mp3")) * 3 / 4);
   EXPECT_EQ(decode_all(dir.file("vbr.mp3")).frames(), frames);
+}
+
+// The render's MP3 pilot asks LAME for its fast algorithm: the setting must reach LAME (a
+// different bitstream at the same bit rate) and the file stay whole.
+TEST(Encoder, Mp3QualityReachesLame) {
+  TempDir dir;
+  EncodeOptions normal;
+  normal.sample_rate = 44100;
+  write_signal(dir.file("normal.mp3"), normal);
+  EncodeOptions fast = normal;
+  fast.mp3_quality = 7;
+  const std::size_t frames = write_signal(dir.file("fast.mp3"), fast);
+  EXPECT_EQ(probe(dir.file("fast.mp3")).bit_rate, 192000);
+  EXPECT_EQ(decode_all(dir.file("fast.mp3")).frames(), frames);
+  std::ifstream a(dir.file("normal.mp3"), std::ios::binary), b(dir.file("fast.mp3"), std::ios::binary);
+  const std::string normal_bytes((std::istreambuf_iterator<char>(a)), {});
+  const std::string fast_bytes((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_NE(normal_bytes, fast_bytes) << "LAME was not asked for another algorithm";
 }
 
 Metadata song_metadata(const TempDir& dir) {
