@@ -158,7 +158,10 @@ int run_worker(const WorkerFlags& flags) {
                    [] { ::kill(::getpid(), SIGTERM); }});  // the supervisor is gone: stop
     }
     pool.start();
-    auto watch = queue::watch_for_work(queue_config, [&pool] { pool.wake(); }, options.poll);
+    // A child of `serve` is woken through its link (the supervisor watches the queue once
+    // for all its children); a worker on its own watches the queue itself.
+    std::unique_ptr<queue::WorkWatch> watch;
+    if (!link) watch = queue::watch_for_work(queue_config, [&pool] { pool.wake(); }, options.poll);
     base::log::info("worker started", {{"queue", config.queue_backend},
                                  {"storage", config.storage_backend},
                                  {"jobs", options.workers},

@@ -27,7 +27,7 @@ std::unique_ptr<JobQueue> open_queue(const QueueSettings& settings);
 
 // Something that calls `on_work` when jobs are queued by any process, until destroyed:
 // PostgreSQL's LISTEN/NOTIFY, or for SQLite a futex on the file every process on the same
-// database maps. Null for an unknown backend.
+// database maps. Null when there is nothing to watch (SQLite without a file).
 class WorkWatch {
  public:
   virtual ~WorkWatch() = default;

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "base/errors.h"
+#include "base/log.h"
 #include "queue/job_columns.h"
 
 namespace sy::queue {
@@ -603,7 +604,14 @@ SqliteWorkWatcher::SqliteWorkWatcher(const std::filesystem::path& file, std::fun
                                      std::chrono::milliseconds fallback)
     : counter_(SqliteJobQueue::ChangeCounter::open(file.string() + "-changes")),
       on_work_(std::move(on_work)),
-      fallback_(fallback) {
+      fallback_(fallback),
+      seen_(counter_ ? counter_->queued() : 0) {
+  if (!counter_)
+    base::log::warn("cannot map the queue's change file: idle workers look for jobs only every few seconds",
+                    {{"file", file.string() + "-changes"}});
+  // A job queued before `seen_` was read (say, after a worker pool's first claim found
+  // nothing and before this watch began) would otherwise wait for the fallback tick.
+  if (on_work_) on_work_();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -617,7 +625,7 @@ void SqliteWorkWatcher::run() {
   // wait for this object's own flag).
   constexpr std::chrono::milliseconds kSlice{200};
   auto tick = std::chrono::steady_clock::now() + fallback_;
-  std::uint32_t seen = counter_ ? counter_->queued() : 0;
+  std::uint32_t seen = seen_;
   while (!stopping_) {
     if (counter_) counter_->wait_queued(seen, kSlice);
     else std::this_thread::sleep_for(kSlice);  // no shared word: the fallback tick alone

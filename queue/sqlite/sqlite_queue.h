@@ -98,9 +98,10 @@ class SqliteJobQueue final : public JobQueue {
   base::BoundedCache<std::string, std::shared_ptr<const CachedRow>> row_cache_{10000};
 };
 
-// Calls `on_work` when any process on the same database file queues a job or hands one
-// back (a futex on the shared change file: no polling), and every `fallback` in case a
-// lease ran out. The embedded queue's counterpart of PostgresWorkWatcher, for a
+// Calls `on_work` once at construction, then when any process on the same database file
+// queues a job or hands one back (a futex on the shared change file: no polling), and every
+// `fallback` in case a lease ran out (or a process of an older binary, which does not wake
+// anyone, queued a job). The embedded queue's counterpart of PostgresWorkWatcher, for a
 // `surroundyou worker` run beside `serve --workers 0` on one data directory.
 class SqliteWorkWatcher {
  public:
@@ -116,6 +117,7 @@ class SqliteWorkWatcher {
   std::unique_ptr<SqliteJobQueue::ChangeCounter> counter_;  // null: the fallback tick only
   std::function<void()> on_work_;
   std::chrono::milliseconds fallback_;
+  std::uint32_t seen_;  // the queued count when constructed
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> wake_ups_{0};
   std::thread thread_;

@@ -150,13 +150,12 @@ Job read(SqliteJobQueue& q, const std::string& id) {
   return job.value_or(Job{});
 }
 
-// Rows are cached between writes: every write path must make the next read see it.
 // A worker beside `serve --workers 0` learns of a queued job from the other process at once,
-// not at its next poll: the fallback here is a minute, the test waits at most 2 s per wake.
+// not at its next poll: the fallback here is a minute, the test waits at most 5 s per wake.
 TEST(SqliteQueue, AWatcherWakesWhenAnotherProcessQueuesAJob) {
   reset_db();
   const fs::path db = test_db();  // the child's pid would name another folder
-  SqliteJobQueue q(db);
+  { SqliteJobQueue migrate(db); }  // no connection of the parent's crosses the fork
   std::mutex m;
   std::condition_variable cv;
   int wakes = 0;
@@ -165,10 +164,11 @@ TEST(SqliteQueue, AWatcherWakesWhenAnotherProcessQueuesAJob) {
     ++wakes;
     cv.notify_all();
   }, std::chrono::minutes(1));
-  auto wait_for_wake = [&](int n) {
+  auto wait_for_wakes = [&](int n) {
     std::unique_lock lock(m);
-    return cv.wait_for(lock, std::chrono::seconds(2), [&] { return wakes >= n; });
+    return cv.wait_for(lock, std::chrono::seconds(5), [&] { return wakes >= n; });
   };
+  ASSERT_TRUE(wait_for_wakes(1)) << "one look at the queue when the watch begins";
   // Another process: queues a job, works on it (progress, a renewal), hands it back, and
   // fails a second attempt back into the queue; each step waits for the parent's go.
   int go[2], done[2];
@@ -176,48 +176,60 @@ TEST(SqliteQueue, AWatcherWakesWhenAnotherProcessQueuesAJob) {
   ASSERT_EQ(::pipe(done), 0);
   const pid_t child = ::fork();
   if (child == 0) {
-    SqliteJobQueue other(db);
-    char c = 0;
-    auto step = [&] { (void)!::write(done[1], "k", 1); return ::read(go[0], &c, 1) == 1; };
-    other.create(new_job("a"));
-    other.enqueue("a");
-    if (!step()) ::_exit(1);
-    other.claim("w1", std::chrono::minutes(1));
-    for (int i = 1; i <= 5; ++i) other.report_progress("a", "w1", i / 10.0, "rendering");
-    other.renew("a", "w1", std::chrono::minutes(1));
-    if (!step()) ::_exit(1);
-    other.release("a", "w1");
-    if (!step()) ::_exit(1);
-    other.claim("w2", std::chrono::minutes(1));
-    other.fail("a", "w2", "decoder broke", false);
-    step();
+    ::close(go[1]);
+    ::close(done[0]);
+    try {
+      SqliteJobQueue other(db);
+      char c = 0;
+      auto step = [&] {
+        if (::write(done[1], "k", 1) != 1 || ::read(go[0], &c, 1) != 1) ::_exit(1);
+      };
+      other.create(new_job("a"));
+      other.enqueue("a");
+      step();
+      other.claim("w1", std::chrono::minutes(1));
+      for (int i = 1; i <= 5; ++i) other.report_progress("a", "w1", i / 10.0, "rendering");
+      other.renew("a", "w1", std::chrono::minutes(1));
+      step();
+      other.release("a", "w1");
+      step();
+      other.claim("w2", std::chrono::minutes(1));
+      other.fail("a", "w2", "decoder broke", false);
+      if (::write(done[1], "k", 1) != 1) ::_exit(1);  // the last step: nothing more to wait for
+    } catch (...) {
+      ::_exit(2);
+    }
     ::_exit(0);
   }
-  char c = 0;
-  auto child_step = [&] { ASSERT_EQ(::read(done[0], &c, 1), 1); };
-  child_step();  // created and queued
-  EXPECT_TRUE(wait_for_wake(1)) << "not woken for a queued job";
-  (void)!::write(go[1], "g", 1);
-  child_step();  // claimed, progress, renewal: nothing new to claim
+  ::close(go[0]);
+  ::close(done[1]);
+  auto child_did_a_step = [&] {
+    char c = 0;
+    return ::read(done[0], &c, 1) == 1;
+  };
+  auto next_step = [&] { return ::write(go[1], "g", 1) == 1; };
+  bool ok = child_did_a_step();  // created and queued
+  EXPECT_TRUE(ok && wait_for_wakes(2)) << "not woken for a queued job";
+  ok = ok && next_step() && child_did_a_step();  // claimed, progress, renewal: nothing to claim
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   {
     std::lock_guard lock(m);
-    EXPECT_EQ(wakes, 1) << "woken by writes that queue nothing";
+    EXPECT_EQ(wakes, 2) << "woken by writes that queue nothing";
   }
-  (void)!::write(go[1], "g", 1);
-  child_step();  // handed back
-  EXPECT_TRUE(wait_for_wake(2)) << "not woken for a job handed back";
-  (void)!::write(go[1], "g", 1);
-  child_step();  // failed back into the queue for another attempt
-  EXPECT_TRUE(wait_for_wake(3)) << "not woken for a job to try again";
-  (void)!::write(go[1], "g", 1);
+  ok = ok && next_step() && child_did_a_step();  // handed back
+  EXPECT_TRUE(ok && wait_for_wakes(3)) << "not woken for a job handed back";
+  ok = ok && next_step() && child_did_a_step();  // failed back into the queue for another attempt
+  EXPECT_TRUE(ok && wait_for_wakes(4)) << "not woken for a job to try again";
+  ::close(go[1]);  // the child's last read ends
   int status = 0;
   ::waitpid(child, &status, 0);
+  ::close(done[0]);
+  EXPECT_TRUE(ok) << "the writer process stopped early";
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  for (int fd : {go[0], go[1], done[0], done[1]}) ::close(fd);
   EXPECT_EQ(watcher.wake_ups(), 3u);
 }
 
+// Rows are cached between writes: every write path must make the next read see it.
 TEST(SqliteQueue, EveryWriteIsSeenByTheNextRead) {
   reset_db();
   SqliteJobQueue q(test_db());
