@@ -66,10 +66,12 @@ constexpr double kCheckShare = 0.05;
 // well (within 0.03 LU on all 14 hyperrogue tracks) but see fewer of the peaks the encoder
 // lifts: hr3-desert then took 4 encodes and came out 0.66 LU quiet (2 at 4 s, 1 at 8 s).
 constexpr double kPilotSeconds = 4;
-// LAME's fast algorithm for an MP3 pilot (the song itself is encoded at LAME's default, 3):
+// LAME's fast algorithm for a constant-bit-rate MP3 pilot (the song itself is encoded at
+// LAME's default, 3; a VBR pilot keeps the song's settings, which LAME maps differently):
 // 2.2 times fewer instructions (callgrind, 10 s at 192k: 0.73 G against 1.6 G), and on the
-// 14 hyperrogue tracks it reads the shift within 0.012 LU of the default's and the peaks
-// within 0.17 dB (inside kPilotPeakMarginDb); one track encoded twice against two.
+// 14 hyperrogue tracks at 192k it reads the shift within 0.012 LU of the default pilot's and
+// the peaks within 0.17 dB (inside kPilotPeakMarginDb); one track then needed the song encoded
+// a second time, against two tracks with the default pilot.
 constexpr int kPilotMp3Quality = 7;
 constexpr double kPilotShare = 0.03;
 // The pilot's ends fade so the encoder does not ring on a cut (which would read as a peak).
@@ -626,7 +628,7 @@ RenderResult render_file(const std::string& input, const std::string& output, co
       WrittenFileMeter pilot_meter;
       {
         io::EncodeOptions pilot_eopts = eopts;
-        pilot_eopts.mp3_quality = kPilotMp3Quality;
+        if (pilot_eopts.vbr_quality < 0) pilot_eopts.mp3_quality = kPilotMp3Quality;
         auto encoder = io::Encoder::open(pilot_file.temp_path(), pilot_eopts, io::Metadata{}, pilot_meter.listener());
         auto pilot_limiter = engine::make_true_peak_limiter(ceiling_dbtp);
         pilot_limiter->prepare(rate, block);
