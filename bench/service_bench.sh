@@ -21,7 +21,7 @@ PORT=${PORT:-18090}
 SONGS=${SONGS:-8}
 WORKERS=${WORKERS:-$(nproc)}
 WORK=$(mktemp -d)
-trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill ${SERVER_PID:-} ${WORKER_PID:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 BASE=http://127.0.0.1:$PORT
 json() { python3 -c "import sys,json; d=json.load(sys.stdin); print($1)"; }
 
@@ -63,7 +63,10 @@ elif cmd == "wait":
     jobs = [l.split() for l in open(args[0])]
     left = {j[0]: j[1] for j in jobs}
     outcomes = {}
+    give_up = time.time() + 900  # a render process that died must not hang the benchmark
     while left:
+        if time.time() > give_up:
+            sys.exit("jobs still unfinished after 15 minutes: %d" % len(left))
         for i, t in list(left.items()):
             st, data = call("GET", "/api/v1/jobs/" + i, headers={"Authorization": "Bearer " + t})
             job = json.loads(data)
@@ -107,12 +110,15 @@ if [[ ${SONGS_ONLY:-0} == 1 ]]; then  # throughput alone: repeat it cheaply, e.g
     WORKERS_SAVED=$WORKERS; WORKERS=0; start_server; WORKERS=$WORKERS_SAVED
     SY_DATA_DIR="$WORK/data" "$CLI" worker --jobs "$WORKERS" >"$WORK/worker.log" 2>&1 &
     WORKER_PID=$!
+    # Timed from when its renders are prepared (filters, FFT plans), as serve's children are
+    # by the time the uploads above have gone through; at most 30 s.
+    for _ in $(seq 300); do grep -q "renders prepared" "$WORK/worker.log" && break; sleep 0.1; done
     T0=$(date +%s.%N)
     client submit "$WORK"/in/*.mp3 >"$WORK/jobs"
     client wait "$WORK/jobs"
     T1=$(date +%s.%N)
     python3 -c "print('threads in one worker process: %d songs in %.1f s = %.2f songs/min' % ($SONGS, $T1-$T0, $SONGS*60/($T1-$T0)))"
-    kill $WORKER_PID $SERVER_PID; wait $WORKER_PID $SERVER_PID 2>/dev/null || true
+    kill $WORKER_PID $SERVER_PID 2>/dev/null || true; wait $WORKER_PID $SERVER_PID 2>/dev/null || true
   fi
   cli_songs
   exit 0
