@@ -46,7 +46,7 @@ SY_VECTOR_CLONES void TruePeakLimiter::detect_block(ConstAudioView in) noexcept 
   for (std::size_t c = 0; c < 2; ++c) {
     float* win = window_[c].data();
     std::copy_n(in.channel(c), frames, win + kKeep);
-    for (std::size_t k = 0; k < kKeep + frames; ++k) loudest = std::max(loudest, std::abs(win[k]));
+    loudest = std::max(loudest, largest_magnitude(win, kKeep + frames));
   }
   // No interpolated point can exceed sum|c| times the loudest sample of its window, so
   // where that stays under the threshold every gain is 1 and the FIR can be skipped (most

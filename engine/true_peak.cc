@@ -81,6 +81,18 @@ SY_VECTOR_CLONES float window_peak(const float* __restrict win, std::size_t outp
 
 }  // namespace
 
+SY_VECTOR_CLONES float largest_magnitude(const float* x, std::size_t n) noexcept {
+  constexpr std::size_t kLanes = 8;
+  float lanes[kLanes] = {};
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (std::size_t k = 0; k < kLanes; ++k) lanes[k] = std::max(lanes[k], std::abs(x[i + k]));
+  float m = 0.0f;
+  for (; i < n; ++i) m = std::max(m, std::abs(x[i]));
+  for (float l : lanes) m = std::max(m, l);
+  return m;
+}
+
 const TruePeakInterpolator& true_peak_interpolator() {
   static const TruePeakInterpolator ip = design();
   return ip;
@@ -108,8 +120,7 @@ void TruePeakMeter::add_chunk(const float* left, const float* right, std::size_t
     float before = loudest_before_[c];
     for (std::size_t o = 0; o < frames; o += kGroup) {
       const std::size_t n = std::min(kGroup, frames - o);
-      float loudest = 0.0f;
-      for (std::size_t k = 0; k < n; ++k) loudest = std::max(loudest, std::abs(in[c][o + k]));
+      const float loudest = largest_magnitude(in[c] + o, n);
       if (std::max(loudest, before) * bound > peak_)
         peak_ = std::max(peak_, window_peak(win + o, n, acc_.data(), best_.data()));
       // A short last group: the next chunk's first group reaches back past it.

@@ -23,6 +23,11 @@ struct TruePeakInterpolator {
 };
 const TruePeakInterpolator& true_peak_interpolator();
 
+// The largest |x[i]| of n samples (0 for none; a NaN is passed over, as std::max does). In
+// eight running maxima, so that it vectorises without -ffast-math where one running maximum
+// is a chain of dependent instructions; the same value either way.
+float largest_magnitude(const float* x, std::size_t n) noexcept;
+
 // The largest true peak of a stereo stream, both channels. Never allocates.
 class TruePeakMeter {
  public:

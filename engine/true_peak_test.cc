@@ -85,3 +85,32 @@ TEST(TruePeakMeterTest, ReadsLikeLibebur128OnMusicLikeSignals) {
 
 }  // namespace
 }  // namespace sy::engine
+
+namespace sy::engine {
+namespace {
+
+// The vectorised maximum must give exactly what one running std::max gives, at every length
+// (the eight-wide body and the tail), with the loudest sample anywhere, and past a NaN.
+TEST(LargestMagnitudeTest, EqualsARunningMaximumAtEveryLengthAndPosition) {
+  std::vector<float> x(100);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.5f * std::sin(0.37f * static_cast<float>(i));
+  auto running = [](const float* p, std::size_t n) {
+    float m = 0.0f;
+    for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::abs(p[i]));
+    return m;
+  };
+  for (std::size_t n = 0; n <= x.size(); ++n) {
+    for (std::size_t at : {std::size_t{0}, n / 2, n > 0 ? n - 1 : 0}) {
+      std::vector<float> y(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n));
+      if (n > 0) y[at] = -0.9f;  // the loudest, negative
+      ASSERT_EQ(largest_magnitude(y.data(), n), running(y.data(), n)) << "n " << n << " at " << at;
+    }
+  }
+  std::vector<float> with_nan(x);
+  with_nan[13] = std::nanf("");
+  EXPECT_EQ(largest_magnitude(with_nan.data(), with_nan.size()), running(with_nan.data(), with_nan.size()));
+  EXPECT_FALSE(std::isnan(largest_magnitude(with_nan.data(), with_nan.size())));
+}
+
+}  // namespace
+}  // namespace sy::engine

@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <iomanip>
 #include <optional>
-#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -20,7 +19,7 @@
 #include "engine/loudness.h"
 #include "engine/processor.h"
 #include "engine/renderer.h"
-#include "engine/vector_clones.h"
+#include "engine/true_peak.h"
 #include "io/video_mux.h"
 #include "base/errors.h"
 #include "base/log.h"
@@ -143,22 +142,6 @@ class ProgressReporter {
   Stage stage_ = Stage::kOpening;
   double base_ = 0, share_ = 1;
 };
-
-// The largest magnitude in a block, in eight running maxima so that the loop vectorises
-// without -ffast-math (the same result as one running maximum). Folded sample by sample
-// into a peak the drain lambda held by reference, it was stored and reloaded at every
-// sample: 1 % of a render's CPU (perf) for this one loop.
-SY_VECTOR_CLONES float largest_magnitude(std::span<const float> x) noexcept {
-  constexpr std::size_t kLanes = 8;
-  float lanes[kLanes] = {};
-  std::size_t i = 0;
-  for (; i + kLanes <= x.size(); i += kLanes)
-    for (std::size_t k = 0; k < kLanes; ++k) lanes[k] = std::max(lanes[k], std::fabs(x[i + k]));
-  float m = 0;
-  for (; i < x.size(); ++i) m = std::max(m, std::fabs(x[i]));
-  for (float l : lanes) m = std::max(m, l);
-  return m;
-}
 
 void check_cancel(const std::atomic<bool>* cancel) {
   if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw base::Cancelled();
@@ -591,7 +574,10 @@ RenderResult render_file(const std::string& input, const std::string& output, co
       rendered.drain(block, [&](engine::ConstAudioView audio) {
         loudest.add(audio);
         spill->write(audio);
-        for (std::size_t c = 0; c < 2; ++c) peak = std::max(peak, largest_magnitude(audio.span(c)));
+        // Per block (engine/true_peak.h): folded sample by sample into this peak, held by
+        // reference, it was stored and reloaded at every sample (1 % of a render).
+        for (std::size_t c = 0; c < 2; ++c)
+          peak = std::max(peak, engine::largest_magnitude(audio.channel(c), audio.num_frames()));
       });
     }
     progress.set_total_frames(spill->frames());
