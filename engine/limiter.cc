@@ -80,21 +80,28 @@ float TruePeakLimiter::gain_for(float peak) const noexcept {
   return peak > threshold_ ? threshold_ / peak : 1.0f;
 }
 
-float TruePeakLimiter::hold(float gain) noexcept {
+namespace {
+// An index into a ring of `cap` that is less than 2 * cap: a compare instead of a division
+// (three divisions a sample were a chain of ~25-cycle instructions in the limiter's loop).
+inline std::size_t wrap(std::size_t i, std::size_t cap) noexcept { return i >= cap ? i - cap : i; }
+}  // namespace
+
+inline float TruePeakLimiter::hold(float gain) noexcept {
+  // The queue holds at most cap - 1 entries before this push, so every index below is < 2 cap.
   const std::size_t cap = hold_time_.size();
   // Drop entries that the new, smaller-or-equal gain makes irrelevant.
   while (hold_count_ > 0) {
-    const std::size_t back = (hold_head_ + hold_count_ - 1) % cap;
+    const std::size_t back = wrap(hold_head_ + hold_count_ - 1, cap);
     if (hold_gain_[back] < gain) break;
     --hold_count_;
   }
-  const std::size_t slot = (hold_head_ + hold_count_) % cap;
+  const std::size_t slot = wrap(hold_head_ + hold_count_, cap);
   hold_time_[slot] = time_;
   hold_gain_[slot] = gain;
   ++hold_count_;
   // Drop the front when it has left the window.
   if (time_ - hold_time_[hold_head_] >= hold_length_) {
-    hold_head_ = (hold_head_ + 1) % cap;
+    hold_head_ = wrap(hold_head_ + 1, cap);
     --hold_count_;
   }
   ++time_;
@@ -117,38 +124,55 @@ void TruePeakLimiter::process_chunk(ConstAudioView in, AudioView out) noexcept {
   const float* in_r = in.channel(1);
   float* out_l = out.channel(0);
   float* out_r = out.channel(1);
+  // The state in locals for the loop: as members, each was stored and reloaded at every
+  // sample, the output's float stores possibly aliasing them.
+  double release = release_state_;
+  double box_sum = box_sum_;
+  std::size_t box_pos = box_pos_;
+  std::size_t delay_pos = delay_pos_;
+  float min_gain = min_gain_;
+  double* box = box_.data();
+  float* delay_l = delay_[0].data();
+  float* delay_r = delay_[1].data();
+  const std::size_t attack = attack_;
+  const double release_coef = release_coef_;
   for (std::size_t i = 0; i < frames; ++i) {
     const float left = in_l[i];
     const float right = in_r[i];
 
     const float held = hold(gain_for(peak_[i]));
-    if (static_cast<double>(held) < release_state_) {
-      release_state_ = static_cast<double>(held);
+    if (static_cast<double>(held) < release) {
+      release = static_cast<double>(held);
     } else {
-      release_state_ += (static_cast<double>(held) - release_state_) * release_coef_;
-      if (1.0 - release_state_ < 1e-9) release_state_ = 1.0;
+      release += (static_cast<double>(held) - release) * release_coef;
+      if (1.0 - release < 1e-9) release = 1.0;
     }
 
-    box_sum_ += release_state_ - box_[box_pos_];
-    box_[box_pos_] = release_state_;
-    if (++box_pos_ == attack_) {
+    box_sum += release - box[box_pos];
+    box[box_pos] = release;
+    if (++box_pos == attack) {
       // Re-add exactly once per window so rounding never drifts the gain.
-      box_pos_ = 0;
+      box_pos = 0;
       double exact = 0;
-      for (double v : box_) exact += v;
-      box_sum_ = exact;
+      for (std::size_t k = 0; k < attack; ++k) exact += box[k];
+      box_sum = exact;
     }
-    const float gain = std::min(1.0f, static_cast<float>(box_sum_ / static_cast<double>(attack_)));
-    min_gain_ = std::min(min_gain_, gain);
+    const float gain = std::min(1.0f, static_cast<float>(box_sum / static_cast<double>(attack)));
+    min_gain = std::min(min_gain, gain);
 
     // The ring holds latency_ + 1 samples: read the oldest, then overwrite it.
-    const std::size_t read = (delay_pos_ + 1) % delay_len;
-    delay_[0][delay_pos_] = left;
-    delay_[1][delay_pos_] = right;
-    out_l[i] = delay_[0][read] * gain;
-    out_r[i] = delay_[1][read] * gain;
-    delay_pos_ = read;
+    const std::size_t read = delay_pos + 1 == delay_len ? 0 : delay_pos + 1;
+    delay_l[delay_pos] = left;
+    delay_r[delay_pos] = right;
+    out_l[i] = delay_l[read] * gain;
+    out_r[i] = delay_r[read] * gain;
+    delay_pos = read;
   }
+  release_state_ = release;
+  box_sum_ = box_sum;
+  box_pos_ = box_pos;
+  delay_pos_ = delay_pos;
+  min_gain_ = min_gain;
 }
 
 std::unique_ptr<StereoProcessor> make_true_peak_limiter(double ceiling_dbtp) {
