@@ -1,6 +1,7 @@
 #include "engine/limiter.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 
 #include "engine/vector_clones.h"
@@ -83,7 +84,10 @@ float TruePeakLimiter::gain_for(float peak) const noexcept {
 namespace {
 // An index into a ring of `cap` that is less than 2 * cap: a compare instead of a division
 // (three divisions a sample were a chain of ~25-cycle instructions in the limiter's loop).
-inline std::size_t wrap(std::size_t i, std::size_t cap) noexcept { return i >= cap ? i - cap : i; }
+inline std::size_t wrap(std::size_t i, std::size_t cap) noexcept {
+  assert(i < 2 * cap);
+  return i >= cap ? i - cap : i;
+}
 }  // namespace
 
 inline float TruePeakLimiter::hold(float gain) noexcept {

@@ -49,7 +49,7 @@ class TruePeakLimiter final : public StereoProcessor {
   // peak_.
   void detect_block(ConstAudioView in) noexcept;
   float gain_for(float peak) const noexcept;
-  float hold(float gain) noexcept;
+  inline float hold(float gain) noexcept;  // defined (and used) in limiter.cc only
 
   double ceiling_dbtp_;
   float threshold_ = 1.0f;

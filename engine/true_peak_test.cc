@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <vector>
 
@@ -106,10 +107,21 @@ TEST(LargestMagnitudeTest, EqualsARunningMaximumAtEveryLengthAndPosition) {
       ASSERT_EQ(largest_magnitude(y.data(), n), running(y.data(), n)) << "n " << n << " at " << at;
     }
   }
-  std::vector<float> with_nan(x);
-  with_nan[13] = std::nanf("");
+  // A NaN in the lane that holds the loudest sample before it, and one in the tail: passed
+  // over, not a reset of the lane.
+  const float nan = std::nanf("");
+  std::vector<float> with_nan(x.begin(), x.begin() + 21);
+  with_nan[5] = -0.9f;
+  with_nan[13] = nan;
+  with_nan[20] = nan;
+  EXPECT_EQ(largest_magnitude(with_nan.data(), with_nan.size()), 0.9f);
   EXPECT_EQ(largest_magnitude(with_nan.data(), with_nan.size()), running(with_nan.data(), with_nan.size()));
-  EXPECT_FALSE(std::isnan(largest_magnitude(with_nan.data(), with_nan.size())));
+  const std::vector<float> all_nan(11, nan);
+  EXPECT_EQ(largest_magnitude(all_nan.data(), all_nan.size()), 0.0f);
+  const std::vector<float> odd = {-0.0f, 0.25f, -std::numeric_limits<float>::infinity(), 0.5f, -0.0f, 0.0f, 0.1f, 0.2f, 0.3f};
+  EXPECT_EQ(largest_magnitude(odd.data(), odd.size()), std::numeric_limits<float>::infinity());
+  const std::vector<float> zeros = {-0.0f, -0.0f, 0.0f};
+  EXPECT_EQ(largest_magnitude(zeros.data(), zeros.size()), 0.0f);
 }
 
 }  // namespace
