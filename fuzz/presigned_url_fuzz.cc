@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "fuzz/check.h"
 #include "storage/keys.h"
@@ -38,6 +39,12 @@ sy::storage::LocalObjectStore& store() {
     return std::make_unique<sy::storage::LocalObjectStore>(o);
   }();
   return *instance;
+}
+
+std::string_view without_outer_whitespace(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
 }
 
 struct Outcome {
@@ -139,7 +146,9 @@ void signed_request(FuzzedDataProvider& in) {
   if (out.ok) {
     SY_FUZZ_CHECK(out.request.key == key, "a signed URL opened another key");
     SY_FUZZ_CHECK(method == presigned.method, "a signed URL served another method");
-    SY_FUZZ_CHECK(headers["host"] == kHost, "a signed URL passed for another host");
+    // An HTTP parser hands over a field value without the spaces and tabs around it (RFC 9110
+    // 5.5), and SigV4 signs it so: " 127.0.0.1:8080\t" is the signed host, anything else not.
+    SY_FUZZ_CHECK(without_outer_whitespace(headers["host"]) == kHost, "a signed URL passed for another host");
     SY_FUZZ_CHECK(now <= before + ttl + 2s, "an expired URL passed");
     if (put) SY_FUZZ_CHECK(out.request.content_length == size, "a PUT passed with another size");
     for (const char c : out.request.content_disposition)
