@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/times.h"
 #include "cli/terminal_text.h"
 #include "pipeline/file_report.h"
 
@@ -17,15 +18,10 @@ namespace sy::cli {
 
 namespace {
 
+// Elapsed and remaining time in whole seconds ("--:--" while unknown).
 std::string clock_text(double seconds) {
   if (!(seconds >= 0) || !std::isfinite(seconds)) return "--:--";
-  const long s = std::lround(seconds);
-  char buf[32];
-  if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
-  return buf;
+  return base::time_text(std::round(seconds));
 }
 
 std::string bar(double fraction, int width) {
