@@ -107,7 +107,7 @@ if [[ ${SONGS_ONLY:-0} == 1 ]]; then  # throughput alone: repeat it cheaply, e.g
   # the line above is what the render children cost.
   if "$CLI" worker --help 2>&1 | grep -q -- '--jobs'; then
     rm -rf "$WORK/data"
-    WORKERS_SAVED=$WORKERS; WORKERS=0; start_server; WORKERS=$WORKERS_SAVED
+    WORKERS=0 start_server  # the API alone
     SY_DATA_DIR="$WORK/data" "$CLI" worker --jobs "$WORKERS" >"$WORK/worker.log" 2>&1 &
     WORKER_PID=$!
     # Timed from when its renders are prepared (filters, FFT plans), as serve's children are
